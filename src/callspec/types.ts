@@ -1,0 +1,128 @@
+/**
+ * The C type model and the CallSpec value: the contract between the declaration parser, the ABI classifiers and
+ * the code that executes a call. Everything here is plain data (JSON-serialisable), independent of the engine.
+ */
+import type { Arch } from '../emu/arch.ts';
+
+/** Integer kinds, by their C spelling after aliases are resolved. */
+export type IntKind =
+  | '_Bool'
+  | 'char' | 'signed char' | 'unsigned char'
+  | 'short' | 'unsigned short'
+  | 'int' | 'unsigned int'
+  | 'long' | 'unsigned long'
+  | 'long long' | 'unsigned long long';
+
+export type FloatKind = 'float' | 'double' | 'long double';
+
+export type CType =
+  | { kind: 'void' }
+  | { kind: 'int'; name: IntKind }
+  | { kind: 'float'; name: FloatKind }
+  /** `const: true` when the pointed-to object is const-qualified (`const char *`); absent otherwise. */
+  | { kind: 'pointer'; to: CType; const?: boolean }
+  /** `flexible: true` for `T name[]` (length 0): a flexible array member, which has no size of its own. */
+  | { kind: 'array'; of: CType; length: number; flexible?: boolean }
+  | { kind: 'function'; ret: CType; params: CParam[]; variadic: boolean }
+  /**
+   * `packed` / `align` come from `__attribute__((packed))` / `__attribute__((aligned(N)))` on the definition.
+   * A struct reached again through a pointer inside its own definition (`struct node *next`) is given without
+   * `fields`, so that the value stays acyclic; look the tag up when the pointee's layout is needed.
+   */
+  | {
+      kind: 'struct' | 'union';
+      tag?: string;
+      fields?: CField[] /* undefined: incomplete */;
+      packed?: boolean;
+      align?: number;
+    }
+  | { kind: 'enum'; tag?: string };
+
+/** A qualified use of a type: `const char *` is a pointer to a const char. */
+export interface CParam {
+  name?: string;
+  type: CType;
+  /** The parameter's spelling in the source, e.g. `const char *fmt`, for explanations. */
+  text?: string;
+}
+
+export interface CField {
+  name?: string;
+  type: CType;
+  /** Bit-field width, when the field is one. */
+  bits?: number;
+}
+
+/** A parsed prototype: `int snprintf(char *buf, unsigned long n, const char *fmt, ...)`. */
+export interface Prototype {
+  name: string;
+  ret: CType;
+  params: CParam[];
+  variadic: boolean;
+  text: string;
+}
+
+/** Where a value (or a piece of it) lives. Register names are lowercase: `rdi`, `xmm1`, `eax`, `st0`. */
+export type Location =
+  | {
+      kind: 'reg';
+      reg: string;
+      /** Byte offset of this piece within the value's memory image. */
+      offset: number;
+      /** Bytes of the value carried by the register (the rest of the register is extension or don't-care). */
+      size: number;
+    }
+  | {
+      kind: 'stack';
+      /** Offset from the stack pointer just before the `call` (so at entry the slot is at sp + ptrsize + offset). */
+      stackOffset: number;
+      offset: number;
+      size: number;
+    };
+
+/** How a narrow integer is widened in its register or stack slot. */
+export type Extension = 'sign' | 'zero' | 'none';
+
+export interface ArgSpec {
+  index: number;
+  /** The parameter as written (`double x`), or `...` position text for variadic ones (`variadic #1 double`). */
+  text: string;
+  type: CType;
+  size: number;
+  align: number;
+  variadic: boolean;
+  locations: Location[];
+  extension: Extension;
+  /** amd64: the eightbyte classes (INTEGER, SSE, ...); i386: empty. */
+  classes: string[];
+  /** One sentence saying why the argument goes where it goes (the rule applied). */
+  reason: string;
+}
+
+export interface ReturnSpec {
+  type: CType;
+  size: number;
+  /** void, in registers (`locations`), on the x87 stack (st0), or in memory through a hidden pointer. */
+  kind: 'void' | 'reg' | 'x87' | 'memory';
+  locations: Location[];
+  classes: string[];
+  reason: string;
+}
+
+export interface CallSpec {
+  arch: Arch;
+  prototype: string;
+  function: string;
+  args: ArgSpec[];
+  ret: ReturnSpec;
+  /** Where the hidden return-buffer pointer is passed (amd64: rdi; i386: first stack slot), when there is one. */
+  hiddenPointer?: Location;
+  /** Bytes of outgoing stack arguments (a multiple of the stack alignment). */
+  stackSize: number;
+  /** Stack alignment required at the call instruction. */
+  stackAlign: number;
+  /** amd64 variadic calls: the value %al must hold (upper bound of vector registers used). */
+  al?: number;
+  /** Bytes the callee pops on return (i386 hidden pointer: 4). */
+  calleePops: number;
+}

@@ -1,0 +1,253 @@
+/**
+ * Argument and return values: how host (JS) values become the memory image of a C value, and back. Pure except
+ * for the `GuestMemory` callback that places strings and buffers in guest memory.
+ */
+import type { Arch } from '../emu/arch.ts';
+import { decodeFloat80, encodeFloat80, FLOAT80_BYTES } from './float80.ts';
+import { sizeOf, structLayout, typeName } from './layout.ts';
+import type { CType, IntKind } from './types.ts';
+
+export class ArgumentError extends Error {
+  override name = 'ArgumentError';
+}
+
+/** A zeroed guest buffer of `size` bytes passed as a pointer; its contents are reported after the call. */
+export class OutBuffer {
+  constructor(readonly size: number) {
+    if (!Number.isInteger(size) || size < 0 || size > 64 * 1024 * 1024) {
+      throw new ArgumentError(`out buffer size must be a whole number of bytes up to 64 MiB, got ${size}`);
+    }
+  }
+}
+
+/** A value with an explicit C type: what variadic arguments need (`vararg.double(1)`). */
+export class TypedValue {
+  constructor(
+    readonly type: CType,
+    readonly value: HostValue,
+  ) {}
+}
+
+export type HostValue =
+  | number
+  | bigint
+  | string
+  | boolean
+  | null
+  | Uint8Array
+  | OutBuffer
+  | TypedValue
+  | HostValue[]
+  | { [field: string]: HostValue };
+
+const int = (name: IntKind): CType => ({ kind: 'int', name });
+const charPtr: CType = { kind: 'pointer', to: { kind: 'int', name: 'char' } };
+const voidPtr: CType = { kind: 'pointer', to: { kind: 'void' } };
+
+/** Typed constructors for variadic arguments, after C's default argument promotions. */
+export const vararg = {
+  int: (v: number | bigint) => new TypedValue(int('int'), v),
+  uint: (v: number | bigint) => new TypedValue(int('unsigned int'), v),
+  long: (v: number | bigint) => new TypedValue(int('long'), v),
+  ulong: (v: number | bigint) => new TypedValue(int('unsigned long'), v),
+  longlong: (v: number | bigint) => new TypedValue(int('long long'), v),
+  ulonglong: (v: number | bigint) => new TypedValue(int('unsigned long long'), v),
+  double: (v: number) => new TypedValue({ kind: 'float', name: 'double' }, v),
+  longdouble: (v: number) => new TypedValue({ kind: 'float', name: 'long double' }, v),
+  ptr: (v: number | bigint | null) => new TypedValue(voidPtr, v),
+  str: (v: string) => new TypedValue(charPtr, v),
+};
+
+/** The variadic type prefixes the CLI accepts (`double:1.5`), mapped to the constructors above. */
+export const VARARG_PREFIXES = Object.keys(vararg) as (keyof typeof vararg)[];
+
+export function out(size: number): OutBuffer {
+  return new OutBuffer(size);
+}
+
+/** Places host data in guest memory for the duration of a call. */
+export interface GuestMemory {
+  /** Copies bytes into guest memory; returns their address. */
+  place(bytes: Uint8Array, align?: number): number;
+}
+
+interface IntInfo {
+  bytes: number;
+  signed: boolean;
+}
+
+export function intInfo(name: IntKind, arch: Arch): IntInfo {
+  const bytes = sizeOf({ kind: 'int', name }, arch);
+  const signed = !name.startsWith('unsigned') && name !== '_Bool';
+  return { bytes, signed };
+}
+
+function toBigInt(value: HostValue, what: string): bigint {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'boolean') return value ? 1n : 0n;
+  if (typeof value === 'number' && Number.isInteger(value)) return BigInt(value);
+  if (typeof value === 'string' && /^-?(0x[0-9a-f]+|\d+)$/i.test(value.trim())) {
+    const t = value.trim();
+    return t.startsWith('-') ? -BigInt(t.slice(1)) : BigInt(t);
+  }
+  throw new ArgumentError(`${what}: expected an integer, got ${describe(value)}`);
+}
+
+function describe(value: HostValue): string {
+  if (value instanceof OutBuffer) return `out:${value.size}`;
+  if (value instanceof Uint8Array) return `${value.length} bytes`;
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  return String(typeof value === 'object' && value !== null ? JSON.stringify(value) : value);
+}
+
+/** Encodes an integer into `bytes` little-endian bytes, checking that it fits the C type. */
+function encodeInt(value: bigint, info: IntInfo, what: string): Uint8Array {
+  const bits = BigInt(info.bytes * 8);
+  const min = info.signed ? -(1n << (bits - 1n)) : 0n;
+  const max = info.signed ? (1n << (bits - 1n)) - 1n : (1n << bits) - 1n;
+  // Accept the other signedness's spelling of the same bits (e.g. -1 for unsigned), as C conversions do.
+  const lowest = info.signed ? min : -(1n << (bits - 1n));
+  const highest = info.signed ? (1n << bits) - 1n : max;
+  if (value < lowest || value > highest) {
+    throw new ArgumentError(`${what}: ${value} does not fit in ${info.bytes * 8} bits`);
+  }
+  const out = new Uint8Array(info.bytes);
+  let v = BigInt.asUintN(info.bytes * 8, value);
+  for (let i = 0; i < info.bytes; i++, v >>= 8n) out[i] = Number(v & 0xffn);
+  return out;
+}
+
+function encodeFloat(name: 'float' | 'double' | 'long double', value: HostValue, arch: Arch, what: string): Uint8Array {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  if (Number.isNaN(n) && !(typeof value === 'string' && /^[-+]?nan$/i.test(value.trim()))) {
+    throw new ArgumentError(`${what}: expected a number, got ${describe(value)}`);
+  }
+  if (name === 'float') return new Uint8Array(new Float32Array([n]).buffer);
+  if (name === 'double') return new Uint8Array(new Float64Array([n]).buffer);
+  const out = new Uint8Array(sizeOf({ kind: 'float', name: 'long double' }, arch));
+  out.set(encodeFloat80(n));
+  return out;
+}
+
+export interface EncodedArgument {
+  /** The value's memory image (its C size). */
+  bytes: Uint8Array;
+  /** For pointer arguments backed by an out buffer: where it is, to read back after the call. */
+  outBuffer?: { address: number; size: number };
+}
+
+/** Encodes one host value as the C type `type`. Strings and buffers for pointer types are placed via `memory`. */
+export function encodeValue(type: CType, value: HostValue, arch: Arch, memory: GuestMemory, what: string): EncodedArgument {
+  if (value instanceof TypedValue) return encodeValue(value.type, value.value, arch, memory, what);
+  switch (type.kind) {
+    case 'int':
+      return { bytes: encodeInt(toBigInt(value, what), intInfo(type.name, arch), what) };
+    case 'enum':
+      return { bytes: encodeInt(toBigInt(value, what), { bytes: 4, signed: true }, what) };
+    case 'float':
+      return { bytes: encodeFloat(type.name, value, arch, what) };
+    case 'pointer':
+      return encodePointer(type, value, arch, memory, what);
+    case 'struct':
+    case 'union':
+      return { bytes: encodeAggregate(type, value, arch, memory, what) };
+    case 'array':
+      throw new ArgumentError(`${what}: arrays are passed as pointers in C; declare the parameter as a pointer`);
+    default:
+      throw new ArgumentError(`${what}: cannot pass a value of type ${typeName(type)}`);
+  }
+}
+
+function encodePointer(type: CType, value: HostValue, arch: Arch, memory: GuestMemory, what: string): EncodedArgument {
+  const ptrInfo = { bytes: arch === 'amd64' ? 8 : 4, signed: false };
+  if (value === null) return { bytes: new Uint8Array(ptrInfo.bytes) };
+  if (value instanceof OutBuffer) {
+    const address = memory.place(new Uint8Array(value.size), 16);
+    return { bytes: encodeInt(BigInt(address), ptrInfo, what), outBuffer: { address, size: value.size } };
+  }
+  if (value instanceof Uint8Array) {
+    const address = memory.place(value, 16);
+    return { bytes: encodeInt(BigInt(address), ptrInfo, what), outBuffer: { address, size: value.length } };
+  }
+  if (typeof value === 'string' && !/^-?(0x[0-9a-f]+|\d+)$/i.test(value)) {
+    const bytes = new TextEncoder().encode(value);
+    const address = memory.place(Uint8Array.from([...bytes, 0]), 1);
+    return { bytes: encodeInt(BigInt(address), ptrInfo, what) };
+  }
+  return { bytes: encodeInt(toBigInt(value, what), ptrInfo, what) };
+}
+
+function encodeAggregate(type: CType, value: HostValue, arch: Arch, memory: GuestMemory, what: string): Uint8Array {
+  const layout = structLayout(type, arch);
+  const out = new Uint8Array(layout.size);
+  const fields = layout.fields.filter((f) => f.bitOffset === undefined);
+  const values: HostValue[] = Array.isArray(value)
+    ? value
+    : value !== null && typeof value === 'object' && !(value instanceof Uint8Array) && !(value instanceof OutBuffer)
+      ? fields.map((f) => (value as Record<string, HostValue>)[f.name ?? ''] ?? 0)
+      : (() => {
+          throw new ArgumentError(`${what}: expected a struct value {…} for ${typeName(type)}, got ${describe(value)}`);
+        })();
+  const count = type.kind === 'union' ? 1 : fields.length;
+  if (values.length > count) {
+    throw new ArgumentError(`${what}: ${typeName(type)} has ${count} field(s), got ${values.length} value(s)`);
+  }
+  values.forEach((v, i) => {
+    const field = fields[i]!;
+    const encoded = encodeValue(field.type, v, arch, memory, `${what}.${field.name ?? i}`);
+    out.set(encoded.bytes.subarray(0, field.size), field.offset);
+  });
+  return out;
+}
+
+/** A decoded C value: numbers for ints that fit in 2^53, bigints beyond; objects for structs. */
+export type DecodedValue = number | bigint | undefined | { [field: string]: DecodedValue } | DecodedValue[];
+
+/** Decodes the memory image of a C value. */
+export function decodeValue(type: CType, bytes: Uint8Array, arch: Arch): DecodedValue {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  switch (type.kind) {
+    case 'void':
+      return undefined;
+    case 'int':
+    case 'enum': {
+      const info = type.kind === 'int' ? intInfo(type.name, arch) : { bytes: 4, signed: true };
+      let v = 0n;
+      for (let i = info.bytes - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+      if (info.signed) v = BigInt.asIntN(info.bytes * 8, v);
+      return narrow(v);
+    }
+    case 'pointer':
+      return arch === 'amd64' ? narrow(view.getBigUint64(0, true)) : view.getUint32(0, true);
+    case 'float':
+      if (type.name === 'float') return view.getFloat32(0, true);
+      if (type.name === 'double') return view.getFloat64(0, true);
+      return decodeFloat80(bytes.subarray(0, FLOAT80_BYTES));
+    case 'struct':
+    case 'union': {
+      const layout = structLayout(type, arch);
+      const result: { [field: string]: DecodedValue } = {};
+      layout.fields.forEach((f, i) => {
+        if (f.bitOffset !== undefined) return;
+        result[f.name ?? `_${i}`] = decodeValue(f.type, bytes.subarray(f.offset, f.offset + f.size), arch);
+      });
+      return result;
+    }
+    case 'array': {
+      const size = sizeOf(type.of, arch);
+      return Array.from({ length: type.length }, (_, i) => decodeValue(type.of, bytes.subarray(i * size, (i + 1) * size), arch));
+    }
+    default:
+      return undefined;
+  }
+}
+
+function narrow(v: bigint): number | bigint {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+/** True for `char *`, `const char *`, `signed/unsigned char *`: parameters where strings are natural. */
+export function isCharPointer(type: CType): boolean {
+  return type.kind === 'pointer' && type.to.kind === 'int' && type.to.name.endsWith('char');
+}

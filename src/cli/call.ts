@@ -1,0 +1,222 @@
+/**
+ * `shimulator call`: boots a machine, calls one prototype (or a batch of calls on the same machine) and prints
+ * the result as text or as JSON (see the README's CLI contract).
+ */
+import { readFileSync } from 'node:fs';
+import type { Arch } from '../emu/arch.ts';
+import { parseArch } from '../emu/arch.ts';
+import { callSpec } from '../callspec/classify.ts';
+import { Declarations } from '../callspec/parse.ts';
+import { renderCallSpec } from '../callspec/render.ts';
+import type { CType, Prototype } from '../callspec/types.ts';
+import { ArgumentError, type DecodedValue, type HostValue, isCharPointer, TypedValue } from '../callspec/values.ts';
+import { type CallResult, Machine } from '../machine.ts';
+import { parseToken, type TokenContext } from './tokens.ts';
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface CallOptions {
+  arch: Arch;
+  libs: string[];
+  decls?: string;
+  json: boolean;
+  batch?: string;
+  spec: boolean;
+  budget?: number;
+  seed?: number;
+  positional: string[];
+}
+
+export const CALL_USAGE = `usage: shimulator call [--arch amd64|i386] [--lib NAME|PATH]... [--decls FILE.h] [--json]
+                       [--batch FILE.jsonl] [--spec] [--budget N] [--seed N] [PROTOTYPE ARG...]`;
+
+export function parseCallOptions(argv: string[]): CallOptions {
+  const o: CallOptions = { arch: 'amd64', libs: [], json: false, spec: false, positional: [] };
+  const value = (i: number, flag: string) => {
+    const v = argv[i + 1];
+    if (v === undefined) throw new UsageError(`${flag} needs a value\n${CALL_USAGE}`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (o.positional.length > 0) {
+      o.positional.push(a); // after the prototype everything is an argument token, even "-1"
+      continue;
+    }
+    switch (a) {
+      case '--arch':
+        o.arch = parseArch(value(i++, a));
+        break;
+      case '--lib':
+        o.libs.push(value(i++, a));
+        break;
+      case '--decls':
+        o.decls = value(i++, a);
+        break;
+      case '--json':
+        o.json = true;
+        break;
+      case '--batch':
+        o.batch = value(i++, a);
+        break;
+      case '--spec':
+        o.spec = true;
+        break;
+      case '--budget':
+        o.budget = positiveInteger(value(i++, a), a);
+        break;
+      case '--seed':
+        o.seed = positiveInteger(value(i++, a), a);
+        break;
+      case '--':
+        o.positional.push(...argv.slice(i + 1));
+        i = argv.length;
+        break;
+      default:
+        if (a.startsWith('--')) throw new UsageError(`unknown option ${a}\n${CALL_USAGE}`);
+        o.positional.push(a);
+    }
+  }
+  if (!o.batch && o.positional.length === 0) throw new UsageError(`a PROTOTYPE (or --batch FILE) is required\n${CALL_USAGE}`);
+  if (o.batch && o.positional.length > 0) throw new UsageError(`give either --batch FILE or a PROTOTYPE, not both\n${CALL_USAGE}`);
+  return o;
+}
+
+function positiveInteger(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${flag} takes a non-negative integer, got "${text}"`);
+  return n;
+}
+
+interface BatchLine {
+  id: string;
+  proto: string;
+  args: string[];
+}
+
+function readBatch(path: string): BatchLine[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .map((line, n) => [line.trim(), n + 1] as const)
+    .filter(([line]) => line !== '' && !line.startsWith('//'))
+    .map(([line, n]) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch (error) {
+        throw new UsageError(`${path}:${n}: not a JSON object (${(error as Error).message})`);
+      }
+      const p = parsed as Partial<BatchLine>;
+      if (typeof p !== 'object' || p === null || typeof p.proto !== 'string' || (p.args !== undefined && !Array.isArray(p.args))) {
+        throw new UsageError(`${path}:${n}: expected {"id": "...", "proto": "...", "args": ["token", ...]}`);
+      }
+      return { id: String(p.id ?? n), proto: p.proto, args: (p.args ?? []).map(String) };
+    });
+}
+
+/** Host values for the tokens of one call, by the prototype's parameter types. */
+export function argumentsFor(proto: Prototype, tokens: string[], context: TokenContext): HostValue[] {
+  const fixed = proto.params.length;
+  if (tokens.length < fixed || (!proto.variadic && tokens.length > fixed)) {
+    throw new ArgumentError(
+      `${proto.name} takes ${fixed}${proto.variadic ? ' or more' : ''} argument(s), got ${tokens.length}: ${proto.text}`,
+    );
+  }
+  return tokens.map((token, i) => parseToken(token, proto.params[i]?.type, i + 1, context));
+}
+
+/** The JSON form of a decoded value: integers beyond 2^53 become decimal strings, non-finite floats strings. */
+export function jsonValue(value: DecodedValue): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
+  if (Array.isArray(value)) return value.map(jsonValue);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonValue(v)]));
+  return value ?? null;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
+
+function cString(bytes: Uint8Array): string {
+  const nul = bytes.indexOf(0);
+  return new TextDecoder().decode(nul >= 0 ? bytes.subarray(0, nul) : bytes);
+}
+
+export function resultJson(id: string | null, arch: Arch, proto: Prototype, args: HostValue[], r: CallResult): Record<string, unknown> {
+  const outs: Record<string, string> = {};
+  for (const [index, bytes] of Object.entries(r.out)) {
+    const param = proto.params[Number(index)];
+    const arg = args[Number(index)];
+    const type = param?.type ?? (arg instanceof TypedValue ? arg.type : undefined);
+    outs[index] = type && isCharPointer(type) ? cString(bytes) : hex(bytes);
+  }
+  const json: Record<string, unknown> = {
+    id,
+    arch,
+    function: proto.name,
+    return: jsonValue(r.value),
+    errno: r.errno,
+    out: outs,
+  };
+  if (r.string !== undefined) json.string = r.string;
+  json.instructions = r.instructions;
+  return json;
+}
+
+function resultText(arch: Arch, proto: Prototype, json: Record<string, unknown>): string {
+  const lines = [`${proto.name} (${arch}) = ${JSON.stringify(json.return)}   errno ${json.errno}   ${json.instructions} instructions`];
+  if (json.string !== undefined) lines.push(`  string: ${JSON.stringify(json.string)}`);
+  for (const [index, text] of Object.entries(json.out as Record<string, string>)) lines.push(`  out[${index}]: ${JSON.stringify(text)}`);
+  return lines.join('\n');
+}
+
+function returnHostValue(value: DecodedValue): HostValue {
+  return typeof value === 'number' || typeof value === 'bigint' ? value : null;
+}
+
+/** Runs the `call` command; writes results to `write`. Returns the exit code. */
+export async function runCall(argv: string[], write: (line: string) => void): Promise<number> {
+  const o = parseCallOptions(argv);
+  const decls = o.decls ? readFileSync(o.decls, 'utf8') : undefined;
+  if (o.spec) {
+    const scope = new Declarations();
+    if (decls) scope.addDeclarations(decls);
+    const proto = scope.parsePrototype(o.positional[0]!);
+    const variadic: CType[] = argumentsFor(proto, o.positional.slice(1).length ? o.positional.slice(1) : proto.params.map(() => '0'), {})
+      .slice(proto.params.length)
+      .map((v) => (v as TypedValue).type);
+    write(renderCallSpec(callSpec(proto, o.arch, variadic)));
+    return 0;
+  }
+  const machine = await Machine.boot({ arch: o.arch, libs: o.libs, decls, callBudget: o.budget, seed: o.seed });
+  try {
+    if (!o.batch) {
+      const proto = machine.declarations.parsePrototype(o.positional[0]!);
+      const args = argumentsFor(proto, o.positional.slice(1), {});
+      const f = machine.fn(undefined, proto);
+      const json = resultJson(null, o.arch, proto, args, f(...args));
+      write(o.json ? JSON.stringify(json) : resultText(o.arch, proto, json));
+      return 0;
+    }
+    const results = new Map<string, HostValue>();
+    let failures = 0;
+    for (const line of readBatch(o.batch)) {
+      try {
+        const proto = machine.declarations.parsePrototype(line.proto);
+        const args = argumentsFor(proto, line.args, { results });
+        const r = machine.fn(undefined, proto)(...args);
+        results.set(line.id, returnHostValue(r.value));
+        write(JSON.stringify(resultJson(line.id, o.arch, proto, args, r)));
+      } catch (error) {
+        failures++;
+        write(JSON.stringify({ id: line.id, arch: o.arch, error: (error as Error).message }));
+      }
+    }
+    return failures === 0 ? 0 : 1;
+  } finally {
+    machine.close();
+  }
+}

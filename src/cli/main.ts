@@ -1,0 +1,43 @@
+/**
+ * The `shimulator` command line: `call`, `demo` (what `npm start` runs) and `bench` (what `npm run bench` runs).
+ * Every failure the user can cause prints one clear message and exits non-zero; unexpected errors keep their stack.
+ */
+import { CALL_USAGE, runCall, UsageError } from './call.ts';
+import { formatError, isUserError } from './errors.ts';
+
+const USAGE = `shimulator — run real glibc and libpcap (i386, amd64) in an emulated x86 process and call C functions
+
+commands:
+  shimulator call …      call a C function (see below)
+  shimulator demo        boot both architectures and make the example calls (npm start)
+  shimulator bench       boot and call timings (npm run bench)
+
+${CALL_USAGE}
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const write = (line: string) => process.stdout.write(`${line}\n`);
+  try {
+    switch (command) {
+      case 'call':
+        return await runCall(rest, write);
+      case 'demo':
+        return await (await import('./demo.ts')).runDemo(write);
+      case 'bench':
+        return await (await import('../../bench/bench.ts')).runBench(write);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        write(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"\n${USAGE}`);
+    }
+  } catch (error) {
+    if (!isUserError(error)) throw error;
+    process.stderr.write(`shimulator: ${formatError(error)}\n`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}

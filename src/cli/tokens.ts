@@ -1,0 +1,144 @@
+/**
+ * CLI argument tokens → host values, by the parameter's C type:
+ *   integers (`42`, `-1`, `0x1f`) for integer and pointer parameters; float literals for floating types;
+ *   a plain string for `char *`; `out:N` for an N-byte zeroed out-buffer; `{a, b, …}` for a struct by value;
+ *   `ret:ID` (batch) for an earlier call's return value; `TYPE:VALUE` for variadic arguments
+ *   (int, uint, long, ulong, longlong, ulonglong, double, longdouble, ptr, str).
+ */
+import type { CType } from '../callspec/types.ts';
+import { ArgumentError, type HostValue, isCharPointer, OutBuffer, vararg, VARARG_PREFIXES } from '../callspec/values.ts';
+
+export interface TokenContext {
+  /** Return values of earlier batch calls, by id. */
+  results?: Map<string, HostValue>;
+}
+
+const TYPED = new RegExp(`^(${VARARG_PREFIXES.join('|')}):(.*)$`, 's');
+const INTEGER = /^-?(0x[0-9a-f]+|\d+)$/i;
+
+/** Parses the token for a fixed parameter of type `type`. */
+export function parseToken(token: string, type: CType | undefined, position: number, context: TokenContext = {}): HostValue {
+  const what = `argument ${position} ("${token}")`;
+  const special = parseSpecial(token, what, context);
+  if (special !== undefined) return special;
+  if (type === undefined) {
+    // A variadic argument: only explicitly typed tokens are accepted (C has no types for `...`).
+    throw new ArgumentError(
+      `${what} is variadic and needs a type prefix: ${VARARG_PREFIXES.map((p) => `${p}:`).join(' ')} (e.g. double:1.5)`,
+    );
+  }
+  switch (type.kind) {
+    case 'int':
+    case 'enum':
+      if (!INTEGER.test(token)) throw new ArgumentError(`${what}: expected an integer for ${describe(type)}`);
+      return parseInteger(token);
+    case 'float':
+      if (!/^[-+]?(\d+\.?\d*(e[-+]?\d+)?|\.\d+(e[-+]?\d+)?|inf(inity)?|nan)$/i.test(token)) {
+        throw new ArgumentError(`${what}: expected a number for ${type.name}`);
+      }
+      return Number(token.replace(/^([-+]?)inf(inity)?$/i, '$1Infinity'));
+    case 'pointer':
+      if (isCharPointer(type)) return token;
+      if (INTEGER.test(token)) return parseInteger(token);
+      throw new ArgumentError(`${what}: expected an address (integer), out:N, or ret:ID for a pointer parameter`);
+    case 'struct':
+    case 'union':
+      if (!token.trim().startsWith('{')) throw new ArgumentError(`${what}: expected a struct value like {1, 2.5}`);
+      return parseBraces(token, what);
+    default:
+      throw new ArgumentError(`${what}: parameters of this type cannot be given on the command line`);
+  }
+}
+
+function parseSpecial(token: string, what: string, context: TokenContext): HostValue | undefined {
+  const outMatch = /^out:(\d+)$/.exec(token);
+  if (outMatch) return new OutBuffer(Number(outMatch[1]));
+  const retMatch = /^ret:(.+)$/.exec(token);
+  if (retMatch) {
+    const value = context.results?.get(retMatch[1]!);
+    if (value === undefined) {
+      throw new ArgumentError(`${what}: no earlier call with id "${retMatch[1]}" in this batch (ret:ID refers to an earlier line's id)`);
+    }
+    return value;
+  }
+  const typed = TYPED.exec(token);
+  if (typed) {
+    const [, prefix, text] = typed as unknown as [string, keyof typeof vararg, string];
+    if (prefix === 'str') return vararg.str(text);
+    if (prefix === 'double' || prefix === 'longdouble') {
+      const n = Number(text);
+      if (text.trim() === '' || Number.isNaN(n)) throw new ArgumentError(`${what}: "${text}" is not a number`);
+      return vararg[prefix](n);
+    }
+    const nested = parseSpecial(text, what, context);
+    if (nested !== undefined && prefix === 'ptr') return vararg.ptr(nested as number);
+    if (!INTEGER.test(text)) throw new ArgumentError(`${what}: "${text}" is not an integer`);
+    return vararg[prefix](parseInteger(text) as never);
+  }
+  return undefined;
+}
+
+function parseInteger(token: string): number | bigint {
+  const negative = token.startsWith('-');
+  const big = BigInt(negative ? token.slice(1) : token) * (negative ? -1n : 1n);
+  return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+}
+
+function describe(type: CType): string {
+  return type.kind === 'int' ? type.name : type.kind;
+}
+
+/** Parses `{1, {2, 3}, "a, b"}` into nested arrays of strings (fields are converted by their types later). */
+export function parseBraces(text: string, what = 'struct value'): HostValue[] {
+  let i = 0;
+  const s = text.trim();
+  const fail = (message: string): never => {
+    throw new ArgumentError(`${what}: ${message} at character ${i + 1} of ${JSON.stringify(s)}`);
+  };
+  const skip = () => {
+    while (s[i] === ' ' || s[i] === '\t') i++;
+  };
+  const value = (): HostValue => {
+    skip();
+    if (s[i] === '{') return group();
+    if (s[i] === '"') {
+      const end = s.indexOf('"', i + 1);
+      if (end < 0) fail('unterminated string');
+      const str = s.slice(i + 1, end);
+      i = end + 1;
+      return str;
+    }
+    const start = i;
+    while (i < s.length && s[i] !== ',' && s[i] !== '}') i++;
+    const atom = s.slice(start, i).trim();
+    if (atom === '') fail('missing value');
+    return atom;
+  };
+  const group = (): HostValue[] => {
+    if (s[i] !== '{') fail('expected "{"');
+    i++;
+    const items: HostValue[] = [];
+    skip();
+    if (s[i] === '}') {
+      i++;
+      return items;
+    }
+    for (;;) {
+      items.push(value());
+      skip();
+      if (s[i] === ',') {
+        i++;
+        continue;
+      }
+      if (s[i] === '}') {
+        i++;
+        return items;
+      }
+      fail('expected "," or "}"');
+    }
+  };
+  const result = group();
+  skip();
+  if (i !== s.length) fail('unexpected text after "}"');
+  return result;
+}

@@ -1,0 +1,383 @@
+/**
+ * The native Unicorn 2 engine, bound through koffi. This is the only file that talks to libunicorn.
+ *
+ * Instruction counting: a block hook adds the instruction count of each translation block as it starts; the count
+ * per block address comes from Unicorn's own translator (uc_ctl TB_REQUEST_CACHE) and is cached. This keeps the
+ * cost at one host callback per basic block (a per-instruction hook is ~30x slower), gives deterministic counts,
+ * and lets the budget stop a runaway guest.
+ */
+import koffi from 'koffi';
+import type { Arch } from './arch.ts';
+import type { CpuidResult, Engine, Hooks, RegName, RunOptions, RunResult, SavedContext, TableRegister } from './engine.ts';
+import { BudgetExceededError, EngineError, GuestFault, type RegisterDump } from './errors.ts';
+import { locateUnicorn } from './library.ts';
+import {
+  UC_ARCH_X86,
+  UC_CTL_TB_REQUEST_CACHE_RW,
+  UC_ERR,
+  UC_HOOK_BLOCK,
+  UC_HOOK_INSN,
+  UC_HOOK_INTR,
+  UC_HOOK_MEM_INVALID,
+  UC_MODE_32,
+  UC_MODE_64,
+  UC_X86_INS_CPUID,
+  UC_X86_INS_SYSCALL,
+  X86_REG,
+} from './unicorn-ids.ts';
+
+/** Bytes of a uc_tb: uint64 pc, uint16 icount, uint16 size (+ padding). */
+const UC_TB_SIZE = 16;
+const UC_TB_ICOUNT_OFFSET = 8;
+/** Bytes of a uc_x86_mmr: uint16 selector, uint64 base, uint32 limit, uint32 flags (with C padding). */
+const UC_X86_MMR_SIZE = 24;
+const MMR_BASE_OFFSET = 8;
+const MMR_LIMIT_OFFSET = 16;
+
+/** Unicorn's uc_mem_type values reported to the invalid-memory hook. */
+const MEM_TYPE_NAMES: Record<number, string> = {
+  16: 'read', 17: 'write', 18: 'fetch', 19: 'read (unmapped)', 20: 'write (unmapped)', 21: 'fetch (unmapped)',
+  22: 'write (protected)', 23: 'read (protected)', 24: 'fetch (protected)',
+};
+
+interface Native {
+  uc_open: koffi.KoffiFunction;
+  uc_close: koffi.KoffiFunction;
+  uc_strerror: koffi.KoffiFunction;
+  uc_mem_map: koffi.KoffiFunction;
+  uc_mem_unmap: koffi.KoffiFunction;
+  uc_mem_protect: koffi.KoffiFunction;
+  uc_mem_read: koffi.KoffiFunction;
+  uc_mem_write: koffi.KoffiFunction;
+  uc_reg_read: koffi.KoffiFunction;
+  uc_reg_write: koffi.KoffiFunction;
+  uc_emu_start: koffi.KoffiFunction;
+  uc_emu_stop: koffi.KoffiFunction;
+  uc_hook_add: koffi.KoffiFunction;
+  uc_hook_del: koffi.KoffiFunction;
+  uc_context_alloc: koffi.KoffiFunction;
+  uc_context_save: koffi.KoffiFunction;
+  uc_context_restore: koffi.KoffiFunction;
+  uc_context_free: koffi.KoffiFunction;
+  uc_ctl: koffi.KoffiFunction;
+  uc_version: koffi.KoffiFunction;
+  protos: {
+    block: koffi.IKoffiCType;
+    intr: koffi.IKoffiCType;
+    syscall: koffi.IKoffiCType;
+    cpuid: koffi.IKoffiCType;
+    memInvalid: koffi.IKoffiCType;
+  };
+}
+
+let native: Native | undefined;
+
+function bind(path: string): Native {
+  const lib = koffi.load(path);
+  koffi.opaque('uc_engine');
+  koffi.opaque('uc_context');
+  const f = (decl: string) => lib.func(decl);
+  return {
+    uc_open: f('int uc_open(int arch, int mode, _Out_ uc_engine **uc)'),
+    uc_close: f('int uc_close(uc_engine *uc)'),
+    uc_strerror: f('const char *uc_strerror(int code)'),
+    uc_mem_map: f('int uc_mem_map(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)'),
+    uc_mem_unmap: f('int uc_mem_unmap(uc_engine *uc, uint64_t address, size_t size)'),
+    uc_mem_protect: f('int uc_mem_protect(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)'),
+    uc_mem_read: f('int uc_mem_read(uc_engine *uc, uint64_t address, _Out_ uint8_t *bytes, size_t size)'),
+    uc_mem_write: f('int uc_mem_write(uc_engine *uc, uint64_t address, const uint8_t *bytes, size_t size)'),
+    uc_reg_read: f('int uc_reg_read(uc_engine *uc, int regid, _Out_ uint8_t *value)'),
+    uc_reg_write: f('int uc_reg_write(uc_engine *uc, int regid, const uint8_t *value)'),
+    uc_emu_start: f('int uc_emu_start(uc_engine *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)'),
+    uc_emu_stop: f('int uc_emu_stop(uc_engine *uc)'),
+    uc_hook_add: f(
+      'int uc_hook_add(uc_engine *uc, _Out_ size_t *hh, int type, void *callback, void *user_data, uint64_t begin, uint64_t end, ...)',
+    ),
+    uc_hook_del: f('int uc_hook_del(uc_engine *uc, size_t hh)'),
+    uc_context_alloc: f('int uc_context_alloc(uc_engine *uc, _Out_ uc_context **context)'),
+    uc_context_save: f('int uc_context_save(uc_engine *uc, uc_context *context)'),
+    uc_context_restore: f('int uc_context_restore(uc_engine *uc, uc_context *context)'),
+    uc_context_free: f('int uc_context_free(uc_context *context)'),
+    uc_ctl: f('int uc_ctl(uc_engine *uc, int control, ...)'),
+    uc_version: f('unsigned int uc_version(unsigned int *major, unsigned int *minor)'),
+    protos: {
+      block: koffi.proto('void shim_uc_block_cb(uc_engine *uc, uint64_t address, uint32_t size, void *user)'),
+      intr: koffi.proto('void shim_uc_intr_cb(uc_engine *uc, uint32_t intno, void *user)'),
+      syscall: koffi.proto('void shim_uc_syscall_cb(uc_engine *uc, void *user)'),
+      cpuid: koffi.proto('int shim_uc_cpuid_cb(uc_engine *uc, void *user)'),
+      memInvalid: koffi.proto(
+        'bool shim_uc_mem_invalid_cb(uc_engine *uc, int type, uint64_t address, int size, int64_t value, void *user)',
+      ),
+    },
+  };
+}
+
+/** Loads libunicorn once per process (throws EngineUnavailableError with install instructions when missing). */
+export function loadUnicorn(): Native {
+  native ??= locateUnicorn(bind);
+  return native;
+}
+
+/** The loaded Unicorn's version as "major.minor.patch". */
+export function unicornVersion(): string {
+  const v = loadUnicorn().uc_version(null, null) as number;
+  return `${(v >>> 24) & 0xff}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}`;
+}
+
+function toNumber(value: number | bigint): number {
+  return typeof value === 'bigint' ? Number(value) : value;
+}
+
+const hex = (n: number | bigint) => `0x${n.toString(16)}`;
+
+const DUMP_REGS: Record<Arch, RegName[]> = {
+  amd64: ['rip', 'rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rflags', 'fs_base'],
+  i386: ['eip', 'eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp', 'eflags', 'gs'],
+};
+
+class UnicornContext implements SavedContext {
+  constructor(
+    readonly arch: Arch,
+    readonly handle: unknown,
+    private readonly owner: Native,
+  ) {}
+  private freed = false;
+  free(): void {
+    if (!this.freed) this.owner.uc_context_free(this.handle);
+    this.freed = true;
+  }
+}
+
+export class UnicornEngine implements Engine {
+  private readonly uc: unknown;
+  private readonly n: Native;
+  private readonly scratch = Buffer.alloc(64);
+  private readonly tb = Buffer.alloc(UC_TB_SIZE);
+  private readonly callbacks: koffi.IKoffiRegisteredCallback[] = [];
+  /** Instruction count per translation-block start address. */
+  private readonly blockSizes = new Map<number, number>();
+  private runCount = 0;
+  private runBudget = Infinity;
+  private stopReason: 'stopped' | 'budget' | undefined;
+  private lastBadAccess: { type: number; address: number; size: number } | undefined;
+  private hookError: unknown;
+  private closed = false;
+
+  constructor(
+    readonly arch: Arch,
+    hooks: Hooks = {},
+  ) {
+    this.n = loadUnicorn();
+    const out: unknown[] = [null];
+    this.check(this.n.uc_open(UC_ARCH_X86, arch === 'amd64' ? UC_MODE_64 : UC_MODE_32, out), 'uc_open');
+    this.uc = out[0];
+    this.addHook(UC_HOOK_BLOCK, this.n.protos.block, (_uc: unknown, address: number | bigint) => this.onBlock(toNumber(address)));
+    this.addHook(UC_HOOK_MEM_INVALID, this.n.protos.memInvalid, (_uc: unknown, type: number, address: number | bigint, size: number) => {
+      this.lastBadAccess = { type, address: toNumber(address), size };
+      return false;
+    });
+    if (hooks.syscall) {
+      const onSyscall = hooks.syscall;
+      this.addHook(UC_HOOK_INSN, this.n.protos.syscall, () => this.guard(onSyscall), UC_X86_INS_SYSCALL);
+    }
+    if (hooks.interrupt) {
+      const onInterrupt = hooks.interrupt;
+      this.addHook(UC_HOOK_INTR, this.n.protos.intr, (_uc: unknown, intno: number) => this.guard(() => onInterrupt(intno)));
+    }
+    if (hooks.cpuid) {
+      const answer = hooks.cpuid;
+      this.addHook(UC_HOOK_INSN, this.n.protos.cpuid, () => this.guard(() => this.answerCpuid(answer), 1) ?? 1, UC_X86_INS_CPUID);
+    }
+  }
+
+  /** Runs a hook body; an exception stops the guest and is rethrown by `run` (never crosses into native code). */
+  private guard<T>(body: () => T, fallback?: T): T | undefined {
+    try {
+      return body();
+    } catch (error) {
+      this.hookError ??= error;
+      this.n.uc_emu_stop(this.uc);
+      return fallback;
+    }
+  }
+
+  private answerCpuid(answer: (leaf: number, subleaf: number) => CpuidResult): number {
+    const leaf = Number(this.reg('eax') & 0xffffffffn);
+    const subleaf = Number(this.reg('ecx') & 0xffffffffn);
+    const r = answer(leaf, subleaf);
+    // CPUID zero-extends into the 64-bit registers on amd64; writing the 64-bit names keeps that true.
+    const [a, b, c, d]: RegName[] = this.arch === 'amd64' ? ['rax', 'rbx', 'rcx', 'rdx'] : ['eax', 'ebx', 'ecx', 'edx'];
+    this.setReg(a, r.eax >>> 0);
+    this.setReg(b, r.ebx >>> 0);
+    this.setReg(c, r.ecx >>> 0);
+    this.setReg(d, r.edx >>> 0);
+    return 1; // handled: Unicorn skips its own CPUID
+  }
+
+  private addHook(type: number, proto: koffi.IKoffiCType, fn: (...args: never[]) => unknown, insn?: number): void {
+    const cb = koffi.register(fn as (...args: unknown[]) => unknown, koffi.pointer(proto));
+    this.callbacks.push(cb);
+    const hh = [0];
+    const rc =
+      insn === undefined
+        ? this.n.uc_hook_add(this.uc, hh, type, cb, null, 1, 0)
+        : this.n.uc_hook_add(this.uc, hh, type, cb, null, 1, 0, 'int', insn);
+    this.check(rc, 'uc_hook_add');
+  }
+
+  private onBlock(address: number): void {
+    let count = this.blockSizes.get(address);
+    if (count === undefined) {
+      this.n.uc_ctl(this.uc, UC_CTL_TB_REQUEST_CACHE_RW, 'uint64_t', address, 'void *', this.tb);
+      count = this.tb.readUInt16LE(UC_TB_ICOUNT_OFFSET);
+      this.blockSizes.set(address, count);
+    }
+    this.runCount += count;
+    if (this.runCount > this.runBudget && this.stopReason === undefined) {
+      this.stopReason = 'budget';
+      this.n.uc_emu_stop(this.uc);
+    }
+  }
+
+  private check(rc: number, what: string): void {
+    if (rc !== UC_ERR.OK) throw new EngineError(`${what} failed: ${this.n.uc_strerror(rc)}`, rc);
+  }
+
+  map(address: number, size: number, prot: number): void {
+    this.check(this.n.uc_mem_map(this.uc, address, size, prot), `mapping ${hex(size)} bytes at ${hex(address)}`);
+  }
+
+  unmap(address: number, size: number): void {
+    this.check(this.n.uc_mem_unmap(this.uc, address, size), `unmapping ${hex(size)} bytes at ${hex(address)}`);
+    this.invalidateCode(address, size);
+  }
+
+  protect(address: number, size: number, prot: number): void {
+    this.check(this.n.uc_mem_protect(this.uc, address, size, prot), `protecting ${hex(size)} bytes at ${hex(address)}`);
+  }
+
+  read(address: number, size: number): Uint8Array {
+    const out = Buffer.alloc(size);
+    if (size > 0) this.check(this.n.uc_mem_read(this.uc, address, out, size), `reading ${size} bytes at ${hex(address)}`);
+    return out;
+  }
+
+  write(address: number, bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    this.check(this.n.uc_mem_write(this.uc, address, bytes, bytes.length), `writing ${bytes.length} bytes at ${hex(address)}`);
+  }
+
+  reg(name: RegName): bigint {
+    this.scratch.fill(0, 0, 8);
+    this.check(this.n.uc_reg_read(this.uc, X86_REG[name], this.scratch), `reading ${name}`);
+    return this.arch === 'amd64' ? this.scratch.readBigUInt64LE(0) : BigInt(this.scratch.readUInt32LE(0));
+  }
+
+  setReg(name: RegName, value: bigint | number): void {
+    this.scratch.writeBigUInt64LE(BigInt.asUintN(64, BigInt(value)), 0);
+    this.check(this.n.uc_reg_write(this.uc, X86_REG[name], this.scratch), `writing ${name}`);
+  }
+
+  regBytes(name: RegName, size: number): Uint8Array {
+    this.scratch.fill(0);
+    this.check(this.n.uc_reg_read(this.uc, X86_REG[name], this.scratch), `reading ${name}`);
+    return Uint8Array.from(this.scratch.subarray(0, size));
+  }
+
+  setRegBytes(name: RegName, bytes: Uint8Array): void {
+    this.scratch.fill(0);
+    this.scratch.set(bytes);
+    this.check(this.n.uc_reg_write(this.uc, X86_REG[name], this.scratch), `writing ${name}`);
+  }
+
+  setGdtr(table: TableRegister): void {
+    const mmr = Buffer.alloc(UC_X86_MMR_SIZE);
+    mmr.writeBigUInt64LE(BigInt(table.base), MMR_BASE_OFFSET);
+    mmr.writeUInt32LE(table.limit, MMR_LIMIT_OFFSET);
+    this.check(this.n.uc_reg_write(this.uc, X86_REG.gdtr, mmr), 'writing gdtr');
+  }
+
+  get instructionsInRun(): number {
+    return this.runCount;
+  }
+
+  run(begin: number, options: RunOptions): RunResult {
+    this.runCount = 0;
+    this.runBudget = options.budget;
+    this.stopReason = undefined;
+    this.lastBadAccess = undefined;
+    this.hookError = undefined;
+    const rc = this.n.uc_emu_start(this.uc, begin, options.until, 0, 0) as number;
+    const instructions = this.runCount;
+    if (this.hookError !== undefined) {
+      const error = this.hookError;
+      this.hookError = undefined;
+      throw error;
+    }
+    if (rc !== UC_ERR.OK) throw this.fault(rc);
+    if (this.stopReason === 'budget') {
+      const pc = this.pc();
+      throw new BudgetExceededError(
+        `the guest ran more than its budget of ${options.budget} instructions (stopped at ${hex(pc)}); ` +
+          'it may be looping: raise the budget if the call is just long',
+        options.budget,
+        pc,
+      );
+    }
+    if (this.stopReason === 'stopped') return { reason: 'stopped', instructions };
+    const pc = this.pc();
+    if (pc !== options.until) {
+      throw new GuestFault(`the guest stopped at ${hex(pc)} (halt instruction?) before returning`, 'HALT', pc, undefined, this.dumpRegisters());
+    }
+    return { reason: 'until', instructions };
+  }
+
+  stop(): void {
+    this.stopReason ??= 'stopped';
+    this.n.uc_emu_stop(this.uc);
+  }
+
+  invalidateCode(address: number, size: number): void {
+    for (const start of this.blockSizes.keys()) {
+      if (start >= address && start < address + size) this.blockSizes.delete(start);
+    }
+  }
+
+  pc(): number {
+    return Number(this.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
+  }
+
+  dumpRegisters(): RegisterDump {
+    const dump: RegisterDump = {};
+    for (const name of DUMP_REGS[this.arch]) dump[name] = hex(this.reg(name));
+    return dump;
+  }
+
+  private fault(rc: number): GuestFault {
+    const kind = Object.entries(UC_ERR).find(([, code]) => code === rc)?.[0] ?? `UC_ERR_${rc}`;
+    const pc = this.pc();
+    const access = this.lastBadAccess;
+    const what = access
+      ? `invalid memory ${MEM_TYPE_NAMES[access.type] ?? `access ${access.type}`} of ${access.size} bytes at ${hex(access.address)}`
+      : String(this.n.uc_strerror(rc));
+    return new GuestFault(`guest fault at pc ${hex(pc)}: ${what}`, kind, pc, access?.address, this.dumpRegisters());
+  }
+
+  saveContext(): SavedContext {
+    const out: unknown[] = [null];
+    this.check(this.n.uc_context_alloc(this.uc, out), 'uc_context_alloc');
+    this.check(this.n.uc_context_save(this.uc, out[0]), 'uc_context_save');
+    return new UnicornContext(this.arch, out[0], this.n);
+  }
+
+  restoreContext(context: SavedContext): void {
+    this.check(this.n.uc_context_restore(this.uc, (context as UnicornContext).handle), 'uc_context_restore');
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.n.uc_close(this.uc);
+    for (const cb of this.callbacks) koffi.unregister(cb);
+  }
+}

@@ -1,0 +1,370 @@
+/**
+ * The ELF header, program headers and section headers, parsed with elfy and converted to our typed structures.
+ *
+ * elfy is used only after we have checked that the tables it will read lie inside the file, because it has no
+ * bounds checks of its own. Where elfy loses or misreads information we read the raw field ourselves:
+ *  - e_type, e_machine, p_type and sh_type: elfy maps them through name tables and returns undefined for values
+ *    it does not know (PT_GNU_PROPERTY, EM_AARCH64's neighbours, ...);
+ *  - sh_addralign and sh_entsize of ELFCLASS64 files: elfy reads them at offsets 46 and 54 instead of 48 and 56;
+ *  - section names: elfy's resolveBody crashes on section-stripped files (e_shnum = 0) and asserts on
+ *    e_shstrndx = SHN_UNDEF, so we call its parse steps one by one and resolve names here;
+ *  - extended numbering (PN_XNUM, e_shnum = 0 with a section 0, SHN_XINDEX), which elfy ignores.
+ * elfy's 64-bit reads combine two 32-bit halves into a double, which is exact below 2^53; above that we refuse
+ * the file (Number.isSafeInteger), as no user-space address is that large.
+ */
+import { createRequire } from 'node:module';
+import type { Arch } from '../emu/arch.ts';
+import {
+  EHDR_SIZE, EI_CLASS, EI_DATA, EI_NIDENT, EI_OSABI, EI_ABIVERSION, EI_VERSION, ELFCLASS32, ELFCLASS64, ELFDATA2LSB,
+  ELFDATA2MSB, ELFMAG, ELF_TYPE_NAMES, EM_386, EM_X86_64, EV_CURRENT, MACHINE_NAMES, PHDR_SIZE, PN_XNUM,
+  PROGRAM_TYPE_NAMES, PT_LOAD, PT_NULL, SHDR_SIZE, SHN_UNDEF, SHN_XINDEX, SHT_NOBITS, SHT_NULL, SHT_STRTAB, hex,
+  nameOf,
+} from './elf-constants.ts';
+import { ElfError, ElfReader } from './elf-reader.ts';
+import type { ProgramHeader, SectionHeader } from './elf-types.ts';
+
+// ---------------------------------------------------------------------------------------------------------------
+// elfy's shape (it ships no type declarations)
+// ---------------------------------------------------------------------------------------------------------------
+
+interface ElfyHeader {
+  class: string;
+  endian: string;
+  entry: number;
+  phoff: number;
+  shoff: number;
+  flags: number;
+  ehsize: number;
+  phentsize: number;
+  phnum: number;
+  shentsize: number;
+  shnum: number;
+  shstrndx: number;
+}
+
+/** elfy turns flag words into `{ r: true, x: true }`, with unknown bits keyed by their numeric value. */
+type ElfyFlags = Record<string, boolean>;
+
+interface ElfyProgram {
+  offset: number;
+  vaddr: number;
+  filesz: number;
+  memsz: number;
+  flags: ElfyFlags;
+  align: number;
+}
+
+interface ElfySection {
+  name: number;
+  flags: ElfyFlags;
+  addr: number;
+  off: number;
+  size: number;
+  link: number;
+  info: number;
+}
+
+interface ElfyParser {
+  parseHeader(buf: Buffer): ElfyHeader;
+  parsePrograms(buf: Buffer, header: ElfyHeader): ElfyProgram[];
+  parseSections(buf: Buffer, header: ElfyHeader): ElfySection[];
+}
+
+interface ElfyModule {
+  Parser: new () => ElfyParser;
+  constants: { entryFlags: Record<string, string>; sectFlags: Record<string, string> };
+}
+
+// elfy is CommonJS without types; createRequire gives us a typed handle without an ambient declaration file.
+const elfy = createRequire(import.meta.url)('elfy') as ElfyModule;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Result
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface ElfHeader {
+  bits: 32 | 64;
+  arch: Arch;
+  osabi: number;
+  abiversion: number;
+  type: number;
+  typeName: string;
+  machine: number;
+  entry: number;
+  phoff: number;
+  shoff: number;
+  flags: number;
+  ehsize: number;
+  phentsize: number;
+  /** The real counts and string table index, after extended numbering. */
+  phnum: number;
+  shentsize: number;
+  shnum: number;
+  shstrndx: number;
+}
+
+export interface ElfLayout {
+  reader: ElfReader;
+  header: ElfHeader;
+  programHeaders: ProgramHeader[];
+  sections: SectionHeader[];
+}
+
+export function readLayout(bytes: Uint8Array, file: string): ElfLayout {
+  const bits = checkIdent(bytes, file);
+  const reader = new ElfReader(bytes, file, bits);
+  reader.need(0, EHDR_SIZE[bits], `ELF header (${EHDR_SIZE[bits]} bytes for ELFCLASS${bits})`);
+
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const parser = new elfy.Parser();
+  const elfyHeader = viaElfy(file, 'ELF header', () => parser.parseHeader(buf));
+  const header = convertHeader(reader, elfyHeader);
+
+  const programHeaders = readProgramHeaders(reader, header, elfyHeader, parser, buf);
+  const sections = readSectionHeaders(reader, header, elfyHeader, parser, buf);
+  return { reader, header, programHeaders, sections };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Identification and header
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Checks e_ident before anyone else reads the file; returns the class. */
+function checkIdent(bytes: Uint8Array, file: string): 32 | 64 {
+  const fail = (message: string): never => {
+    throw new ElfError(message, file);
+  };
+  const magicLength = Math.min(bytes.length, ELFMAG.length);
+  for (let i = 0; i < magicLength; i++) if (bytes[i] !== ELFMAG[i]) fail('not an ELF file (bad magic)');
+  if (bytes.length < EI_NIDENT) {
+    fail(`truncated: ELF identification needs ${EI_NIDENT} bytes, file has ${bytes.length}`);
+  }
+
+  const elfClass = bytes[EI_CLASS]!;
+  if (elfClass !== ELFCLASS32 && elfClass !== ELFCLASS64) {
+    fail(`invalid ELF class ${elfClass} (e_ident[EI_CLASS] must be 1 = ELFCLASS32 or 2 = ELFCLASS64)`);
+  }
+  const data = bytes[EI_DATA]!;
+  if (data === ELFDATA2MSB) fail('big-endian ELF is not supported (shimulator runs little-endian x86 objects)');
+  if (data !== ELFDATA2LSB) fail(`invalid ELF data encoding ${data} (e_ident[EI_DATA] must be 1 = ELFDATA2LSB)`);
+  const version = bytes[EI_VERSION]!;
+  if (version !== EV_CURRENT) fail(`unsupported ELF version ${version} in e_ident[EI_VERSION] (expected 1)`);
+  return elfClass === ELFCLASS64 ? 64 : 32;
+}
+
+function convertHeader(reader: ElfReader, h: ElfyHeader): ElfHeader {
+  const bits = reader.bits;
+  // Raw reads: elfy maps these through tables that drop unknown values.
+  const type = reader.u16(16);
+  const machine = reader.u16(18);
+  const version = reader.u32(20);
+  const arch = archOf(reader, machine);
+  if (version !== EV_CURRENT) reader.fail(`unsupported e_version ${version} (expected 1 = EV_CURRENT)`);
+
+  const header: ElfHeader = {
+    bits,
+    arch,
+    osabi: reader.u8(EI_OSABI),
+    abiversion: reader.u8(EI_ABIVERSION),
+    type,
+    typeName: ELF_TYPE_NAMES[type] ?? `ET_${hex(type)}`,
+    machine,
+    entry: safe(reader, h.entry, 'e_entry'),
+    phoff: safe(reader, h.phoff, 'e_phoff'),
+    shoff: safe(reader, h.shoff, 'e_shoff'),
+    flags: h.flags,
+    ehsize: h.ehsize,
+    phentsize: h.phentsize,
+    phnum: h.phnum,
+    shentsize: h.shentsize,
+    shnum: h.shnum,
+    shstrndx: h.shstrndx,
+  };
+  applyExtendedNumbering(reader, header);
+  return header;
+}
+
+function archOf(reader: ElfReader, machine: number): Arch {
+  const bits = reader.bits;
+  if (machine === EM_X86_64 && bits === 64) return 'amd64';
+  if (machine === EM_386 && bits === 32) return 'i386';
+  if (machine === EM_X86_64) {
+    reader.fail('x32 objects (ELFCLASS32 with EM_X86_64) are not supported: shimulator runs i386 and amd64 objects');
+  }
+  if (machine === EM_386) reader.fail('inconsistent header: ELFCLASS64 with machine EM_386 (3)');
+  const name = MACHINE_NAMES[machine] ?? 'machine';
+  return reader.fail(`unsupported machine ${name} (${machine}): shimulator runs i386 and amd64 objects`);
+}
+
+/**
+ * gABI extended numbering: with more than 0xfeff sections (or 0xfffe program headers) the real counts and the
+ * string table index live in section header 0.
+ */
+function applyExtendedNumbering(reader: ElfReader, header: ElfHeader): void {
+  const needsSection0 =
+    header.phnum === PN_XNUM || header.shstrndx === SHN_XINDEX || (header.shnum === 0 && header.shoff !== 0);
+  if (!needsSection0) return;
+  if (header.shoff === 0) reader.fail('extended numbering is used but there is no section header 0 (e_shoff = 0)');
+  const bits = reader.bits;
+  reader.need(header.shoff, SHDR_SIZE[bits], 'section header 0 (extended numbering)');
+  const at = header.shoff;
+  const size = bits === 64 ? reader.u64(at + 32, 'section 0 sh_size') : reader.u32(at + 20);
+  const link = reader.u32(at + (bits === 64 ? 40 : 24));
+  const info = reader.u32(at + (bits === 64 ? 44 : 28));
+  if (header.phnum === PN_XNUM) header.phnum = info;
+  if (header.shnum === 0) header.shnum = size;
+  if (header.shstrndx === SHN_XINDEX) header.shstrndx = link;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Program headers
+// ---------------------------------------------------------------------------------------------------------------
+
+function readProgramHeaders(
+  reader: ElfReader, header: ElfHeader, elfyHeader: ElfyHeader, parser: ElfyParser, buf: Buffer,
+): ProgramHeader[] {
+  const { bits, phnum, phoff, phentsize } = header;
+  if (phnum === 0) return [];
+  if (phoff === 0) reader.fail(`e_phoff is 0 but e_phnum is ${phnum}`);
+  if (phentsize !== PHDR_SIZE[bits]) {
+    reader.fail(`program header entry size e_phentsize is ${phentsize}, expected ${PHDR_SIZE[bits]} for ELFCLASS${bits}`);
+  }
+  checkTable(reader, phoff, phnum, phentsize, 'program header');
+
+  const raw = viaElfy(reader.file, 'program headers', () => parser.parsePrograms(buf, { ...elfyHeader, phnum }));
+  const flagBits = reverseNames(elfy.constants.entryFlags);
+  return raw.map((p, index) => {
+    const at = phoff + index * phentsize;
+    const type = reader.u32(at);
+    const typeName = nameOf(PROGRAM_TYPE_NAMES, type, 'PT_');
+    const where = `${typeName} (program header ${index})`;
+    const ph: ProgramHeader = {
+      type,
+      typeName,
+      flags: flagsFromElfy(p.flags, flagBits),
+      offset: safe(reader, p.offset, `${where} p_offset`),
+      vaddr: safe(reader, p.vaddr, `${where} p_vaddr`),
+      filesz: safe(reader, p.filesz, `${where} p_filesz`),
+      memsz: safe(reader, p.memsz, `${where} p_memsz`),
+      align: safe(reader, p.align, `${where} p_align`),
+    };
+    checkProgramHeader(reader, ph, where);
+    return ph;
+  });
+}
+
+function checkProgramHeader(reader: ElfReader, ph: ProgramHeader, where: string): void {
+  if (ph.type === PT_NULL) return;
+  if (ph.filesz > 0) reader.need(ph.offset, ph.filesz, `${where} segment`);
+  if (!Number.isSafeInteger(ph.vaddr + ph.memsz)) reader.fail(`${where}: p_vaddr + p_memsz does not fit in 53 bits`);
+  if (ph.type === PT_LOAD && ph.filesz > ph.memsz) {
+    reader.fail(`${where}: p_filesz ${hex(ph.filesz)} is larger than p_memsz ${hex(ph.memsz)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Section headers
+// ---------------------------------------------------------------------------------------------------------------
+
+function readSectionHeaders(
+  reader: ElfReader, header: ElfHeader, elfyHeader: ElfyHeader, parser: ElfyParser, buf: Buffer,
+): SectionHeader[] {
+  const { bits, shnum, shoff, shentsize } = header;
+  if (shnum === 0 || shoff === 0) return [];
+  if (shentsize !== SHDR_SIZE[bits]) {
+    reader.fail(`section header entry size e_shentsize is ${shentsize}, expected ${SHDR_SIZE[bits]} for ELFCLASS${bits}`);
+  }
+  checkTable(reader, shoff, shnum, shentsize, 'section header');
+
+  const raw = viaElfy(reader.file, 'section headers', () => parser.parseSections(buf, { ...elfyHeader, shnum }));
+  const flagBits = reverseNames(elfy.constants.sectFlags);
+  const sections = raw.map((s, index): SectionHeader => {
+    const at = shoff + index * shentsize;
+    const where = `section ${index}`;
+    return {
+      name: '',
+      type: reader.u32(at + 4),
+      flags: flagsFromElfy(s.flags, flagBits),
+      addr: safe(reader, s.addr, `${where} sh_addr`),
+      offset: safe(reader, s.off, `${where} sh_offset`),
+      size: safe(reader, s.size, `${where} sh_size`),
+      link: s.link,
+      info: s.info,
+      // elfy reads ELFCLASS64 sh_addralign and sh_entsize at the wrong offsets; see the file comment.
+      addralign: bits === 64 ? reader.u64(at + 48, `${where} sh_addralign`) : reader.u32(at + 32),
+      entsize: bits === 64 ? reader.u64(at + 56, `${where} sh_entsize`) : reader.u32(at + 36),
+    };
+  });
+  nameSections(reader, header, sections, raw);
+  sections.forEach((s, index) => {
+    if (s.type !== SHT_NULL && s.type !== SHT_NOBITS && s.size > 0) {
+      reader.need(s.offset, s.size, `section ${index} (${s.name || 'unnamed'})`);
+    }
+  });
+  return sections;
+}
+
+function nameSections(reader: ElfReader, header: ElfHeader, sections: SectionHeader[], raw: ElfySection[]): void {
+  const index = header.shstrndx;
+  if (index === SHN_UNDEF) return; // no section names: legal, if unusual
+  const strtab = sections[index];
+  if (strtab === undefined) {
+    reader.fail(`e_shstrndx ${index} is not a section (there are ${sections.length})`);
+  }
+  if (strtab.type !== SHT_STRTAB) reader.fail(`section name table (section ${index}) is not SHT_STRTAB`);
+  reader.need(strtab.offset, strtab.size, `section name table (section ${index})`);
+  const end = strtab.offset + strtab.size;
+  raw.forEach((s, i) => {
+    sections[i]!.name = reader.cString(strtab.offset + s.name, end, `name of section ${i}`);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Checks that `count` entries of `entsize` bytes at `offset` are in the file, naming the first one that is not. */
+function checkTable(reader: ElfReader, offset: number, count: number, entsize: number, what: string): void {
+  if (offset >= reader.size) {
+    reader.fail(`${what} table offset ${hex(offset)} is past end of file (file size ${hex(reader.size)})`);
+  }
+  if (offset + count * entsize <= reader.size) return;
+  const first = Math.floor((reader.size - offset) / entsize);
+  reader.fail(
+    `truncated: ${what} ${first} extends past end of file (offset ${hex(offset + first * entsize)}, ` +
+      `file size ${hex(reader.size)})`,
+  );
+}
+
+/** Runs an elfy step, turning its exceptions (assertions, RangeErrors from Buffer reads) into ElfErrors. */
+function viaElfy<T>(file: string, what: string, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof ElfError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ElfError(`cannot parse ${what}: ${message}`, file);
+  }
+}
+
+function safe(reader: ElfReader, value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) reader.fail(`${what} (${value}) does not fit in 53 bits`);
+  return value;
+}
+
+function reverseNames(names: Record<string, string>): Map<string, number> {
+  const bits = new Map<string, number>();
+  for (const [bit, name] of Object.entries(names)) bits.set(name, Number(bit));
+  return bits;
+}
+
+/** Inverts elfy's flag objects; bits it has no name for are keyed by their (int32) value. */
+function flagsFromElfy(flags: ElfyFlags, bitsByName: Map<string, number>): number {
+  let value = 0;
+  for (const [key, set] of Object.entries(flags)) {
+    if (!set) continue;
+    const bit = bitsByName.get(key) ?? Number(key);
+    if (Number.isInteger(bit)) value |= bit;
+  }
+  return value >>> 0;
+}

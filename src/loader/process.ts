@@ -1,0 +1,329 @@
+/**
+ * Boots a guest process the way Linux execs one: maps the stub executable and its interpreter (the real ld.so),
+ * builds the initial stack with argv/envp/auxv, and runs ld.so until the stub's `shimulator_ready` — by then ld.so
+ * has loaded libc, applied relocations and IFUNCs, set up TLS and run the constructors, all by itself.
+ */
+import type { Arch } from '../emu/arch.ts';
+import { multiarchTriplet } from '../emu/arch.ts';
+import { virtualCpuid } from '../emu/cpuid.ts';
+import type { Engine, RunResult } from '../emu/engine.ts';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../emu/engine.ts';
+import { GuestFault } from '../emu/errors.ts';
+import { GlobalDescriptorTable } from '../emu/gdt.ts';
+import { UnicornEngine } from '../emu/unicorn.ts';
+import { AddressSpace, PAGE_SIZE, pageDown, pageUp } from '../kernel/address-space.ts';
+import { SeededRandom, VirtualClock } from '../kernel/clock.ts';
+import { Kernel } from '../kernel/kernel.ts';
+import { VirtualFileSystem } from '../kernel/vfs.ts';
+import { AT_RANDOM_BYTES, buildInitialStack } from './auxv.ts';
+import { type ElfFile, parseElf } from './elf.ts';
+import { fixtureEntries, loadFixture } from './fixtures.ts';
+
+/** Where things go in the guest's address space, per architecture (close to what Linux picks, minus ASLR). */
+export interface MemoryLayout {
+  /** Load address of the (position-independent) stub executable. */
+  exeBase: number;
+  /** Top of the initial stack, and its size. */
+  stackTop: number;
+  stackSize: number;
+  /** New mappings (ld.so first, then libraries, malloc arenas, thread stacks) are placed below this. */
+  mmapTop: number;
+  mmapFloor: number;
+  /** A host-owned page: returning here ends a call made by the host. */
+  trapPage: number;
+  /** i386: the page holding the GDT. */
+  gdtPage?: number;
+}
+
+export const LAYOUTS: Record<Arch, MemoryLayout> = {
+  amd64: {
+    exeBase: 0x555555554000,
+    stackTop: 0x7ffffffde000 + 0x21000,
+    stackSize: 8 * 1024 * 1024,
+    mmapTop: 0x7ffff7fff000,
+    mmapFloor: 0x10000000000,
+    trapPage: 0x7ffffffff000,
+  },
+  i386: {
+    exeBase: 0x56555000,
+    stackTop: 0xffffd000,
+    stackSize: 8 * 1024 * 1024,
+    mmapTop: 0xf7fff000,
+    mmapFloor: 0x60000000,
+    trapPage: 0xffffe000,
+    gdtPage: 0xfffff000,
+  },
+};
+
+/** `hlt`: the trap page's filler. Execution never really reaches it: the engine stops at its address. */
+const HLT = 0xf4;
+const INT_SYSCALL_I386 = 0x80;
+const PF_X = 1;
+const PF_W = 2;
+const PF_R = 4;
+const PT_LOAD = 1;
+const PT_PHDR = 6;
+
+export const STUB_PATH = '/usr/bin/shimulator-stub';
+export const STUB_READY_SYMBOL = 'shimulator_ready';
+/** Where host libraries given by path (`--lib ./libshim.so`) are mounted in the guest. */
+export const USER_LIB_DIR = '/opt/shimulator/lib';
+const PID = 1000;
+export const DEFAULT_BOOT_BUDGET = 50_000_000;
+
+/** CPU exception vectors, named for fault messages. */
+const EXCEPTION_NAMES: Record<number, string> = {
+  0: 'divide error (#DE)', 1: 'debug trap', 3: 'breakpoint (int3)', 4: 'overflow (#OF)', 5: 'bound range (#BR)',
+  6: 'invalid opcode (#UD)', 7: 'device not available (#NM)', 8: 'double fault', 13: 'general protection fault (#GP)',
+  14: 'page fault (#PF)', 16: 'x87 floating-point error (#MF)', 17: 'alignment check (#AC)', 19: 'SIMD floating-point exception (#XM)',
+};
+
+export class LoaderError extends Error {
+  override name = 'LoaderError';
+}
+
+export interface ProcessOptions {
+  arch: Arch;
+  /** Host shared objects to mount read-only in the guest (their guest paths are returned by `mountedLibraries`). */
+  hostLibraries?: { path: string; bytes: Uint8Array }[];
+  /** Seed for AT_RANDOM and getrandom (default 0). */
+  seed?: number;
+  /** Instruction budget for the boot (default 50M). */
+  bootBudget?: number;
+  /** Extra environment variables for the guest. */
+  env?: Record<string, string>;
+  /** Record every system call. */
+  recordSyscalls?: boolean;
+}
+
+export interface MappedObject {
+  path: string;
+  base: number;
+  elf: ElfFile;
+}
+
+export class Process {
+  readonly arch: Arch;
+  readonly layout: MemoryLayout;
+  readonly engine: Engine;
+  readonly vfs: VirtualFileSystem;
+  readonly space: AddressSpace;
+  readonly kernel: Kernel;
+  readonly gdt?: GlobalDescriptorTable;
+  /** Guest instructions executed since boot began. */
+  instructions = 0;
+  readonly exe: MappedObject;
+  readonly interp: MappedObject;
+  /** Guest paths of the host libraries mounted with `hostLibraries`. */
+  readonly mountedLibraries: string[] = [];
+  /** Instructions the boot took (ld.so start to `shimulator_ready`). */
+  bootInstructions = 0;
+  private readonly elfCache = new Map<string, ElfFile>();
+
+  private constructor(options: ProcessOptions) {
+    const arch = options.arch;
+    this.arch = arch;
+    this.layout = LAYOUTS[arch];
+    const kernelRef: { k?: Kernel } = {};
+    this.engine = new UnicornEngine(arch, {
+      cpuid: virtualCpuid,
+      syscall: arch === 'amd64' ? () => kernelRef.k!.handleSyscall() : undefined,
+      interrupt: (intno) => this.onInterrupt(intno, kernelRef.k!),
+    });
+    this.vfs = new VirtualFileSystem();
+    this.space = new AddressSpace(this.engine, this.layout.mmapTop, this.layout.mmapFloor);
+    if (this.layout.gdtPage !== undefined) {
+      this.space.mapFixed(this.layout.gdtPage, PAGE_SIZE, PROT_READ | PROT_WRITE, '[gdt]');
+      this.gdt = new GlobalDescriptorTable(this.engine, this.layout.gdtPage);
+      this.gdt.install();
+    }
+    this.space.mapFixed(this.layout.trapPage, PAGE_SIZE, PROT_READ | PROT_EXEC, '[shimulator trap]');
+    this.engine.write(this.layout.trapPage, new Uint8Array(PAGE_SIZE).fill(HLT));
+
+    this.mountFixtures();
+    for (const lib of options.hostLibraries ?? []) this.mountHostLibrary(lib.path, lib.bytes);
+
+    const random = new SeededRandom(options.seed ?? 0);
+    this.kernel = new Kernel({
+      arch,
+      engine: this.engine,
+      vfs: this.vfs,
+      space: this.space,
+      clock: new VirtualClock(() => this.instructions + this.engine.instructionsInRun),
+      random,
+      gdt: this.gdt,
+      pid: PID,
+      exePath: STUB_PATH,
+      record: options.recordSyscalls,
+    });
+    kernelRef.k = this.kernel;
+
+    const exeElf = this.elfAt(STUB_PATH);
+    if (!exeElf.interp) throw new LoaderError(`${STUB_PATH} has no PT_INTERP: the stub must be a dynamically linked executable`);
+    const interpElf = this.elfAt(exeElf.interp);
+    this.exe = { path: STUB_PATH, base: this.layout.exeBase, elf: exeElf };
+    this.mapElf(this.exe);
+    this.space.initBrk(this.exe.base + exeElf.loadSpan.end);
+    const interpBase = this.layout.mmapTop - pageUp(interpElf.loadSpan.end - interpElf.loadSpan.start);
+    this.interp = { path: exeElf.interp, base: interpBase - interpElf.loadSpan.start, elf: interpElf };
+    this.mapElf(this.interp);
+
+    const stackBottom = this.layout.stackTop - this.layout.stackSize;
+    this.space.mapFixed(stackBottom, this.layout.stackSize, PROT_READ | PROT_WRITE, '[stack]');
+    const stack = buildInitialStack(
+      {
+        arch,
+        argv: [STUB_PATH],
+        envp: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
+        execfn: STUB_PATH,
+        platform: arch === 'amd64' ? 'x86_64' : 'i686',
+        phdr: this.exe.base + phdrAddress(exeElf),
+        phent: exeElf.phentsize,
+        phnum: exeElf.phnum,
+        interpBase: this.interp.base,
+        entry: this.exe.base + exeElf.entry,
+        hwcap: virtualCpuid(1, 0).edx,
+        random: random.bytes(AT_RANDOM_BYTES),
+        pageSize: PAGE_SIZE,
+      },
+      this.layout.stackTop,
+    );
+    this.engine.write(stack.sp, stack.bytes);
+    this.engine.setReg(arch === 'amd64' ? 'rsp' : 'esp', stack.sp);
+
+    const ready = exeElf.lookup(STUB_READY_SYMBOL);
+    if (!ready) throw new LoaderError(`${STUB_PATH} does not export ${STUB_READY_SYMBOL}: rebuild it with scripts/fixtures/build-stub.sh`);
+    const entry = this.interp.base + interpElf.entry;
+    try {
+      this.bootInstructions = this.run(entry, this.exe.base + ready.value, options.bootBudget ?? DEFAULT_BOOT_BUDGET).instructions;
+    } catch (error) {
+      if (error instanceof Error) error.message = `booting the ${arch} process failed: ${error.message}`;
+      throw error;
+    }
+  }
+
+  static boot(options: ProcessOptions): Process {
+    return new Process(options);
+  }
+
+  /** Runs guest code from `begin` until the program counter reaches `until`; faults and exits become errors. */
+  run(begin: number, until: number, budget: number): RunResult {
+    let result: RunResult;
+    try {
+      result = this.engine.run(begin, { until, budget });
+    } catch (error) {
+      this.instructions += this.engine.instructionsInRun;
+      if (error instanceof GuestFault || (error as { pc?: number }).pc !== undefined) {
+        (error as GuestFault).where ??= this.describeAddress((error as GuestFault).pc);
+        if ((error as GuestFault).where) (error as Error).message += ` in ${(error as GuestFault).where}`;
+      }
+      throw error;
+    }
+    this.instructions += result.instructions;
+    if (this.kernel.exit) throw this.kernel.exit;
+    return result;
+  }
+
+  /** Parses (once) the ELF file at a guest path. */
+  elfAt(path: string): ElfFile {
+    let elf = this.elfCache.get(path);
+    if (!elf) {
+      const node = this.vfs.lookup(path);
+      if (!node || node.isDirectory) throw new LoaderError(`${path} is not in the guest file system`);
+      elf = parseElf(node.contents(), path);
+      this.elfCache.set(path, elf);
+    }
+    return elf;
+  }
+
+  /** `symbol+0x12 (/lib/x86_64-linux-gnu/libc.so.6)` for a guest address, or a region label. */
+  describeAddress(address: number): string | undefined {
+    const region = this.space.find(address);
+    if (!region) return undefined;
+    for (const object of this.loadedObjects()) {
+      const span = object.elf.loadSpan;
+      if (address >= object.base + span.start && address < object.base + span.end) {
+        const near = object.elf.nearestSymbol(address - object.base);
+        const at = near ? `${near.symbol.name}+0x${near.offset.toString(16)}` : `0x${(address - object.base).toString(16)}`;
+        return `${at} (${object.path})`;
+      }
+    }
+    return region.label;
+  }
+
+  /** Objects known to be mapped: the stub and ld.so always, plus what `onObjects` adds (the link map, after boot). */
+  loadedObjects(): MappedObject[] {
+    return this.objectsProvider ? this.objectsProvider() : [this.exe, this.interp];
+  }
+
+  /** Lets the symbol layer supply the live list of loaded objects (read from ld.so's link map). */
+  objectsProvider: (() => MappedObject[]) | undefined;
+
+  private onInterrupt(intno: number, kernel: Kernel): void {
+    if (intno === INT_SYSCALL_I386 && this.arch === 'i386') {
+      kernel.handleSyscall();
+      return;
+    }
+    const pc = Number(this.engine.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
+    const name = EXCEPTION_NAMES[intno] ?? `interrupt ${intno}`;
+    const registers = (this.engine as UnicornEngine).dumpRegisters();
+    throw new GuestFault(`guest CPU exception: ${name} at pc 0x${pc.toString(16)}`, 'EXCEPTION', pc, undefined, registers);
+  }
+
+  private mountFixtures(): void {
+    for (const entry of fixtureEntries(this.arch)) {
+      this.vfs.addFile(entry.guestPath, entry.size, () => loadFixture(entry));
+    }
+  }
+
+  private mountHostLibrary(hostPath: string, bytes: Uint8Array): void {
+    const elf = parseElf(bytes, hostPath);
+    if (elf.arch !== this.arch) {
+      throw new LoaderError(`${hostPath} is an ${elf.arch} object, but the process is ${this.arch}: build it for ${this.arch} (gcc ${this.arch === 'i386' ? '-m32' : '-m64'}) or use --arch ${elf.arch}`);
+    }
+    if (elf.type !== 'DYN') throw new LoaderError(`${hostPath} is not a shared object (ELF type ${elf.type}); build it with -shared -fPIC`);
+    const name = hostPath.split('/').pop()!;
+    const guestPath = `${USER_LIB_DIR}/${name}`;
+    this.vfs.addBytes(guestPath, bytes);
+    this.elfCache.set(guestPath, elf);
+    this.mountedLibraries.push(guestPath);
+  }
+
+  /** Maps an ELF object's PT_LOAD segments at its base, like the kernel's load_elf_binary. */
+  private mapElf(object: MappedObject): void {
+    const { elf, base } = object;
+    const span = elf.loadSpan;
+    this.space.mapFixed(base + span.start, span.end - span.start, PROT_READ | PROT_WRITE | PROT_EXEC, object.path);
+    const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD);
+    for (const p of loads) {
+      this.engine.write(base + p.vaddr, elf.bytes.subarray(p.offset, p.offset + p.filesz));
+    }
+    for (const p of loads) {
+      const start = base + pageDown(p.vaddr);
+      const end = base + pageUp(p.vaddr + p.memsz);
+      this.space.protect(start, end - start, segmentProt(p.flags));
+    }
+  }
+
+  /** Where the libraries of this architecture live in the guest. */
+  get libraryDirectory(): string {
+    return `/lib/${multiarchTriplet(this.arch)}`;
+  }
+
+  close(): void {
+    this.engine.close();
+  }
+}
+
+function segmentProt(flags: number): number {
+  return ((flags & PF_R) ? PROT_READ : 0) | ((flags & PF_W) ? PROT_WRITE : 0) | ((flags & PF_X) ? PROT_EXEC : 0);
+}
+
+/** The program headers' virtual address: PT_PHDR when present, else inside the first segment at e_phoff. */
+function phdrAddress(elf: ElfFile): number {
+  const phdr = elf.programHeaders.find((p) => p.type === PT_PHDR);
+  if (phdr) return phdr.vaddr;
+  const first = elf.programHeaders.find((p) => p.type === PT_LOAD && p.offset <= elf.phoff && elf.phoff < p.offset + p.filesz);
+  if (!first) throw new LoaderError(`${elf.name}: program headers are not inside a loaded segment`);
+  return first.vaddr + (elf.phoff - first.offset);
+}

@@ -1,0 +1,289 @@
+/**
+ * Machine: the public entry point. Boots an emulated i386 or amd64 process on real Debian glibc and calls C
+ * functions in it from TypeScript, cgo-style (`value, errno`).
+ *
+ *   const m = await Machine.boot({ arch: 'amd64', libs: ['libpcap.so.0.8'] });
+ *   const snprintf = m.fn('libc.so.6', 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)');
+ *   const r = snprintf(out(64), 64, '%f', vararg.double(1.5));   // r.value === 8, r.out[0] holds "1.500000"
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Arch } from './emu/arch.ts';
+import type { SavedContext } from './emu/engine.ts';
+import { PROT_READ, PROT_WRITE } from './emu/engine.ts';
+import { GuestArena } from './callspec/arena.ts';
+import { type CallEnvironment, executeCall } from './callspec/call.ts';
+import { callSpec } from './callspec/classify.ts';
+import { Declarations } from './callspec/parse.ts';
+import type { CallSpec, CType, Prototype } from './callspec/types.ts';
+import {
+  ArgumentError, decodeValue, type DecodedValue, encodeValue, type HostValue, isCharPointer, OutBuffer, TypedValue,
+} from './callspec/values.ts';
+import { findFixture } from './loader/fixtures.ts';
+import { Process } from './loader/process.ts';
+import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
+
+export const DEFAULT_CALL_BUDGET = 20_000_000;
+const ARENA_BYTES = 4 * 1024 * 1024;
+/** Space left above the call frame: main's frame and the 128-byte red zone below the boot stack pointer. */
+const STACK_MARGIN = 1024;
+const RTLD_NOW = 2;
+const RTLD_GLOBAL = 0x100;
+
+export interface BootOptions {
+  arch?: Arch;
+  /** Libraries to load: a bundled soname (`libpcap.so.0.8`) or a path to a host shared object of the same arch. */
+  libs?: string[];
+  /** C declarations (structs, typedefs) for prototypes. */
+  decls?: string;
+  /** Seed for the guest's random bytes (AT_RANDOM, getrandom). */
+  seed?: number;
+  bootBudget?: number;
+  /** Default instruction budget per call. */
+  callBudget?: number;
+  /** Record every system call in `machine.process.kernel.records`. */
+  recordSyscalls?: boolean;
+}
+
+export interface CallResult {
+  /** The return value: number (bigint beyond 2^53), an object for structs, undefined for void. */
+  value: DecodedValue;
+  /** errno after the call (set to 0 before it), read through the guest's own __errno_location. */
+  errno: number;
+  /** Contents of out-buffer arguments after the call, by argument index. */
+  out: Record<number, Uint8Array>;
+  /** For `char *` returns: the C string at the returned pointer (undefined for NULL). */
+  string?: string;
+  /** Guest instructions the call executed. */
+  instructions: number;
+}
+
+export interface CFunction {
+  (...args: HostValue[]): CallResult;
+  readonly prototype: Prototype;
+  readonly address: number;
+  /** The CallSpec for a call with these arguments (variadic ones decide the variadic types). */
+  spec(...args: HostValue[]): CallSpec;
+}
+
+export class UnknownLibraryError extends Error {
+  override name = 'UnknownLibraryError';
+}
+
+export class DlopenError extends Error {
+  override name = 'DlopenError';
+}
+
+export class Machine {
+  readonly arch: Arch;
+  readonly process: Process;
+  readonly symbols: SymbolTable;
+  readonly declarations: Declarations;
+  private readonly cleanCpu: SavedContext;
+  private readonly arena: GuestArena;
+  private readonly env: CallEnvironment;
+  private readonly callBudget: number;
+  private errnoAddress = 0;
+  private readonly internal = new Map<string, CFunction>();
+
+  private constructor(options: BootOptions) {
+    this.arch = options.arch ?? 'amd64';
+    const hostLibraries = (options.libs ?? [])
+      .filter((lib) => !findFixture(this.arch, lib))
+      .map((lib) => {
+        if (!existsSync(lib)) {
+          throw new UnknownLibraryError(
+            `unknown library "${lib}": it is neither a bundled library (libc.so.6, libpcap.so.0.8 and their dependencies) nor a file on this host`,
+          );
+        }
+        return { path: lib, bytes: new Uint8Array(readFileSync(lib)) };
+      });
+    this.process = Process.boot({
+      arch: this.arch,
+      hostLibraries,
+      seed: options.seed,
+      bootBudget: options.bootBudget,
+      recordSyscalls: options.recordSyscalls,
+    });
+    this.symbols = new SymbolTable(this.process);
+    this.declarations = new Declarations();
+    if (options.decls) this.declarations.addDeclarations(options.decls);
+    this.callBudget = options.callBudget ?? DEFAULT_CALL_BUDGET;
+
+    const engine = this.process.engine;
+    this.cleanCpu = engine.saveContext();
+    const sp = Number(engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
+    const arenaBase = this.process.space.mapAnywhere(ARENA_BYTES, PROT_READ | PROT_WRITE, '[shimulator host arena]');
+    this.arena = new GuestArena(engine, arenaBase, ARENA_BYTES);
+    this.env = {
+      engine,
+      arch: this.arch,
+      resetCpu: () => engine.restoreContext(this.cleanCpu),
+      stackTop: Math.floor((sp - STACK_MARGIN) / 16) * 16,
+      returnAddress: this.process.layout.trapPage,
+      memory: this.arena,
+      run: (begin, until, budget) => this.process.run(begin, until, budget),
+    };
+
+    this.errnoAddress = Number(this.libc('int *__errno_location(void)')().value);
+    let guestPathIndex = 0;
+    for (const lib of options.libs ?? []) {
+      const bundled = findFixture(this.arch, lib);
+      this.dlopen(bundled ? bundled.name : this.process.mountedLibraries[guestPathIndex++]!);
+    }
+  }
+
+  /** Boots a process: ld.so, libc and the requested libraries, with TLS set up by glibc itself. */
+  static async boot(options: BootOptions = {}): Promise<Machine> {
+    return new Machine(options);
+  }
+
+  /** Instructions ld.so and libc start-up took. */
+  get bootInstructions(): number {
+    return this.process.bootInstructions;
+  }
+
+  /** Text written to the guest's stdout / stderr so far. */
+  get stdout(): string {
+    return new TextDecoder().decode(Uint8Array.from(this.process.kernel.stdout));
+  }
+
+  get stderr(): string {
+    return new TextDecoder().decode(Uint8Array.from(this.process.kernel.stderr));
+  }
+
+  /** Resolves a symbol to its address (IFUNCs are resolved by calling their resolver, as ld.so does). */
+  address(name: string, library?: string): number {
+    return this.resolveCallable(this.symbols.require(name, library));
+  }
+
+  /** A callable for `prototype` in `library` (a soname like `libc.so.6`, a path, or undefined for global scope). */
+  fn(library: string | undefined, prototype: string | Prototype): CFunction {
+    const proto = typeof prototype === 'string' ? this.declarations.parsePrototype(prototype) : prototype;
+    const address = this.address(proto.name, library);
+    return this.fnAt(address, proto);
+  }
+
+  /** A callable for a function at a known guest address (a function pointer, a dlsym result). */
+  fnAt(address: number, prototype: string | Prototype): CFunction {
+    const proto = typeof prototype === 'string' ? this.declarations.parsePrototype(prototype) : prototype;
+    const call = (...args: HostValue[]) => this.call(address, proto, args);
+    return Object.assign(call, {
+      prototype: proto,
+      address,
+      spec: (...args: HostValue[]) => this.specFor(proto, args),
+    });
+  }
+
+  /** The CallSpec of `proto` on this machine's architecture, given the (variadic) arguments. */
+  specFor(proto: Prototype, args: HostValue[]): CallSpec {
+    if (proto.variadic ? args.length < proto.params.length : args.length !== proto.params.length) {
+      throw new ArgumentError(
+        `${proto.name} takes ${proto.params.length}${proto.variadic ? ' or more' : ''} argument(s), got ${args.length}`,
+      );
+    }
+    const variadicTypes = args.slice(proto.params.length).map((a, i) => variadicType(a, i + 1));
+    return callSpec(proto, this.arch, variadicTypes);
+  }
+
+  /** Calls the function at `address` with host values; errno is cleared before and read after the call. */
+  call(address: number, proto: Prototype, args: HostValue[], budget = this.callBudget): CallResult {
+    const spec = this.specFor(proto, args);
+    this.arena.reset();
+    const outs: { index: number; address: number; size: number }[] = [];
+    const images = spec.args.map((arg, i) => {
+      const value = args[i]!;
+      const encoded = encodeValue(arg.type, value, this.arch, this.arena, `argument ${i + 1} (${arg.text})`);
+      if (encoded.outBuffer && (value instanceof OutBuffer || value instanceof Uint8Array)) outs.push({ index: i, ...encoded.outBuffer });
+      return encoded.bytes;
+    });
+    if (this.errnoAddress) this.process.engine.write(this.errnoAddress, new Uint8Array(4));
+    const raw = executeCall(this.env, spec, address, images, budget);
+    const value = decodeValue(spec.ret.type, raw.ret, this.arch);
+    const result: CallResult = {
+      value,
+      errno: this.errnoAddress ? new DataView(this.process.engine.read(this.errnoAddress, 4).buffer).getInt32(0, true) : 0,
+      out: Object.fromEntries(outs.map((o) => [o.index, this.process.engine.read(o.address, o.size)])),
+      instructions: raw.instructions,
+    };
+    if (isCharPointer(spec.ret.type) && typeof value === 'number' && value !== 0) result.string = this.readCString(value);
+    return result;
+  }
+
+  /** dlopen through the guest's own glibc (RTLD_NOW | RTLD_GLOBAL); returns the handle. */
+  dlopen(path: string, flags = RTLD_NOW | RTLD_GLOBAL): number {
+    const handle = Number(this.libc('void *dlopen(const char *file, int mode)')(path, flags).value);
+    if (handle === 0) throw new DlopenError(`dlopen("${path}") failed in the guest: ${this.dlerror() ?? 'no reason given'}`);
+    return handle;
+  }
+
+  /** dlsym through the guest's own glibc; returns the address or throws with dlerror's text. */
+  dlsym(handle: number, name: string): number {
+    const address = Number(this.libc('void *dlsym(void *handle, const char *name)')(handle, name).value);
+    if (address === 0) throw new DlopenError(`dlsym(${name}) failed in the guest: ${this.dlerror() ?? 'no reason given'}`);
+    return address;
+  }
+
+  private dlerror(): string | undefined {
+    return this.libc('char *dlerror(void)')().string;
+  }
+
+  /** Reads a NUL-terminated string from guest memory (at most `max` bytes). */
+  readCString(address: number, max = 1 << 20): string {
+    const bytes: number[] = [];
+    const chunk = 64;
+    while (bytes.length < max) {
+      const block = this.readAvailable(address + bytes.length, chunk);
+      if (block.length === 0) break;
+      const nul = block.indexOf(0);
+      if (nul >= 0) {
+        bytes.push(...block.subarray(0, nul));
+        break;
+      }
+      bytes.push(...block);
+    }
+    return new TextDecoder().decode(Uint8Array.from(bytes));
+  }
+
+  /** Reads up to `size` bytes, stopping at the end of mapped memory. */
+  private readAvailable(address: number, size: number): Uint8Array {
+    const region = this.process.space.find(address);
+    if (!region) return new Uint8Array(0);
+    return this.process.engine.read(address, Math.min(size, region.end - address));
+  }
+
+  read(address: number, size: number): Uint8Array {
+    return this.process.engine.read(address, size);
+  }
+
+  close(): void {
+    this.cleanCpu.free();
+    this.process.close();
+  }
+
+  private libc(prototype: string): CFunction {
+    let f = this.internal.get(prototype);
+    if (!f) {
+      f = this.fn('libc.so.6', prototype);
+      this.internal.set(prototype, f);
+    }
+    return f;
+  }
+
+  private resolveCallable(symbol: ResolvedSymbol): number {
+    if (symbol.symbol.type !== 'GNU_IFUNC') return symbol.address;
+    const resolver = this.fnAt(symbol.address, `void *${symbol.name}_ifunc_resolver(void)`);
+    return Number(resolver().value);
+  }
+}
+
+/** The type of a variadic argument: explicit (`vararg.double(x)`), or inferred from obvious host values. */
+function variadicType(value: HostValue, position: number): CType {
+  if (value instanceof TypedValue) return value.type;
+  if (typeof value === 'string') return { kind: 'pointer', to: { kind: 'int', name: 'char' } };
+  if (value instanceof OutBuffer || value instanceof Uint8Array || value === null) return { kind: 'pointer', to: { kind: 'void' } };
+  if (typeof value === 'number' && !Number.isInteger(value)) return { kind: 'float', name: 'double' };
+  if (typeof value === 'number' && value >= -(2 ** 31) && value < 2 ** 31) return { kind: 'int', name: 'int' };
+  throw new ArgumentError(
+    `variadic argument #${position} (${String(value)}) needs an explicit type: use vararg.int/long/longlong/double/… (CLI: int:, long:, double:, …)`,
+  );
+}
