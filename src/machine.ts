@@ -13,6 +13,7 @@ import { PROT_READ, PROT_WRITE } from './emu/engine.ts';
 import { GuestArena } from './callspec/arena.ts';
 import { type CallEnvironment, executeCall } from './callspec/call.ts';
 import { callSpec } from './callspec/classify.ts';
+import { typeName } from './callspec/layout.ts';
 import { Declarations } from './callspec/parse.ts';
 import type { CallSpec, CType, Prototype } from './callspec/types.ts';
 import {
@@ -84,6 +85,7 @@ export class Machine {
   private readonly callBudget: number;
   private errnoAddress = 0;
   private readonly internal = new Map<string, CFunction>();
+  private readonly specCache = new WeakMap<Prototype, Map<string, CallSpec>>();
 
   private constructor(options: BootOptions) {
     this.arch = options.arch ?? 'amd64';
@@ -182,7 +184,13 @@ export class Machine {
       );
     }
     const variadicTypes = args.slice(proto.params.length).map((a, i) => variadicType(a, i + 1));
-    return callSpec(proto, this.arch, variadicTypes);
+    // Classification is pure, so a spec is computed once per prototype and variadic signature.
+    let byVariadics = this.specCache.get(proto);
+    if (!byVariadics) this.specCache.set(proto, (byVariadics = new Map()));
+    const key = variadicTypes.map(typeName).join(',');
+    let spec = byVariadics.get(key);
+    if (!spec) byVariadics.set(key, (spec = callSpec(proto, this.arch, variadicTypes)));
+    return spec;
   }
 
   /** Calls the function at `address` with host values; errno is cleared before and read after the call. */

@@ -183,6 +183,15 @@ const IGNORED_MACROS = new Set(['__THROW', '__THROWNL', '__wur', '__nonnull', '_
   'PCAP_AVAILABLE_0_8', 'PCAP_AVAILABLE_1_0', 'PCAP_AVAILABLE_1_2', 'PCAP_AVAILABLE_1_5', 'PCAP_AVAILABLE_1_9',
   'PCAP_AVAILABLE_1_10', 'PCAP_DEPRECATED']);
 
+/** Type keywords outside the type model: rejected with a clear message rather than misparsed as names. */
+const UNSUPPORTED_TYPE_WORDS = new Set(['_Complex', '__complex__', '_Imaginary', '__int128', '__int128_t', '__uint128_t',
+  '_Float16', '_Float32', '_Float64', '_Float128', '__float128', '__float80', '_Decimal32', '_Decimal64', '_Decimal128',
+  '__m64', '__m128', '__m128d', '__m128i', '__m256', '__m256d', '__m256i', '__m512']);
+
+/** The range of enumerator values GCC gives a 4-byte enum (beyond it the enum grows to 8 bytes). */
+const ENUM_MIN = -(2n ** 31n);
+const ENUM_MAX = 2n ** 32n - 1n;
+
 /** The order in which basic type words are written in a canonical spelling. */
 const TYPE_WORD_ORDER = ['signed', 'unsigned', 'short', 'long', 'char', 'int', 'float', 'double', 'void', '_Bool'];
 
@@ -221,6 +230,8 @@ const BUILTIN_TYPEDEFS: Record<string, string> = {
   u_char: 'unsigned char', u_short: 'unsigned short', u_int: 'unsigned int', u_long: 'unsigned long',
   u_int8_t: 'unsigned char', u_int16_t: 'unsigned short', u_int32_t: 'unsigned int', u_int64_t: 'unsigned long long',
   bpf_u_int32: 'unsigned int', bpf_int32: 'int',
+  // va_list is passed as a pointer on both ABIs (amd64: an array of one __va_list_tag, which decays; i386: char *).
+  va_list: 'void *', __gnuc_va_list: 'void *',
   // Opaque library types: incomplete structs, usable only through pointers.
   FILE: 'struct _IO_FILE', DIR: 'struct __dirstream', pcap_t: 'struct pcap', pcap_dumper_t: 'struct pcap_dumper',
 };
@@ -649,7 +660,9 @@ class Parser {
       const t = this.token;
       if (t.kind !== 'ident') break;
       const word = TYPE_WORD_SPELLINGS[t.text] ?? t.text;
-      if (STORAGE_WORDS.has(word)) {
+      if (UNSUPPORTED_TYPE_WORDS.has(word)) {
+        this.fail(t, `${t.text} types are not supported (no complex, 128-bit, decimal or vector types)`);
+      } else if (STORAGE_WORDS.has(word)) {
         typedef ||= word === 'typedef';
         this.next();
       } else if (QUALIFIER_WORDS.has(word)) {
@@ -805,6 +818,7 @@ class Parser {
       if (name.kind !== 'ident') this.fail(name, `expected an enumerator name, found ${this.describe(name)}`);
       this.next();
       if (this.accept('=')) value = BigInt(this.constantExpression());
+      if (value < ENUM_MIN || value > ENUM_MAX) this.fail(name, `enumerator ${name.text} = ${value} does not fit in 32 bits; enums wider than int are not supported`);
       this.scope.defineConstant(name.text, value);
       value++;
       if (!this.is('}')) this.expect(',', '"," or "}"');

@@ -23,7 +23,8 @@ export type RegisterDump = Record<string, string>;
 export class GuestFault extends Error {
   override name = 'GuestFault';
   constructor(
-    message: string,
+    /** What went wrong, without the location (e.g. "invalid memory read (unmapped) of 8 bytes at 0x20"). */
+    readonly what: string,
     /** Unicorn's error kind, e.g. READ_UNMAPPED. */
     readonly kind: string,
     /** The program counter when the fault happened. */
@@ -34,7 +35,15 @@ export class GuestFault extends Error {
     /** `symbol+0xoff (object)` for the program counter, when known. */
     public where?: string,
   ) {
-    super(message);
+    super('');
+    this.locate(where);
+  }
+
+  /** Names the code that faulted (`memcpy+0xd (/lib/…/libc.so.6)`, the nearest symbol) in the message. */
+  locate(where: string | undefined): void {
+    this.where = where;
+    const at = `0x${this.pc.toString(16)}${where ? ` in ${where}` : ''}`;
+    this.message = `guest fault at pc ${at}: ${this.what}`;
   }
 }
 
@@ -42,11 +51,19 @@ export class GuestFault extends Error {
 export class BudgetExceededError extends Error {
   override name = 'BudgetExceededError';
   constructor(
-    message: string,
     readonly budget: number,
     readonly pc: number,
     public where?: string,
   ) {
-    super(message);
+    super('');
+    this.locate(where);
+  }
+
+  locate(where: string | undefined): void {
+    this.where = where;
+    const at = `0x${this.pc.toString(16)}${where ? ` in ${where}` : ''}`;
+    this.message =
+      `the guest ran more than its budget of ${this.budget} instructions (stopped at ${at}); ` +
+      'it may be looping: raise the budget (--budget N) if the call is just long';
   }
 }

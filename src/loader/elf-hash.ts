@@ -43,6 +43,12 @@ export interface SymbolHashTable {
   readonly kind: 'gnu' | 'sysv';
   /** Number of entries of the dynamic symbol table that the hash table covers. */
   readonly symbolCount: number;
+  /**
+   * Whether symbolCount is the size of the whole table. DT_HASH's nchain always is; DT_GNU_HASH's count is
+   * only when it hashes at least one symbol: with none, GNU ld writes symoffset = 1 even though unhashed
+   * (undefined) symbols follow.
+   */
+  readonly exactCount: boolean;
   /** Indices of dynamic symbols that may be called `name`; the caller compares names. */
   candidates(name: string): Iterable<number>;
 }
@@ -50,6 +56,7 @@ export interface SymbolHashTable {
 export class GnuHashTable implements SymbolHashTable {
   readonly kind = 'gnu';
   readonly symbolCount: number;
+  readonly exactCount: boolean;
 
   private constructor(
     private readonly reader: ElfReader,
@@ -63,6 +70,7 @@ export class GnuHashTable implements SymbolHashTable {
     segmentEnd: number,
   ) {
     this.symbolCount = this.countSymbols(segmentEnd);
+    this.exactCount = this.symbolCount > symoffset;
   }
 
   static read(reader: ElfReader, map: AddressMap, address: number): GnuHashTable {
@@ -146,6 +154,7 @@ export class GnuHashTable implements SymbolHashTable {
 
 export class SysvHashTable implements SymbolHashTable {
   readonly kind = 'sysv';
+  readonly exactCount = true;
 
   private constructor(
     private readonly reader: ElfReader,

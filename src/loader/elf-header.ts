@@ -192,8 +192,9 @@ function archOf(reader: ElfReader, machine: number): Arch {
     reader.fail('x32 objects (ELFCLASS32 with EM_X86_64) are not supported: shimulator runs i386 and amd64 objects');
   }
   if (machine === EM_386) reader.fail('inconsistent header: ELFCLASS64 with machine EM_386 (3)');
-  const name = MACHINE_NAMES[machine] ?? 'machine';
-  return reader.fail(`unsupported machine ${name} (${machine}): shimulator runs i386 and amd64 objects`);
+  const name = MACHINE_NAMES[machine];
+  const described = name === undefined ? `${machine}` : `${name} (${machine})`;
+  return reader.fail(`unsupported machine ${described}: shimulator runs i386 and amd64 objects`);
 }
 
 /**

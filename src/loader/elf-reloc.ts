@@ -29,16 +29,36 @@ interface Table {
   explicitAddend: boolean;
 }
 
-export function readRelocations(
-  reader: ElfReader, arch: Arch, dynamic: DynamicInfo, map: AddressMap, dynsym: readonly ElfSymbol[],
-): Relocation[] {
+/**
+ * All dynamic relocations, in table order (.rela.dyn/.rel.dyn, then the PLT table, then .relr.dyn). Symbol names
+ * are attached later by nameRelocations, because the relocations help size the dynamic symbol table.
+ */
+export function readRelocations(reader: ElfReader, arch: Arch, dynamic: DynamicInfo, map: AddressMap): Relocation[] {
   const relocations: Relocation[] = [];
   for (const table of relocationTables(reader, dynamic)) {
     if (table.size === 0) continue;
-    readTable(reader, arch, map, dynsym, table, relocations);
+    readTable(reader, arch, map, table, relocations);
   }
   readRelr(reader, arch, dynamic, map, relocations);
   return relocations;
+}
+
+/** Sets symbolName from the dynamic symbol table, checking each index is inside it. */
+export function nameRelocations(reader: ElfReader, relocations: Relocation[], dynsym: readonly ElfSymbol[]): void {
+  const positions = new Map<string, number>();
+  for (const relocation of relocations) {
+    const position = positions.get(relocation.table) ?? 0;
+    positions.set(relocation.table, position + 1);
+    if (relocation.symbolIndex === 0) continue;
+    const symbol = dynsym[relocation.symbolIndex];
+    if (symbol === undefined) {
+      reader.fail(
+        `${relocation.table} relocation ${position} refers to symbol ${relocation.symbolIndex}, ` +
+          `but .dynsym has ${dynsym.length}`,
+      );
+    }
+    relocation.symbolName = symbol.name;
+  }
 }
 
 function relocationTables(reader: ElfReader, dynamic: DynamicInfo): Table[] {
@@ -82,9 +102,7 @@ function checkEntrySize(reader: ElfReader, actual: number | undefined, expected:
   }
 }
 
-function readTable(
-  reader: ElfReader, arch: Arch, map: AddressMap, dynsym: readonly ElfSymbol[], table: Table, out: Relocation[],
-): void {
+function readTable(reader: ElfReader, arch: Arch, map: AddressMap, table: Table, out: Relocation[]): void {
   const entrySize = (table.explicitAddend ? RELA_SIZE : REL_SIZE)[reader.bits];
   if (table.size % entrySize !== 0) {
     reader.fail(`${table.name}: size ${hex(table.size)} is not a multiple of the entry size ${entrySize}`);
@@ -104,13 +122,6 @@ function readTable(
       symbolIndex,
       table: table.name,
     };
-    if (symbolIndex !== 0) {
-      const symbol = dynsym[symbolIndex];
-      if (symbol === undefined) {
-        reader.fail(`${table.name} relocation ${i} refers to symbol ${symbolIndex}, but .dynsym has ${dynsym.length}`);
-      }
-      relocation.symbolName = symbol.name;
-    }
     if (table.explicitAddend) relocation.addend = reader.sword(at + reader.wordSize * 2, 'r_addend');
     out.push(relocation);
   }

@@ -17,7 +17,7 @@ import { GnuHashTable, SysvHashTable, type SymbolHashTable } from './elf-hash.ts
 import { readLayout } from './elf-header.ts';
 import { abiTagOf, buildIdOf, gnuPropertiesOf, readNotes } from './elf-notes.ts';
 import { ElfError, type ElfReader } from './elf-reader.ts';
-import { readRelocations } from './elf-reloc.ts';
+import { nameRelocations, readRelocations } from './elf-reloc.ts';
 import { AddressMap, loadSpanOf } from './elf-segments.ts';
 import { applyVersions, readSymbols, readVersionInfo, symtabLocation, type VersionInfo } from './elf-symbols.ts';
 import type {
@@ -210,7 +210,9 @@ class ParsedElf implements ElfFile {
 
     this.hash = dynamic && this.readHashTable();
     this.hashTable = this.hash?.kind;
-    this.dynsym = dynamic ? this.readDynsym(dynamic) : [];
+    this.relocations = dynamic ? readRelocations(reader, this.arch, dynamic, this.map) : [];
+    this.dynsym = dynamic ? this.readDynsym(dynamic, this.relocations) : [];
+    nameRelocations(reader, this.relocations, this.dynsym);
     const versions: VersionInfo = dynamic
       ? readVersionInfo(reader, dynamic, this.map)
       : { definitions: [], needed: [], names: new Map() };
@@ -219,7 +221,6 @@ class ParsedElf implements ElfFile {
     this.versionNeededEntries = versions.needed;
     this.versionDefinitions = versions.definitions.filter((d) => !d.base).map((d) => d.name);
     this.versionsNeeded = versions.needed.map((n) => ({ file: n.file, versions: n.versions.map((v) => v.name) }));
-    this.relocations = dynamic ? readRelocations(reader, this.arch, dynamic, this.map, this.dynsym) : [];
 
     this.notes = readNotes(reader, programHeaders, sections);
     this.buildId = buildIdOf(this.notes);
@@ -338,16 +339,21 @@ class ParsedElf implements ElfFile {
   }
 
   /**
-   * The dynamic symbol table has no size of its own: the hash table gives the count (the section header, when
-   * there is one, is only a fallback for objects without any hash table).
+   * The dynamic symbol table has no size of its own. The hash table gives it (DT_HASH's nchain; DT_GNU_HASH's
+   * last chain), except that a GNU hash table hashing no symbol says nothing about the unhashed ones; then the
+   * section header (if not stripped) and the highest symbol a relocation uses are the best bounds we have.
    */
-  private readDynsym(dynamic: DynamicInfo): ElfSymbol[] {
+  private readDynsym(dynamic: DynamicInfo, relocations: readonly Relocation[]): ElfSymbol[] {
     const address = this.dynamicValue(DT_SYMTAB);
     if (address === undefined) return [];
     if (dynamic.strtab === undefined) this.reader.fail('DT_SYMTAB is set but there is no DT_STRTAB');
     const entsize = this.dynamicValue(DT_SYMENT) ?? SYM_SIZE[this.bits];
-    const section = this.sections.find((s) => s.type === SHT_DYNSYM && s.entsize > 0);
-    const count = this.hash?.symbolCount ?? (section ? Math.floor(section.size / section.entsize) : 0);
+    let count = this.hash?.symbolCount ?? 0;
+    if (this.hash?.exactCount !== true) {
+      const section = this.sections.find((s) => s.type === SHT_DYNSYM && s.addr === address && s.entsize > 0);
+      if (section) count = Math.max(count, Math.floor(section.size / section.entsize));
+      for (const r of relocations) count = Math.max(count, r.symbolIndex + 1);
+    }
     const offset = this.map.range(address, count * entsize, `DT_SYMTAB (${count} symbols of ${entsize} bytes)`);
     return readSymbols(this.reader, {
       offset,

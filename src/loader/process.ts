@@ -8,7 +8,7 @@ import { multiarchTriplet } from '../emu/arch.ts';
 import { virtualCpuid } from '../emu/cpuid.ts';
 import type { Engine, RunResult } from '../emu/engine.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../emu/engine.ts';
-import { GuestFault } from '../emu/errors.ts';
+import { BudgetExceededError, GuestFault } from '../emu/errors.ts';
 import { GlobalDescriptorTable } from '../emu/gdt.ts';
 import { UnicornEngine } from '../emu/unicorn.ts';
 import { AddressSpace, PAGE_SIZE, pageDown, pageUp } from '../kernel/address-space.ts';
@@ -213,9 +213,8 @@ export class Process {
       result = this.engine.run(begin, { until, budget });
     } catch (error) {
       this.instructions += this.engine.instructionsInRun;
-      if (error instanceof GuestFault || (error as { pc?: number }).pc !== undefined) {
-        (error as GuestFault).where ??= this.describeAddress((error as GuestFault).pc);
-        if ((error as GuestFault).where) (error as Error).message += ` in ${(error as GuestFault).where}`;
+      if ((error instanceof GuestFault || error instanceof BudgetExceededError) && error.where === undefined) {
+        error.locate(this.describeAddress(error.pc));
       }
       throw error;
     }
@@ -243,9 +242,14 @@ export class Process {
     for (const object of this.loadedObjects()) {
       const span = object.elf.loadSpan;
       if (address >= object.base + span.start && address < object.base + span.end) {
-        const near = object.elf.nearestSymbol(address - object.base);
-        const at = near ? `${near.symbol.name}+0x${near.offset.toString(16)}` : `0x${(address - object.base).toString(16)}`;
-        return `${at} (${object.path})`;
+        const offset = address - object.base;
+        const near = object.elf.nearestSymbol(offset);
+        // Only name a symbol the address is inside: stripped libraries' internal functions have no symbol, and
+        // "the nearest exported symbol +75 KiB" would point the reader at the wrong function.
+        if (near && (near.offset < near.symbol.size || (near.symbol.size === 0 && near.offset === 0))) {
+          return `${near.symbol.name}+0x${near.offset.toString(16)} (${object.path})`;
+        }
+        return `${object.path}+0x${offset.toString(16)}${near ? ` (after ${near.symbol.name})` : ''}`;
       }
     }
     return region.label;
@@ -267,7 +271,7 @@ export class Process {
     const pc = Number(this.engine.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
     const name = EXCEPTION_NAMES[intno] ?? `interrupt ${intno}`;
     const registers = (this.engine as UnicornEngine).dumpRegisters();
-    throw new GuestFault(`guest CPU exception: ${name} at pc 0x${pc.toString(16)}`, 'EXCEPTION', pc, undefined, registers);
+    throw new GuestFault(`CPU exception: ${name}`, 'EXCEPTION', pc, undefined, registers);
   }
 
   private mountFixtures(): void {

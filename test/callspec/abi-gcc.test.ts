@@ -261,3 +261,175 @@ for (const arch of ['amd64', 'i386'] as const) {
     });
   });
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Return values: gcc-compiled functions return known values; an assembly `probe` calls them (passing a hidden
+// buffer when asked) and stores the return registers, %st0, and on i386 how far %esp moved during the call.
+
+const RETURN_TYPES = [
+  'char', 'unsigned short', 'int', 'long', 'long long', 'void *', 'float', 'double', 'long double',
+  'struct pair', 'struct ipair', 'struct dd', 'struct ll', 'struct f3', 'struct fi', 'union fu', 'struct ld',
+  'struct big', 'struct c3', 'struct mixed', 'struct packed', 'struct darr',
+];
+
+/** Probe capture layout: rax/eax at 0, rdx/edx at 8, xmm0 at 16, xmm1 at 32, st0 at 48, esp delta at 64. */
+const RET_OFFSETS: Record<string, number> = { rax: 0, eax: 0, rdx: 8, edx: 8, xmm0: 16, xmm1: 32, st0: 48 };
+const ESP_DELTA_OFFSET = 64;
+
+const PROBE_ASM: Record<Arch, string> = {
+  amd64: `
+  .section .note.GNU-stack,"",@progbits
+  .text
+  .globl probe
+probe:
+  push %rbx
+  mov %rdx, %rbx
+  mov %rdi, %rax
+  mov %rsi, %rdi
+  call *%rax
+  lea rdump(%rip), %r11
+  mov %rax, 0(%r11)
+  mov %rdx, 8(%r11)
+  movdqu %xmm0, 16(%r11)
+  movdqu %xmm1, 32(%r11)
+  test %rbx, %rbx
+  jz 1f
+  fstpt 48(%r11)
+1:
+  pop %rbx
+  ret
+`,
+  i386: `
+  .section .note.GNU-stack,"",@progbits
+  .text
+  .globl probe
+probe:
+  push %ebx
+  push %esi
+  mov 12(%esp), %eax
+  mov 16(%esp), %ecx
+  mov 20(%esp), %esi
+  mov %esp, %ebx
+  test %ecx, %ecx
+  jz 1f
+  push %ecx
+1:
+  call *%eax
+  mov %esp, %ecx
+  sub %ebx, %ecx
+  mov %ebx, %esp
+  mov %eax, rdump
+  mov %edx, rdump+8
+  mov %ecx, rdump+64
+  test %esi, %esi
+  jz 2f
+  fstpt rdump+48
+2:
+  pop %esi
+  pop %ebx
+  ret
+`,
+};
+
+/** The types GCC returns on the x87 stack (the probe must pop %st0 for them). */
+const X87_RETURNS: Record<Arch, string[]> = { amd64: ['long double', 'struct ld'], i386: ['float', 'double', 'long double'] };
+
+function returnProgram(arch: Arch, decls: Declarations): string {
+  const lines = ['#include <stdio.h>', '#include <string.h>', HEADER, 'unsigned char rdump[80] __attribute__((aligned(16)));'];
+  lines.push('static void hex(const void *p, unsigned long n) { const unsigned char *b = p; putchar(\'"\'); while (n--) printf("%02x", *b++); putchar(\'"\'); }');
+  lines.push('static void fill(void *p, unsigned long n, int seed) { unsigned char *b = p; for (unsigned long i = 0; i < n; i++) b[i] = (unsigned char)(seed * 16 + i * 7 + 1); }');
+  lines.push('void probe(void *fn, void *hidden, long x87);');
+  RETURN_TYPES.forEach((text, i) => {
+    const type = decls.parseType(text);
+    const value = scalarValue(type, i + 1);
+    lines.push(`__attribute__((noinline)) ${text} r${i}(void) { ${text} v${value === undefined ? `; fill(&v, sizeof v, ${i + 1})` : ` = ${value}`}; return v; }`);
+  });
+  lines.push('int main(void) {', '  static unsigned char buffer[256];', '  printf("[");');
+  RETURN_TYPES.forEach((text, i) => {
+    const memory = text.startsWith('struct') || text.startsWith('union');
+    const x87 = X87_RETURNS[arch].includes(text);
+    lines.push(`  { ${text} e = r${i}(); memset(rdump, 0, sizeof rdump); memset(buffer, 0, sizeof buffer);`);
+    lines.push(`    probe((void *)r${i}, ${memory ? 'buffer' : '0'}, ${x87 ? 1 : 0});`);
+    lines.push(`    printf("%s{\\"dump\\": ", ${i} ? ",\\n" : ""); hex(rdump, sizeof rdump); printf(", \\"value\\": "); hex(&e, sizeof e);`);
+    lines.push(`    printf(", \\"buffer\\": "); hex(buffer, sizeof e); printf(", \\"bufferAddress\\": \\"%lx\\"}", (unsigned long)buffer); }`);
+  });
+  lines.push('  printf("]\\n");', '  return 0;', '}');
+  return lines.join('\n');
+}
+
+/** An x87 80-bit extended value (little-endian bytes) as a JavaScript number. */
+function fromExtended(b: number[]): number {
+  const exponent = ((b[9] & 0x7f) << 8) | b[8];
+  let mantissa = 0n;
+  for (let i = 7; i >= 0; i--) mantissa = (mantissa << 8n) | BigInt(b[i]);
+  const sign = b[9] & 0x80 ? -1 : 1;
+  return sign * Number(mantissa) * 2 ** (exponent - 16383 - 63);
+}
+
+function littleEndian(b: number[]): bigint {
+  return b.reduceRight((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
+}
+
+for (const arch of ['amd64', 'i386'] as const) {
+  describe.skipIf(!hasMultilibGcc())(`${arch}: return values agree with gcc as the callee`, () => {
+    const decls = new Declarations();
+    decls.addDeclarations(HEADER);
+    let results: Array<{ dump: string; value: string; buffer: string; bufferAddress: string }> = [];
+    let dir = '';
+
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), `callspec-ret-${arch}-`));
+      writeFileSync(join(dir, 'returns.c'), returnProgram(arch, decls));
+      writeFileSync(join(dir, 'probe.s'), PROBE_ASM[arch]);
+      const binary = join(dir, 'returns');
+      execFileSync('gcc', [...GCC_FLAGS[arch], '-O1', '-w', '-fno-pic', '-no-pie', '-o', binary, join(dir, 'returns.c'), join(dir, 'probe.s')]);
+      results = JSON.parse(execFileSync(binary, { encoding: 'utf8' }));
+    });
+
+    afterAll(() => {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it.each(RETURN_TYPES.map((t, i) => [t, i] as const))('%s', (text, i) => {
+      const spec = callSpec(decls.parsePrototype(`${text} f(void)`), arch);
+      const ret = spec.ret;
+      const dump = bytes(results[i].dump);
+      const value = bytes(results[i].value);
+      const mask = meaningfulBytes(ret.type, arch);
+      const context = `\n${renderCallSpec(spec)}`;
+      const expectedKind = text.startsWith('struct') || text.startsWith('union')
+        ? (arch === 'i386' || ret.kind === 'memory' ? 'memory' : ret.kind)
+        : ret.kind;
+      expect(ret.kind).toBe(expectedKind);
+      if (ret.kind === 'memory') {
+        const pointerSize = arch === 'amd64' ? 8 : 4;
+        expect(littleEndian(dump.slice(0, pointerSize)), `returned address${context}`).toBe(BigInt('0x' + results[i].bufferAddress));
+        const buffer = bytes(results[i].buffer);
+        value.forEach((byte, k) => mask[k] && expect(buffer[k], `buffer byte ${k}${context}`).toBe(byte));
+        if (arch === 'i386') expect(littleEndian(dump.slice(ESP_DELTA_OFFSET, ESP_DELTA_OFFSET + 4)), `bytes popped${context}`).toBe(0n);
+        expect(spec.calleePops).toBe(arch === 'i386' ? 4 : 0);
+        return;
+      }
+      if (arch === 'i386') expect(littleEndian(dump.slice(ESP_DELTA_OFFSET, ESP_DELTA_OFFSET + 4)), `bytes popped${context}`).toBe(0n);
+      for (const location of ret.locations) {
+        if (location.kind !== 'reg') throw new Error('return values live in registers');
+        const at = RET_OFFSETS[location.reg];
+        if (location.reg === 'st0') {
+          const st0 = dump.slice(at, at + X87_EXTENDED_BYTES);
+          if (ret.type.kind === 'float' && ret.type.name !== 'long double') {
+            const view = new DataView(new Uint8Array(value).buffer);
+            const expected = ret.type.name === 'float' ? view.getFloat32(0, true) : view.getFloat64(0, true);
+            expect(fromExtended(st0), `st0${context}`).toBe(expected);
+          } else {
+            expect(st0, `st0${context}`).toEqual(value.slice(0, X87_EXTENDED_BYTES));
+          }
+          continue;
+        }
+        for (let k = 0; k < location.size; k++) {
+          if (!mask[location.offset + k]) continue;
+          expect(dump[at + k], `${location.reg} byte ${k}${context}`).toBe(value[location.offset + k]);
+        }
+      }
+    });
+  });
+}

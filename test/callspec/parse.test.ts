@@ -128,6 +128,12 @@ describe('parsePrototype', () => {
     expect((proto.params[2].type as { to: CType }).to.kind).toBe('function');
   });
 
+  it('va_list parameters are pointers', () => {
+    const proto = decls.parsePrototype('int vsnprintf(char *restrict s, size_t n, const char *restrict fmt, va_list ap)');
+    expect(proto.params[3].type).toEqual(ptr({ kind: 'void' }));
+    expect(proto.params[0].name).toBe('s');
+  });
+
   it('attributes and glibc decorations are ignored', () => {
     const proto = decls.parsePrototype('extern int puts (const char *__s) __attribute__((__nonnull__ (1))) __THROW;');
     expect(proto.name).toBe('puts');
@@ -154,6 +160,9 @@ describe('parsePrototype', () => {
     ['f(int)', /^at column 1: expected a type name, found "f"/],
     ['int f(int @)', /^at column 11: unexpected character "@"/],
     ['typedef int t', /expected a prototype, found a typedef/],
+    ['double _Complex cexp(double _Complex z)', /^at column 8: _Complex types are not supported/],
+    ['__int128 f(void)', /^at column 1: __int128 types are not supported/],
+    ['', /^at column 1: expected a type name, found the end of the text$/],
   ];
   it.each(bad)('rejects %s', (text, message) => {
     expect(errorOf(() => decls.parsePrototype(text)).message).toMatch(message);
@@ -249,6 +258,7 @@ describe('addDeclarations', () => {
     ['int f(void) { return 0; }', /function bodies are not supported/],
     ['int a[-1];', /array length cannot be negative/],
     ['enum e { A = sizeof(int) };', /sizeof is not supported/],
+    ['enum e { A = 0x100000000 };', /enumerator A = 4294967296 does not fit in 32 bits/],
     ['struct s { int a }', /expected "," or ";"/],
   ];
   it.each(bad)('rejects %s', (text, message) => {

@@ -1,0 +1,50 @@
+/**
+ * `npm run bench`: boot time per architecture (cold = first boot in this process, including inflating the
+ * fixtures; warm = later boots) and per-call latency of snprintf("%f") once warm. Prints what it measures; it
+ * asserts nothing (speed goals live here, not in tests).
+ */
+import { ARCHES } from '../src/emu/arch.ts';
+import { out, vararg } from '../src/callspec/values.ts';
+import { Machine } from '../src/machine.ts';
+
+const WARM_BOOTS = 5;
+const CALLS = 2000;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+export async function runBench(write: (line: string) => void): Promise<number> {
+  write('shimulator bench (goals: boot < 50 ms, snprintf < 20 µs once warm)');
+  for (const arch of ARCHES) {
+    let started = performance.now();
+    let m = await Machine.boot({ arch });
+    const cold = performance.now() - started;
+    m.close();
+    const warm: number[] = [];
+    for (let i = 0; i < WARM_BOOTS; i++) {
+      started = performance.now();
+      m = await Machine.boot({ arch });
+      warm.push(performance.now() - started);
+      if (i < WARM_BOOTS - 1) m.close();
+    }
+    write(`${arch}: boot cold ${cold.toFixed(1)} ms, warm median ${median(warm).toFixed(1)} ms (${m.bootInstructions} guest instructions)`);
+
+    const snprintf = m.fn('libc.so.6', 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)');
+    const call = () => snprintf(out(64), 64, '%f', vararg.double(1.5));
+    for (let i = 0; i < 100; i++) call(); // warm up the JIT and the translation cache
+    started = performance.now();
+    let instructions = 0;
+    for (let i = 0; i < CALLS; i++) instructions = call().instructions;
+    const perCall = ((performance.now() - started) * 1000) / CALLS;
+    write(`${arch}: snprintf("%f", 1.5) ${perCall.toFixed(1)} µs per call (${instructions} guest instructions, ${CALLS} calls)`);
+
+    const pcapBoot = performance.now();
+    const p = await Machine.boot({ arch, libs: ['libpcap.so.0.8'] });
+    write(`${arch}: boot with libpcap.so.0.8 (dlopen of 9 more libraries) ${(performance.now() - pcapBoot).toFixed(1)} ms`);
+    p.close();
+    m.close();
+  }
+  return 0;
+}

@@ -1,0 +1,54 @@
+// First-run set-up for `npm start`, `npm test` and `npm run bench` (plain Node, no dependencies):
+// installs the npm dependencies when they are missing, and makes sure the native Unicorn 2 library is there —
+// installing it with apt-get when running as root on Debian/Ubuntu, otherwise saying exactly how to.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const MIN_NODE_MAJOR = 20;
+
+function fail(message) {
+  console.error(`shimulator setup: ${message}`);
+  process.exit(1);
+}
+
+function run(command, args) {
+  console.error(`shimulator setup: ${command} ${args.join(' ')}`);
+  return spawnSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] }).status === 0;
+}
+
+const major = Number(process.versions.node.split('.')[0]);
+if (major < MIN_NODE_MAJOR) fail(`Node ${MIN_NODE_MAJOR} or newer is required (this is ${process.version})`);
+
+const needed = ['koffi', 'pako', 'elfy', 'tsx', 'vitest'];
+if (needed.some((name) => !existsSync(join(root, 'node_modules', name, 'package.json')))) {
+  const hasLock = existsSync(join(root, 'package-lock.json'));
+  if (!run('npm', [hasLock ? 'ci' : 'install', '--no-audit', '--no-fund'])) fail('npm could not install the dependencies (see above)');
+}
+
+const UNICORN_PATHS = process.platform === 'darwin'
+  ? ['/opt/homebrew/lib/libunicorn.2.dylib', '/usr/local/lib/libunicorn.2.dylib']
+  : ['/usr/lib/x86_64-linux-gnu/libunicorn.so.2', '/usr/lib/aarch64-linux-gnu/libunicorn.so.2', '/usr/lib64/libunicorn.so.2', '/usr/lib/libunicorn.so.2', '/usr/local/lib/libunicorn.so.2'];
+
+function haveUnicorn() {
+  if (process.env.SHIMULATOR_UNICORN) return existsSync(process.env.SHIMULATOR_UNICORN);
+  if (UNICORN_PATHS.some((p) => existsSync(p))) return true;
+  const ldconfig = spawnSync('ldconfig', ['-p'], { encoding: 'utf8' });
+  return ldconfig.status === 0 && ldconfig.stdout.includes('libunicorn.so.2');
+}
+
+if (!haveUnicorn()) {
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (process.platform === 'linux' && isRoot && hasApt) {
+    run('apt-get', ['update']); // a partial index failure (mirror sync) must not stop the install
+    if (!run('apt-get', ['install', '-y', 'libunicorn2']) || !haveUnicorn()) fail('apt-get could not install libunicorn2 (see above)');
+  } else if (process.platform === 'darwin') {
+    fail('the Unicorn 2 library is missing: install it with `brew install unicorn`');
+  } else {
+    fail('the Unicorn 2 library (libunicorn.so.2) is missing: install it with `sudo apt-get install -y libunicorn2`, ' +
+      'or point SHIMULATOR_UNICORN at your libunicorn.so.2');
+  }
+}
