@@ -170,7 +170,8 @@ function encodePointer(type: CType, value: HostValue, arch: Arch, memory: GuestM
     const address = memory.place(value, 16);
     return { bytes: encodeInt(BigInt(address), ptrInfo, what), outBuffer: { address, size: value.length } };
   }
-  if (typeof value === 'string' && !/^-?(0x[0-9a-f]+|\d+)$/i.test(value)) {
+  // A string is text for `char *` parameters (even "42"); for other pointers only non-numeric strings are text.
+  if (typeof value === 'string' && (isCharPointer(type) || !/^-?(0x[0-9a-f]+|\d+)$/i.test(value))) {
     const bytes = new TextEncoder().encode(value);
     const address = memory.place(Uint8Array.from([...bytes, 0]), 1);
     return { bytes: encodeInt(BigInt(address), ptrInfo, what) };

@@ -1,0 +1,126 @@
+/**
+ * The `shimulator call` contract, run as a user runs it: `node bin/shimulator.mjs …` in a child process.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARCHES } from '../src/emu/arch.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const SNPRINTF = 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)';
+const PCAP_COMPILE = 'int pcap_compile(pcap_t *p, struct bpf_program *fp, const char *str, int optimize, bpf_u_int32 netmask)';
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function shimulator(...args: string[]): Run {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/shimulator.mjs'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function json(run: Run): Record<string, unknown> {
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  return JSON.parse(run.stdout);
+}
+
+let dir = '';
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'shim-cli-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.each(ARCHES)('shimulator call --arch %s', (arch) => {
+  it('snprintf("%f %d %s %Lf") → 23 and the formatted text', () => {
+    const r = json(shimulator('call', '--arch', arch, '--json', SNPRINTF, 'out:64', '64', '%f %d %s %Lf', 'double:1.0', 'int:42', 'str:ok', 'longdouble:2.5'));
+    expect(r).toMatchObject({ id: null, arch, function: 'snprintf', return: 23, errno: 0, out: { 0: '1.000000 42 ok 2.500000' } });
+    expect(r.instructions).toBeGreaterThan(0);
+  });
+
+  it('pcap_lib_version with --lib libpcap.so.0.8', () => {
+    const r = json(shimulator('call', '--arch', arch, '--json', '--lib', 'libpcap.so.0.8', 'const char *pcap_lib_version(void)'));
+    expect(r.string).toBe('libpcap version 1.10.3 (with TPACKET_V3)');
+  });
+
+  it('open of a missing file → -1, errno 2', () => {
+    const r = json(shimulator('call', '--arch', arch, '--json', 'int open(const char *path, int flags, ...)', '/nonexistent/file', '0'));
+    expect(r).toMatchObject({ return: -1, errno: 2 });
+  });
+
+  it('a batch on one machine: pcap_open_dead, pcap_compile (ret:p), a syntax error, pcap_geterr', () => {
+    const batch = join(dir, `pcap-${arch}.jsonl`);
+    writeFileSync(
+      batch,
+      [
+        { id: 'p', proto: 'pcap_t *pcap_open_dead(int linktype, int snaplen)', args: ['1', '65535'] },
+        { id: 'ok', proto: PCAP_COMPILE, args: ['ret:p', 'out:16', 'tcp port 80', '1', '0'] },
+        { id: 'bad', proto: PCAP_COMPILE, args: ['ret:p', 'out:16', 'tcp port 80 and', '1', '0'] },
+        { id: 'err', proto: 'char *pcap_geterr(pcap_t *p)', args: ['ret:p'] },
+      ].map((line) => JSON.stringify(line)).join('\n'),
+    );
+    const run = shimulator('call', '--arch', arch, '--lib', 'libpcap.so.0.8', '--batch', batch);
+    expect(run.status).toBe(0);
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.id)).toEqual(['p', 'ok', 'bad', 'err']);
+    expect(lines[1]).toMatchObject({ return: 0 });
+    const program = Buffer.from(lines[1].out['1'], 'hex');
+    expect(program.readUInt32LE(0)).toBe(20); // bf_len: the same as native libpcap (see native.test.ts)
+    expect(lines[2]).toMatchObject({ return: -1 });
+    expect(lines[3].string).toBe("can't parse filter expression: syntax error");
+  });
+
+  it('reports the same instruction count on every run', () => {
+    const a = json(shimulator('call', '--arch', arch, '--json', SNPRINTF, 'out:32', '32', '%f', 'double:2.5'));
+    const b = json(shimulator('call', '--arch', arch, '--json', SNPRINTF, 'out:32', '32', '%f', 'double:2.5'));
+    expect(a.instructions).toBe(b.instructions);
+  });
+
+  it('--spec prints the call plan without booting', () => {
+    const run = shimulator('call', '--arch', arch, '--spec', SNPRINTF, 'out:64', '64', '%f', 'double:1.5');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(arch === 'amd64' ? /xmm0/ : /stack/);
+  });
+});
+
+describe('bad input: one clear message, non-zero exit', () => {
+  let f32 = '';
+  beforeAll(() => {
+    writeFileSync(join(dir, 'f.c'), 'int f(void) { return 7; }\n');
+    f32 = join(dir, 'f32.so');
+    execFileSync('gcc', ['-m32', '-shared', '-fPIC', '-o', f32, join(dir, 'f.c')]);
+    writeFileSync(join(dir, 'not-elf.so'), 'this is not an ELF file\n');
+  });
+
+  const cases: [string, () => string[], RegExp][] = [
+    ['unknown symbol', () => ['int no_such_function(int)', '1'], /symbol no_such_function not found/],
+    ['malformed prototype', () => ['int f(int x', '1'], /expected "," or "\)"/],
+    ['wrong argument count', () => ['int abs(int)', '1', '2'], /abs takes 1 argument\(s\), got 2/],
+    ['bad token', () => ['int abs(int)', 'banana'], /expected an integer/],
+    ['untyped variadic argument', () => [SNPRINTF, 'out:8', '8', '%d', '5'], /variadic and needs a type prefix/],
+    ['non-ELF library', () => ['--lib', join(dir, 'not-elf.so'), 'int f(void)'], /not an ELF file/],
+    ['wrong-architecture library', () => ['--lib', f32, 'int f(void)'], /is an i386 object, but the process is amd64/],
+    ['unknown library', () => ['--lib', 'libnope.so.1', 'int f(void)'], /unknown library "libnope\.so\.1"/],
+    ['guest fault', () => ['void *memcpy(void *d, const void *s, unsigned long n)', '16', '32', '64'], /guest fault at pc 0x[0-9a-f]+ in .*libc\.so\.6.*invalid memory read .* at 0x20\n {2}registers: rip=/],
+    ['instruction budget', () => ['--budget', '100', SNPRINTF, 'out:64', '64', '%f', 'double:1.5'], /ran more than its budget of 100 instructions/],
+    ['unknown option', () => ['--frobnicate', 'int abs(int)', '1'], /unknown option --frobnicate/],
+  ];
+  it.each(cases)('%s', (_name, args, message) => {
+    const run = shimulator('call', ...args());
+    expect(run.status).not.toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(message);
+    // One message (a guest fault adds a line of registers; a usage error adds the usage text).
+    if (!/unknown option/.test(run.stderr)) expect(run.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+    expect(run.stderr).not.toMatch(/^\s+at /m); // no stack trace
+  });
+
+  it('a host library of the right architecture is mounted and callable', () => {
+    const r = json(shimulator('call', '--arch', 'i386', '--json', '--lib', f32, 'int f(void)'));
+    expect(r.return).toBe(7);
+  });
+});
