@@ -38,9 +38,9 @@ export async function runDemo(write: (line: string) => void): Promise<number> {
     const ok = compile(pcap, out(16), 'tcp port 80', 1, 0);
     const bfLen = new DataView(ok.out[1]!.buffer).getUint32(0, true);
     write(`pcap_compile(p, &prog, "tcp port 80", 1, 0) ${show(ok)}\n    bf_len = ${bfLen} BPF instructions`);
-    const bad = compile(pcap, out(16), 'tcp port eighty', 1, 0);
+    const bad = compile(pcap, out(16), 'tcp port 80 and', 1, 0);
     const message = m.fn('libpcap.so.0.8', 'char *pcap_geterr(pcap_t *p)')(pcap);
-    write(`pcap_compile(p, &prog, "tcp port eighty", 1, 0) ${show(bad)}\n    pcap_geterr = ${JSON.stringify(message.string)}`);
+    write(`pcap_compile(p, &prog, "tcp port 80 and", 1, 0) ${show(bad)}\n    pcap_geterr = ${JSON.stringify(message.string)}`);
     m.close();
   }
   return 0;
