@@ -24,8 +24,9 @@ if (major < MIN_NODE_MAJOR) fail(`Node ${MIN_NODE_MAJOR} or newer is required (t
 
 const needed = ['koffi', 'pako', 'elfy', 'tsx', 'vitest'];
 if (needed.some((name) => !existsSync(join(root, 'node_modules', name, 'package.json')))) {
-  const hasLock = existsSync(join(root, 'package-lock.json'));
-  if (!run('npm', [hasLock ? 'ci' : 'install', '--no-audit', '--no-fund'])) fail('npm could not install the dependencies (see above)');
+  // `npm install` (not `npm ci`): it follows package-lock.json too, and npm 11 writes locks without other
+  // platforms' optional packages, which `npm ci` then rejects as out of sync.
+  if (!run('npm', ['install', '--no-audit', '--no-fund'])) fail('npm could not install the dependencies (see above)');
 }
 
 const UNICORN_PATHS = process.platform === 'darwin'

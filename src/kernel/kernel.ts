@@ -59,6 +59,13 @@ const FUTEX_WAKE = 1;
 const FUTEX_WAIT_BITSET = 9;
 const FUTEX_WAKE_BITSET = 10;
 const SIGABRT = 6;
+/** prctl options (linux/prctl.h) the guest's libraries use. */
+const PR_SET_NAME = 15;
+const PR_GET_NAME = 16;
+const PR_CAPBSET_READ = 23;
+/** CAP_LAST_CAP of Linux 6.1: libcap's constructor probes the bounding set to find it. */
+const CAP_LAST_CAP = 40;
+const TASK_COMM_LEN = 16;
 
 export const STDIN = 0;
 export const STDOUT = 1;
@@ -110,6 +117,8 @@ export interface KernelOptions {
   exePath: string;
   /** Keep a record of every system call (strace-like). */
   record?: boolean;
+  /** Where diagnostics go (unimplemented system calls); the Process sets it from SHIMULATOR_DEBUG. */
+  log?: (message: string) => void;
 }
 
 type Handler = (k: Kernel, a: bigint[]) => number | bigint;
@@ -127,6 +136,8 @@ export class Kernel {
   readonly records: SyscallRecord[] = [];
   exit: GuestExit | undefined;
   tid: number;
+  /** The thread's name (prctl PR_SET_NAME); the executable's name at start. */
+  threadName = 'shimulator-stub';
   /** The address glibc registered with set_tid_address (cleared on thread exit). */
   clearChildTid = 0;
   private readonly files = new Map<number, OpenFile>();
@@ -157,6 +168,7 @@ export class Kernel {
     let result: bigint;
     if (!handler) {
       this.unimplemented.set(name, (this.unimplemented.get(name) ?? 0) + 1);
+      this.o.log?.(`unimplemented system call ${name} (${this.arch} #${nr}) answered -ENOSYS`);
       result = BigInt(-ERRNO.ENOSYS);
     } else {
       try {
@@ -602,6 +614,31 @@ const HANDLERS: Record<string, Handler> = {
   exit_group: (k, a) => k.terminate(s32(a[0]!)),
   tgkill: (k, a) => k.terminate(128 + s32(a[2]!), s32(a[2]!)),
   kill: (k, a) => (s32(a[1]!) === 0 ? 0 : k.terminate(128 + s32(a[1]!), s32(a[1]!))),
+  prctl: (k, a) => {
+    switch (s32(a[0]!)) {
+      case PR_CAPBSET_READ:
+        if (s32(a[1]!) < 0 || s32(a[1]!) > CAP_LAST_CAP) throw new ErrnoError(ERRNO.EINVAL);
+        return 1; // every capability is in the bounding set, as for root
+      case PR_SET_NAME:
+        k.threadName = k.readString(num(a[1]!), TASK_COMM_LEN).slice(0, TASK_COMM_LEN - 1);
+        return 0;
+      case PR_GET_NAME: {
+        const name = new Uint8Array(TASK_COMM_LEN);
+        name.set(new TextEncoder().encode(k.threadName).subarray(0, TASK_COMM_LEN - 1));
+        k.writeGuest(num(a[1]!), name);
+        return 0;
+      }
+      default:
+        throw new ErrnoError(ERRNO.EINVAL);
+    }
+  },
+  // The guest has no network: sockets are refused by policy, the way a sandbox would (not "unimplemented").
+  socket: () => {
+    throw new ErrnoError(ERRNO.EACCES);
+  },
+  socketcall: () => {
+    throw new ErrnoError(ERRNO.EACCES);
+  },
   rseq: () => {
     throw new ErrnoError(ERRNO.ENOSYS); // glibc works without restartable sequences
   },

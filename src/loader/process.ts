@@ -155,6 +155,7 @@ export class Process {
       pid: PID,
       exePath: STUB_PATH,
       record: options.recordSyscalls,
+      log: process.env.SHIMULATOR_DEBUG?.includes('syscalls') ? (message) => process.stderr.write(`shimulator: ${message}\n`) : undefined,
     });
     kernelRef.k = this.kernel;
 
