@@ -84,6 +84,7 @@ export class Machine {
   private readonly env: CallEnvironment;
   private readonly callBudget: number;
   private errnoAddress = 0;
+  private outputTaken = { stdout: 0, stderr: 0 };
   private readonly internal = new Map<string, CFunction>();
   private readonly specCache = new WeakMap<Prototype, Map<string, CallSpec>>();
 
@@ -151,6 +152,19 @@ export class Machine {
 
   get stderr(): string {
     return new TextDecoder().decode(Uint8Array.from(this.process.kernel.stderr));
+  }
+
+  /**
+   * Flushes the guest's stdio buffers (`fflush(NULL)`) and returns what it wrote to stdout and stderr since the
+   * last call to this method. (The guest's stdout is a pipe, so stdio buffers it until flushed.)
+   */
+  takeOutput(): { stdout: string; stderr: string } {
+    this.libc('int fflush(void *stream)')(null);
+    const { stdout, stderr } = this.process.kernel;
+    const text = (bytes: number[], from: number) => new TextDecoder().decode(Uint8Array.from(bytes.slice(from)));
+    const taken = { stdout: text(stdout, this.outputTaken.stdout), stderr: text(stderr, this.outputTaken.stderr) };
+    this.outputTaken = { stdout: stdout.length, stderr: stderr.length };
+    return taken;
   }
 
   /** Resolves a symbol to its address (IFUNCs are resolved by calling their resolver, as ld.so does). */

@@ -80,6 +80,11 @@ describe.each(ARCHES)('shimulator call --arch %s', (arch) => {
     expect(a.instructions).toBe(b.instructions);
   });
 
+  it('reports what the guest printed', () => {
+    const r = json(shimulator('call', '--arch', arch, '--json', 'int printf(const char *fmt, ...)', 'pi=%.3f|', 'double:3.14159'));
+    expect(r).toMatchObject({ return: 9, errno: 0, stdout: 'pi=3.142|' });
+  });
+
   it('--spec prints the call plan without booting', () => {
     const run = shimulator('call', '--arch', arch, '--spec', SNPRINTF, 'out:64', '64', '%f', 'double:1.5');
     expect(run.status).toBe(0);

@@ -145,7 +145,15 @@ function cString(bytes: Uint8Array): string {
   return new TextDecoder().decode(nul >= 0 ? bytes.subarray(0, nul) : bytes);
 }
 
-export function resultJson(id: string | null, arch: Arch, proto: Prototype, args: HostValue[], r: CallResult): Record<string, unknown> {
+/** What the guest printed during a call (present in the result only when it printed something). */
+interface GuestOutput {
+  stdout: string;
+  stderr: string;
+}
+
+export function resultJson(
+  id: string | null, arch: Arch, proto: Prototype, args: HostValue[], r: CallResult, output?: GuestOutput,
+): Record<string, unknown> {
   const outs: Record<string, string> = {};
   for (const [index, bytes] of Object.entries(r.out)) {
     const param = proto.params[Number(index)];
@@ -163,6 +171,8 @@ export function resultJson(id: string | null, arch: Arch, proto: Prototype, args
   };
   if (r.string !== undefined) json.string = r.string;
   json.instructions = r.instructions;
+  if (output?.stdout) json.stdout = output.stdout;
+  if (output?.stderr) json.stderr = output.stderr;
   return json;
 }
 
@@ -170,6 +180,8 @@ function resultText(arch: Arch, proto: Prototype, json: Record<string, unknown>)
   const lines = [`${proto.name} (${arch}) = ${JSON.stringify(json.return)}   errno ${json.errno}   ${json.instructions} instructions`];
   if (json.string !== undefined) lines.push(`  string: ${JSON.stringify(json.string)}`);
   for (const [index, text] of Object.entries(json.out as Record<string, string>)) lines.push(`  out[${index}]: ${JSON.stringify(text)}`);
+  if (json.stdout !== undefined) lines.push(`  guest stdout: ${JSON.stringify(json.stdout)}`);
+  if (json.stderr !== undefined) lines.push(`  guest stderr: ${JSON.stringify(json.stderr)}`);
   return lines.join('\n');
 }
 
@@ -197,7 +209,8 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
       const proto = machine.declarations.parsePrototype(o.positional[0]!);
       const args = argumentsFor(proto, o.positional.slice(1), {});
       const f = machine.fn(undefined, proto);
-      const json = resultJson(null, o.arch, proto, args, f(...args));
+      const result = f(...args);
+      const json = resultJson(null, o.arch, proto, args, result, machine.takeOutput());
       write(o.json ? JSON.stringify(json) : resultText(o.arch, proto, json));
       return 0;
     }
@@ -209,7 +222,7 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
         const args = argumentsFor(proto, line.args, { results });
         const r = machine.fn(undefined, proto)(...args);
         results.set(line.id, returnHostValue(r.value));
-        write(JSON.stringify(resultJson(line.id, o.arch, proto, args, r)));
+        write(JSON.stringify(resultJson(line.id, o.arch, proto, args, r, machine.takeOutput())));
       } catch (error) {
         failures++;
         write(JSON.stringify({ id: line.id, arch: o.arch, error: (error as Error).message }));

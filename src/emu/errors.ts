@@ -16,6 +16,11 @@ export class EngineError extends Error {
   }
 }
 
+/** `0x7ffff7e8ad7d in memcpy+0xd (/lib/…/libc.so.6)`: a program counter and, when known, the code it is in. */
+function codeLocation(pc: number, where: string | undefined): string {
+  return `0x${pc.toString(16)}${where ? ` in ${where}` : ''}`;
+}
+
 /** A snapshot of the guest's general-purpose registers, for error reports. */
 export type RegisterDump = Record<string, string>;
 
@@ -42,8 +47,7 @@ export class GuestFault extends Error {
   /** Names the code that faulted (`memcpy+0xd (/lib/…/libc.so.6)`, the nearest symbol) in the message. */
   locate(where: string | undefined): void {
     this.where = where;
-    const at = `0x${this.pc.toString(16)}${where ? ` in ${where}` : ''}`;
-    this.message = `guest fault at pc ${at}: ${this.what}`;
+    this.message = `guest fault at pc ${codeLocation(this.pc, where)}: ${this.what}`;
   }
 }
 
@@ -61,9 +65,8 @@ export class BudgetExceededError extends Error {
 
   locate(where: string | undefined): void {
     this.where = where;
-    const at = `0x${this.pc.toString(16)}${where ? ` in ${where}` : ''}`;
     this.message =
-      `the guest ran more than its budget of ${this.budget} instructions (stopped at ${at}); ` +
+      `the guest ran more than its budget of ${this.budget} instructions (stopped at ${codeLocation(this.pc, where)}); ` +
       'it may be looping: raise the budget (--budget N) if the call is just long';
   }
 }

@@ -17,7 +17,7 @@ import {
   encodeDirent64, encodeStat, encodeStatx, encodeTimespec, encodeUtsname, encodeWords, statOf,
 } from './structs.ts';
 import { SYSCALL_NAMES } from './syscall-numbers.ts';
-import { normalizePath, type VfsNode, type VirtualFileSystem } from './vfs.ts';
+import { normalizePath, S_IFIFO, type VfsNode, type VirtualFileSystem } from './vfs.ts';
 
 const SYSCALL_ARG_REGS: Record<Arch, RegName[]> = {
   amd64: ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'],
@@ -149,9 +149,10 @@ export class Kernel {
     this.arch = options.arch;
     this.ptr = options.arch === 'amd64' ? 8 : 4;
     this.tid = options.pid;
-    this.files.set(STDIN, { offset: 0, flags: 0, cloexec: false, sink: undefined, node: undefined });
-    this.files.set(STDOUT, { offset: 0, flags: O_WRONLY, cloexec: false, sink: this.stdout });
-    this.files.set(STDERR, { offset: 0, flags: O_WRONLY, cloexec: false, sink: this.stderr });
+    // stdin is an empty pipe; stdout and stderr are pipes the host reads (so stdio buffers them fully).
+    this.files.set(STDIN, { offset: 0, flags: 0, cloexec: false, node: options.vfs.pipe('pipe:[stdin]') });
+    this.files.set(STDOUT, { offset: 0, flags: O_WRONLY, cloexec: false, sink: this.stdout, node: options.vfs.pipe('pipe:[stdout]') });
+    this.files.set(STDERR, { offset: 0, flags: O_WRONLY, cloexec: false, sink: this.stderr, node: options.vfs.pipe('pipe:[stderr]') });
   }
 
   get engine(): Engine {
@@ -265,7 +266,8 @@ export class Kernel {
 
   read(fd: number, address: number, count: number, at?: number): number {
     const f = this.file(fd);
-    if (!f.node) return 0; // stdin is empty; writes-only descriptors read nothing
+    if (f.sink) throw new ErrnoError(ERRNO.EBADF); // stdout/stderr are write-only
+    if (!f.node) return 0;
     if (f.node.isDirectory) throw new ErrnoError(ERRNO.EISDIR);
     const data = f.node.contents();
     const start = at ?? f.offset;
@@ -277,7 +279,7 @@ export class Kernel {
 
   write(fd: number, bytes: Uint8Array): number {
     const f = this.file(fd);
-    if (!f.sink) throw new ErrnoError(f.node ? ERRNO.EBADF : ERRNO.EBADF);
+    if (!f.sink) throw new ErrnoError(ERRNO.EBADF); // files are read-only, stdin is not writable
     for (const b of bytes) f.sink.push(b);
     return bytes.length;
   }
@@ -304,7 +306,7 @@ export class Kernel {
   statTarget(dirfd: number, path: string, flags: number): VfsNode {
     if (path === '' && (flags & AT_EMPTY_PATH) !== 0) {
       const node = this.file(dirfd).node;
-      if (!node) throw new ErrnoError(ERRNO.EBADF); // stdio: not a file of ours
+      if (!node) throw new ErrnoError(ERRNO.EBADF);
       return node;
     }
     return this.resolve(dirfd, path);
@@ -313,10 +315,17 @@ export class Kernel {
   mmap(address: number, length: number, prot: number, flags: number, fd: number, offset: number): number {
     if (length === 0) throw new ErrnoError(ERRNO.EINVAL);
     const space = this.o.space;
-    const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
+    // Check the source before touching the address space, so a failed call leaves no mapping behind.
+    let data: Uint8Array | undefined;
+    let label = '[anon]';
+    if ((flags & MAP_ANONYMOUS) === 0) {
+      const node = this.file(fd).node;
+      if (!node || node.isDirectory || isPipe(node)) throw new ErrnoError(ERRNO.ENODEV);
+      data = node.contents();
+      label = node.path;
+    }
     let start: number;
-    const label = (flags & MAP_ANONYMOUS) !== 0 ? '[anon]' : this.file(fd).node?.path ?? '[anon]';
-    if (fixed) {
+    if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) {
       if (address % PAGE_SIZE !== 0) throw new ErrnoError(ERRNO.EINVAL);
       if ((flags & MAP_FIXED_NOREPLACE) !== 0 && space.list().some((r) => r.start < address + length && r.end > address)) {
         throw new ErrnoError(ERRNO.EEXIST);
@@ -327,10 +336,7 @@ export class Kernel {
     } else {
       start = space.mapAnywhere(length, PROT_ALL, label, address);
     }
-    if ((flags & MAP_ANONYMOUS) === 0) {
-      const node = this.file(fd).node;
-      if (!node || node.isDirectory) throw new ErrnoError(ERRNO.EACCES);
-      const data = node.contents();
+    if (data) {
       const end = Math.min(data.length, offset + length);
       if (offset < end) this.o.engine.write(start, data.subarray(offset, end));
     }
@@ -416,6 +422,12 @@ export class Kernel {
   }
 }
 
+const S_IFMT = 0o170000;
+
+function isPipe(node: VfsNode): boolean {
+  return (node.mode & S_IFMT) === S_IFIFO;
+}
+
 function clockGettime(k: Kernel, clock: number, address: number, wordSize: 4 | 8): number {
   const c = k.options.clock;
   const t = clock === CLOCK_REALTIME || clock === CLOCK_REALTIME_COARSE ? c.realtime() : c.monotonic();
@@ -431,7 +443,7 @@ function rlimit(resource: number): [bigint, bigint] {
 
 function lseek(k: Kernel, fd: number, offset: number, whence: number): number {
   const f = k.file(fd);
-  if (!f.node) throw new ErrnoError(ERRNO.ESPIPE);
+  if (!f.node || isPipe(f.node)) throw new ErrnoError(ERRNO.ESPIPE);
   const base = whence === SEEK_SET ? 0 : whence === SEEK_CUR ? f.offset : whence === SEEK_END ? f.node.size : NaN;
   if (Number.isNaN(base) || base + offset < 0) throw new ErrnoError(ERRNO.EINVAL);
   f.offset = base + offset;

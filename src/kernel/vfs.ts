@@ -6,6 +6,7 @@
 
 export const S_IFREG = 0o100000;
 export const S_IFDIR = 0o040000;
+export const S_IFIFO = 0o010000;
 const MODE_FILE = S_IFREG | 0o755;
 const MODE_DIR = S_IFDIR | 0o755;
 
@@ -74,6 +75,14 @@ export class VirtualFileSystem {
 
   addBytes(path: string, bytes: Uint8Array): VfsNode {
     return this.addFile(path, bytes.length, () => bytes);
+  }
+
+  /** A node outside the tree, like the pipe behind a captured stdout: it has an inode and a stat, no path. */
+  pipe(label: string): VfsNode {
+    return {
+      path: label, inode: this.nextInode++, mode: S_IFIFO | 0o600, size: 0, isDirectory: false,
+      contents: () => new Uint8Array(0), children: () => [],
+    };
   }
 
   lookup(path: string, cwd = '/'): VfsNode | undefined {
