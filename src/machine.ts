@@ -43,6 +43,8 @@ export interface BootOptions {
   callBudget?: number;
   /** Record every system call in `machine.process.kernel.records`. */
   recordSyscalls?: boolean;
+  /** Extra read-only files for the guest, by guest path (e.g. a capture file for pcap_open_offline). */
+  files?: Record<string, Uint8Array>;
 }
 
 export interface CallResult {
@@ -56,6 +58,8 @@ export interface CallResult {
   string?: string;
   /** Guest instructions the call executed. */
   instructions: number;
+  /** The return value's memory image as the callee produced it (its C size; long double: the x87 bytes). */
+  returnBytes: Uint8Array;
 }
 
 export interface CFunction {
@@ -106,6 +110,7 @@ export class Machine {
       seed: options.seed,
       bootBudget: options.bootBudget,
       recordSyscalls: options.recordSyscalls,
+      files: options.files,
     });
     this.symbols = new SymbolTable(this.process);
     this.declarations = new Declarations();
@@ -226,6 +231,7 @@ export class Machine {
       errno: this.errnoAddress ? new DataView(this.process.engine.read(this.errnoAddress, 4).buffer).getInt32(0, true) : 0,
       out: Object.fromEntries(outs.map((o) => [o.index, this.process.engine.read(o.address, o.size)])),
       instructions: raw.instructions,
+      returnBytes: raw.ret,
     };
     if (isCharPointer(spec.ret.type) && typeof value === 'number' && value !== 0) result.string = this.readCString(value);
     return result;

@@ -94,6 +94,8 @@ export interface ProcessOptions {
   env?: Record<string, string>;
   /** Record every system call. */
   recordSyscalls?: boolean;
+  /** Extra read-only files, by guest path. */
+  files?: Record<string, Uint8Array>;
 }
 
 export interface MappedObject {
@@ -142,6 +144,7 @@ export class Process {
 
     this.mountFixtures();
     for (const lib of options.hostLibraries ?? []) this.mountHostLibrary(lib.path, lib.bytes);
+    for (const [path, bytes] of Object.entries(options.files ?? {})) this.vfs.addBytes(path, bytes);
 
     const random = new SeededRandom(options.seed ?? 0);
     this.kernel = new Kernel({
