@@ -9,10 +9,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Arch } from './emu/arch.ts';
 import type { SavedContext } from './emu/engine.ts';
-import { PROT_READ, PROT_WRITE } from './emu/engine.ts';
-import { GuestArena } from './callspec/arena.ts';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from './emu/engine.ts';
+import { CodeArena, GuestArena } from './callspec/arena.ts';
 import { type CallEnvironment, executeCall } from './callspec/call.ts';
 import { callSpec } from './callspec/classify.ts';
+import { generateTrampoline } from './callspec/trampoline.ts';
 import { typeName } from './callspec/layout.ts';
 import { Declarations } from './callspec/parse.ts';
 import type { CallSpec, CType, Prototype } from './callspec/types.ts';
@@ -91,6 +92,9 @@ export class Machine {
   private outputTaken = { stdout: 0, stderr: 0 };
   private readonly internal = new Map<string, CFunction>();
   private readonly specCache = new WeakMap<Prototype, Map<string, CallSpec>>();
+  private readonly code: CodeArena;
+  /** Trampolines by the JSON of the placement they implement (many prototypes share one). */
+  private readonly trampolines = new Map<string, number>();
 
   private constructor(options: BootOptions) {
     this.arch = options.arch ?? 'amd64';
@@ -122,6 +126,7 @@ export class Machine {
     const sp = Number(engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
     const arenaBase = this.process.space.mapAnywhere(ARENA_BYTES, PROT_READ | PROT_WRITE, '[shimulator host arena]');
     this.arena = new GuestArena(engine, arenaBase, ARENA_BYTES);
+    this.code = new CodeArena(engine, (size) => this.process.space.mapAnywhere(size, PROT_READ | PROT_EXEC, '[shimulator code]'));
     this.env = {
       engine,
       arch: this.arch,
@@ -129,6 +134,7 @@ export class Machine {
       stackTop: Math.floor((sp - STACK_MARGIN) / 16) * 16,
       returnAddress: this.process.layout.trapPage,
       memory: this.arena,
+      trampoline: (spec) => this.trampolineFor(spec),
       run: (begin, until, budget) => this.process.run(begin, until, budget),
     };
 
@@ -297,11 +303,34 @@ export class Machine {
     return f;
   }
 
+  /** The reference trampoline for a spec: generated once per distinct placement and kept in the code arena. */
+  private trampolineFor(spec: CallSpec): number {
+    const key = placementKey(spec);
+    let address = this.trampolines.get(key);
+    if (address === undefined) {
+      address = this.code.place(generateTrampoline(spec));
+      this.trampolines.set(key, address);
+    }
+    return address;
+  }
+
   private resolveCallable(symbol: ResolvedSymbol): number {
     if (symbol.symbol.type !== 'GNU_IFUNC') return symbol.address;
     const resolver = this.fnAt(symbol.address, `void *${symbol.name}_ifunc_resolver(void)`);
     return Number(resolver().value);
   }
+}
+
+/** What a trampoline depends on: locations, sizes and extensions — not names, texts or reasons. */
+function placementKey(spec: CallSpec): string {
+  return JSON.stringify([
+    spec.arch,
+    spec.args.map((a) => [a.size, a.extension, a.type.kind === 'float' ? a.type.name : '', a.locations]),
+    [spec.ret.kind, spec.ret.size, spec.ret.locations],
+    spec.hiddenPointer ?? null,
+    spec.stackSize,
+    spec.al ?? null,
+  ]);
 }
 
 /** The type of a variadic argument: explicit (`vararg.double(x)`), or inferred from obvious host values. */

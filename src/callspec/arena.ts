@@ -36,3 +36,50 @@ export class GuestArena implements GuestMemory {
     this.used = 0;
   }
 }
+
+/** Grows by whole chunks; each chunk is a fresh executable mapping labelled for fault reports. */
+const CODE_CHUNK = 64 * 1024;
+const CODE_ALIGN = 16;
+
+/** Where generated guest code (trampolines, callback stubs) lives: read+execute pages the host writes into. */
+export class CodeArena {
+  private chunkEnd = 0;
+  private cursor = 0;
+  private readonly freeSlots = new Map<number, number[]>();
+
+  constructor(
+    private readonly engine: Engine,
+    /** Maps `size` bytes of read+execute memory somewhere and returns the address. */
+    private readonly mapChunk: (size: number) => number,
+  ) {}
+
+  /** Copies `code` into the arena and returns its address. Reuses a freed slot of the same size when there is one. */
+  place(code: Uint8Array): number {
+    const size = Math.ceil(code.length / CODE_ALIGN) * CODE_ALIGN;
+    const reused = this.freeSlots.get(size)?.pop();
+    const address = reused ?? this.allocate(size);
+    this.engine.write(address, code);
+    // Code may be rewritten in place: make sure no translation of the old bytes survives.
+    if (reused !== undefined) this.engine.invalidateCode(address, size);
+    return address;
+  }
+
+  /** Returns a slot (of the size it was placed with) for reuse. */
+  release(address: number, codeLength: number): void {
+    const size = Math.ceil(codeLength / CODE_ALIGN) * CODE_ALIGN;
+    const slots = this.freeSlots.get(size) ?? [];
+    slots.push(address);
+    this.freeSlots.set(size, slots);
+  }
+
+  private allocate(size: number): number {
+    if (this.cursor + size > this.chunkEnd) {
+      const chunk = Math.max(CODE_CHUNK, size);
+      this.cursor = this.mapChunk(chunk);
+      this.chunkEnd = this.cursor + chunk;
+    }
+    const address = this.cursor;
+    this.cursor += size;
+    return address;
+  }
+}

@@ -1,13 +1,13 @@
 /**
- * Executes one C call from a CallSpec: puts every argument piece where the spec says (registers, stack slots,
- * hidden return pointer, %al), pushes a return address into the host's trap page, runs the target, and collects
- * the return value from where the spec says it comes back.
+ * Executes one C call from a CallSpec through the guest-code reference trampoline (see trampoline.ts): the host
+ * only writes the argument block and a return address into its trap page; the trampoline places the arguments.
  */
 import type { Arch } from '../emu/arch.ts';
-import type { Engine, RegName, RunResult } from '../emu/engine.ts';
-import { decodeFloat80, encodeFloat80, FLOAT80_BYTES } from './float80.ts';
+import type { Engine, RunResult } from '../emu/engine.ts';
+import { decodeFloat80, FLOAT80_BYTES } from './float80.ts';
+import { blockLayout } from './trampoline.ts';
 import type { GuestArena } from './arena.ts';
-import type { CallSpec, Location } from './types.ts';
+import type { CallSpec } from './types.ts';
 
 /** What the executor needs from the machine. */
 export interface CallEnvironment {
@@ -17,114 +17,94 @@ export interface CallEnvironment {
   resetCpu(): void;
   /** The stack pointer to build the call frame below (16-byte aligned). */
   readonly stackTop: number;
-  /** Where the callee returns to: the host's trap page. */
+  /** Where the trampoline returns to: the host's trap page. */
   readonly returnAddress: number;
   readonly memory: GuestArena;
+  /** The guest address of the reference trampoline for `spec` (generated once, then cached). */
+  trampoline(spec: CallSpec): number;
   run(begin: number, until: number, budget: number): RunResult;
 }
 
 export interface RawCallResult {
-  /** The return value's memory image (its C size); empty for void. */
+  /** The return value's memory image (its C size; long double: the x87 bytes); empty for void. */
   ret: Uint8Array;
   instructions: number;
-  /** The stack pointer after return (for checking callee pops). */
+  /** rax/eax right after the call (amd64 struct returns: the hidden pointer). */
+  raxAfter: number;
+  /** The stack pointer right after the call returned, and what it would be if the callee popped nothing. */
   spAfter: number;
+  spAtCall: number;
+  /** Where the hidden return buffer was (0 when there is none). */
+  returnBuffer: number;
 }
 
-const GPR_BYTES: Record<Arch, number> = { amd64: 8, i386: 4 };
-const XMM_BYTES = 16;
+const WORD: Record<Arch, 4 | 8> = { amd64: 8, i386: 4 };
 const STACK_ALIGN = 16;
+/** The trampoline pushes the frame pointer and rbx/ebx before aligning the stack. */
+const TRAMPOLINE_SAVED_REGISTERS = 2;
 
-function isVectorRegister(reg: string): boolean {
-  return reg.startsWith('xmm');
-}
-
-function littleEndian(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
-  return v;
-}
-
-/** Widens a narrow integer piece to 32 bits the way gcc and clang callers do (psABI: "extended to 32 bits"). */
-function extendPiece(piece: Uint8Array, extension: string): Uint8Array {
-  if (piece.length >= 4 || extension === 'none') return piece;
-  const out = new Uint8Array(4);
-  out.set(piece);
-  const negative = extension === 'sign' && (piece[piece.length - 1]! & 0x80) !== 0;
-  if (negative) out.fill(0xff, piece.length);
+function wordBytes(value: number, word: 4 | 8): Uint8Array {
+  const out = new Uint8Array(word);
+  let v = BigInt(value);
+  for (let i = 0; i < word; i++, v >>= 8n) out[i] = Number(v & 0xffn);
   return out;
 }
 
-/** Runs `spec` against the function at `target` with the arguments' memory images `args`. */
-export function executeCall(env: CallEnvironment, spec: CallSpec, target: number, args: Uint8Array[], budget: number): RawCallResult {
-  const { engine, arch } = env;
-  const ptr = GPR_BYTES[arch];
-  env.resetCpu();
-
-  const callSp = Math.floor((env.stackTop - spec.stackSize) / STACK_ALIGN) * STACK_ALIGN;
-  const registers = new Map<string, Uint8Array>();
-  const put = (location: Location, bytes: Uint8Array) => {
-    if (location.kind === 'stack') {
-      engine.write(callSp + location.stackOffset, bytes);
-      return;
-    }
-    const width = isVectorRegister(location.reg) ? XMM_BYTES : ptr;
-    const image = registers.get(location.reg) ?? new Uint8Array(width);
-    image.set(bytes.subarray(0, width));
-    registers.set(location.reg, image);
-  };
-
-  spec.args.forEach((arg, i) => {
-    const value = args[i]!;
-    for (const location of arg.locations) {
-      const piece = value.subarray(location.offset, location.offset + location.size);
-      put(location, location.kind === 'reg' ? extendPiece(piece, arg.extension) : piece);
-    }
-  });
-
-  let retBuffer = 0;
-  if (spec.ret.kind === 'memory') {
-    retBuffer = env.memory.alloc(Math.max(spec.ret.size, 1), STACK_ALIGN);
-    if (!spec.hiddenPointer) throw new Error(`call spec for ${spec.function} returns in memory but has no hidden pointer`);
-    put(spec.hiddenPointer, bigToBytes(BigInt(retBuffer), ptr));
-  }
-  if (spec.al !== undefined) registers.set('rax', Uint8Array.of(spec.al, 0, 0, 0, 0, 0, 0, 0));
-
-  for (const [reg, image] of registers) {
-    if (isVectorRegister(reg)) engine.setRegBytes(reg as RegName, image);
-    else engine.setReg(reg as RegName, littleEndian(image));
-  }
-
-  // The call instruction's push: the return address goes just below the argument area.
-  const entrySp = callSp - ptr;
-  engine.write(entrySp, bigToBytes(BigInt(env.returnAddress), ptr));
-  engine.setReg(arch === 'amd64' ? 'rsp' : 'esp', entrySp);
-
-  const { instructions } = env.run(target, env.returnAddress, budget);
-  const spAfter = Number(engine.reg(arch === 'amd64' ? 'rsp' : 'esp'));
-  return { ret: collectReturn(env, spec, retBuffer), instructions, spAfter };
+function readWord(bytes: Uint8Array, offset: number, word: 4 | 8): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, word);
+  return word === 8 ? Number(view.getBigUint64(0, true)) : view.getUint32(0, true);
 }
 
-function collectReturn(env: CallEnvironment, spec: CallSpec, retBuffer: number): Uint8Array {
-  const { engine } = env;
-  const ret = spec.ret;
-  const image = new Uint8Array(ret.size);
-  switch (ret.kind) {
+/**
+ * Calls `target` per `spec` through the reference trampoline: the host writes the argument block and calls the
+ * trampoline like `void trampoline(struct block *)`; everything ABI-specific happens in guest code.
+ */
+export function executeCall(env: CallEnvironment, spec: CallSpec, target: number, args: Uint8Array[], budget: number): RawCallResult {
+  const { engine, arch } = env;
+  const word = WORD[arch];
+  const layout = blockLayout(spec);
+  const block = env.memory.alloc(layout.size, STACK_ALIGN);
+  const image = new Uint8Array(layout.size);
+  image.set(wordBytes(target, word), layout.targetOffset);
+  spec.args.forEach((arg, i) => image.set(args[i]!.subarray(0, arg.size), layout.argOffsets[i]!));
+  engine.write(block, image);
+
+  env.resetCpu();
+  // The host's own "call trampoline(block)": amd64 passes the block in rdi; i386 in the first stack slot.
+  let callSp = env.stackTop;
+  if (arch === 'amd64') {
+    engine.setReg('rdi', block);
+  } else {
+    callSp -= STACK_ALIGN;
+    engine.write(callSp, wordBytes(block, word));
+  }
+  const entrySp = callSp - word;
+  engine.write(entrySp, wordBytes(env.returnAddress, word));
+  engine.setReg(arch === 'amd64' ? 'rsp' : 'esp', entrySp);
+
+  const { instructions } = env.run(env.trampoline(spec), env.returnAddress, budget);
+
+  const result = engine.read(block, layout.size);
+  const spAtCall = Math.floor((entrySp - TRAMPOLINE_SAVED_REGISTERS * word) / STACK_ALIGN) * STACK_ALIGN - spec.stackSize;
+  return {
+    ret: returnImage(spec, result.subarray(layout.returnOffset, layout.returnOffset + layout.returnSize)),
+    instructions,
+    raxAfter: readWord(result, layout.raxOffset, word),
+    spAfter: readWord(result, layout.spAfterOffset, word),
+    spAtCall,
+    returnBuffer: spec.ret.kind === 'memory' ? block + layout.returnOffset : 0,
+  };
+}
+
+/** The C memory image of the return value, from the trampoline's return area. */
+function returnImage(spec: CallSpec, area: Uint8Array): Uint8Array {
+  switch (spec.ret.kind) {
     case 'void':
       return new Uint8Array(0);
-    case 'memory':
-      return engine.read(retBuffer, ret.size);
     case 'x87':
-      return x87Return(engine.regBytes('st0', FLOAT80_BYTES), ret.size);
-    case 'reg':
-      for (const location of ret.locations) {
-        if (location.kind !== 'reg') continue;
-        const source = isVectorRegister(location.reg)
-          ? engine.regBytes(location.reg as RegName, XMM_BYTES)
-          : bigToBytes(engine.reg(location.reg as RegName), GPR_BYTES[env.arch]);
-        image.set(source.subarray(0, location.size), location.offset);
-      }
-      return image;
+      return x87Return(area.subarray(0, FLOAT80_BYTES), spec.ret.size);
+    default:
+      return area.slice(0, spec.ret.size);
   }
 }
 
@@ -133,13 +113,6 @@ function x87Return(st0: Uint8Array, size: number): Uint8Array {
   if (size === 4) return new Uint8Array(new Float32Array([decodeFloat80(st0)]).buffer);
   if (size === 8) return new Uint8Array(new Float64Array([decodeFloat80(st0)]).buffer);
   const out = new Uint8Array(size);
-  out.set(st0.length === FLOAT80_BYTES ? st0 : encodeFloat80(decodeFloat80(st0)));
-  return out;
-}
-
-function bigToBytes(value: bigint, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let v = value;
-  for (let i = 0; i < size; i++, v >>= 8n) out[i] = Number(v & 0xffn);
+  out.set(st0);
   return out;
 }

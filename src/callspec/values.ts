@@ -153,7 +153,7 @@ export function encodeValue(type: CType, value: HostValue, arch: Arch, memory: G
     case 'union':
       return { bytes: encodeAggregate(type, value, arch, memory, what) };
     case 'array':
-      throw new ArgumentError(`${what}: arrays are passed as pointers in C; declare the parameter as a pointer`);
+      return { bytes: encodeArray(type, value, arch, memory, what) };
     default:
       throw new ArgumentError(`${what}: cannot pass a value of type ${typeName(type)}`);
   }
@@ -177,6 +177,24 @@ function encodePointer(type: CType, value: HostValue, arch: Arch, memory: GuestM
     return { bytes: encodeInt(BigInt(address), ptrInfo, what) };
   }
   return { bytes: encodeInt(toBigInt(value, what), ptrInfo, what) };
+}
+
+/** An array member of a struct: a list of element values, or a string for a char array (NUL-padded). */
+function encodeArray(type: CType & { kind: 'array' }, value: HostValue, arch: Arch, memory: GuestMemory, what: string): Uint8Array {
+  const elementSize = sizeOf(type.of, arch);
+  const out = new Uint8Array(elementSize * type.length);
+  if (typeof value === 'string' && type.of.kind === 'int' && type.of.name.endsWith('char')) {
+    const text = new TextEncoder().encode(value);
+    if (text.length > type.length) throw new ArgumentError(`${what}: "${value}" is longer than ${typeName(type)}`);
+    out.set(text);
+    return out;
+  }
+  if (!Array.isArray(value)) {
+    throw new ArgumentError(`${what}: expected {…} element values${type.of.kind === 'int' && type.of.name.endsWith('char') ? ' or a string' : ''} for ${typeName(type)}, got ${describe(value)}`);
+  }
+  if (value.length > type.length) throw new ArgumentError(`${what}: ${typeName(type)} has ${type.length} elements, got ${value.length}`);
+  value.forEach((element, i) => out.set(encodeValue(type.of, element, arch, memory, `${what}[${i}]`).bytes, i * elementSize));
+  return out;
 }
 
 function encodeAggregate(type: CType, value: HostValue, arch: Arch, memory: GuestMemory, what: string): Uint8Array {

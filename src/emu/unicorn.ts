@@ -13,6 +13,7 @@ import { BudgetExceededError, EngineError, GuestFault, type RegisterDump } from 
 import { locateUnicorn } from './library.ts';
 import {
   UC_ARCH_X86,
+  UC_CTL_TB_REMOVE_CACHE_W,
   UC_CTL_TB_REQUEST_CACHE_RW,
   UC_ERR,
   UC_HOOK_BLOCK,
@@ -254,7 +255,7 @@ export class UnicornEngine implements Engine {
 
   unmap(address: number, size: number): void {
     this.check(this.n.uc_mem_unmap(this.uc, address, size), () => `unmapping ${hex(size)} bytes at ${hex(address)}`);
-    this.invalidateCode(address, size);
+    this.forgetBlocks(address, size); // Unicorn drops its own translations of unmapped memory
   }
 
   protect(address: number, size: number, prot: number): void {
@@ -337,10 +338,16 @@ export class UnicornEngine implements Engine {
     this.n.uc_emu_stop(this.uc);
   }
 
-  invalidateCode(address: number, size: number): void {
+  private forgetBlocks(address: number, size: number): void {
     for (const start of this.blockSizes.keys()) {
       if (start >= address && start < address + size) this.blockSizes.delete(start);
     }
+  }
+
+  invalidateCode(address: number, size: number): void {
+    this.forgetBlocks(address, size);
+    // And Unicorn's own translations of that range (code rewritten in place must be translated again).
+    this.n.uc_ctl(this.uc, UC_CTL_TB_REMOVE_CACHE_W, 'uint64_t', address, 'uint64_t', address + size);
   }
 
   pc(): number {
