@@ -1,7 +1,8 @@
 /** shimulator's public API. */
 export { Machine, DEFAULT_CALL_BUDGET, DlopenError, UnknownLibraryError } from './machine.ts';
 export type { BootOptions, CallResult, CFunction } from './machine.ts';
-export { out, vararg, OutBuffer, TypedValue, ArgumentError } from './callspec/values.ts';
+export { out, vararg, OutBuffer, TypedValue, GuestPointer, ArgumentError } from './callspec/values.ts';
+export { Callback, type CallbackFunction } from './callspec/callback.ts';
 export type { HostValue, DecodedValue } from './callspec/values.ts';
 export { Declarations, DeclarationError } from './callspec/parse.ts';
 export { callSpec, CallSpecError } from './callspec/classify.ts';

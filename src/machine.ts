@@ -11,6 +11,7 @@ import type { Arch } from './emu/arch.ts';
 import type { SavedContext } from './emu/engine.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from './emu/engine.ts';
 import { CodeArena, GuestArena } from './callspec/arena.ts';
+import { Callback, type CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
 import { type CallEnvironment, executeCall } from './callspec/call.ts';
 import { callSpec } from './callspec/classify.ts';
 import { generateTrampoline } from './callspec/trampoline.ts';
@@ -26,6 +27,8 @@ import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
 
 export const DEFAULT_CALL_BUDGET = 20_000_000;
 const ARENA_BYTES = 4 * 1024 * 1024;
+/** Where callback stubs find an x87 return value (10 bytes, rounded). */
+const X87_SLOT_BYTES = 16;
 /** Space left above the call frame: main's frame and the 128-byte red zone below the boot stack pointer. */
 const STACK_MARGIN = 1024;
 const RTLD_NOW = 2;
@@ -93,6 +96,9 @@ export class Machine {
   private readonly internal = new Map<string, CFunction>();
   private readonly specCache = new WeakMap<Prototype, Map<string, CallSpec>>();
   private readonly code: CodeArena;
+  /** Live callbacks (C → host). */
+  readonly callbacks: CallbackRegistry;
+  private inCallback = 0;
   /** Trampolines by the JSON of the placement they implement (many prototypes share one). */
   private readonly trampolines = new Map<string, number>();
 
@@ -127,6 +133,16 @@ export class Machine {
     const arenaBase = this.process.space.mapAnywhere(ARENA_BYTES, PROT_READ | PROT_WRITE, '[shimulator host arena]');
     this.arena = new GuestArena(engine, arenaBase, ARENA_BYTES);
     this.code = new CodeArena(engine, (size) => this.process.space.mapAnywhere(size, PROT_READ | PROT_EXEC, '[shimulator code]'));
+    this.callbacks = new CallbackRegistry(this.arch, engine, this.code, this.arena, this.arena.alloc(X87_SLOT_BYTES, 16));
+    this.arena.keepFirst();
+    this.process.onCallbackTrap = (pc) => {
+      this.inCallback++;
+      try {
+        return this.callbacks.dispatch(pc);
+      } finally {
+        this.inCallback--;
+      }
+    };
     this.env = {
       engine,
       arch: this.arch,
@@ -220,6 +236,9 @@ export class Machine {
 
   /** Calls the function at `address` with host values; errno is cleared before and read after the call. */
   call(address: number, proto: Prototype, args: HostValue[], budget = this.callBudget): CallResult {
+    if (this.inCallback > 0) {
+      throw new ArgumentError(`cannot call ${proto.name} from inside a callback: nested guest calls are not supported yet; read and write guest memory instead`);
+    }
     const spec = this.specFor(proto, args);
     this.arena.reset();
     const outs: { index: number; address: number; size: number }[] = [];
@@ -241,6 +260,15 @@ export class Machine {
     };
     if (isCharPointer(spec.ret.type) && typeof value === 'number' && value !== 0) result.string = this.readCString(value);
     return result;
+  }
+
+  /**
+   * A guest function pointer that runs `fn` when C code calls it, e.g.
+   * `m.callback('int (*)(const void *, const void *)', (a, b) => …)` for qsort. Arguments arrive decoded
+   * (pointers as numbers: read what they point to with `m.read`); the return value is encoded by the type.
+   */
+  callback(type: string, fn: CallbackFunction): Callback {
+    return this.callbacks.create(this.declarations.parseType(type), type, fn);
   }
 
   /** dlopen through the guest's own glibc (RTLD_NOW | RTLD_GLOBAL); returns the handle. */

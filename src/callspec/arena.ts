@@ -7,6 +7,8 @@ import { ArgumentError, type GuestMemory } from './values.ts';
 
 export class GuestArena implements GuestMemory {
   private used = 0;
+  /** Bytes at the start that survive `reset` (long-lived slots allocated before the first call). */
+  private kept = 0;
 
   constructor(
     private readonly engine: Engine,
@@ -31,9 +33,14 @@ export class GuestArena implements GuestMemory {
     return address;
   }
 
-  /** Releases everything (the next call reuses the space; its bytes are rewritten as needed). */
+  /** Releases everything but the kept prefix (the next call reuses the space; its bytes are rewritten as needed). */
   reset(): void {
-    this.used = 0;
+    this.used = this.kept;
+  }
+
+  /** Makes everything allocated so far permanent. */
+  keepFirst(): void {
+    this.kept = this.used;
   }
 }
 

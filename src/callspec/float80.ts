@@ -43,20 +43,52 @@ export function encodeFloat80(value: number): Uint8Array {
   return out;
 }
 
-/** Decodes 10 bytes of x87 extended precision to the nearest double. */
+/** Decodes 10 bytes of x87 extended precision to the nearest double (round half to even, like the FPU). */
 export function decodeFloat80(bytes: Uint8Array): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, FLOAT80_BYTES);
   const significand = view.getBigUint64(0, true);
   const signExp = view.getUint16(8, true);
-  const sign = signExp >> 15 ? -1 : 1;
+  const negative = signExp >> 15 === 1;
   const exponent = signExp & EXPONENT_MAX_80;
+  const sign = negative ? -1 : 1;
   if (exponent === EXPONENT_MAX_80) {
-    return (significand << 1n) === 0n ? sign * Infinity : NaN;
+    // The integer bit is explicit; infinity is exactly the integer bit with a zero fraction.
+    return (significand & ~INTEGER_BIT) === 0n ? sign * Infinity : NaN;
   }
   if (significand === 0n) return sign * 0;
-  // value = significand * 2^(exponent - bias - 63); split the significand to keep 53 significant bits exact.
-  const unbiased = (exponent === 0 ? 1 : exponent) - EXPONENT_BIAS_80 - 63;
-  const high = Number(significand >> 11n);
-  const low = Number(significand & 0x7ffn);
-  return sign * (high * 2 ** (unbiased + 11) + low * 2 ** unbiased);
+  // value = significand × 2^(e − bias − 63); denormals (e = 0) use e = 1.
+  const scale = (exponent === 0 ? 1 : exponent) - EXPONENT_BIAS_80 - 63;
+  const msb = significand.toString(2).length - 1;
+  let unbiased = scale + msb; // value = 1.f × 2^unbiased
+  if (unbiased > EXPONENT_BIAS_64) return sign * Infinity;
+  let bits: bigint;
+  if (unbiased >= 1 - EXPONENT_BIAS_64) {
+    let mantissa = shiftRound(significand, msb - Number(MANTISSA_BITS_64));
+    if (mantissa >> (MANTISSA_BITS_64 + 1n)) {
+      mantissa >>= 1n; // rounding carried into a new bit
+      unbiased++;
+      if (unbiased > EXPONENT_BIAS_64) return sign * Infinity;
+    }
+    bits = (BigInt(unbiased + EXPONENT_BIAS_64) << MANTISSA_BITS_64) | (mantissa & MANTISSA_MASK_64);
+  } else {
+    // A double subnormal: count units of 2^-1074 (rounding may reach the smallest normal, which the bits encode).
+    bits = shiftRound(significand, -(scale + DOUBLE_SUBNORMAL_SCALE));
+  }
+  const out = new DataView(new ArrayBuffer(8));
+  out.setBigUint64(0, bits | (negative ? 1n << 63n : 0n), true);
+  return out.getFloat64(0, true);
+}
+
+/** 2^1074: the weight of a double's least subnormal bit is 2^-1074. */
+const DOUBLE_SUBNORMAL_SCALE = 1074;
+
+/** value >> shift with round half to even (shift ≤ 0 shifts left). */
+function shiftRound(value: bigint, shift: number): bigint {
+  if (shift <= 0) return value << BigInt(-shift);
+  const s = BigInt(shift);
+  const kept = value >> s;
+  const rest = value & ((1n << s) - 1n);
+  const half = 1n << (s - 1n);
+  if (rest > half || (rest === half && (kept & 1n) === 1n)) return kept + 1n;
+  return kept;
 }

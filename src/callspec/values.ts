@@ -20,6 +20,11 @@ export class OutBuffer {
   }
 }
 
+/** Something that lives at a guest address (a callback stub, a buffer): passed as that address. */
+export class GuestPointer {
+  constructor(readonly address: number) {}
+}
+
 /** A value with an explicit C type: what variadic arguments need (`vararg.double(1)`). */
 export class TypedValue {
   constructor(
@@ -37,6 +42,7 @@ export type HostValue =
   | Uint8Array
   | OutBuffer
   | TypedValue
+  | GuestPointer
   | HostValue[]
   | { [field: string]: HostValue };
 
@@ -95,6 +101,7 @@ function toBigInt(value: HostValue, what: string): bigint {
 
 function describe(value: HostValue): string {
   if (value instanceof OutBuffer) return `out:${value.size}`;
+  if (value instanceof GuestPointer) return `pointer 0x${value.address.toString(16)}`;
   if (value instanceof Uint8Array) return `${value.length} bytes`;
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
@@ -162,6 +169,7 @@ export function encodeValue(type: CType, value: HostValue, arch: Arch, memory: G
 function encodePointer(type: CType, value: HostValue, arch: Arch, memory: GuestMemory, what: string): EncodedArgument {
   const ptrInfo = { bytes: arch === 'amd64' ? 8 : 4, signed: false };
   if (value === null) return { bytes: new Uint8Array(ptrInfo.bytes) };
+  if (value instanceof GuestPointer) return { bytes: encodeInt(BigInt(value.address), ptrInfo, what) };
   if (value instanceof OutBuffer) {
     const address = memory.place(new Uint8Array(value.size), 16);
     return { bytes: encodeInt(BigInt(address), ptrInfo, what), outBuffer: { address, size: value.size } };

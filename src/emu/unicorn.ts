@@ -34,6 +34,8 @@ const UC_TB_ICOUNT_OFFSET = 8;
 const UC_X86_MMR_SIZE = 24;
 const MMR_BASE_OFFSET = 8;
 const MMR_LIMIT_OFFSET = 16;
+/** Granularity of the "this page holds code" bookkeeping. */
+const PAGE_BYTES = 0x1000;
 
 /** Unicorn's uc_mem_type values reported to the invalid-memory hook. */
 const MEM_TYPE_NAMES: Record<number, string> = {
@@ -159,6 +161,8 @@ export class UnicornEngine implements Engine {
   private readonly callbacks: koffi.IKoffiRegisteredCallback[] = [];
   /** Instruction count per translation-block start address. */
   private readonly blockSizes = new Map<number, number>();
+  /** Pages holding counted blocks: a host write there is a code rewrite (see `write`). */
+  private readonly codePages = new Set<number>();
   private runCount = 0;
   private runBudget = Infinity;
   private stopReason: 'stopped' | 'budget' | undefined;
@@ -234,6 +238,7 @@ export class UnicornEngine implements Engine {
       this.n.uc_ctl(this.uc, UC_CTL_TB_REQUEST_CACHE_RW, 'uint64_t', address, 'void *', this.tb);
       count = this.tb.readUInt16LE(UC_TB_ICOUNT_OFFSET);
       this.blockSizes.set(address, count);
+      this.codePages.add(Math.floor(address / PAGE_BYTES));
     }
     this.runCount += count;
     if (this.runCount > this.runBudget && this.stopReason === undefined) {
@@ -270,6 +275,7 @@ export class UnicornEngine implements Engine {
 
   write(address: number, bytes: Uint8Array): void {
     if (bytes.length === 0) return;
+    if (this.codePages.size > 0 && this.touchesCode(address, bytes.length)) this.invalidateCode(address, bytes.length);
     this.check(this.n.uc_mem_write(this.uc, address, bytes, bytes.length), () => `writing ${bytes.length} bytes at ${hex(address)}`);
   }
 
@@ -336,6 +342,13 @@ export class UnicornEngine implements Engine {
   stop(): void {
     this.stopReason ??= 'stopped';
     this.n.uc_emu_stop(this.uc);
+  }
+
+  private touchesCode(address: number, size: number): boolean {
+    for (let page = Math.floor(address / PAGE_BYTES); page * PAGE_BYTES < address + size; page++) {
+      if (this.codePages.has(page)) return true;
+    }
+    return false;
   }
 
   private forgetBlocks(address: number, size: number): void {

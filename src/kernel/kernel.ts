@@ -7,10 +7,11 @@
 import type { Arch } from '../emu/arch.ts';
 import type { Engine, RegName } from '../emu/engine.ts';
 import { PROT_ALL } from '../emu/engine.ts';
+import { EngineError } from '../emu/errors.ts';
 import {
   GDT_ENTRY_TLS_ENTRIES, GDT_ENTRY_TLS_MIN, type GlobalDescriptorTable, SELECTOR_RPL_USER,
 } from '../emu/gdt.ts';
-import { type AddressSpace, PAGE_SIZE, pageUp } from './address-space.ts';
+import { type AddressSpace, OutOfAddressSpaceError, PAGE_SIZE, pageUp } from './address-space.ts';
 import type { SeededRandom, VirtualClock } from './clock.ts';
 import { ERRNO, ErrnoError } from './errno.ts';
 import {
@@ -32,6 +33,7 @@ const O_WRONLY = 1;
 const O_RDWR = 2;
 const O_CREAT = 0o100;
 const O_DIRECTORY = 0o200000;
+const O_CLOEXEC = 0o2000000;
 const MAP_FIXED = 0x10;
 const MAP_ANONYMOUS = 0x20;
 const MAP_FIXED_NOREPLACE = 0x100000;
@@ -43,6 +45,7 @@ const F_SETFD = 2;
 const F_GETFL = 3;
 const F_SETFL = 4;
 const F_DUPFD_CLOEXEC = 1030;
+const FD_CLOEXEC = 1;
 const SEEK_SET = 0;
 const SEEK_CUR = 1;
 const SEEK_END = 2;
@@ -53,6 +56,8 @@ const RLIMIT_STACK = 3;
 const RLIMIT_NOFILE = 7;
 const STACK_RLIMIT = 8 * 1024 * 1024;
 const MAX_OPEN_FILES = 1024;
+/** The largest single mapping the guest may ask for (the emulator backs guest memory with host memory). */
+const MAX_MAPPING_BYTES = 4 * 1024 * 1024 * 1024;
 const FUTEX_CMD_MASK = 0x7f;
 const FUTEX_WAIT = 0;
 const FUTEX_WAKE = 1;
@@ -88,12 +93,18 @@ export class GuestBlockedError extends Error {
   override name = 'GuestBlockedError';
 }
 
+/** An open file description: shared by every descriptor dup()ed from the same open(). */
 interface OpenFile {
   node?: VfsNode;
   /** stdout/stderr: where writes go. */
   sink?: number[];
   offset: number;
   flags: number;
+}
+
+/** A file descriptor: an open file description plus its own close-on-exec flag. */
+interface Descriptor {
+  file: OpenFile;
   cloexec: boolean;
 }
 
@@ -140,7 +151,7 @@ export class Kernel {
   threadName = 'shimulator-stub';
   /** The address glibc registered with set_tid_address (cleared on thread exit). */
   clearChildTid = 0;
-  private readonly files = new Map<number, OpenFile>();
+  private readonly files = new Map<number, Descriptor>();
   private readonly o: KernelOptions;
   private readonly ptr: 4 | 8;
 
@@ -150,9 +161,12 @@ export class Kernel {
     this.ptr = options.arch === 'amd64' ? 8 : 4;
     this.tid = options.pid;
     // stdin is an empty pipe; stdout and stderr are pipes the host reads (so stdio buffers them fully).
-    this.files.set(STDIN, { offset: 0, flags: 0, cloexec: false, node: options.vfs.pipe('pipe:[stdin]') });
-    this.files.set(STDOUT, { offset: 0, flags: O_WRONLY, cloexec: false, sink: this.stdout, node: options.vfs.pipe('pipe:[stdout]') });
-    this.files.set(STDERR, { offset: 0, flags: O_WRONLY, cloexec: false, sink: this.stderr, node: options.vfs.pipe('pipe:[stderr]') });
+    const stdio: [number, OpenFile][] = [
+      [STDIN, { offset: 0, flags: 0, node: options.vfs.pipe('pipe:[stdin]') }],
+      [STDOUT, { offset: 0, flags: O_WRONLY, sink: this.stdout, node: options.vfs.pipe('pipe:[stdout]') }],
+      [STDERR, { offset: 0, flags: O_WRONLY, sink: this.stderr, node: options.vfs.pipe('pipe:[stderr]') }],
+    ];
+    for (const [fd, file] of stdio) this.files.set(fd, { file, cloexec: false });
   }
 
   get engine(): Engine {
@@ -214,15 +228,20 @@ export class Kernel {
   }
 
   file(fd: number): OpenFile {
-    const f = this.files.get(fd);
-    if (!f) throw new ErrnoError(ERRNO.EBADF);
-    return f;
+    return this.descriptor(fd).file;
   }
 
-  allocateFd(file: OpenFile, lowest = 0): number {
+  descriptor(fd: number): Descriptor {
+    const d = this.files.get(fd);
+    if (!d) throw new ErrnoError(ERRNO.EBADF);
+    return d;
+  }
+
+  /** Installs `file` at the lowest free descriptor ≥ `lowest` (dup'ed descriptors share the description). */
+  allocateFd(file: OpenFile, lowest = 0, cloexec = false): number {
     for (let fd = lowest; fd < MAX_OPEN_FILES; fd++) {
       if (!this.files.has(fd)) {
-        this.files.set(fd, file);
+        this.files.set(fd, { file, cloexec });
         return fd;
       }
     }
@@ -253,7 +272,7 @@ export class Kernel {
     }
     const node = this.resolve(dirfd, path);
     if ((flags & O_DIRECTORY) !== 0 && !node.isDirectory) throw new ErrnoError(ERRNO.ENOTDIR);
-    return this.allocateFd({ node, offset: 0, flags, cloexec: (flags & 0o2000000) !== 0 });
+    return this.allocateFd({ node, offset: 0, flags }, 0, (flags & O_CLOEXEC) !== 0);
   }
 
   private resolveOrNull(dirfd: number, path: string): VfsNode | undefined {
@@ -324,6 +343,7 @@ export class Kernel {
       data = node.contents();
       label = node.path;
     }
+    if (length > MAX_MAPPING_BYTES) throw new ErrnoError(ERRNO.ENOMEM);
     let start: number;
     if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) {
       if (address % PAGE_SIZE !== 0) throw new ErrnoError(ERRNO.EINVAL);
@@ -334,7 +354,13 @@ export class Kernel {
       space.mapFixed(address, length, PROT_ALL, label);
       start = address;
     } else {
-      start = space.mapAnywhere(length, PROT_ALL, label, address);
+      try {
+        start = space.mapAnywhere(length, PROT_ALL, label, address);
+      } catch (error) {
+        // No room in the address space, or the host cannot back the mapping: Linux says ENOMEM.
+        if (error instanceof OutOfAddressSpaceError || error instanceof EngineError) throw new ErrnoError(ERRNO.ENOMEM);
+        throw error;
+      }
     }
     if (data) {
       const end = Math.min(data.length, offset + length);
@@ -451,18 +477,18 @@ function lseek(k: Kernel, fd: number, offset: number, whence: number): number {
 }
 
 function fcntl(k: Kernel, fd: number, cmd: number, arg: number): number {
-  const f = k.file(fd);
+  const d = k.descriptor(fd);
   switch (cmd) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC:
-      return k.allocateFd({ ...f, cloexec: cmd === F_DUPFD_CLOEXEC }, arg);
+      return k.allocateFd(d.file, arg, cmd === F_DUPFD_CLOEXEC);
     case F_GETFD:
-      return f.cloexec ? 1 : 0;
+      return d.cloexec ? FD_CLOEXEC : 0;
     case F_SETFD:
-      f.cloexec = (arg & 1) !== 0;
+      d.cloexec = (arg & FD_CLOEXEC) !== 0;
       return 0;
     case F_GETFL:
-      return f.flags;
+      return d.file.flags;
     case F_SETFL:
       return 0;
     default:
@@ -544,9 +570,9 @@ const HANDLERS: Record<string, Handler> = {
   },
   fcntl: (k, a) => fcntl(k, s32(a[0]!), s32(a[1]!), s32(a[2]!)),
   fcntl64: (k, a) => fcntl(k, s32(a[0]!), s32(a[1]!), s32(a[2]!)),
-  dup: (k, a) => k.allocateFd({ ...k.file(s32(a[0]!)) }),
+  dup: (k, a) => k.allocateFd(k.file(s32(a[0]!))),
   dup2: (k, a) => dup3(k, s32(a[0]!), s32(a[1]!)),
-  dup3: (k, a) => dup3(k, s32(a[0]!), s32(a[1]!)),
+  dup3: (k, a) => dup3(k, s32(a[0]!), s32(a[1]!), (s32(a[2]!) & O_CLOEXEC) !== 0),
   mmap: (k, a) =>
     k.arch === 'amd64'
       ? k.mmap(num(a[0]!), num(a[1]!), s32(a[2]!), s32(a[3]!), s32(a[4]!), num(a[5]!))
@@ -558,6 +584,7 @@ const HANDLERS: Record<string, Handler> = {
     return 0;
   },
   mprotect: (k, a) => {
+    if (num(a[0]!) % PAGE_SIZE !== 0) throw new ErrnoError(ERRNO.EINVAL);
     if (!k.options.space.protect(num(a[0]!), pageUp(num(a[1]!)), s32(a[2]!))) throw new ErrnoError(ERRNO.ENOMEM);
     return 0;
   },
@@ -666,7 +693,7 @@ function readlink(k: Kernel, path: string, address: number, size: number): numbe
   return bytes.length;
 }
 
-function dup3(k: Kernel, oldfd: number, newfd: number): number {
+function dup3(k: Kernel, oldfd: number, newfd: number, cloexec = false): number {
   const f = k.file(oldfd);
   if (oldfd === newfd) return newfd;
   if (newfd < 0 || newfd >= MAX_OPEN_FILES) throw new ErrnoError(ERRNO.EBADF);
@@ -675,7 +702,7 @@ function dup3(k: Kernel, oldfd: number, newfd: number): number {
   } catch {
     // not open: fine
   }
-  return k.allocateFd({ ...f }, newfd);
+  return k.allocateFd(f, newfd, cloexec);
 }
 
 /** The names of the system calls this layer implements (for documentation and tests). */

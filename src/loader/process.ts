@@ -10,6 +10,7 @@ import type { Engine, RunResult } from '../emu/engine.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../emu/engine.ts';
 import { BudgetExceededError, GuestFault } from '../emu/errors.ts';
 import { GlobalDescriptorTable } from '../emu/gdt.ts';
+import { CALLBACK_TRAP_VECTOR } from '../callspec/callback.ts';
 import { UnicornEngine } from '../emu/unicorn.ts';
 import { AddressSpace, PAGE_SIZE, pageDown, pageUp } from '../kernel/address-space.ts';
 import { SeededRandom, VirtualClock } from '../kernel/clock.ts';
@@ -264,6 +265,9 @@ export class Process {
     return this.objectsProvider ? this.objectsProvider() : [this.exe, this.interp];
   }
 
+  /** Handles `int 0x81` from a callback stub; returns false when `pc` is not a callback (then it is a fault). */
+  onCallbackTrap: ((pc: number) => boolean) | undefined;
+
   /** Lets the symbol layer supply the live list of loaded objects (read from ld.so's link map). */
   objectsProvider: (() => MappedObject[]) | undefined;
 
@@ -273,6 +277,7 @@ export class Process {
       return;
     }
     const pc = Number(this.engine.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
+    if (intno === CALLBACK_TRAP_VECTOR && this.onCallbackTrap?.(pc)) return;
     const name = EXCEPTION_NAMES[intno] ?? `interrupt ${intno}`;
     const registers = (this.engine as UnicornEngine).dumpRegisters();
     throw new GuestFault(`CPU exception: ${name}`, 'EXCEPTION', pc, undefined, registers);

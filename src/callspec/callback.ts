@@ -1,0 +1,183 @@
+/**
+ * Callbacks (C → host): a guest function pointer whose code traps to the host. Each callback is a stub
+ *
+ *     int 0x81               ; trap: the host decodes the arguments by the CallSpec, runs the JS function and
+ *                            ;       puts the result where the ABI wants it
+ *     fld tword [rax/eax]    ; only for x87 returns: push the result the host left at [rax] onto the x87 stack
+ *     ret / ret 4            ; i386 struct returns: the callee pops the hidden pointer
+ *
+ * so any C code — qsort, bsearch, pcap_dispatch — can call TypeScript. Stubs live in the code arena; there is no
+ * fixed limit on how many exist, and freed stubs are reused.
+ */
+import type { Arch } from '../emu/arch.ts';
+import type { Engine, RegName } from '../emu/engine.ts';
+import type { CodeArena, GuestArena } from './arena.ts';
+import { callSpec } from './classify.ts';
+import { encodeFloat80 } from './float80.ts';
+import { typeName } from './layout.ts';
+import type { CallSpec, CType, Prototype } from './types.ts';
+import { ArgumentError, decodeValue, type DecodedValue, encodeValue, GuestPointer, type HostValue } from './values.ts';
+import { Assembler, GPR } from './x86-asm.ts';
+
+/** The software-interrupt vector callback stubs use to trap to the host. */
+export const CALLBACK_TRAP_VECTOR = 0x81;
+/** Bytes of `int imm8`: the trap reports the address after it. */
+const INT_IMM8_BYTES = 2;
+const XMM_BYTES = 16;
+const WORD: Record<Arch, 4 | 8> = { amd64: 8, i386: 4 };
+
+export type CallbackFunction = (...args: DecodedValue[]) => HostValue | void;
+
+/** A live callback: pass it (or its `address`) wherever C expects a function pointer. */
+export class Callback extends GuestPointer {
+  constructor(
+    address: number,
+    readonly type: string,
+    private readonly release: () => void,
+  ) {
+    super(address);
+  }
+
+  /** Frees the stub; calling the old address afterwards is a bug in the guest (it will trap or run another). */
+  free(): void {
+    this.release();
+  }
+}
+
+interface Entry {
+  spec: CallSpec;
+  fn: CallbackFunction;
+  codeLength: number;
+}
+
+export class CallbackRegistry {
+  private readonly entries = new Map<number, Entry>();
+  /** How many times callbacks ran (all callbacks), for reports and tests. */
+  invocations = 0;
+
+  constructor(
+    private readonly arch: Arch,
+    private readonly engine: Engine,
+    private readonly code: CodeArena,
+    private readonly memory: GuestArena,
+    /** Scratch memory for x87 return values (10 bytes, written by the host, read by the stub's fld). */
+    private readonly x87Slot: number,
+  ) {}
+
+  get live(): number {
+    return this.entries.size;
+  }
+
+  /** Creates a callback for the function type `type` (`int (*)(const void *, const void *)`, or a function type). */
+  create(type: CType, text: string, fn: CallbackFunction): Callback {
+    const fnType = type.kind === 'pointer' ? type.to : type;
+    if (fnType.kind !== 'function') {
+      throw new ArgumentError(`a callback needs a function type like "int (*)(const void *, const void *)", got ${typeName(type)}`);
+    }
+    if (fnType.variadic) throw new ArgumentError('variadic callbacks are not supported: C code cannot tell the host the variadic types');
+    const proto: Prototype = { name: 'callback', ret: fnType.ret, params: fnType.params, variadic: false, text };
+    const spec = callSpec(proto, this.arch);
+    const stub = this.stub(spec);
+    const address = this.code.place(stub);
+    this.entries.set(address, { spec, fn, codeLength: stub.length });
+    return new Callback(address, text, () => {
+      if (this.entries.delete(address)) this.code.release(address, stub.length);
+    });
+  }
+
+  /** Handles the trap at `pc` (the address after `int 0x81`); false when it is not a live callback's stub. */
+  dispatch(pc: number): boolean {
+    const entry = this.entries.get(pc - INT_IMM8_BYTES);
+    if (!entry) return false;
+    this.invocations++;
+    const args = entry.spec.args.map((arg) => decodeValue(arg.type, this.argumentImage(entry.spec, arg.locations, arg.size), this.arch));
+    const result = entry.fn(...args);
+    this.setReturn(entry.spec, result === undefined ? null : result);
+    return true;
+  }
+
+  private stub(spec: CallSpec): Uint8Array {
+    const asm = new Assembler(this.arch).interrupt(CALLBACK_TRAP_VECTOR);
+    if (spec.ret.kind === 'x87') asm.fldExtended(GPR.ax, 0);
+    return asm.ret(spec.calleePops).code();
+  }
+
+  private get sp(): number {
+    return Number(this.engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
+  }
+
+  /** Reassembles an argument's memory image from its registers and stack slots (at entry: sp → return address). */
+  private argumentImage(spec: CallSpec, locations: CallSpec['args'][number]['locations'], size: number): Uint8Array {
+    const image = new Uint8Array(size);
+    const word = WORD[this.arch];
+    for (const location of locations) {
+      let bytes: Uint8Array;
+      if (location.kind === 'stack') {
+        bytes = this.engine.read(this.sp + word + location.stackOffset, location.size);
+      } else if (location.reg.startsWith('xmm')) {
+        bytes = this.engine.regBytes(location.reg as RegName, XMM_BYTES);
+      } else {
+        bytes = bigBytes(this.engine.reg(location.reg as RegName), word);
+      }
+      image.set(bytes.subarray(0, location.size), location.offset);
+    }
+    return image;
+  }
+
+  private setReturn(spec: CallSpec, value: HostValue): void {
+    const ret = spec.ret;
+    if (ret.kind === 'void') return;
+    const what = `the return value of a callback (${typeName(ret.type)})`;
+    const image = encodeValue(ret.type, value, this.arch, this.memory, what).bytes;
+    const resultRegister: RegName = this.arch === 'amd64' ? 'rax' : 'eax';
+    switch (ret.kind) {
+      case 'x87':
+        this.engine.write(this.x87Slot, encodeFloat80(decodeValue(ret.type, image, this.arch) as number));
+        this.engine.setReg(resultRegister, this.x87Slot);
+        return;
+      case 'memory': {
+        // The hidden pointer: rdi on amd64, the first stack slot on i386; it is also returned in rax/eax.
+        const word = WORD[this.arch];
+        const hidden = spec.hiddenPointer!;
+        const pointer = hidden.kind === 'reg'
+          ? Number(this.engine.reg(hidden.reg as RegName))
+          : Number(bigFromBytes(this.engine.read(this.sp + word + hidden.stackOffset, word)));
+        this.engine.write(pointer, image);
+        this.engine.setReg(resultRegister, pointer);
+        return;
+      }
+      case 'reg':
+        for (const location of ret.locations) {
+          if (location.kind !== 'reg') continue;
+          const piece = widen(image.subarray(location.offset, location.offset + location.size), location.reg.startsWith('xmm') ? XMM_BYTES : 8, signedInt(ret.type));
+          if (location.reg.startsWith('xmm')) this.engine.setRegBytes(location.reg as RegName, piece);
+          else this.engine.setReg(location.reg as RegName, bigFromBytes(piece));
+        }
+    }
+  }
+}
+
+function signedInt(type: CType): boolean {
+  return type.kind === 'int' && !type.name.startsWith('unsigned') && type.name !== '_Bool';
+}
+
+/** Widens a return piece to a full register, sign-extending signed integers (what a C callee's movsx leaves). */
+function widen(piece: Uint8Array, width: number, signed: boolean): Uint8Array {
+  const out = new Uint8Array(width);
+  out.set(piece);
+  if (signed && piece.length > 0 && (piece[piece.length - 1]! & 0x80) !== 0) out.fill(0xff, piece.length, 8);
+  return out;
+}
+
+function bigBytes(value: bigint, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let v = value;
+  for (let i = 0; i < size; i++, v >>= 8n) out[i] = Number(v & 0xffn);
+  return out;
+}
+
+function bigFromBytes(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+  return v;
+}
