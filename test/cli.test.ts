@@ -92,6 +92,37 @@ describe.each(ARCHES)('shimulator call --arch %s', (arch) => {
   });
 });
 
+describe('--spec with struct declarations', () => {
+  it('plans struct pair f(double, int, struct big) on both architectures', () => {
+    const decls = join(dir, 'spec.h');
+    writeFileSync(decls, 'struct pair { double x; long n; };\nstruct big { double a, b, c; int tag; };\n');
+    const amd64 = shimulator('call', '--decls', decls, '--spec', 'struct pair f(double, int, struct big)');
+    expect(amd64.status).toBe(0);
+    expect(amd64.stdout).toMatch(/arg 1 +double +→ xmm0/);
+    expect(amd64.stdout).toMatch(/arg 2 +int +→ rdi/);
+    expect(amd64.stdout).toMatch(/arg 3 +struct big +→ stack\+0 .*MEMORY/);
+    expect(amd64.stdout).toMatch(/return +struct pair +→ xmm0 \(bytes 0–7\) \+ rax \(bytes 8–15\)/);
+    const i386 = shimulator('call', '--arch', 'i386', '--decls', decls, '--spec', 'struct pair f(double, int, struct big)');
+    expect(i386.status).toBe(0);
+    expect(i386.stdout).toMatch(/arg 1 +double +→ stack\+4/);
+    expect(i386.stdout).toMatch(/arg 3 +struct big +→ stack\+16/);
+    expect(i386.stdout).toMatch(/hidden return pointer in stack\+0/);
+    expect(i386.stdout).toMatch(/callee pops 4 bytes \(ret \$4\)/);
+  });
+
+  it('passes and returns structs by value with {…} tokens', () => {
+    const header = join(dir, 'pt.h');
+    writeFileSync(header, 'struct pt { int x; int y; char tag[6]; };\n');
+    writeFileSync(join(dir, 'pt.c'), '#include "pt.h"\nstruct pt flip(struct pt p, int d) { struct pt q = { p.y + d, p.x, "ok" }; return q; }\n');
+    for (const [arch, flag] of [['amd64', '-m64'], ['i386', '-m32']] as const) {
+      const so = join(dir, `pt-${arch}.so`);
+      execFileSync('gcc', [flag, '-shared', '-fPIC', '-o', so, join(dir, 'pt.c')]);
+      const r = json(shimulator('call', '--arch', arch, '--json', '--lib', so, '--decls', header, 'struct pt flip(struct pt p, int d)', '{3, 4, "ab"}', '10'));
+      expect(r.return).toEqual({ x: 14, y: 3, tag: [111, 107, 0, 0, 0, 0] });
+    }
+  });
+});
+
 describe('bad input: one clear message, non-zero exit', () => {
   let f32 = '';
   beforeAll(() => {

@@ -197,9 +197,10 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
     const scope = new Declarations();
     if (decls) scope.addDeclarations(decls);
     const proto = scope.parsePrototype(o.positional[0]!);
-    const variadic: CType[] = argumentsFor(proto, o.positional.slice(1).length ? o.positional.slice(1) : proto.params.map(() => '0'), {})
-      .slice(proto.params.length)
-      .map((v) => (v as TypedValue).type);
+    // Only the variadic tokens matter for the plan (their type prefixes); fixed arguments may be omitted.
+    const variadic: CType[] = o.positional
+      .slice(1 + proto.params.length)
+      .map((token, i) => (parseToken(token, undefined, proto.params.length + i + 1, {}) as TypedValue).type);
     write(renderCallSpec(callSpec(proto, o.arch, variadic)));
     return 0;
   }
