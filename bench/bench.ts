@@ -46,5 +46,17 @@ export async function runBench(write: (line: string) => void): Promise<number> {
     p.close();
     m.close();
   }
+
+  // The conformance corpus: every signature called once per architecture (goal: 1,000 × 2 arches under 10 s).
+  const { bootCorpusMachine, runCorpus } = await import('../test/conformance/runner.ts');
+  let total = 0;
+  for (const arch of ARCHES) {
+    const machine = await bootCorpusMachine(arch);
+    const run = runCorpus(machine, arch);
+    machine.close();
+    total += run.milliseconds;
+    write(`${arch}: conformance corpus ${run.passed}/${run.total} signatures match in ${(run.milliseconds / 1000).toFixed(2)} s`);
+  }
+  write(`conformance corpus, both architectures: ${(total / 1000).toFixed(2)} s (goal < 10 s)`);
   return 0;
 }

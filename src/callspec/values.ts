@@ -149,6 +149,7 @@ export function encodeValue(type: CType, value: HostValue, arch: Arch, memory: G
   if (value instanceof TypedValue) return encodeValue(value.type, value.value, arch, memory, what);
   switch (type.kind) {
     case 'int':
+      if (type.name === '_Bool') return { bytes: Uint8Array.of(toBigInt(value, what) !== 0n ? 1 : 0) }; // C: nonzero → 1
       return { bytes: encodeInt(toBigInt(value, what), intInfo(type.name, arch), what) };
     case 'enum':
       return { bytes: encodeInt(toBigInt(value, what), { bytes: 4, signed: true }, what) };

@@ -1,0 +1,152 @@
+/**
+ * Runs the conformance corpus on an emulated machine and compares each signature's line with what the natively
+ * compiled caller recorded on real x86 hardware. Shared by test/conformance.test.ts and `npm run bench`.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { X87_EXTENDED_BYTES, sizeOf, structLayout } from '../../src/callspec/layout.ts';
+import type { CType } from '../../src/callspec/types.ts';
+import { type HostValue, TypedValue } from '../../src/callspec/values.ts';
+import { Machine } from '../../src/machine.ts';
+import {
+  ARCHES, type Arch, type Corpus, floatOf, forArch, hexOf, intOf, predictLine, type Signature, type StructDef, type Value, valueBytes,
+} from './generate.ts';
+
+export const DIR = fileURLToPath(new URL('../../fixtures/conformance/', import.meta.url));
+export const LIB = 'libconformance.so'; // the soname both libconformance-<arch>.so files are linked with
+export const MIN_SIGNATURES = 1000;
+
+export const corpus = JSON.parse(readFileSync(`${DIR}corpus.json`, 'utf8')) as Corpus;
+export const structs = new Map<string, StructDef>(corpus.structs.map((d) => [d.tag, d]));
+export const expectedLines = (arch: Arch) => readFileSync(`${DIR}expected-${arch}.txt`, 'utf8').trimEnd().split('\n');
+
+// ---------------------------------------------------------------------------------------------------------------
+// Host values from the corpus's JSON values
+
+function hostValue(type: CType, value: Value, arch: Arch): HostValue {
+  switch (type.kind) {
+    case 'struct': {
+      const values = value as Value[];
+      return type.fields!.map((f, i) => hostValue(f.type, values[i]!, arch));
+    }
+    case 'array':
+      return (value as Value[]).map((e) => hostValue(type.of, e, arch));
+    case 'float':
+      return floatOf(forArch(value, arch));
+    case 'int':
+    case 'pointer': {
+      const v = intOf(forArch(value, arch));
+      return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+    }
+    default:
+      throw new Error(`unexpected parameter type ${type.kind}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The emulated line
+
+/** The meaningful bytes of a C value's memory image: field by field, long double as its 10 x87 bytes. */
+function meaningful(type: CType, bytes: Uint8Array, arch: Arch): number[] {
+  switch (type.kind) {
+    case 'void':
+      return [];
+    case 'struct':
+      return structLayout(type, arch).fields.flatMap((f) => meaningful(f.type, bytes.subarray(f.offset, f.offset + f.size), arch));
+    case 'array': {
+      const size = sizeOf(type.of, arch);
+      return Array.from({ length: type.length }, (_, i) => meaningful(type.of, bytes.subarray(i * size, (i + 1) * size), arch)).flat();
+    }
+    case 'float':
+      return [...bytes.subarray(0, type.name === 'long double' ? X87_EXTENDED_BYTES : sizeOf(type, arch))];
+    default:
+      return [...bytes.subarray(0, sizeOf(type, arch))];
+  }
+}
+
+export class Runner {
+  private readonly outAddress: number;
+  private readonly lenAddress: number;
+  private readonly reset: () => void;
+
+  constructor(
+    private readonly m: Machine,
+    private readonly arch: Arch,
+  ) {
+    this.outAddress = m.address('conformance_out', LIB);
+    this.lenAddress = m.address('conformance_len', LIB);
+    const reset = m.fn(LIB, 'void conformance_reset(void)');
+    this.reset = () => void reset();
+  }
+
+  /** Calls the signature's function with its values; returns the line in the native caller's format. */
+  run(sig: Signature): string {
+    const { m, arch } = this;
+    const proto = m.declarations.parsePrototype(sig.proto);
+    const args: HostValue[] = proto.params.map((p, i) => hostValue(p.type, sig.args[i]!, arch));
+    sig.variadic.forEach((t, j) => {
+      const type = m.declarations.parseType(t);
+      args.push(new TypedValue(type, hostValue(type, sig.args[proto.params.length + j]!, arch)));
+    });
+    const f = m.fnAt(m.address(sig.name, LIB), proto);
+    this.reset();
+    const result = f(...args);
+    const length = new DataView(m.read(this.lenAddress, 4).buffer).getUint32(0, true);
+    const received = length ? m.read(this.outAddress, length) : new Uint8Array(0);
+    return `${sig.name} ${hexOf(received)} ${hexOf(meaningful(proto.ret, result.returnBytes, arch))}`;
+  }
+}
+
+/** Where two lines first differ, in terms of the signature's arguments. */
+function explain(sig: Signature, expected: string, actual: string, arch: Arch): string {
+  const [, expOut = '', expRet = ''] = expected.split(' ');
+  const [, actOut = '', actRet = ''] = actual.split(' ');
+  const types = [...sig.params, ...sig.variadic];
+  const parts: string[] = [];
+  if (expOut !== actOut) {
+    let at = 0;
+    const bad = types.findIndex((t, i) => {
+      const n = valueBytes(t, sig.args[i]!, structs, arch).length * 2;
+      const differs = expOut.slice(at, at + n) !== actOut.slice(at, at + n);
+      at += n;
+      return differs;
+    });
+    parts.push(bad < 0 ? 'received bytes differ in length' : `argument ${bad} (${types[bad]}${bad >= sig.params.length ? ', variadic' : ''}) differs first`);
+  }
+  if (expRet !== actRet) parts.push(`return value (${sig.ret}) differs`);
+  return `${sig.name}: ${sig.proto}${sig.isVariadic ? ` with variadic (${sig.variadic.join(', ')})` : ''}\n` +
+    `  ${parts.join('; ')}\n  expected ${expected}\n  actual   ${actual}`;
+}
+
+
+export interface CorpusRun {
+  total: number;
+  passed: number;
+  /** Explanations of the first differences (signature, which argument differs, expected and actual lines). */
+  mismatches: string[];
+  milliseconds: number;
+}
+
+/** Boots a machine with the corpus library and declarations for `arch`. */
+export function bootCorpusMachine(arch: Arch): Promise<Machine> {
+  return Machine.boot({ arch, libs: [`${DIR}libconformance-${arch}.so`], decls: corpus.decls });
+}
+
+/** Calls every signature of the corpus on `m` and compares with the native answers. */
+export function runCorpus(m: Machine, arch: Arch): CorpusRun {
+  const expected = expectedLines(arch);
+  const runner = new Runner(m, arch);
+  const mismatches: string[] = [];
+  const started = performance.now();
+  corpus.signatures.forEach((sig, i) => {
+    let line: string;
+    try {
+      line = runner.run(sig);
+    } catch (error) {
+      line = `${sig.name} threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+    }
+    if (line !== expected[i]) mismatches.push(explain(sig, expected[i]!, line, arch));
+  });
+  const total = corpus.signatures.length;
+  return { total, passed: total - mismatches.length, mismatches, milliseconds: performance.now() - started };
+}
