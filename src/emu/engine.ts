@@ -59,6 +59,16 @@ export interface Hooks {
   cpuid?: (leaf: number, subleaf: number) => CpuidResult;
 }
 
+/** A hook added at run time; `remove()` detaches it. */
+export interface HookHandle {
+  remove(): void;
+}
+
+export type MemoryAccess = 'read' | 'write';
+
+/** Called at the start of every basic block the guest executes (after instruction counting). */
+export type BlockObserver = (address: number, size: number) => void;
+
 /** An opaque saved CPU state (registers only, not memory). */
 export interface SavedContext {
   readonly arch: Arch;
@@ -87,6 +97,15 @@ export interface Engine {
   readonly instructionsInRun: number;
   /** Forget cached instruction counts for code in a range (call after code is unmapped or remapped). */
   invalidateCode(address: number, size: number): void;
+  /**
+   * Observes every basic-block start. Costs no extra native hook (the counting hook already runs per block), so
+   * it is the cheap way to notice function entries and returns. One observer at a time; undefined removes it.
+   */
+  observeBlocks(observer: BlockObserver | undefined): void;
+  /** A per-instruction hook over [begin, end] (all code when omitted). ~30x slower: for tracing only. */
+  addCodeHook(fn: (address: number, size: number) => void, begin?: number, end?: number): HookHandle;
+  /** A memory-access hook over [begin, end]. Slows every memory access while present: for tracing and watches. */
+  addMemoryHook(kinds: MemoryAccess[], fn: (access: MemoryAccess, address: number, size: number, value: bigint) => void, begin?: number, end?: number): HookHandle;
   saveContext(): SavedContext;
   restoreContext(context: SavedContext): void;
   close(): void;

@@ -8,18 +8,24 @@
  */
 import koffi from 'koffi';
 import type { Arch } from './arch.ts';
-import type { CpuidResult, Engine, Hooks, RegName, RunOptions, RunResult, SavedContext, TableRegister } from './engine.ts';
+import type {
+  BlockObserver, CpuidResult, Engine, HookHandle, Hooks, MemoryAccess, RegName, RunOptions, RunResult, SavedContext, TableRegister,
+} from './engine.ts';
 import { BudgetExceededError, EngineError, GuestFault, type RegisterDump } from './errors.ts';
 import { locateUnicorn } from './library.ts';
 import {
   UC_ARCH_X86,
+  UC_CTL_TB_FLUSH_W,
   UC_CTL_TB_REMOVE_CACHE_W,
   UC_CTL_TB_REQUEST_CACHE_RW,
   UC_ERR,
   UC_HOOK_BLOCK,
+  UC_HOOK_CODE,
   UC_HOOK_INSN,
   UC_HOOK_INTR,
   UC_HOOK_MEM_INVALID,
+  UC_HOOK_MEM_READ,
+  UC_HOOK_MEM_WRITE,
   UC_MODE_32,
   UC_MODE_64,
   UC_X86_INS_CPUID,
@@ -36,6 +42,9 @@ const MMR_BASE_OFFSET = 8;
 const MMR_LIMIT_OFFSET = 16;
 /** Granularity of the "this page holds code" bookkeeping. */
 const PAGE_BYTES = 0x1000;
+
+/** uc_mem_type of an ordinary read (UC_MEM_READ); writes are UC_MEM_WRITE (17). */
+const UC_MEM_READ = 16;
 
 /** Unicorn's uc_mem_type values reported to the invalid-memory hook. */
 const MEM_TYPE_NAMES: Record<number, string> = {
@@ -69,6 +78,8 @@ interface Native {
     intr: koffi.IKoffiCType;
     syscall: koffi.IKoffiCType;
     cpuid: koffi.IKoffiCType;
+    code: koffi.IKoffiCType;
+    memAccess: koffi.IKoffiCType;
     memInvalid: koffi.IKoffiCType;
   };
 }
@@ -110,6 +121,10 @@ function bind(path: string): Native {
       intr: koffi.proto('void shim_uc_intr_cb(uintptr_t uc, uint32_t intno, uintptr_t user)'),
       syscall: koffi.proto('void shim_uc_syscall_cb(uintptr_t uc, uintptr_t user)'),
       cpuid: koffi.proto('int shim_uc_cpuid_cb(uintptr_t uc, uintptr_t user)'),
+      code: koffi.proto('void shim_uc_code_cb(uintptr_t uc, uint64_t address, uint32_t size, uintptr_t user)'),
+      memAccess: koffi.proto(
+        'void shim_uc_mem_cb(uintptr_t uc, int type, uint64_t address, int size, int64_t value, uintptr_t user)',
+      ),
       memInvalid: koffi.proto(
         'bool shim_uc_mem_invalid_cb(uintptr_t uc, int type, uint64_t address, int size, int64_t value, uintptr_t user)',
       ),
@@ -168,6 +183,7 @@ export class UnicornEngine implements Engine {
   private stopReason: 'stopped' | 'budget' | undefined;
   private lastBadAccess: { type: number; address: number; size: number } | undefined;
   private hookError: unknown;
+  private blockObserver: BlockObserver | undefined;
   private closed = false;
 
   constructor(
@@ -178,7 +194,10 @@ export class UnicornEngine implements Engine {
     const out: unknown[] = [null];
     this.check(this.n.uc_open(UC_ARCH_X86, arch === 'amd64' ? UC_MODE_64 : UC_MODE_32, out), 'uc_open');
     this.uc = out[0];
-    this.addHook(UC_HOOK_BLOCK, this.n.protos.block, (_uc: unknown, address: number | bigint) => this.onBlock(toNumber(address)));
+    this.addHook(UC_HOOK_BLOCK, this.n.protos.block, (_uc: unknown, address: number | bigint, size: number) => {
+      this.onBlock(toNumber(address));
+      if (this.blockObserver) this.guard(() => this.blockObserver!(toNumber(address), size));
+    });
     this.addHook(UC_HOOK_MEM_INVALID, this.n.protos.memInvalid, (_uc: unknown, type: number, address: number | bigint, size: number) => {
       this.lastBadAccess = { type, address: toNumber(address), size };
       return false;
@@ -221,15 +240,61 @@ export class UnicornEngine implements Engine {
     return 1; // handled: Unicorn skips its own CPUID
   }
 
-  private addHook(type: number, proto: koffi.IKoffiCType, fn: (...args: never[]) => unknown, insn?: number): void {
+  /** Adds a native hook over [begin, end] (begin > end: everything); returns the hook's handle and callback. */
+  private addHook(
+    type: number, proto: koffi.IKoffiCType, fn: (...args: never[]) => unknown, insn?: number, begin = 1, end = 0,
+  ): { handle: number; cb: koffi.IKoffiRegisteredCallback } {
     const cb = koffi.register(fn as (...args: unknown[]) => unknown, koffi.pointer(proto));
     this.callbacks.push(cb);
     const hh = [0];
     const rc =
       insn === undefined
-        ? this.n.uc_hook_add(this.uc, hh, type, cb, null, 1, 0)
-        : this.n.uc_hook_add(this.uc, hh, type, cb, null, 1, 0, 'int', insn);
+        ? this.n.uc_hook_add(this.uc, hh, type, cb, null, begin, end)
+        : this.n.uc_hook_add(this.uc, hh, type, cb, null, begin, end, 'int', insn);
     this.check(rc, 'uc_hook_add');
+    return { handle: hh[0]!, cb };
+  }
+
+  /** A hook added at run time: translated code must be regenerated to include (or drop) its calls. */
+  private runtimeHook(added: { handle: number; cb: koffi.IKoffiRegisteredCallback }): HookHandle {
+    this.flushTranslations();
+    let removed = false;
+    return {
+      remove: () => {
+        if (removed || this.closed) return;
+        removed = true;
+        this.n.uc_hook_del(this.uc, added.handle);
+        this.flushTranslations();
+      },
+    };
+  }
+
+  private flushTranslations(): void {
+    this.n.uc_ctl(this.uc, UC_CTL_TB_FLUSH_W);
+  }
+
+  observeBlocks(observer: BlockObserver | undefined): void {
+    this.blockObserver = observer;
+  }
+
+  addCodeHook(fn: (address: number, size: number) => void, begin = 1, end = 0): HookHandle {
+    return this.runtimeHook(
+      this.addHook(UC_HOOK_CODE, this.n.protos.code, (_uc: unknown, address: number | bigint, size: number) => {
+        this.guard(() => fn(toNumber(address), size));
+      }, undefined, begin, end),
+    );
+  }
+
+  addMemoryHook(
+    kinds: MemoryAccess[], fn: (access: MemoryAccess, address: number, size: number, value: bigint) => void, begin = 1, end = 0,
+  ): HookHandle {
+    const type = (kinds.includes('read') ? UC_HOOK_MEM_READ : 0) | (kinds.includes('write') ? UC_HOOK_MEM_WRITE : 0);
+    return this.runtimeHook(
+      this.addHook(type, this.n.protos.memAccess,
+        (_uc: unknown, memType: number, address: number | bigint, size: number, value: number | bigint) => {
+          this.guard(() => fn(memType === UC_MEM_READ ? 'read' : 'write', toNumber(address), size, BigInt(value)));
+        }, undefined, begin, end),
+    );
   }
 
   private onBlock(address: number): void {

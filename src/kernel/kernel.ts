@@ -145,6 +145,8 @@ export class Kernel {
   /** System calls answered -ENOSYS, with how often. */
   readonly unimplemented = new Map<string, number>();
   readonly records: SyscallRecord[] = [];
+  /** Sees every system call as it completes (traces, strace-like views); undefined when nobody listens. */
+  observer: ((record: SyscallRecord) => void) | undefined;
   exit: GuestExit | undefined;
   tid: number;
   /** The thread's name (prctl PR_SET_NAME); the executable's name at start. */
@@ -193,7 +195,11 @@ export class Kernel {
         result = BigInt(-error.errno);
       }
     }
-    if (this.o.record) this.records.push({ nr, name, args, result });
+    if (this.o.record || this.observer) {
+      const record = { nr, name, args, result };
+      if (this.o.record) this.records.push(record);
+      this.observer?.(record);
+    }
     if (this.exit) return;
     engine.setReg(SYSCALL_NR_REG[this.arch], BigInt.asUintN(this.ptr * 8, result));
   }
