@@ -9,6 +9,7 @@ import { virtualCpuid } from '../emu/cpuid.ts';
 import type { Engine, RunResult } from '../emu/engine.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../emu/engine.ts';
 import { BudgetExceededError, GuestFault } from '../emu/errors.ts';
+import { resetFpu } from '../emu/fpu.ts';
 import { GlobalDescriptorTable } from '../emu/gdt.ts';
 import { CALLBACK_TRAP_VECTOR } from '../callspec/callback.ts';
 import { UnicornEngine } from '../emu/unicorn.ts';
@@ -195,6 +196,7 @@ export class Process {
     );
     this.engine.write(stack.sp, stack.bytes);
     this.engine.setReg(arch === 'amd64' ? 'rsp' : 'esp', stack.sp);
+    resetFpu(this.engine);
 
     const ready = exeElf.lookup(STUB_READY_SYMBOL);
     if (!ready) throw new LoaderError(`${STUB_PATH} does not export ${STUB_READY_SYMBOL}: rebuild it with scripts/fixtures/build-stub.sh`);
