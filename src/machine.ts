@@ -12,15 +12,17 @@ import type { SavedContext } from './emu/engine.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from './emu/engine.ts';
 import { CodeArena, GuestArena } from './callspec/arena.ts';
 import { Callback, type CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
-import { type CallEnvironment, executeCall } from './callspec/call.ts';
+import { type CallEnvironment, executeCall, type RawCallResult } from './callspec/call.ts';
 import { callSpec } from './callspec/classify.ts';
-import { generateTrampoline } from './callspec/trampoline.ts';
+import { generateTrampoline, MAILBOX_BYTES } from './callspec/trampoline.ts';
 import { typeName } from './callspec/layout.ts';
 import { Declarations } from './callspec/parse.ts';
 import type { CallSpec, CType, Prototype } from './callspec/types.ts';
 import {
   ArgumentError, decodeValue, type DecodedValue, encodeValue, type HostValue, isCharPointer, OutBuffer, TypedValue,
 } from './callspec/values.ts';
+import { AbiChecker } from './check/checker.ts';
+import type { AbiReport } from './check/rules.ts';
 import { findFixture } from './loader/fixtures.ts';
 import { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
@@ -49,6 +51,8 @@ export interface BootOptions {
   recordSyscalls?: boolean;
   /** Extra read-only files for the guest, by guest path (e.g. a capture file for pcap_open_offline). */
   files?: Record<string, Uint8Array>;
+  /** Check every call against the ABI (results gain `abi`); see `machine.checking`. */
+  check?: boolean;
 }
 
 export interface CallResult {
@@ -64,6 +68,8 @@ export interface CallResult {
   instructions: number;
   /** The return value's memory image as the callee produced it (its C size; long double: the x87 bytes). */
   returnBytes: Uint8Array;
+  /** With checking on: the ABI violations found in this call and in the cross-object calls it made. */
+  abi?: AbiReport;
 }
 
 export interface CFunction {
@@ -96,9 +102,14 @@ export class Machine {
   private readonly internal = new Map<string, CFunction>();
   private readonly specCache = new WeakMap<Prototype, Map<string, CallSpec>>();
   private readonly code: CodeArena;
+  /** Where trampolines keep the block pointer and their stack pointer across the call. */
+  private readonly mailbox: number;
   /** Live callbacks (C → host). */
   readonly callbacks: CallbackRegistry;
   private inCallback = 0;
+  /** Check calls against the ABI (can be switched at any time between calls). */
+  checking: boolean;
+  private readonly checker: AbiChecker;
   /** Trampolines by the JSON of the placement they implement (many prototypes share one). */
   private readonly trampolines = new Map<string, number>();
 
@@ -126,6 +137,7 @@ export class Machine {
     this.declarations = new Declarations();
     if (options.decls) this.declarations.addDeclarations(options.decls);
     this.callBudget = options.callBudget ?? DEFAULT_CALL_BUDGET;
+    this.checking = options.check ?? false;
 
     const engine = this.process.engine;
     this.cleanCpu = engine.saveContext();
@@ -134,6 +146,7 @@ export class Machine {
     this.arena = new GuestArena(engine, arenaBase, ARENA_BYTES);
     this.code = new CodeArena(engine, (size) => this.process.space.mapAnywhere(size, PROT_READ | PROT_EXEC, '[shimulator code]'));
     this.callbacks = new CallbackRegistry(this.arch, engine, this.code, this.arena, this.arena.alloc(X87_SLOT_BYTES, 16));
+    this.mailbox = this.arena.alloc(MAILBOX_BYTES, 16);
     this.arena.keepFirst();
     this.process.onCallbackTrap = (pc) => {
       this.inCallback++;
@@ -154,6 +167,14 @@ export class Machine {
       run: (begin, until, budget) => this.process.run(begin, until, budget),
     };
 
+    this.checker = new AbiChecker({
+      process: this.process,
+      objects: () => this.symbols.objects(),
+      prototypeOf: (name) => this.declarations.prototype(name),
+      resolveIfunc: (address, name) => Number(this.invoke(address, this.declarations.parsePrototype(`void *${name}(void)`), [], this.callBudget, false).value),
+      isHostCode: (address) => this.code.contains(address),
+      readCString: (address) => this.readCString(address, 4096),
+    });
     this.errnoAddress = Number(this.libc('int *__errno_location(void)')().value);
     let guestPathIndex = 0;
     for (const lib of options.libs ?? []) {
@@ -236,6 +257,10 @@ export class Machine {
 
   /** Calls the function at `address` with host values; errno is cleared before and read after the call. */
   call(address: number, proto: Prototype, args: HostValue[], budget = this.callBudget): CallResult {
+    return this.invoke(address, proto, args, budget, this.checking);
+  }
+
+  private invoke(address: number, proto: Prototype, args: HostValue[], budget: number, check: boolean): CallResult {
     if (this.inCallback > 0) {
       throw new ArgumentError(`cannot call ${proto.name} from inside a callback: nested guest calls are not supported yet; read and write guest memory instead`);
     }
@@ -249,7 +274,16 @@ export class Machine {
       return encoded.bytes;
     });
     if (this.errnoAddress) this.process.engine.write(this.errnoAddress, new Uint8Array(4));
-    const raw = executeCall(this.env, spec, address, images, budget);
+    if (check) this.checker.beginHostCall(address, spec);
+    let raw: RawCallResult;
+    try {
+      raw = executeCall(this.env, spec, address, images, budget);
+    } catch (error) {
+      // A fault or runaway after a violation is often caused by it: keep the report with the error.
+      if (check && error instanceof Error) Object.assign(error, { abi: this.checker.endHostCall() });
+      throw error;
+    }
+    const abi = check ? this.checker.endHostCall() : undefined;
     const value = decodeValue(spec.ret.type, raw.ret, this.arch);
     const result: CallResult = {
       value,
@@ -258,6 +292,7 @@ export class Machine {
       instructions: raw.instructions,
       returnBytes: raw.ret,
     };
+    if (abi) result.abi = abi;
     if (isCharPointer(spec.ret.type) && typeof value === 'number' && value !== 0) result.string = this.readCString(value);
     return result;
   }
@@ -336,7 +371,7 @@ export class Machine {
     const key = placementKey(spec);
     let address = this.trampolines.get(key);
     if (address === undefined) {
-      address = this.code.place(generateTrampoline(spec));
+      address = this.code.place(generateTrampoline(spec, this.mailbox));
       this.trampolines.set(key, address);
     }
     return address;
@@ -344,8 +379,8 @@ export class Machine {
 
   private resolveCallable(symbol: ResolvedSymbol): number {
     if (symbol.symbol.type !== 'GNU_IFUNC') return symbol.address;
-    const resolver = this.fnAt(symbol.address, `void *${symbol.name}_ifunc_resolver(void)`);
-    return Number(resolver().value);
+    const resolver = this.declarations.parsePrototype(`void *${symbol.name}_ifunc_resolver(void)`);
+    return Number(this.invoke(symbol.address, resolver, [], this.callBudget, false).value);
   }
 }
 

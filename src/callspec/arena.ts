@@ -53,6 +53,7 @@ export class CodeArena {
   private chunkEnd = 0;
   private cursor = 0;
   private readonly freeSlots = new Map<number, number[]>();
+  private readonly chunks: { start: number; end: number }[] = [];
 
   constructor(
     private readonly engine: Engine,
@@ -71,6 +72,11 @@ export class CodeArena {
     return address;
   }
 
+  /** Whether `address` is inside generated code. */
+  contains(address: number): boolean {
+    return this.chunks.some((c) => address >= c.start && address < c.end);
+  }
+
   /** Returns a slot (of the size it was placed with) for reuse. */
   release(address: number, codeLength: number): void {
     const size = Math.ceil(codeLength / CODE_ALIGN) * CODE_ALIGN;
@@ -84,6 +90,7 @@ export class CodeArena {
       const chunk = Math.max(CODE_CHUNK, size);
       this.cursor = this.mapChunk(chunk);
       this.chunkEnd = this.cursor + chunk;
+      this.chunks.push({ start: this.cursor, end: this.chunkEnd });
     }
     const address = this.cursor;
     this.cursor += size;

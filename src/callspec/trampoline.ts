@@ -3,16 +3,19 @@
  * says — nocgo's `asmcall`, done right. The host fills an argument block in guest memory and calls the trampoline
  * like a C function (`void trampoline(struct block *)`); the trampoline
  *
- *   1. saves rbp/rbx (ebp/ebx), keeps the block pointer in rbx (callee-saved, so it survives the call),
+ *   1. builds a normal frame, keeps the block pointer in rbx/ebx and records the block pointer and its own stack
+ *      pointer in the machine's mailbox (a fixed guest address),
  *   2. aligns the stack to 16 bytes and reserves the outgoing argument area,
  *   3. copies stack arguments, loads SSE and integer registers (widening narrow integers to 32 bits), passes the
  *      hidden return pointer, sets %al for variadic calls,
  *   4. calls the target through the block, and
- *   5. stores rax/rdx/xmm0/xmm1/st0 (whatever the spec says carries the result) and the stack pointer after the
- *      call back into the block.
+ *   5. reloads the block pointer from the mailbox — not from rbx: a broken callee may have clobbered it, and the
+ *      reference must survive the callees it diagnoses — stores rax/rdx/xmm0/xmm1/st0 (whatever the spec says
+ *      carries the result) and the stack pointer after the call, then restores its own stack from the mailbox.
  *
  * Block layout (all offsets from the block start; see `blockLayout`):
  *   target function pointer | rax after the call | sp after the call | return area | argument images…
+ * Mailbox layout: block pointer | trampoline stack pointer (after the prologue's pushes).
  */
 import type { Arch } from '../emu/arch.ts';
 import { Assembler, GPR, registerNumber } from './x86-asm.ts';
@@ -56,8 +59,11 @@ export function blockLayout(spec: CallSpec): BlockLayout {
   return { size: cursor, targetOffset, raxOffset, spAfterOffset, returnOffset, returnSize, argOffsets };
 }
 
-const BLOCK = GPR.bx; // callee-saved: holds the block pointer across the call
+const BLOCK = GPR.bx; // holds the block pointer while the arguments are placed
 const SCRATCH = GPR.ax;
+/** After the call: a caller-saved register that carries no return value (amd64 r11, i386 ecx). */
+const AFTER_CALL: Record<Arch, number> = { amd64: GPR.r11, i386: GPR.cx };
+export const MAILBOX_BYTES = 16;
 
 function isXmm(reg: string): boolean {
   return reg.startsWith('xmm');
@@ -94,17 +100,22 @@ function loadRegisterPiece(asm: Assembler, arg: ArgSpec, location: Location & { 
   }
 }
 
-/** Generates the trampoline for `spec`. Position-independent: it only addresses memory through the block. */
-export function generateTrampoline(spec: CallSpec): Uint8Array {
+/**
+ * Generates the trampoline for `spec`. `mailbox` is the guest address of MAILBOX_BYTES the machine reserves for
+ * it. Otherwise position-independent: it addresses memory through the block pointer.
+ */
+export function generateTrampoline(spec: CallSpec, mailbox: number): Uint8Array {
   const arch = spec.arch;
   const word = WORD[arch];
   const layout = blockLayout(spec);
   const asm = new Assembler(arch);
+  const after = AFTER_CALL[arch];
 
-  // Prologue: a normal frame, the block pointer in rbx/ebx.
+  // Prologue: a normal frame, the block pointer in rbx/ebx and, with our stack pointer, in the mailbox.
   asm.push(GPR.bp).movRegReg(GPR.bp, GPR.sp).push(BLOCK);
   if (arch === 'amd64') asm.movRegReg(BLOCK, GPR.di);
   else asm.load(BLOCK, GPR.bp, 2 * word); // first stack argument, above the saved ebp and the return address
+  asm.movImmWord(after, mailbox).store(after, 0, BLOCK).store(after, word, GPR.sp);
   asm.alignStack16();
   if (spec.stackSize > 0) asm.subStack(spec.stackSize);
 
@@ -127,19 +138,20 @@ export function generateTrampoline(spec: CallSpec): Uint8Array {
 
   asm.callIndirect(BLOCK, layout.targetOffset);
 
-  // Results back into the block.
-  asm.store(BLOCK, layout.spAfterOffset, GPR.sp).store(BLOCK, layout.raxOffset, GPR.ax);
-  if (spec.ret.kind === 'x87') asm.fstpExtended(BLOCK, layout.returnOffset);
+  // Results back into the block, found again through the mailbox (rbx may not have survived a broken callee).
+  asm.movImmWord(after, mailbox).load(after, after, 0);
+  asm.store(after, layout.spAfterOffset, GPR.sp).store(after, layout.raxOffset, GPR.ax);
+  if (spec.ret.kind === 'x87') asm.fstpExtended(after, layout.returnOffset);
   if (spec.ret.kind === 'reg') {
     for (const location of spec.ret.locations) {
       if (location.kind !== 'reg') continue;
       const target = layout.returnOffset + location.offset;
-      if (isXmm(location.reg)) asm.storeXmm(BLOCK, target, registerNumber(location.reg), 8);
-      else asm.store(BLOCK, target, registerNumber(location.reg), word);
+      if (isXmm(location.reg)) asm.storeXmm(after, target, registerNumber(location.reg), 8);
+      else asm.store(after, target, registerNumber(location.reg), word);
     }
   }
 
-  // Epilogue: restore rbx from its slot below rbp, then the frame.
-  asm.load(BLOCK, GPR.bp, -word).leave().ret();
+  // Epilogue: our stack pointer from the mailbox (the callee may have moved it), then the caller's rbx and rbp.
+  asm.movImmWord(after, mailbox).load(GPR.sp, after, word).pop(BLOCK).pop(GPR.bp).ret();
   return asm.code();
 }

@@ -136,6 +136,16 @@ export class Assembler {
     return this;
   }
 
+  /** mov reg, imm (amd64: movabs with a 64-bit immediate; i386: 32-bit). */
+  movImmWord(reg: number, value: number): this {
+    if (this.arch === 'i386') return this.movImm32(reg, value);
+    this.rex(true, 0, reg);
+    this.emit(0xb8 + (reg & 7));
+    const v = BigInt(value);
+    for (let i = 0n; i < 8n; i++) this.emit(Number((v >> (8n * i)) & 0xffn));
+    return this;
+  }
+
   /** and sp, -16: align the stack pointer down to 16 bytes. */
   alignStack16(): this {
     this.rex(this.wide, 0, GPR.sp);

@@ -30,6 +30,8 @@ export class AddressSpace {
   /** Mapped regions, sorted by start, non-overlapping. */
   private regions: Region[] = [];
   private brkStart = 0;
+  /** Increases whenever memory is mapped or unmapped (lets observers cache what they derived from the layout). */
+  generation = 0;
   private brkEnd = 0;
 
   constructor(
@@ -90,6 +92,7 @@ export class AddressSpace {
       if (r.start < cutStart) kept.push({ ...r, end: cutStart });
       if (cutEnd < r.end) kept.push({ ...r, start: cutEnd });
     }
+    if (kept.length !== this.regions.length || kept.some((r, i) => r !== this.regions[i])) this.generation++;
     this.regions = kept.sort((a, b) => a.start - b.start);
   }
 
@@ -156,6 +159,7 @@ export class AddressSpace {
   }
 
   private insert(region: Region): void {
+    this.generation++;
     this.regions.push(region);
     this.regions.sort((a, b) => a.start - b.start);
   }

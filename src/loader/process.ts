@@ -243,10 +243,10 @@ export class Process {
   }
 
   /** `symbol+0x12 (/lib/x86_64-linux-gnu/libc.so.6)` for a guest address, or a region label. */
-  describeAddress(address: number): string | undefined {
+  describeAddress(address: number, objects: MappedObject[] = this.loadedObjects()): string | undefined {
     const region = this.space.find(address);
     if (!region) return undefined;
-    for (const object of this.loadedObjects()) {
+    for (const object of objects) {
       const span = object.elf.loadSpan;
       if (address >= object.base + span.start && address < object.base + span.end) {
         const offset = address - object.base;

@@ -1,0 +1,243 @@
+/**
+ * The ABI checker: with checking on, every call the host makes into the guest, and every call from one loaded
+ * object into an exported function of another whose prototype is known, is checked at entry and at return.
+ *
+ * How it sees calls without per-instruction hooks: a function's first instruction always starts a basic block,
+ * and so does the instruction a `ret` lands on. The engine's block observer (free: the instruction-counting hook
+ * already runs per block) looks each block start up in a table of function entries and in a shadow stack of open
+ * calls' return addresses. Only entries of known functions read CPU state.
+ */
+import type { Arch } from '../emu/arch.ts';
+import type { RegName } from '../emu/engine.ts';
+import { MXCSR_CONTROL_MASK, x87Depth } from '../emu/fpu.ts';
+import { callSpec } from '../callspec/classify.ts';
+import type { CallSpec, Prototype } from '../callspec/types.ts';
+import type { MappedObject, Process } from '../loader/process.ts';
+import { analysePrintfFormat, PRINTF_FORMAT_INDEX } from './printf-format.ts';
+import { type AbiReport, checkEntry, type CheckedCall, checkReturn, type CpuState, type Violation } from './rules.ts';
+
+const CALLEE_SAVED: Record<Arch, RegName[]> = {
+  amd64: ['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15'],
+  i386: ['ebx', 'esi', 'edi', 'ebp'],
+};
+const NARROW_INT_BYTES = 4;
+
+/** A function whose entry the checker watches. */
+interface WatchedFunction {
+  name: string;
+  address: number;
+  object: MappedObject;
+  proto: Prototype;
+  spec: CallSpec;
+}
+
+interface Frame {
+  call: CheckedCall;
+  entry: CpuState;
+  returnAddress: number;
+}
+
+interface ObjectSpan {
+  start: number;
+  end: number;
+  object: MappedObject;
+}
+
+export interface CheckerHost {
+  readonly process: Process;
+  /** The loaded objects (from ld.so's link map). */
+  objects(): MappedObject[];
+  /** The prototype of an exported function, when known (the built-in catalog, the user's --decls). */
+  prototypeOf(name: string): Prototype | undefined;
+  /** The implementation address of an IFUNC symbol (calls its resolver in the guest). */
+  resolveIfunc(address: number, name: string): number;
+  /** Guest code the host generated (trampolines, callback stubs): calls from there are the host's. */
+  isHostCode(address: number): boolean;
+  readCString(address: number): string;
+}
+
+export class AbiChecker {
+  private readonly arch: Arch;
+  private functions = new Map<number, WatchedFunction>();
+  private spans: ObjectSpan[] = [];
+  private builtForGeneration = -1;
+  private readonly ifuncCache = new Map<number, number>();
+  private frames: Frame[] = [];
+  private violations: Violation[] = [];
+  private hostCall: { target: number; spec: CallSpec; entered: boolean } | undefined;
+  /** Calls checked since the checker was created (entries seen), for reports and benchmarks. */
+  checkedCalls = 0;
+
+  constructor(private readonly host: CheckerHost) {
+    this.arch = host.process.arch;
+  }
+
+  /** Starts watching: call before a host call (not from inside guest execution: IFUNCs may be resolved). */
+  beginHostCall(target: number, spec: CallSpec): void {
+    this.refresh();
+    this.frames = [];
+    this.violations = [];
+    this.hostCall = { target, spec, entered: false };
+    this.host.process.engine.observeBlocks((address) => this.onBlock(address));
+  }
+
+  /** Stops watching and returns what was found during the call. */
+  endHostCall(): AbiReport {
+    this.host.process.engine.observeBlocks(undefined);
+    this.hostCall = undefined;
+    this.frames = [];
+    const violations = this.violations;
+    this.violations = [];
+    return { ok: violations.every((v) => v.severity !== 'error'), violations };
+  }
+
+  /** Rebuilds the table of watched functions when the address space changed (a library was loaded). */
+  private refresh(): void {
+    const generation = this.host.process.space.generation;
+    if (generation === this.builtForGeneration) return;
+    this.builtForGeneration = generation;
+    const objects = this.host.objects();
+    this.spans = objects
+      .map((object) => ({ start: object.base + object.elf.loadSpan.start, end: object.base + object.elf.loadSpan.end, object }))
+      .sort((a, b) => a.start - b.start);
+    const functions = new Map<number, WatchedFunction>();
+    for (const object of objects) {
+      for (const symbol of object.elf.dynsym) {
+        if (!symbol.defined || (symbol.type !== 'FUNC' && symbol.type !== 'GNU_IFUNC') || symbol.version?.hidden) continue;
+        const proto = this.host.prototypeOf(symbol.name);
+        if (!proto || proto.name !== symbol.name) continue;
+        let address = object.base + symbol.value;
+        if (symbol.type === 'GNU_IFUNC') address = this.ifunc(address, symbol.name);
+        if (functions.has(address)) continue; // an alias (e.g. __snprintf) of a function already watched
+        functions.set(address, { name: symbol.name, address, object, proto, spec: callSpec(proto, this.arch) });
+      }
+    }
+    this.functions = functions;
+  }
+
+  private ifunc(address: number, name: string): number {
+    let resolved = this.ifuncCache.get(address);
+    if (resolved === undefined) {
+      resolved = this.host.resolveIfunc(address, name);
+      this.ifuncCache.set(address, resolved);
+    }
+    return resolved;
+  }
+
+  private onBlock(address: number): void {
+    const top = this.frames[this.frames.length - 1];
+    if (top && address === top.returnAddress && this.sp() > top.entry.sp) {
+      this.onReturn();
+      return;
+    }
+    const hostCall = this.hostCall;
+    if (hostCall && !hostCall.entered && address === hostCall.target) {
+      hostCall.entered = true;
+      this.onEntry(hostCall.spec.function, hostCall.spec, undefined, true);
+      return;
+    }
+    const fn = this.functions.get(address);
+    if (fn) this.onEntry(fn.name, fn.spec, fn, false);
+  }
+
+  private sp(): number {
+    return Number(this.host.process.engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
+  }
+
+  private word(address: number): number {
+    const size = this.arch === 'amd64' ? 8 : 4;
+    const bytes = this.host.process.engine.read(address, size);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, size);
+    return size === 8 ? Number(view.getBigUint64(0, true)) : view.getUint32(0, true);
+  }
+
+  private objectAt(address: number): MappedObject | undefined {
+    return this.spans.find((s) => address >= s.start && address < s.end)?.object;
+  }
+
+  private onEntry(name: string, spec: CallSpec, fn: WatchedFunction | undefined, fromHost: boolean): void {
+    const engine = this.host.process.engine;
+    const sp = this.sp();
+    const returnAddress = this.word(sp);
+    const callerObject = this.objectAt(returnAddress);
+    // Calls inside one object (libc calling its own malloc) are that object's business, not an ABI boundary.
+    if (fn && callerObject === fn.object) return;
+    if (fn && !callerObject && !this.host.isHostCode(returnAddress)) return;
+    this.checkedCalls++;
+    const call: CheckedCall = {
+      arch: this.arch,
+      function: name,
+      caller: this.describe(returnAddress),
+      spec,
+      variadic: fromHost ? spec.al !== undefined || spec.args.some((a) => a.variadic) : (fn?.proto.variadic ?? false),
+      narrowArguments: [],
+    };
+    if (fromHost && spec.al !== undefined) {
+      call.vectorRegistersUsed = spec.al;
+      call.vectorRegistersReason = 'as classified from the variadic arguments the host passed';
+    } else if (fn?.proto.variadic && this.arch === 'amd64') {
+      this.inferVectorRegisters(call, spec, sp);
+    }
+    for (const arg of spec.args) {
+      if (arg.extension === 'none' || arg.size >= NARROW_INT_BYTES || arg.variadic) continue;
+      const location = arg.locations[0]!;
+      const container = location.kind === 'reg'
+        ? Number(engine.reg(location.reg as RegName) & 0xffffffffn)
+        : new DataView(engine.read(sp + this.pointerSize + location.stackOffset, NARROW_INT_BYTES).buffer).getUint32(0, true);
+      call.narrowArguments.push({ index: arg.index, text: arg.text, size: arg.size, extension: arg.extension, container });
+    }
+    if (spec.hiddenPointer) {
+      const hidden = spec.hiddenPointer;
+      call.hiddenPointer = hidden.kind === 'reg' ? Number(engine.reg(hidden.reg as RegName)) : this.word(sp + this.pointerSize + hidden.stackOffset);
+    }
+    const entry = this.snapshot(sp);
+    this.violations.push(...checkEntry(call, entry));
+    this.frames.push({ call, entry, returnAddress });
+  }
+
+  private get pointerSize(): number {
+    return this.arch === 'amd64' ? 8 : 4;
+  }
+
+  /** printf family: the format string says how many doubles travel in xmm registers. */
+  private inferVectorRegisters(call: CheckedCall, spec: CallSpec, sp: number): void {
+    const index = PRINTF_FORMAT_INDEX[call.function];
+    const location = index === undefined ? undefined : spec.args[index]?.locations[0];
+    if (!location) return;
+    const pointer = location.kind === 'reg'
+      ? Number(this.host.process.engine.reg(location.reg as RegName))
+      : this.word(sp + this.pointerSize + location.stackOffset);
+    if (pointer === 0) return;
+    const analysis = analysePrintfFormat(this.host.readCString(pointer));
+    call.vectorRegistersUsed = analysis.vectorArguments;
+    call.vectorRegistersReason = analysis.reason;
+  }
+
+  private onReturn(): void {
+    const frame = this.frames.pop()!;
+    this.violations.push(...checkReturn(frame.call, frame.entry, this.snapshot(this.sp()), MXCSR_CONTROL_MASK));
+  }
+
+  private snapshot(sp: number): CpuState {
+    const engine = this.host.process.engine;
+    const calleeSaved: Record<string, bigint> = {};
+    for (const reg of CALLEE_SAVED[this.arch]) calleeSaved[reg] = engine.reg(reg);
+    return {
+      sp,
+      flags: Number(engine.reg(this.arch === 'amd64' ? 'rflags' : 'eflags')),
+      rax: engine.reg(this.arch === 'amd64' ? 'rax' : 'eax'),
+      x87Depth: x87Depth(Number(engine.reg('fptag'))),
+      fpcw: Number(engine.reg('fpcw')),
+      mxcsr: Number(engine.reg('mxcsr')),
+      calleeSaved,
+    };
+  }
+
+  /** `symbol+0x1c (path)` from the cached objects, or the host. */
+  private describe(address: number): string {
+    if (this.host.isHostCode(address)) return "the host (shimulator's reference trampoline)";
+    const object = this.objectAt(address);
+    if (!object) return `0x${address.toString(16)}`;
+    return this.host.process.describeAddress(address, [object]) ?? `0x${address.toString(16)}`;
+  }
+}

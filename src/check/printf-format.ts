@@ -1,0 +1,36 @@
+/**
+ * For variadic calls made by guest code, the callee cannot be told the variadic types — but for the printf family
+ * the format string says them. This reads a format and counts the arguments that travel in vector registers on
+ * amd64 (double conversions without `L`), which is what %al must cover.
+ */
+
+/** printf-family functions and the index of their format parameter (fortified `__*_chk` variants included). */
+export const PRINTF_FORMAT_INDEX: Readonly<Record<string, number>> = {
+  printf: 0, fprintf: 1, dprintf: 1, sprintf: 1, snprintf: 2, asprintf: 1, syslog: 1,
+  __printf_chk: 1, __fprintf_chk: 2, __dprintf_chk: 2, __sprintf_chk: 3, __snprintf_chk: 4, __asprintf_chk: 2,
+};
+
+/** Vector registers available for arguments on amd64 (xmm0–xmm7). */
+export const SSE_ARGUMENT_REGISTERS = 8;
+
+const FLOATING_CONVERSIONS = new Set(['f', 'F', 'e', 'E', 'g', 'G', 'a', 'A']);
+const CONVERSION = /%(?:(\d+)\$)?[-+ #0']*(\*(?:\d+\$)?|\d+)?(?:\.(\*(?:\d+\$)?|\d*))?(hh|h|ll|l|L|q|j|z|Z|t)?([diouxXeEfFgGaAcspnCSm%])/g;
+
+export interface FormatAnalysis {
+  /** Doubles passed in vector registers (at most 8: the rest go on the stack). */
+  vectorArguments: number;
+  /** Human-readable reason, for messages. */
+  reason: string;
+}
+
+/** Counts the double arguments a printf format consumes (long doubles go in memory and do not count). */
+export function analysePrintfFormat(format: string): FormatAnalysis {
+  let doubles = 0;
+  for (const match of format.matchAll(CONVERSION)) {
+    const [, , , , length, conversion] = match;
+    if (conversion && FLOATING_CONVERSIONS.has(conversion) && length !== 'L') doubles++;
+  }
+  const vectorArguments = Math.min(doubles, SSE_ARGUMENT_REGISTERS);
+  const shown = format.length > 40 ? `${format.slice(0, 37)}...` : format;
+  return { vectorArguments, reason: `the format ${JSON.stringify(shown)} passes ${doubles} double${doubles === 1 ? '' : 's'}` };
+}

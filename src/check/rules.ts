@@ -1,0 +1,277 @@
+/**
+ * The ABI invariants shimulator checks, one pure function per rule, each citing the part of the ABI it enforces
+ * (System V AMD64 psABI 1.0; i386 System V ABI with the Linux 16-byte stack alignment). Every violation carries a
+ * message that teaches: what the rule is, what was found, and where.
+ */
+import type { Arch } from '../emu/arch.ts';
+import { typeName } from '../callspec/layout.ts';
+import type { CallSpec } from '../callspec/types.ts';
+
+export type RuleId =
+  | 'stack-alignment'
+  | 'varargs-al'
+  | 'callee-saved'
+  | 'direction-flag'
+  | 'x87-stack'
+  | 'control-words'
+  | 'narrow-int-extension'
+  | 'sret-return';
+
+export type Severity = 'error' | 'warning';
+
+export interface Violation {
+  rule: RuleId;
+  severity: Severity;
+  /** The function whose call broke the rule. */
+  function: string;
+  /** Who called it: `shim_snprintf_al0+0x1c (/opt/shimulator/lib/libabi-shims.so)`, or the host. */
+  caller: string;
+  arch: Arch;
+  /** Whether it was found when the function was entered or when it returned. */
+  at: 'entry' | 'return';
+  expected: string;
+  actual: string;
+  message: string;
+}
+
+export interface AbiReport {
+  /** True when there is no error-level violation (warnings do not fail a call). */
+  ok: boolean;
+  violations: Violation[];
+}
+
+/** What the rules know about each rule: its level and the one-line statement used in messages and the playground. */
+export const RULES: Record<RuleId, { severity: Severity; statement: Record<Arch, string> }> = {
+  'stack-alignment': {
+    severity: 'error',
+    statement: {
+      amd64: 'at function entry rsp+8 must be a multiple of 16, i.e. the stack is 16-byte aligned at the call instruction (psABI §3.2.2)',
+      i386: 'at function entry esp+4 must be a multiple of 16, i.e. the stack is 16-byte aligned at the call instruction (i386 psABI as used by Linux and gcc since 2012)',
+    },
+  },
+  'varargs-al': {
+    severity: 'error',
+    statement: {
+      amd64: 'a caller of a variadic function must put in %al an upper bound on the number of vector registers carrying arguments (psABI §3.2.3); the callee saves only that many xmm registers for va_arg',
+      i386: 'i386 variadic calls pass everything on the stack; %al has no meaning',
+    },
+  },
+  'callee-saved': {
+    severity: 'error',
+    statement: {
+      amd64: 'rbx, rbp, r12–r15 and rsp belong to the caller: the callee must restore them before returning (psABI §3.2.1, figure 3.4)',
+      i386: 'ebx, esi, edi, ebp and esp belong to the caller: the callee must restore them before returning (i386 psABI §2.2)',
+    },
+  },
+  'direction-flag': {
+    severity: 'error',
+    statement: {
+      amd64: 'the direction flag DF must be clear on function entry and on return (psABI §3.2.1)',
+      i386: 'the direction flag DF must be clear on function entry and on return (i386 psABI §2.2)',
+    },
+  },
+  'x87-stack': {
+    severity: 'error',
+    statement: {
+      amd64: 'the x87 register stack must be empty on entry and on return, except that a long double result is returned in st0 (psABI §3.2.1, §3.2.3)',
+      i386: 'the x87 register stack must be empty on entry and on return, except that a float, double or long double result is returned in st0 (i386 psABI §2.2)',
+    },
+  },
+  'control-words': {
+    severity: 'error',
+    statement: {
+      amd64: 'the MXCSR control bits and the x87 control word are callee-saved: a function that changes rounding, precision or exception masks must restore them (psABI §3.2.1)',
+      i386: 'the x87 control word and the MXCSR control bits are callee-saved: a function that changes rounding, precision or exception masks must restore them',
+    },
+  },
+  'narrow-int-extension': {
+    severity: 'warning',
+    statement: {
+      amd64: 'a char, short or _Bool argument should be sign- or zero-extended to 32 bits by the caller: gcc and clang callers do it and clang-compiled callees rely on it',
+      i386: 'a char, short or _Bool argument should be sign- or zero-extended to fill its 4-byte stack slot, as gcc and clang callers do',
+    },
+  },
+  'sret-return': {
+    severity: 'error',
+    statement: {
+      amd64: 'a function returning a struct in memory must return the hidden pointer (received in rdi) in rax (psABI §3.2.3)',
+      i386: 'a function returning a struct through the hidden pointer must pop that pointer on return (ret $4) (i386 psABI §2.2)',
+    },
+  },
+};
+
+/** The CPU state the rules read at entry and at return. */
+export interface CpuState {
+  sp: number;
+  flags: number;
+  /** rax / eax (al is its low byte). */
+  rax: bigint;
+  x87Depth: number;
+  fpcw: number;
+  mxcsr: number;
+  calleeSaved: Record<string, bigint>;
+}
+
+/** A checked call: what is known about the function and its caller. */
+export interface CheckedCall {
+  arch: Arch;
+  function: string;
+  caller: string;
+  /** The callee's CallSpec (fixed parameters; with the variadic ones when the host made the call). */
+  spec: CallSpec;
+  variadic: boolean;
+  /** amd64 variadic calls: how many vector registers the arguments need, when it can be known. */
+  vectorRegistersUsed?: number;
+  /** Why that number is known (e.g. 'the format "%f %d" passes 1 double'). */
+  vectorRegistersReason?: string;
+  /** Narrow integer arguments: their 32-bit register or slot contents at entry. */
+  narrowArguments: { index: number; text: string; size: number; extension: 'sign' | 'zero'; container: number }[];
+  /** The hidden struct-return pointer at entry (amd64 rdi / i386 [esp+4]). */
+  hiddenPointer?: number;
+}
+
+const DF = 1 << 10;
+const STACK_ALIGNMENT = 16;
+const hex = (n: number | bigint) => `0x${n.toString(16)}`;
+const word = (arch: Arch) => (arch === 'amd64' ? 8 : 4);
+const spName = (arch: Arch) => (arch === 'amd64' ? 'rsp' : 'esp');
+
+function violation(call: CheckedCall, rule: RuleId, at: 'entry' | 'return', expected: string, actual: string, found: string): Violation {
+  const statement = RULES[rule].statement[call.arch];
+  return {
+    rule,
+    severity: RULES[rule].severity,
+    function: call.function,
+    caller: call.caller,
+    arch: call.arch,
+    at,
+    expected,
+    actual,
+    message: `${rule}: ${found}. Rule: ${statement}. In the call to ${call.function} from ${call.caller} (${call.arch}).`,
+  };
+}
+
+/** stack-alignment (entry): amd64 (rsp+8) % 16 == 0; i386 (esp+4) % 16 == 0. */
+export function checkStackAlignment(call: CheckedCall, entry: CpuState): Violation[] {
+  const misalignment = (entry.sp + word(call.arch)) % STACK_ALIGNMENT;
+  if (misalignment === 0) return [];
+  const sp = spName(call.arch);
+  return [violation(call, 'stack-alignment', 'entry', `(${sp}+${word(call.arch)}) % 16 == 0`, `(${sp}+${word(call.arch)}) % 16 == ${misalignment}`,
+    `${call.function} was entered with ${sp} = ${hex(entry.sp)}, so the stack was ${misalignment} bytes off 16-byte alignment at the call`)];
+}
+
+/** varargs-al (entry, amd64 variadic): %al ≥ the number of vector registers used by the arguments. */
+export function checkVarargsAl(call: CheckedCall, entry: CpuState): Violation[] {
+  if (call.arch !== 'amd64' || !call.variadic || call.vectorRegistersUsed === undefined) return [];
+  const al = Number(entry.rax & 0xffn);
+  if (al >= call.vectorRegistersUsed) return [];
+  const why = call.vectorRegistersReason ? ` (${call.vectorRegistersReason})` : '';
+  return [violation(call, 'varargs-al', 'entry', `%al >= ${call.vectorRegistersUsed}`, `%al = ${al}`,
+    `${call.function} is variadic and its arguments use ${call.vectorRegistersUsed} vector register(s)${why}, but %al was ${al}: ` +
+      `the callee's prologue saves only %al xmm registers, so those arguments are read as garbage (purego's %al bug)`)];
+}
+
+/** direction-flag (entry and return). */
+export function checkDirectionFlag(call: CheckedCall, state: CpuState, at: 'entry' | 'return'): Violation[] {
+  if ((state.flags & DF) === 0) return [];
+  const when = at === 'entry' ? `${call.function} was entered` : `${call.function} returned`;
+  return [violation(call, 'direction-flag', at, 'DF = 0', 'DF = 1', `${when} with the direction flag set (flags = ${hex(state.flags)}): string instructions would run backwards`)];
+}
+
+/** x87-stack (entry): empty. */
+export function checkX87AtEntry(call: CheckedCall, entry: CpuState): Violation[] {
+  if (entry.x87Depth === 0) return [];
+  return [violation(call, 'x87-stack', 'entry', 'x87 stack depth 0', `x87 stack depth ${entry.x87Depth}`,
+    `${call.function} was entered with ${entry.x87Depth} value(s) on the x87 register stack`)];
+}
+
+/** x87-stack (return): empty, or exactly one value in st0 for an x87-returned result. */
+export function checkX87AtReturn(call: CheckedCall, ret: CpuState): Violation[] {
+  const expected = call.spec.ret.kind === 'x87' ? 1 : 0;
+  if (ret.x87Depth === expected) return [];
+  const what = expected === 1
+    ? `${call.function} returns a ${typeName(call.spec.ret.type)} in st0, so exactly one value must be on the x87 stack at return; found ${ret.x87Depth}`
+    : `${call.function} returned with ${ret.x87Depth} value(s) left on the x87 register stack`;
+  return [violation(call, 'x87-stack', 'return', `x87 stack depth ${expected}`, `x87 stack depth ${ret.x87Depth}`, what)];
+}
+
+/** callee-saved (return): the caller's registers and stack pointer restored (sret pops are sret-return's). */
+export function checkCalleeSaved(call: CheckedCall, entry: CpuState, ret: CpuState): Violation[] {
+  const out: Violation[] = [];
+  for (const [reg, before] of Object.entries(entry.calleeSaved)) {
+    const after = ret.calleeSaved[reg]!;
+    if (after !== before) {
+      out.push(violation(call, 'callee-saved', 'return', `${reg} = ${hex(before)}`, `${reg} = ${hex(after)}`,
+        `${call.function} returned with ${reg} changed from ${hex(before)} to ${hex(after)}`));
+    }
+  }
+  const expectedSp = entry.sp + word(call.arch) + call.spec.calleePops;
+  const sretMissingPop = call.spec.calleePops > 0 && ret.sp === entry.sp + word(call.arch);
+  if (ret.sp !== expectedSp && !sretMissingPop) {
+    const sp = spName(call.arch);
+    out.push(violation(call, 'callee-saved', 'return', `${sp} = ${hex(expectedSp)}`, `${sp} = ${hex(ret.sp)}`,
+      `${call.function} returned with the stack pointer off by ${ret.sp - expectedSp} bytes`));
+  }
+  return out;
+}
+
+/** control-words (return): x87 control word and MXCSR control bits unchanged. */
+export function checkControlWords(call: CheckedCall, entry: CpuState, ret: CpuState, mxcsrControlMask: number): Violation[] {
+  const out: Violation[] = [];
+  if (ret.fpcw !== entry.fpcw) {
+    out.push(violation(call, 'control-words', 'return', `x87 control word ${hex(entry.fpcw)}`, `x87 control word ${hex(ret.fpcw)}`,
+      `${call.function} returned with the x87 control word changed from ${hex(entry.fpcw)} to ${hex(ret.fpcw)} (precision/rounding/masks)`));
+  }
+  if ((ret.mxcsr & mxcsrControlMask) !== (entry.mxcsr & mxcsrControlMask)) {
+    out.push(violation(call, 'control-words', 'return', `MXCSR controls ${hex(entry.mxcsr & mxcsrControlMask)}`, `MXCSR controls ${hex(ret.mxcsr & mxcsrControlMask)}`,
+      `${call.function} returned with the MXCSR control bits changed from ${hex(entry.mxcsr)} to ${hex(ret.mxcsr)} (rounding/masks/FZ/DAZ)`));
+  }
+  return out;
+}
+
+/** narrow-int-extension (entry, warning): the 32-bit container holds the extended value. */
+export function checkNarrowIntExtension(call: CheckedCall): Violation[] {
+  return call.narrowArguments.flatMap((a) => {
+    const bits = a.size * 8;
+    const low = a.container & ((1 << bits) - 1);
+    const extended = a.extension === 'sign' && low & (1 << (bits - 1)) ? (low | (~0 << bits)) >>> 0 : low;
+    if (a.container >>> 0 === extended >>> 0) return [];
+    return [violation(call, 'narrow-int-extension', 'entry', `${hex(extended >>> 0)} (${a.extension}-extended)`, hex(a.container >>> 0),
+      `argument ${a.index + 1} (${a.text}) arrived as ${hex(a.container >>> 0)}: its upper bits are not the ${a.extension} extension of the ${bits}-bit value ${hex(low)}`)];
+  });
+}
+
+/** sret-return (return): amd64 returns the hidden pointer in rax; the i386 callee pops it. */
+export function checkSretReturn(call: CheckedCall, entry: CpuState, ret: CpuState): Violation[] {
+  if (call.spec.ret.kind !== 'memory' || call.hiddenPointer === undefined) return [];
+  if (call.arch === 'amd64') {
+    if (Number(ret.rax) === call.hiddenPointer) return [];
+    return [violation(call, 'sret-return', 'return', `rax = ${hex(call.hiddenPointer)} (the hidden pointer)`, `rax = ${hex(ret.rax)}`,
+      `${call.function} returns a struct in memory but did not return the hidden pointer in rax`)];
+  }
+  if (ret.sp === entry.sp + word(call.arch) + call.spec.calleePops) return [];
+  return [violation(call, 'sret-return', 'return', `esp = ${hex(entry.sp + 8)} (ret $4)`, `esp = ${hex(ret.sp)}`,
+    `${call.function} returns a struct through the hidden pointer but returned with a plain ret instead of ret $4`)];
+}
+
+/** All entry rules. */
+export function checkEntry(call: CheckedCall, entry: CpuState): Violation[] {
+  return [
+    ...checkStackAlignment(call, entry),
+    ...checkVarargsAl(call, entry),
+    ...checkDirectionFlag(call, entry, 'entry'),
+    ...checkX87AtEntry(call, entry),
+    ...checkNarrowIntExtension(call),
+  ];
+}
+
+/** All return rules. */
+export function checkReturn(call: CheckedCall, entry: CpuState, ret: CpuState, mxcsrControlMask: number): Violation[] {
+  return [
+    ...checkCalleeSaved(call, entry, ret),
+    ...checkDirectionFlag(call, ret, 'return'),
+    ...checkX87AtReturn(call, ret),
+    ...checkControlWords(call, entry, ret, mxcsrControlMask),
+    ...checkSretReturn(call, entry, ret),
+  ];
+}
