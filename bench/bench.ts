@@ -40,6 +40,15 @@ export async function runBench(write: (line: string) => void): Promise<number> {
     const perCall = ((performance.now() - started) * 1000) / CALLS;
     write(`${arch}: snprintf("%f", 1.5) ${perCall.toFixed(1)} µs per call (${instructions} guest instructions, ${CALLS} calls)`);
 
+    // The same call with ABI checking on (goal: at most 2× the unchecked time).
+    m.checking = true;
+    for (let i = 0; i < 100; i++) call();
+    started = performance.now();
+    for (let i = 0; i < CALLS; i++) call();
+    const checkedPerCall = ((performance.now() - started) * 1000) / CALLS;
+    m.checking = false;
+    write(`${arch}: snprintf("%f", 1.5) with --check ${checkedPerCall.toFixed(1)} µs per call (${(checkedPerCall / perCall).toFixed(2)}× unchecked; goal ≤ 2×)`);
+
     const pcapBoot = performance.now();
     const p = await Machine.boot({ arch, libs: ['libpcap.so.0.8'] });
     write(`${arch}: boot with libpcap.so.0.8 (dlopen of 9 more libraries) ${(performance.now() - pcapBoot).toFixed(1)} ms`);

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Arch } from './emu/arch.ts';
 import type { SavedContext } from './emu/engine.ts';
-import { PROT_EXEC, PROT_READ, PROT_WRITE } from './emu/engine.ts';
+import { PROT_EXEC, PROT_READ, PROT_WRITE, type RegName } from './emu/engine.ts';
 import { CodeArena, GuestArena } from './callspec/arena.ts';
 import { Callback, type CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
 import { type CallEnvironment, executeCall, type RawCallResult } from './callspec/call.ts';
@@ -23,6 +23,7 @@ import {
 } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import type { AbiReport } from './check/rules.ts';
+import { type ArgumentDiff, diffArguments } from './check/shim-diff.ts';
 import { findFixture } from './loader/fixtures.ts';
 import { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
@@ -78,6 +79,42 @@ export interface CFunction {
   readonly address: number;
   /** The CallSpec for a call with these arguments (variadic ones decide the variadic types). */
   spec(...args: HostValue[]): CallSpec;
+}
+
+interface EncodedArguments {
+  images: Uint8Array[];
+  outs: { index: number; address: number; size: number }[];
+}
+
+export interface ShimTestOptions {
+  /** The user's trampoline (an exported symbol) and where it is (default: global scope). */
+  shim: string;
+  library?: string;
+  /** The target's prototype (its name is the function the shim must call) and where the target is. */
+  prototype: string;
+  targetLibrary?: string;
+  /** The arguments the target must receive. */
+  args: HostValue[];
+  /** When the shim does not simply forward: its own prototype and arguments. */
+  shimPrototype?: string;
+  shimArgs?: HostValue[];
+}
+
+export interface ShimTestResult {
+  /** The shim reached the target with every argument where the CallSpec says. */
+  ok: boolean;
+  /** Whether control reached the target at all. */
+  reached: boolean;
+  diffs: ArgumentDiff[];
+  /** The shim call's own result (with `abi` when checking is on). */
+  result: CallResult;
+}
+
+function bigIntBytes(value: bigint, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let v = value;
+  for (let i = 0; i < size; i++, v >>= 8n) out[i] = Number(v & 0xffn);
+  return out;
 }
 
 export class UnknownLibraryError extends Error {
@@ -261,23 +298,33 @@ export class Machine {
   }
 
   private invoke(address: number, proto: Prototype, args: HostValue[], budget: number, check: boolean): CallResult {
-    if (this.inCallback > 0) {
-      throw new ArgumentError(`cannot call ${proto.name} from inside a callback: nested guest calls are not supported yet; read and write guest memory instead`);
-    }
     const spec = this.specFor(proto, args);
     this.arena.reset();
-    const outs: { index: number; address: number; size: number }[] = [];
+    const encoded = this.encodeArguments(spec, args);
+    return this.execute(address, spec, encoded, budget, check);
+  }
+
+  /** The arguments' memory images (strings and buffers placed in the host arena), and the out-buffers to read back. */
+  private encodeArguments(spec: CallSpec, args: HostValue[]): EncodedArguments {
+    const outs: EncodedArguments['outs'] = [];
     const images = spec.args.map((arg, i) => {
       const value = args[i]!;
       const encoded = encodeValue(arg.type, value, this.arch, this.arena, `argument ${i + 1} (${arg.text})`);
       if (encoded.outBuffer && (value instanceof OutBuffer || value instanceof Uint8Array)) outs.push({ index: i, ...encoded.outBuffer });
       return encoded.bytes;
     });
+    return { images, outs };
+  }
+
+  private execute(address: number, spec: CallSpec, encoded: EncodedArguments, budget: number, check: boolean): CallResult {
+    if (this.inCallback > 0) {
+      throw new ArgumentError(`cannot call ${spec.function} from inside a callback: nested guest calls are not supported yet; read and write guest memory instead`);
+    }
     if (this.errnoAddress) this.process.engine.write(this.errnoAddress, new Uint8Array(4));
     if (check) this.checker.beginHostCall(address, spec);
     let raw: RawCallResult;
     try {
-      raw = executeCall(this.env, spec, address, images, budget);
+      raw = executeCall(this.env, spec, address, encoded.images, budget);
     } catch (error) {
       // A fault or runaway after a violation is often caused by it: keep the report with the error.
       if (check && error instanceof Error) Object.assign(error, { abi: this.checker.endHostCall() });
@@ -288,13 +335,57 @@ export class Machine {
     const result: CallResult = {
       value,
       errno: this.errnoAddress ? new DataView(this.process.engine.read(this.errnoAddress, 4).buffer).getInt32(0, true) : 0,
-      out: Object.fromEntries(outs.map((o) => [o.index, this.process.engine.read(o.address, o.size)])),
+      out: Object.fromEntries(encoded.outs.map((o) => [o.index, this.process.engine.read(o.address, o.size)])),
       instructions: raw.instructions,
       returnBytes: raw.ret,
     };
     if (abi) result.abi = abi;
     if (isCharPointer(spec.ret.type) && typeof value === 'number' && value !== 0) result.string = this.readCString(value);
     return result;
+  }
+
+  /**
+   * Shim under test: calls the user's trampoline `shim` (by default with the target's prototype and arguments,
+   * i.e. a forwarding shim) and, at the moment it transfers control to `target`, diffs every argument register
+   * and stack slot against what the target's CallSpec requires for `args`.
+   */
+  testShim(options: ShimTestOptions): ShimTestResult {
+    const proto = this.declarations.parsePrototype(options.prototype);
+    const shimProto = options.shimPrototype
+      ? this.declarations.parsePrototype(options.shimPrototype)
+      : { ...proto, name: options.shim, text: proto.text.replace(proto.name, options.shim) };
+    const targetAddress = this.address(proto.name, options.targetLibrary);
+    const shimAddress = this.address(shimProto.name, options.library);
+    const targetSpec = this.specFor(proto, options.args);
+    const shimArgs = options.shimArgs ?? options.args;
+    const shimSpec = this.specFor(shimProto, shimArgs);
+
+    this.arena.reset();
+    const shimEncoded = this.encodeArguments(shimSpec, shimArgs);
+    // A forwarding shim receives the very values (and string pointers) the target must get.
+    const expected = options.shimArgs ? this.encodeArguments(targetSpec, options.args).images : shimEncoded.images;
+
+    const engine = this.process.engine;
+    const word = this.arch === 'amd64' ? 8 : 4;
+    let diffs: ArgumentDiff[] | undefined;
+    const watch = engine.addBlockObserver((address) => {
+      if (address !== targetAddress || diffs) return;
+      const sp = Number(engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
+      diffs = diffArguments(targetSpec, expected, {
+        register: (name) =>
+          name.startsWith('xmm')
+            ? engine.regBytes(name as RegName, 16)
+            : bigIntBytes(engine.reg(name as RegName), word),
+        stack: (offset, size) => engine.read(sp + word + offset, size),
+      });
+    });
+    let result: CallResult;
+    try {
+      result = this.execute(shimAddress, shimSpec, shimEncoded, this.callBudget, this.checking);
+    } finally {
+      watch.remove();
+    }
+    return { ok: diffs !== undefined && diffs.length === 0, reached: diffs !== undefined, diffs: diffs ?? [], result };
   }
 
   /**

@@ -8,7 +8,7 @@
  * calls' return addresses. Only entries of known functions read CPU state.
  */
 import type { Arch } from '../emu/arch.ts';
-import type { RegName } from '../emu/engine.ts';
+import type { HookHandle, RegName } from '../emu/engine.ts';
 import { MXCSR_CONTROL_MASK, x87Depth } from '../emu/fpu.ts';
 import { callSpec } from '../callspec/classify.ts';
 import type { CallSpec, Prototype } from '../callspec/types.ts';
@@ -65,6 +65,7 @@ export class AbiChecker {
   private frames: Frame[] = [];
   private violations: Violation[] = [];
   private hostCall: { target: number; spec: CallSpec; entered: boolean } | undefined;
+  private observer: HookHandle | undefined;
   /** Calls checked since the checker was created (entries seen), for reports and benchmarks. */
   checkedCalls = 0;
 
@@ -78,12 +79,13 @@ export class AbiChecker {
     this.frames = [];
     this.violations = [];
     this.hostCall = { target, spec, entered: false };
-    this.host.process.engine.observeBlocks((address) => this.onBlock(address));
+    this.observer = this.host.process.engine.addBlockObserver((address) => this.onBlock(address));
   }
 
   /** Stops watching and returns what was found during the call. */
   endHostCall(): AbiReport {
-    this.host.process.engine.observeBlocks(undefined);
+    this.observer?.remove();
+    this.observer = undefined;
     this.hostCall = undefined;
     this.frames = [];
     const violations = this.violations;

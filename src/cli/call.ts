@@ -11,6 +11,8 @@ import { renderCallSpec } from '../callspec/render.ts';
 import type { CType, Prototype } from '../callspec/types.ts';
 import { ArgumentError, type DecodedValue, type HostValue, isCharPointer, TypedValue } from '../callspec/values.ts';
 import { type CallResult, Machine } from '../machine.ts';
+import { formatViolations } from '../check/report.ts';
+import type { AbiReport } from '../check/rules.ts';
 import { parseToken, type TokenContext } from './tokens.ts';
 
 export class UsageError extends Error {
@@ -26,14 +28,15 @@ export interface CallOptions {
   spec: boolean;
   budget?: number;
   seed?: number;
+  check: boolean;
   positional: string[];
 }
 
 export const CALL_USAGE = `usage: shimulator call [--arch amd64|i386] [--lib NAME|PATH]... [--decls FILE.h] [--json]
-                       [--batch FILE.jsonl] [--spec] [--budget N] [--seed N] [PROTOTYPE ARG...]`;
+                       [--batch FILE.jsonl] [--spec] [--check] [--budget N] [--seed N] [PROTOTYPE ARG...]`;
 
 export function parseCallOptions(argv: string[]): CallOptions {
-  const o: CallOptions = { arch: 'amd64', libs: [], json: false, spec: false, positional: [] };
+  const o: CallOptions = { arch: 'amd64', libs: [], json: false, spec: false, check: false, positional: [] };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined) throw new UsageError(`${flag} needs a value\n${CALL_USAGE}`);
@@ -63,6 +66,9 @@ export function parseCallOptions(argv: string[]): CallOptions {
         break;
       case '--spec':
         o.spec = true;
+        break;
+      case '--check':
+        o.check = true;
         break;
       case '--budget':
         o.budget = positiveInteger(value(i++, a), a);
@@ -171,6 +177,7 @@ export function resultJson(
   };
   if (r.string !== undefined) json.string = r.string;
   json.instructions = r.instructions;
+  if (r.abi) json.abi = r.abi;
   if (output?.stdout) json.stdout = output.stdout;
   if (output?.stderr) json.stderr = output.stderr;
   return json;
@@ -182,6 +189,8 @@ function resultText(arch: Arch, proto: Prototype, json: Record<string, unknown>)
   for (const [index, text] of Object.entries(json.out as Record<string, string>)) lines.push(`  out[${index}]: ${JSON.stringify(text)}`);
   if (json.stdout !== undefined) lines.push(`  guest stdout: ${JSON.stringify(json.stdout)}`);
   if (json.stderr !== undefined) lines.push(`  guest stderr: ${JSON.stringify(json.stderr)}`);
+  const abi = json.abi as AbiReport | undefined;
+  if (abi) lines.push(abi.violations.length === 0 ? '  ABI: ok (no violations)' : formatViolations(abi.violations, '  '));
   return lines.join('\n');
 }
 
@@ -204,7 +213,7 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
     write(renderCallSpec(callSpec(proto, o.arch, variadic)));
     return 0;
   }
-  const machine = await Machine.boot({ arch: o.arch, libs: o.libs, decls, callBudget: o.budget, seed: o.seed });
+  const machine = await Machine.boot({ arch: o.arch, libs: o.libs, decls, callBudget: o.budget, seed: o.seed, check: o.check });
   try {
     if (!o.batch) {
       const proto = machine.declarations.parsePrototype(o.positional[0]!);

@@ -11,6 +11,8 @@ import { LoaderError } from '../loader/process.ts';
 import { SymbolNotFoundError } from '../loader/symbols.ts';
 import { DlopenError, UnknownLibraryError } from '../machine.ts';
 import { UsageError } from './call.ts';
+import { formatViolations } from '../check/report.ts';
+import type { AbiReport } from '../check/rules.ts';
 
 const USER_ERRORS = [
   UsageError, ArgumentError, CallSpecError, DeclarationError, LayoutError, BudgetExceededError, EngineUnavailableError,
@@ -22,11 +24,13 @@ export function isUserError(error: unknown): error is Error {
   return USER_ERRORS.some((kind) => error instanceof kind) || (error as NodeJS.ErrnoException)?.code === 'ENOENT';
 }
 
-/** One message; for guest faults, the registers on a second line. */
+/** One message; for guest faults, the registers on a second line; with --check, the violations that led there. */
 export function formatError(error: Error): string {
+  let text = error.message;
   if (error instanceof GuestFault) {
-    const regs = Object.entries(error.registers).map(([k, v]) => `${k}=${v}`).join(' ');
-    return `${error.message}\n  registers: ${regs}`;
+    text += `\n  registers: ${Object.entries(error.registers).map(([k, v]) => `${k}=${v}`).join(' ')}`;
   }
-  return error.message;
+  const abi = (error as { abi?: AbiReport }).abi;
+  if (abi && abi.violations.length > 0) text += `\n  ABI violations before it:\n${formatViolations(abi.violations, '    ')}`;
+  return text;
 }

@@ -99,9 +99,9 @@ export interface Engine {
   invalidateCode(address: number, size: number): void;
   /**
    * Observes every basic-block start. Costs no extra native hook (the counting hook already runs per block), so
-   * it is the cheap way to notice function entries and returns. One observer at a time; undefined removes it.
+   * it is the cheap way to notice function entries and returns.
    */
-  observeBlocks(observer: BlockObserver | undefined): void;
+  addBlockObserver(observer: BlockObserver): HookHandle;
   /** A per-instruction hook over [begin, end] (all code when omitted). ~30x slower: for tracing only. */
   addCodeHook(fn: (address: number, size: number) => void, begin?: number, end?: number): HookHandle;
   /** A memory-access hook over [begin, end]. Slows every memory access while present: for tracing and watches. */

@@ -183,7 +183,7 @@ export class UnicornEngine implements Engine {
   private stopReason: 'stopped' | 'budget' | undefined;
   private lastBadAccess: { type: number; address: number; size: number } | undefined;
   private hookError: unknown;
-  private blockObserver: BlockObserver | undefined;
+  private blockObservers: BlockObserver[] = [];
   private closed = false;
 
   constructor(
@@ -196,7 +196,10 @@ export class UnicornEngine implements Engine {
     this.uc = out[0];
     this.addHook(UC_HOOK_BLOCK, this.n.protos.block, (_uc: unknown, address: number | bigint, size: number) => {
       this.onBlock(toNumber(address));
-      if (this.blockObserver) this.guard(() => this.blockObserver!(toNumber(address), size));
+      if (this.blockObservers.length > 0) {
+        const start = toNumber(address);
+        for (const observer of this.blockObservers) this.guard(() => observer(start, size));
+      }
     });
     this.addHook(UC_HOOK_MEM_INVALID, this.n.protos.memInvalid, (_uc: unknown, type: number, address: number | bigint, size: number) => {
       this.lastBadAccess = { type, address: toNumber(address), size };
@@ -273,8 +276,9 @@ export class UnicornEngine implements Engine {
     this.n.uc_ctl(this.uc, UC_CTL_TB_FLUSH_W);
   }
 
-  observeBlocks(observer: BlockObserver | undefined): void {
-    this.blockObserver = observer;
+  addBlockObserver(observer: BlockObserver): HookHandle {
+    this.blockObservers = [...this.blockObservers, observer];
+    return { remove: () => void (this.blockObservers = this.blockObservers.filter((o) => o !== observer)) };
   }
 
   addCodeHook(fn: (address: number, size: number) => void, begin = 1, end = 0): HookHandle {

@@ -1,0 +1,566 @@
+/**
+ * Records a trace (see format.ts) of the guest code that `run()` executes on a machine: every instruction, the
+ * register changes it made, the memory it wrote (old and new bytes), system calls, and events that other tools
+ * attach (ABI check findings).
+ *
+ * How: a per-instruction code hook, a memory-write hook and the kernel's syscall observer; and, for the duration
+ * of the recording, thin wrappers on the engine instance (`write`, `unmap`, `setReg`, `setRegBytes`,
+ * `restoreContext`, `setGdtr`, `run`) so that what the host and the kernel change between instructions is recorded
+ * too (the guest's write hook does not see `uc_mem_write`). Everything is removed again when `run()` returns or
+ * throws.
+ *
+ * Cost. Each instruction's hook reads the general-purpose registers and flags (~0.5 µs per register through
+ * koffi). The vector (xmm, mxcsr), x87 (st, fpcw/fpsw/fptag) and segment groups are read only when the previous
+ * instruction may have changed them — decided from its opcode by `instructionEffects` (x86-classes.ts, which
+ * documents the rule) — and after anything the host did to the registers (a new run, a system call's result, a
+ * callback's return value). Disassembly is not done while recording.
+ */
+import type { Arch } from '../emu/arch.ts';
+import type { Engine, HookHandle, RegName, RunOptions, RunResult, SavedContext, TableRegister } from '../emu/engine.ts';
+import type { SyscallRecord } from '../kernel/kernel.ts';
+import type { Machine } from '../machine.ts';
+import {
+  canonicalData, toHex, type Trace, type TraceCode, TRACE_FORMAT, TRACE_PAGE_SIZE, TRACE_VERSION, type TraceEvent,
+  type TraceRegister, type TraceRun, type TraceSyscall, type TraceWrite,
+} from './format.ts';
+import { instructionEffects, MAY_CHANGE_ALL, MAY_CHANGE_SEGMENT, MAY_CHANGE_VECTOR, MAY_CHANGE_X87 } from './x86-classes.ts';
+
+/** Default for `maxSteps`: about 100–200 MB of recorder memory. */
+export const DEFAULT_MAX_STEPS = 1_000_000;
+const PAGE = TRACE_PAGE_SIZE;
+
+export interface RecordOptions {
+  /** Stop (with TraceLimitError, carrying the partial trace) after this many instructions. */
+  maxSteps?: number;
+}
+
+/** The recording ran past `maxSteps`. */
+export class TraceLimitError extends Error {
+  override name = 'TraceLimitError';
+  constructor(readonly maxSteps: number) {
+    super(`the trace reached its limit of ${maxSteps} instructions (raise maxSteps to record longer runs)`);
+  }
+}
+
+/** What other tools see of a recording in progress (`activeRecording(machine)`). */
+export interface TraceRecording {
+  readonly label: string;
+  readonly arch: Arch;
+  /** The step being executed: the index of the last instruction that started (-1 before the first). */
+  readonly step: number;
+  /**
+   * Attaches an event to a step (e.g. `{ kind: 'check', data: violation }`). `data` is stored as canonical JSON
+   * data (see `canonicalData`). Events are kept in step order, and in the order added within a step.
+   */
+  addEvent(step: number, event: { kind: string; data?: unknown }): void;
+}
+
+const active = new WeakMap<Engine, Recorder>();
+
+/** The recording in progress on a machine (or engine), if any. */
+export function activeRecording(target: Machine | Engine): TraceRecording | undefined {
+  const engine = 'process' in target ? target.process.engine : target;
+  return active.get(engine);
+}
+
+/**
+ * Runs `run` (which makes one or more calls on `machine`; it must be synchronous) and records everything the
+ * guest executes meanwhile. On an exception the partial trace is attached to the error as `error.trace`.
+ */
+export function recordTrace<T>(machine: Machine, label: string, run: () => T, options: RecordOptions = {}): { result: T; trace: Trace } {
+  const recorder = new Recorder(machine, label, options.maxSteps ?? DEFAULT_MAX_STEPS);
+  let result: T;
+  try {
+    result = run();
+    if (result instanceof Promise) throw new TypeError('recordTrace needs a synchronous function: machine calls are synchronous');
+  } catch (error) {
+    const trace = recorder.finish(error);
+    if (typeof error === 'object' && error !== null) (error as { trace?: Trace }).trace = trace;
+    throw error;
+  }
+  return { result, trace: recorder.finish(undefined) };
+}
+
+interface RegisterSpec extends TraceRegister {
+  /** How to read it: an engine register, or a derived value. */
+  read: RegName | 'pc' | 'i386-fs-base' | 'i386-gs-base';
+}
+
+function intReg(name: string, group: TraceRegister['group'], size: number, read: RegisterSpec['read'] = name as RegName): RegisterSpec {
+  return { name, kind: 'int', size, group, read };
+}
+
+function registerTable(arch: Arch): RegisterSpec[] {
+  const regs: RegisterSpec[] = [];
+  if (arch === 'amd64') {
+    for (const r of ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15']) {
+      regs.push(intReg(r, 'gpr', 8));
+    }
+    regs.push(intReg('rip', 'gpr', 8, 'pc'), intReg('rflags', 'gpr', 8));
+    regs.push(intReg('fs_base', 'segment', 8), intReg('gs_base', 'segment', 8));
+  } else {
+    for (const r of ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp']) regs.push(intReg(r, 'gpr', 4));
+    regs.push(intReg('eip', 'gpr', 4, 'pc'), intReg('eflags', 'gpr', 4));
+    for (const r of ['cs', 'ss', 'ds', 'es', 'fs', 'gs']) regs.push(intReg(r, 'segment', 2));
+    regs.push(intReg('fs_base', 'segment', 4, 'i386-fs-base'), intReg('gs_base', 'segment', 4, 'i386-gs-base'));
+  }
+  const xmms = arch === 'amd64' ? 16 : 8;
+  for (let i = 0; i < xmms; i++) regs.push({ name: `xmm${i}`, kind: 'bytes', size: 16, group: 'vector', read: `xmm${i}` as RegName });
+  regs.push(intReg('mxcsr', 'vector', 4));
+  for (let i = 0; i < 8; i++) regs.push({ name: `st${i}`, kind: 'bytes', size: 10, group: 'x87', read: `st${i}` as RegName });
+  regs.push(intReg('fpcw', 'x87', 2), intReg('fpsw', 'x87', 2), intReg('fptag', 'x87', 2));
+  return regs;
+}
+
+const GROUP_BITS: Record<TraceRegister['group'], number> = {
+  gpr: 0, segment: MAY_CHANGE_SEGMENT, vector: MAY_CHANGE_VECTOR, x87: MAY_CHANGE_X87,
+};
+
+interface CodeVersion {
+  address: number;
+  bytes: Uint8Array;
+  hex: string;
+  step: number;
+  effects: number;
+}
+
+/** Engine methods the recorder wraps on the instance while it records. */
+type Wrapped = 'write' | 'unmap' | 'setReg' | 'setRegBytes' | 'restoreContext' | 'setGdtr' | 'run';
+
+class Recorder implements TraceRecording {
+  readonly arch: Arch;
+  private readonly engine: Engine;
+  private readonly table: RegisterSpec[];
+  private readonly pcIndex: number;
+  /** Register indices per group bit (0 = the general-purpose registers, read at every step). */
+  private readonly gprIndices: number[];
+  private readonly groupIndices = new Map<number, number[]>();
+  /** Last value per register: bigint (int registers) or hex (bytes registers). */
+  private readonly last: (bigint | string)[];
+  private readonly gdtBase: number | undefined;
+  private readonly ptrBits: number;
+
+  private begun = false;
+  private ended = false;
+  /** Steps recorded so far; the current step is `steps - 1`. */
+  private steps = 0;
+  private readonly pcs: number[] = [];
+  private readonly regs: (number | string)[][] = [[]];
+  private initialRegisters: string[] = [];
+  /** Effects of the previous instruction (which groups to read at this step). */
+  private previousEffects = MAY_CHANGE_ALL;
+  /** The host changed registers since the last step: read every group. */
+  private dirty = true;
+
+  /** Current memory of every page the trace knows (kept equal to guest memory), and the pages as of position 0. */
+  private readonly shadow = new Map<number, Uint8Array>();
+  private readonly initialPages = new Map<number, Uint8Array>();
+  /** Pages the host wrote before the first step (captured at the first step). */
+  private readonly earlyPages = new Set<number>();
+  private readonly writes: TraceWrite[] = [];
+  /** Writes whose new bytes must be read back from guest memory (stores wider than 8 bytes). */
+  private readonly pendingWrites: { index: number; address: number; size: number }[] = [];
+
+  private readonly current = new Map<number, CodeVersion>();
+  private readonly versions = new Map<number, CodeVersion[]>();
+  private readonly codePages = new Set<number>();
+
+  private readonly syscalls: TraceSyscall[] = [];
+  private readonly events: TraceEvent[] = [];
+  private readonly runs: TraceRun[] = [];
+
+  private readonly hooks: HookHandle[] = [];
+  private readonly originals = new Map<Wrapped, PropertyDescriptor | undefined>();
+  private readonly kernel: Machine['process']['kernel'];
+  private readonly previousObserver: ((record: SyscallRecord) => void) | undefined;
+  private readonly observer: (record: SyscallRecord) => void;
+  /** The engine's own (unwrapped) methods. */
+  private readonly raw: Pick<Engine, Wrapped>;
+
+  constructor(
+    machine: Machine,
+    readonly label: string,
+    private readonly maxSteps: number,
+  ) {
+    this.engine = machine.process.engine;
+    this.arch = machine.process.arch;
+    if (active.has(this.engine)) throw new Error('a trace is already being recorded on this machine');
+    this.ptrBits = this.arch === 'amd64' ? 64 : 32;
+    this.gdtBase = machine.process.gdt?.base;
+    this.table = registerTable(this.arch);
+    this.pcIndex = this.table.findIndex((r) => r.read === 'pc');
+    this.gprIndices = [];
+    this.table.forEach((r, i) => {
+      if (r.group === 'gpr') {
+        if (r.read !== 'pc') this.gprIndices.push(i);
+        return;
+      }
+      const bit = GROUP_BITS[r.group];
+      if (!this.groupIndices.has(bit)) this.groupIndices.set(bit, []);
+      this.groupIndices.get(bit)!.push(i);
+    });
+    this.last = this.table.map(() => 0n);
+    this.kernel = machine.process.kernel;
+
+    const e = this.engine;
+    this.raw = {
+      write: e.write.bind(e), unmap: e.unmap.bind(e), setReg: e.setReg.bind(e), setRegBytes: e.setRegBytes.bind(e),
+      restoreContext: e.restoreContext.bind(e), setGdtr: e.setGdtr.bind(e), run: e.run.bind(e),
+    };
+    active.set(e, this);
+    try {
+      this.wrap('write', (address: number, bytes: Uint8Array) => this.hostWrite(address, bytes));
+      this.wrap('unmap', (address: number, size: number) => this.hostUnmap(address, size));
+      this.wrap('setReg', (name: RegName, value: bigint | number) => {
+        this.dirty = true;
+        this.raw.setReg(name, value);
+      });
+      this.wrap('setRegBytes', (name: RegName, bytes: Uint8Array) => {
+        this.dirty = true;
+        this.raw.setRegBytes(name, bytes);
+      });
+      this.wrap('restoreContext', (context: SavedContext) => {
+        this.dirty = true;
+        this.raw.restoreContext(context);
+      });
+      this.wrap('setGdtr', (table: TableRegister) => {
+        this.dirty = true;
+        this.raw.setGdtr(table);
+      });
+      this.wrap('run', (begin: number, options: RunOptions): RunResult => {
+        this.dirty = true;
+        this.runs.push({ step: this.steps, begin, until: options.until });
+        return this.raw.run(begin, options);
+      });
+      this.previousObserver = this.kernel.observer;
+      this.observer = (record) => {
+        this.previousObserver?.(record);
+        this.onSyscall(record);
+      };
+      this.kernel.observer = this.observer;
+      this.hooks.push(e.addCodeHook((address, size) => this.onStep(address, size)));
+      this.hooks.push(e.addMemoryHook(['write'], (_access, address, size, value) => this.guestWrite(address, size, value)));
+    } catch (error) {
+      this.uninstall();
+      throw error;
+    }
+  }
+
+  get step(): number {
+    return this.steps - 1;
+  }
+
+  addEvent(step: number, event: { kind: string; data?: unknown }): void {
+    if (this.ended) throw new Error(`the trace "${this.label}" has already ended`);
+    if (!Number.isInteger(step) || step < 0) throw new RangeError(`event step must be a step index, got ${step}`);
+    if (typeof event.kind !== 'string' || event.kind === '') throw new TypeError('an event needs a kind');
+    this.events.push({ step, kind: event.kind, data: canonicalData(event.data ?? null) });
+  }
+
+  private wrap<K extends Wrapped>(name: K, fn: Engine[K]): void {
+    this.originals.set(name, Object.getOwnPropertyDescriptor(this.engine, name));
+    Object.defineProperty(this.engine, name, { value: fn, configurable: true, writable: true, enumerable: false });
+  }
+
+  private uninstall(): void {
+    for (const hook of this.hooks.splice(0)) hook.remove();
+    for (const [name, descriptor] of this.originals) {
+      if (descriptor) Object.defineProperty(this.engine, name, descriptor);
+      else delete (this.engine as unknown as Record<string, unknown>)[name];
+    }
+    this.originals.clear();
+    if (this.kernel.observer === this.observer) this.kernel.observer = this.previousObserver;
+    active.delete(this.engine);
+  }
+
+  // ---- per instruction ----
+
+  private onStep(address: number, size: number): void {
+    if (this.steps >= this.maxSteps) throw new TraceLimitError(this.maxSteps);
+    if (!this.begun) {
+      this.begin(address);
+    } else {
+      this.resolvePendingWrites();
+      this.regs.push(this.readChanges(this.dirty ? MAY_CHANGE_ALL : this.previousEffects));
+    }
+    this.dirty = false;
+    this.pcs.push(address);
+    let code = this.current.get(address);
+    if (code === undefined || code.bytes.length !== size) code = this.learnCode(address, size);
+    this.previousEffects = code.effects;
+    this.steps++;
+  }
+
+  /** Reads the general-purpose registers and the groups in `groups`; returns the changes as [index, value, …]. */
+  private readChanges(groups: number): (number | string)[] {
+    const changes: (number | string)[] = [];
+    this.readInto(this.gprIndices, changes);
+    for (const [bit, indices] of this.groupIndices) if (groups & bit) this.readInto(indices, changes);
+    return changes;
+  }
+
+  private readInto(indices: number[], changes: (number | string)[]): void {
+    for (const i of indices) {
+      const spec = this.table[i]!;
+      const value = this.readRegister(spec);
+      if (value !== this.last[i]) {
+        this.last[i] = value;
+        changes.push(i, typeof value === 'bigint' ? `0x${value.toString(16)}` : value);
+      }
+    }
+  }
+
+  private readRegister(spec: RegisterSpec): bigint | string {
+    switch (spec.read) {
+      case 'pc':
+        return 0n;
+      case 'i386-fs-base':
+        return this.descriptorBase(this.engine.reg('fs'));
+      case 'i386-gs-base':
+        return this.descriptorBase(this.engine.reg('gs'));
+      default:
+        return spec.kind === 'bytes' ? toHex(this.engine.regBytes(spec.read, spec.size)) : this.engine.reg(spec.read);
+    }
+  }
+
+  /** i386: the base address of the GDT descriptor a selector names (0 for the null selector or an LDT selector). */
+  private descriptorBase(selector: bigint): bigint {
+    const s = Number(selector);
+    if (this.gdtBase === undefined || s >> 3 === 0 || s & 4) return 0n;
+    try {
+      const d = this.engine.read(this.gdtBase + (s >> 3) * 8, 8);
+      return BigInt((d[2]! | (d[3]! << 8) | (d[4]! << 16) | (d[7]! << 24)) >>> 0);
+    } catch {
+      return 0n;
+    }
+  }
+
+  /** The first step: the initial register state and the pages for stack and TLS views. */
+  private begin(pc: number): void {
+    this.begun = true;
+    this.readChanges(MAY_CHANGE_ALL);
+    this.initialRegisters = this.table.map((spec, i) => {
+      if (i === this.pcIndex) return `0x${pc.toString(16)}`;
+      const v = this.last[i]!;
+      return typeof v === 'bigint' ? `0x${v.toString(16)}` : v;
+    });
+    const value = (name: string) => {
+      const v = this.last[this.table.findIndex((r) => r.name === name)];
+      return typeof v === 'bigint' ? Number(v) : 0;
+    };
+    const sp = value(this.arch === 'amd64' ? 'rsp' : 'esp');
+    const tp = value(this.arch === 'amd64' ? 'fs_base' : 'gs_base');
+    const pages = new Set(this.earlyPages);
+    for (const a of [sp, sp + PAGE, tp, tp - PAGE]) if (a > 0) pages.add(pageOf(a));
+    for (const page of [...pages].sort((a, b) => a - b)) this.page(page);
+  }
+
+  private learnCode(address: number, size: number): CodeVersion {
+    const bytes = this.engine.read(address, size);
+    const known = this.versions.get(address);
+    const same = known?.find((v) => equalBytes(v.bytes, bytes));
+    if (same) {
+      this.current.set(address, same);
+      return same;
+    }
+    const version: CodeVersion = { address, bytes, hex: toHex(bytes), step: this.steps, effects: instructionEffects(bytes, this.arch) };
+    if (known) known.push(version);
+    else this.versions.set(address, [version]);
+    this.current.set(address, version);
+    this.codePages.add(pageOf(address));
+    this.codePages.add(pageOf(address + size - 1));
+    return version;
+  }
+
+  // ---- memory ----
+
+  /** The shadow of a page (read from the guest the first time: that is its state at position 0). */
+  private page(page: number): Uint8Array | undefined {
+    let bytes = this.shadow.get(page);
+    if (bytes === undefined) {
+      try {
+        bytes = this.engine.read(page, PAGE);
+      } catch {
+        return undefined; // not mapped
+      }
+      this.shadow.set(page, bytes);
+      this.initialPages.set(page, bytes.slice());
+    }
+    return bytes;
+  }
+
+  /** The current bytes at [address, address + size) from the shadow, or undefined when a page is not mapped. */
+  private shadowBytes(address: number, size: number): Uint8Array | undefined {
+    const out = new Uint8Array(size);
+    for (let done = 0; done < size;) {
+      const at = address + done;
+      const page = pageOf(at);
+      const bytes = this.page(page);
+      if (!bytes) return undefined;
+      const offset = at - page;
+      const n = Math.min(size - done, PAGE - offset);
+      out.set(bytes.subarray(offset, offset + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  private applyToShadow(address: number, bytes: Uint8Array): void {
+    for (let done = 0; done < bytes.length;) {
+      const at = address + done;
+      const page = pageOf(at);
+      const offset = at - page;
+      const n = Math.min(bytes.length - done, PAGE - offset);
+      this.shadow.get(page)?.set(bytes.subarray(done, done + n), offset);
+      done += n;
+    }
+    if (this.codePages.size > 0) this.forgetCode(address, bytes.length);
+  }
+
+  /** A guest store, reported before it happens. */
+  private guestWrite(address: number, size: number, value: bigint): void {
+    if (!this.begun || size <= 0) return;
+    const old = this.shadowBytes(address, size);
+    if (!old) return; // the store faults: nothing is written
+    if (size > 8) {
+      this.pendingWrites.push({ index: this.writes.length, address, size });
+      this.writes.push([this.steps - 1, address, toHex(old), toHex(old)]);
+      return;
+    }
+    const bytes = new Uint8Array(size);
+    let v = BigInt.asUintN(64, value);
+    let lo = Number(v & 0xffffffffn);
+    const hi = Number(v >> 32n);
+    for (let i = 0; i < size; i++) {
+      if (i === 4) lo = hi;
+      bytes[i] = (lo >>> ((i % 4) * 8)) & 0xff;
+    }
+    v = 0n;
+    this.writes.push([this.steps - 1, address, toHex(old), toHex(bytes)]);
+    this.applyToShadow(address, bytes);
+  }
+
+  private resolvePendingWrites(): void {
+    for (const pending of this.pendingWrites.splice(0)) {
+      try {
+        const bytes = this.engine.read(pending.address, pending.size);
+        this.writes[pending.index]![3] = toHex(bytes);
+        this.applyToShadow(pending.address, bytes);
+      } catch {
+        // unmapped meanwhile: keep the old bytes as the new ones
+      }
+    }
+  }
+
+  /** The host (or the kernel) writes guest memory. */
+  private hostWrite(address: number, bytes: Uint8Array): void {
+    if (!this.begun) {
+      this.raw.write(address, bytes);
+      for (let a = pageOf(address); a < address + bytes.length; a += PAGE) this.earlyPages.add(a);
+      return;
+    }
+    const old = bytes.length > 0 ? this.shadowBytes(address, bytes.length) : undefined;
+    this.raw.write(address, bytes);
+    if (!old) return;
+    const copy = Uint8Array.from(bytes);
+    this.writes.push([this.steps - 1, address, toHex(old), toHex(copy)]);
+    this.applyToShadow(address, copy);
+  }
+
+  /** Unmapped memory reads as zeros when mapped again: recorded as a write of zeros over the known pages. */
+  private hostUnmap(address: number, size: number): void {
+    this.raw.unmap(address, size);
+    if (!this.begun) return;
+    for (let page = pageOf(address); page < address + size; page += PAGE) {
+      const bytes = this.shadow.get(page);
+      if (!bytes || bytes.every((b) => b === 0)) continue;
+      this.writes.push([this.steps - 1, page, toHex(bytes), '00'.repeat(PAGE)]);
+      bytes.fill(0);
+    }
+    this.forgetCode(address, size);
+  }
+
+  /** Code in a written range is read again the next time it runs (a new version when its bytes changed). */
+  private forgetCode(address: number, size: number): void {
+    let touches = false;
+    for (let page = pageOf(address); page < address + size; page += PAGE) touches ||= this.codePages.has(page);
+    if (!touches) return;
+    for (const start of [...this.current.keys()]) {
+      const version = this.current.get(start)!;
+      if (start < address + size && start + version.bytes.length > address) this.current.delete(start);
+    }
+  }
+
+  private onSyscall(record: SyscallRecord): void {
+    this.syscalls.push({
+      step: this.steps - 1,
+      nr: record.nr,
+      name: record.name,
+      args: record.args.map((a) => `0x${BigInt.asUintN(this.ptrBits, a).toString(16)}`),
+      result: record.result.toString(),
+    });
+  }
+
+  // ---- the end ----
+
+  finish(error: unknown): Trace {
+    if (this.ended) throw new Error('trace already finished');
+    let pc = 0;
+    try {
+      pc = Number(this.engine.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
+      if (!this.begun) {
+        this.begin(pc);
+      } else {
+        this.resolvePendingWrites();
+        this.regs.push(this.readChanges(MAY_CHANGE_ALL));
+      }
+    } finally {
+      this.ended = true;
+      this.uninstall();
+    }
+    if (this.regs.length === this.pcs.length) this.regs.push([]); // begin() at the end: no changes
+    this.pcs.push(pc);
+    const code: TraceCode[] = [...this.versions.values()]
+      .flat()
+      .sort((a, b) => a.address - b.address || a.step - b.step)
+      .map((v) => ({ address: v.address, bytes: v.hex, step: v.step }));
+    const memory = [...this.initialPages.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([address, bytes]) => ({ address, bytes: toHex(bytes) }));
+    const events = this.events
+      .map((e, order) => ({ e, order }))
+      .sort((a, b) => a.e.step - b.e.step || a.order - b.order)
+      .map(({ e }) => e);
+    return {
+      format: TRACE_FORMAT,
+      version: TRACE_VERSION,
+      label: this.label,
+      arch: this.arch,
+      registers: this.table.map((r) => ({ name: r.name, kind: r.kind, size: r.size, group: r.group })),
+      steps: this.steps,
+      pc: this.pcs,
+      regs: this.regs,
+      initial: { registers: this.initialRegisters, memory },
+      code,
+      writes: this.writes,
+      syscalls: this.syscalls,
+      events,
+      runs: this.runs,
+      end: { error: error === undefined ? null : describeError(error) },
+    };
+  }
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function pageOf(address: number): number {
+  return address - (address % PAGE);
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
