@@ -19,11 +19,12 @@ import { typeName } from './callspec/layout.ts';
 import { Declarations } from './callspec/parse.ts';
 import type { CallSpec, CType, Prototype } from './callspec/types.ts';
 import {
-  ArgumentError, decodeValue, type DecodedValue, encodeValue, type HostValue, isCharPointer, OutBuffer, TypedValue,
+  ArgumentError, decodeValue, type DecodedValue, encodeValue, type HostValue, isCharPointer, out, OutBuffer, TypedValue,
 } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import type { AbiReport } from './check/rules.ts';
 import { type ArgumentDiff, diffArguments } from './check/shim-diff.ts';
+import { TCB_FIELDS, type TlsLayout, type TlsModuleBlock, type TlsReport, TlsWatch } from './check/tls-watch.ts';
 import { findFixture } from './loader/fixtures.ts';
 import { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
@@ -34,7 +35,11 @@ const ARENA_BYTES = 4 * 1024 * 1024;
 const X87_SLOT_BYTES = 16;
 /** Space left above the call frame: main's frame and the 128-byte red zone below the boot stack pointer. */
 const STACK_MARGIN = 1024;
+const RTLD_LAZY = 1;
 const RTLD_NOW = 2;
+const RTLD_NOLOAD = 4;
+/** dlinfo request: the address of the module's TLS block for the calling thread. */
+const RTLD_DI_TLS_DATA = 10;
 const RTLD_GLOBAL = 0x100;
 
 export interface BootOptions {
@@ -54,6 +59,8 @@ export interface BootOptions {
   files?: Record<string, Uint8Array>;
   /** Check every call against the ABI (results gain `abi`); see `machine.checking`. */
   check?: boolean;
+  /** Record which thread-local words each call reads and writes (results gain `tls`); slows calls down. */
+  watchTls?: boolean;
 }
 
 export interface CallResult {
@@ -71,6 +78,8 @@ export interface CallResult {
   returnBytes: Uint8Array;
   /** With checking on: the ABI violations found in this call and in the cross-object calls it made. */
   abi?: AbiReport;
+  /** With the TLS watch on: the thread's TLS layout and the TLS words the call read and wrote. */
+  tls?: TlsReport;
 }
 
 export interface CFunction {
@@ -110,6 +119,12 @@ export interface ShimTestResult {
   result: CallResult;
 }
 
+function bigIntFromBytes(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+  return v;
+}
+
 function bigIntBytes(value: bigint, size: number): Uint8Array {
   const out = new Uint8Array(size);
   let v = value;
@@ -146,7 +161,10 @@ export class Machine {
   private inCallback = 0;
   /** Check calls against the ABI (can be switched at any time between calls). */
   checking: boolean;
+  /** Watch thread-local storage accesses during calls (memory hooks: slower). */
+  watchTls: boolean;
   private readonly checker: AbiChecker;
+  private tlsLayoutCache: { generation: number; layout: TlsLayout } | undefined;
   /** Trampolines by the JSON of the placement they implement (many prototypes share one). */
   private readonly trampolines = new Map<string, number>();
 
@@ -175,6 +193,7 @@ export class Machine {
     if (options.decls) this.declarations.addDeclarations(options.decls);
     this.callBudget = options.callBudget ?? DEFAULT_CALL_BUDGET;
     this.checking = options.check ?? false;
+    this.watchTls = options.watchTls ?? false;
 
     const engine = this.process.engine;
     this.cleanCpu = engine.saveContext();
@@ -294,14 +313,63 @@ export class Machine {
 
   /** Calls the function at `address` with host values; errno is cleared before and read after the call. */
   call(address: number, proto: Prototype, args: HostValue[], budget = this.callBudget): CallResult {
-    return this.invoke(address, proto, args, budget, this.checking);
+    return this.invoke(address, proto, args, budget, true);
   }
 
-  private invoke(address: number, proto: Prototype, args: HostValue[], budget: number, check: boolean): CallResult {
+  /**
+   * The calling thread's TLS layout: thread pointer, TCB fields, each module's static TLS block (from the guest's
+   * own dlinfo(RTLD_DI_TLS_DATA)) and errno's address.
+   */
+  tlsLayout(): TlsLayout {
+    const generation = this.process.space.generation;
+    if (this.tlsLayoutCache?.generation === generation) return this.tlsLayoutCache.layout;
+    const internal = (proto: string, ...args: HostValue[]) =>
+      this.invoke(this.address(this.declarations.parsePrototype(proto).name, 'libc.so.6'), this.declarations.parsePrototype(proto), args, this.callBudget, false);
+    const threadPointer = Number(internal('void *pthread_self(void)').value);
+    const word = this.arch === 'amd64' ? 8 : 4;
+    const modules: TlsModuleBlock[] = [];
+    for (const object of this.symbols.objects()) {
+      if (!object.elf.tls || object.path === this.process.exe.path) continue;
+      const handle = Number(internal('void *dlopen(const char *file, int mode)', object.path, RTLD_LAZY | RTLD_NOLOAD).value);
+      if (handle === 0) continue;
+      const info = internal('int dlinfo(void *handle, int request, void *arg)', handle, RTLD_DI_TLS_DATA, out(8));
+      const start = Number(bigIntFromBytes(info.out[2]!.subarray(0, word)));
+      internal('int dlclose(void *handle)', handle);
+      if (info.value !== 0 || start === 0) continue;
+      const symbols: Record<number, string> = {};
+      for (const symbol of object.elf.dynsym) if (symbol.type === 'TLS' && symbol.defined) symbols[symbol.value] ??= symbol.name;
+      modules.push({ module: object.elf.soname ?? object.path, start, size: object.elf.tls.memsz, symbols });
+    }
+    const fields = Object.entries(TCB_FIELDS[this.arch]).map(([offset, name]) => ({
+      offset: Number(offset),
+      name,
+      value: `0x${bigIntFromBytes(this.read(threadPointer + Number(offset), word)).toString(16)}`,
+    }));
+    const layout: TlsLayout = {
+      arch: this.arch,
+      threadPointer,
+      segment: this.arch === 'amd64' ? 'fs' : 'gs',
+      selector: this.arch === 'i386' ? Number(this.process.engine.reg('gs')) : undefined,
+      tcb: { start: threadPointer, fields },
+      modules,
+      errno: this.errnoAddress,
+    };
+    this.tlsLayoutCache = { generation, layout };
+    return layout;
+  }
+
+  /** `instrument`: apply the ABI checker and TLS watch when they are on (internal helper calls are never checked). */
+  private invoke(address: number, proto: Prototype, args: HostValue[], budget: number, instrument: boolean): CallResult {
     const spec = this.specFor(proto, args);
+    const tlsLayout = this.prepareInstrumentation(instrument);
     this.arena.reset();
     const encoded = this.encodeArguments(spec, args);
-    return this.execute(address, spec, encoded, budget, check);
+    return this.execute(address, spec, encoded, budget, instrument, tlsLayout);
+  }
+
+  /** Work that needs guest calls of its own must happen before a call's arguments are placed in the arena. */
+  private prepareInstrumentation(instrument: boolean): TlsLayout | undefined {
+    return instrument && this.watchTls ? this.tlsLayout() : undefined;
   }
 
   /** The arguments' memory images (strings and buffers placed in the host arena), and the out-buffers to read back. */
@@ -316,10 +384,15 @@ export class Machine {
     return { images, outs };
   }
 
-  private execute(address: number, spec: CallSpec, encoded: EncodedArguments, budget: number, check: boolean): CallResult {
+  private execute(
+    address: number, spec: CallSpec, encoded: EncodedArguments, budget: number, instrument: boolean, tlsLayout?: TlsLayout,
+  ): CallResult {
     if (this.inCallback > 0) {
       throw new ArgumentError(`cannot call ${spec.function} from inside a callback: nested guest calls are not supported yet; read and write guest memory instead`);
     }
+    const check = instrument && this.checking;
+    const tls = instrument && tlsLayout ? new TlsWatch(this.process, tlsLayout) : undefined;
+    tls?.start();
     if (this.errnoAddress) this.process.engine.write(this.errnoAddress, new Uint8Array(4));
     if (check) this.checker.beginHostCall(address, spec);
     let raw: RawCallResult;
@@ -328,9 +401,11 @@ export class Machine {
     } catch (error) {
       // A fault or runaway after a violation is often caused by it: keep the report with the error.
       if (check && error instanceof Error) Object.assign(error, { abi: this.checker.endHostCall() });
+      tls?.stop();
       throw error;
     }
     const abi = check ? this.checker.endHostCall() : undefined;
+    const tlsReport = tls?.stop();
     const value = decodeValue(spec.ret.type, raw.ret, this.arch);
     const result: CallResult = {
       value,
@@ -340,6 +415,7 @@ export class Machine {
       returnBytes: raw.ret,
     };
     if (abi) result.abi = abi;
+    if (tlsReport) result.tls = tlsReport;
     if (isCharPointer(spec.ret.type) && typeof value === 'number' && value !== 0) result.string = this.readCString(value);
     return result;
   }
@@ -360,6 +436,7 @@ export class Machine {
     const shimArgs = options.shimArgs ?? options.args;
     const shimSpec = this.specFor(shimProto, shimArgs);
 
+    const tlsLayout = this.prepareInstrumentation(true);
     this.arena.reset();
     const shimEncoded = this.encodeArguments(shimSpec, shimArgs);
     // A forwarding shim receives the very values (and string pointers) the target must get.
@@ -381,7 +458,7 @@ export class Machine {
     });
     let result: CallResult;
     try {
-      result = this.execute(shimAddress, shimSpec, shimEncoded, this.callBudget, this.checking);
+      result = this.execute(shimAddress, shimSpec, shimEncoded, this.callBudget, true, tlsLayout);
     } finally {
       watch.remove();
     }

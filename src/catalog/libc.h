@@ -111,6 +111,30 @@ struct addrinfo {
 };
 struct hostent { char *h_name; char **h_aliases; int h_addrtype; int h_length; char **h_addr_list; };
 
+struct msghdr {
+  void *msg_name; socklen_t msg_namelen; struct iovec *msg_iov; size_t msg_iovlen; void *msg_control;
+  size_t msg_controllen; int msg_flags;
+};
+struct ifaddrs {
+  struct ifaddrs *ifa_next; char *ifa_name; unsigned int ifa_flags; struct sockaddr *ifa_addr;
+  struct sockaddr *ifa_netmask;
+  union { struct sockaddr *ifu_broadaddr; struct sockaddr *ifu_dstaddr; } ifa_ifu;
+  void *ifa_data;
+};
+struct ether_addr { uint8_t ether_addr_octet[6]; } __attribute__((__packed__));
+struct netent { char *n_name; char **n_aliases; int n_addrtype; uint32_t n_net; };
+struct protoent { char *p_name; char **p_aliases; int p_proto; };
+struct servent { char *s_name; char **s_aliases; int s_port; char *s_proto; };
+typedef uint64_t eventfd_t;
+
+/* Large-file (64-bit offset) variants, what i386 programs built with _FILE_OFFSET_BITS=64 call. */
+struct dirent64 { unsigned long long d_ino; off64_t d_off; unsigned short d_reclen; unsigned char d_type; char d_name[256]; };
+struct stat64;
+typedef struct _G_fpos64_t { off64_t __pos; mbstate_t __state; } fpos64_t;
+
+/* setjmp buffers: the layouts differ between the arches (long[8] vs int[6] registers), so left incomplete. */
+struct __jmp_buf_tag;
+
 struct option { const char *name; int has_arg; int *flag; int val; };
 typedef struct { const char *dli_fname; void *dli_fbase; const char *dli_sname; void *dli_saddr; } Dl_info;
 
@@ -1015,3 +1039,153 @@ ssize_t recvfrom(int sockfd, void *buf, size_t len, int flags, struct sockaddr *
 int getsockopt(int sockfd, int level, int optname, void *optval, socklen_t *optlen);
 int setsockopt(int sockfd, int level, int optname, const void *optval, socklen_t optlen);
 int shutdown(int sockfd, int how);
+
+ssize_t recvmsg(int sockfd, struct msghdr *msg, int flags);
+ssize_t sendmsg(int sockfd, const struct msghdr *msg, int flags);
+
+/* @header sys/eventfd.h */
+
+int eventfd(unsigned int initval, int flags);
+int eventfd_read(int fd, eventfd_t *value);
+int eventfd_write(int fd, eventfd_t value);
+
+/* @header ifaddrs.h */
+
+int getifaddrs(struct ifaddrs **ifap);
+void freeifaddrs(struct ifaddrs *ifa);
+
+/* @header netinet/ether.h */
+
+char *ether_ntoa(const struct ether_addr *addr);
+char *ether_ntoa_r(const struct ether_addr *addr, char *buf);
+struct ether_addr *ether_aton(const char *asc);
+struct ether_addr *ether_aton_r(const char *asc, struct ether_addr *addr);
+int ether_ntohost(char *hostname, const struct ether_addr *addr);
+int ether_hostton(const char *hostname, struct ether_addr *addr);
+int ether_line(const char *line, struct ether_addr *addr, char *hostname);
+
+/* @header netdb.h */
+
+struct netent *getnetbyname(const char *name);
+int getnetbyname_r(const char *name, struct netent *result_buf, char *buf, size_t buflen, struct netent **result, int *h_errnop);
+struct protoent *getprotobyname(const char *name);
+struct protoent *getprotobynumber(int proto);
+int getprotobyname_r(const char *name, struct protoent *result_buf, char *buf, size_t buflen, struct protoent **result);
+int getprotobynumber_r(int proto, struct protoent *result_buf, char *buf, size_t buflen, struct protoent **result);
+struct servent *getservbyname(const char *name, const char *proto);
+struct servent *getservbyport(int port, const char *proto);
+int gethostbyname_r(const char *name, struct hostent *ret, char *buf, size_t buflen, struct hostent **result, int *h_errnop);
+
+/* @header setjmp.h */
+
+int _setjmp(struct __jmp_buf_tag *env);
+int __sigsetjmp(struct __jmp_buf_tag *env, int savemask);
+void longjmp(struct __jmp_buf_tag *env, int val);
+void _longjmp(struct __jmp_buf_tag *env, int val);
+void siglongjmp(struct __jmp_buf_tag *env, int val);
+
+/* @header fcntl.h */
+
+int open64(const char *pathname, int flags, ...);
+int openat64(int dirfd, const char *pathname, int flags, ...);
+int creat64(const char *pathname, mode_t mode);
+int fcntl64(int fd, int cmd, ...);
+int posix_fadvise64(int fd, off64_t offset, off64_t len, int advice);
+int posix_fallocate64(int fd, off64_t offset, off64_t len);
+
+/* @header stdio.h */
+
+FILE *fopen64(const char *pathname, const char *mode);
+FILE *freopen64(const char *pathname, const char *mode, FILE *stream);
+FILE *tmpfile64(void);
+int fseeko64(FILE *stream, off64_t offset, int whence);
+off64_t ftello64(FILE *stream);
+int fgetpos64(FILE *stream, fpos64_t *pos);
+int fsetpos64(FILE *stream, const fpos64_t *pos);
+
+/* @header unistd.h */
+
+ssize_t pread64(int fd, void *buf, size_t count, off64_t offset);
+ssize_t pwrite64(int fd, const void *buf, size_t count, off64_t offset);
+int truncate64(const char *path, off64_t length);
+int ftruncate64(int fd, off64_t length);
+int lockf64(int fd, int cmd, off64_t len);
+
+/* @header sys/stat.h */
+
+int stat64(const char *pathname, struct stat64 *statbuf);
+int fstat64(int fd, struct stat64 *statbuf);
+int lstat64(const char *pathname, struct stat64 *statbuf);
+int fstatat64(int dirfd, const char *pathname, struct stat64 *statbuf, int flags);
+
+/* @header sys/mman.h */
+
+void *mmap64(void *addr, size_t length, int prot, int flags, int fd, off64_t offset);
+
+/* @header dirent.h */
+
+struct dirent64 *readdir64(DIR *dirp);
+
+/* @header stdio.h isoc99 */
+
+int __isoc99_scanf(const char *format, ...);
+int __isoc99_fscanf(FILE *stream, const char *format, ...);
+int __isoc99_sscanf(const char *str, const char *format, ...);
+int __isoc99_vscanf(const char *format, va_list ap);
+int __isoc99_vfscanf(FILE *stream, const char *format, va_list ap);
+int __isoc99_vsscanf(const char *str, const char *format, va_list ap);
+
+/* @header wchar.h isoc99 */
+
+int __isoc99_swscanf(const wchar_t *ws, const wchar_t *format, ...);
+
+/* @header stdio.h fortify */
+
+int __printf_chk(int flag, const char *format, ...);
+int __fprintf_chk(FILE *stream, int flag, const char *format, ...);
+int __dprintf_chk(int fd, int flag, const char *format, ...);
+int __sprintf_chk(char *s, int flag, size_t slen, const char *format, ...);
+int __snprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *format, ...);
+int __asprintf_chk(char **ptr, int flag, const char *format, ...);
+int __vprintf_chk(int flag, const char *format, va_list ap);
+int __vfprintf_chk(FILE *stream, int flag, const char *format, va_list ap);
+int __vdprintf_chk(int fd, int flag, const char *format, va_list ap);
+int __vsprintf_chk(char *s, int flag, size_t slen, const char *format, va_list ap);
+int __vsnprintf_chk(char *s, size_t maxlen, int flag, size_t slen, const char *format, va_list ap);
+int __vasprintf_chk(char **ptr, int flag, const char *format, va_list ap);
+char *__fgets_chk(char *s, size_t size, int n, FILE *stream);
+size_t __fread_chk(void *ptr, size_t ptrlen, size_t size, size_t n, FILE *stream);
+
+/* @header unistd.h fortify */
+
+ssize_t __read_chk(int fd, void *buf, size_t nbytes, size_t buflen);
+ssize_t __pread_chk(int fd, void *buf, size_t nbytes, off_t offset, size_t bufsize);
+ssize_t __readlink_chk(const char *path, char *buf, size_t len, size_t buflen);
+char *__getcwd_chk(char *buf, size_t size, size_t buflen);
+
+/* @header stdlib.h fortify */
+
+char *__realpath_chk(const char *name, char *resolved, size_t resolvedlen);
+
+/* @header setjmp.h fortify */
+
+void __longjmp_chk(struct __jmp_buf_tag *env, int val);
+
+/* @header string.h fortify builtin */
+
+void *__memcpy_chk(void *dest, const void *src, size_t len, size_t destlen);
+void *__memmove_chk(void *dest, const void *src, size_t len, size_t destlen);
+void *__mempcpy_chk(void *dest, const void *src, size_t len, size_t destlen);
+void *__memset_chk(void *dest, int c, size_t len, size_t destlen);
+char *__strcpy_chk(char *dest, const char *src, size_t destlen);
+char *__stpcpy_chk(char *dest, const char *src, size_t destlen);
+char *__strncpy_chk(char *dest, const char *src, size_t len, size_t destlen);
+char *__strcat_chk(char *dest, const char *src, size_t destlen);
+char *__strncat_chk(char *dest, const char *src, size_t len, size_t destlen);
+
+/* @header (none) undeclared */
+
+int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv, int (*init)(int, char **, char **), void (*fini)(void), void (*rtld_fini)(void), void *stack_end);
+int __cxa_atexit(void (*func)(void *), void *arg, void *dso_handle);
+void __cxa_finalize(void *d);
+void __stack_chk_fail(void);

@@ -13,6 +13,7 @@ import { ArgumentError, type DecodedValue, type HostValue, isCharPointer, TypedV
 import { type CallResult, Machine } from '../machine.ts';
 import { formatViolations } from '../check/report.ts';
 import type { AbiReport } from '../check/rules.ts';
+import { formatTlsReport, type TlsReport } from '../check/tls-watch.ts';
 import { parseToken, type TokenContext } from './tokens.ts';
 
 export class UsageError extends Error {
@@ -29,14 +30,16 @@ export interface CallOptions {
   budget?: number;
   seed?: number;
   check: boolean;
+  tls: boolean;
   positional: string[];
 }
 
 export const CALL_USAGE = `usage: shimulator call [--arch amd64|i386] [--lib NAME|PATH]... [--decls FILE.h] [--json]
-                       [--batch FILE.jsonl] [--spec] [--check] [--budget N] [--seed N] [PROTOTYPE ARG...]`;
+                       [--batch FILE.jsonl] [--spec] [--check] [--tls] [--budget N] [--seed N]
+                       [PROTOTYPE ARG...]`;
 
 export function parseCallOptions(argv: string[]): CallOptions {
-  const o: CallOptions = { arch: 'amd64', libs: [], json: false, spec: false, check: false, positional: [] };
+  const o: CallOptions = { arch: 'amd64', libs: [], json: false, spec: false, check: false, tls: false, positional: [] };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined) throw new UsageError(`${flag} needs a value\n${CALL_USAGE}`);
@@ -69,6 +72,9 @@ export function parseCallOptions(argv: string[]): CallOptions {
         break;
       case '--check':
         o.check = true;
+        break;
+      case '--tls':
+        o.tls = true;
         break;
       case '--budget':
         o.budget = positiveInteger(value(i++, a), a);
@@ -178,6 +184,7 @@ export function resultJson(
   if (r.string !== undefined) json.string = r.string;
   json.instructions = r.instructions;
   if (r.abi) json.abi = r.abi;
+  if (r.tls) json.tls = r.tls;
   if (output?.stdout) json.stdout = output.stdout;
   if (output?.stderr) json.stderr = output.stderr;
   return json;
@@ -191,6 +198,8 @@ function resultText(arch: Arch, proto: Prototype, json: Record<string, unknown>)
   if (json.stderr !== undefined) lines.push(`  guest stderr: ${JSON.stringify(json.stderr)}`);
   const abi = json.abi as AbiReport | undefined;
   if (abi) lines.push(abi.violations.length === 0 ? '  ABI: ok (no violations)' : formatViolations(abi.violations, '  '));
+  const tls = json.tls as TlsReport | undefined;
+  if (tls) lines.push(`  TLS: ${formatTlsReport(tls).split('\n').join('\n  ')}`);
   return lines.join('\n');
 }
 
@@ -213,7 +222,7 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
     write(renderCallSpec(callSpec(proto, o.arch, variadic)));
     return 0;
   }
-  const machine = await Machine.boot({ arch: o.arch, libs: o.libs, decls, callBudget: o.budget, seed: o.seed, check: o.check });
+  const machine = await Machine.boot({ arch: o.arch, libs: o.libs, decls, callBudget: o.budget, seed: o.seed, check: o.check, watchTls: o.tls });
   try {
     if (!o.batch) {
       const proto = machine.declarations.parsePrototype(o.positional[0]!);

@@ -207,6 +207,11 @@ class Recorder implements TraceRecording {
       write: e.write.bind(e), unmap: e.unmap.bind(e), setReg: e.setReg.bind(e), setRegBytes: e.setRegBytes.bind(e),
       restoreContext: e.restoreContext.bind(e), setGdtr: e.setGdtr.bind(e), run: e.run.bind(e),
     };
+    this.previousObserver = this.kernel.observer;
+    this.observer = (record) => {
+      this.previousObserver?.(record);
+      this.onSyscall(record);
+    };
     active.set(e, this);
     try {
       this.wrap('write', (address: number, bytes: Uint8Array) => this.hostWrite(address, bytes));
@@ -232,11 +237,6 @@ class Recorder implements TraceRecording {
         this.runs.push({ step: this.steps, begin, until: options.until });
         return this.raw.run(begin, options);
       });
-      this.previousObserver = this.kernel.observer;
-      this.observer = (record) => {
-        this.previousObserver?.(record);
-        this.onSyscall(record);
-      };
       this.kernel.observer = this.observer;
       this.hooks.push(e.addCodeHook((address, size) => this.onStep(address, size)));
       this.hooks.push(e.addMemoryHook(['write'], (_access, address, size, value) => this.guestWrite(address, size, value)));
@@ -427,15 +427,7 @@ class Recorder implements TraceRecording {
       this.writes.push([this.steps - 1, address, toHex(old), toHex(old)]);
       return;
     }
-    const bytes = new Uint8Array(size);
-    let v = BigInt.asUintN(64, value);
-    let lo = Number(v & 0xffffffffn);
-    const hi = Number(v >> 32n);
-    for (let i = 0; i < size; i++) {
-      if (i === 4) lo = hi;
-      bytes[i] = (lo >>> ((i % 4) * 8)) & 0xff;
-    }
-    v = 0n;
+    const bytes = littleEndian(value, size);
     this.writes.push([this.steps - 1, address, toHex(old), toHex(bytes)]);
     this.applyToShadow(address, bytes);
   }
@@ -518,7 +510,6 @@ class Recorder implements TraceRecording {
       this.ended = true;
       this.uninstall();
     }
-    if (this.regs.length === this.pcs.length) this.regs.push([]); // begin() at the end: no changes
     this.pcs.push(pc);
     const code: TraceCode[] = [...this.versions.values()]
       .flat()
@@ -553,6 +544,15 @@ class Recorder implements TraceRecording {
 
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** The low `size` (≤ 8) bytes of a store's value, little-endian. */
+function littleEndian(value: bigint, size: number): Uint8Array {
+  const v = BigInt.asUintN(64, value);
+  const words = [Number(v & 0xffffffffn), Number(v >> 32n)];
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = (words[i >> 2]! >>> ((i & 3) * 8)) & 0xff;
+  return bytes;
 }
 
 function pageOf(address: number): number {

@@ -1,0 +1,86 @@
+/**
+ * `shimulator trace FILE [--limit N]`: prints a recorded trace (see src/trace/format.ts) readably.
+ * `writeTraceFile` writes one (what `shimulator call --trace FILE` uses).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { loadDisassembler } from '../trace/disassemble.ts';
+import { decodeTrace, encodeTrace, type Trace, TraceFormatError } from '../trace/format.ts';
+import { printTrace } from '../trace/print.ts';
+
+export const TRACE_USAGE = 'usage: shimulator trace FILE [--limit N]';
+
+/** Writes the encoded trace to `path`; returns its size in bytes. */
+export function writeTraceFile(path: string, trace: Trace): number {
+  const bytes = encodeTrace(trace);
+  writeFileSync(path, bytes);
+  return bytes.length;
+}
+
+/** Reads and decodes a trace file; throws TraceFormatError with the file name for anything unreadable. */
+export function readTraceFile(path: string): Trace {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    throw new TraceFormatError(`cannot read trace file ${path}: ${why}`);
+  }
+  try {
+    return decodeTrace(bytes);
+  } catch (error) {
+    if (error instanceof TraceFormatError) throw new TraceFormatError(`${path}: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * Runs the command; returns the exit status (0, 1 for an unreadable or damaged file, 2 for usage errors).
+ * Errors go to `writeError` (stderr by default) as one `shimulator: …` line.
+ */
+export async function runTraceCommand(
+  argv: string[],
+  write: (line: string) => void,
+  writeError: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<number> {
+  let file: string | undefined;
+  let limit: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--limit') {
+      const v = argv[++i];
+      if (v === undefined || !/^\d+$/.test(v)) {
+        writeError(`shimulator: --limit needs a number of instructions\n${TRACE_USAGE}`);
+        return 2;
+      }
+      limit = Number(v);
+    } else if (a === '-h' || a === '--help') {
+      write(TRACE_USAGE);
+      return 0;
+    } else if (a.startsWith('-') && a !== '-') {
+      writeError(`shimulator: unknown option ${a}\n${TRACE_USAGE}`);
+      return 2;
+    } else if (file === undefined) {
+      file = a;
+    } else {
+      writeError(`shimulator: trace takes one file\n${TRACE_USAGE}`);
+      return 2;
+    }
+  }
+  if (file === undefined) {
+    writeError(`shimulator: trace needs a FILE\n${TRACE_USAGE}`);
+    return 2;
+  }
+  let trace: Trace;
+  try {
+    trace = readTraceFile(file);
+  } catch (error) {
+    if (!(error instanceof TraceFormatError)) throw error;
+    writeError(`shimulator: ${error.message}`);
+    return 1;
+  }
+  await loadDisassembler();
+  const compressedSize = readFileSync(file).length;
+  for (const line of printTrace(trace, { limit, compressedSize }).split('\n')) write(line);
+  return 0;
+}
