@@ -22,6 +22,7 @@ import {
   ArgumentError, decodeValue, type DecodedValue, encodeValue, type HostValue, isCharPointer, out, OutBuffer, TypedValue,
 } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
+import { lookupPrototype } from './catalog/catalog.ts';
 import type { AbiReport } from './check/rules.ts';
 import { type ArgumentDiff, diffArguments } from './check/shim-diff.ts';
 import { TCB_FIELDS, type TlsLayout, type TlsModuleBlock, type TlsReport, TlsWatch } from './check/tls-watch.ts';
@@ -226,7 +227,7 @@ export class Machine {
     this.checker = new AbiChecker({
       process: this.process,
       objects: () => this.symbols.objects(),
-      prototypeOf: (name) => this.declarations.prototype(name),
+      prototypeOf: (name) => this.declarations.prototype(name) ?? lookupPrototype(name)?.prototype,
       resolveIfunc: (address, name) => Number(this.invoke(address, this.declarations.parsePrototype(`void *${name}(void)`), [], this.callBudget, false).value),
       isHostCode: (address) => this.code.contains(address),
       readCString: (address) => this.readCString(address, 4096),

@@ -54,7 +54,7 @@ const FILES: ReadonlyArray<{ file: string; library: CatalogLibrary }> = [
 ];
 
 const TYPES_MARKER = /^\s*\/\*\s*@types\s*\*\/\s*$/;
-const HEADER_MARKER = /^\s*\/\*\s*@header\s+(\S+)((?:\s+[\w-]+)*)\s*\*\/\s*$/;
+const HEADER_MARKER = /^\s*\/\*\s*@header\s+(\S+)((?:\s+[\w=:-]+)*)\s*\*\/\s*$/;
 
 /** A problem in the catalog files themselves (a bug in the catalog, reported with file and line). */
 export class CatalogError extends Error {

@@ -1,22 +1,32 @@
 /*
  * shimulator's built-in catalog: prototypes of the public functions of glibc 2.36 (libc.so.6), as called on
- * i386 and amd64 Debian bookworm (default feature set: _GNU_SOURCE, 32-bit off_t and time_t on i386).
+ * i386 and amd64 Debian bookworm (default feature set: _GNU_SOURCE; 32-bit off_t and time_t on i386, with the
+ * explicit *64 large-file variants listed separately).
  *
- * Format (read by src/catalog/catalog.ts and scripts/catalog/verify.sh):
- *   - a line `@types` comment starts a section of typedefs and struct/union/enum definitions shared by the
- *     whole catalog. The verifier does not redeclare struct bodies (C forbids redefining them); it checks
- *     their layout (sizeof, alignment, offset and size of every member whose name does not start with `__`)
- *     against the real headers on both arches instead, and redeclares plain typedefs verbatim (C11 allows
- *     a typedef to be repeated when it names the same type, so gcc checks those too).
- *   - a line `@header NAME` comment starts a section of prototypes declared by the system header NAME.
- *     `@header NAME nognu` marks prototypes that the verifier checks without _GNU_SOURCE (the GNU headers
- *     declare them with a transparent union argument instead of `struct sockaddr *`).
+ * Format (read by src/catalog/catalog.ts and scripts/catalog/verify.sh). Section markers are comments alone on
+ * their line:
+ *   - `@types` starts a section of typedefs and struct/union/enum definitions shared by the whole catalog.
+ *     The verifier does not redeclare struct bodies (C forbids redefining them); it checks their layout
+ *     (sizeof, alignment, offset and size of every member whose name does not start with `__`) against the
+ *     real headers on both arches instead, and redeclares plain typedefs verbatim (C11 allows a typedef to be
+ *     repeated when it names the same type, so gcc checks those too).
+ *   - `@header NAME [FLAG...]` starts a section of prototypes declared by the system header NAME. Flags tell
+ *     the verifier how to check functions the default way (redeclaration after the headers, _GNU_SOURCE)
+ *     cannot reach:
+ *       nognu       check without _GNU_SOURCE (the GNU headers declare the socket calls with a transparent
+ *                   union instead of `struct sockaddr *`);
+ *       fortify     check with -O2 -D_FORTIFY_SOURCE=2, where the headers declare the __*_chk functions;
+ *       builtin     no header declares it, gcc knows it as a built-in: checked against gcc's declaration;
+ *       isoc99      the headers declare F redirected to __isoc99_F: the types must be F's;
+ *       redirect=F  the headers declare F redirected to this function: the types must be F's;
+ *       undeclared  no header declares it (ABI entry points like __libc_start_main): symbol check only.
  * Every prototype uses the type names of the real headers, so that each one, redeclared after the real
- * headers, compiles only if it has exactly the real type. Always write `(void)` for an empty parameter list.
+ * headers, compiles only if it has exactly the real type. Always write `(void)` for an empty parameter list
+ * (`f()` would be compatible with any parameters in C, so gcc could not check it).
  *
  * Struct types whose layout differs between i386 and amd64 in a way one definition cannot express (struct
- * stat) are left incomplete. The pthread/sigset types are given as arrays sized to the real size and
- * alignment on both arches (their members are private).
+ * stat, jmp_buf) are left incomplete. The pthread/sigset types are given with private members sized to the
+ * real size and alignment on both arches.
  */
 
 /* @types */
@@ -363,11 +373,11 @@ int on_exit(void (*function)(int, void *), void *arg);
 int system(const char *command);
 char *realpath(const char *path, char *resolved_path);
 char *canonicalize_file_name(const char *name);
-int mkstemp(char *template_);
-int mkostemp(char *template_, int flags);
-int mkstemps(char *template_, int suffixlen);
-char *mkdtemp(char *template_);
-char *mktemp(char *template_);
+int mkstemp(char *template);
+int mkostemp(char *template, int flags);
+int mkstemps(char *template, int suffixlen);
+char *mkdtemp(char *template);
+char *mktemp(char *template);
 int mblen(const char *s, size_t n);
 int mbtowc(wchar_t *pwc, const char *s, size_t n);
 int wctomb(char *s, wchar_t wc);
@@ -1167,7 +1177,7 @@ char *__getcwd_chk(char *buf, size_t size, size_t buflen);
 
 char *__realpath_chk(const char *name, char *resolved, size_t resolvedlen);
 
-/* @header setjmp.h fortify */
+/* @header setjmp.h fortify redirect=longjmp */
 
 void __longjmp_chk(struct __jmp_buf_tag *env, int val);
 

@@ -54,15 +54,14 @@ export const abiMatchers = {
   },
 };
 
+interface AbiMatchers<R = unknown> {
+  toConformToAbi(): R;
+  toViolateAbiRule(rule: RuleId, fn?: string): R;
+}
+
 declare module 'vitest' {
-  interface Assertion<T> {
-    toConformToAbi(): T;
-    toViolateAbiRule(rule: RuleId, fn?: string): T;
-  }
-  interface AsymmetricMatchersContaining {
-    toConformToAbi(): unknown;
-    toViolateAbiRule(rule: RuleId, fn?: string): unknown;
-  }
+  // vitest 3.2's extension point for custom matchers (the `any` default is vitest's own).
+  interface Matchers<T = any> extends AbiMatchers<T> {}
 }
 
 /** One row of an ABI conformance suite. */
