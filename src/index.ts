@@ -18,3 +18,16 @@ export type { ElfFile, ElfSymbol } from './loader/elf.ts';
 export { LoaderError } from './loader/process.ts';
 export { SymbolNotFoundError } from './loader/symbols.ts';
 export { FixtureError } from './loader/fixtures.ts';
+// Traces: record a call instruction by instruction, encode/decode, play back, print (src/trace).
+export { recordTrace, activeRecording, TraceLimitError, DEFAULT_MAX_STEPS } from './trace/recorder.ts';
+export type { RecordOptions, TraceRecording } from './trace/recorder.ts';
+export { encodeTrace, decodeTrace, TraceFormatError, TRACE_FORMAT, TRACE_VERSION } from './trace/format.ts';
+export type {
+  Trace, TraceRegister, TraceCode, TraceMemory, TraceWrite, TraceSyscall, TraceEvent, TraceRun,
+} from './trace/format.ts';
+export { TracePlayer } from './trace/player.ts';
+export type { PlayerInstruction } from './trace/player.ts';
+export { printTrace } from './trace/print.ts';
+export type { PrintOptions } from './trace/print.ts';
+export { disassemble, loadDisassembler, DisassemblerNotLoadedError } from './trace/disassemble.ts';
+export type { Disassembly } from './trace/disassemble.ts';

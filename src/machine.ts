@@ -23,6 +23,7 @@ import {
 } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import { lookupPrototype } from './catalog/catalog.ts';
+import { activeRecording } from './trace/recorder.ts';
 import type { AbiReport } from './check/rules.ts';
 import { type ArgumentDiff, diffArguments } from './check/shim-diff.ts';
 import { TCB_FIELDS, type TlsLayout, type TlsModuleBlock, type TlsReport, TlsWatch } from './check/tls-watch.ts';
@@ -231,6 +232,10 @@ export class Machine {
       resolveIfunc: (address, name) => Number(this.invoke(address, this.declarations.parsePrototype(`void *${name}(void)`), [], this.callBudget, false).value),
       isHostCode: (address) => this.code.contains(address),
       readCString: (address) => this.readCString(address, 4096),
+      onViolation: (violation) => {
+        const recording = activeRecording(this);
+        recording?.addEvent(Math.max(recording.step, 0), { kind: 'check', data: violation });
+      },
     });
     this.errnoAddress = Number(this.libc('int *__errno_location(void)')().value);
     let guestPathIndex = 0;

@@ -2,7 +2,7 @@
  * The `shimulator call` contract, run as a user runs it: `node bin/shimulator.mjs …` in a child process.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +89,47 @@ describe.each(ARCHES)('shimulator call --arch %s', (arch) => {
     const run = shimulator('call', '--arch', arch, '--spec', SNPRINTF, 'out:64', '64', '%f', 'double:1.5');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(arch === 'amd64' ? /xmm0/ : /stack/);
+  });
+});
+
+describe('instrumentation from the command line', () => {
+  const abi = (arch: string, lib: string) => new URL(`../fixtures/abi/libabi-${lib}-${arch}.so`, import.meta.url).pathname;
+  const SHIM = 'int shim_snprintf_al0(char *buf, unsigned long n, const char *fmt, double x)';
+
+  it('--check reports a shim calling snprintf("%f") with %al = 0 (amd64), with the rule ids in the JSON', () => {
+    const r = json(shimulator('call', '--json', '--check', '--lib', abi('amd64', 'targets'), '--lib', abi('amd64', 'shims'), SHIM, 'out:64', '64', '%f', '1.5'));
+    const report = r.abi as { ok: boolean; violations: { rule: string; function: string; caller: string }[] };
+    expect(report.ok).toBe(false);
+    expect(report.violations.map((v) => v.rule)).toEqual(['varargs-al']);
+    expect(report.violations[0]).toMatchObject({ function: 'snprintf', caller: expect.stringMatching(/^shim_snprintf_al0\+0x/) });
+  });
+
+  it('--check on a clean call gives ok and an empty list', () => {
+    const r = json(shimulator('call', '--json', '--check', SNPRINTF, 'out:64', '64', '%f', 'double:1.5'));
+    expect(r.abi).toEqual({ ok: true, violations: [] });
+  });
+
+  it.each(ARCHES)('--tls shows the stack guard and errno on %s', (arch) => {
+    const r = json(shimulator('call', '--arch', arch, '--json', '--tls', 'int open(const char *path, int flags, ...)', '/nope', '0'));
+    const tls = r.tls as { layout: { segment: string; selector?: number }; accesses: { access: string; name: string; segmentOffset: string }[] };
+    expect(tls.layout.segment).toBe(arch === 'amd64' ? 'fs' : 'gs');
+    if (arch === 'i386') expect(tls.layout.selector).toBe(0x63);
+    expect(tls.accesses).toContainEqual(expect.objectContaining({ access: 'write', name: 'errno' }));
+  });
+
+  it.each(ARCHES)('--trace writes a trace that `shimulator trace` prints, byte-identical on every run (%s)', (arch) => {
+    const files = [1, 2].map((i) => join(dir, `snprintf-${arch}-${i}.trace`));
+    for (const file of files) json(shimulator('call', '--arch', arch, '--json', '--trace', file, SNPRINTF, 'out:64', '64', '%f', 'double:1.5'));
+    const [a, b] = files.map((f) => readFileSync(f));
+    expect(a!.equals(b!)).toBe(true);
+    const printed = shimulator('trace', files[0]!, '--limit', '5');
+    expect(printed.status).toBe(0);
+    expect(printed.stdout).toMatch(arch === 'amd64' ? /push rbp/ : /push ebp/);
+    const corrupt = join(dir, 'corrupt.trace');
+    writeFileSync(corrupt, 'not a trace');
+    const bad = shimulator('trace', corrupt);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/^shimulator: /);
   });
 });
 

@@ -832,7 +832,11 @@ class Parser {
    * A declarator (C11 §6.7.6). `mode` says whether a name is required (`named`), forbidden (`abstract`), or
    * optional (`either`, in parameter lists).
    */
-  private declarator(mode: 'named' | 'abstract' | 'either'): Declarator {
+  /**
+   * `parameter`: this is a parameter's outermost declarator, whose first array dimension only decays to a pointer
+   * (C11 §6.7.6.3p7) — so it may hold qualifiers, `static` and any expression (`int pmatch[nmatch]`).
+   */
+  private declarator(mode: 'named' | 'abstract' | 'either', parameter = false): Declarator {
     const pointers: boolean[] = [];
     const d: Declarator = { namePos: this.token.pos, pointers, suffixes: [], end: this.token.pos };
     this.skipDecorations();
@@ -865,6 +869,12 @@ class Parser {
       this.fail(t, `expected a name, found ${this.describe(t)}`);
     }
     for (;;) {
+      if (parameter && d.suffixes.length === 0 && this.is('[')) {
+        this.next();
+        this.skipToClosingBracket();
+        d.suffixes.push({ kind: 'array', length: 0, flexible: true });
+        continue;
+      }
       if (this.accept('[')) {
         if (this.accept(']')) {
           d.suffixes.push({ kind: 'array', length: 0, flexible: true });
@@ -905,6 +915,21 @@ class Parser {
     return this.isKeyword(t) || this.scope.lookupTypedef(word) !== undefined;
   }
 
+  /** Skips a parameter's decaying array dimension up to and including its `]` (nested brackets balanced). */
+  private skipToClosingBracket(): void {
+    let depth = 0;
+    for (;;) {
+      const t = this.token;
+      if (t.kind === 'eof') this.fail(t, 'expected "]"');
+      this.next();
+      if (t.kind === 'punct' && t.text === '[') depth++;
+      if (t.kind === 'punct' && t.text === ']') {
+        if (depth === 0) return;
+        depth--;
+      }
+    }
+  }
+
   /** `(void)`, `()`, `(int a, ...)` — after the `(`; consumes the `)` (C11 §6.7.6.3). */
   private parameterList(): { params: CParam[]; variadic: boolean } {
     const params: CParam[] = [];
@@ -920,7 +945,7 @@ class Parser {
       }
       const startToken = this.token;
       const specs = this.specifiers();
-      const d = this.declarator('either');
+      const d = this.declarator('either', true);
       const q = applyDeclarator(d, specs.base);
       const text = this.textBetween(startToken.pos, this.tokens[this.index - 1].end);
       if (q.type.kind === 'void') {

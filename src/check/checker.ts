@@ -54,6 +54,8 @@ export interface CheckerHost {
   /** Guest code the host generated (trampolines, callback stubs): calls from there are the host's. */
   isHostCode(address: number): boolean;
   readCString(address: number): string;
+  /** Told about each violation as it is found (traces record them at the current step). */
+  onViolation?(violation: Violation): void;
 }
 
 export class AbiChecker {
@@ -193,7 +195,7 @@ export class AbiChecker {
       call.hiddenPointer = hidden.kind === 'reg' ? Number(engine.reg(hidden.reg as RegName)) : this.word(sp + this.pointerSize + hidden.stackOffset);
     }
     const entry = this.snapshot(sp);
-    this.violations.push(...checkEntry(call, entry));
+    this.report(checkEntry(call, entry));
     this.frames.push({ call, entry, returnAddress });
   }
 
@@ -217,7 +219,14 @@ export class AbiChecker {
 
   private onReturn(): void {
     const frame = this.frames.pop()!;
-    this.violations.push(...checkReturn(frame.call, frame.entry, this.snapshot(this.sp()), MXCSR_CONTROL_MASK));
+    this.report(checkReturn(frame.call, frame.entry, this.snapshot(this.sp()), MXCSR_CONTROL_MASK));
+  }
+
+  private report(violations: Violation[]): void {
+    for (const v of violations) {
+      this.violations.push(v);
+      this.host.onViolation?.(v);
+    }
   }
 
   private snapshot(sp: number): CpuState {

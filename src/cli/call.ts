@@ -15,6 +15,9 @@ import { formatViolations } from '../check/report.ts';
 import type { AbiReport } from '../check/rules.ts';
 import { formatTlsReport, type TlsReport } from '../check/tls-watch.ts';
 import { parseToken, type TokenContext } from './tokens.ts';
+import { writeTraceFile } from './trace.ts';
+import { recordTrace } from '../trace/recorder.ts';
+import type { Trace } from '../trace/format.ts';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -31,12 +34,13 @@ export interface CallOptions {
   seed?: number;
   check: boolean;
   tls: boolean;
+  trace?: string;
   positional: string[];
 }
 
 export const CALL_USAGE = `usage: shimulator call [--arch amd64|i386] [--lib NAME|PATH]... [--decls FILE.h] [--json]
-                       [--batch FILE.jsonl] [--spec] [--check] [--tls] [--budget N] [--seed N]
-                       [PROTOTYPE ARG...]`;
+                       [--batch FILE.jsonl] [--spec] [--check] [--tls] [--trace FILE]
+                       [--budget N] [--seed N] [PROTOTYPE ARG...]`;
 
 export function parseCallOptions(argv: string[]): CallOptions {
   const o: CallOptions = { arch: 'amd64', libs: [], json: false, spec: false, check: false, tls: false, positional: [] };
@@ -75,6 +79,9 @@ export function parseCallOptions(argv: string[]): CallOptions {
         break;
       case '--tls':
         o.tls = true;
+        break;
+      case '--trace':
+        o.trace = value(i++, a);
         break;
       case '--budget':
         o.budget = positiveInteger(value(i++, a), a);
@@ -223,19 +230,33 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
     return 0;
   }
   const machine = await Machine.boot({ arch: o.arch, libs: o.libs, decls, callBudget: o.budget, seed: o.seed, check: o.check, watchTls: o.tls });
+  // --trace records everything the calls execute; a failing call still leaves its partial trace in the file.
+  const traced = <T>(label: string, run: () => T): T => {
+    if (!o.trace) return run();
+    try {
+      const { result, trace } = recordTrace(machine, label, run);
+      writeTraceFile(o.trace, trace);
+      return result;
+    } catch (error) {
+      const partial = (error as { trace?: Trace }).trace;
+      if (partial) writeTraceFile(o.trace, partial);
+      throw error;
+    }
+  };
   try {
     if (!o.batch) {
       const proto = machine.declarations.parsePrototype(o.positional[0]!);
       const args = argumentsFor(proto, o.positional.slice(1), {});
       const f = machine.fn(undefined, proto);
-      const result = f(...args);
+      const result = traced(proto.text, () => f(...args));
       const json = resultJson(null, o.arch, proto, args, result, machine.takeOutput());
       write(o.json ? JSON.stringify(json) : resultText(o.arch, proto, json));
       return 0;
     }
     const results = new Map<string, HostValue>();
     let failures = 0;
-    for (const line of readBatch(o.batch)) {
+    return traced(`batch ${o.batch}`, () => {
+    for (const line of readBatch(o.batch!)) {
       try {
         const proto = machine.declarations.parsePrototype(line.proto);
         const args = argumentsFor(proto, line.args, { results });
@@ -248,6 +269,7 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
       }
     }
     return failures === 0 ? 0 : 1;
+    });
   } finally {
     machine.close();
   }

@@ -9,6 +9,7 @@ const USAGE = `shimulator — run real glibc and libpcap (i386, amd64) in an emu
 
 commands:
   shimulator call …      call a C function (see below)
+  shimulator trace FILE  print a trace recorded with call --trace FILE [--limit N]
   shimulator demo        boot both architectures and make the example calls (npm start)
   shimulator bench       boot and call timings (npm run bench)
 
@@ -22,6 +23,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'call':
         return await runCall(rest, write);
+      case 'trace':
+        return await (await import('./trace.ts')).runTraceCommand(rest, write);
       case 'demo':
         return await (await import('./demo.ts')).runDemo(write);
       case 'bench':

@@ -18,6 +18,10 @@ export function writeTraceFile(path: string, trace: Trace): number {
 
 /** Reads and decodes a trace file; throws TraceFormatError with the file name for anything unreadable. */
 export function readTraceFile(path: string): Trace {
+  return loadTraceFile(path).trace;
+}
+
+function loadTraceFile(path: string): { trace: Trace; size: number } {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(path));
@@ -27,7 +31,7 @@ export function readTraceFile(path: string): Trace {
     throw new TraceFormatError(`cannot read trace file ${path}: ${why}`);
   }
   try {
-    return decodeTrace(bytes);
+    return { trace: decodeTrace(bytes), size: bytes.length };
   } catch (error) {
     if (error instanceof TraceFormatError) throw new TraceFormatError(`${path}: ${error.message}`);
     throw error;
@@ -71,16 +75,15 @@ export async function runTraceCommand(
     writeError(`shimulator: trace needs a FILE\n${TRACE_USAGE}`);
     return 2;
   }
-  let trace: Trace;
+  let loaded: { trace: Trace; size: number };
   try {
-    trace = readTraceFile(file);
+    loaded = loadTraceFile(file);
   } catch (error) {
     if (!(error instanceof TraceFormatError)) throw error;
     writeError(`shimulator: ${error.message}`);
     return 1;
   }
   await loadDisassembler();
-  const compressedSize = readFileSync(file).length;
-  for (const line of printTrace(trace, { limit, compressedSize }).split('\n')) write(line);
+  for (const line of printTrace(loaded.trace, { limit, compressedSize: loaded.size }).split('\n')) write(line);
   return 0;
 }

@@ -21,7 +21,7 @@ export interface Disassembly {
 export class DisassemblerNotLoadedError extends Error {
   override name = 'DisassemblerNotLoadedError';
   constructor() {
-    super('the disassembler is not loaded yet: await loadDisassembler() first');
+    super('the disassembler is not loaded yet: await loadDisassembler() (or use TracePlayer.open) first');
   }
 }
 

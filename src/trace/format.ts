@@ -8,22 +8,28 @@
  * (for a call that returned: pc = the host's trap address). Going from position p to p + 1 executes step p:
  * `regs[p + 1]` lists the registers that changed, `writes` with step p the memory it stored (including what the
  * kernel wrote during a system call at step p, and what the host wrote between two calls, after the last step of
- * the first). `syscalls` and `events` name the step they happened in.
+ * the first). `syscalls` and `events` name the step they happened in (a system call's step is its `syscall` /
+ * `int 0x80` instruction; its result shows in `regs` of the next position). The first position of a later run
+ * includes, in `regs`, what the host set up for it (its CPU reset and argument registers).
  *
  * Register values are strings: `int` registers as lowercase hex with `0x` and no leading zeros (`0x7fffffffe930`);
  * `bytes` registers (xmm: 16 bytes, st: 10 bytes of x87 extended precision) as the lowercase hex of their bytes in
  * memory order (little-endian; `xmm0` = `0000000000c0f83f…` holds the double 1.5 in its low 8 bytes).
  * `rip`/`eip` never appears in `regs`: it is `pc[p]`. Memory bytes are lowercase hex strings too.
  *
- * Memory. `initial.memory` holds, as of position 0, every 4 KiB page that the trace writes (by guest stores, the
- * kernel or the host), plus the pages at the initial stack pointer and the thread pointer (for stack and TLS
- * views). Every write names its old and its new bytes, so memory at any position is `initial` with the writes of
- * steps < p applied — or the end state with later writes undone. Pages the trace never writes are not included
- * (code is in `code`).
+ * Memory. `initial.memory` holds, as of position 0, the bytes the trace knows: every byte it writes (guest
+ * stores, the kernel, the host between calls), what the host prepared for the call before it started (argument
+ * block, strings, buffers, the return address and i386 stack arguments) and the first 64 bytes at the thread
+ * pointer (TLS header: self pointer, stack guard). Every write holds its old and its new bytes, so memory at any
+ * position is `initial` with the writes of steps < p applied — or the end state with later writes undone. Other
+ * bytes (what the code only reads, stale stack contents) are unknown to the trace; code is in `code`.
+ * (Byte ranges rather than whole pages: whole stack pages would carry stale data from earlier calls and from boot
+ * — including host TSC values that ld.so stores there — and traces would not be reproducible.)
  *
  * Encoding (`encodeTrace`): the ASCII magic `SHIMTRACE`, one byte holding `TRACE_VERSION`, then the zlib stream
- * (pako.deflate, level 9) of `JSON.stringify` of the trace with its keys in the order of the interfaces below.
- * The same call recorded twice gives byte-identical files on any host.
+ * (pako.deflate, level 6) of `JSON.stringify` of the trace with its keys in the order of the interfaces below.
+ * The same call on machines booted the same way, after the same earlier calls, gives byte-identical files on
+ * any host (the old bytes of writes are whatever earlier calls left in memory).
  */
 import pako from 'pako';
 import type { Arch } from '../emu/arch.ts';
@@ -33,6 +39,8 @@ export const TRACE_FORMAT = 'shimulator-trace';
 export const TRACE_VERSION = 1;
 export const TRACE_MAGIC = 'SHIMTRACE';
 export const TRACE_PAGE_SIZE = 4096;
+/** zlib level of the encoding: part of the format's determinism (the same pako and level give the same bytes). */
+const DEFLATE_LEVEL = 6;
 
 export interface TraceRegister {
   name: string;
@@ -57,10 +65,10 @@ export interface TraceCode {
   step: number;
 }
 
-/** A page of memory as of position 0. */
-export interface TracePage {
+/** A range of known memory as of position 0. */
+export interface TraceMemory {
   address: number;
-  /** TRACE_PAGE_SIZE bytes as hex. */
+  /** The bytes as hex. */
   bytes: string;
 }
 
@@ -112,8 +120,8 @@ export interface Trace {
   initial: {
     /** Every register's value at position 0, by register index. */
     registers: string[];
-    /** Pages by ascending address. */
-    memory: TracePage[];
+    /** Known bytes: ascending, non-overlapping, non-adjacent ranges. */
+    memory: TraceMemory[];
   };
   /** Distinct instructions by ascending address, then step. */
   code: TraceCode[];
@@ -137,7 +145,7 @@ const encoder = new TextEncoder();
 /** The trace's compressed encoding (see the file comment); deterministic. */
 export function encodeTrace(trace: Trace): Uint8Array {
   const json = JSON.stringify(canonicalTrace(trace));
-  const body = pako.deflate(encoder.encode(json), { level: 9 });
+  const body = pako.deflate(encoder.encode(json), { level: DEFLATE_LEVEL });
   const out = new Uint8Array(TRACE_MAGIC.length + 1 + body.length);
   out.set(encoder.encode(TRACE_MAGIC), 0);
   out[TRACE_MAGIC.length] = TRACE_VERSION;

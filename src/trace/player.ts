@@ -6,13 +6,13 @@
  * instruction p", position `length` is the end state.
  *
  * Registers are rebuilt from the initial state and the per-position changes, with a full copy (keyframe) every
- * KEYFRAME_INTERVAL positions, so any seek costs at most that many change lists. Memory is kept for one position
- * and moved there lazily when `memory()` is asked: forward by applying the writes in between, backward by undoing
- * them (every write holds its old bytes).
+ * KEYFRAME_INTERVAL positions, so any seek costs at most that many change lists. Memory (the bytes the trace
+ * knows) is kept for one position and moved there lazily when `memory()` is asked: forward by applying the writes
+ * in between, backward by undoing them (every write holds its old bytes).
  */
-import { disassemble, DisassemblerNotLoadedError, loadDisassembler } from './disassemble.ts';
+import { disassemble, loadDisassembler } from './disassemble.ts';
 import {
-  decodeTrace, fromHex, type Trace, TRACE_PAGE_SIZE, type TraceCode, type TraceEvent, type TraceSyscall,
+  decodeTrace, fromHex, type Trace, TRACE_PAGE_SIZE, type TraceEvent, type TraceSyscall,
 } from './format.ts';
 import { instructionEffects, IS_CALL, IS_RETURN } from './x86-classes.ts';
 
@@ -40,8 +40,8 @@ export class TracePlayer {
   /** Registers at `regsAt` (a cache for sequential stepping). */
   private regsCache: string[];
   private regsAt = 0;
-  /** Memory pages at `memoryAt`. */
-  private readonly pages = new Map<number, Uint8Array>();
+  /** Known memory at `memoryAt`, in pages: the bytes, and which of them the trace knows (1). */
+  private readonly pages = new Map<number, { bytes: Uint8Array; known: Uint8Array }>();
   private memoryAt = 0;
   /** Index of the first write of each step (length steps + 1). */
   private readonly writeStart: Int32Array;
@@ -69,7 +69,7 @@ export class TracePlayer {
     this.pcIndex = pcIndex;
     this.regsCache = this.keyframes[0]!.slice();
     // memory
-    for (const page of trace.initial.memory) this.pages.set(page.address, fromHex(page.bytes));
+    for (const range of trace.initial.memory) this.storeBytes(range.address, fromHex(range.bytes), true);
     this.writeStart = new Int32Array(n + 2);
     let w = 0;
     for (let s = 0; s <= n + 1; s++) {
@@ -234,32 +234,45 @@ export class TracePlayer {
     return state;
   }
 
-  /** True when every byte of [address, address + size) is in the trace's recorded pages. */
+  /** True when the trace knows every byte of [address, address + size) (see format.ts: which memory it has). */
   hasMemory(address: number, size: number): boolean {
-    for (let page = pageOf(address); page < address + size; page += PAGE) if (!this.pages.has(page)) return false;
-    return true;
+    return this.peek(address, size).known.every((k) => k === 1);
   }
 
-  /** Addresses of the recorded pages, ascending. */
-  memoryPages(): number[] {
-    return [...this.pages.keys()].sort((a, b) => a - b);
+  /** The known memory: ascending address ranges (the same at every position). */
+  memoryRanges(): { address: number; size: number }[] {
+    return this.trace.initial.memory.map((r) => ({ address: r.address, size: r.bytes.length / 2 }));
   }
 
-  /** Guest memory at the current position; throws RangeError for bytes outside the recorded pages. */
+  /** Guest memory at the current position; throws RangeError when a byte is unknown to the trace. */
   memory(address: number, size: number): Uint8Array {
-    if (!this.hasMemory(address, size)) {
-      throw new RangeError(`memory at 0x${address.toString(16)} (${size} bytes) is not in this trace (it only has the pages it wrote, the stack and TLS)`);
+    const { bytes, known } = this.peek(address, size);
+    const unknown = known.indexOf(0);
+    if (unknown >= 0) {
+      throw new RangeError(
+        `memory at 0x${(address + unknown).toString(16)} is not in this trace (it has what it wrote, what the host prepared for the call and the TLS header)`,
+      );
     }
+    return bytes;
+  }
+
+  /** Memory at the current position with a per-byte `known` flag (1 = known; unknown bytes read as 0). */
+  peek(address: number, size: number): { bytes: Uint8Array; known: Uint8Array } {
     this.moveMemory(this.position);
-    const out = new Uint8Array(size);
+    const bytes = new Uint8Array(size);
+    const known = new Uint8Array(size);
     for (let done = 0; done < size;) {
       const at = address + done;
       const page = pageOf(at);
       const n = Math.min(size - done, PAGE - (at - page));
-      out.set(this.pages.get(page)!.subarray(at - page, at - page + n), done);
+      const p = this.pages.get(page);
+      if (p) {
+        bytes.set(p.bytes.subarray(at - page, at - page + n), done);
+        known.set(p.known.subarray(at - page, at - page + n), done);
+      }
       done += n;
     }
-    return out;
+    return { bytes, known };
   }
 
   private moveMemory(p: number): void {
@@ -273,13 +286,18 @@ export class TracePlayer {
   }
 
   private store(index: number, which: 'old' | 'new'): void {
-    const address = this.trace.writes[index]![1];
-    const bytes = this.writeBytes[index]![which];
+    this.storeBytes(this.trace.writes[index]![1], this.writeBytes[index]![which], false);
+  }
+
+  private storeBytes(address: number, bytes: Uint8Array, markKnown: boolean): void {
     for (let done = 0; done < bytes.length;) {
       const at = address + done;
       const page = pageOf(at);
       const n = Math.min(bytes.length - done, PAGE - (at - page));
-      this.pages.get(page)?.set(bytes.subarray(done, done + n), at - page);
+      let p = this.pages.get(page);
+      if (!p) this.pages.set(page, (p = { bytes: new Uint8Array(PAGE), known: new Uint8Array(PAGE) }));
+      p.bytes.set(bytes.subarray(done, done + n), at - page);
+      if (markKnown) p.known.fill(1, at - page, at - page + n);
       done += n;
     }
   }
@@ -308,16 +326,7 @@ export class TracePlayer {
     const pc = this.trace.pc[at]!;
     const version = this.codeAt(pc, at);
     if (!version) throw new Error(`damaged trace: no code recorded at 0x${pc.toString(16)} (step ${at})`);
-    if (version.text === undefined) {
-      try {
-        version.text = disassemble(version.bytes, pc, this.trace.arch).text;
-      } catch (error) {
-        if (error instanceof DisassemblerNotLoadedError) {
-          throw new DisassemblerNotLoadedError(); // the player needs it: TracePlayer.open loads it
-        }
-        throw error;
-      }
-    }
+    version.text ??= disassemble(version.bytes, pc, this.trace.arch).text;
     return { pc, bytes: version.bytes, text: version.text };
   }
 
@@ -328,11 +337,6 @@ export class TracePlayer {
     for (const v of list) if (v.step <= step) found = v;
     return found ?? list[0];
   }
-}
-
-/** The entries of the code table that ran at `pc` (most traces have exactly one). */
-export function codeVersions(trace: Trace, pc: number): TraceCode[] {
-  return trace.code.filter((c) => c.address === pc);
 }
 
 function applyChanges(state: string[], changes: (number | string)[]): void {

@@ -21,7 +21,7 @@ import type { SyscallRecord } from '../kernel/kernel.ts';
 import type { Machine } from '../machine.ts';
 import {
   canonicalData, toHex, type Trace, type TraceCode, TRACE_FORMAT, TRACE_PAGE_SIZE, TRACE_VERSION, type TraceEvent,
-  type TraceRegister, type TraceRun, type TraceSyscall, type TraceWrite,
+  type TraceMemory, type TraceRegister, type TraceRun, type TraceSyscall, type TraceWrite,
 } from './format.ts';
 import { instructionEffects, MAY_CHANGE_ALL, MAY_CHANGE_SEGMENT, MAY_CHANGE_VECTOR, MAY_CHANGE_X87 } from './x86-classes.ts';
 
@@ -152,11 +152,13 @@ class Recorder implements TraceRecording {
   /** The host changed registers since the last step: read every group. */
   private dirty = true;
 
-  /** Current memory of every page the trace knows (kept equal to guest memory), and the pages as of position 0. */
+  /** Current memory of every page the trace touches (kept equal to guest memory), and the pages as of position 0. */
   private readonly shadow = new Map<number, Uint8Array>();
   private readonly initialPages = new Map<number, Uint8Array>();
-  /** Pages the host wrote before the first step (captured at the first step). */
-  private readonly earlyPages = new Set<number>();
+  /** Per touched page, which bytes go into the initial snapshot (1 = included). */
+  private readonly included = new Map<number, Uint8Array>();
+  /** Ranges the host wrote before the first step (captured at the first step). */
+  private readonly earlyRanges: [address: number, size: number][] = [];
   private readonly writes: TraceWrite[] = [];
   /** Writes whose new bytes must be read back from guest memory (stores wider than 8 bytes). */
   private readonly pendingWrites: { index: number; address: number; size: number }[] = [];
@@ -335,7 +337,7 @@ class Recorder implements TraceRecording {
     }
   }
 
-  /** The first step: the initial register state and the pages for stack and TLS views. */
+  /** The first step: the initial register state, and the memory the host prepared and the TLS header. */
   private begin(pc: number): void {
     this.begun = true;
     this.readChanges(MAY_CHANGE_ALL);
@@ -348,11 +350,25 @@ class Recorder implements TraceRecording {
       const v = this.last[this.table.findIndex((r) => r.name === name)];
       return typeof v === 'bigint' ? Number(v) : 0;
     };
-    const sp = value(this.arch === 'amd64' ? 'rsp' : 'esp');
     const tp = value(this.arch === 'amd64' ? 'fs_base' : 'gs_base');
-    const pages = new Set(this.earlyPages);
-    for (const a of [sp, sp + PAGE, tp, tp - PAGE]) if (a > 0) pages.add(pageOf(a));
-    for (const page of [...pages].sort((a, b) => a - b)) this.page(page);
+    const ranges = [...this.earlyRanges];
+    if (tp > 0) ranges.push([tp, TLS_HEADER_BYTES]);
+    for (const [address, size] of ranges) {
+      if (this.shadowBytes(address, size)) this.include(address, size);
+    }
+  }
+
+  /** Puts [address, address + size) into the initial snapshot (its pages must be shadowed). */
+  private include(address: number, size: number): void {
+    for (let done = 0; done < size;) {
+      const at = address + done;
+      const page = pageOf(at);
+      let mask = this.included.get(page);
+      if (!mask) this.included.set(page, (mask = new Uint8Array(PAGE)));
+      const n = Math.min(size - done, PAGE - (at - page));
+      mask.fill(1, at - page, at - page + n);
+      done += n;
+    }
   }
 
   private learnCode(address: number, size: number): CodeVersion {
@@ -422,6 +438,7 @@ class Recorder implements TraceRecording {
     if (!this.begun || size <= 0) return;
     const old = this.shadowBytes(address, size);
     if (!old) return; // the store faults: nothing is written
+    this.include(address, size);
     if (size > 8) {
       this.pendingWrites.push({ index: this.writes.length, address, size });
       this.writes.push([this.steps - 1, address, toHex(old), toHex(old)]);
@@ -448,12 +465,13 @@ class Recorder implements TraceRecording {
   private hostWrite(address: number, bytes: Uint8Array): void {
     if (!this.begun) {
       this.raw.write(address, bytes);
-      for (let a = pageOf(address); a < address + bytes.length; a += PAGE) this.earlyPages.add(a);
+      if (bytes.length > 0) this.earlyRanges.push([address, bytes.length]);
       return;
     }
     const old = bytes.length > 0 ? this.shadowBytes(address, bytes.length) : undefined;
     this.raw.write(address, bytes);
     if (!old) return;
+    this.include(address, bytes.length);
     const copy = Uint8Array.from(bytes);
     this.writes.push([this.steps - 1, address, toHex(old), toHex(copy)]);
     this.applyToShadow(address, copy);
@@ -467,6 +485,7 @@ class Recorder implements TraceRecording {
       const bytes = this.shadow.get(page);
       if (!bytes || bytes.every((b) => b === 0)) continue;
       this.writes.push([this.steps - 1, page, toHex(bytes), '00'.repeat(PAGE)]);
+      this.include(page, PAGE);
       bytes.fill(0);
     }
     this.forgetCode(address, size);
@@ -481,6 +500,32 @@ class Recorder implements TraceRecording {
       const version = this.current.get(start)!;
       if (start < address + size && start + version.bytes.length > address) this.current.delete(start);
     }
+  }
+
+  /** The included bytes as of position 0, as ascending, coalesced ranges. */
+  private initialMemory(): TraceMemory[] {
+    const ranges: { address: number; parts: Uint8Array[]; end: number }[] = [];
+    for (const page of [...this.included.keys()].sort((a, b) => a - b)) {
+      const mask = this.included.get(page)!;
+      const bytes = this.initialPages.get(page)!;
+      for (let i = 0; i < PAGE;) {
+        if (!mask[i]) {
+          i++;
+          continue;
+        }
+        let j = i;
+        while (j < PAGE && mask[j]) j++;
+        const last = ranges.at(-1);
+        if (last && last.end === page + i) {
+          last.parts.push(bytes.subarray(i, j));
+          last.end = page + j;
+        } else {
+          ranges.push({ address: page + i, parts: [bytes.subarray(i, j)], end: page + j });
+        }
+        i = j;
+      }
+    }
+    return ranges.map((r) => ({ address: r.address, bytes: r.parts.map(toHex).join('') }));
   }
 
   private onSyscall(record: SyscallRecord): void {
@@ -515,9 +560,7 @@ class Recorder implements TraceRecording {
       .flat()
       .sort((a, b) => a.address - b.address || a.step - b.step)
       .map((v) => ({ address: v.address, bytes: v.hex, step: v.step }));
-    const memory = [...this.initialPages.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([address, bytes]) => ({ address, bytes: toHex(bytes) }));
+    const memory = this.initialMemory();
     const events = this.events
       .map((e, order) => ({ e, order }))
       .sort((a, b) => a.e.step - b.e.step || a.order - b.order)
@@ -541,6 +584,9 @@ class Recorder implements TraceRecording {
     };
   }
 }
+
+/** Bytes of the thread control block at the thread pointer recorded for TLS views (self pointers, stack guard…). */
+const TLS_HEADER_BYTES = 0x40;
 
 function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);

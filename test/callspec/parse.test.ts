@@ -1,3 +1,4 @@
+import { typeName } from '../../src/callspec/layout.ts';
 import { describe, expect, it } from 'vitest';
 import { DeclarationError, Declarations } from '../../src/callspec/parse.ts';
 import type { CType } from '../../src/callspec/types.ts';
@@ -156,7 +157,8 @@ describe('parsePrototype', () => {
     ['int f(...)', /^at column 7: "\.\.\." needs at least one named parameter/],
     ['int f(void, int)', /a parameter cannot have type void/],
     ['int f(int) junk', /^at column 12: expected the end of the declaration, found "junk"/],
-    ['int f(int a[n])', /"n" is not a known constant/],
+    ['int f(int a[3)', /^at column 15: expected "\]"/],
+    ['int f(int m[2][n])', /"n" is not a known constant/], // only the first dimension of a parameter decays
     ['f(int)', /^at column 1: expected a type name, found "f"/],
     ['int f(int @)', /^at column 11: unexpected character "@"/],
     ['typedef int t', /expected a prototype, found a typedef/],
@@ -164,6 +166,16 @@ describe('parsePrototype', () => {
     ['__int128 f(void)', /^at column 1: __int128 types are not supported/],
     ['', /^at column 1: expected a type name, found the end of the text$/],
   ];
+  it.each([
+    ['int regexec(const void *re, const char *s, size_t nmatch, int pmatch[nmatch], int flags)', 3, 'int *'],
+    ['int utimes(const char *file, const long times[static 2])', 1, 'const long *'],
+    ['int f(int a[restrict 2])', 0, 'int *'],
+    ['int f(int a[const])', 0, 'int *'],
+    ['int f(int m[][4])', 0, 'int (*)[4]'],
+  ])('C99 array parameters decay to pointers: %s', (text, index, type) => {
+    expect(typeName(decls.parsePrototype(text).params[index]!.type)).toBe(type);
+  });
+
   it.each(bad)('rejects %s', (text, message) => {
     expect(errorOf(() => decls.parsePrototype(text)).message).toMatch(message);
   });
@@ -261,6 +273,16 @@ describe('addDeclarations', () => {
     ['enum e { A = 0x100000000 };', /enumerator A = 4294967296 does not fit in 32 bits/],
     ['struct s { int a }', /expected "," or ";"/],
   ];
+  it.each([
+    ['int regexec(const void *re, const char *s, size_t nmatch, int pmatch[nmatch], int flags)', 3, 'int *'],
+    ['int utimes(const char *file, const long times[static 2])', 1, 'const long *'],
+    ['int f(int a[restrict 2])', 0, 'int *'],
+    ['int f(int a[const])', 0, 'int *'],
+    ['int f(int m[][4])', 0, 'int (*)[4]'],
+  ])('C99 array parameters decay to pointers: %s', (text, index, type) => {
+    expect(typeName(decls.parsePrototype(text).params[index]!.type)).toBe(type);
+  });
+
   it.each(bad)('rejects %s', (text, message) => {
     expect(errorOf(() => new Declarations().addDeclarations(text)).message).toMatch(message);
   });
