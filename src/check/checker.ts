@@ -171,7 +171,7 @@ export class AbiChecker {
     const call: CheckedCall = {
       arch: this.arch,
       function: name,
-      caller: this.describe(returnAddress),
+      caller: () => this.describe(returnAddress),
       spec,
       variadic: fromHost ? spec.al !== undefined || spec.args.some((a) => a.variadic) : (fn?.proto.variadic ?? false),
       narrowArguments: [],

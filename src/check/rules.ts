@@ -116,7 +116,8 @@ export interface CpuState {
 export interface CheckedCall {
   arch: Arch;
   function: string;
-  caller: string;
+  /** Who called, named only when a violation needs it (symbol lookup is not free on every call). */
+  caller: () => string;
   /** The callee's CallSpec (fixed parameters; with the variadic ones when the host made the call). */
   spec: CallSpec;
   variadic: boolean;
@@ -138,16 +139,17 @@ const spName = (arch: Arch) => (arch === 'amd64' ? 'rsp' : 'esp');
 
 function violation(call: CheckedCall, rule: RuleId, at: 'entry' | 'return', expected: string, actual: string, found: string): Violation {
   const statement = RULES[rule].statement[call.arch];
+  const caller = call.caller();
   return {
     rule,
     severity: RULES[rule].severity,
     function: call.function,
-    caller: call.caller,
+    caller,
     arch: call.arch,
     at,
     expected,
     actual,
-    message: `${rule}: ${found}. Rule: ${statement}. In the call to ${call.function} from ${call.caller} (${call.arch}).`,
+    message: `${rule}: ${found}. Rule: ${statement}. In the call to ${call.function} from ${caller} (${call.arch}).`,
   };
 }
 

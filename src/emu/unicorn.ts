@@ -197,8 +197,14 @@ export class UnicornEngine implements Engine {
     this.addHook(UC_HOOK_BLOCK, this.n.protos.block, (_uc: unknown, address: number | bigint, size: number) => {
       this.onBlock(toNumber(address));
       if (this.blockObservers.length > 0) {
+        // One try/catch for all observers (this runs per basic block: no closure per call).
         const start = toNumber(address);
-        for (const observer of this.blockObservers) this.guard(() => observer(start, size));
+        try {
+          for (const observer of this.blockObservers) observer(start, size);
+        } catch (error) {
+          this.hookError ??= error;
+          this.n.uc_emu_stop(this.uc);
+        }
       }
     });
     this.addHook(UC_HOOK_MEM_INVALID, this.n.protos.memInvalid, (_uc: unknown, type: number, address: number | bigint, size: number) => {
