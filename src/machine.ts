@@ -30,6 +30,7 @@ import { TCB_FIELDS, type TlsLayout, type TlsModuleBlock, type TlsReport, TlsWat
 import { findFixture } from './loader/fixtures.ts';
 import { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
+import { bytesOf, unsignedOf } from './emu/bytes.ts';
 
 export const DEFAULT_CALL_BUDGET = 20_000_000;
 const ARENA_BYTES = 4 * 1024 * 1024;
@@ -121,18 +122,7 @@ export interface ShimTestResult {
   result: CallResult;
 }
 
-function bigIntFromBytes(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
-  return v;
-}
 
-function bigIntBytes(value: bigint, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let v = value;
-  for (let i = 0; i < size; i++, v >>= 8n) out[i] = Number(v & 0xffn);
-  return out;
-}
 
 export class UnknownLibraryError extends Error {
   override name = 'UnknownLibraryError';
@@ -339,7 +329,7 @@ export class Machine {
       const handle = Number(internal('void *dlopen(const char *file, int mode)', object.path, RTLD_LAZY | RTLD_NOLOAD).value);
       if (handle === 0) continue;
       const info = internal('int dlinfo(void *handle, int request, void *arg)', handle, RTLD_DI_TLS_DATA, out(8));
-      const start = Number(bigIntFromBytes(info.out[2]!.subarray(0, word)));
+      const start = Number(unsignedOf(info.out[2]!.subarray(0, word)));
       internal('int dlclose(void *handle)', handle);
       if (info.value !== 0 || start === 0) continue;
       const symbols: Record<number, string> = {};
@@ -349,7 +339,7 @@ export class Machine {
     const fields = Object.entries(TCB_FIELDS[this.arch]).map(([offset, name]) => ({
       offset: Number(offset),
       name,
-      value: `0x${bigIntFromBytes(this.read(threadPointer + Number(offset), word)).toString(16)}`,
+      value: `0x${unsignedOf(this.read(threadPointer + Number(offset), word)).toString(16)}`,
     }));
     const layout: TlsLayout = {
       arch: this.arch,
@@ -458,7 +448,7 @@ export class Machine {
         register: (name) =>
           name.startsWith('xmm')
             ? engine.regBytes(name as RegName, 16)
-            : bigIntBytes(engine.reg(name as RegName), word),
+            : bytesOf(engine.reg(name as RegName), word),
         stack: (offset, size) => engine.read(sp + word + offset, size),
       });
     });

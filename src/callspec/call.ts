@@ -8,6 +8,7 @@ import { decodeFloat80, FLOAT80_BYTES } from './float80.ts';
 import { blockLayout } from './trampoline.ts';
 import type { GuestArena } from './arena.ts';
 import type { CallSpec } from './types.ts';
+import { bytesOf } from '../emu/bytes.ts';
 
 /** What the executor needs from the machine. */
 export interface CallEnvironment {
@@ -43,12 +44,6 @@ const STACK_ALIGN = 16;
 /** The trampoline pushes the frame pointer and rbx/ebx before aligning the stack. */
 const TRAMPOLINE_SAVED_REGISTERS = 2;
 
-function wordBytes(value: number, word: 4 | 8): Uint8Array {
-  const out = new Uint8Array(word);
-  let v = BigInt(value);
-  for (let i = 0; i < word; i++, v >>= 8n) out[i] = Number(v & 0xffn);
-  return out;
-}
 
 function readWord(bytes: Uint8Array, offset: number, word: 4 | 8): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset, word);
@@ -65,7 +60,7 @@ export function executeCall(env: CallEnvironment, spec: CallSpec, target: number
   const layout = blockLayout(spec);
   const block = env.memory.alloc(layout.size, STACK_ALIGN);
   const image = new Uint8Array(layout.size);
-  image.set(wordBytes(target, word), layout.targetOffset);
+  image.set(bytesOf(target, word), layout.targetOffset);
   spec.args.forEach((arg, i) => image.set(args[i]!.subarray(0, arg.size), layout.argOffsets[i]!));
   engine.write(block, image);
 
@@ -76,10 +71,10 @@ export function executeCall(env: CallEnvironment, spec: CallSpec, target: number
     engine.setReg('rdi', block);
   } else {
     callSp -= STACK_ALIGN;
-    engine.write(callSp, wordBytes(block, word));
+    engine.write(callSp, bytesOf(block, word));
   }
   const entrySp = callSp - word;
-  engine.write(entrySp, wordBytes(env.returnAddress, word));
+  engine.write(entrySp, bytesOf(env.returnAddress, word));
   engine.setReg(arch === 'amd64' ? 'rsp' : 'esp', entrySp);
 
   const { instructions } = env.run(env.trampoline(spec), env.returnAddress, budget);

@@ -18,6 +18,7 @@ import { typeName } from './layout.ts';
 import type { CallSpec, CType, Prototype } from './types.ts';
 import { ArgumentError, decodeValue, type DecodedValue, encodeValue, GuestPointer, type HostValue } from './values.ts';
 import { Assembler, GPR } from './x86-asm.ts';
+import { bytesOf, unsignedOf } from '../emu/bytes.ts';
 
 /** The software-interrupt vector callback stubs use to trap to the host. */
 export const CALLBACK_TRAP_VECTOR = 0x81;
@@ -117,7 +118,7 @@ export class CallbackRegistry {
       } else if (location.reg.startsWith('xmm')) {
         bytes = this.engine.regBytes(location.reg as RegName, XMM_BYTES);
       } else {
-        bytes = bigBytes(this.engine.reg(location.reg as RegName), word);
+        bytes = bytesOf(this.engine.reg(location.reg as RegName), word);
       }
       image.set(bytes.subarray(0, location.size), location.offset);
     }
@@ -141,7 +142,7 @@ export class CallbackRegistry {
         const hidden = spec.hiddenPointer!;
         const pointer = hidden.kind === 'reg'
           ? Number(this.engine.reg(hidden.reg as RegName))
-          : Number(bigFromBytes(this.engine.read(this.sp + word + hidden.stackOffset, word)));
+          : Number(unsignedOf(this.engine.read(this.sp + word + hidden.stackOffset, word)));
         this.engine.write(pointer, image);
         this.engine.setReg(resultRegister, pointer);
         return;
@@ -151,7 +152,7 @@ export class CallbackRegistry {
           if (location.kind !== 'reg') continue;
           const piece = widen(image.subarray(location.offset, location.offset + location.size), location.reg.startsWith('xmm') ? XMM_BYTES : 8, signedInt(ret.type));
           if (location.reg.startsWith('xmm')) this.engine.setRegBytes(location.reg as RegName, piece);
-          else this.engine.setReg(location.reg as RegName, bigFromBytes(piece));
+          else this.engine.setReg(location.reg as RegName, unsignedOf(piece));
         }
     }
   }
@@ -169,15 +170,4 @@ function widen(piece: Uint8Array, width: number, signed: boolean): Uint8Array {
   return out;
 }
 
-function bigBytes(value: bigint, size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let v = value;
-  for (let i = 0; i < size; i++, v >>= 8n) out[i] = Number(v & 0xffn);
-  return out;
-}
 
-function bigFromBytes(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
-  return v;
-}
