@@ -28,6 +28,7 @@ import type { AbiReport } from './check/rules.ts';
 import { type ArgumentDiff, diffArguments } from './check/shim-diff.ts';
 import { TCB_FIELDS, type TlsLayout, type TlsModuleBlock, type TlsReport, TlsWatch } from './check/tls-watch.ts';
 import { findFixture } from './loader/fixtures.ts';
+import type { GuestThread } from './kernel/threads.ts';
 import { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
 import { bytesOf, unsignedOf } from './emu/bytes.ts';
@@ -240,6 +241,11 @@ export class Machine {
     return new Machine(options);
   }
 
+  /** The thread the process started with: host calls run on it unless made through `onThread`. */
+  get mainThread(): GuestThread {
+    return this.process.threads.threads[0]!;
+  }
+
   /** Instructions ld.so and libc start-up took. */
   get bootInstructions(): number {
     return this.process.bootInstructions;
@@ -389,6 +395,7 @@ export class Machine {
     const check = instrument && this.checking;
     const tls = instrument && tlsLayout ? new TlsWatch(this.process, tlsLayout) : undefined;
     tls?.start();
+    this.process.activate(this.mainThread);
     if (this.errnoAddress) this.process.engine.write(this.errnoAddress, new Uint8Array(4));
     if (check) this.checker.beginHostCall(address, spec);
     let raw: RawCallResult;

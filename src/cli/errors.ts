@@ -5,6 +5,7 @@ import { DeclarationError } from '../callspec/parse.ts';
 import { LayoutError } from '../callspec/layout.ts';
 import { BudgetExceededError, EngineUnavailableError, GuestFault } from '../emu/errors.ts';
 import { GuestBlockedError, GuestExit } from '../kernel/kernel.ts';
+import { GuestDeadlockError } from '../kernel/threads.ts';
 import { ElfError } from '../loader/elf.ts';
 import { FixtureError } from '../loader/fixtures.ts';
 import { LoaderError } from '../loader/process.ts';
@@ -16,7 +17,7 @@ import type { AbiReport } from '../check/rules.ts';
 
 const USER_ERRORS = [
   UsageError, ArgumentError, CallSpecError, DeclarationError, LayoutError, BudgetExceededError, EngineUnavailableError,
-  GuestFault, GuestBlockedError, GuestExit, ElfError, FixtureError, LoaderError, SymbolNotFoundError, DlopenError,
+  GuestFault, GuestBlockedError, GuestDeadlockError, GuestExit, ElfError, FixtureError, LoaderError, SymbolNotFoundError, DlopenError,
   UnknownLibraryError, RangeError,
 ];
 

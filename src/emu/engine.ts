@@ -35,13 +35,17 @@ export type StopReason =
   /** a hook called `stop()` (a syscall like exit, or a host request) */
   | 'stopped'
   /** the instruction budget ran out */
-  | 'budget';
+  | 'budget'
+  /** the time slice (`quantum`) ended: the scheduler may switch threads; the run can be resumed */
+  | 'quantum';
 
 export interface RunOptions {
   /** Stop when the program counter reaches this address (it is not executed). */
   until: number;
-  /** Maximum guest instructions for this run; exceeding it stops the run with reason 'budget'. */
+  /** Maximum guest instructions for this run; exceeding it throws BudgetExceededError. */
   budget: number;
+  /** A time slice: after this many instructions the run returns with reason 'quantum' (at a block boundary). */
+  quantum?: number;
 }
 
 export interface RunResult {

@@ -180,7 +180,8 @@ export class UnicornEngine implements Engine {
   private readonly codePages = new Set<number>();
   private runCount = 0;
   private runBudget = Infinity;
-  private stopReason: 'stopped' | 'budget' | undefined;
+  private runQuantum = Infinity;
+  private stopReason: 'stopped' | 'budget' | 'quantum' | undefined;
   private lastBadAccess: { type: number; address: number; size: number } | undefined;
   private hookError: unknown;
   private blockObservers: BlockObserver[] = [];
@@ -316,8 +317,14 @@ export class UnicornEngine implements Engine {
       this.codePages.add(Math.floor(address / PAGE_BYTES));
     }
     this.runCount += count;
-    if (this.runCount > this.runBudget && this.stopReason === undefined) {
+    if (this.stopReason !== undefined) return;
+    if (this.runCount > this.runBudget) {
       this.stopReason = 'budget';
+      this.n.uc_emu_stop(this.uc);
+    } else if (this.runCount > this.runQuantum) {
+      // The block that crossed the slice has not run yet: it runs first when this thread is resumed.
+      this.runCount -= count;
+      this.stopReason = 'quantum';
       this.n.uc_emu_stop(this.uc);
     }
   }
@@ -391,6 +398,7 @@ export class UnicornEngine implements Engine {
   run(begin: number, options: RunOptions): RunResult {
     this.runCount = 0;
     this.runBudget = options.budget;
+    this.runQuantum = options.quantum ?? Infinity;
     this.stopReason = undefined;
     this.lastBadAccess = undefined;
     this.hookError = undefined;
@@ -406,7 +414,7 @@ export class UnicornEngine implements Engine {
       const pc = this.pc();
       throw new BudgetExceededError(options.budget, pc);
     }
-    if (this.stopReason === 'stopped') return { reason: 'stopped', instructions };
+    if (this.stopReason === 'stopped' || this.stopReason === 'quantum') return { reason: this.stopReason, instructions };
     const pc = this.pc();
     if (pc !== options.until) {
       throw new GuestFault('the guest halted (hlt) before returning', 'HALT', pc, undefined, this.dumpRegisters());

@@ -15,12 +15,20 @@ export interface Timespec {
 }
 
 export class VirtualClock {
+  /** Time spent with every thread waiting (the clock jumps to the next timeout instead of spinning). */
+  private idle = 0n;
+
   /** @param instructions returns the guest instructions executed since boot */
   constructor(private readonly instructions: () => number) {}
 
   /** Nanoseconds since boot (CLOCK_MONOTONIC). */
   monotonicNs(): bigint {
-    return BigInt(this.instructions()) * NANOSECONDS_PER_INSTRUCTION;
+    return BigInt(this.instructions()) * NANOSECONDS_PER_INSTRUCTION + this.idle;
+  }
+
+  /** Moves time forward while no thread runs (all wait for timeouts). */
+  advance(nanoseconds: bigint): void {
+    this.idle += nanoseconds;
   }
 
   monotonic(): Timespec {
@@ -28,7 +36,12 @@ export class VirtualClock {
   }
 
   realtime(): Timespec {
-    return split(BOOT_EPOCH_SECONDS * NS_PER_SECOND + this.monotonicNs());
+    return split(this.bootEpochNs() + this.monotonicNs());
+  }
+
+  /** CLOCK_REALTIME at boot, in nanoseconds (realtime = boot epoch + monotonic). */
+  bootEpochNs(): bigint {
+    return BOOT_EPOCH_SECONDS * NS_PER_SECOND;
   }
 }
 

@@ -9,8 +9,9 @@ import type { Engine, RegName } from '../emu/engine.ts';
 import { PROT_ALL } from '../emu/engine.ts';
 import { EngineError } from '../emu/errors.ts';
 import {
-  GDT_ENTRY_TLS_ENTRIES, GDT_ENTRY_TLS_MIN, type GlobalDescriptorTable, SELECTOR_RPL_USER,
+  GDT_ENTRY_TLS_ENTRIES, GDT_ENTRY_TLS_MIN, type GlobalDescriptorTable, type SegmentDescriptor, selector, SELECTOR_RPL_USER,
 } from '../emu/gdt.ts';
+import { type FutexWait, GuestThread, type SleepWait, type ThreadTable } from './threads.ts';
 import { type AddressSpace, OutOfAddressSpaceError, PAGE_SIZE, pageUp } from './address-space.ts';
 import type { SeededRandom, VirtualClock } from './clock.ts';
 import { ERRNO, ErrnoError } from './errno.ts';
@@ -61,8 +62,23 @@ const MAX_MAPPING_BYTES = 4 * 1024 * 1024 * 1024;
 const FUTEX_CMD_MASK = 0x7f;
 const FUTEX_WAIT = 0;
 const FUTEX_WAKE = 1;
+const FUTEX_REQUEUE = 3;
+const FUTEX_CMP_REQUEUE = 4;
 const FUTEX_WAIT_BITSET = 9;
 const FUTEX_WAKE_BITSET = 10;
+const FUTEX_CLOCK_REALTIME = 256;
+const FUTEX_BITSET_MATCH_ANY = 0xffffffff;
+const CLOCK_MONOTONIC = 1;
+const TIMER_ABSTIME = 1;
+/** clone flags (linux/sched.h). */
+const CLONE_VM = 0x100;
+const CLONE_SETTLS = 0x80000;
+const CLONE_PARENT_SETTID = 0x100000;
+const CLONE_CHILD_CLEARTID = 0x200000;
+const CLONE_CHILD_SETTID = 0x1000000;
+const CLONE_THREAD = 0x10000;
+/** `syscall` is 0F 05. */
+const SYSCALL_INSTRUCTION_BYTES = 2;
 const SIGABRT = 6;
 /** prctl options (linux/prctl.h) the guest's libraries use. */
 const PR_SET_NAME = 15;
@@ -130,9 +146,14 @@ export interface KernelOptions {
   record?: boolean;
   /** Where diagnostics go (unimplemented system calls); the Process sets it from SHIMULATOR_DEBUG. */
   log?: (message: string) => void;
+  /** The process's threads and scheduler state. */
+  threads: ThreadTable;
 }
 
-type Handler = (k: Kernel, a: bigint[]) => number | bigint;
+/** Returned by a handler whose calling thread now waits: the scheduler switches; the result comes at wake-up. */
+export const BLOCKED: unique symbol = Symbol('blocked');
+
+type Handler = (k: Kernel, a: bigint[]) => number | bigint | typeof BLOCKED;
 
 const s32 = (v: bigint) => Number(BigInt.asIntN(32, v));
 const u32 = (v: bigint) => Number(BigInt.asUintN(32, v));
@@ -148,11 +169,8 @@ export class Kernel {
   /** Sees every system call as it completes (traces, strace-like views); undefined when nobody listens. */
   observer: ((record: SyscallRecord) => void) | undefined;
   exit: GuestExit | undefined;
-  tid: number;
   /** The thread's name (prctl PR_SET_NAME); the executable's name at start. */
   threadName = 'shimulator-stub';
-  /** The address glibc registered with set_tid_address (cleared on thread exit). */
-  clearChildTid = 0;
   private readonly files = new Map<number, Descriptor>();
   private readonly o: KernelOptions;
   private readonly ptr: 4 | 8;
@@ -161,7 +179,6 @@ export class Kernel {
     this.o = options;
     this.arch = options.arch;
     this.ptr = options.arch === 'amd64' ? 8 : 4;
-    this.tid = options.pid;
     // stdin is an empty pipe; stdout and stderr are pipes the host reads (so stdio buffers them fully).
     const stdio: [number, OpenFile][] = [
       [STDIN, { offset: 0, flags: 0, node: options.vfs.pipe('pipe:[stdin]') }],
@@ -169,6 +186,15 @@ export class Kernel {
       [STDERR, { offset: 0, flags: O_WRONLY, sink: this.stderr, node: options.vfs.pipe('pipe:[stderr]') }],
     ];
     for (const [fd, file] of stdio) this.files.set(fd, { file, cloexec: false });
+  }
+
+  get threads(): ThreadTable {
+    return this.o.threads;
+  }
+
+  /** The calling thread's id. */
+  get tid(): number {
+    return this.o.threads.current.tid;
   }
 
   get engine(): Engine {
@@ -189,7 +215,16 @@ export class Kernel {
       result = BigInt(-ERRNO.ENOSYS);
     } else {
       try {
-        result = BigInt(handler(this, args));
+        const value = handler(this, args);
+        if (value === BLOCKED) {
+          // The thread sleeps; whoever wakes it sets the result. The scheduler runs another thread meanwhile.
+          if (this.o.record || this.observer) {
+            const record = { nr, name, args, result: BigInt(-ERRNO.EINTR) };
+            this.observer?.(record);
+          }
+          return;
+        }
+        result = BigInt(value);
       } catch (error) {
         if (!(error instanceof ErrnoError)) throw error;
         result = BigInt(-error.errno);
@@ -399,7 +434,7 @@ export class Kernel {
     }
     if (entry < GDT_ENTRY_TLS_MIN || entry >= GDT_ENTRY_TLS_MIN + GDT_ENTRY_TLS_ENTRIES) throw new ErrnoError(ERRNO.EINVAL);
     // struct user_desc flag bits: seg_32bit, contents(2), read_exec_only, limit_in_pages, seg_not_present, useable
-    gdt.set(entry, {
+    const descriptor: SegmentDescriptor = {
       base,
       limit,
       is32Bit: (bits & 1) !== 0,
@@ -407,8 +442,101 @@ export class Kernel {
       pageGranular: (bits & 0x10) !== 0,
       present: (bits & 0x20) === 0,
       dpl: SELECTOR_RPL_USER,
-    });
+    };
+    gdt.set(entry, descriptor);
+    this.o.threads.current.tlsDescriptor = { entry, descriptor };
     return 0;
+  }
+
+  /** The monotonic virtual time, in nanoseconds. */
+  now(): bigint {
+    return this.o.clock.monotonicNs();
+  }
+
+  /** Blocks the calling thread (futex wait, sleep) until woken or until `deadline` (virtual monotonic ns). */
+  block(wait: FutexWait | SleepWait, deadline?: bigint): typeof BLOCKED {
+    const t = this.o.threads.current;
+    t.state = 'blocked';
+    t.wait = wait;
+    t.deadline = deadline;
+    t.blockedAt = Number(this.o.engine.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
+    this.o.engine.stop();
+    return BLOCKED;
+  }
+
+  /** Gives up the CPU when another thread can run (sched_yield); the call itself returns 0. */
+  yield(): number {
+    if (this.o.threads.othersRunnable) this.o.engine.stop();
+    return 0;
+  }
+
+  /** clone for a new thread (the flags glibc's pthread_create uses); returns the child's tid to the parent. */
+  clone(flags: number, stack: number, parentTid: number, childTid: number, tls: bigint): number {
+    if ((flags & CLONE_VM) === 0 || (flags & CLONE_THREAD) === 0) throw new ErrnoError(ERRNO.ENOSYS); // no fork
+    const engine = this.o.engine;
+    const threads = this.o.threads;
+    const parent = threads.current;
+    const child = new GuestThread(threads.allocateTid(), `thread ${threads.threads.length}`);
+    const parentState = engine.saveContext();
+    // The child: the same registers, 0 from the system call, its own stack and TLS.
+    engine.setReg(this.arch === 'amd64' ? 'rax' : 'eax', 0);
+    engine.setReg(this.arch === 'amd64' ? 'rsp' : 'esp', stack);
+    if ((flags & CLONE_SETTLS) !== 0) {
+      if (this.arch === 'amd64') {
+        engine.setReg('fs_base', tls);
+        child.fsBase = tls;
+      } else {
+        child.tlsDescriptor = this.readUserDesc(Number(tls));
+        this.o.gdt!.set(child.tlsDescriptor.entry, child.tlsDescriptor.descriptor);
+        engine.setReg('gs', selector(child.tlsDescriptor.entry, SELECTOR_RPL_USER));
+      }
+    }
+    child.context = engine.saveContext();
+    // amd64: Unicorn's syscall hook runs before RIP passes the instruction; the child resumes after it.
+    if (this.arch === 'amd64') child.ripAdvance = SYSCALL_INSTRUCTION_BYTES;
+    engine.restoreContext(parentState);
+    parentState.free();
+    if (parent.tlsDescriptor) this.o.gdt!.set(parent.tlsDescriptor.entry, parent.tlsDescriptor.descriptor);
+    const tidBytes = encodeWords([child.tid], 4);
+    if ((flags & CLONE_PARENT_SETTID) !== 0) this.writeGuest(parentTid, tidBytes);
+    if ((flags & CLONE_CHILD_SETTID) !== 0) this.writeGuest(childTid, tidBytes);
+    if ((flags & CLONE_CHILD_CLEARTID) !== 0) child.clearChildTid = childTid;
+    threads.add(child);
+    return child.tid;
+  }
+
+  /** The exit of one thread: CLONE_CHILD_CLEARTID wakes its joiner; the last thread's exit ends the process. */
+  exitThread(status: number): number {
+    const threads = this.o.threads;
+    const t = threads.current;
+    if (threads.threads.every((other) => other === t || other.state === 'exited')) return this.terminate(status);
+    t.state = 'exited';
+    if (t.clearChildTid !== 0) {
+      this.writeGuest(t.clearChildTid, new Uint8Array(4));
+      threads.wake(t.clearChildTid, 1);
+    }
+    this.o.engine.stop();
+    return 0;
+  }
+
+  private readUserDesc(address: number): { entry: number; descriptor: SegmentDescriptor } {
+    const raw = this.readGuest(address, 16);
+    const view = new DataView(raw.buffer, raw.byteOffset, 16);
+    const bits = view.getUint32(12, true);
+    const entry = view.getInt32(0, true);
+    if (entry < GDT_ENTRY_TLS_MIN || entry >= GDT_ENTRY_TLS_MIN + GDT_ENTRY_TLS_ENTRIES) throw new ErrnoError(ERRNO.EINVAL);
+    return {
+      entry,
+      descriptor: {
+        base: view.getUint32(4, true),
+        limit: view.getUint32(8, true),
+        is32Bit: (bits & 1) !== 0,
+        code: ((bits >> 1) & 3) >= 2,
+        pageGranular: (bits & 0x10) !== 0,
+        present: (bits & 0x20) === 0,
+        dpl: SELECTOR_RPL_USER,
+      },
+    };
   }
 
   terminate(status: number, signal?: number): number {
@@ -502,17 +630,61 @@ function fcntl(k: Kernel, fd: number, cmd: number, arg: number): number {
   }
 }
 
-function futex(k: Kernel, address: number, op: number, value: number): number {
+/** futex(2): the operations glibc's mutexes, condition variables, joins and once use. */
+function futex(k: Kernel, a: bigint[], timespecWord: 4 | 8): number | typeof BLOCKED {
+  const address = num(a[0]!);
+  const op = s32(a[1]!);
+  const value = u32(a[2]!);
   const cmd = op & FUTEX_CMD_MASK;
-  if (cmd === FUTEX_WAKE || cmd === FUTEX_WAKE_BITSET) return 0; // nobody else is waiting in one thread
-  if (cmd === FUTEX_WAIT || cmd === FUTEX_WAIT_BITSET) {
-    const current = new DataView(k.readGuest(address, 4).buffer).getUint32(0, true);
-    if (current !== value >>> 0) throw new ErrnoError(ERRNO.EAGAIN);
-    throw new GuestBlockedError(
-      `deadlock: the only guest thread waits on futex 0x${address.toString(16)} (value ${value}) and nothing can wake it`,
-    );
+  const threads = k.threads;
+  const word = () => new DataView(k.readGuest(address, 4).buffer).getUint32(0, true);
+  switch (cmd) {
+    case FUTEX_WAIT:
+    case FUTEX_WAIT_BITSET: {
+      const bitset = cmd === FUTEX_WAIT_BITSET ? u32(a[5]!) : FUTEX_BITSET_MATCH_ANY;
+      if (bitset === 0) throw new ErrnoError(ERRNO.EINVAL);
+      if (word() !== value) throw new ErrnoError(ERRNO.EAGAIN);
+      let deadline: bigint | undefined;
+      if (a[3]! !== 0n) {
+        const t = readTimespec(k, num(a[3]!), timespecWord);
+        // FUTEX_WAIT: a relative timeout; FUTEX_WAIT_BITSET: an absolute time on CLOCK_MONOTONIC or CLOCK_REALTIME.
+        deadline = cmd === FUTEX_WAIT ? k.now() + t : (op & FUTEX_CLOCK_REALTIME) !== 0 ? t - k.options.clock.bootEpochNs() : t;
+      }
+      return k.block({ kind: 'futex', address, bitset }, deadline);
+    }
+    case FUTEX_WAKE:
+      return threads.wake(address, value);
+    case FUTEX_WAKE_BITSET:
+      return threads.wake(address, value, u32(a[5]!));
+    case FUTEX_CMP_REQUEUE:
+      if (word() !== u32(a[5]!)) throw new ErrnoError(ERRNO.EAGAIN);
+    // fall through
+    case FUTEX_REQUEUE: {
+      const woken = threads.wake(address, value);
+      return woken + threads.requeue(address, num(a[4]!), u32(a[3]!));
+    }
+    default:
+      throw new ErrnoError(ERRNO.ENOSYS);
   }
-  throw new ErrnoError(ERRNO.ENOSYS);
+}
+
+/** A timespec in virtual nanoseconds. */
+function readTimespec(k: Kernel, address: number, wordSize: 4 | 8): bigint {
+  const raw = k.readGuest(address, wordSize * 2);
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const seconds = wordSize === 8 ? view.getBigInt64(0, true) : BigInt(view.getInt32(0, true));
+  const nanoseconds = wordSize === 8 ? view.getBigInt64(8, true) : BigInt(view.getInt32(4, true));
+  if (seconds < 0n || nanoseconds < 0n || nanoseconds >= 1_000_000_000n) throw new ErrnoError(ERRNO.EINVAL);
+  return seconds * 1_000_000_000n + nanoseconds;
+}
+
+/** nanosleep / clock_nanosleep on the virtual clock. */
+function sleep(k: Kernel, clock: number, flags: number, request: number, wordSize: 4 | 8): number | typeof BLOCKED {
+  const t = readTimespec(k, request, wordSize);
+  const absolute = (flags & TIMER_ABSTIME) !== 0;
+  const deadline = absolute ? (clock === CLOCK_REALTIME ? t - k.options.clock.bootEpochNs() : t) : k.now() + t;
+  if (deadline <= k.now()) return 0;
+  return k.block({ kind: 'sleep' }, deadline);
 }
 
 function stdinOrFile(k: Kernel, a: bigint[], wordSize: 4 | 8, offsetArg: bigint): number {
@@ -603,7 +775,7 @@ const HANDLERS: Record<string, Handler> = {
     throw new ErrnoError(ERRNO.EINVAL);
   },
   set_thread_area: (k, a) => k.setThreadArea(num(a[0]!)),
-  set_tid_address: (k, a) => ((k.clearChildTid = num(a[0]!)), k.tid),
+  set_tid_address: (k, a) => ((k.threads.current.clearChildTid = num(a[0]!)), k.tid),
   set_robust_list: () => 0,
   rt_sigaction: (k, a) => {
     if (a[2]! !== 0n) k.writeGuest(num(a[2]!), new Uint8Array(k.pointerSize === 8 ? 32 : 20));
@@ -652,10 +824,17 @@ const HANDLERS: Record<string, Handler> = {
     k.writeGuest(num(a[2]!), mask);
     return size;
   },
-  sched_yield: () => 0,
-  futex: (k, a) => futex(k, num(a[0]!), s32(a[1]!), s32(a[2]!)),
-  futex_time64: (k, a) => futex(k, num(a[0]!), s32(a[1]!), s32(a[2]!)),
-  exit: (k, a) => k.terminate(s32(a[0]!)),
+  sched_yield: (k) => k.yield(),
+  futex: (k, a) => futex(k, a, k.pointerSize),
+  futex_time64: (k, a) => futex(k, a, 8),
+  nanosleep: (k, a) => sleep(k, CLOCK_MONOTONIC, 0, num(a[0]!), k.pointerSize),
+  clock_nanosleep: (k, a) => sleep(k, s32(a[0]!), s32(a[1]!), num(a[2]!), k.pointerSize),
+  clock_nanosleep_time64: (k, a) => sleep(k, s32(a[0]!), s32(a[1]!), num(a[2]!), 8),
+  clone: (k, a) =>
+    k.arch === 'amd64'
+      ? k.clone(u32(a[0]!), num(a[1]!), num(a[2]!), num(a[3]!), a[4]!) // flags, stack, parent_tid, child_tid, tls
+      : k.clone(u32(a[0]!), num(a[1]!), num(a[2]!), num(a[4]!), a[3]!), // flags, stack, parent_tid, tls, child_tid
+  exit: (k, a) => k.exitThread(s32(a[0]!)),
   exit_group: (k, a) => k.terminate(s32(a[0]!)),
   tgkill: (k, a) => k.terminate(128 + s32(a[2]!), s32(a[2]!)),
   kill: (k, a) => (s32(a[1]!) === 0 ? 0 : k.terminate(128 + s32(a[1]!), s32(a[1]!))),

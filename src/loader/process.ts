@@ -16,6 +16,8 @@ import { UnicornEngine } from '../emu/unicorn.ts';
 import { AddressSpace, PAGE_SIZE, pageDown, pageUp } from '../kernel/address-space.ts';
 import { SeededRandom, VirtualClock } from '../kernel/clock.ts';
 import { Kernel } from '../kernel/kernel.ts';
+import { ERRNO } from '../kernel/errno.ts';
+import { GuestDeadlockError, type GuestThread, QUANTUM, ThreadTable } from '../kernel/threads.ts';
 import { VirtualFileSystem } from '../kernel/vfs.ts';
 import { AT_RANDOM_BYTES, buildInitialStack } from './auxv.ts';
 import { type ElfFile, parseElf } from './elf.ts';
@@ -71,6 +73,9 @@ export const STUB_READY_SYMBOL = 'shimulator_ready';
 /** Where host libraries given by path (`--lib ./libshim.so`) are mounted in the guest. */
 export const USER_LIB_DIR = '/opt/shimulator/lib';
 const PID = 1000;
+const ETIMEDOUT = ERRNO.ETIMEDOUT;
+/** Software interrupt a parked worker thread executes to wait for host work. */
+export const PARK_TRAP_VECTOR = 0x85;
 export const DEFAULT_BOOT_BUDGET = 50_000_000;
 
 /** CPU exception vectors, named for fault messages. */
@@ -113,6 +118,8 @@ export class Process {
   readonly vfs: VirtualFileSystem;
   readonly space: AddressSpace;
   readonly kernel: Kernel;
+  readonly threads: ThreadTable;
+  readonly clock: VirtualClock;
   readonly gdt?: GlobalDescriptorTable;
   /** Guest instructions executed since boot began. */
   instructions = 0;
@@ -149,12 +156,15 @@ export class Process {
     for (const [path, bytes] of Object.entries(options.files ?? {})) this.vfs.addBytes(path, bytes);
 
     const random = new SeededRandom(options.seed ?? 0);
+    this.clock = new VirtualClock(() => this.instructions + this.engine.instructionsInRun);
+    this.threads = new ThreadTable(arch, this.engine, PID, (entry, descriptor) => this.gdt!.set(entry, descriptor));
     this.kernel = new Kernel({
       arch,
       engine: this.engine,
       vfs: this.vfs,
       space: this.space,
-      clock: new VirtualClock(() => this.instructions + this.engine.instructionsInRun),
+      clock: this.clock,
+      threads: this.threads,
       random,
       gdt: this.gdt,
       pid: PID,
@@ -213,21 +223,94 @@ export class Process {
     return new Process(options);
   }
 
-  /** Runs guest code from `begin` until the program counter reaches `until`; faults and exits become errors. */
+  /**
+   * Runs a host call on the current thread from `begin` until it returns to `until`, scheduling the process's
+   * other threads deterministically meanwhile. Faults and exits become errors. `instructions` counts the calling
+   * thread's own instructions.
+   */
   run(begin: number, until: number, budget: number): RunResult {
-    let result: RunResult;
-    try {
-      result = this.engine.run(begin, { until, budget });
-    } catch (error) {
-      this.instructions += this.engine.instructionsInRun;
-      if ((error instanceof GuestFault || error instanceof BudgetExceededError) && error.where === undefined) {
-        error.locate(this.describeAddress(error.pc));
-      }
-      throw error;
+    const caller = this.threads.current;
+    caller.state = 'running';
+    return { reason: 'until', instructions: this.schedule(caller, begin, until, budget, () => false) };
+  }
+
+  /** Runs the scheduler until `thread` waits for the host again (a worker thread finished the work it was given). */
+  runUntilHost(thread: GuestThread, until: number, budget: number): number {
+    return this.schedule(thread, undefined, until, budget, () => thread.state === 'host');
+  }
+
+  /** Puts `thread` on the CPU (between host calls), e.g. the main thread before a host call on it. */
+  activate(thread: GuestThread): void {
+    this.threads.switchTo(thread);
+  }
+
+  private pc(): number {
+    return Number(this.engine.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
+  }
+
+  private schedule(target: GuestThread, begin: number | undefined, until: number, budget: number, finished: () => boolean): number {
+    const threads = this.threads;
+    const before = target.instructions;
+    let executed = 0;
+    let pc = begin;
+    if (pc === undefined) {
+      threads.switchTo(threads.current.state === 'running' ? threads.current : this.nextThread());
+      pc = this.pc();
     }
-    this.instructions += result.instructions;
-    if (this.kernel.exit) throw this.kernel.exit;
-    return result;
+    for (;;) {
+      const current = threads.current;
+      // A time slice only matters when someone else could run (or wake): single-threaded calls run in one go.
+      const shared = threads.othersRunnable || threads.earliestDeadline() !== undefined;
+      let result: RunResult;
+      try {
+        result = this.engine.run(pc, { until, budget: budget - executed, quantum: shared ? QUANTUM : undefined });
+      } catch (error) {
+        this.account(current, this.engine.instructionsInRun);
+        if ((error instanceof GuestFault || error instanceof BudgetExceededError) && error.where === undefined) {
+          error.locate(this.describeAddress(error.pc));
+          if (threads.threads.length > 1) error.message += ` (thread ${current.tid})`;
+        }
+        throw error;
+      }
+      executed += result.instructions;
+      this.account(current, result.instructions);
+      if (this.kernel.exit) throw this.kernel.exit;
+      if (result.reason === 'until') {
+        if (current !== target) {
+          throw new LoaderError(`thread ${current.tid} returned into the host's trap page, which only host calls return to`);
+        }
+        current.state = 'host';
+        return target.instructions - before;
+      }
+      if (finished()) return target.instructions - before;
+      threads.switchTo(current.state === 'running' && !threads.othersRunnable ? current : this.nextThread());
+      pc = this.pc();
+    }
+  }
+
+  private account(thread: GuestThread, instructions: number): void {
+    this.instructions += instructions;
+    this.threads.recordSlice(thread, instructions);
+  }
+
+  /** The next thread to run; when all wait, time jumps to the earliest timeout; when none can ever run: deadlock. */
+  private nextThread(): GuestThread {
+    for (;;) {
+      const next = this.threads.next();
+      if (next) return next;
+      if (this.threads.current.state === 'running') return this.threads.current;
+      const deadline = this.threads.earliestDeadline();
+      if (deadline === undefined) {
+        const states = this.threads.describe().filter((t) => t.state !== 'exited');
+        throw new GuestDeadlockError(
+          `deadlock: no guest thread can run — ${states.map((t) => `thread ${t.tid} (${t.name}) ${t.state}${t.wait ? ` on ${t.wait}` : ''}${t.state === 'blocked' ? ` in ${this.describeAddress(Number(t.pc)) ?? t.pc}` : ''}`).join('; ')}`,
+          states,
+        );
+      }
+      const now = this.kernel.now();
+      if (deadline > now) this.clock.advance(deadline - now); // every thread waits: the virtual clock jumps ahead
+      this.threads.expire(this.kernel.now(), BigInt(-ETIMEDOUT));
+    }
   }
 
   /** Parses (once) the ELF file at a guest path. */
@@ -267,6 +350,9 @@ export class Process {
     return this.objectsProvider ? this.objectsProvider() : [this.exe, this.interp];
   }
 
+  /** Handles `int 0x85` from a worker thread that finished its work (fakecgo-style threads). */
+  onParkTrap: ((thread: GuestThread) => void) | undefined;
+
   /** Handles `int 0x81` from a callback stub; returns false when `pc` is not a callback (then it is a fault). */
   onCallbackTrap: ((pc: number) => boolean) | undefined;
 
@@ -280,6 +366,14 @@ export class Process {
     }
     const pc = Number(this.engine.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
     if (intno === CALLBACK_TRAP_VECTOR && this.onCallbackTrap?.(pc)) return;
+    if (intno === PARK_TRAP_VECTOR && this.onParkTrap) {
+      // A worker thread asks for work: it waits for the host, and the scheduler runs someone else.
+      const thread = this.threads.current;
+      thread.state = 'host';
+      this.engine.stop();
+      this.onParkTrap(thread);
+      return;
+    }
     const name = EXCEPTION_NAMES[intno] ?? `interrupt ${intno}`;
     const registers = (this.engine as UnicornEngine).dumpRegisters();
     throw new GuestFault(`CPU exception: ${name}`, 'EXCEPTION', pc, undefined, registers);

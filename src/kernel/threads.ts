@@ -1,0 +1,220 @@
+/**
+ * Guest threads and their deterministic scheduler. One Unicorn CPU runs every thread: each thread keeps a saved
+ * CPU context, and the scheduler switches between them round robin — after a fixed instruction quantum, or when
+ * the running thread blocks (futex, nanosleep, join), yields or exits. The interleaving therefore depends only on
+ * the guest's instructions, never on the host: every run schedules the same way, and `schedule` hashes it.
+ *
+ * Thread-local storage follows Linux: amd64 threads have their own fs base; i386 threads their own TLS descriptor
+ * in GDT entry 12, rewritten on every switch (as Linux reloads the TLS entries per task).
+ */
+import { createHash } from 'node:crypto';
+import type { Arch } from '../emu/arch.ts';
+import type { Engine, RegName, SavedContext } from '../emu/engine.ts';
+import type { SegmentDescriptor } from '../emu/gdt.ts';
+
+/**
+ * - running: on the CPU; runnable: waiting for its turn;
+ * - blocked: in a futex wait or sleep (may have a deadline);
+ * - host: waiting for the host — the main thread between host calls, a fakecgo-style worker parked for work;
+ * - exited.
+ */
+export type ThreadState = 'running' | 'runnable' | 'blocked' | 'host' | 'exited';
+
+export interface FutexWait {
+  kind: 'futex';
+  address: number;
+  bitset: number;
+}
+
+export interface SleepWait {
+  kind: 'sleep';
+}
+
+export class GuestThread {
+  state: ThreadState = 'runnable';
+  context: SavedContext | undefined;
+  wait: FutexWait | SleepWait | undefined;
+  /** Virtual nanoseconds (monotonic clock) at which a timed wait ends. */
+  deadline: bigint | undefined;
+  /** The value the blocked system call returns when the thread resumes (set by whoever wakes it). */
+  pendingResult: bigint | undefined;
+  /** CLONE_CHILD_CLEARTID / set_tid_address: zeroed and futex-woken when the thread exits. */
+  clearChildTid = 0;
+  /** amd64: fs base; i386: the TLS descriptor the thread's gs selector refers to. */
+  fsBase = 0n;
+  tlsDescriptor: { entry: number; descriptor: SegmentDescriptor } | undefined;
+  /** Guest instructions this thread executed. */
+  instructions = 0;
+  /** Where the thread was when it blocked (for deadlock reports). */
+  blockedAt = 0;
+  /** Bytes to move the program counter on first resume (a clone child saved before its syscall completed). */
+  ripAdvance = 0;
+  name: string;
+
+  constructor(
+    readonly tid: number,
+    name: string,
+  ) {
+    this.name = name;
+  }
+}
+
+export class GuestDeadlockError extends Error {
+  override name = 'GuestDeadlockError';
+  constructor(
+    message: string,
+    readonly threads: { tid: number; name: string; state: ThreadState; wait: string; pc: string }[],
+  ) {
+    super(message);
+  }
+}
+
+/** Instructions a thread runs before the scheduler switches (when another thread is runnable). */
+export const QUANTUM = 10_000;
+
+export class ThreadTable {
+  readonly threads: GuestThread[] = [];
+  current: GuestThread;
+  private nextTid: number;
+  /** (tid, instructions) per slice, hashed into `scheduleHash`. */
+  private readonly slices = createHash('sha256');
+  private sliceCount = 0;
+
+  constructor(
+    private readonly arch: Arch,
+    private readonly engine: Engine,
+    mainTid: number,
+    /** Writes a TLS descriptor into the GDT (i386). */
+    private readonly installTls: (entry: number, descriptor: SegmentDescriptor) => void,
+  ) {
+    this.current = new GuestThread(mainTid, 'main');
+    this.current.state = 'running';
+    this.threads.push(this.current);
+    this.nextTid = mainTid + 1;
+  }
+
+  allocateTid(): number {
+    return this.nextTid++;
+  }
+
+  add(thread: GuestThread): void {
+    this.threads.push(thread);
+  }
+
+  byTid(tid: number): GuestThread | undefined {
+    return this.threads.find((t) => t.tid === tid);
+  }
+
+  /** Threads that could run now (other than the current one). */
+  get othersRunnable(): boolean {
+    return this.threads.some((t) => t !== this.current && t.state === 'runnable');
+  }
+
+  /** Records a slice of execution for the schedule hash. */
+  recordSlice(thread: GuestThread, instructions: number): void {
+    if (instructions === 0) return;
+    thread.instructions += instructions;
+    this.slices.update(`${thread.tid}:${instructions};`);
+    this.sliceCount++;
+  }
+
+  /** A hash of the interleaving so far: identical runs give identical hashes. */
+  scheduleHash(): string {
+    return `${this.sliceCount}:${this.slices.copy().digest('hex').slice(0, 16)}`;
+  }
+
+  /** The next runnable thread after the current one, round robin in creation order. */
+  next(): GuestThread | undefined {
+    const start = this.threads.indexOf(this.current);
+    for (let i = 1; i <= this.threads.length; i++) {
+      const t = this.threads[(start + i) % this.threads.length]!;
+      if (t.state === 'runnable') return t;
+    }
+    return undefined;
+  }
+
+  /** Saves the current thread's CPU state and puts `next` on the CPU. */
+  switchTo(next: GuestThread): void {
+    if (next === this.current) return;
+    const previous = this.current;
+    if (previous.state !== 'exited') {
+      previous.context?.free();
+      previous.context = this.engine.saveContext();
+      if (previous.state === 'running') previous.state = 'runnable';
+    }
+    this.current = next;
+    if (next.tlsDescriptor) this.installTls(next.tlsDescriptor.entry, next.tlsDescriptor.descriptor);
+    if (next.context) this.engine.restoreContext(next.context);
+    next.state = 'running';
+    if (next.ripAdvance) {
+      const pc: RegName = this.arch === 'amd64' ? 'rip' : 'eip';
+      this.engine.setReg(pc, this.engine.reg(pc) + BigInt(next.ripAdvance));
+      next.ripAdvance = 0;
+    }
+    if (next.pendingResult !== undefined) {
+      this.engine.setReg((this.arch === 'amd64' ? 'rax' : 'eax') as RegName, BigInt.asUintN(64, next.pendingResult));
+      next.pendingResult = undefined;
+    }
+  }
+
+  /** Wakes up to `count` threads waiting on a futex word whose bitset intersects `bitset`; returns how many. */
+  wake(address: number, count: number, bitset = 0xffffffff): number {
+    let woken = 0;
+    for (const t of this.threads) {
+      if (woken >= count) break;
+      if (t.state === 'blocked' && t.wait?.kind === 'futex' && t.wait.address === address && (t.wait.bitset & bitset) !== 0) {
+        this.resume(t, 0n);
+        woken++;
+      }
+    }
+    return woken;
+  }
+
+  /** Moves up to `count` waiters from one futex word to another (FUTEX_REQUEUE); returns how many. */
+  requeue(from: number, to: number, count: number): number {
+    let moved = 0;
+    for (const t of this.threads) {
+      if (moved >= count) break;
+      if (t.state === 'blocked' && t.wait?.kind === 'futex' && t.wait.address === from) {
+        t.wait = { ...t.wait, address: to };
+        moved++;
+      }
+    }
+    return moved;
+  }
+
+  resume(thread: GuestThread, result: bigint): void {
+    thread.state = 'runnable';
+    thread.wait = undefined;
+    thread.deadline = undefined;
+    thread.pendingResult = result;
+  }
+
+  /** The earliest deadline among timed waits, if any. */
+  earliestDeadline(): bigint | undefined {
+    let earliest: bigint | undefined;
+    for (const t of this.threads) {
+      if (t.state === 'blocked' && t.deadline !== undefined && (earliest === undefined || t.deadline < earliest)) earliest = t.deadline;
+    }
+    return earliest;
+  }
+
+  /** Wakes every timed wait whose deadline has passed: futex waits time out, sleeps complete. */
+  expire(now: bigint, timedOut: bigint): void {
+    for (const t of this.threads) {
+      if (t.state === 'blocked' && t.deadline !== undefined && t.deadline <= now) {
+        this.resume(t, t.wait?.kind === 'futex' ? timedOut : 0n);
+      }
+    }
+  }
+
+  describe(): GuestDeadlockError['threads'] {
+    return this.threads.map((t) => ({
+      tid: t.tid,
+      name: t.name,
+      state: t.state,
+      wait: t.wait?.kind === 'futex' ? `futex 0x${t.wait.address.toString(16)}` : t.wait?.kind ?? '',
+      pc: `0x${t.blockedAt.toString(16)}`,
+    }));
+  }
+}
