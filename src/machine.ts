@@ -12,7 +12,8 @@ import type { SavedContext } from './emu/engine.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, type RegName } from './emu/engine.ts';
 import { CodeArena, GuestArena } from './callspec/arena.ts';
 import { Callback, type CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
-import { type CallEnvironment, executeCall, type RawCallResult } from './callspec/call.ts';
+import { type CallEnvironment, executeCall, type RawCallResult, readBlock, writeBlock } from './callspec/call.ts';
+import { generateWorker, WORKER_MAILBOX } from './callspec/worker.ts';
 import { callSpec } from './callspec/classify.ts';
 import { generateTrampoline, MAILBOX_BYTES } from './callspec/trampoline.ts';
 import { typeName } from './callspec/layout.ts';
@@ -94,6 +95,26 @@ export interface CFunction {
   spec(...args: HostValue[]): CallSpec;
 }
 
+/** A guest thread started the fakecgo way (see `Machine.startThread`). */
+export interface GuestThreadHandle {
+  readonly tid: number;
+  /** The guest's pthread_t for it. */
+  readonly pthread: number;
+  readonly thread: GuestThread;
+  /** Where the host posts work for it. */
+  readonly mailbox: number;
+  /** Its errno (TLS) and thread pointer (amd64 fs base / i386 gs segment base). */
+  errnoAddress: number;
+  threadPointer: number;
+}
+
+const THREAD_REGION_BYTES = 64 * 1024;
+/** sizeof(pthread_attr_t) is 56 (amd64) / 36 (i386); sizeof(sigset_t) is 128. */
+const PTHREAD_ATTR_BYTES = 64;
+const SIGSET_BYTES = 128;
+const SIG_SETMASK = 2;
+const PTHREAD_CREATE_DETACHED = 1;
+
 interface EncodedArguments {
   images: Uint8Array[];
   outs: { index: number; address: number; size: number }[];
@@ -147,6 +168,8 @@ export class Machine {
   private readonly internal = new Map<string, CFunction>();
   private readonly specCache = new WeakMap<Prototype, Map<string, CallSpec>>();
   private readonly code: CodeArena;
+  private workerCode: number | undefined;
+  private threadRegion: { base: number; used: number } | undefined;
   /** Where trampolines keep the block pointer and their stack pointer across the call. */
   private readonly mailbox: number;
   /** Live callbacks (C → host). */
@@ -409,18 +432,114 @@ export class Machine {
     }
     const abi = check ? this.checker.endHostCall() : undefined;
     const tlsReport = tls?.stop();
+    return this.result(spec, raw, encoded, this.errnoAddress, abi, tlsReport);
+  }
+
+  private result(spec: CallSpec, raw: RawCallResult, encoded: EncodedArguments, errnoAddress: number, abi?: AbiReport, tls?: TlsReport): CallResult {
     const value = decodeValue(spec.ret.type, raw.ret, this.arch);
     const result: CallResult = {
       value,
-      errno: this.errnoAddress ? new DataView(this.process.engine.read(this.errnoAddress, 4).buffer).getInt32(0, true) : 0,
+      errno: errnoAddress ? new DataView(this.process.engine.read(errnoAddress, 4).buffer).getInt32(0, true) : 0,
       out: Object.fromEntries(encoded.outs.map((o) => [o.index, this.process.engine.read(o.address, o.size)])),
       instructions: raw.instructions,
       returnBytes: raw.ret,
     };
     if (abi) result.abi = abi;
-    if (tlsReport) result.tls = tlsReport;
+    if (tls) result.tls = tls;
     if (isCharPointer(spec.ret.type) && typeof value === 'number' && value !== 0) result.string = this.readCString(value);
     return result;
+  }
+
+  // ---- threads, the fakecgo way ----
+
+  /**
+   * Starts a guest thread exactly as fakecgo's `_cgo_thread_start` does: signals blocked around the guest's own
+   * `pthread_create`, whose start routine (fakecgo's `threadentry`) then waits for work from the host. Calls made
+   * through `onThread(thread)` run on it — its own stack, TLS and errno.
+   */
+  startThread(options: { detached?: boolean } = {}): GuestThreadHandle {
+    const word = this.arch === 'amd64' ? 8 : 4;
+    this.workerCode ??= this.code.place(generateWorker(this.arch));
+    const mailbox = this.threadMemory(WORKER_MAILBOX.size);
+    const attr = this.threadMemory(PTHREAD_ATTR_BYTES);
+    const pthread = this.threadMemory(word);
+    const libc = (proto: string, ...args: HostValue[]) => this.libc(proto)(...args);
+    const oldMask = this.threadMemory(SIGSET_BYTES);
+    libc('int pthread_sigmask(int how, const void *set, void *old)', SIG_SETMASK, new Uint8Array(SIGSET_BYTES).fill(0xff), oldMask);
+    libc('int pthread_attr_init(void *attr)', attr);
+    if (options.detached ?? true) libc('int pthread_attr_setdetachstate(void *attr, int state)', attr, PTHREAD_CREATE_DETACHED);
+    const before = this.process.threads.threads.length;
+    const created = libc('int pthread_create(void *thread, const void *attr, void *(*start)(void *), void *arg)', pthread, attr, this.workerCode, mailbox);
+    libc('int pthread_attr_destroy(void *attr)', attr);
+    libc('int pthread_sigmask(int how, const void *set, void *old)', SIG_SETMASK, oldMask, null);
+    if (created.value !== 0) throw new ArgumentError(`pthread_create failed in the guest with error ${created.value}`);
+    const thread = this.process.threads.threads[before]!;
+    // Let the new thread start and park in its start routine, waiting for the first call.
+    this.process.runUntilHost([thread], this.process.layout.trapPage, this.callBudget);
+    const handle: GuestThreadHandle = {
+      tid: thread.tid,
+      pthread: Number(unsignedOf(this.read(pthread, word))),
+      thread,
+      mailbox,
+      errnoAddress: 0,
+      threadPointer: 0,
+    };
+    handle.errnoAddress = Number(this.onThread(handle).fn('libc.so.6', 'int *__errno_location(void)')().value);
+    handle.threadPointer = Number(this.onThread(handle).fn('libc.so.6', 'void *pthread_self(void)')().value);
+    return handle;
+  }
+
+  /** Makes calls on a thread started with `startThread` (fakecgo: code running on that M). */
+  onThread(handle: GuestThreadHandle): { fn(library: string | undefined, prototype: string | Prototype): CFunction } {
+    return {
+      fn: (library, prototype) => {
+        const proto = typeof prototype === 'string' ? this.declarations.parsePrototype(prototype) : prototype;
+        const address = this.address(proto.name, library);
+        const call = (...args: HostValue[]) => this.concurrently([{ thread: handle, address, proto, args }])[0]!;
+        return Object.assign(call, { prototype: proto, address, spec: (...args: HostValue[]) => this.specFor(proto, args) });
+      },
+    };
+  }
+
+  /**
+   * Runs calls on several started threads at the same time: each call is posted to its thread, then the
+   * scheduler interleaves them deterministically until all are done. Results come back in order.
+   */
+  concurrently(calls: { thread: GuestThreadHandle; address: number; proto: Prototype; args: HostValue[] }[]): CallResult[] {
+    if (this.inCallback > 0) throw new ArgumentError('cannot call into the guest from inside a callback');
+    this.arena.reset();
+    const word = this.arch === 'amd64' ? 8 : 4;
+    const posted = calls.map((c) => {
+      if (c.thread.thread.state !== 'host') throw new ArgumentError(`thread ${c.thread.tid} is busy (or has exited): one call at a time per thread`);
+      const spec = this.specFor(c.proto, c.args);
+      const encoded = this.encodeArguments(spec, c.args);
+      const block = writeBlock(this.env, spec, c.address, encoded.images);
+      const trampoline = this.trampolineFor(spec, c.thread.mailbox + WORKER_MAILBOX.trampolineMailbox);
+      this.process.engine.write(c.thread.mailbox + WORKER_MAILBOX.block, bytesOf(block.address, word));
+      this.process.engine.write(c.thread.mailbox + WORKER_MAILBOX.trampoline, bytesOf(trampoline, word));
+      if (c.thread.errnoAddress) this.process.engine.write(c.thread.errnoAddress, new Uint8Array(4));
+      c.thread.thread.state = 'runnable';
+      return { spec, encoded, block };
+    });
+    const instructions = this.process.runUntilHost(calls.map((c) => c.thread.thread), this.process.layout.trapPage, this.callBudget * calls.length);
+    return posted.map((p, i) => this.result(p.spec, readBlock(this.env, p.spec, p.block, instructions[i]!), p.encoded, calls[i]!.thread.errnoAddress));
+  }
+
+  /** A hash of the thread interleaving so far (identical on every run of the same calls). */
+  get schedule(): string {
+    return this.process.threads.scheduleHash();
+  }
+
+  /** Long-lived guest memory for thread bookkeeping (mailboxes, pthread_t, attributes). */
+  private threadMemory(size: number): number {
+    const align = 16;
+    if (!this.threadRegion || this.threadRegion.used + size > THREAD_REGION_BYTES) {
+      const base = this.process.space.mapAnywhere(THREAD_REGION_BYTES, PROT_READ | PROT_WRITE, '[shimulator threads]');
+      this.threadRegion = { base, used: 0 };
+    }
+    const address = this.threadRegion.base + this.threadRegion.used;
+    this.threadRegion.used += Math.ceil(size / align) * align;
+    return address;
   }
 
   /**
@@ -538,11 +657,11 @@ export class Machine {
   }
 
   /** The reference trampoline for a spec: generated once per distinct placement and kept in the code arena. */
-  private trampolineFor(spec: CallSpec): number {
-    const key = placementKey(spec);
+  private trampolineFor(spec: CallSpec, mailbox = this.mailbox): number {
+    const key = `${mailbox}:${placementKey(spec)}`;
     let address = this.trampolines.get(key);
     if (address === undefined) {
-      address = this.code.place(generateTrampoline(spec, this.mailbox));
+      address = this.code.place(generateTrampoline(spec, mailbox));
       this.trampolines.set(key, address);
     }
     return address;

@@ -5,7 +5,7 @@
 import type { Arch } from '../emu/arch.ts';
 import type { Engine, RunResult } from '../emu/engine.ts';
 import { decodeFloat80, FLOAT80_BYTES } from './float80.ts';
-import { blockLayout } from './trampoline.ts';
+import { type BlockLayout, blockLayout } from './trampoline.ts';
 import type { GuestArena } from './arena.ts';
 import type { CallSpec } from './types.ts';
 import { bytesOf } from '../emu/bytes.ts';
@@ -50,6 +50,39 @@ function readWord(bytes: Uint8Array, offset: number, word: 4 | 8): number {
   return word === 8 ? Number(view.getBigUint64(0, true)) : view.getUint32(0, true);
 }
 
+/** An argument block written into guest memory, ready for a trampoline. */
+export interface PreparedBlock {
+  address: number;
+  layout: BlockLayout;
+}
+
+/** Writes the argument block for calling `target` per `spec` with the arguments' memory images. */
+export function writeBlock(env: Pick<CallEnvironment, 'engine' | 'arch' | 'memory'>, spec: CallSpec, target: number, args: Uint8Array[]): PreparedBlock {
+  const word = WORD[env.arch];
+  const layout = blockLayout(spec);
+  const address = env.memory.alloc(layout.size, STACK_ALIGN);
+  const image = new Uint8Array(layout.size);
+  image.set(bytesOf(target, word), layout.targetOffset);
+  spec.args.forEach((arg, i) => image.set(args[i]!.subarray(0, arg.size), layout.argOffsets[i]!));
+  env.engine.write(address, image);
+  return { address, layout };
+}
+
+/** Reads what the trampoline stored back into the block. `spAtCall`: where the stack was at the call, if known. */
+export function readBlock(env: Pick<CallEnvironment, 'engine' | 'arch'>, spec: CallSpec, block: PreparedBlock, instructions: number, spAtCall = 0): RawCallResult {
+  const word = WORD[env.arch];
+  const { layout } = block;
+  const result = env.engine.read(block.address, layout.size);
+  return {
+    ret: returnImage(spec, result.subarray(layout.returnOffset, layout.returnOffset + layout.returnSize)),
+    instructions,
+    raxAfter: readWord(result, layout.raxOffset, word),
+    spAfter: readWord(result, layout.spAfterOffset, word),
+    spAtCall,
+    returnBuffer: spec.ret.kind === 'memory' ? block.address + layout.returnOffset : 0,
+  };
+}
+
 /**
  * Calls `target` per `spec` through the reference trampoline: the host writes the argument block and calls the
  * trampoline like `void trampoline(struct block *)`; everything ABI-specific happens in guest code.
@@ -57,38 +90,24 @@ function readWord(bytes: Uint8Array, offset: number, word: 4 | 8): number {
 export function executeCall(env: CallEnvironment, spec: CallSpec, target: number, args: Uint8Array[], budget: number): RawCallResult {
   const { engine, arch } = env;
   const word = WORD[arch];
-  const layout = blockLayout(spec);
-  const block = env.memory.alloc(layout.size, STACK_ALIGN);
-  const image = new Uint8Array(layout.size);
-  image.set(bytesOf(target, word), layout.targetOffset);
-  spec.args.forEach((arg, i) => image.set(args[i]!.subarray(0, arg.size), layout.argOffsets[i]!));
-  engine.write(block, image);
+  const block = writeBlock(env, spec, target, args);
 
   env.resetCpu();
   // The host's own "call trampoline(block)": amd64 passes the block in rdi; i386 in the first stack slot.
   let callSp = env.stackTop;
   if (arch === 'amd64') {
-    engine.setReg('rdi', block);
+    engine.setReg('rdi', block.address);
   } else {
     callSp -= STACK_ALIGN;
-    engine.write(callSp, bytesOf(block, word));
+    engine.write(callSp, bytesOf(block.address, word));
   }
   const entrySp = callSp - word;
   engine.write(entrySp, bytesOf(env.returnAddress, word));
   engine.setReg(arch === 'amd64' ? 'rsp' : 'esp', entrySp);
 
   const { instructions } = env.run(env.trampoline(spec), env.returnAddress, budget);
-
-  const result = engine.read(block, layout.size);
   const spAtCall = Math.floor((entrySp - TRAMPOLINE_SAVED_REGISTERS * word) / STACK_ALIGN) * STACK_ALIGN - spec.stackSize;
-  return {
-    ret: returnImage(spec, result.subarray(layout.returnOffset, layout.returnOffset + layout.returnSize)),
-    instructions,
-    raxAfter: readWord(result, layout.raxOffset, word),
-    spAfter: readWord(result, layout.spAfterOffset, word),
-    spAtCall,
-    returnBuffer: spec.ret.kind === 'memory' ? block + layout.returnOffset : 0,
-  };
+  return readBlock(env, spec, block, instructions, spAtCall);
 }
 
 /** The C memory image of the return value, from the trampoline's return area. */

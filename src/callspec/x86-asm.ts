@@ -218,6 +218,14 @@ export class Assembler {
     return this;
   }
 
+  /** jmp to a position in this code (rel32). */
+  jumpTo(position: number): this {
+    const JMP_REL32_BYTES = 5;
+    this.emit(0xe9);
+    this.imm32(position - (this.size + JMP_REL32_BYTES - 1));
+    return this;
+  }
+
   /** leave: sp = bp; pop bp. */
   leave(): this {
     this.emit(0xc9);

@@ -12,6 +12,7 @@ import { BudgetExceededError, GuestFault } from '../emu/errors.ts';
 import { resetFpu } from '../emu/fpu.ts';
 import { GlobalDescriptorTable } from '../emu/gdt.ts';
 import { CALLBACK_TRAP_VECTOR } from '../callspec/callback.ts';
+import { PARK_TRAP } from '../callspec/worker.ts';
 import { UnicornEngine } from '../emu/unicorn.ts';
 import { AddressSpace, PAGE_SIZE, pageDown, pageUp } from '../kernel/address-space.ts';
 import { SeededRandom, VirtualClock } from '../kernel/clock.ts';
@@ -74,8 +75,7 @@ export const STUB_READY_SYMBOL = 'shimulator_ready';
 export const USER_LIB_DIR = '/opt/shimulator/lib';
 const PID = 1000;
 const ETIMEDOUT = ERRNO.ETIMEDOUT;
-/** Software interrupt a parked worker thread executes to wait for host work. */
-export const PARK_TRAP_VECTOR = 0x85;
+
 export const DEFAULT_BOOT_BUDGET = 50_000_000;
 
 /** CPU exception vectors, named for fault messages. */
@@ -234,9 +234,14 @@ export class Process {
     return { reason: 'until', instructions: this.schedule(caller, begin, until, budget, () => false) };
   }
 
-  /** Runs the scheduler until `thread` waits for the host again (a worker thread finished the work it was given). */
-  runUntilHost(thread: GuestThread, until: number, budget: number): number {
-    return this.schedule(thread, undefined, until, budget, () => thread.state === 'host');
+  /**
+   * Runs the scheduler until every thread in `waitFor` waits for the host again (workers that finished the work
+   * they were given). Returns the instructions each of them executed meanwhile.
+   */
+  runUntilHost(waitFor: GuestThread[], until: number, budget: number): number[] {
+    const before = waitFor.map((t) => t.instructions);
+    this.schedule(waitFor[0]!, undefined, until, budget, () => waitFor.every((t) => t.state === 'host'));
+    return waitFor.map((t, i) => t.instructions - before[i]!);
   }
 
   /** Puts `thread` on the CPU (between host calls), e.g. the main thread before a host call on it. */
@@ -350,9 +355,6 @@ export class Process {
     return this.objectsProvider ? this.objectsProvider() : [this.exe, this.interp];
   }
 
-  /** Handles `int 0x85` from a worker thread that finished its work (fakecgo-style threads). */
-  onParkTrap: ((thread: GuestThread) => void) | undefined;
-
   /** Handles `int 0x81` from a callback stub; returns false when `pc` is not a callback (then it is a fault). */
   onCallbackTrap: ((pc: number) => boolean) | undefined;
 
@@ -366,12 +368,10 @@ export class Process {
     }
     const pc = Number(this.engine.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
     if (intno === CALLBACK_TRAP_VECTOR && this.onCallbackTrap?.(pc)) return;
-    if (intno === PARK_TRAP_VECTOR && this.onParkTrap) {
+    if (intno === PARK_TRAP) {
       // A worker thread asks for work: it waits for the host, and the scheduler runs someone else.
-      const thread = this.threads.current;
-      thread.state = 'host';
+      this.threads.current.state = 'host';
       this.engine.stop();
-      this.onParkTrap(thread);
       return;
     }
     const name = EXCEPTION_NAMES[intno] ?? `interrupt ${intno}`;
