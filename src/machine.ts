@@ -25,7 +25,7 @@ import {
 import { AbiChecker } from './check/checker.ts';
 import { lookupPrototype } from './catalog/catalog.ts';
 import { activeRecording } from './trace/recorder.ts';
-import type { AbiReport } from './check/rules.ts';
+import type { AbiReport, Violation } from './check/rules.ts';
 import { type ArgumentDiff, diffArguments } from './check/shim-diff.ts';
 import { TCB_FIELDS, type TlsLayout, type TlsModuleBlock, type TlsReport, TlsWatch } from './check/tls-watch.ts';
 import { findFixture } from './loader/fixtures.ts';
@@ -114,6 +114,14 @@ const PTHREAD_ATTR_BYTES = 64;
 const SIGSET_BYTES = 128;
 const SIG_SETMASK = 2;
 const PTHREAD_CREATE_DETACHED = 1;
+
+/** One call for `concurrently`: a function (address and prototype) and its arguments, on a started thread. */
+export interface ThreadCall {
+  thread: GuestThreadHandle;
+  address: number;
+  proto: Prototype;
+  args: HostValue[];
+}
 
 interface EncodedArguments {
   images: Uint8Array[];
@@ -246,6 +254,7 @@ export class Machine {
       resolveIfunc: (address, name) => Number(this.invoke(address, this.declarations.parsePrototype(`void *${name}(void)`), [], this.callBudget, false).value),
       isHostCode: (address) => this.code.contains(address),
       readCString: (address) => this.readCString(address, 4096),
+      currentThread: () => this.process.threads.current.tid,
       onViolation: (violation) => {
         const recording = activeRecording(this);
         recording?.addEvent(Math.max(recording.step, 0), { kind: 'check', data: violation });
@@ -484,8 +493,12 @@ export class Machine {
       errnoAddress: 0,
       threadPointer: 0,
     };
-    handle.errnoAddress = Number(this.onThread(handle).fn('libc.so.6', 'int *__errno_location(void)')().value);
-    handle.threadPointer = Number(this.onThread(handle).fn('libc.so.6', 'void *pthread_self(void)')().value);
+    const onIt = (proto: string) => {
+      const p = this.declarations.parsePrototype(proto);
+      return Number(this.callOnThreads([{ thread: handle, address: this.address(p.name, 'libc.so.6'), proto: p, args: [] }], false)[0]!.value);
+    };
+    handle.errnoAddress = onIt('int *__errno_location(void)');
+    handle.threadPointer = onIt('void *pthread_self(void)');
     return handle;
   }
 
@@ -505,8 +518,14 @@ export class Machine {
    * Runs calls on several started threads at the same time: each call is posted to its thread, then the
    * scheduler interleaves them deterministically until all are done. Results come back in order.
    */
-  concurrently(calls: { thread: GuestThreadHandle; address: number; proto: Prototype; args: HostValue[] }[]): CallResult[] {
+  concurrently(calls: ThreadCall[]): CallResult[] {
+    return this.callOnThreads(calls, true);
+  }
+
+  /** `instrument`: apply checking and the TLS watch (not for the host's own bookkeeping calls). */
+  private callOnThreads(calls: ThreadCall[], instrument: boolean): CallResult[] {
     if (this.inCallback > 0) throw new ArgumentError('cannot call into the guest from inside a callback');
+    const mainLayout = this.prepareInstrumentation(instrument);
     this.arena.reset();
     const word = this.arch === 'amd64' ? 8 : 4;
     const posted = calls.map((c) => {
@@ -521,8 +540,43 @@ export class Machine {
       c.thread.thread.state = 'runnable';
       return { spec, encoded, block };
     });
-    const instructions = this.process.runUntilHost(calls.map((c) => c.thread.thread), this.process.layout.trapPage, this.callBudget * calls.length);
-    return posted.map((p, i) => this.result(p.spec, readBlock(this.env, p.spec, p.block, instructions[i]!), p.encoded, calls[i]!.thread.errnoAddress));
+    // Every thread's static TLS sits at the same offsets from its own thread pointer: shift the main thread's view.
+    const watches = mainLayout
+      ? calls.map((c) => new TlsWatch(this.process, this.threadTlsLayout(mainLayout, c.thread)))
+      : undefined;
+    watches?.forEach((w) => w.start());
+    const check = instrument && this.checking;
+    if (check) this.checker.begin(calls.map((c, i) => ({ thread: c.thread.tid, target: c.address, spec: posted[i]!.spec })));
+    let instructions: number[];
+    try {
+      instructions = this.process.runUntilHost(calls.map((c) => c.thread.thread), this.process.layout.trapPage, this.callBudget * calls.length);
+    } catch (error) {
+      if (check && error instanceof Error) Object.assign(error, { abi: report(this.checker.end()) });
+      watches?.forEach((w) => w.stop());
+      throw error;
+    }
+    const violations = check ? this.checker.end() : [];
+    const tls = watches?.map((w) => w.stop());
+    return posted.map((p, i) => {
+      const abi = check ? report(violations.filter((v) => v.thread === calls[i]!.thread.tid)) : undefined;
+      return this.result(p.spec, readBlock(this.env, p.spec, p.block, instructions[i]!), p.encoded, calls[i]!.thread.errnoAddress, abi, tls?.[i]);
+    });
+  }
+
+  /** A started thread's TLS layout: the main thread's, moved to its thread pointer, with its own errno. */
+  private threadTlsLayout(main: TlsLayout, handle: GuestThreadHandle): TlsLayout {
+    const delta = handle.threadPointer - main.threadPointer;
+    const word = this.arch === 'amd64' ? 8 : 4;
+    return {
+      ...main,
+      threadPointer: handle.threadPointer,
+      tcb: {
+        start: handle.threadPointer,
+        fields: main.tcb.fields.map((f) => ({ ...f, value: `0x${unsignedOf(this.read(handle.threadPointer + f.offset, word)).toString(16)}` })),
+      },
+      modules: main.modules.map((m) => ({ ...m, start: m.start + delta })),
+      errno: handle.errnoAddress,
+    };
   }
 
   /** A hash of the thread interleaving so far (identical on every run of the same calls). */
@@ -672,6 +726,10 @@ export class Machine {
     const resolver = this.declarations.parsePrototype(`void *${symbol.name}_ifunc_resolver(void)`);
     return Number(this.invoke(symbol.address, resolver, [], this.callBudget, false).value);
   }
+}
+
+function report(violations: Violation[]): AbiReport {
+  return { ok: violations.every((v) => v.severity !== 'error'), violations };
 }
 
 /** What a trampoline depends on: locations, sizes and extensions — not names, texts or reasons. */

@@ -133,6 +133,26 @@ describe('instrumentation from the command line', () => {
   });
 });
 
+describe('--threads', () => {
+  it.each(ARCHES)('runs snprintf on 8 fakecgo-style threads (%s): each correct, own tid and TLS base, the same schedule every run', (arch) => {
+    const run = () => json(shimulator('call', '--arch', arch, '--json', '--threads', '8', SNPRINTF, 'out:64', '64', '%f %d', 'double:1.5', 'int:42'));
+    const [a, b] = [run(), run()];
+    const threads = a.threads as { tid: number; tlsBase: number; return: number; errno: number; out: Record<string, string>; instructions: number }[];
+    expect(threads).toHaveLength(8);
+    expect(new Set(threads.map((t) => t.tid)).size).toBe(8);
+    expect(new Set(threads.map((t) => t.tlsBase)).size).toBe(8);
+    for (const t of threads) expect(t).toMatchObject({ return: 11, errno: 0, out: { 0: '1.500000 42' } });
+    expect(a.schedule).toMatch(/^\d+:[0-9a-f]{16}$/);
+    expect(b.schedule).toBe(a.schedule);
+    expect((b.threads as typeof threads).map((t) => t.instructions)).toEqual(threads.map((t) => t.instructions));
+  });
+
+  it('reports errno per thread', () => {
+    const r = json(shimulator('call', '--json', '--threads', '4', 'int open(const char *path, int flags, ...)', '/nonexistent/file', '0'));
+    expect((r.threads as { return: number; errno: number }[]).map((t) => [t.return, t.errno])).toEqual([[-1, 2], [-1, 2], [-1, 2], [-1, 2]]);
+  });
+});
+
 describe('--spec with struct declarations', () => {
   it('plans struct pair f(double, int, struct big) on both architectures', () => {
     const decls = join(dir, 'spec.h');

@@ -54,6 +54,8 @@ export interface CheckerHost {
   /** Guest code the host generated (trampolines, callback stubs): calls from there are the host's. */
   isHostCode(address: number): boolean;
   readCString(address: number): string;
+  /** The id of the thread on the CPU (checks are per thread: each has its own stack of open calls). */
+  currentThread(): number;
   /** Told about each violation as it is found (traces record them at the current step). */
   onViolation?(violation: Violation): void;
 }
@@ -64,9 +66,11 @@ export class AbiChecker {
   private spans: ObjectSpan[] = [];
   private builtForGeneration = -1;
   private readonly ifuncCache = new Map<number, number>();
-  private frames: Frame[] = [];
+  /** Open calls per thread. */
+  private frames = new Map<number, Frame[]>();
   private violations: Violation[] = [];
-  private hostCall: { target: number; spec: CallSpec; entered: boolean } | undefined;
+  /** The host calls in progress, per thread. */
+  private hostCalls = new Map<number, { target: number; spec: CallSpec; entered: boolean }>();
   private observer: HookHandle | undefined;
   /** Calls checked since the checker was created (entries seen), for reports and benchmarks. */
   checkedCalls = 0;
@@ -76,23 +80,34 @@ export class AbiChecker {
   }
 
   /** Starts watching: call before a host call (not from inside guest execution: IFUNCs may be resolved). */
-  beginHostCall(target: number, spec: CallSpec): void {
+  beginHostCall(target: number, spec: CallSpec, thread = this.host.currentThread()): void {
+    this.begin([{ thread, target, spec }]);
+  }
+
+  /** Starts watching host calls made on several threads at once (each thread's calls are checked separately). */
+  begin(calls: { thread: number; target: number; spec: CallSpec }[]): void {
     this.refresh();
-    this.frames = [];
+    this.frames = new Map();
     this.violations = [];
-    this.hostCall = { target, spec, entered: false };
+    this.hostCalls = new Map(calls.map((c) => [c.thread, { target: c.target, spec: c.spec, entered: false }]));
     this.observer = this.host.process.engine.addBlockObserver((address) => this.onBlock(address));
   }
 
   /** Stops watching and returns what was found during the call. */
   endHostCall(): AbiReport {
+    const violations = this.end();
+    return { ok: violations.every((v) => v.severity !== 'error'), violations };
+  }
+
+  /** Stops watching; returns every violation (each tagged with its thread). */
+  end(): Violation[] {
     this.observer?.remove();
     this.observer = undefined;
-    this.hostCall = undefined;
-    this.frames = [];
+    this.hostCalls = new Map();
+    this.frames = new Map();
     const violations = this.violations;
     this.violations = [];
-    return { ok: violations.every((v) => v.severity !== 'error'), violations };
+    return violations;
   }
 
   /** Rebuilds the table of watched functions when the address space changed (a library was loaded). */
@@ -129,19 +144,21 @@ export class AbiChecker {
   }
 
   private onBlock(address: number): void {
-    const top = this.frames[this.frames.length - 1];
+    const thread = this.host.currentThread();
+    const frames = this.frames.get(thread);
+    const top = frames?.[frames.length - 1];
     if (top && address === top.returnAddress && this.sp() > top.entry.sp) {
-      this.onReturn();
+      this.onReturn(frames!, thread);
       return;
     }
-    const hostCall = this.hostCall;
+    const hostCall = this.hostCalls.get(thread);
     if (hostCall && !hostCall.entered && address === hostCall.target) {
       hostCall.entered = true;
-      this.onEntry(hostCall.spec.function, hostCall.spec, undefined, true);
+      this.onEntry(thread, hostCall.spec.function, hostCall.spec, undefined, true);
       return;
     }
     const fn = this.functions.get(address);
-    if (fn) this.onEntry(fn.name, fn.spec, fn, false);
+    if (fn) this.onEntry(thread, fn.name, fn.spec, fn, false);
   }
 
   private sp(): number {
@@ -159,7 +176,7 @@ export class AbiChecker {
     return this.spans.find((s) => address >= s.start && address < s.end)?.object;
   }
 
-  private onEntry(name: string, spec: CallSpec, fn: WatchedFunction | undefined, fromHost: boolean): void {
+  private onEntry(thread: number, name: string, spec: CallSpec, fn: WatchedFunction | undefined, fromHost: boolean): void {
     const engine = this.host.process.engine;
     const sp = this.sp();
     const returnAddress = this.word(sp);
@@ -195,8 +212,10 @@ export class AbiChecker {
       call.hiddenPointer = hidden.kind === 'reg' ? Number(engine.reg(hidden.reg as RegName)) : this.word(sp + this.pointerSize + hidden.stackOffset);
     }
     const entry = this.snapshot(sp);
-    this.report(checkEntry(call, entry));
-    this.frames.push({ call, entry, returnAddress });
+    this.report(checkEntry(call, entry), thread);
+    const frames = this.frames.get(thread) ?? [];
+    frames.push({ call, entry, returnAddress });
+    this.frames.set(thread, frames);
   }
 
   private get pointerSize(): number {
@@ -217,13 +236,14 @@ export class AbiChecker {
     call.vectorRegistersReason = analysis.reason;
   }
 
-  private onReturn(): void {
-    const frame = this.frames.pop()!;
-    this.report(checkReturn(frame.call, frame.entry, this.snapshot(this.sp()), MXCSR_CONTROL_MASK));
+  private onReturn(frames: Frame[], thread: number): void {
+    const frame = frames.pop()!;
+    this.report(checkReturn(frame.call, frame.entry, this.snapshot(this.sp()), MXCSR_CONTROL_MASK), thread);
   }
 
-  private report(violations: Violation[]): void {
+  private report(violations: Violation[], thread: number): void {
     for (const v of violations) {
+      v.thread = thread;
       this.violations.push(v);
       this.host.onViolation?.(v);
     }

@@ -32,6 +32,8 @@ export interface Violation {
   expected: string;
   actual: string;
   message: string;
+  /** The guest thread (tid) it happened on. */
+  thread?: number;
 }
 
 export interface AbiReport {

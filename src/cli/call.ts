@@ -35,12 +35,16 @@ export interface CallOptions {
   check: boolean;
   tls: boolean;
   trace?: string;
+  threads?: number;
   positional: string[];
 }
 
 export const CALL_USAGE = `usage: shimulator call [--arch amd64|i386] [--lib NAME|PATH]... [--decls FILE.h] [--json]
                        [--batch FILE.jsonl] [--spec] [--check] [--tls] [--trace FILE]
-                       [--budget N] [--seed N] [PROTOTYPE ARG...]`;
+                       [--threads N] [--budget N] [--seed N] [PROTOTYPE ARG...]`;
+
+/** Threads `--threads` may start (each gets a glibc thread stack of 8 MiB of guest address space). */
+const MAX_THREADS = 64;
 
 export function parseCallOptions(argv: string[]): CallOptions {
   const o: CallOptions = { arch: 'amd64', libs: [], json: false, spec: false, check: false, tls: false, positional: [] };
@@ -82,6 +86,10 @@ export function parseCallOptions(argv: string[]): CallOptions {
         break;
       case '--trace':
         o.trace = value(i++, a);
+        break;
+      case '--threads':
+        o.threads = positiveInteger(value(i++, a), a);
+        if (o.threads < 1 || o.threads > MAX_THREADS) throw new UsageError(`--threads takes 1 to ${MAX_THREADS}`);
         break;
       case '--budget':
         o.budget = positiveInteger(value(i++, a), a);
@@ -210,6 +218,35 @@ function resultText(arch: Arch, proto: Prototype, json: Record<string, unknown>)
   return lines.join('\n');
 }
 
+/**
+ * `--threads N`: starts N guest threads the fakecgo way and runs the call on all of them at once. The result is
+ * the first thread's, plus `threads` (one entry per thread) and `schedule` (a hash of the interleaving).
+ */
+function runOnThreads(
+  machine: Machine, o: CallOptions, proto: Prototype, address: number, args: HostValue[], traced: <T>(label: string, run: () => T) => T,
+): Record<string, unknown> {
+  const threads = Array.from({ length: o.threads! }, () => machine.startThread());
+  const results = traced(`${proto.text} on ${threads.length} threads`, () =>
+    machine.concurrently(threads.map((thread) => ({ thread, address, proto, args }))),
+  );
+  const output = machine.takeOutput();
+  const perThread = results.map((r, i) => {
+    const json = resultJson(null, o.arch, proto, args, r);
+    return {
+      tid: threads[i]!.tid,
+      tlsBase: threads[i]!.threadPointer,
+      return: json.return,
+      errno: json.errno,
+      out: json.out,
+      ...(json.string !== undefined ? { string: json.string } : {}),
+      instructions: json.instructions,
+      ...(json.abi ? { abi: json.abi } : {}),
+      ...(json.tls ? { tls: json.tls } : {}),
+    };
+  });
+  return { ...resultJson(null, o.arch, proto, args, results[0]!, output), threads: perThread, schedule: machine.schedule };
+}
+
 function returnHostValue(value: DecodedValue): HostValue {
   return typeof value === 'number' || typeof value === 'bigint' ? value : null;
 }
@@ -248,6 +285,10 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
       const proto = machine.declarations.parsePrototype(o.positional[0]!);
       const args = argumentsFor(proto, o.positional.slice(1), {});
       const f = machine.fn(undefined, proto);
+      if (o.threads) {
+        write(JSON.stringify(runOnThreads(machine, o, proto, f.address, args, traced), null, o.json ? undefined : 2));
+        return 0;
+      }
       const result = traced(proto.text, () => f(...args));
       const json = resultJson(null, o.arch, proto, args, result, machine.takeOutput());
       write(o.json ? JSON.stringify(json) : resultText(o.arch, proto, json));
