@@ -1,6 +1,6 @@
 /** shimulator's public API. */
 export { Machine, DEFAULT_CALL_BUDGET, DlopenError, UnknownLibraryError } from './machine.ts';
-export type { BootOptions, CallResult, CFunction } from './machine.ts';
+export type { BootOptions, CallResult, CFunction, GuestThreadHandle, ThreadCall, ShimTestOptions, ShimTestResult } from './machine.ts';
 export { out, vararg, OutBuffer, TypedValue, GuestPointer, ArgumentError } from './callspec/values.ts';
 export { Callback, type CallbackFunction } from './callspec/callback.ts';
 export type { HostValue, DecodedValue } from './callspec/values.ts';
@@ -12,7 +12,8 @@ export type { CallSpec, CType, Prototype, Location, ArgSpec, ReturnSpec } from '
 export type { Arch } from './emu/arch.ts';
 export { GuestFault, BudgetExceededError, EngineUnavailableError, EngineError } from './emu/errors.ts';
 export { virtualCpuid } from './emu/cpuid.ts';
-export { GuestExit, GuestBlockedError } from './kernel/kernel.ts';
+export { GuestExit } from './kernel/kernel.ts';
+export { GuestDeadlockError } from './kernel/threads.ts';
 export { parseElf, ElfError } from './loader/elf.ts';
 export type { ElfFile, ElfSymbol } from './loader/elf.ts';
 export { LoaderError } from './loader/process.ts';

@@ -4,7 +4,7 @@ import { CallSpecError } from '../callspec/classify.ts';
 import { DeclarationError } from '../callspec/parse.ts';
 import { LayoutError } from '../callspec/layout.ts';
 import { BudgetExceededError, EngineUnavailableError, GuestFault } from '../emu/errors.ts';
-import { GuestBlockedError, GuestExit } from '../kernel/kernel.ts';
+import { GuestExit } from '../kernel/kernel.ts';
 import { GuestDeadlockError } from '../kernel/threads.ts';
 import { ElfError } from '../loader/elf.ts';
 import { FixtureError } from '../loader/fixtures.ts';
@@ -17,7 +17,7 @@ import type { AbiReport } from '../check/rules.ts';
 
 const USER_ERRORS = [
   UsageError, ArgumentError, CallSpecError, DeclarationError, LayoutError, BudgetExceededError, EngineUnavailableError,
-  GuestFault, GuestBlockedError, GuestDeadlockError, GuestExit, ElfError, FixtureError, LoaderError, SymbolNotFoundError, DlopenError,
+  GuestFault, GuestDeadlockError, GuestExit, ElfError, FixtureError, LoaderError, SymbolNotFoundError, DlopenError,
   UnknownLibraryError, RangeError,
 ];
 

@@ -104,10 +104,6 @@ export class GuestExit extends Error {
   }
 }
 
-/** A deadlock or wait that can never end in a single-threaded process. */
-export class GuestBlockedError extends Error {
-  override name = 'GuestBlockedError';
-}
 
 /** An open file description: shared by every descriptor dup()ed from the same open(). */
 interface OpenFile {
