@@ -32,3 +32,13 @@ export { printTrace } from './trace/print.ts';
 export type { PrintOptions } from './trace/print.ts';
 export { disassemble, loadDisassembler, DisassemblerNotLoadedError } from './trace/disassemble.ts';
 export type { Disassembly } from './trace/disassemble.ts';
+// The playground (src/playground): an HTTP server for the browser UI, and static lesson export. Loaded on first
+// use, so that importing the library does not load esbuild and the HTTP server.
+export type { Playground, PlaygroundOptions } from './playground/server.ts';
+export type { ExportOptions } from './playground/export.ts';
+export async function startPlayground(options?: import('./playground/server.ts').PlaygroundOptions): Promise<import('./playground/server.ts').Playground> {
+  return (await import('./playground/server.ts')).startPlayground(options);
+}
+export async function exportLesson(id: string, outDir: string, options?: import('./playground/export.ts').ExportOptions): Promise<{ files: string[] }> {
+  return (await import('./playground/export.ts')).exportLesson(id, outDir, options);
+}

@@ -10,7 +10,11 @@ const USAGE = `shimulator — run real glibc and libpcap (i386, amd64) in an emu
 commands:
   shimulator call …      call a C function (see below)
   shimulator trace FILE  print a trace recorded with call --trace FILE [--limit N]
-  shimulator demo        boot both architectures and make the example calls (npm start)
+  shimulator playground [--port N] [--no-open]
+                         the browser playground and teaching tool (npm start)
+  shimulator export-lesson [ID|all] [--out DIR]
+                         write lessons as a static site (no server needed)
+  shimulator demo        boot both architectures and make the example calls
   shimulator bench       boot and call timings (npm run bench)
 
 ${CALL_USAGE}
@@ -23,6 +27,10 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'call':
         return await runCall(rest, write);
+      case 'playground':
+        return await (await import('./playground.ts')).runPlayground(rest, write);
+      case 'export-lesson':
+        return await (await import('./playground.ts')).runExportLesson(rest, write);
       case 'trace':
         return await (await import('./trace.ts')).runTraceCommand(rest, write);
       case 'demo':

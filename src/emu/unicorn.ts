@@ -352,7 +352,8 @@ export class UnicornEngine implements Engine {
   read(address: number, size: number): Uint8Array {
     const out = Buffer.alloc(size);
     if (size > 0) this.check(this.n.uc_mem_read(this.uc, address, out, size), () => `reading ${size} bytes at ${hex(address)}`);
-    return out;
+    // A plain Uint8Array, as the interface says: Buffer#slice() shares memory where Uint8Array#slice() copies.
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   }
 
   write(address: number, bytes: Uint8Array): void {

@@ -1,0 +1,473 @@
+/**
+ * The playground's JSON API, independent of HTTP: the function catalog, call plans (CallSpecs with teaching
+ * notes) and recorded calls on long-lived machines. `server.ts` maps routes to these functions; `lessons.ts` and
+ * `export.ts` use them to precompute lesson recordings.
+ *
+ * Machines. One booted Machine per (profile, arch), booted lazily and reused:
+ *   default  libc + libpcap, checking and the TLS watch on;
+ *   abi      the same plus the ABI test fixtures (fixtures/abi: libabi-targets.so, libabi-callees.so,
+ *            libabi-shims.so — deliberately broken shims and their correct twins);
+ *   threads  libc + libpcap with one guest thread started the fakecgo way (calls with `thread: true` run on it;
+ *            kept apart so that the other machines stay single-threaded, as glibc behaves differently once a
+ *            second thread exists).
+ * Calls on one machine run one at a time (a promise queue per machine). A machine whose guest run failed
+ * (fault, budget, trace limit) is discarded and booted again on the next request, so its state cannot leak.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Arch } from '../emu/arch.ts';
+import { callSpec, CallSpecError } from '../callspec/classify.ts';
+import { typeName, LayoutError } from '../callspec/layout.ts';
+import { DeclarationError, type Declarations } from '../callspec/parse.ts';
+import { renderCallSpec } from '../callspec/render.ts';
+import type { ArgSpec, CallSpec, CType, Prototype, ReturnSpec } from '../callspec/types.ts';
+import { ArgumentError, type HostValue, isCharPointer, OutBuffer, TypedValue } from '../callspec/values.ts';
+import { catalog, catalogDeclarations, type CatalogEntry, searchCatalog } from '../catalog/catalog.ts';
+import { argumentsFor, resultJson } from '../cli/call.ts';
+import { parseToken } from '../cli/tokens.ts';
+import { formatError } from '../cli/errors.ts';
+import { type GuestThreadHandle, Machine } from '../machine.ts';
+import { SymbolNotFoundError } from '../loader/symbols.ts';
+import { encodeTrace, type Trace } from '../trace/format.ts';
+import { recordTrace } from '../trace/recorder.ts';
+
+export const ARCHES: readonly Arch[] = ['amd64', 'i386'];
+export const LIBRARIES = ['libc.so.6', 'libpcap.so.0.8'] as const;
+/** The ABI test fixtures a call may name as its library (they live on the `abi` machines). */
+export const TEST_LIBRARIES = ['libabi-targets.so', 'libabi-callees.so', 'libabi-shims.so'] as const;
+/** Functions listed first by an empty catalog query. */
+export const POPULAR = ['snprintf', 'printf', 'strlen', 'open', 'qsort', 'pcap_lib_version', 'pcap_compile'];
+
+/** Instructions one recorded call may execute (a trace of this size takes ~50 MB while recording). */
+export const MAX_TRACE_STEPS = 400_000;
+const CALL_BUDGET = 2_000_000;
+const MAX_TOKENS = 64;
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A request the API refuses (bad JSON shape, unknown arch, …): answered with 400 and the message. */
+export class PlaygroundError extends Error {
+  override name = 'PlaygroundError';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// request validation
+
+type Json = Record<string, unknown>;
+
+function object(body: unknown, what: string): Json {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new PlaygroundError(`${what}: expected a JSON object`);
+  return body as Json;
+}
+
+function archOf(value: unknown): Arch {
+  if (value === undefined) return 'amd64';
+  if (value === 'amd64' || value === 'i386') return value;
+  throw new PlaygroundError(`"arch" must be "amd64" or "i386", got ${JSON.stringify(value)}`);
+}
+
+function stringOf(value: unknown, name: string, required: true): string;
+function stringOf(value: unknown, name: string, required?: false): string | undefined;
+function stringOf(value: unknown, name: string, required = false): string | undefined {
+  if (value === undefined || value === null) {
+    if (required) throw new PlaygroundError(`"${name}" is required`);
+    return undefined;
+  }
+  if (typeof value !== 'string') throw new PlaygroundError(`"${name}" must be a string`);
+  if (required && value.trim() === '') throw new PlaygroundError(`"${name}" is empty`);
+  return value;
+}
+
+function tokensOf(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new PlaygroundError('"args" must be an array of argument tokens (strings), e.g. ["out:64", "64", "%f", "double:1.5"]');
+  if (value.length > MAX_TOKENS) throw new PlaygroundError(`at most ${MAX_TOKENS} arguments`);
+  return value.map((token, i) => {
+    if (typeof token === 'string') return token;
+    if (typeof token === 'number' && Number.isFinite(token)) return String(token);
+    throw new PlaygroundError(`"args"[${i}] must be a string token (like "42", "1.5", "out:64", "double:1.5")`);
+  });
+}
+
+function booleanOf(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'boolean') throw new PlaygroundError(`"${name}" must be true or false`);
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// declarations
+
+let sharedScope: Declarations | undefined;
+
+/** A scope with the catalog's types (pcap_t, struct tm, …) plus the request's own declarations. */
+function scopeFor(decls: string | undefined): Declarations {
+  if (!decls || decls.trim() === '') {
+    sharedScope ??= catalogDeclarations();
+    return sharedScope;
+  }
+  const scope = catalogDeclarations();
+  scope.addDeclarations(decls);
+  return scope;
+}
+
+function parsePrototype(text: string, decls: string | undefined): Prototype {
+  return scopeFor(decls).parsePrototype(text);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// GET /api/info, /api/catalog
+
+export function info(): Json {
+  return { arches: [...ARCHES], libraries: [...LIBRARIES], testLibraries: [...TEST_LIBRARIES] };
+}
+
+export type ParamKind = 'int' | 'float' | 'pointer' | 'string' | 'struct' | 'function';
+
+export function paramKind(type: CType): ParamKind {
+  switch (type.kind) {
+    case 'int':
+    case 'enum':
+      return 'int';
+    case 'float':
+      return 'float';
+    case 'struct':
+    case 'union':
+      return 'struct';
+    case 'function':
+      return 'function';
+    case 'pointer':
+      if (type.to.kind === 'function') return 'function';
+      return isCharPointer(type) ? 'string' : 'pointer';
+    default:
+      return 'pointer';
+  }
+}
+
+function entryJson(entry: CatalogEntry): Json {
+  const p = entry.prototype;
+  return {
+    name: entry.name,
+    library: entry.library,
+    header: entry.header,
+    prototype: entry.text,
+    variadic: p.variadic,
+    returns: typeName(p.ret),
+    params: p.params.map((param, i) => ({ name: param.name ?? `arg${i + 1}`, type: typeName(param.type), kind: paramKind(param.type) })),
+  };
+}
+
+export function catalogQuery(q: string | null | undefined, limitText: string | null | undefined): Json {
+  let limit = 50;
+  if (limitText !== null && limitText !== undefined && limitText !== '') {
+    limit = Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1) throw new PlaygroundError(`"limit" must be a positive integer, got "${limitText}"`);
+    limit = Math.min(limit, 2000);
+  }
+  const query = (q ?? '').trim();
+  let entries: readonly CatalogEntry[];
+  if (query === '') {
+    const all = catalog();
+    const popular = POPULAR.map((name) => all.find((e) => e.name === name)).filter((e): e is CatalogEntry => e !== undefined);
+    entries = [...popular, ...all.filter((e) => !POPULAR.includes(e.name))].slice(0, limit);
+  } else {
+    entries = searchCatalog(query, limit);
+  }
+  return { entries: entries.map(entryJson) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// POST /api/plan: explanations
+
+/** Short teaching texts, by explanation key (each ArgSpec / the ReturnSpec carries its key in `explain`). */
+export const EXPLANATIONS: Record<string, string> = {
+  'amd64-integer':
+    'INTEGER class (integers, pointers, enums): the next free register of rdi, rsi, rdx, rcx, r8, r9. Once those six are taken, further INTEGER arguments go to the stack.',
+  'amd64-sse':
+    'SSE class (float, double): the next free register of xmm0–xmm7 (a float in the low 4 bytes, a double in the low 8). A variadic double goes there too, which is why the caller must also set %al.',
+  'amd64-x87':
+    'long double is class X87/X87UP: it is never passed in a register. The caller copies its 10 bytes into a 16-byte, 16-byte-aligned stack slot.',
+  'amd64-memory':
+    'Class MEMORY (an aggregate larger than 16 bytes, or one with unaligned fields): the caller copies the whole value onto the stack and no register is used.',
+  'amd64-eightbytes':
+    'A struct of at most 16 bytes is cut into 8-byte chunks ("eightbytes"). A chunk holding only float/double is SSE, anything else INTEGER, and each chunk takes the next free register of its class, so one struct can straddle an xmm and a general-purpose register.',
+  'amd64-stack':
+    'The registers of this class are used up, so the argument goes to the next 8-byte stack slot, in order; a struct that does not fit entirely into the remaining registers goes to the stack as a whole.',
+  'i386-stack':
+    'i386 (System V cdecl): every argument goes on the stack, the first at the lowest address ([esp+4] at the callee\'s entry), each slot rounded up to 4 bytes: a double takes 8, a long double 12, a struct is copied whole. The caller removes the arguments after the call.',
+  'amd64-return-integer':
+    'Integers and pointers come back in rax; a 16-byte INTEGER result uses rax for the first eightbyte and rdx for the second.',
+  'amd64-return-sse':
+    'float and double come back in xmm0 (a second SSE eightbyte in xmm1); a small struct mixing both classes comes back in xmm0 and rax, one eightbyte each.',
+  'amd64-x87-return':
+    'long double comes back in st0, the top of the x87 register stack, as an 80-bit value; the caller must pop it.',
+  'i386-return-eax':
+    'Integers and pointers come back in eax; 64-bit integers in edx:eax (high half in edx).',
+  'i386-x87-return':
+    'float, double and long double come back in st0, the top of the x87 stack, at 80-bit precision, and the caller pops it (fstp). A caller that looks in xmm0 reads garbage; one that forgets to pop leaks an x87 register.',
+  'hidden-pointer':
+    'The struct is returned in memory: the caller reserves the space and passes its address as a hidden first argument (amd64: rdi, shifting the others along; i386: the first stack slot). The callee fills it in and returns the same address in rax/eax; on i386 it also pops the pointer itself with `ret $4`.',
+  al:
+    'Variadic call on amd64: %al must hold an upper bound of the number of vector registers (xmm0–xmm7) that carry arguments. glibc\'s variadic functions test %al in their prologue and skip saving the xmm registers when it is 0, so a double passed with %al = 0 is lost (purego\'s bug).',
+  variadic:
+    'Arguments passed for `...` have no declared type: C\'s default promotions apply (float → double, char/short → int), and the promoted type decides the location exactly as for a fixed parameter.',
+  'void-return': 'void: nothing is returned; whatever the callee left in rax/eax means nothing.',
+  'stack-alignment':
+    'At the call instruction the stack pointer must be 16-byte aligned (amd64, and i386 on Linux since GCC 4.5), so at the callee\'s entry (rsp+8) and (esp+4) are multiples of 16. SSE code that spills to aligned stack slots crashes otherwise — but only sometimes.',
+};
+
+function isAggregate(type: CType): boolean {
+  return type.kind === 'struct' || type.kind === 'union' || type.kind === 'array';
+}
+
+export function argKey(spec: CallSpec, arg: ArgSpec): string {
+  if (spec.arch === 'i386') return 'i386-stack';
+  if (arg.classes.includes('MEMORY')) return 'amd64-memory';
+  if (arg.classes.includes('X87')) return 'amd64-x87';
+  const inRegisters = arg.locations.every((l) => l.kind === 'reg');
+  if (!inRegisters) return 'amd64-stack';
+  if (isAggregate(arg.type)) return 'amd64-eightbytes';
+  return arg.classes.includes('SSE') ? 'amd64-sse' : 'amd64-integer';
+}
+
+export function returnKey(spec: CallSpec, ret: ReturnSpec): string {
+  if (ret.kind === 'void') return 'void-return';
+  if (ret.kind === 'memory') return 'hidden-pointer';
+  if (ret.kind === 'x87') return spec.arch === 'amd64' ? 'amd64-x87-return' : 'i386-x87-return';
+  if (spec.arch === 'i386') return 'i386-return-eax';
+  return ret.classes.includes('SSE') ? 'amd64-return-sse' : 'amd64-return-integer';
+}
+
+/** The spec with an `explain` key on every ArgSpec and on `ret`, and the texts for every key it uses. */
+export function annotate(spec: CallSpec): { spec: CallSpec; explanations: Record<string, string> } {
+  const keys: string[] = [];
+  const use = (key: string) => {
+    if (!keys.includes(key)) keys.push(key);
+    return key;
+  };
+  const args = spec.args.map((a) => ({ ...a, explain: use(argKey(spec, a)) }));
+  const ret = { ...spec.ret, explain: use(returnKey(spec, spec.ret)) };
+  if (spec.hiddenPointer) use('hidden-pointer');
+  if (spec.args.some((a) => a.variadic)) use('variadic');
+  if (spec.al !== undefined) use('al');
+  use('stack-alignment');
+  return { spec: { ...spec, args, ret }, explanations: Object.fromEntries(keys.map((k) => [k, EXPLANATIONS[k]!])) };
+}
+
+/** The type of a variadic token (`double:1.5`, `str:ok`, `out:16`). */
+function variadicTypeOf(token: string, position: number): CType {
+  const value = parseToken(token, undefined, position, {});
+  if (value instanceof TypedValue) return value.type;
+  if (value instanceof OutBuffer) return { kind: 'pointer', to: { kind: 'void' } };
+  throw new ArgumentError(`argument ${position} ("${token}") is variadic and needs a type prefix, e.g. double:1.5, int:42, str:text`);
+}
+
+export interface PlanRequest {
+  arch?: Arch;
+  prototype: string;
+  args?: string[];
+  decls?: string;
+}
+
+export function plan(body: unknown): Json {
+  const o = object(body, 'plan request');
+  const arch = archOf(o.arch);
+  const prototype = stringOf(o.prototype, 'prototype', true);
+  const tokens = tokensOf(o.args);
+  const decls = stringOf(o.decls, 'decls');
+  const proto = parsePrototype(prototype, decls);
+  const variadic = proto.variadic
+    ? tokens.slice(proto.params.length).map((token, i) => variadicTypeOf(token, proto.params.length + i + 1))
+    : [];
+  if (!proto.variadic && tokens.length > proto.params.length) {
+    throw new ArgumentError(`${proto.name} takes ${proto.params.length} argument(s), got ${tokens.length}: ${proto.text}`);
+  }
+  const raw = callSpec(proto, arch, variadic);
+  const { spec, explanations } = annotate(raw);
+  return { spec, table: renderCallSpec(raw), explanations };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// machines
+
+export type Profile = 'default' | 'abi' | 'threads';
+
+interface Slot {
+  machine?: Machine;
+  /** The worker thread of a `threads` machine. */
+  thread?: GuestThreadHandle;
+  queue: Promise<unknown>;
+}
+
+const slots = new Map<string, Slot>();
+
+function abiFixture(arch: Arch, name: string): string {
+  return `${ROOT}fixtures/abi/libabi-${name}-${arch}.so`;
+}
+
+let abiDecls: string | undefined;
+function abiDeclarations(): string {
+  abiDecls ??= (JSON.parse(readFileSync(`${ROOT}fixtures/abi/manifest.json`, 'utf8')) as { decls: string }).decls;
+  return abiDecls;
+}
+
+async function bootMachine(profile: Profile, arch: Arch): Promise<{ machine: Machine; thread?: GuestThreadHandle }> {
+  const libs = ['libpcap.so.0.8'];
+  if (profile === 'abi') libs.push(...['targets', 'callees', 'shims'].map((n) => abiFixture(arch, n)));
+  const machine = await Machine.boot({
+    arch, libs, check: true, watchTls: true, callBudget: CALL_BUDGET, decls: profile === 'abi' ? abiDeclarations() : undefined,
+  });
+  // Warm up: the first instrumented call computes the TLS layout (through dlinfo) and resolves IFUNCs; done here,
+  // it does not show up in the first recording.
+  machine.tlsLayout();
+  machine.fn('libc.so.6', 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)')(new OutBuffer(16), 16, 'warm-up');
+  machine.takeOutput();
+  let thread: GuestThreadHandle | undefined;
+  if (profile === 'threads') {
+    thread = machine.startThread({ detached: true });
+    const self = machine.onThread(thread).fn('libc.so.6', 'unsigned long pthread_self(void)');
+    self();
+    machine.takeOutput();
+  }
+  return { machine, thread };
+}
+
+/** Runs `task` on the (profile, arch) machine, after every earlier task on it; boots the machine first if needed. */
+function onMachine<T>(profile: Profile, arch: Arch, task: (machine: Machine, thread: GuestThreadHandle | undefined) => T): Promise<T> {
+  const key = `${profile}:${arch}`;
+  let slot = slots.get(key);
+  if (!slot) slots.set(key, (slot = { queue: Promise.resolve() }));
+  const s = slot;
+  const run = async () => {
+    if (!s.machine) {
+      const booted = await bootMachine(profile, arch);
+      s.machine = booted.machine;
+      s.thread = booted.thread;
+    }
+    try {
+      return task(s.machine, s.thread);
+    } catch (error) {
+      if (!keepsMachine(error)) {
+        // The guest stopped somewhere in the middle: its heap or locks may be inconsistent. Start afresh next time.
+        try {
+          s.machine.close();
+        } catch {
+          /* already broken */
+        }
+        s.machine = undefined;
+        s.thread = undefined;
+      }
+      throw error;
+    }
+  };
+  const result = s.queue.then(run, run);
+  s.queue = result.catch(() => undefined);
+  return result;
+}
+
+/** Errors raised before the guest ran (bad prototype, arguments, unknown symbol): the machine is still fine. */
+function keepsMachine(error: unknown): boolean {
+  return [PlaygroundError, ArgumentError, DeclarationError, CallSpecError, LayoutError, SymbolNotFoundError].some((kind) => error instanceof kind);
+}
+
+/** Closes every booted machine (the next request boots them again). */
+export async function closeMachines(): Promise<void> {
+  const pending = [...slots.values()];
+  slots.clear();
+  for (const slot of pending) {
+    await slot.queue;
+    slot.machine?.close();
+    slot.machine = undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// POST /api/call
+
+export interface CallRequest {
+  arch?: Arch;
+  library?: string;
+  prototype: string;
+  args?: string[];
+  decls?: string;
+  check?: boolean;
+  tls?: boolean;
+  /** Run the call on a guest thread started the fakecgo way (Machine.startThread) instead of the main thread. */
+  thread?: boolean;
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
+
+/** Labels for the trace: the callee, the trampoline, the host's return trap, and every function entered. */
+function symbolsFor(machine: Machine, trace: Trace, callee: number, name: string): Record<string, string> {
+  const symbols: Record<string, string> = {};
+  const objects = machine.symbols.objects();
+  for (const code of trace.code) {
+    const where = machine.process.describeAddress(code.address, objects);
+    const match = where ? /^(\S+)\+0x0 \(/.exec(where) : null;
+    if (match) symbols[hex(code.address)] = match[1]!;
+  }
+  const begin = trace.runs[0]?.begin;
+  if (begin !== undefined) symbols[hex(begin)] = 'trampoline';
+  const until = trace.runs[0]?.until;
+  if (until !== undefined) symbols[hex(until)] = 'host (return trap)';
+  symbols[hex(callee)] = name;
+  return symbols;
+}
+
+export async function call(body: unknown): Promise<Json> {
+  const o = object(body, 'call request');
+  const arch = archOf(o.arch);
+  const library = stringOf(o.library, 'library');
+  const prototype = stringOf(o.prototype, 'prototype', true);
+  const tokens = tokensOf(o.args);
+  const decls = stringOf(o.decls, 'decls');
+  const check = booleanOf(o.check, 'check', true);
+  const tls = booleanOf(o.tls, 'tls', true);
+  const onThread = booleanOf(o.thread, 'thread', false);
+  const proto = parsePrototype(prototype, decls);
+  let profile: Profile = 'default';
+  if (library !== undefined && library !== '') {
+    if ((TEST_LIBRARIES as readonly string[]).includes(library)) profile = 'abi';
+    else if (!(LIBRARIES as readonly string[]).includes(library)) {
+      throw new PlaygroundError(`unknown library "${library}": the playground has ${[...LIBRARIES, ...TEST_LIBRARIES].join(', ')}`);
+    }
+  }
+  if (onThread) {
+    if (profile === 'abi') throw new PlaygroundError('"thread": true works for libc and libpcap calls only');
+    profile = 'threads';
+  }
+  const args = argumentsFor(proto, tokens, {});
+  return onMachine(profile, arch, (machine, thread) => {
+    machine.checking = check;
+    machine.watchTls = tls;
+    const f = thread ? machine.onThread(thread).fn(library || undefined, proto) : machine.fn(library || undefined, proto);
+    const spec = f.spec(...args);
+    const label = `${proto.text}${thread ? ` on thread ${thread.tid}` : ''} (${arch})`;
+    const { result, trace } = recordTrace(machine, label, () => f(...(args as HostValue[])), { maxSteps: MAX_TRACE_STEPS });
+    const json = resultJson(null, arch, proto, args, result, machine.takeOutput());
+    const response: Json = {
+      result: json,
+      spec: annotate(spec).spec,
+      trace: Buffer.from(encodeTrace(trace)).toString('base64'),
+      symbols: symbolsFor(machine, trace, f.address, proto.name),
+    };
+    if (thread) {
+      response.thread = { tid: thread.tid, pthread: hex(thread.pthread), threadPointer: hex(thread.threadPointer), mainThreadPointer: hex(machine.tlsLayout().threadPointer) };
+    }
+    return response;
+  });
+}
+
+/** The message for an error answer (guest faults with their registers, violations that led to a fault). */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    if (error.name === 'TraceLimitError') {
+      return `the call ran longer than the playground records (${MAX_TRACE_STEPS} instructions); try a smaller input`;
+    }
+    return formatError(error);
+  }
+  return String(error);
+}

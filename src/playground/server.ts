@@ -1,0 +1,210 @@
+/**
+ * The playground's HTTP server (node:http, no framework):
+ *
+ *   GET  /                   web/index.html, its `<!-- shimulator:importmap -->` marker replaced by the import map
+ *   GET  /vendor/<path>      the browser builds of lit, lit-html, lit-element, @lit/reactive-element, pako, capstone-js
+ *   GET  /web/<path>         project files; .ts transpiled to JavaScript on the fly (esbuild)
+ *   GET  /src/<path>         the same, for the library sources the UI imports (src/trace, …)
+ *   GET  /api/info           { arches, libraries }
+ *   GET  /api/catalog        ?q=&limit=  → { entries }
+ *   POST /api/plan           { arch, prototype, args?, decls? } → { spec, table, explanations }
+ *   POST /api/call           { arch, library?, prototype, args, decls?, check?, tls?, thread? } → { result, spec, trace, symbols }
+ *   GET  /api/lessons        { lessons: [{ id, title, summary }] }
+ *   GET  /api/lessons/<id>   the lesson with its steps and their recordings
+ *
+ * API errors answer 400 with `{ "error": "…" }` (404 for unknown routes and lessons); nothing a request sends can
+ * crash the server.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import {
+  capstoneModule, CAPSTONE_ESM, contentType, ForbiddenPathError, IMPORTMAP_MARKER, importMap, importMapScript, PROJECT_ROOT,
+  safeJoin, transpile, vendorFile,
+} from './assets.ts';
+import { call, catalogQuery, errorMessage, info, plan, PlaygroundError } from './api.ts';
+import { lesson, lessonList, LessonNotFoundError } from './lessons.ts';
+
+export interface PlaygroundOptions {
+  /** 0 = any free port; default 4280. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** The UI folder (default: the project's web/); tests point it elsewhere. */
+  webDir?: string;
+}
+
+export interface Playground {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 4280;
+const MAX_BODY_BYTES = 1 << 20;
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendBody(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') throw new PlaygroundError('the request body is empty: send a JSON object');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new PlaygroundError(`the request body is not JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Serves a project file below `root`; .ts files as transpiled JavaScript. */
+async function serveFile(res: ServerResponse, root: string, rest: string, urlPath: string): Promise<void> {
+  const file = safeJoin(root, rest);
+  if (!existsSync(file) || !statSync(file).isFile()) throw new HttpError(404, `not found: ${urlPath}`);
+  if (file.endsWith('.ts') && !file.endsWith('.d.ts')) {
+    let code: string;
+    try {
+      code = await transpile(file, urlPath);
+    } catch (error) {
+      const message = `shimulator playground: ${urlPath} does not compile: ${(error as Error).message}`;
+      sendBody(res, 500, 'text/javascript; charset=utf-8', `throw new SyntaxError(${JSON.stringify(message)});\n`);
+      return;
+    }
+    sendBody(res, 200, 'text/javascript; charset=utf-8', code);
+    return;
+  }
+  sendBody(res, 200, contentType(file), readFileSync(file));
+}
+
+function indexHtml(webDir: string): string {
+  const file = join(webDir, 'index.html');
+  if (!existsSync(file)) throw new HttpError(404, `the playground UI is missing: ${file} does not exist`);
+  const html = readFileSync(file, 'utf8');
+  const script = importMapScript(importMap());
+  return html.includes(IMPORTMAP_MARKER) ? html.replace(IMPORTMAP_MARKER, script) : html.replace(/<head([^>]*)>/i, `<head$1>\n${script}`);
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, webDir: string): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const path = url.pathname;
+  const method = req.method ?? 'GET';
+  const isGet = method === 'GET' || method === 'HEAD';
+
+  if (path.startsWith('/api/')) {
+    const endpoint = path.slice('/api/'.length);
+    const needs = (wanted: 'GET' | 'POST') => {
+      if ((wanted === 'GET' && !isGet) || (wanted === 'POST' && method !== 'POST')) {
+        throw new HttpError(405, `${method} is not allowed on ${path}: use ${wanted}`);
+      }
+    };
+    if (endpoint === 'info') {
+      needs('GET');
+      return sendJson(res, 200, info());
+    }
+    if (endpoint === 'catalog') {
+      needs('GET');
+      return sendJson(res, 200, catalogQuery(url.searchParams.get('q'), url.searchParams.get('limit')));
+    }
+    if (endpoint === 'plan') {
+      needs('POST');
+      return sendJson(res, 200, plan(await readJson(req)));
+    }
+    if (endpoint === 'call') {
+      needs('POST');
+      return sendJson(res, 200, await call(await readJson(req)));
+    }
+    if (endpoint === 'lessons') {
+      needs('GET');
+      return sendJson(res, 200, lessonList());
+    }
+    if (endpoint.startsWith('lessons/')) {
+      needs('GET');
+      return sendJson(res, 200, await lesson(decodeURIComponent(endpoint.slice('lessons/'.length))));
+    }
+    throw new HttpError(404, `unknown API route: ${method} ${path}`);
+  }
+
+  if (!isGet) throw new HttpError(405, `${method} is not allowed on ${path}`);
+  if (path === '/' || path === '/index.html') {
+    return sendBody(res, 200, 'text/html; charset=utf-8', indexHtml(webDir));
+  }
+  if (path.startsWith('/vendor/')) {
+    const { name, inner, file } = vendorFile(path.slice('/vendor/'.length));
+    if (name === '@alexaltea/capstone-js' && inner === CAPSTONE_ESM) {
+      return sendBody(res, 200, 'text/javascript; charset=utf-8', capstoneModule());
+    }
+    if (!existsSync(file) || !statSync(file).isFile()) throw new HttpError(404, `not found: ${path}`);
+    return sendBody(res, 200, contentType(file), readFileSync(file));
+  }
+  if (path.startsWith('/web/')) return serveFile(res, webDir, path.slice('/web/'.length), path);
+  if (path.startsWith('/src/')) return serveFile(res, join(PROJECT_ROOT, 'src'), path.slice('/src/'.length), path);
+  if (path === '/favicon.ico') {
+    res.writeHead(204);
+    res.end();
+    return;
+  }
+  throw new HttpError(404, `not found: ${path}`);
+}
+
+function statusOf(error: unknown): number {
+  if (error instanceof HttpError) return error.status;
+  if (error instanceof ForbiddenPathError) return 403;
+  if (error instanceof LessonNotFoundError) return 404;
+  return 400;
+}
+
+/** Starts the playground server; resolves once it listens. */
+export async function startPlayground(options: PlaygroundOptions = {}): Promise<Playground> {
+  const host = options.host ?? '127.0.0.1';
+  const webDir = options.webDir ?? join(PROJECT_ROOT, 'web');
+  const server = createServer((req, res) => {
+    route(req, res, webDir).catch((error: unknown) => {
+      const status = statusOf(error);
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendJson(res, status, { error: error instanceof HttpError || error instanceof ForbiddenPathError ? error.message : errorMessage(error) });
+    });
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULT_PORT, host, () => {
+      server.off('error', reject);
+      resolvePromise();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}/`,
+    port,
+    close: () =>
+      new Promise<void>((resolvePromise, reject) => {
+        server.close((error) => (error ? reject(error) : resolvePromise()));
+        server.closeAllConnections();
+      }),
+  };
+}

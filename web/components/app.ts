@@ -1,0 +1,381 @@
+/** `<shim-playground>`: the whole tool — header, call picker or lessons, plan, stepper and machine state. */
+import { LitElement, html, nothing } from 'lit';
+import type { CallSpec } from '../../src/callspec/types.ts';
+import { api, isStatic, type Arch, type CallResponse, type Lesson, type LessonStep, type LessonSummary } from '../api.ts';
+import { openSession, type Session } from '../session.ts';
+import type { CallDraft, CallPicker } from './picker.ts';
+import type { StepAction } from './stepper.ts';
+import './picker.ts';
+import './plan.ts';
+import './stepper.ts';
+import './state.ts';
+import './lessons.ts';
+
+type Mode = 'explore' | 'lessons';
+
+const SHORTCUTS: [string, string][] = [
+  ['→ or s', 'step one instruction'],
+  ['← or b', 'step back one instruction'],
+  ['o', 'step over a call'],
+  ['r', 'run to return (leave the current function)'],
+  ['y', 'run to the next system call'],
+  ['e', 'jump to the function entry'],
+  ['Home / End', 'start / end of the trace'],
+  ['PageUp / PageDown', '10 steps back / forward'],
+  ['?', 'show or hide this help'],
+];
+
+export class Playground extends LitElement {
+  static override properties = {
+    mode: { state: true },
+    arch: { state: true },
+    error: { state: true },
+    busy: { state: true },
+    spec: { state: true },
+    explanations: { state: true },
+    session: { state: true },
+    step: { state: true },
+    tokens: { state: true },
+    help: { state: true },
+    lessons: { state: true },
+    lesson: { state: true },
+    lessonIndex: { state: true },
+    lessonsLoading: { state: true },
+  };
+
+  declare mode: Mode;
+  declare arch: Arch;
+  declare error?: string;
+  declare busy: boolean;
+  declare spec?: CallSpec;
+  declare explanations?: Record<string, string>;
+  declare session?: Session;
+  declare step: number;
+  declare tokens: string[];
+  declare help: boolean;
+  declare lessons: LessonSummary[];
+  declare lesson?: Lesson;
+  declare lessonIndex: number;
+  declare lessonsLoading: boolean;
+
+  private readonly staticSite = isStatic();
+  private planSeq = 0;
+  private loadSeq = 0;
+  private errorFromPlan = false;
+  private lessonsLoaded = false;
+
+  constructor() {
+    super();
+    this.mode = isStatic() ? 'lessons' : 'explore';
+    this.arch = 'amd64';
+    this.busy = false;
+    this.step = 0;
+    this.tokens = [];
+    this.help = false;
+    this.lessons = [];
+    this.lessonIndex = 0;
+    this.lessonsLoading = false;
+  }
+
+  protected override createRenderRoot() {
+    return this;
+  }
+
+  private readonly onKey = (e: KeyboardEvent) => this.key(e);
+  private readonly onRejection = (e: PromiseRejectionEvent) => {
+    e.preventDefault();
+    this.showError(e.reason);
+  };
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    window.addEventListener('keydown', this.onKey);
+    window.addEventListener('unhandledrejection', this.onRejection);
+    this.addEventListener('plan-request', (e) => void this.plan((e as CustomEvent<CallDraft>).detail));
+    this.addEventListener('run-call', (e) => void this.run((e as CustomEvent<CallDraft>).detail));
+    this.addEventListener('step-action', (e) => this.act((e as CustomEvent<{ action: StepAction | 'seek'; to?: number }>).detail));
+    this.addEventListener('app-error', (e) => this.showError((e as CustomEvent).detail));
+    this.addEventListener('open-lesson', (e) => void this.openLesson((e as CustomEvent<string>).detail));
+    this.addEventListener('lesson-step', (e) => void this.lessonStep((e as CustomEvent<number>).detail));
+    if (this.mode === 'lessons') void this.loadLessons(true);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    window.removeEventListener('keydown', this.onKey);
+    window.removeEventListener('unhandledrejection', this.onRejection);
+  }
+
+  showError(error: unknown, fromPlan = false): void {
+    this.error = error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
+    this.errorFromPlan = fromPlan;
+  }
+
+  private picker(): CallPicker | null {
+    return this.querySelector('shim-call-picker');
+  }
+
+  // ---- explore -------------------------------------------------------------------------------------------------
+
+  private async plan(draft: CallDraft): Promise<void> {
+    const seq = ++this.planSeq;
+    try {
+      const plan = await api.plan({ arch: this.arch, prototype: draft.prototype, args: draft.args });
+      if (seq !== this.planSeq) return;
+      this.spec = plan.spec;
+      this.explanations = plan.explanations;
+      if (this.errorFromPlan) this.error = undefined;
+    } catch (error) {
+      if (seq === this.planSeq) this.showError(error, true);
+    }
+  }
+
+  private async run(draft: CallDraft): Promise<void> {
+    const seq = ++this.loadSeq;
+    this.busy = true;
+    try {
+      const response = await api.call({ arch: this.arch, library: draft.library, prototype: draft.prototype, args: draft.args, check: true, tls: true });
+      if (seq !== this.loadSeq) return;
+      await this.load(response, draft.args);
+      this.error = undefined;
+    } catch (error) {
+      if (seq === this.loadSeq) this.showError(error);
+    } finally {
+      if (seq === this.loadSeq) this.busy = false;
+    }
+  }
+
+  private async load(response: CallResponse, tokens: string[], explanations?: Record<string, string>): Promise<void> {
+    if (response.result?.error) throw new Error(response.result.error);
+    const session = await openSession(this.arch, response);
+    this.session = session;
+    this.spec = response.spec;
+    if (response.explanations || explanations) this.explanations = response.explanations ?? explanations;
+    this.tokens = tokens;
+    this.step = session.player.step;
+  }
+
+  private setArch(arch: Arch): void {
+    if (arch === this.arch) return;
+    this.arch = arch;
+    this.session = undefined;
+    this.step = 0;
+    this.picker()?.requestPlan(0);
+  }
+
+  // ---- stepping ------------------------------------------------------------------------------------------------
+
+  private act({ action, to }: { action: StepAction | 'seek'; to?: number }): void {
+    const s = this.session;
+    if (!s) return;
+    const p = s.player;
+    p.seek(this.step);
+    switch (action) {
+      case 'start': p.seek(0); break;
+      case 'back': p.stepBackward(); break;
+      case 'forward': p.stepForward(); break;
+      case 'over': {
+        const text = safeText(s, p.step);
+        if (/^call\b/.test(text)) {
+          const d = p.depth();
+          let q = p.step + 1;
+          while (q < p.length && p.depth(q) > d) q++;
+          p.seek(q);
+        } else p.stepForward();
+        break;
+      }
+      case 'return': p.runToReturn(); break;
+      case 'syscall': p.runToNextSyscall(); break;
+      case 'end': p.seek(p.length); break;
+      case 'entry': if (s.entryStep !== undefined) p.seek(s.entryStep); break;
+      case 'seek': p.seek(to ?? 0); break;
+    }
+    this.step = p.step;
+  }
+
+  private key(e: KeyboardEvent): void {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const target = e.target as HTMLElement | null;
+    if (target && (target.closest('input, textarea, select, [contenteditable]'))) return;
+    const map: Record<string, StepAction | 'help' | 'page-up' | 'page-down' | 'escape'> = {
+      ArrowRight: 'forward', s: 'forward', ArrowLeft: 'back', b: 'back', o: 'over', r: 'return', y: 'syscall',
+      e: 'entry', Home: 'start', End: 'end', '?': 'help', PageUp: 'page-up', PageDown: 'page-down', Escape: 'escape',
+    };
+    const action = map[e.key];
+    if (!action) return;
+    if (action === 'help') this.help = !this.help;
+    else if (action === 'escape') this.help = false;
+    else if (action === 'page-up') this.act({ action: 'seek', to: this.step - 10 });
+    else if (action === 'page-down') this.act({ action: 'seek', to: this.step + 10 });
+    else this.act({ action });
+    e.preventDefault();
+  }
+
+  // ---- lessons -------------------------------------------------------------------------------------------------
+
+  private setMode(mode: Mode): void {
+    if (mode === this.mode) return;
+    this.mode = mode;
+    this.session = undefined;
+    this.step = 0;
+    if (mode === 'lessons') {
+      this.spec = undefined;
+      void this.loadLessons(false);
+      if (this.lesson) void this.lessonStep(this.lessonIndex);
+    } else {
+      this.picker()?.requestPlan(0);
+    }
+  }
+
+  private async loadLessons(openFirst: boolean): Promise<void> {
+    if (this.lessonsLoaded) return;
+    this.lessonsLoading = true;
+    try {
+      this.lessons = (await api.lessons()).lessons;
+      this.lessonsLoaded = true;
+      const wanted = new URLSearchParams(location.search).get('lesson') ?? (openFirst && this.staticSite ? this.lessons[0]?.id : undefined);
+      if (wanted) await this.openLesson(wanted);
+    } catch (error) {
+      this.showError(error);
+    } finally {
+      this.lessonsLoading = false;
+    }
+  }
+
+  private async openLesson(id: string): Promise<void> {
+    try {
+      this.lesson = await api.lesson(id);
+      await this.lessonStep(0);
+    } catch (error) {
+      this.showError(error);
+    }
+  }
+
+  private async lessonStep(index: number): Promise<void> {
+    const lesson = this.lesson;
+    if (!lesson) return;
+    const i = Math.max(0, Math.min(lesson.steps.length - 1, index));
+    this.lessonIndex = i;
+    const step = lesson.steps[i]!;
+    const seq = ++this.loadSeq;
+    this.arch = step.arch ?? this.arch;
+    this.busy = true;
+    try {
+      await this.showLessonStep(step, seq);
+      if (seq === this.loadSeq) this.error = undefined;
+    } catch (error) {
+      if (seq === this.loadSeq) this.showError(error);
+    } finally {
+      if (seq === this.loadSeq) this.busy = false;
+    }
+  }
+
+  private async showLessonStep(step: LessonStep, seq: number): Promise<void> {
+    const plan = step.plan as { spec?: CallSpec; explanations?: Record<string, string>; prototype?: string; args?: string[] } | undefined;
+    const tokens = step.call?.args ?? plan?.args ?? [];
+    if (step.recording) {
+      if (seq !== this.loadSeq) return;
+      await this.load(step.recording, tokens, plan?.explanations);
+    } else if (step.call && !this.staticSite) {
+      const response = await api.call({ arch: step.arch, ...step.call, check: true, tls: true });
+      if (seq !== this.loadSeq) return;
+      await this.load(response, tokens, plan?.explanations);
+    } else {
+      this.session = undefined;
+      this.step = 0;
+      if (plan?.spec) {
+        this.spec = plan.spec;
+        this.explanations = plan.explanations;
+      } else if (plan?.prototype && !this.staticSite) {
+        const response = await api.plan({ arch: step.arch, prototype: plan.prototype, args: plan.args });
+        if (seq !== this.loadSeq) return;
+        this.spec = response.spec;
+        this.explanations = response.explanations;
+      } else {
+        this.spec = undefined;
+      }
+    }
+    if (seq !== this.loadSeq) return;
+    if (plan?.spec && step.recording) this.explanations = plan.explanations ?? this.explanations;
+    this.applyFocus(step.focus);
+  }
+
+  private applyFocus(focus: unknown): void {
+    const s = this.session;
+    if (!s || focus === undefined || focus === null) return;
+    const f = focus as { step?: unknown; at?: unknown; view?: unknown } | number | string;
+    if (typeof f === 'object' && typeof f.view === 'string') {
+      const ids: Record<string, string> = { plan: 'plan-table', abi: 'abi-report' };
+      const id = ids[f.view] ?? f.view;
+      void this.updateComplete.then(() => {
+        const el = this.querySelector(`[data-testid="${id}"]`);
+        el?.scrollIntoView({ block: 'nearest' });
+        el?.classList.add('focus-flash');
+        setTimeout(() => el?.classList.remove('focus-flash'), 1600);
+      });
+    }
+    const where = typeof f === 'object' ? (f.step ?? f.at) : f;
+    if (typeof where === 'number') this.act({ action: 'seek', to: where });
+    else if (where === 'entry') this.act({ action: 'entry' });
+    else if (where === 'return' && s.returnStep !== undefined) this.act({ action: 'seek', to: s.returnStep });
+    else if (where === 'end') this.act({ action: 'end' });
+  }
+
+  // ---- view ----------------------------------------------------------------------------------------------------
+
+  override render() {
+    const explore = this.mode === 'explore';
+    return html`
+      <header class="app-header">
+        <div class="brand"><span class="logo">⟨shim⟩</span><span>shimulator</span><span class="sub">ABI playground</span></div>
+        <div class="seg" role="group" aria-label="Mode">
+          <button data-testid="mode-explore" aria-pressed=${String(explore)} ?disabled=${this.staticSite} @click=${() => this.setMode('explore')}>Explore</button>
+          <button data-testid="mode-lessons" aria-pressed=${String(!explore)} @click=${() => this.setMode('lessons')}>Lessons</button>
+        </div>
+        <label class="header-field">arch
+          <select data-testid="arch-select" .value=${this.arch} ?disabled=${!explore}
+            @change=${(e: Event) => this.setArch((e.target as HTMLSelectElement).value as Arch)}>
+            <option value="amd64" ?selected=${this.arch === 'amd64'}>amd64 (x86-64 SysV)</option>
+            <option value="i386" ?selected=${this.arch === 'i386'}>i386 (cdecl)</option>
+          </select></label>
+        <span class="spacer"></span>
+        ${this.staticSite ? html`<span class="badge">exported lessons · read-only</span>` : nothing}
+        <span class="faint" style="font-size:12px">glibc 2.36 · Debian bookworm · Unicorn</span>
+        <button class="btn icon" data-testid="help" title="Keyboard shortcuts (?)" @click=${() => (this.help = !this.help)}>?</button>
+      </header>
+      ${this.error ? html`<div class="error-banner" role="alert" data-testid="error-banner"><strong>Error</strong>
+          <span class="msg">${this.error}</span><button class="btn ghost icon" data-testid="error-dismiss" title="Dismiss" @click=${() => (this.error = undefined)}>×</button></div>` : nothing}
+      ${this.busy ? html`<div class="progress"></div>` : html`<div style="height:2px"></div>`}
+      <div class="layout">
+        <aside class="col left">
+          ${this.staticSite ? nothing : html`<shim-call-picker style=${explore ? '' : 'display:none'} .arch=${this.arch} .spec=${this.spec} .busy=${this.busy}></shim-call-picker>`}
+          ${explore ? nothing : html`<shim-lessons .lessons=${this.lessons} .lesson=${this.lesson} .index=${this.lessonIndex} .loading=${this.lessonsLoading}></shim-lessons>`}
+        </aside>
+        <main class="col center">
+          <section class="panel" style="flex:none;max-height:42%;overflow:auto">
+            <header>Calling-convention plan <span class="right faint">${this.spec ? `${this.spec.arch} · CallSpec` : ''}</span></header>
+            <shim-plan .spec=${this.spec} .explanations=${this.explanations}></shim-plan>
+          </section>
+          <shim-stepper style="display:flex;flex-direction:column;flex:1;min-height:0" .session=${this.session} .step=${this.step}></shim-stepper>
+        </main>
+        <aside class="col right">
+          <shim-state .session=${this.session} .step=${this.step} .tokens=${this.tokens}></shim-state>
+        </aside>
+      </div>
+      ${this.help ? html`<div class="popover" role="dialog" aria-label="Keyboard shortcuts" data-testid="help-popover">
+          <h4>Keyboard shortcuts</h4>
+          <table>${SHORTCUTS.map(([k, v]) => html`<tr><td>${k.split(' ').map((x) => (/^(or|\/)$/.test(x) ? html` ${x} ` : html`<kbd>${x}</kbd>`))}</td><td class="muted">${v}</td></tr>`)}</table>
+          <div class="faint" style="margin-top:8px;font-size:12px">Click any instruction, system call or the timeline to jump there.</div>
+        </div>` : nothing}`;
+  }
+}
+
+function safeText(s: Session, step: number): string {
+  try {
+    return s.player.instruction(step)?.text ?? '';
+  } catch {
+    return '';
+  }
+}
+
+customElements.define('shim-playground', Playground);

@@ -1,0 +1,87 @@
+/** Lessons mode, left column: the list of lessons, and the current lesson's step text with next/previous. */
+import { LitElement, html, nothing, type TemplateResult } from 'lit';
+import type { Lesson, LessonSummary } from '../api.ts';
+
+/** A little Markdown: paragraphs, `code`, **bold**, *emphasis*, and "- " lists. */
+export function renderText(text: string): TemplateResult[] {
+  const inline = (s: string) => {
+    const parts: (string | TemplateResult)[] = [];
+    const re = /`([^`]+)`|\*\*([^*]+)\*\*|\*([^*]+)\*/g;
+    let last = 0;
+    for (let m = re.exec(s); m; m = re.exec(s)) {
+      parts.push(s.slice(last, m.index));
+      if (m[1] !== undefined) parts.push(html`<code>${m[1]}</code>`);
+      else if (m[2] !== undefined) parts.push(html`<b>${m[2]}</b>`);
+      else parts.push(html`<em>${m[3]}</em>`);
+      last = re.lastIndex;
+    }
+    parts.push(s.slice(last));
+    return parts;
+  };
+  return text.split(/\n\s*\n/).map((block) => {
+    const lines = block.split('\n');
+    if (lines.every((l) => /^\s*[-*] /.test(l))) {
+      return html`<ul>${lines.map((l) => html`<li>${inline(l.replace(/^\s*[-*] /, ''))}</li>`)}</ul>`;
+    }
+    return html`<p>${inline(block)}</p>`;
+  });
+}
+
+export class LessonsPane extends LitElement {
+  static override properties = {
+    lessons: { attribute: false },
+    lesson: { attribute: false },
+    index: { type: Number },
+    loading: { type: Boolean },
+  };
+
+  declare lessons: LessonSummary[];
+  declare lesson?: Lesson;
+  declare index: number;
+  declare loading: boolean;
+
+  constructor() {
+    super();
+    this.lessons = [];
+    this.index = 0;
+    this.loading = false;
+  }
+
+  protected override createRenderRoot() {
+    return this;
+  }
+
+  private emit(name: string, detail: unknown): void {
+    this.dispatchEvent(new CustomEvent(name, { detail, bubbles: true }));
+  }
+
+  override render() {
+    const lesson = this.lesson;
+    const step = lesson?.steps[this.index];
+    return html`<div class="lessons">
+      <section class="panel">
+        <header>Lessons <span class="right faint">${this.lessons.length}</span></header>
+        ${this.lessons.map((l) => html`<div class="li-lesson" data-testid="lesson-item-${l.id}" aria-selected=${String(l.id === lesson?.id)}
+            @click=${() => this.emit('open-lesson', l.id)}>
+            <div class="t">${l.title}</div><div class="s">${l.summary}</div></div>`)}
+        ${this.lessons.length === 0 ? html`<div class="empty">${this.loading ? 'Loading…' : 'No lessons.'}</div>` : nothing}
+      </section>
+      ${lesson && step ? html`<section class="panel" data-testid="lesson-view">
+        <div class="lesson-view">
+          <div class="faint" style="font-size:11px;text-transform:uppercase;letter-spacing:.6px">${lesson.title}</div>
+          <div class="dots">${lesson.steps.map((_, i) => html`<span class=${i <= this.index ? 'on' : ''} title="step ${i + 1}" @click=${() => this.emit('lesson-step', i)}></span>`)}</div>
+          <h3 data-testid="lesson-step-title">${step.title}</h3>
+          <div class="faint" style="font-size:11px;margin-bottom:6px"><span class="badge">${step.arch}</span></div>
+          <div class="text" data-testid="lesson-text">${renderText(step.text)}</div>
+          <div class="lesson-nav">
+            <button class="btn" data-testid="lesson-prev" ?disabled=${this.index === 0} @click=${() => this.emit('lesson-step', this.index - 1)}>← Previous</button>
+            <span class="pos" data-testid="lesson-position">${this.index + 1} / ${lesson.steps.length}</span>
+            <button class="btn primary" data-testid="lesson-next" ?disabled=${this.index >= lesson.steps.length - 1} @click=${() => this.emit('lesson-step', this.index + 1)}>Next →</button>
+          </div>
+        </div>
+      </section>` : nothing}
+    </div>`;
+  }
+}
+
+customElements.define('shim-lessons', LessonsPane);
