@@ -3,6 +3,7 @@
  * lesson export. Node only (no browser): the browser side is tested in test/e2e.
  */
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -238,6 +239,79 @@ describe('API', () => {
     // The machine is booted again after the fault.
     const after = await post('/api/call', { arch: 'amd64', prototype: 'unsigned long strlen(const char *s)', args: ['hello'] });
     expect(after.json.result.return).toBe(5);
+  });
+});
+
+/** Compiles `source` into a shared object for `arch` (gcc -m64 / -m32) in the test's temp folder. */
+function compileSo(source: string, arch: 'amd64' | 'i386', name: string): Buffer {
+  const c = join(temp, `${name}.c`);
+  const so = join(temp, `${name}-${arch}.so`);
+  writeFileSync(c, source);
+  execFileSync('gcc', [arch === 'i386' ? '-m32' : '-m64', '-O1', '-shared', '-fPIC', '-o', so, c]);
+  return readFileSync(so);
+}
+
+const ADD3_C = 'int add3(int a, int b, int c) { return a + b + c; }\ndouble half(double x) { return x / 2; }\nstatic int hidden(int x) { return x; }\nint (*keep)(int) = hidden;\n';
+
+describe('uploaded shared objects', () => {
+  it.each(['amd64', 'i386'] as const)('uploads a %s .so, lists its exports, plans and calls add3 in it', async (arch) => {
+    const bytes = compileSo(ADD3_C, arch, 'libadd3');
+    const up = await post('/api/upload', { name: 'libadd3.so', data: bytes.toString('base64') });
+    expect(up.status).toBe(200);
+    expect(up.json).toMatchObject({ id: expect.any(String), name: 'libadd3.so', arch });
+    expect(up.json.exports).toContain('add3');
+    expect(up.json.exports).toContain('half');
+    expect(up.json.exports).not.toContain('hidden');
+    expect([...up.json.exports].sort()).toEqual(up.json.exports);
+
+    const planned = await post('/api/plan', { upload: up.json.id, prototype: 'double half(double x)', args: ['3'] });
+    expect(planned.status).toBe(200);
+    expect(planned.json.spec.arch).toBe(arch);
+    expect(planned.json.spec.args[0].locations[0]).toMatchObject(arch === 'amd64' ? { kind: 'reg', reg: 'xmm0' } : { kind: 'stack', stackOffset: 0 });
+
+    const r = await post('/api/call', { upload: up.json.id, prototype: 'int add3(int a, int b, int c)', args: ['1', '2', '39'] });
+    expect(r.status).toBe(200);
+    expect(r.json.result).toMatchObject({ arch, function: 'add3', return: 42, abi: { ok: true, violations: [] } });
+    expect(decodeTrace(Buffer.from(r.json.trace, 'base64')).steps).toBe(r.json.result.instructions);
+
+    const other = arch === 'amd64' ? 'i386' : 'amd64';
+    const wrong = await post('/api/call', { upload: up.json.id, arch: other, prototype: 'int add3(int a, int b, int c)', args: ['1', '2', '3'] });
+    expect(wrong.status).toBe(400);
+    expect(wrong.json.error).toContain(`libadd3.so is an ${arch} object`);
+  }, 60_000);
+
+  it('refuses what is not an x86 shared object, with a clear message', async () => {
+    const text = await post('/api/upload', { name: 'notes.txt', data: Buffer.from('hello, world').toString('base64') });
+    expect(text.status).toBe(400);
+    expect(text.json.error).toMatch(/notes\.txt is not a usable ELF shared object: not an ELF file/);
+
+    const exe = join(temp, 'exe');
+    writeFileSync(`${exe}.c`, 'int main(void) { return 0; }\n');
+    execFileSync('gcc', ['-m64', '-no-pie', '-o', exe, `${exe}.c`]);
+    const notShared = await post('/api/upload', { name: 'exe', data: readFileSync(exe).toString('base64') });
+    expect(notShared.status).toBe(400);
+    expect(notShared.json.error).toMatch(/exe is an amd64 ELF executable .*not a shared object/);
+
+    const wrongArch = await post('/api/upload', { name: 'libadd3.so', arch: 'i386', data: compileSo(ADD3_C, 'amd64', 'libadd3').toString('base64') });
+    expect(wrongArch.status).toBe(400);
+    expect(wrongArch.json.error).toMatch(/libadd3\.so is an amd64 object, not i386/);
+
+    const aarch64 = Buffer.from(compileSo(ADD3_C, 'amd64', 'libadd3'));
+    aarch64.writeUInt16LE(183, 18); // e_machine = EM_AARCH64
+    const foreign = await post('/api/upload', { name: 'libarm.so', data: aarch64.toString('base64') });
+    expect(foreign.status).toBe(400);
+    expect(foreign.json.error).toMatch(/libarm\.so .*unsupported machine .*183/);
+
+    expect((await post('/api/upload', { name: '../x.so' })).json.error).toMatch(/"data" is required/);
+    const unknown = await post('/api/call', { upload: 'nope', prototype: 'int add3(int a, int b, int c)', args: ['1', '2', '3'] });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.error).toMatch(/no uploaded object with id "nope"/);
+  });
+
+  it('never takes host paths: a library path in /api/call is refused', async () => {
+    const r = await post('/api/call', { library: '/tmp/libadd3.so', prototype: 'int add3(int a, int b, int c)', args: ['1', '2', '3'] });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatch(/unknown library/);
   });
 });
 

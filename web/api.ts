@@ -56,10 +56,22 @@ export interface CallResponse {
 export interface CallRequest {
   arch: Arch;
   library?: string;
+  /** The id of an uploaded shared object (POST /api/upload) to run the call in. */
+  upload?: string;
   prototype: string;
   args: string[];
   check?: boolean;
   tls?: boolean;
+}
+
+/** A user's shared object, as POST /api/upload describes it. */
+export interface UploadInfo {
+  id: string;
+  name: string;
+  arch: Arch;
+  soname: string | null;
+  /** Defined functions, sorted (at most 500). */
+  exports: string[];
 }
 
 export interface LessonSummary {
@@ -134,11 +146,14 @@ export const api = {
   catalog(q: string, limit = 200): Promise<{ entries: CatalogEntry[] }> {
     return request(`/api/catalog?q=${encodeURIComponent(q)}&limit=${limit}`);
   },
-  plan(body: { arch: Arch; prototype: string; args?: string[]; decls?: string }): Promise<PlanResponse> {
+  plan(body: { arch: Arch; prototype: string; args?: string[]; decls?: string; upload?: string }): Promise<PlanResponse> {
     return request('/api/plan', body);
   },
   call(body: CallRequest): Promise<CallResponse> {
     return request('/api/call', body);
+  },
+  upload(body: { name: string; data: string; arch?: Arch }): Promise<UploadInfo> {
+    return request('/api/upload', body);
   },
   async lessons(): Promise<{ lessons: LessonSummary[] }> {
     const s = staticData();
@@ -161,4 +176,10 @@ export function base64ToBytes(b64: string): Uint8Array {
   const out = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
+}
+
+export function bytesToBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
 }

@@ -90,6 +90,28 @@ kbd { font-family: var(--mono); font-size: 11px; background: var(--bg-2); border
 .fn-item[aria-selected="true"] { background: var(--hl-strong); border-left-color: var(--accent); }
 .fn-item .lib { margin-left: auto; color: var(--faint); font-size: 10.5px; }
 .fn-item .va { color: var(--purple); font-size: 10.5px; }
+.picker label.upload { display: flex; align-items: center; gap: 8px; font-size: 11px; cursor: pointer; position: relative; }
+.picker label.upload input[type="file"] { position: absolute; width: 1px; height: 1px; opacity: 0; pointer-events: none; }
+.picker label.upload:focus-within .btn { outline: 1px solid var(--accent); }
+.upload-head { display: flex; align-items: center; gap: 8px; padding: 6px 12px; font-size: 12px; border-top: 1px solid var(--border); }
+.upload-head .btn { margin-left: auto; }
+
+/* compare mode: i386 | amd64 */
+.compare-panel { flex: none; max-height: 60%; overflow: auto; }
+.compare { display: grid; grid-template-columns: 1fr 1fr; gap: 0; }
+.compare-col { min-width: 0; overflow-x: auto; border-right: 1px solid var(--border); }
+.compare-col:last-child { border-right: none; }
+.compare-col.stepping { background: var(--hl); }
+.compare-col .plan { font-size: 11.5px; }
+.compare-col table.plan td, .compare-col table.plan th { padding: 4px 6px; }
+.compare-col table.plan td.p { white-space: normal; width: auto; min-width: 90px; }
+/* the class column: the location and the reason say it, and the single-arch view shows it */
+.compare-col table.plan tr > :nth-child(4) { display: none; }
+.compare-col .plan-head { padding: 8px 10px 4px; }
+.compare-col .plan-notes { padding: 6px 10px 8px; }
+.compare-head { display: flex; align-items: center; gap: 8px; padding: 6px 10px; border-bottom: 1px solid var(--border); }
+.compare-head .btn { margin-left: auto; }
+.compare-result { padding: 6px 10px; display: flex; flex-direction: column; gap: 4px; font-size: 12px; }
 .editor { padding: 10px 12px; display: flex; flex-direction: column; gap: 10px; }
 .editor label.proto { display: flex; flex-direction: column; gap: 4px; font-size: 11px; color: var(--muted); }
 .editor textarea { font-family: var(--mono); font-size: 12px; resize: vertical; min-height: 54px; width: 100%; }

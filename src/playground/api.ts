@@ -13,7 +13,10 @@
  * Calls on one machine run one at a time (a promise queue per machine). A machine whose guest run failed
  * (fault, budget, trace limit) is discarded and booted again on the next request, so its state cannot leak.
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Arch } from '../emu/arch.ts';
 import { callSpec, CallSpecError } from '../callspec/classify.ts';
@@ -28,6 +31,7 @@ import { parseToken } from '../cli/tokens.ts';
 import { formatError } from '../cli/errors.ts';
 import { type GuestThreadHandle, Machine } from '../machine.ts';
 import { SymbolNotFoundError } from '../loader/symbols.ts';
+import { ElfError, parseElf } from '../loader/elf.ts';
 import { encodeTrace, type Trace } from '../trace/format.ts';
 import { recordTrace } from '../trace/recorder.ts';
 
@@ -271,7 +275,8 @@ export interface PlanRequest {
 
 export function plan(body: unknown): Json {
   const o = object(body, 'plan request');
-  const arch = archOf(o.arch);
+  const upload = uploadOf(o.upload);
+  const arch = upload ? uploadArch(upload, o.arch) : archOf(o.arch);
   const prototype = stringOf(o.prototype, 'prototype', true);
   const tokens = tokensOf(o.args);
   const decls = stringOf(o.decls, 'decls');
@@ -290,7 +295,7 @@ export function plan(body: unknown): Json {
 // ---------------------------------------------------------------------------------------------------------------
 // machines
 
-export type Profile = 'default' | 'abi' | 'threads';
+export type Profile = 'default' | 'abi' | 'threads' | `upload:${string}`;
 
 interface Slot {
   machine?: Machine;
@@ -312,6 +317,13 @@ function abiDeclarations(): string {
 }
 
 async function bootMachine(profile: Profile, arch: Arch): Promise<{ machine: Machine; thread?: GuestThreadHandle }> {
+  if (profile.startsWith('upload:')) {
+    const upload = uploads.get(profile.slice('upload:'.length));
+    if (!upload) throw new PlaygroundError('the uploaded object is gone (the server keeps the latest uploads only): upload it again');
+    const machine = await Machine.boot({ arch, libs: [upload.path], check: true, watchTls: true, callBudget: CALL_BUDGET });
+    machine.tlsLayout();
+    return { machine };
+  }
   const libs = ['libpcap.so.0.8'];
   if (profile === 'abi') libs.push(...['targets', 'callees', 'shims'].map((n) => abiFixture(arch, n)));
   const machine = await Machine.boot({
@@ -374,6 +386,8 @@ function keepsMachine(error: unknown): boolean {
 export async function closeMachines(): Promise<void> {
   const pending = [...slots.values()];
   slots.clear();
+  for (const upload of uploads.values()) rmSync(upload.dir, { recursive: true, force: true });
+  uploads.clear();
   for (const slot of pending) {
     await slot.queue;
     slot.machine?.close();
@@ -419,7 +433,8 @@ function symbolsFor(machine: Machine, trace: Trace, callee: number, name: string
 
 export async function call(body: unknown): Promise<Json> {
   const o = object(body, 'call request');
-  const arch = archOf(o.arch);
+  const upload = uploadOf(o.upload);
+  const arch = upload ? uploadArch(upload, o.arch) : archOf(o.arch);
   const library = stringOf(o.library, 'library');
   const prototype = stringOf(o.prototype, 'prototype', true);
   const tokens = tokensOf(o.args);
@@ -429,7 +444,11 @@ export async function call(body: unknown): Promise<Json> {
   const onThread = booleanOf(o.thread, 'thread', false);
   const proto = parsePrototype(prototype, decls);
   let profile: Profile = 'default';
-  if (library !== undefined && library !== '') {
+  if (upload) {
+    if (library) throw new PlaygroundError('"library" and "upload" cannot be combined: a call on an uploaded object runs in that object');
+    if (onThread) throw new PlaygroundError('"thread": true works for libc and libpcap calls only');
+    profile = `upload:${upload.id}`;
+  } else if (library !== undefined && library !== '') {
     if ((TEST_LIBRARIES as readonly string[]).includes(library)) profile = 'abi';
     else if (!(LIBRARIES as readonly string[]).includes(library)) {
       throw new PlaygroundError(`unknown library "${library}": the playground has ${[...LIBRARIES, ...TEST_LIBRARIES].join(', ')}`);
@@ -443,7 +462,8 @@ export async function call(body: unknown): Promise<Json> {
   return onMachine(profile, arch, (machine, thread) => {
     machine.checking = check;
     machine.watchTls = tls;
-    const f = thread ? machine.onThread(thread).fn(library || undefined, proto) : machine.fn(library || undefined, proto);
+    const lib = upload ? machine.process.mountedLibraries[0] : library || undefined;
+    const f = thread ? machine.onThread(thread).fn(lib, proto) : machine.fn(lib, proto);
     const spec = f.spec(...args);
     const label = `${proto.text}${thread ? ` on thread ${thread.tid}` : ''} (${arch})`;
     const { result, trace } = recordTrace(machine, label, () => f(...(args as HostValue[])), { maxSteps: MAX_TRACE_STEPS });
@@ -459,6 +479,116 @@ export async function call(body: unknown): Promise<Json> {
     }
     return response;
   });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// POST /api/upload: a user's shared object, kept in memory (and in a temp file, as Machine.boot takes host paths)
+
+/** Largest accepted object (decoded). */
+export const MAX_UPLOAD_BYTES = 8 << 20;
+/** Uploads kept at once; the oldest (and its machine) goes first. */
+const MAX_UPLOADS = 16;
+const MAX_EXPORTS = 500;
+
+interface Upload {
+  id: string;
+  name: string;
+  arch: Arch;
+  soname?: string;
+  exports: string[];
+  /** The temp folder holding the bytes, and the file in it Machine.boot loads. */
+  dir: string;
+  path: string;
+}
+
+const uploads = new Map<string, Upload>();
+let uploadRoot: string | undefined;
+
+function uploadOf(value: unknown): Upload | undefined {
+  const id = stringOf(value, 'upload');
+  if (id === undefined || id === '') return undefined;
+  const upload = uploads.get(id);
+  if (!upload) throw new PlaygroundError(`no uploaded object with id "${id}" (the server keeps the latest ${MAX_UPLOADS} uploads, until it restarts): upload it again`);
+  return upload;
+}
+
+function uploadArch(upload: Upload, requested: unknown): Arch {
+  if (requested === undefined || requested === null) return upload.arch;
+  const arch = archOf(requested);
+  if (arch !== upload.arch) throw new PlaygroundError(`${upload.name} is an ${upload.arch} object: it cannot run on ${arch}`);
+  return arch;
+}
+
+function uploadJson(u: Upload): Json {
+  return { id: u.id, name: u.name, arch: u.arch, soname: u.soname ?? null, exports: u.exports };
+}
+
+export function upload(body: unknown): Json {
+  const o = object(body, 'upload request');
+  const rawName = stringOf(o.name, 'name', true);
+  const name = rawName.split(/[\\/]/).pop()!.replace(/[^A-Za-z0-9._+-]/g, '_').slice(0, 100);
+  if (name === '' || name === '.' || name === '..') throw new PlaygroundError(`"name" must be a file name like libfoo.so, got ${JSON.stringify(rawName)}`);
+  const requested = o.arch === undefined || o.arch === null ? undefined : archOf(o.arch);
+  const data = stringOf(o.data, 'data', true);
+  if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(data)) throw new PlaygroundError('"data" must be the file\'s bytes in base64');
+  const bytes = new Uint8Array(Buffer.from(data, 'base64'));
+  if (bytes.length === 0) throw new PlaygroundError(`${name} is empty`);
+  if (bytes.length > MAX_UPLOAD_BYTES) throw new PlaygroundError(`${name} is ${bytes.length} bytes: the playground takes shared objects of at most ${MAX_UPLOAD_BYTES} bytes`);
+  let elf;
+  try {
+    elf = parseElf(bytes, name);
+  } catch (error) {
+    if (error instanceof ElfError) throw new PlaygroundError(`${name} is not a usable ELF shared object: ${error.detail}`);
+    throw error;
+  }
+  if (elf.type !== 'DYN') {
+    throw new PlaygroundError(`${name} is an ${elf.arch} ELF ${elf.type === 'EXEC' ? 'executable' : elf.type} (type ${elf.type}), not a shared object: build it with gcc -shared -fPIC`);
+  }
+  if (elf.interp && !elf.soname) {
+    throw new PlaygroundError(`${name} is an ${elf.arch} position-independent executable (it has an interpreter, ${elf.interp}, and no soname), not a shared object: build it with gcc -shared -fPIC`);
+  }
+  if (requested && requested !== elf.arch) {
+    throw new PlaygroundError(`${name} is an ${elf.arch} object, not ${requested}: build it with gcc ${requested === 'i386' ? '-m32' : '-m64'} or pick ${elf.arch}`);
+  }
+  const names = new Set<string>();
+  for (const sym of elf.dynsym) {
+    if (sym.defined && (sym.type === 'FUNC' || sym.type === 'GNU_IFUNC') && sym.bind !== 'LOCAL' && sym.visibility !== 'HIDDEN' && sym.visibility !== 'INTERNAL' && sym.name) {
+      names.add(sym.name);
+    }
+  }
+  const id = createHash('sha256').update(bytes).update(name).digest('hex').slice(0, 16);
+  const known = uploads.get(id);
+  if (known) {
+    uploads.delete(id);
+    uploads.set(id, known);
+    return uploadJson(known);
+  }
+  uploadRoot ??= mkdtempSync(join(tmpdir(), 'shimulator-uploads-'));
+  const dir = join(uploadRoot, id);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  const entry: Upload = { id, name, arch: elf.arch, soname: elf.soname, exports: [...names].sort().slice(0, MAX_EXPORTS), dir, path };
+  uploads.set(id, entry);
+  while (uploads.size > MAX_UPLOADS) forgetUpload(uploads.keys().next().value!);
+  return uploadJson(entry);
+}
+
+function forgetUpload(id: string): void {
+  const upload = uploads.get(id);
+  uploads.delete(id);
+  if (!upload) return;
+  for (const arch of ARCHES) {
+    const key = `upload:${id}:${arch}`;
+    const slot = slots.get(key);
+    if (!slot) continue;
+    slots.delete(key);
+    void slot.queue.then(() => {
+      slot.machine?.close();
+      slot.machine = undefined;
+    });
+  }
+  rmSync(upload.dir, { recursive: true, force: true });
 }
 
 /** The message for an error answer (guest faults with their registers, violations that led to a fault). */

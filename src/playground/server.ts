@@ -8,7 +8,9 @@
  *   GET  /api/info           { arches, libraries }
  *   GET  /api/catalog        ?q=&limit=  → { entries }
  *   POST /api/plan           { arch, prototype, args?, decls? } → { spec, table, explanations }
- *   POST /api/call           { arch, library?, prototype, args, decls?, check?, tls?, thread? } → { result, spec, trace, symbols }
+ *   POST /api/call           { arch, library?, upload?, prototype, args, decls?, check?, tls?, thread? } → { result, spec, trace, symbols }
+ *   POST /api/upload         { name, arch?, data: base64 } → { id, name, arch, soname, exports } (a user's shared object, ≤ 8 MiB;
+ *                            /api/plan and /api/call take its id as "upload")
  *   GET  /api/lessons        { lessons: [{ id, title, summary }] }
  *   GET  /api/lessons/<id>   the lesson with its steps and their recordings
  *
@@ -23,7 +25,7 @@ import {
   capstoneModule, CAPSTONE_ESM, contentType, ForbiddenPathError, IMPORTMAP_MARKER, importMap, importMapScript, PROJECT_ROOT,
   safeJoin, transpile, vendorFile,
 } from './assets.ts';
-import { call, catalogQuery, errorMessage, info, plan, PlaygroundError } from './api.ts';
+import { call, catalogQuery, errorMessage, info, MAX_UPLOAD_BYTES, plan, PlaygroundError, upload } from './api.ts';
 import { lesson, lessonList, LessonNotFoundError } from './lessons.ts';
 
 export interface PlaygroundOptions {
@@ -43,6 +45,8 @@ export interface Playground {
 
 export const DEFAULT_PORT = 4280;
 const MAX_BODY_BYTES = 1 << 20;
+/** /api/upload carries the object in base64 (4/3 of its size) plus the JSON around it. */
+const MAX_UPLOAD_BODY_BYTES = Math.ceil(MAX_UPLOAD_BYTES / 3) * 4 + 64 * 1024;
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -61,12 +65,15 @@ function sendBody(res: ServerResponse, status: number, type: string, body: strin
   res.end(body);
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `request body larger than ${MAX_BODY_BYTES} bytes`);
+    if (size > limit) {
+      throw new HttpError(413, limit === MAX_BODY_BYTES ? `request body larger than ${limit} bytes`
+        : `request body larger than ${limit} bytes: the playground takes shared objects of at most ${MAX_UPLOAD_BYTES} bytes`);
+    }
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -133,6 +140,10 @@ async function route(req: IncomingMessage, res: ServerResponse, webDir: string):
     if (endpoint === 'call') {
       needs('POST');
       return sendJson(res, 200, await call(await readJson(req)));
+    }
+    if (endpoint === 'upload') {
+      needs('POST');
+      return sendJson(res, 200, upload(await readJson(req, MAX_UPLOAD_BODY_BYTES)));
     }
     if (endpoint === 'lessons') {
       needs('GET');

@@ -5,7 +5,8 @@
  * Screenshots go to test-results/playground/ (gitignored); with UPDATE_SCREENSHOTS=1 the README's
  * docs/playground.png is written too.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
@@ -169,6 +170,65 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
       mkdirSync(join(ROOT, 'docs'), { recursive: true });
       await page.screenshot({ path: join(ROOT, 'docs/playground.png') });
     }
+    expect(problems).toEqual([]);
+    await page.close();
+  }, LONG);
+
+  it('uploads a shared object of the user\'s, takes a typed prototype and runs it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shimulator-e2e-upload-'));
+    try {
+      writeFileSync(join(dir, 'add3.c'), 'int add3(int a, int b, int c) { return a + b + c; }\n');
+      execFileSync('gcc', ['-m32', '-shared', '-fPIC', '-o', join(dir, 'libadd3.so'), join(dir, 'add3.c')]);
+      const { page, problems } = await openPage(server.url);
+      await byTest(page, 'function-item-snprintf').waitFor({ timeout: 60_000 });
+      await byTest(page, 'upload-input').setInputFiles(join(dir, 'libadd3.so'));
+      await byTest(page, 'upload-info').waitFor();
+      expect(await text(page, 'upload-info')).toContain('libadd3.so');
+      expect(await byTest(page, 'function-item-add3').getAttribute('data-kind')).toBe('uploaded');
+      expect(await byTest(page, 'function-item-snprintf').count()).toBe(0);
+      expect(await byTest(page, 'arch-select').inputValue()).toBe('i386');
+      await byTest(page, 'prototype').fill('int add3(int a, int b, int c)');
+      await eventually('the typed prototype\'s plan', () => text(page, 'plan-row-2'), (t) => t.includes('stack+8'));
+      await byTest(page, 'arg-0').fill('1');
+      await byTest(page, 'arg-1').fill('2');
+      await byTest(page, 'arg-2').fill('39');
+      await shot(page, '06-upload-plan');
+      await run(page);
+      expect(await text(page, 'return-value')).toBe('42');
+      expect(await text(page, 'abi-report')).toContain('ABI clean');
+      await shot(page, '07-upload-run');
+      await byTest(page, 'upload-close').click();
+      await byTest(page, 'function-item-snprintf').waitFor();
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, LONG);
+
+  it('compare mode: the same call on i386 and amd64, plans side by side, stepping either', async () => {
+    const { page, problems } = await openPage(server.url);
+    await byTest(page, 'function-item-snprintf').waitFor({ timeout: 60_000 });
+    await chooseSnprintf(page, 'amd64');
+    await byTest(page, 'arch-select').selectOption('both');
+    const row = (arch: string) => byTest(page, `compare-${arch}`).locator('[data-testid="plan-row-3"]').innerText();
+    await eventually('both plans', () => Promise.all([row('amd64'), row('i386')]), ([a, i]) => a.includes('xmm0') && i.includes('stack'));
+    expect(await row('amd64')).toMatch(/arg 4[\s\S]*double[\s\S]*xmm0/);
+    expect(await row('i386')).toMatch(/arg 4[\s\S]*double[\s\S]*stack\+12/);
+    await byTest(page, 'run').click();
+    await byTest(page, 'compare-result-amd64').waitFor({ timeout: 60_000 });
+    await byTest(page, 'compare-result-i386').waitFor();
+    expect(await text(page, 'compare-return-amd64')).toBe('8');
+    expect(await text(page, 'compare-return-i386')).toBe('8');
+    expect(await text(page, 'compare-abi-amd64')).toContain('ABI clean');
+    expect(await text(page, 'compare-abi-i386')).toContain('ABI clean');
+    await byTest(page, 'register-rip').waitFor();
+    await shot(page, '08-compare-amd64');
+    await byTest(page, 'compare-tab-i386').click();
+    await byTest(page, 'register-eip').waitFor();
+    await byTest(page, 'step-entry').click();
+    expect(await text(page, 'stack')).toContain('arg 4 double');
+    await shot(page, '09-compare-i386');
     expect(problems).toEqual([]);
     await page.close();
   }, LONG);

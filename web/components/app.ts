@@ -1,7 +1,9 @@
 /** `<shim-playground>`: the whole tool — header, call picker or lessons, plan, stepper and machine state. */
 import { LitElement, html, nothing } from 'lit';
 import type { CallSpec } from '../../src/callspec/types.ts';
-import { api, isStatic, type Arch, type CallResponse, type Lesson, type LessonStep, type LessonSummary } from '../api.ts';
+import {
+  api, isStatic, type Arch, type CallResponse, type Lesson, type LessonStep, type LessonSummary, type PlanResponse, type UploadInfo,
+} from '../api.ts';
 import { openSession, type Session } from '../session.ts';
 import type { CallDraft, CallPicker } from './picker.ts';
 import type { StepAction } from './stepper.ts';
@@ -12,6 +14,8 @@ import './state.ts';
 import './lessons.ts';
 
 type Mode = 'explore' | 'lessons';
+
+const BOTH: Arch[] = ['i386', 'amd64'];
 
 const SHORTCUTS: [string, string][] = [
   ['→ or s', 'step one instruction'],
@@ -41,6 +45,10 @@ export class Playground extends LitElement {
     lesson: { state: true },
     lessonIndex: { state: true },
     lessonsLoading: { state: true },
+    compare: { state: true },
+    plans: { state: true },
+    results: { state: true },
+    uploaded: { state: true },
   };
 
   declare mode: Mode;
@@ -57,6 +65,12 @@ export class Playground extends LitElement {
   declare lesson?: Lesson;
   declare lessonIndex: number;
   declare lessonsLoading: boolean;
+  /** Compare mode: plan and run every call on i386 and amd64; `arch` is the one the stepper shows. */
+  declare compare: boolean;
+  declare plans: Partial<Record<Arch, PlanResponse>>;
+  declare results: Partial<Record<Arch, CallResponse>>;
+  /** The user's uploaded shared object the picker lists (it fixes the arch). */
+  declare uploaded?: UploadInfo;
 
   private readonly staticSite = isStatic();
   private planSeq = 0;
@@ -75,6 +89,9 @@ export class Playground extends LitElement {
     this.lessons = [];
     this.lessonIndex = 0;
     this.lessonsLoading = false;
+    this.compare = false;
+    this.plans = {};
+    this.results = {};
   }
 
   protected override createRenderRoot() {
@@ -97,6 +114,7 @@ export class Playground extends LitElement {
     this.addEventListener('app-error', (e) => this.showError((e as CustomEvent).detail));
     this.addEventListener('open-lesson', (e) => void this.openLesson((e as CustomEvent<string>).detail));
     this.addEventListener('lesson-step', (e) => void this.lessonStep((e as CustomEvent<number>).detail));
+    this.addEventListener('upload-ready', (e) => this.onUpload((e as CustomEvent<UploadInfo | undefined>).detail));
     if (this.mode === 'lessons') void this.loadLessons(true);
   }
 
@@ -117,10 +135,23 @@ export class Playground extends LitElement {
 
   // ---- explore -------------------------------------------------------------------------------------------------
 
+  private comparing(): boolean {
+    return this.compare && this.mode === 'explore' && !this.uploaded;
+  }
+
   private async plan(draft: CallDraft): Promise<void> {
     const seq = ++this.planSeq;
     try {
-      const plan = await api.plan({ arch: this.arch, prototype: draft.prototype, args: draft.args });
+      if (this.comparing()) {
+        const both = await Promise.all(BOTH.map((arch) => api.plan({ arch, prototype: draft.prototype, args: draft.args })));
+        if (seq !== this.planSeq) return;
+        this.plans = Object.fromEntries(BOTH.map((arch, i) => [arch, both[i]!]));
+        this.spec = this.plans[this.arch]!.spec;
+        this.explanations = this.plans[this.arch]!.explanations;
+        if (this.errorFromPlan) this.error = undefined;
+        return;
+      }
+      const plan = await api.plan({ arch: this.arch, prototype: draft.prototype, args: draft.args, upload: draft.upload });
       if (seq !== this.planSeq) return;
       this.spec = plan.spec;
       this.explanations = plan.explanations;
@@ -134,7 +165,19 @@ export class Playground extends LitElement {
     const seq = ++this.loadSeq;
     this.busy = true;
     try {
-      const response = await api.call({ arch: this.arch, library: draft.library, prototype: draft.prototype, args: draft.args, check: true, tls: true });
+      if (this.comparing()) {
+        const both = await Promise.all(BOTH.map((arch) =>
+          api.call({ arch, library: draft.library, prototype: draft.prototype, args: draft.args, check: true, tls: true })));
+        if (seq !== this.loadSeq) return;
+        this.results = Object.fromEntries(BOTH.map((arch, i) => [arch, both[i]!]));
+        this.plans = Object.fromEntries(BOTH.map((arch, i) => [arch, { ...this.plans[arch], spec: both[i]!.spec }]));
+        await this.load(this.results[this.arch]!, draft.args, this.plans[this.arch]?.explanations);
+        this.error = undefined;
+        return;
+      }
+      const response = await api.call({
+        arch: this.arch, library: draft.library, upload: draft.upload, prototype: draft.prototype, args: draft.args, check: true, tls: true,
+      });
       if (seq !== this.loadSeq) return;
       await this.load(response, draft.args);
       this.error = undefined;
@@ -155,12 +198,53 @@ export class Playground extends LitElement {
     this.step = session.player.step;
   }
 
-  private setArch(arch: Arch): void {
-    if (arch === this.arch) return;
+  private setArch(choice: Arch | 'both'): void {
+    const compare = choice === 'both';
+    const arch = compare ? this.arch : choice;
+    if (arch === this.arch && compare === this.compare) return;
     this.arch = arch;
+    this.compare = compare;
+    this.plans = {};
+    this.results = {};
     this.session = undefined;
     this.step = 0;
     this.picker()?.requestPlan(0);
+  }
+
+  /** Compare mode: which arch's recording the stepper (and the state panels) show. */
+  private async stepArch(arch: Arch): Promise<void> {
+    if (arch === this.arch) return;
+    this.arch = arch;
+    const plan = this.plans[arch];
+    if (plan) {
+      this.spec = plan.spec;
+      this.explanations = plan.explanations;
+    }
+    const response = this.results[arch];
+    this.session = undefined;
+    this.step = 0;
+    if (!response) return;
+    const seq = ++this.loadSeq;
+    try {
+      const session = await openSession(arch, response);
+      if (seq !== this.loadSeq) return;
+      this.session = session;
+      this.spec = response.spec;
+      this.step = session.player.step;
+    } catch (error) {
+      this.showError(error);
+    }
+  }
+
+  /** The picker loaded a shared object of the user's (or went back to the catalog: undefined). */
+  private onUpload(info: UploadInfo | undefined): void {
+    this.uploaded = info;
+    this.plans = {};
+    this.results = {};
+    this.session = undefined;
+    this.step = 0;
+    this.error = undefined;
+    if (info) this.arch = info.arch;
   }
 
   // ---- stepping ------------------------------------------------------------------------------------------------
@@ -323,6 +407,13 @@ export class Playground extends LitElement {
 
   // ---- view ----------------------------------------------------------------------------------------------------
 
+  private comparePanel() {
+    return html`<section class="panel compare-panel" data-testid="compare">
+      <header>Calling-convention plans, side by side <span class="right faint">the stepper shows ${this.arch}</span></header>
+      <div class="compare">${BOTH.map((arch) => compareColumn(this, arch, (a) => void this.stepArch(a)))}</div>
+    </section>`;
+  }
+
   override render() {
     const explore = this.mode === 'explore';
     return html`
@@ -333,10 +424,12 @@ export class Playground extends LitElement {
           <button data-testid="mode-lessons" aria-pressed=${String(!explore)} @click=${() => this.setMode('lessons')}>Lessons</button>
         </div>
         <label class="header-field">arch
-          <select data-testid="arch-select" .value=${this.arch} ?disabled=${!explore}
-            @change=${(e: Event) => this.setArch((e.target as HTMLSelectElement).value as Arch)}>
-            <option value="amd64" ?selected=${this.arch === 'amd64'}>amd64 (x86-64 SysV)</option>
-            <option value="i386" ?selected=${this.arch === 'i386'}>i386 (cdecl)</option>
+          <select data-testid="arch-select" .value=${this.comparing() ? 'both' : this.arch} ?disabled=${!explore || !!this.uploaded}
+            title=${this.uploaded ? `${this.uploaded.name} is an ${this.uploaded.arch} object` : 'The architecture the call runs on'}
+            @change=${(e: Event) => this.setArch((e.target as HTMLSelectElement).value as Arch | 'both')}>
+            <option value="amd64" ?selected=${!this.comparing() && this.arch === 'amd64'}>amd64 (x86-64 SysV)</option>
+            <option value="i386" ?selected=${!this.comparing() && this.arch === 'i386'}>i386 (cdecl)</option>
+            <option value="both" ?selected=${this.comparing()}>both: i386 | amd64</option>
           </select></label>
         <span class="spacer"></span>
         ${this.staticSite ? html`<span class="badge">exported lessons · read-only</span>` : nothing}
@@ -348,14 +441,14 @@ export class Playground extends LitElement {
       ${this.busy ? html`<div class="progress"></div>` : html`<div style="height:2px"></div>`}
       <div class="layout">
         <aside class="col left">
-          ${this.staticSite ? nothing : html`<shim-call-picker style=${explore ? '' : 'display:none'} .arch=${this.arch} .spec=${this.spec} .busy=${this.busy}></shim-call-picker>`}
+          ${this.staticSite ? nothing : html`<shim-call-picker style=${explore ? '' : 'display:none'} .arch=${this.comparing() ? 'both' : this.arch} .spec=${this.spec} .busy=${this.busy}></shim-call-picker>`}
           ${explore ? nothing : html`<shim-lessons .lessons=${this.lessons} .lesson=${this.lesson} .index=${this.lessonIndex} .loading=${this.lessonsLoading}></shim-lessons>`}
         </aside>
         <main class="col center">
-          <section class="panel" style="flex:none;max-height:42%;overflow:auto">
+          ${this.comparing() ? this.comparePanel() : html`<section class="panel" style="flex:none;max-height:42%;overflow:auto">
             <header>Calling-convention plan <span class="right faint">${this.spec ? `${this.spec.arch} · CallSpec` : ''}</span></header>
             <shim-plan .spec=${this.spec} .explanations=${this.explanations}></shim-plan>
-          </section>
+          </section>`}
           <shim-stepper style="display:flex;flex-direction:column;flex:1;min-height:0" .session=${this.session} .step=${this.step}></shim-stepper>
         </main>
         <aside class="col right">
@@ -368,6 +461,33 @@ export class Playground extends LitElement {
           <div class="faint" style="margin-top:8px;font-size:12px">Click any instruction, system call or the timeline to jump there.</div>
         </div>` : nothing}`;
   }
+}
+
+/** Compare mode: the two plans side by side, each with its result and ABI report, and tabs for the stepper. */
+function compareColumn(app: { arch: Arch; plans: Partial<Record<Arch, PlanResponse>>; results: Partial<Record<Arch, CallResponse>> },
+  arch: Arch, pick: (arch: Arch) => void) {
+  const plan = app.plans[arch];
+  const response = app.results[arch];
+  const r = response?.result;
+  const abi = r?.abi;
+  const ret = r ? (typeof r.return === 'object' && r.return !== null ? JSON.stringify(r.return) : String(r.return ?? 'void')) : undefined;
+  const outs = Object.entries(r?.out ?? {});
+  return html`<div class="compare-col ${app.arch === arch ? 'stepping' : ''}" data-testid="compare-${arch}">
+    <div class="compare-head"><b>${arch}</b><span class="faint">${arch === 'amd64' ? 'System V AMD64' : 'System V i386 cdecl'}</span>
+      <button class="btn ${app.arch === arch ? 'primary' : ''}" data-testid="compare-tab-${arch}" aria-pressed=${String(app.arch === arch)}
+        title="Show the ${arch} recording in the stepper" @click=${() => pick(arch)}>${app.arch === arch ? 'stepping' : 'step this'}</button></div>
+    <shim-plan .spec=${response?.spec ?? plan?.spec} .explanations=${plan?.explanations}></shim-plan>
+    ${r ? html`<div class="compare-result" data-testid="compare-result-${arch}">
+        <div class="result-line">${response!.spec.function}(…) <span class="eq">=</span> <span class="ret" data-testid="compare-return-${arch}">${ret}</span>
+          <span class="faint">errno</span> <span class=${r.errno ? 'bad' : ''}>${r.errno ?? 0}</span>
+          <span class="faint">· ${r.instructions ?? '?'} instructions</span></div>
+        ${outs.map(([i, v]) => html`<div class="outbuf"><span class="lbl">${response!.spec.args[Number(i)]?.text ?? `arg ${i}`}</span><span class="str">"${v}"</span></div>`)}
+        <div data-testid="compare-abi-${arch}">${!abi ? html`<span class="faint">ABI checker off</span>`
+          : abi.ok && abi.violations.length === 0 ? html`<span class="badge ok">ABI clean</span>`
+          : html`<span class="badge bad">${abi.violations.length} ABI violation(s)</span>
+            ${abi.violations.map((v) => html`<div class="violation ${v.severity}"><span class="badge ${v.severity === 'error' ? 'bad' : 'warn'}">${v.rule}</span> ${v.message}</div>`)}`}</div>
+      </div>` : html`<div class="faint compare-result">Run the call to see the ${arch} result and ABI report.</div>`}
+  </div>`;
 }
 
 function safeText(s: Session, step: number): string {

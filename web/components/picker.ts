@@ -2,7 +2,7 @@
 import { LitElement, html, nothing } from 'lit';
 import type { CallSpec } from '../../src/callspec/types.ts';
 import { typeName } from '../../src/callspec/layout.ts';
-import { api, type Arch, type CatalogEntry, type CatalogParam } from '../api.ts';
+import { api, bytesToBase64, type Arch, type CatalogEntry, type CatalogParam, type UploadInfo } from '../api.ts';
 
 export const VARIADIC_TYPES = ['int', 'uint', 'long', 'ulong', 'longlong', 'ulonglong', 'double', 'longdouble', 'ptr', 'str'] as const;
 
@@ -14,6 +14,8 @@ export interface VariadicArg {
 export interface CallDraft {
   prototype: string;
   library?: string;
+  /** The id of the uploaded shared object the call runs in. */
+  upload?: string;
   args: string[];
 }
 
@@ -83,9 +85,12 @@ export class CallPicker extends LitElement {
     values: { state: true },
     variadic: { state: true },
     isVariadic: { state: true },
+    uploaded: { state: true },
+    uploading: { state: true },
   };
 
-  declare arch: Arch;
+  /** 'both' in the compare mode (the call runs on amd64 and i386). */
+  declare arch: Arch | 'both';
   declare spec?: CallSpec;
   declare disabled: boolean;
   declare busy: boolean;
@@ -98,6 +103,9 @@ export class CallPicker extends LitElement {
   declare values: string[];
   declare variadic: VariadicArg[];
   declare isVariadic: boolean;
+  /** The user's uploaded shared object: its exports replace the catalog in the function list. */
+  declare uploaded?: UploadInfo;
+  declare uploading: boolean;
 
   constructor() {
     super();
@@ -111,6 +119,7 @@ export class CallPicker extends LitElement {
     this.values = [];
     this.variadic = [];
     this.isVariadic = false;
+    this.uploading = false;
   }
 
   /** True while the prototype text is the user's own (params come from the plan's spec). */
@@ -173,6 +182,7 @@ export class CallPicker extends LitElement {
 
   private onSearch(e: Event): void {
     this.query = (e.target as HTMLInputElement).value;
+    if (this.uploaded) return; // the exports are filtered as they render
     clearTimeout(this.searchTimer);
     this.searchTimer = setTimeout(() => void this.search(this.query), 150);
   }
@@ -220,7 +230,83 @@ export class CallPicker extends LitElement {
   }
 
   draft(): CallDraft {
+    if (this.uploaded) return { prototype: this.prototype.trim(), upload: this.uploaded.id, args: this.tokens() };
     return { prototype: this.prototype.trim(), library: this.custom ? undefined : this.library, args: this.tokens() };
+  }
+
+  // ---- uploaded shared objects ---------------------------------------------------------------------------------
+
+  private async onUpload(e: Event): Promise<void> {
+    const input = e.target as HTMLInputElement;
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    this.uploading = true;
+    try {
+      const data = bytesToBase64(new Uint8Array(await file.arrayBuffer()));
+      const info = await api.upload({ name: file.name, data });
+      this.uploaded = info;
+      this.query = '';
+      this.dispatchEvent(new CustomEvent('upload-ready', { detail: info, bubbles: true }));
+      const first = info.exports[0];
+      if (first) this.selectExport(first);
+      else this.fail(new Error(`${info.name} exports no functions`));
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.uploading = false;
+    }
+  }
+
+  /** Picks an export of the uploaded object: the .so has no types, so the prototype is a template to edit. */
+  private selectExport(name: string): void {
+    this.selected = name;
+    this.library = undefined;
+    this.custom = true;
+    this.prototype = `int ${name}(void)`;
+    this.isVariadic = false;
+    this.params = [];
+    this.values = [];
+    this.variadic = [];
+    this.requestPlan(0);
+    void this.updateComplete.then(() => {
+      const box = this.querySelector<HTMLTextAreaElement>('[data-testid="prototype"]');
+      box?.focus();
+      box?.setSelectionRange(0, box.value.length);
+    });
+  }
+
+  private leaveUpload(): void {
+    this.uploaded = undefined;
+    this.selected = undefined;
+    this.dispatchEvent(new CustomEvent('upload-ready', { detail: undefined, bubbles: true }));
+    const first = this.entries.find((e) => e.name === 'snprintf') ?? this.entries[0];
+    if (first) this.select(first);
+  }
+
+  private functionList() {
+    const u = this.uploaded;
+    if (!u) {
+      return html`<div class="fn-list" role="listbox" aria-label="Functions">
+          ${this.entries.map((e) => html`<div class="fn-item" role="option" data-testid="function-item-${e.name}"
+              aria-selected=${String(e.name === this.selected)} title=${e.prototype} @click=${() => this.select(e)}>
+              <span>${e.name}</span>${e.variadic ? html`<span class="va">…</span>` : nothing}
+              <span class="lib">${e.library.replace(/\.so.*$/, '')}</span></div>`)}
+          ${this.entries.length === 0 ? html`<div class="empty">No function matches.</div>` : nothing}
+        </div>`;
+    }
+    const q = this.query.trim().toLowerCase();
+    const shown = u.exports.filter((n) => n.toLowerCase().includes(q));
+    return html`<div class="upload-head" data-testid="upload-info">
+        <span class="badge">${u.arch}</span><b>${u.name}</b>${u.soname && u.soname !== u.name ? html`<span class="faint">soname ${u.soname}</span>` : nothing}
+        <button class="btn ghost" data-testid="upload-close" title="Back to the libc and libpcap catalog" @click=${this.leaveUpload}>× catalog</button>
+      </div>
+      <div class="fn-list" role="listbox" aria-label="Functions of ${u.name}">
+        ${shown.map((name) => html`<div class="fn-item" role="option" data-testid="function-item-${name}" data-kind="uploaded"
+            aria-selected=${String(name === this.selected)} title="${name} in ${u.name}: type its prototype" @click=${() => this.selectExport(name)}>
+            <span>${name}</span><span class="lib">uploaded</span></div>`)}
+        ${shown.length === 0 ? html`<div class="empty">No exported function matches.</div>` : nothing}
+      </div>`;
   }
 
   /** Asks the app for a new plan (debounced while typing). */
@@ -264,23 +350,24 @@ export class CallPicker extends LitElement {
     const fixedCount = this.params.length;
     return html`<div class="picker">
       <section class="panel">
-        <header>Function <span class="right faint">${this.entries.length} shown</span></header>
+        <header>Function <span class="right faint">${this.uploaded ? `${this.uploaded.exports.length} exported` : `${this.entries.length} shown`}</span></header>
         <div class="search">
-          <input type="search" data-testid="function-search" placeholder="Search libc and libpcap… (e.g. printf, strto, pcap_)"
+          <input type="search" data-testid="function-search"
+            placeholder=${this.uploaded ? `Search the functions of ${this.uploaded.name}…` : 'Search libc and libpcap… (e.g. printf, strto, pcap_)'}
             .value=${this.query} @input=${this.onSearch} ?disabled=${this.disabled} aria-label="Search functions" />
+          <label class="upload" title="A shared object of your own (i386 or amd64, built with -shared -fPIC; at most 8 MiB): call its functions with a prototype you type">
+            <span class="btn">${this.uploading ? 'Uploading…' : 'Upload .so'}</span>
+            <input type="file" data-testid="upload-input" accept=".so,application/x-sharedlib,application/octet-stream"
+              ?disabled=${this.disabled || this.uploading} @change=${this.onUpload} />
+            <span class="faint">your own shared object, i386 or amd64</span>
+          </label>
         </div>
-        <div class="fn-list" role="listbox" aria-label="Functions">
-          ${this.entries.map((e) => html`<div class="fn-item" role="option" data-testid="function-item-${e.name}"
-              aria-selected=${String(e.name === this.selected)} title=${e.prototype} @click=${() => this.select(e)}>
-              <span>${e.name}</span>${e.variadic ? html`<span class="va">…</span>` : nothing}
-              <span class="lib">${e.library.replace(/\.so.*$/, '')}</span></div>`)}
-          ${this.entries.length === 0 ? html`<div class="empty">No function matches.</div>` : nothing}
-        </div>
+        ${this.functionList()}
       </section>
       <section class="panel">
         <header>Call</header>
         <div class="editor">
-          <label class="proto">Prototype (edit for a custom one)
+          <label class="proto">${this.uploaded ? html`Prototype <b>(type it: ${this.uploaded.name} has no type information)</b>` : 'Prototype (edit for a custom one)'}
             <textarea data-testid="prototype" spellcheck="false" rows="2" .value=${this.prototype} @input=${this.onPrototype}></textarea>
           </label>
           ${this.params.map((p, i) => html`<div class="arg-row">
@@ -305,9 +392,10 @@ export class CallPicker extends LitElement {
             <button class="btn" data-testid="add-variadic" @click=${this.addVariadic}>+ variadic argument</button>` : nothing}
           <div class="run-row">
             <button class="btn primary" data-testid="run" @click=${this.run} ?disabled=${this.busy || this.disabled || !this.prototype.trim()}>
-              ${this.busy ? 'Running…' : html`▶ Run on ${this.arch}`}</button>
+              ${this.busy ? 'Running…' : html`▶ Run on ${this.arch === 'both' ? 'i386 and amd64' : this.arch}`}</button>
           </div>
-          <div class="faint" style="font-size:11px">Runs the real Debian ${this.arch === 'amd64' ? 'x86-64' : 'i386'} glibc in the emulator,
+          <div class="faint" style="font-size:11px">Runs ${this.uploaded ? html`${this.uploaded.name} with ` : nothing}the real Debian
+            ${this.arch === 'amd64' ? 'x86-64' : this.arch === 'i386' ? 'i386' : 'i386 and x86-64'} glibc in the emulator,
             with the ABI checker and the TLS watch on, and records every instruction.</div>
         </div>
       </section>
