@@ -85,6 +85,12 @@ describe.each(ARCHES)('shimulator call --arch %s', (arch) => {
     expect(r).toMatchObject({ return: 9, errno: 0, stdout: 'pi=3.142|' });
   });
 
+  it('takes negative numbers after the prototype, with or without a "--" separator', () => {
+    expect(json(shimulator('call', '--arch', arch, '--json', 'int abs(int)', '-7')).return).toBe(7);
+    expect(json(shimulator('call', '--arch', arch, '--json', 'int abs(int)', '--', '-8')).return).toBe(8);
+    expect(json(shimulator('call', '--arch', arch, '--json', '--', 'int abs(int)', '-9')).return).toBe(9);
+  });
+
   it('--spec prints the call plan without booting', () => {
     const run = shimulator('call', '--arch', arch, '--spec', SNPRINTF, 'out:64', '64', '%f', 'double:1.5');
     expect(run.status).toBe(0);

@@ -56,7 +56,8 @@ export function parseCallOptions(argv: string[]): CallOptions {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (o.positional.length > 0) {
-      o.positional.push(a); // after the prototype everything is an argument token, even "-1"
+      // After the prototype everything is an argument token, even "-1"; a "--" separator is simply skipped.
+      if (a !== '--' || o.positional.length > 1 || argv[i - 1] !== o.positional[0]) o.positional.push(a);
       continue;
     }
     switch (a) {
