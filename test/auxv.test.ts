@@ -215,7 +215,7 @@ describe.each(ARCHES)('the guest reads its auxv (%s)', (arch) => {
     expect(getauxval(m, AT.CLKTCK).value).toBe(100);
     const p = m.process;
     expect(getauxval(m, AT.ENTRY).value).toBe(p.exe.base + p.exe.elf.entry);
-    expect(getauxval(m, AT.BASE).value).toBe(p.interp.base);
+    expect(getauxval(m, AT.BASE).value).toBe(p.interp!.base);
     expect(getauxval(m, AT.PHNUM).value).toBe(p.exe.elf.phnum);
     // A key that is not in the vector: 0 and ENOENT.
     expect(getauxval(m, 51 /* AT_MINSIGSTKSZ */)).toEqual({ value: 0, errno: 2 });

@@ -74,6 +74,8 @@ export const STUB_READY_SYMBOL = 'shimulator_ready';
 /** Where host libraries given by path (`--lib ./libshim.so`) are mounted in the guest. */
 export const USER_LIB_DIR = '/opt/shimulator/lib';
 const PID = 1000;
+const TASK_COMM_LEN = 16;
+const PT_GNU_STACK = 0x6474e551;
 const ETIMEDOUT = ERRNO.ETIMEDOUT;
 
 export const DEFAULT_BOOT_BUDGET = 50_000_000;
@@ -103,6 +105,17 @@ export interface ProcessOptions {
   recordSyscalls?: boolean;
   /** Extra read-only files, by guest path. */
   files?: Record<string, Uint8Array>;
+  /** The executable to exec instead of the stub (whole-program runs). */
+  program?: ProgramImage;
+  /** argv (default: the executable's path) and the environment as `NAME=value` strings (default: from `env`). */
+  argv?: string[];
+  envp?: string[];
+}
+
+/** An executable to run: its bytes, mounted read-only in the guest at `guestPath` (its own absolute host path). */
+export interface ProgramImage {
+  guestPath: string;
+  bytes: Uint8Array;
 }
 
 export interface MappedObject {
@@ -124,7 +137,10 @@ export class Process {
   /** Guest instructions executed since boot began. */
   instructions = 0;
   readonly exe: MappedObject;
-  readonly interp: MappedObject;
+  /** The program interpreter (ld.so); absent for a statically linked program. */
+  readonly interp: MappedObject | undefined;
+  /** Where execution starts: ld.so's entry, or a static program's own. */
+  readonly entry: number;
   /** Guest paths of the host libraries mounted with `hostLibraries`. */
   readonly mountedLibraries: string[] = [];
   /** Instructions the boot took (ld.so start to `shimulator_ready`). */
@@ -174,29 +190,39 @@ export class Process {
     });
     kernelRef.k = this.kernel;
 
-    const exeElf = this.elfAt(STUB_PATH);
-    if (!exeElf.interp) throw new LoaderError(`${STUB_PATH} has no PT_INTERP: the stub must be a dynamically linked executable`);
-    const interpElf = this.elfAt(exeElf.interp);
-    this.exe = { path: STUB_PATH, base: this.layout.exeBase, elf: exeElf };
+    const program = options.program;
+    const exePath = program?.guestPath ?? STUB_PATH;
+    if (program) this.mountProgram(program);
+    const exeElf = this.elfAt(exePath);
+    // ET_EXEC runs at its link addresses; a position-independent executable where Linux puts one (no ASLR).
+    const exeBase = exeElf.type === 'EXEC' ? 0 : this.layout.exeBase;
+    this.exe = { path: exePath, base: exeBase, elf: exeElf };
     this.mapElf(this.exe);
     this.space.initBrk(this.exe.base + exeElf.loadSpan.end);
-    const interpBase = this.layout.mmapTop - pageUp(interpElf.loadSpan.end - interpElf.loadSpan.start);
-    this.interp = { path: exeElf.interp, base: interpBase - interpElf.loadSpan.start, elf: interpElf };
-    this.mapElf(this.interp);
+    if (exeElf.interp) {
+      const interpElf = this.elfAt(exeElf.interp);
+      const interpBase = this.layout.mmapTop - pageUp(interpElf.loadSpan.end - interpElf.loadSpan.start);
+      this.interp = { path: exeElf.interp, base: interpBase - interpElf.loadSpan.start, elf: interpElf };
+      this.mapElf(this.interp);
+    }
+    this.kernel.options.exePath = exePath;
+    this.kernel.threadName = exePath.split('/').pop()!.slice(0, TASK_COMM_LEN - 1);
 
     const stackBottom = this.layout.stackTop - this.layout.stackSize;
-    this.space.mapFixed(stackBottom, this.layout.stackSize, PROT_READ | PROT_WRITE, '[stack]');
+    // PT_GNU_STACK absent or executable: Linux gives the process an executable stack (READ_IMPLIES_EXEC aside).
+    const stackProt = PROT_READ | PROT_WRITE | (wantsExecutableStack(exeElf) ? PROT_EXEC : 0);
+    this.space.mapFixed(stackBottom, this.layout.stackSize, stackProt, '[stack]');
     const stack = buildInitialStack(
       {
         arch,
-        argv: [STUB_PATH],
-        envp: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
-        execfn: STUB_PATH,
+        argv: options.argv ?? [exePath],
+        envp: options.envp ?? Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
+        execfn: exePath,
         platform: arch === 'amd64' ? 'x86_64' : 'i686',
         phdr: this.exe.base + phdrAddress(exeElf),
         phent: exeElf.phentsize,
         phnum: exeElf.phnum,
-        interpBase: this.interp.base,
+        interpBase: this.interp?.base ?? 0,
         entry: this.exe.base + exeElf.entry,
         hwcap: virtualCpuid(1, 0).edx,
         random: random.bytes(AT_RANDOM_BYTES),
@@ -207,19 +233,29 @@ export class Process {
     this.engine.write(stack.sp, stack.bytes);
     this.engine.setReg(arch === 'amd64' ? 'rsp' : 'esp', stack.sp);
     resetFpu(this.engine);
-
-    const ready = exeElf.lookup(STUB_READY_SYMBOL);
-    if (!ready) throw new LoaderError(`${STUB_PATH} does not export ${STUB_READY_SYMBOL}: rebuild it with scripts/fixtures/build-stub.sh`);
-    const entry = this.interp.base + interpElf.entry;
-    try {
-      this.bootInstructions = this.run(entry, this.exe.base + ready.value, options.bootBudget ?? DEFAULT_BOOT_BUDGET).instructions;
-    } catch (error) {
-      if (error instanceof Error) error.message = `booting the ${arch} process failed: ${error.message}`;
-      throw error;
-    }
+    // Where the process starts: ld.so for a dynamically linked program, the program itself for a static one.
+    this.entry = this.interp ? this.interp.base + this.interp.elf.entry : this.exe.base + exeElf.entry;
   }
 
+  /** Boots the stub (ld.so, libc, constructors) and stops at `shimulator_ready`, ready for host calls. */
   static boot(options: ProcessOptions): Process {
+    const p = new Process(options);
+    const ready = p.exe.elf.lookup(STUB_READY_SYMBOL);
+    if (!ready) throw new LoaderError(`${p.exe.path} does not export ${STUB_READY_SYMBOL}: rebuild it with scripts/fixtures/build-stub.sh`);
+    try {
+      p.bootInstructions = p.run(p.entry, p.exe.base + ready.value, options.bootBudget ?? DEFAULT_BOOT_BUDGET).instructions;
+    } catch (error) {
+      if (error instanceof Error) error.message = `booting the ${p.arch} process failed: ${error.message}`;
+      throw error;
+    }
+    return p;
+  }
+
+  /**
+   * Creates the process for a whole program, as execve does, without running it: see `runToExit`
+   * (src/loader/program.ts runs it with limits and reports).
+   */
+  static exec(options: ProcessOptions & { program: ProgramImage }): Process {
     return new Process(options);
   }
 
@@ -352,7 +388,7 @@ export class Process {
 
   /** Objects known to be mapped: the stub and ld.so always, plus what `onObjects` adds (the link map, after boot). */
   loadedObjects(): MappedObject[] {
-    return this.objectsProvider ? this.objectsProvider() : [this.exe, this.interp];
+    return this.objectsProvider ? this.objectsProvider() : this.interp ? [this.exe, this.interp] : [this.exe];
   }
 
   /** Handles `int 0x81` from a callback stub; returns false when `pc` is not a callback (then it is a fault). */
@@ -398,6 +434,22 @@ export class Process {
     this.mountedLibraries.push(guestPath);
   }
 
+  /** Mounts the program read-only at its own path and checks it is an executable this process can run. */
+  private mountProgram(program: ProgramImage): void {
+    const elf = parseElf(program.bytes, program.guestPath);
+    if (elf.arch !== this.arch) {
+      throw new LoaderError(`${program.guestPath} is an ${elf.arch} program, but --arch says ${this.arch}: drop --arch or use --arch ${elf.arch}`);
+    }
+    if (elf.type !== 'EXEC' && elf.type !== 'DYN') {
+      throw new LoaderError(`${program.guestPath} is not an executable (ELF type ${elf.type})`);
+    }
+    if (elf.type === 'DYN' && elf.soname && !elf.interp) {
+      throw new LoaderError(`${program.guestPath} is a shared library (${elf.soname}), not a program: run a program that loads it, or use 'shimulator call --lib'`);
+    }
+    this.vfs.addBytes(program.guestPath, program.bytes);
+    this.elfCache.set(program.guestPath, elf);
+  }
+
   /** Maps an ELF object's PT_LOAD segments at its base, like the kernel's load_elf_binary. */
   private mapElf(object: MappedObject): void {
     const { elf, base } = object;
@@ -422,6 +474,12 @@ export class Process {
   close(): void {
     this.engine.close();
   }
+}
+
+/** Linux makes the stack executable when PT_GNU_STACK is missing or asks for it (fs/binfmt_elf.c). */
+function wantsExecutableStack(elf: ElfFile): boolean {
+  const gnuStack = elf.programHeaders.find((p) => p.type === PT_GNU_STACK);
+  return !gnuStack || (gnuStack.flags & PF_X) !== 0;
 }
 
 function segmentProt(flags: number): number {

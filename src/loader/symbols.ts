@@ -51,18 +51,20 @@ export class SymbolTable {
   /** The loaded objects in link-map order (the executable first). Falls back to stub + ld.so before boot ends. */
   objects(): MappedObject[] {
     const p = this.process;
-    const rDebug = p.interp.elf.lookup('_r_debug');
-    if (!rDebug) return [p.exe, p.interp];
+    if (!p.interp) return [p.exe]; // a static program: no link map
+    const interp = p.interp;
+    const rDebug = interp.elf.lookup('_r_debug');
+    if (!rDebug) return [p.exe, interp];
     const ptr = p.arch === 'amd64' ? 8 : 4;
-    let map = this.word(p.interp.base + rDebug.value + R_DEBUG_R_MAP_WORD * ptr);
-    if (map === 0) return [p.exe, p.interp];
+    let map = this.word(interp.base + rDebug.value + R_DEBUG_R_MAP_WORD * ptr);
+    if (map === 0) return [p.exe, interp];
     const objects: MappedObject[] = [];
     for (let i = 0; map !== 0 && i < MAX_LINK_MAP_ENTRIES; i++) {
       const base = this.word(map + LINK_MAP_L_ADDR * ptr);
       const namePtr = this.word(map + LINK_MAP_L_NAME * ptr);
       const name = namePtr ? this.cString(namePtr) : '';
       if (name === '') objects.push(p.exe);
-      else if (name === p.interp.path || name.endsWith(p.interp.path.split('/').pop()!)) objects.push({ ...p.interp, path: name });
+      else if (name === interp.path || name.endsWith(interp.path.split('/').pop()!)) objects.push({ ...interp, path: name });
       else if (p.vfs.lookup(name)) objects.push({ path: name, base, elf: p.elfAt(name) });
       map = this.word(map + LINK_MAP_L_NEXT * ptr);
     }
