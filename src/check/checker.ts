@@ -74,6 +74,9 @@ export class AbiChecker {
   private observer: HookHandle | undefined;
   /** Calls checked since the checker was created (entries seen), for reports and benchmarks. */
   checkedCalls = 0;
+  /** Whole-program runs: rebuild the watched functions when the loaded objects change. */
+  private followLinkMap = false;
+  private objectsKey = '';
 
   constructor(private readonly host: CheckerHost) {
     this.arch = host.process.arch;
@@ -91,6 +94,15 @@ export class AbiChecker {
     this.violations = [];
     this.hostCalls = new Map(calls.map((c) => [c.thread, { target: c.target, spec: c.spec, entered: false }]));
     this.observer = this.host.process.engine.addBlockObserver((address) => this.onBlock(address));
+  }
+
+  /**
+   * Starts watching a whole-program run: no host call, every thread; the table of watched functions follows the
+   * link map as the program loads libraries.
+   */
+  watchRun(): void {
+    this.begin([]);
+    this.followLinkMap = true;
   }
 
   /** Stops watching and returns what was found during the call. */
@@ -116,6 +128,10 @@ export class AbiChecker {
     if (generation === this.builtForGeneration) return;
     this.builtForGeneration = generation;
     const objects = this.host.objects();
+    // Mappings change far more often than the set of loaded objects (every malloc arena, every Go heap arena).
+    const key = objects.map((o) => `${o.path}@${o.base}`).join(';');
+    if (key === this.objectsKey) return;
+    this.objectsKey = key;
     this.spans = objects
       .map((object) => ({ start: object.base + object.elf.loadSpan.start, end: object.base + object.elf.loadSpan.end, object }))
       .sort((a, b) => a.start - b.start);
@@ -127,6 +143,7 @@ export class AbiChecker {
         if (!proto || proto.name !== symbol.name) continue;
         let address = object.base + symbol.value;
         if (symbol.type === 'GNU_IFUNC') address = this.ifunc(address, symbol.name);
+        if (Number.isNaN(address)) continue; // an IFUNC whose implementation cannot be resolved here
         if (functions.has(address)) continue; // an alias (e.g. __snprintf) of a function already watched
         functions.set(address, { name: symbol.name, address, object, proto, spec: callSpec(proto, this.arch) });
       }
@@ -144,6 +161,7 @@ export class AbiChecker {
   }
 
   private onBlock(address: number): void {
+    if (this.followLinkMap && this.host.process.space.generation !== this.builtForGeneration) this.refresh();
     const thread = this.host.currentThread();
     const frames = this.frames.get(thread);
     const top = frames?.[frames.length - 1];

@@ -4,11 +4,13 @@
  */
 import { CALL_USAGE, runCall, UsageError } from './call.ts';
 import { formatError, isUserError } from './errors.ts';
+import { RUN_USAGE } from './run.ts';
 
 const USAGE = `shimulator — run real glibc and libpcap (i386, amd64) in an emulated x86 process and call C functions
 
 commands:
   shimulator call …      call a C function (see below)
+  shimulator run …       run a whole x86 program (a Go program and its shims, a C program), checking its C calls
   shimulator trace FILE  print a trace recorded with call --trace FILE [--limit N]
   shimulator playground [--port N] [--no-open]
                          the browser playground and teaching tool (npm start)
@@ -18,6 +20,8 @@ commands:
   shimulator bench       boot and call timings (npm run bench)
 
 ${CALL_USAGE}
+
+${RUN_USAGE}
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -27,6 +31,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'call':
         return await runCall(rest, write);
+      case 'run':
+        return await (await import('./run.ts')).runRun(rest);
       case 'playground':
         return await (await import('./playground.ts')).runPlayground(rest, write);
       case 'export-lesson':

@@ -87,6 +87,8 @@ export class Kernel {
   /** System calls answered -ENOSYS, with how often. */
   readonly unimplemented = new Map<string, number>();
   readonly records: SyscallRecord[] = [];
+  /** How often each system call was made (whole-program reports). */
+  readonly syscallCounts = new Map<string, number>();
   /** Sees every system call as it completes (traces, strace-like views); undefined when nobody listens. */
   observer: ((record: SyscallRecord) => void) | undefined;
   exit: GuestExit | undefined;
@@ -130,6 +132,7 @@ export class Kernel {
     const args = SYSCALL_ARG_REGS[this.arch].map((r) => engine.reg(r));
     const name = SYSCALL_NAMES[this.arch][nr] ?? `syscall_${nr}`;
     const handler = HANDLERS[name];
+    this.syscallCounts.set(name, (this.syscallCounts.get(name) ?? 0) + 1);
     let result: bigint;
     if (!handler) {
       this.unimplemented.set(name, (this.unimplemented.get(name) ?? 0) + 1);

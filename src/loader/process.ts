@@ -16,13 +16,14 @@ import { PARK_TRAP } from '../callspec/worker.ts';
 import { UnicornEngine } from '../emu/unicorn.ts';
 import { AddressSpace, PAGE_SIZE, pageDown, pageUp } from '../kernel/address-space.ts';
 import { SeededRandom, VirtualClock } from '../kernel/clock.ts';
-import { Kernel } from '../kernel/kernel.ts';
+import { GuestExit, Kernel } from '../kernel/kernel.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { GuestDeadlockError, type GuestThread, QUANTUM, ThreadTable } from '../kernel/threads.ts';
 import { VirtualFileSystem } from '../kernel/vfs.ts';
 import { AT_RANDOM_BYTES, buildInitialStack } from './auxv.ts';
 import { type ElfFile, parseElf } from './elf.ts';
 import { fixtureEntries, loadFixture } from './fixtures.ts';
+import { type TimeLimits, TimeLimitError, WALL_CHECK_INSTRUCTIONS, WallTimeoutError } from './limits.ts';
 
 /** Where things go in the guest's address space, per architecture (close to what Linux picks, minus ASLR). */
 export interface MemoryLayout {
@@ -145,6 +146,8 @@ export class Process {
   readonly mountedLibraries: string[] = [];
   /** Instructions the boot took (ld.so start to `shimulator_ready`). */
   bootInstructions = 0;
+  /** Time limits in force for the current run (whole programs; host calls use only their budget). */
+  private limits: TimeLimits = {};
   private readonly elfCache = new Map<string, ElfFile>();
 
   private constructor(options: ProcessOptions) {
@@ -280,6 +283,25 @@ export class Process {
     return waitFor.map((t, i) => t.instructions - before[i]!);
   }
 
+  /**
+   * Runs a whole program from its entry point until it exits (every thread's instructions count against `budget`).
+   * Returns the exit; faults, budget, time limits and deadlocks are thrown as their typed errors.
+   */
+  runToExit(budget: number, limits: TimeLimits = {}): { status: number; signal?: number } {
+    const main = this.threads.current;
+    main.state = 'running';
+    this.limits = limits;
+    try {
+      this.schedule(main, this.entry, this.layout.trapPage, budget, () => false);
+      throw new LoaderError('the program returned into the host trap page instead of exiting');
+    } catch (error) {
+      if (error instanceof GuestExit) return { status: error.status, signal: error.signal };
+      throw error;
+    } finally {
+      this.limits = {};
+    }
+  }
+
   /** Puts `thread` on the CPU (between host calls), e.g. the main thread before a host call on it. */
   activate(thread: GuestThread): void {
     this.threads.switchTo(thread);
@@ -300,11 +322,13 @@ export class Process {
     }
     for (;;) {
       const current = threads.current;
-      // A time slice only matters when someone else could run (or wake): single-threaded calls run in one go.
+      // A time slice only matters when someone else could run (or wake): single-threaded calls run in one go,
+      // unless a wall-clock deadline must be checked now and then.
       const shared = threads.othersRunnable || threads.earliestDeadline() !== undefined;
+      const quantum = shared ? QUANTUM : this.limits.wallDeadlineMs !== undefined ? WALL_CHECK_INSTRUCTIONS : undefined;
       let result: RunResult;
       try {
-        result = this.engine.run(pc, { until, budget: budget - executed, quantum: shared ? QUANTUM : undefined });
+        result = this.engine.run(pc, { until, budget: budget - executed, quantum });
       } catch (error) {
         this.account(current, this.engine.instructionsInRun);
         if ((error instanceof GuestFault || error instanceof BudgetExceededError) && error.where === undefined) {
@@ -324,6 +348,7 @@ export class Process {
         return target.instructions - before;
       }
       if (finished()) return target.instructions - before;
+      this.checkTimeLimits();
       threads.switchTo(current.state === 'running' && !threads.othersRunnable ? current : this.nextThread());
       pc = this.pc();
     }
@@ -349,8 +374,28 @@ export class Process {
         );
       }
       const now = this.kernel.now();
-      if (deadline > now) this.clock.advance(deadline - now); // every thread waits: the virtual clock jumps ahead
+      const limit = this.limits.virtualTimeNs;
+      if (limit !== undefined && deadline > limit) this.clock.advance(limit - now > 0n ? limit - now : 0n);
+      else if (deadline > now) this.clock.advance(deadline - now); // every thread waits: the virtual clock jumps ahead
+      this.checkTimeLimits();
       this.threads.expire(this.kernel.now(), BigInt(-ETIMEDOUT));
+    }
+  }
+
+  /** Throws when the run's virtual time or the host's wall-clock time is up. */
+  private checkTimeLimits(): void {
+    const { virtualTimeNs, wallDeadlineMs } = this.limits;
+    if (virtualTimeNs !== undefined && this.kernel.now() >= virtualTimeNs) {
+      const states = this.threads.describe().filter((t) => t.state !== 'exited');
+      throw new TimeLimitError(
+        `the program ran past its time limit of ${Number(virtualTimeNs) / 1e9} s of virtual time without exiting — ` +
+          `${states.map((t) => `thread ${t.tid} (${t.name}) ${t.state}${t.wait ? ` on ${t.wait}` : ''}`).join('; ')}; ` +
+          'raise it with --time-limit SECONDS if the program is just slow',
+        states,
+      );
+    }
+    if (wallDeadlineMs !== undefined && Date.now() >= wallDeadlineMs) {
+      throw new WallTimeoutError('the run took longer than its wall-clock timeout (--timeout SECONDS) and was stopped');
     }
   }
 

@@ -38,7 +38,8 @@ export class SymbolTable {
     return size === 8 ? Number(view.getBigUint64(0, true)) : view.getUint32(0, true);
   }
 
-  private cString(address: number): string {
+  /** The C string at a guest address (at most 4 KiB; reading stops at unmapped memory). */
+  readCString(address: number): string {
     const out: number[] = [];
     for (let at = address; out.length < 4096; at++) {
       const b = this.process.engine.read(at, 1)[0]!;
@@ -62,7 +63,7 @@ export class SymbolTable {
     for (let i = 0; map !== 0 && i < MAX_LINK_MAP_ENTRIES; i++) {
       const base = this.word(map + LINK_MAP_L_ADDR * ptr);
       const namePtr = this.word(map + LINK_MAP_L_NAME * ptr);
-      const name = namePtr ? this.cString(namePtr) : '';
+      const name = namePtr ? this.readCString(namePtr) : '';
       if (name === '') objects.push(p.exe);
       else if (name === interp.path || name.endsWith(interp.path.split('/').pop()!)) objects.push({ ...interp, path: name });
       else if (p.vfs.lookup(name)) objects.push({ path: name, base, elf: p.elfAt(name) });

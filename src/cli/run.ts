@@ -1,0 +1,136 @@
+/**
+ * `shimulator run [options] [--] PROGRAM [ARG...]`: a whole x86 program under the emulator. The guest's output
+ * goes to the host's stdout/stderr; the exit status is the guest's own (128+N when signal N ended it); when the
+ * emulator had to stop the run (bad program, budget, time limit, deadlock), one message and exit status 125.
+ */
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { parseArch } from '../emu/arch.ts';
+import { formatViolations } from '../check/report.ts';
+import { ProgramError } from '../run/image.ts';
+import { type RunProgramOptions, type RunReport, runProgram } from '../run/program.ts';
+import { UsageError } from './call.ts';
+
+/** The exit status when the emulator, not the guest, ended the run (as `env`/`timeout` use 125–127). */
+export const EMULATOR_EXIT_STATUS = 125;
+
+export const RUN_USAGE = `usage: shimulator run [--arch amd64|i386] [--check] [--report FILE] [--decls FILE.h]
+                      [--budget N] [--time-limit SECONDS] [--timeout SECONDS] [--seed N]
+                      [--env NAME=VALUE]... [--mount HOST[:GUEST]]... [--] PROGRAM [ARG...]`;
+
+interface RunCliOptions extends RunProgramOptions {
+  report?: string;
+  declsFile?: string;
+}
+
+export function parseRunOptions(argv: string[]): RunCliOptions {
+  const o: RunCliOptions = { program: '', args: [], env: {}, mounts: [] };
+  const value = (i: number, flag: string) => {
+    const v = argv[i + 1];
+    if (v === undefined) throw new UsageError(`${flag} needs a value\n${RUN_USAGE}`);
+    return v;
+  };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      i++;
+      break;
+    }
+    if (!a.startsWith('--')) break;
+    switch (a) {
+      case '--arch':
+        o.arch = parseArch(value(i++, a));
+        break;
+      case '--check':
+        o.check = true;
+        break;
+      case '--report':
+        o.report = value(i++, a);
+        break;
+      case '--decls':
+        o.declsFile = value(i++, a);
+        break;
+      case '--budget':
+        o.budget = number(value(i++, a), a, true);
+        break;
+      case '--time-limit':
+        o.timeLimitSeconds = number(value(i++, a), a, false);
+        break;
+      case '--timeout':
+        o.timeoutSeconds = number(value(i++, a), a, false);
+        break;
+      case '--seed':
+        o.seed = number(value(i++, a), a, true);
+        break;
+      case '--env': {
+        const pair = value(i++, a);
+        const eq = pair.indexOf('=');
+        if (eq <= 0) throw new UsageError(`--env takes NAME=VALUE, got "${pair}"`);
+        o.env![pair.slice(0, eq)] = pair.slice(eq + 1);
+        break;
+      }
+      case '--mount': {
+        const spec = value(i++, a);
+        const colon = spec.indexOf(':');
+        o.mounts!.push(colon < 0 ? { host: spec } : { host: spec.slice(0, colon), guest: spec.slice(colon + 1) });
+        break;
+      }
+      default:
+        throw new UsageError(`unknown option ${a}\n${RUN_USAGE}`);
+    }
+  }
+  const program = argv[i];
+  if (program === undefined) throw new UsageError(`a PROGRAM is required\n${RUN_USAGE}`);
+  o.program = program;
+  o.args = argv.slice(i + 1);
+  return o;
+}
+
+function number(text: string, flag: string, integer: boolean): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isSafeInteger(n))) {
+    throw new UsageError(`${flag} takes a positive ${integer ? 'integer' : 'number'}, got "${text}"`);
+  }
+  return n;
+}
+
+/** Runs the command; returns the process exit status. Bad programs are reported here (exit 125), not thrown. */
+export async function runRun(argv: string[]): Promise<number> {
+  const options = parseRunOptions(argv);
+  let report: RunReport;
+  try {
+    if (options.declsFile) options.decls = readText(options.declsFile);
+    report = await runProgram({
+      ...options,
+      stdout: (bytes) => process.stdout.write(bytes),
+      stderr: (bytes) => process.stderr.write(bytes),
+    });
+  } catch (error) {
+    if (!(error instanceof ProgramError)) throw error;
+    process.stderr.write(`shimulator: ${error.message}\n`);
+    return EMULATOR_EXIT_STATUS;
+  }
+  if (options.report) writeFileSync(options.report, `${JSON.stringify(report, null, 2)}\n`);
+  if (options.check) process.stderr.write(checkSummary(report));
+  if (report.error) {
+    process.stderr.write(`shimulator: ${report.error.message}\n`);
+    if (report.exit === null) return EMULATOR_EXIT_STATUS;
+  }
+  return report.exit ?? EMULATOR_EXIT_STATUS;
+}
+
+function checkSummary(report: RunReport): string {
+  const { violations } = report.abi;
+  const head = `shimulator: --check: ${report.calls} cross-object calls checked, ${violations.length} violation(s)`;
+  return violations.length === 0 ? `${head}\n` : `${head}:\n${formatViolations(violations, '  ')}\n`;
+}
+
+function readText(path: string): string {
+  try {
+    if (statSync(path).isDirectory()) throw new Error('it is a directory');
+    return new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(path));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ProgramError(`--decls ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * Whole-program runs: an x86 executable (a Go program with its shims, a C program) exec'd the way Linux does,
+ * run from its entry point to its exit under the deterministic scheduler, with every call between loaded objects
+ * checked against the ABI when asked. `runProgram` is the library API; `shimulator run` is its command line.
+ *
+ *   const report = await runProgram({ program: './myprog', args: ['x'], check: true });
+ *   report.exit;            // the guest's own exit status (128+N when signal N ended it)
+ *   report.abi.violations;  // grouped: one entry per (rule, caller site, callee), with a count
+ */
+import type { Arch } from '../emu/arch.ts';
+import { BudgetExceededError, GuestFault } from '../emu/errors.ts';
+import { GuestDeadlockError } from '../kernel/threads.ts';
+import { AbiChecker } from '../check/checker.ts';
+import type { Violation } from '../check/rules.ts';
+import { lookupPrototype } from '../catalog/catalog.ts';
+import { Declarations } from '../callspec/parse.ts';
+import { type TimeLimits, TimeLimitError, WallTimeoutError } from '../loader/limits.ts';
+import { Process } from '../loader/process.ts';
+import { SymbolTable } from '../loader/symbols.ts';
+import { loadProgram, type Mount, mountFiles } from './image.ts';
+
+/** The environment every run starts with (nothing comes from the host); `env` adds to it or overrides it. */
+export const DEFAULT_ENVIRONMENT: Readonly<Record<string, string>> = {
+  PATH: '/usr/bin:/bin',
+  HOME: '/tmp',
+  LANG: 'C',
+  TZ: 'UTC',
+};
+
+/** Guest instructions a run may execute by default (all threads together). */
+export const DEFAULT_RUN_BUDGET = 20_000_000_000;
+/** Virtual seconds a run may last by default. */
+export const DEFAULT_TIME_LIMIT_SECONDS = 600;
+/** Host wall-clock seconds a run may take by default. */
+export const DEFAULT_TIMEOUT_SECONDS = 600;
+const SIGSEGV = 11;
+const SIGNAL_EXIT_BASE = 128;
+
+export interface RunProgramOptions {
+  /** Host path of the executable; it appears in the guest at the same absolute path. */
+  program: string;
+  /** Arguments after argv[0]. */
+  args?: string[];
+  /** When given, must match the program's ELF header. */
+  arch?: Arch;
+  /** Added to (or overriding) DEFAULT_ENVIRONMENT. */
+  env?: Record<string, string>;
+  /** Host files or directories to show the guest, read-only. */
+  mounts?: Mount[];
+  seed?: number;
+  /** Instruction budget for the whole run. */
+  budget?: number;
+  /** Virtual seconds after which the run stops (a program that only sleeps). */
+  timeLimitSeconds?: number;
+  /** Host wall-clock seconds after which the run stops. */
+  timeoutSeconds?: number;
+  /** Check every cross-object call against the ABI. */
+  check?: boolean;
+  /** Extra C declarations (prototypes of the program's own exports, structs) for the checker. */
+  decls?: string;
+  /** Receives what the guest writes to stdout / stderr (after the run until streaming lands). */
+  stdout?: (bytes: Uint8Array) => void;
+  stderr?: (bytes: Uint8Array) => void;
+}
+
+export interface ThreadReport {
+  tid: number;
+  name: string;
+  state: string;
+  instructions: number;
+}
+
+export interface RunReport {
+  program: string;
+  arch: Arch;
+  argv: string[];
+  /** The exit status as a shell sees it (128+N when signal N ended the program); null when the emulator stopped it. */
+  exit: number | null;
+  /** The signal that ended the program, if one did. */
+  signal: number | null;
+  /** Why the emulator stopped the run (budget, time limit, deadlock), when it did. */
+  error: { kind: string; message: string } | null;
+  /** Guest instructions, all threads (identical on every run). */
+  instructions: number;
+  /** A hash of the thread interleaving (identical on every run). */
+  schedule: string;
+  threads: ThreadReport[];
+  /** System calls made, by name. */
+  syscalls: Record<string, number>;
+  /** Cross-object calls the checker saw (0 without --check). */
+  calls: number;
+  abi: { ok: boolean; violations: Violation[] };
+  /** System calls the guest made that shimulator does not implement (answered -ENOSYS), with counts. */
+  unimplemented: { name: string; count: number }[];
+}
+
+/** Errors that end a run without the guest's consent: the report says why, the CLI exits 125. */
+const EMULATOR_STOPS = [BudgetExceededError, TimeLimitError, WallTimeoutError, GuestDeadlockError];
+
+export async function runProgram(options: RunProgramOptions): Promise<RunReport> {
+  const image = loadProgram(options.program, options.arch);
+  const argv = [image.guestPath, ...(options.args ?? [])];
+  const env = { ...DEFAULT_ENVIRONMENT, ...options.env };
+  const process = Process.exec({
+    arch: image.arch,
+    program: image,
+    argv,
+    envp: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    seed: options.seed,
+    files: mountFiles(options.mounts ?? []),
+  });
+  try {
+    const symbols = new SymbolTable(process);
+    const checker = options.check ? startChecker(process, symbols, options.decls) : undefined;
+    const limits: TimeLimits = {
+      virtualTimeNs: BigInt(Math.round((options.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS) * 1e9)),
+      wallDeadlineMs: Date.now() + (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+    };
+    let exit: number | null = null;
+    let signal: number | null = null;
+    let error: RunReport['error'] = null;
+    try {
+      const result = process.runToExit(options.budget ?? DEFAULT_RUN_BUDGET, limits);
+      exit = result.signal !== undefined ? SIGNAL_EXIT_BASE + result.signal : result.status & 0xff;
+      signal = result.signal ?? null;
+    } catch (caught) {
+      if (caught instanceof GuestFault) {
+        // A fault no handler took ends the program the way SIGSEGV does natively.
+        exit = SIGNAL_EXIT_BASE + SIGSEGV;
+        signal = SIGSEGV;
+        error = { kind: caught.name, message: caught.message };
+      } else if (EMULATOR_STOPS.some((kind) => caught instanceof kind)) {
+        error = { kind: (caught as Error).name, message: (caught as Error).message };
+      } else {
+        throw caught;
+      }
+    }
+    const violations = checker?.end() ?? [];
+    flushOutput(process, options);
+    return {
+      program: image.guestPath,
+      arch: image.arch,
+      argv,
+      exit,
+      signal,
+      error,
+      instructions: process.instructions,
+      schedule: process.threads.scheduleHash(),
+      threads: process.threads.threads.map((t) => ({ tid: t.tid, name: t.name, state: t.state, instructions: t.instructions })),
+      syscalls: Object.fromEntries([...process.kernel.syscallCounts].sort(([a], [b]) => a.localeCompare(b))),
+      calls: checker?.checkedCalls ?? 0,
+      abi: { ok: violations.every((v) => v.severity !== 'error'), violations },
+      unimplemented: [...process.kernel.unimplemented].map(([name, count]) => ({ name, count })),
+    };
+  } finally {
+    process.close();
+  }
+}
+
+/** The checker over the whole run: every call between loaded objects whose callee's prototype is known. */
+function startChecker(process: Process, symbols: SymbolTable, decls: string | undefined): AbiChecker {
+  const declarations = new Declarations();
+  if (decls) declarations.addDeclarations(decls);
+  const checker = new AbiChecker({
+    process,
+    objects: () => symbols.objects(),
+    prototypeOf: (name) => declarations.prototype(name) ?? lookupPrototype(name)?.prototype,
+    // No host call can run inside a whole-program run: IFUNC'd functions are watched once their address is known.
+    resolveIfunc: () => Number.NaN,
+    isHostCode: () => false,
+    readCString: (address) => symbols.readCString(address),
+    currentThread: () => process.threads.current.tid,
+  });
+  checker.watchRun();
+  return checker;
+}
+
+function flushOutput(process: Process, options: RunProgramOptions): void {
+  const { stdout, stderr } = process.kernel;
+  if (options.stdout && stdout.length > 0) options.stdout(Uint8Array.from(stdout));
+  if (options.stderr && stderr.length > 0) options.stderr(Uint8Array.from(stderr));
+}
