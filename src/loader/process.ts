@@ -488,9 +488,6 @@ export class Process {
     if (elf.type !== 'EXEC' && elf.type !== 'DYN') {
       throw new LoaderError(`${program.guestPath} is not an executable (ELF type ${elf.type})`);
     }
-    if (elf.type === 'DYN' && elf.soname && !elf.interp) {
-      throw new LoaderError(`${program.guestPath} is a shared library (${elf.soname}), not a program: run a program that loads it, or use 'shimulator call --lib'`);
-    }
     this.vfs.addBytes(program.guestPath, program.bytes);
     this.elfCache.set(program.guestPath, elf);
   }

@@ -5,7 +5,7 @@
 import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { isAbsolute, join, posix, resolve } from 'node:path';
 import type { Arch } from '../emu/arch.ts';
-import { ElfError, parseElf } from '../loader/elf.ts';
+import { ElfError, type ElfFile, parseElf } from '../loader/elf.ts';
 import type { ProgramImage } from '../loader/process.ts';
 
 const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46];
@@ -41,12 +41,17 @@ export function loadProgram(path: string, arch?: Arch): ProgramImage & { arch: A
   if (stat.size > MAX_PROGRAM_BYTES) throw new ProgramError(`${path} is ${stat.size} bytes; programs up to ${MAX_PROGRAM_BYTES} bytes are supported`);
   const bytes = new Uint8Array(readFileSync(absolute));
   checkElfIdentity(bytes, path);
-  let elfArch: Arch;
+  let elf: ElfFile;
   try {
-    elfArch = parseElf(bytes, absolute).arch;
+    elf = parseElf(bytes, absolute);
   } catch (error) {
     if (error instanceof ElfError) throw new ProgramError(`${path} is not a usable ELF executable: ${error.message}`);
     throw error;
+  }
+  const elfArch = elf.arch;
+  if (elf.type !== 'EXEC' && elf.type !== 'DYN') throw new ProgramError(`${path} is not an executable (ELF type ${elf.type})`);
+  if (elf.type === 'DYN' && !elf.interp && elf.entry === 0) {
+    throw new ProgramError(`${path} is a shared library${elf.soname ? ` (${elf.soname})` : ''}, not a program: run a program that loads it, or call into it with 'shimulator call --lib ${path}'`);
   }
   if (arch && arch !== elfArch) {
     throw new ProgramError(`${path} is an ${elfArch} program, but --arch says ${arch}: drop --arch, or build the program for ${arch}`);

@@ -1,0 +1,153 @@
+/**
+ * `shimulator run`: whole C programs, compiled here with gcc for both architectures (dynamic and static), run
+ * from entry to exit and compared with the same binary run natively. The Go fixtures are in run-programs.test.ts.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARCHES, type Arch } from '../src/emu/arch.ts';
+import { DEFAULT_ENVIRONMENT, runProgram } from '../src/run/program.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const NATIVE_ENV = Object.entries(DEFAULT_ENVIRONMENT).map(([k, v]) => `${k}=${v}`);
+
+const PROGRAM = String.raw`
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static long total;
+static void *work(void *p) {
+  long n = (long)p, s = 0;
+  for (long i = 0; i < n; i++) s += i;
+  pthread_mutex_lock(&lock); total += s; pthread_mutex_unlock(&lock);
+  return 0;
+}
+static int cmp(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
+int main(int argc, char **argv) {
+  printf("argc=%d", argc);
+  for (int i = 1; i < argc; i++) printf(" [%s]", argv[i]);
+  printf("\nHOME=%s PATH=%s\n", getenv("HOME"), getenv("PATH"));
+  printf("%f %.3Lf %g\n", 1.5, 2.25L, strtod("6.02e23", 0));
+  pthread_t t[4];
+  for (long i = 0; i < 4; i++) pthread_create(&t[i], 0, work, (void *)(1000 * (i + 1)));
+  for (int i = 0; i < 4; i++) pthread_join(t[i], 0);
+  printf("threads total=%ld\n", total);
+  int v[] = {5, 3, 9, 1};
+  qsort(v, 4, sizeof v[0], cmp);
+  printf("sorted %d %d %d %d\n", v[0], v[1], v[2], v[3]);
+  char *m = malloc(1 << 20);
+  strcpy(m, "heap ok");
+  puts(m);
+  fprintf(stderr, "to stderr\n");
+  return 3;
+}
+`;
+
+let dir = '';
+const binaries: Record<string, string> = {};
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'shim-run-'));
+  writeFileSync(join(dir, 'prog.c'), PROGRAM);
+  for (const arch of ARCHES) {
+    const flag = arch === 'amd64' ? '-m64' : '-m32';
+    for (const link of ['dynamic', 'static'] as const) {
+      const out = join(dir, `prog-${arch}-${link}`);
+      execFileSync('gcc', [flag, '-O2', '-pthread', ...(link === 'static' ? ['-static'] : []), '-o', out, join(dir, 'prog.c')]);
+      binaries[`${arch}-${link}`] = out;
+    }
+  }
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function native(binary: string, args: string[]) {
+  const r = spawnSync('env', ['-i', ...NATIVE_ENV, binary, ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/shimulator.mjs'), 'run', ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe.each(ARCHES.flatMap((arch) => (['dynamic', 'static'] as const).map((link) => [arch, link] as [Arch, string])))(
+  'a %s %s C program',
+  (arch, link) => {
+    it('prints exactly what it prints natively and exits with the same status', () => {
+      const binary = binaries[`${arch}-${link}`]!;
+      const expected = native(binary, ['alpha', 'beta gamma']);
+      const run = cli(binary, 'alpha', 'beta gamma');
+      expect(run.stdout).toBe(expected.stdout);
+      expect(run.stderr).toBe(expected.stderr);
+      expect(run.status).toBe(3);
+      expect(expected.status).toBe(3);
+    });
+
+    it('runs deterministically: the same instructions and schedule twice, and a report that says so', async () => {
+      const binary = binaries[`${arch}-${link}`]!;
+      const a = await runProgram({ program: binary, args: ['x'] });
+      const b = await runProgram({ program: binary, args: ['x'] });
+      expect(a.exit).toBe(3);
+      expect(a.arch).toBe(arch);
+      expect(a.instructions).toBe(b.instructions);
+      expect(a.schedule).toBe(b.schedule);
+      expect(a.threads.length).toBe(5);
+      expect(a.syscalls.clone).toBe(4);
+      expect(a.unimplemented).toEqual([]);
+      expect(a.error).toBeNull();
+    });
+  },
+);
+
+describe('shimulator run: reports and limits', () => {
+  it('--report writes the JSON report; --env reaches the guest and nothing else of the host environment does', () => {
+    const report = join(dir, 'report.json');
+    const run = cli('--report', report, '--env', 'HOME=/home/guest', binaries['amd64-dynamic']!);
+    expect(run.stdout).toContain('HOME=/home/guest PATH=/usr/bin:/bin');
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    expect(r).toMatchObject({ program: binaries['amd64-dynamic'], arch: 'amd64', exit: 3, signal: null, error: null });
+    expect(r.argv).toEqual([binaries['amd64-dynamic']]);
+    expect(r.instructions).toBeGreaterThan(10_000);
+  });
+
+  it('a budget that runs out stops the run with exit 125 and one message', () => {
+    const run = cli('--budget', '5000', binaries['i386-dynamic']!);
+    expect(run.status).toBe(125);
+    expect(run.stderr).toMatch(/budget of 5000 instructions/);
+  });
+});
+
+describe('shimulator run: bad programs get one clear message and exit 125', () => {
+  it.each([
+    ['a missing file', () => join(dir, 'missing'), /does not exist/],
+    ['a directory', () => dir, /is a directory/],
+    ['a text file', () => join(dir, 'prog.c'), /not an ELF executable/],
+    ['an ARM64 program', () => armCopy(), /AArch64 \(ARM64\) program; shimulator runs x86 programs only/],
+    ['a shared library', () => join(ROOT, 'fixtures/conformance/libconformance-amd64.so'), /not a program|shared library/],
+  ])('%s', (_what, path, message) => {
+    const run = cli(path());
+    expect(run.status).toBe(125);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a wrong --arch', () => {
+    const run = cli('--arch', 'i386', binaries['amd64-dynamic']!);
+    expect(run.status).toBe(125);
+    expect(run.stderr).toMatch(/is an amd64 program, but --arch says i386/);
+  });
+});
+
+/** The amd64 program with its ELF machine field set to AArch64 (e_machine at offset 18). */
+function armCopy(): string {
+  const path = join(dir, 'arm64-program');
+  copyFileSync(binaries['amd64-dynamic']!, path);
+  const bytes = readFileSync(path);
+  bytes.writeUInt16LE(0xb7, 18);
+  writeFileSync(path, bytes);
+  return path;
+}
