@@ -14,10 +14,18 @@ export const X87_TAG_ALL_EMPTY = 0xffff;
 /** MXCSR bits 0–5 are sticky status flags; bits 6–15 are controls (DAZ, masks, rounding, FZ) a callee must keep. */
 export const MXCSR_CONTROL_MASK = 0xffc0;
 const X87_REGISTERS = 8;
+/**
+ * CR4.OSFXSR and CR4.OSXMMEXCPT: the OS supports FXSAVE/FXRSTOR of SSE state and SIMD exceptions — Linux sets both.
+ * Without OSFXSR, QEMU's FXSAVE/FXRSTOR skip the XMM registers, and ld.so's lazy-binding trampoline
+ * (_dl_runtime_resolve_fxsave) then loses the double arguments of every first call through the PLT.
+ */
+const CR4_OSFXSR = 1n << 9n;
+const CR4_OSXMMEXCPT = 1n << 10n;
 const TAG_EMPTY = 0b11;
 
 /** Puts the FPU in the state Linux gives a freshly exec'ed process. */
 export function resetFpu(engine: Engine): void {
+  engine.setReg('cr4', engine.reg('cr4') | CR4_OSFXSR | CR4_OSXMMEXCPT);
   engine.setReg('fpcw', X87_CONTROL_WORD_DEFAULT);
   engine.setReg('fpsw', 0);
   engine.setReg('fptag', X87_TAG_ALL_EMPTY);

@@ -72,7 +72,7 @@ export const X86_REG = {
   rax: 35, rbx: 37, rcx: 38, rdx: 40, rsi: 43, rdi: 39, rbp: 36, rsp: 44, rip: 41, rflags: 253,
   r8: 106, r9: 107, r10: 108, r11: 109, r12: 110, r13: 111, r14: 112, r15: 113,
   cs: 11, ds: 17, es: 28, fs: 32, gs: 33, ss: 49,
-  cr0: 50,
+  cr0: 50, cr4: 54,
   fpsw: 31, fpcw: 246, fptag: 247, mxcsr: 249,
   fs_base: 250, gs_base: 251,
   gdtr: 243,
