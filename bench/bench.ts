@@ -3,6 +3,7 @@
  * fixtures; warm = later boots) and per-call latency of snprintf("%f") once warm. Prints what it measures; it
  * asserts nothing (speed goals live here, not in tests).
  */
+import { join } from 'node:path';
 import { ARCHES } from '../src/emu/arch.ts';
 import { out, vararg } from '../src/callspec/values.ts';
 import { Machine } from '../src/machine.ts';
@@ -67,5 +68,6 @@ export async function runBench(write: (line: string) => void): Promise<number> {
     write(`${arch}: conformance corpus ${run.passed}/${run.total} signatures match in ${(run.milliseconds / 1000).toFixed(2)} s`);
   }
   write(`conformance corpus, both architectures: ${(total / 1000).toFixed(2)} s (goal < 10 s)`);
+  await (await import('./run-bench.ts')).benchPrograms(join(import.meta.dirname, '..'), write);
   return 0;
 }

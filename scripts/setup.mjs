@@ -1,6 +1,8 @@
 // First-run set-up for `npm start`, `npm test` and `npm run bench` (plain Node, no dependencies):
 // installs the npm dependencies when they are missing, and makes sure the native Unicorn 2 library is there —
-// installing it with apt-get when running as root on Debian/Ubuntu, otherwise saying exactly how to.
+// installing it with apt-get when running as root on Debian/Ubuntu, otherwise saying exactly how to. With --test
+// (what `npm test` runs) also what the tests need: gcc with 32-bit support (the tests compile C for both
+// architectures) and Debian's Chromium (the playground's browser tests).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -40,16 +42,40 @@ function haveUnicorn() {
   return ldconfig.status === 0 && ldconfig.stdout.includes('libunicorn.so.2');
 }
 
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+let aptUpdated = false;
+
+/** Installs Debian packages as root; false when this machine cannot (then the caller says the exact command). */
+function aptInstall(packages) {
+  if (process.platform !== 'linux' || !isRoot || !hasApt) return false;
+  if (!aptUpdated) run('apt-get', ['update']); // a partial index failure (mirror sync) must not stop the install
+  aptUpdated = true;
+  return run('apt-get', ['install', '-y', '--no-install-recommends', ...packages]);
+}
+
 if (!haveUnicorn()) {
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const hasApt = spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
-  if (process.platform === 'linux' && isRoot && hasApt) {
-    run('apt-get', ['update']); // a partial index failure (mirror sync) must not stop the install
-    if (!run('apt-get', ['install', '-y', 'libunicorn2']) || !haveUnicorn()) fail('apt-get could not install libunicorn2 (see above)');
+  if (aptInstall(['libunicorn2'])) {
+    if (!haveUnicorn()) fail('apt-get could not install libunicorn2 (see above)');
   } else if (process.platform === 'darwin') {
     fail('the Unicorn 2 library is missing: install it with `brew install unicorn`');
   } else {
     fail('the Unicorn 2 library (libunicorn.so.2) is missing: install it with `sudo apt-get install -y libunicorn2`, ' +
       'or point SHIMULATOR_UNICORN at your libunicorn.so.2');
+  }
+}
+
+/** gcc that builds and links 32-bit and static programs (gcc-multilib brings libc6-dev-i386). */
+function haveMultilibGcc() {
+  const probe = spawnSync('gcc', ['-m32', '-static', '-x', 'c', '-', '-o', '/dev/null'], { input: 'int main(void){return 0;}', stdio: ['pipe', 'ignore', 'ignore'] });
+  return probe.status === 0;
+}
+
+if (process.argv.includes('--test')) {
+  const missing = [];
+  if (!haveMultilibGcc()) missing.push('gcc-multilib');
+  if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
+  if (missing.length > 0 && !(aptInstall(missing) && haveMultilibGcc() && existsSync('/usr/bin/chromium'))) {
+    fail(`the tests need ${missing.join(' and ')}: install with \`sudo apt-get install -y ${missing.join(' ')}\` (Debian/Ubuntu)`);
   }
 }
