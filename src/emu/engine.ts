@@ -61,6 +61,11 @@ export interface Hooks {
   interrupt?: (intno: number) => void;
   /** CPUID: return the answer for the leaf in eax and subleaf in ecx. */
   cpuid?: (leaf: number, subleaf: number) => CpuidResult;
+  /**
+   * The time-stamp counter that guest rdtsc/rdtscp read (called when one executes; the instructions of the
+   * current run up to and including it are already in `instructionsInRun`). Without it they read the host's TSC.
+   */
+  rdtsc?: () => bigint;
 }
 
 /** A hook added at run time; `remove()` detaches it. */
@@ -85,6 +90,11 @@ export interface Engine {
   unmap(address: number, size: number): void;
   protect(address: number, size: number, prot: number): void;
   read(address: number, size: number): Uint8Array;
+  /**
+   * Like `read`, but with the program's own bytes where the engine patched code (rdtsc/rdtscp become traps, see
+   * timestamp.ts): for showing instructions. Guest loads, and `read`, see the patched bytes.
+   */
+  readOriginal(address: number, size: number): Uint8Array;
   write(address: number, bytes: Uint8Array): void;
   /** Read a general-purpose, segment, control or flags register as an unsigned integer. */
   reg(name: RegName): bigint;

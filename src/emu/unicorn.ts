@@ -5,6 +5,13 @@
  * per block address comes from Unicorn's own translator (uc_ctl TB_REQUEST_CACHE) and is cached. This keeps the
  * cost at one host callback per basic block (a per-instruction hook is ~30x slower), gives deterministic counts,
  * and lets the budget stop a runaway guest.
+ *
+ * Timestamp reads: with a `rdtsc` hook, the first sight of a block holding rdtsc/rdtscp patches them into traps
+ * (see timestamp.ts) before the block runs: the block hook stops the run without counting the block, `run` patches
+ * and drops Unicorn's translation, then resumes at the same address, where the block is translated, seen and
+ * counted afresh. Instruction counts, budgets and quanta are unchanged by this (the trap is one instruction, as
+ * the original was); code without rdtsc costs one memory read and a byte scan per newly translated block.
+ * Guest loads from patched code see the trap bytes; `readOriginal` shows the program's own bytes (for traces).
  */
 import koffi from 'koffi';
 import type { Arch } from './arch.ts';
@@ -13,6 +20,9 @@ import type {
 } from './engine.ts';
 import { BudgetExceededError, EngineError, GuestFault, type RegisterDump } from './errors.ts';
 import { locateUnicorn } from './library.ts';
+import {
+  findTimestampReads, lastTimestampCandidate, TIMESTAMP_TRAPS, type TimestampInstruction, trappedInstruction,
+} from './timestamp.ts';
 import {
   UC_ARCH_X86,
   UC_CTL_TB_FLUSH_W,
@@ -42,6 +52,14 @@ const MMR_BASE_OFFSET = 8;
 const MMR_LIMIT_OFFSET = 16;
 /** Granularity of the "this page holds code" bookkeeping. */
 const PAGE_BYTES = 0x1000;
+/**
+ * A translation block never spans more than two pages (QEMU ends x86 blocks within a page of their start): blocks
+ * that may contain an address start at most this many bytes before it.
+ */
+const MAX_BLOCK_SPAN = 2 * PAGE_BYTES;
+/** rdtscp's IA32_TSC_AUX (Linux keeps the CPU number there): one virtual CPU, number 0. */
+const TSC_AUX = 0n;
+const LOW_32_BITS = 0xffffffffn;
 
 /** uc_mem_type of an ordinary read (UC_MEM_READ); writes are UC_MEM_WRITE (17). */
 const UC_MEM_READ = 16;
@@ -155,6 +173,12 @@ const DUMP_REGS: Record<Arch, RegName[]> = {
   i386: ['eip', 'eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp', 'eflags', 'gs'],
 };
 
+/** A patched rdtsc/rdtscp: which one, and the bytes the trap replaced. */
+interface TimestampPatch {
+  instruction: TimestampInstruction;
+  original: Uint8Array;
+}
+
 class UnicornContext implements SavedContext {
   constructor(
     readonly arch: Arch,
@@ -186,6 +210,14 @@ export class UnicornEngine implements Engine {
   private hookError: unknown;
   private blockObservers: BlockObserver[] = [];
   private closed = false;
+  /** The guest's time-stamp counter; without it rdtsc reads the host's TSC and nothing is patched. */
+  private readonly rdtsc: (() => bigint) | undefined;
+  /** Patched timestamp reads by address (never overlapping: each is a whole instruction). */
+  private readonly timestampPatches = new Map<number, TimestampPatch>();
+  /** Timestamp reads found in a block that is about to run: patched by `run`, which then resumes at `address`. */
+  private pendingPatch: { address: number; sites: { address: number; instruction: TimestampInstruction }[] } | undefined;
+  /** Reused for the bytes of newly translated blocks. */
+  private blockBytes = Buffer.alloc(MAX_BLOCK_SPAN);
 
   constructor(
     readonly arch: Arch,
@@ -195,8 +227,9 @@ export class UnicornEngine implements Engine {
     const out: unknown[] = [null];
     this.check(this.n.uc_open(UC_ARCH_X86, arch === 'amd64' ? UC_MODE_64 : UC_MODE_32, out), 'uc_open');
     this.uc = out[0];
+    this.rdtsc = hooks.rdtsc;
     this.addHook(UC_HOOK_BLOCK, this.n.protos.block, (_uc: unknown, address: number | bigint, size: number) => {
-      this.onBlock(toNumber(address));
+      if (!this.onBlock(toNumber(address), size)) return;
       if (this.blockObservers.length > 0) {
         // One try/catch for all observers (this runs per basic block: no closure per call).
         const start = toNumber(address);
@@ -216,9 +249,11 @@ export class UnicornEngine implements Engine {
       const onSyscall = hooks.syscall;
       this.addHook(UC_HOOK_INSN, this.n.protos.syscall, () => this.guard(onSyscall), UC_X86_INS_SYSCALL);
     }
-    if (hooks.interrupt) {
-      const onInterrupt = hooks.interrupt;
-      this.addHook(UC_HOOK_INTR, this.n.protos.intr, (_uc: unknown, intno: number) => this.guard(() => onInterrupt(intno)));
+    if (hooks.interrupt || hooks.rdtsc) {
+      const onInterrupt = hooks.interrupt ?? ((intno: number) => this.unhandledInterrupt(intno));
+      this.addHook(UC_HOOK_INTR, this.n.protos.intr, (_uc: unknown, intno: number) => this.guard(() => {
+        if (!this.answerTimestampTrap(intno)) onInterrupt(intno);
+      }));
     }
     if (hooks.cpuid) {
       const answer = hooks.cpuid;
@@ -248,6 +283,29 @@ export class UnicornEngine implements Engine {
     this.setReg(c, r.ecx >>> 0);
     this.setReg(d, r.edx >>> 0);
     return 1; // handled: Unicorn skips its own CPUID
+  }
+
+  /** Without an `interrupt` hook an interrupt is a fault, as Unicorn makes it when no hook catches it. */
+  private unhandledInterrupt(intno: number): never {
+    throw new GuestFault(`unhandled interrupt ${intno}`, 'EXCEPTION', this.pc(), undefined, this.dumpRegisters());
+  }
+
+  /**
+   * Answers a patched rdtsc/rdtscp (the trap's vector and an address where we put one): EDX:EAX = the TSC, and
+   * ECX = TSC_AUX for rdtscp. On amd64 the upper halves are zeroed, as the real instructions do. Unicorn has
+   * already moved the pc past the trap, so the guest continues after the original instruction.
+   */
+  private answerTimestampTrap(intno: number): boolean {
+    const instruction = trappedInstruction(intno);
+    if (!instruction || !this.rdtsc) return false;
+    const patch = this.timestampPatches.get(this.pc() - TIMESTAMP_TRAPS[instruction].length);
+    if (patch?.instruction !== instruction) return false; // the guest's own `int 0x82`: not ours
+    const tsc = BigInt.asUintN(64, this.rdtsc());
+    const amd64 = this.arch === 'amd64';
+    this.setReg(amd64 ? 'rax' : 'eax', tsc & LOW_32_BITS);
+    this.setReg(amd64 ? 'rdx' : 'edx', tsc >> 32n);
+    if (instruction === 'rdtscp') this.setReg(amd64 ? 'rcx' : 'ecx', TSC_AUX);
+    return true;
   }
 
   /** Adds a native hook over [begin, end] (begin > end: everything); returns the hook's handle and callback. */
@@ -308,16 +366,18 @@ export class UnicornEngine implements Engine {
     );
   }
 
-  private onBlock(address: number): void {
+  /** Counts a block that is about to run; false when it must not run yet (its timestamp reads get patched first). */
+  private onBlock(address: number, size: number): boolean {
     let count = this.blockSizes.get(address);
     if (count === undefined) {
+      if (this.rdtsc && this.deferForTimestampPatch(address, size)) return false;
       this.n.uc_ctl(this.uc, UC_CTL_TB_REQUEST_CACHE_RW, 'uint64_t', address, 'void *', this.tb);
       count = this.tb.readUInt16LE(UC_TB_ICOUNT_OFFSET);
       this.blockSizes.set(address, count);
       this.codePages.add(Math.floor(address / PAGE_BYTES));
     }
     this.runCount += count;
-    if (this.stopReason !== undefined) return;
+    if (this.stopReason !== undefined) return true;
     if (this.runCount > this.runBudget) {
       this.stopReason = 'budget';
       this.n.uc_emu_stop(this.uc);
@@ -327,6 +387,71 @@ export class UnicornEngine implements Engine {
       this.stopReason = 'quantum';
       this.n.uc_emu_stop(this.uc);
     }
+    return true;
+  }
+
+  /**
+   * First sight of a block: when it holds rdtsc/rdtscp, stop before it runs (a stop in the block hook comes
+   * before the block's first instruction, as for the quantum) and leave the patch to `run`. Patching here would be
+   * too late: this translation already contains the real instruction.
+   */
+  private deferForTimestampPatch(address: number, size: number): boolean {
+    if (size <= 0) return false;
+    if (size > this.blockBytes.length) this.blockBytes = Buffer.alloc(size);
+    const bytes = this.blockBytes.subarray(0, size);
+    this.check(this.n.uc_mem_read(this.uc, address, bytes, size), () => `reading the block at ${hex(address)}`);
+    if (lastTimestampCandidate(bytes) < 0) return false;
+    const { sites } = findTimestampReads(bytes, this.arch);
+    if (sites.length === 0) return false;
+    this.pendingPatch = { address, sites: sites.map((s) => ({ address: address + s.offset, instruction: s.instruction })) };
+    this.n.uc_emu_stop(this.uc);
+    return true;
+  }
+
+  /** Replaces the pending block's timestamp reads with traps; returns where the block starts. */
+  private applyPendingPatch(): number {
+    const { address, sites } = this.pendingPatch!;
+    this.pendingPatch = undefined;
+    for (const site of sites) {
+      const trap = TIMESTAMP_TRAPS[site.instruction];
+      const original = this.read(site.address, trap.length);
+      this.rawWrite(site.address, trap);
+      this.timestampPatches.set(site.address, { instruction: site.instruction, original });
+      this.retranslate(site.address, trap.length);
+    }
+    return address;
+  }
+
+  /** Puts back the original instructions of patches in a range (before the host writes over it). */
+  private unpatchTimestamps(address: number, size: number): void {
+    for (const [at, patch] of this.timestampPatches) {
+      if (at >= address + size || at + patch.original.length <= address) continue;
+      this.timestampPatches.delete(at);
+      this.rawWrite(at, patch.original);
+      this.retranslate(at, patch.original.length);
+    }
+  }
+
+  /**
+   * Drops Unicorn's translations of [address, address + size) and the counts of every block that may contain it
+   * (a block starting before the range may end inside it): they are translated, counted and scanned again.
+   */
+  private retranslate(address: number, size: number): void {
+    for (const start of this.blockSizes.keys()) {
+      if (start > address - MAX_BLOCK_SPAN && start < address + size) this.blockSizes.delete(start);
+    }
+    this.n.uc_ctl(this.uc, UC_CTL_TB_REMOVE_CACHE_W, 'uint64_t', address, 'uint64_t', address + size);
+  }
+
+  readOriginal(address: number, size: number): Uint8Array {
+    const bytes = this.read(address, size);
+    for (const [at, patch] of this.timestampPatches) {
+      for (let i = 0; i < patch.original.length; i++) {
+        const offset = at + i - address;
+        if (offset >= 0 && offset < size) bytes[offset] = patch.original[i]!;
+      }
+    }
+    return bytes;
   }
 
   /** Throws for a failed Unicorn call; `what` is a function so that the hot path builds no strings. */
@@ -343,6 +468,7 @@ export class UnicornEngine implements Engine {
   unmap(address: number, size: number): void {
     this.check(this.n.uc_mem_unmap(this.uc, address, size), () => `unmapping ${hex(size)} bytes at ${hex(address)}`);
     this.forgetBlocks(address, size); // Unicorn drops its own translations of unmapped memory
+    for (const at of this.timestampPatches.keys()) if (at >= address && at < address + size) this.timestampPatches.delete(at);
   }
 
   protect(address: number, size: number, prot: number): void {
@@ -358,7 +484,15 @@ export class UnicornEngine implements Engine {
 
   write(address: number, bytes: Uint8Array): void {
     if (bytes.length === 0) return;
+    // New bytes over a patched instruction: the original comes back first, so that a partial overwrite leaves the
+    // bytes the program expects; the code is then scanned again when it runs.
+    if (this.timestampPatches.size > 0) this.unpatchTimestamps(address, bytes.length);
     if (this.codePages.size > 0 && this.touchesCode(address, bytes.length)) this.invalidateCode(address, bytes.length);
+    this.rawWrite(address, bytes);
+  }
+
+  /** Writes memory without the code bookkeeping (and past any wrapper a trace recorder puts on `write`). */
+  private rawWrite(address: number, bytes: Uint8Array): void {
     this.check(this.n.uc_mem_write(this.uc, address, bytes, bytes.length), () => `writing ${bytes.length} bytes at ${hex(address)}`);
   }
 
@@ -403,7 +537,13 @@ export class UnicornEngine implements Engine {
     this.stopReason = undefined;
     this.lastBadAccess = undefined;
     this.hookError = undefined;
-    const rc = this.n.uc_emu_start(this.uc, begin, options.until, 0, 0) as number;
+    this.pendingPatch = undefined;
+    let rc = this.n.uc_emu_start(this.uc, begin, options.until, 0, 0) as number;
+    while (this.pendingPatch !== undefined) {
+      const resume = this.applyPendingPatch();
+      if (rc !== UC_ERR.OK || this.hookError !== undefined || this.stopReason !== undefined) break;
+      rc = this.n.uc_emu_start(this.uc, resume, options.until, 0, 0) as number;
+    }
     const instructions = this.runCount;
     if (this.hookError !== undefined) {
       const error = this.hookError;

@@ -8,6 +8,11 @@ export const BOOT_EPOCH_SECONDS = 1767225600n;
 /** Virtual nanoseconds per guest instruction (a 1 GHz, one-instruction-per-cycle machine). */
 export const NANOSECONDS_PER_INSTRUCTION = 1n;
 const NS_PER_SECOND = 1_000_000_000n;
+/**
+ * TSC ticks per virtual nanosecond: an invariant TSC at the virtual CPU's 1 GHz, so guest rdtsc/rdtscp count the
+ * same time as CLOCK_MONOTONIC (runtimes that calibrate the TSC against clock_gettime, like Go's, agree).
+ */
+export const TSC_TICKS_PER_NANOSECOND = 1n;
 
 export interface Timespec {
   seconds: bigint;
@@ -24,6 +29,11 @@ export class VirtualClock {
   /** Nanoseconds since boot (CLOCK_MONOTONIC). */
   monotonicNs(): bigint {
     return BigInt(this.instructions()) * NANOSECONDS_PER_INSTRUCTION + this.idle;
+  }
+
+  /** The time-stamp counter guest rdtsc/rdtscp read: 0 at boot, ticking with the monotonic clock. */
+  timestampCounter(): bigint {
+    return this.monotonicNs() * TSC_TICKS_PER_NANOSECOND;
   }
 
   /** Moves time forward while no thread runs (all wait for timeouts). */

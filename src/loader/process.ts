@@ -159,6 +159,8 @@ export class Process {
       cpuid: virtualCpuid,
       syscall: arch === 'amd64' ? () => kernelRef.k!.handleSyscall() : undefined,
       interrupt: (intno) => this.onInterrupt(intno, kernelRef.k!),
+      // Guest rdtsc/rdtscp read the virtual clock (the clock exists before the guest runs its first instruction).
+      rdtsc: () => this.clock.timestampCounter(),
     });
     this.vfs = new VirtualFileSystem();
     this.space = new AddressSpace(this.engine, this.layout.mmapTop, this.layout.mmapFloor);

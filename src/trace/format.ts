@@ -23,8 +23,8 @@
  * pointer (TLS header: self pointer, stack guard). Every write holds its old and its new bytes, so memory at any
  * position is `initial` with the writes of steps < p applied — or the end state with later writes undone. Other
  * bytes (what the code only reads, stale stack contents) are unknown to the trace; code is in `code`.
- * (Byte ranges rather than whole pages: whole stack pages would carry stale data from earlier calls and from boot
- * — including host TSC values that ld.so stores there — and traces would not be reproducible.)
+ * (Byte ranges rather than whole pages: whole stack pages would carry stale data from earlier calls and from boot,
+ * and a trace would depend on everything that ran before the call, not on the call.)
  *
  * Encoding (`encodeTrace`): the ASCII magic `SHIMTRACE`, one byte holding `TRACE_VERSION`, then the zlib stream
  * (pako.deflate, level 6) of `JSON.stringify` of the trace with its keys in the order of the interfaces below.

@@ -372,7 +372,9 @@ class Recorder implements TraceRecording {
   }
 
   private learnCode(address: number, size: number): CodeVersion {
-    const bytes = this.engine.read(address, size);
+    // The program's bytes, not the engine's patches: a patched rdtsc executes as `int 0x82`, but the trace shows
+    // rdtsc (the step's register changes are the TSC's). Guest code that reads its own text still sees the trap.
+    const bytes = this.engine.readOriginal(address, size);
     const known = this.versions.get(address);
     const same = known?.find((v) => equalBytes(v.bytes, bytes));
     if (same) {
@@ -395,7 +397,7 @@ class Recorder implements TraceRecording {
     let bytes = this.shadow.get(page);
     if (bytes === undefined) {
       try {
-        bytes = this.engine.read(page, PAGE);
+        bytes = this.engine.readOriginal(page, PAGE); // as the program has it, like the code (see learnCode)
       } catch {
         return undefined; // not mapped
       }
