@@ -458,6 +458,8 @@ export class Machine {
 
   /** Work that needs guest calls of its own must happen before a call's arguments are placed in the arena. */
   private prepareInstrumentation(instrument: boolean): TlsLayout | undefined {
+    // The checker's table of watched functions may need IFUNC resolver calls (host calls that reuse the arena).
+    if (instrument && (this.checking || this.checker.onCall)) this.checker.refresh();
     return instrument && this.watchTls ? this.tlsLayout() : undefined;
   }
 

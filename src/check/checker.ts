@@ -50,6 +50,10 @@ interface Frame {
   entry: CpuState;
   returnAddress: number;
   fromHost: boolean;
+  /** The object the called function is in. */
+  object: MappedObject | undefined;
+  /** Entered by a jump from the frame below (same return address, same stack slot): it returns with it. */
+  tailCall: boolean;
   /** With `onCall`: the entry event (its decoded arguments are repeated at return). */
   event?: CallEvent;
   /** With `onCall`: the spec the arguments were decoded with (includes printf's variadic arguments when known). */
@@ -193,11 +197,11 @@ export class AbiChecker {
     const hostCall = this.hostCalls.get(thread);
     if (hostCall && !hostCall.entered && address === hostCall.target) {
       hostCall.entered = true;
-      this.onEntry(thread, hostCall.spec.function, hostCall.spec, undefined, true);
+      this.onEntry(thread, hostCall.spec.function, hostCall.spec, undefined, true, this.objectAt(address));
       return;
     }
     const fn = this.functions.get(address);
-    if (fn) this.onEntry(thread, fn.name, fn.spec, fn, false);
+    if (fn) this.onEntry(thread, fn.name, fn.spec, fn, false, fn.object);
   }
 
   private sp(): number {
@@ -215,13 +219,21 @@ export class AbiChecker {
     return this.spans.find((s) => address >= s.start && address < s.end)?.object;
   }
 
-  private onEntry(thread: number, name: string, spec: CallSpec, fn: WatchedFunction | undefined, fromHost: boolean): void {
+  private onEntry(
+    thread: number, name: string, spec: CallSpec, fn: WatchedFunction | undefined, fromHost: boolean, object: MappedObject | undefined,
+  ): void {
     const engine = this.host.process.engine;
     const sp = this.sp();
     const returnAddress = this.word(sp);
+    // A tail call (`jmp` to a function, e.g. glibc's calloc ending in memset): the open call's return address is
+    // still at the same stack slot. Its real caller is the function that jumped: within one object it is no boundary.
+    const open = this.frames.get(thread);
+    const below = open?.[open.length - 1];
+    const tailCall = below !== undefined && below.returnAddress === returnAddress && below.entry.sp === sp;
+    if (tailCall && fn && below.object === fn.object) return;
     const callerObject = this.objectAt(returnAddress);
     // Calls inside one object (libc calling its own malloc) are that object's business, not an ABI boundary.
-    if (fn && callerObject === fn.object) return;
+    if (fn && callerObject === fn.object && !tailCall) return;
     if (fn && !callerObject && !this.host.isHostCode(returnAddress)) return;
     this.checkedCalls++;
     const call: CheckedCall = {
@@ -253,7 +265,7 @@ export class AbiChecker {
     const entry = this.snapshot(sp);
     const frames = this.frames.get(thread) ?? [];
     this.frames.set(thread, frames);
-    const frame: Frame = { id: ++this.callSequence, call, entry, returnAddress, fromHost };
+    const frame: Frame = { id: ++this.callSequence, call, entry, returnAddress, fromHost, object, tailCall };
     const violations = checkEntry(call, entry);
     this.report(violations, thread, frame, frames);
     frames.push(frame);
@@ -336,6 +348,11 @@ export class AbiChecker {
     if (reads) violations.push(...checkX87EmptyPop(frame.call, ret, reads));
     this.report(violations, thread, frame, frames);
     if (this.onCall) this.emitReturn(frame, sp, frames.length, violations);
+    // The calls that jumped to this one return with it (their state was checked as this call's).
+    for (let inner = frame; inner.tailCall && frames.length > 0; ) {
+      inner = frames.pop()!;
+      if (this.onCall) this.emitReturn(inner, sp, frames.length, []);
+    }
   }
 
   /** The x87 reads after a return address (decoded once per address and address space; needs Capstone loaded). */
