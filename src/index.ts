@@ -1,5 +1,5 @@
 /** shimulator's public API. */
-export { Machine, DEFAULT_CALL_BUDGET, DlopenError, UnknownLibraryError } from './machine.ts';
+export { Machine, DEFAULT_CALL_BUDGET, DlopenError, UnknownLibraryError, loadAbiChecker } from './machine.ts';
 export type { BootOptions, CallResult, CFunction, GuestThreadHandle, ThreadCall, ShimTestOptions, ShimTestResult } from './machine.ts';
 export { out, vararg, OutBuffer, TypedValue, GuestPointer, ArgumentError } from './callspec/values.ts';
 export { Callback, type CallbackFunction } from './callspec/callback.ts';
@@ -19,6 +19,13 @@ export type { ElfFile, ElfSymbol } from './loader/elf.ts';
 export { LoaderError } from './loader/process.ts';
 export { SymbolNotFoundError } from './loader/symbols.ts';
 export { FixtureError } from './loader/fixtures.ts';
+// The ABI checker's reports for long runs: grouped violations, call events (--calls), IFUNCs known up front.
+export { groupViolations, formatViolationGroups } from './check/group.ts';
+export type { ViolationGroup } from './check/group.ts';
+export { callPrinter, formatCallLine, formatCallValue } from './check/calls.ts';
+export type { CallEvent, CallValue } from './check/calls.ts';
+export { precomputeIfuncImplementations } from './check/ifunc.ts';
+export type { AbiReport, RuleId, Violation } from './check/rules.ts';
 // Traces: record a call instruction by instruction, encode/decode, play back, print (src/trace).
 export { recordTrace, activeRecording, TraceLimitError, DEFAULT_MAX_STEPS } from './trace/recorder.ts';
 export type { RecordOptions, TraceRecording } from './trace/recorder.ts';

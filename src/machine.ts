@@ -23,6 +23,9 @@ import {
   ArgumentError, decodeValue, type DecodedValue, encodeValue, type HostValue, isCharPointer, out, OutBuffer, TypedValue,
 } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
+import type { CallEvent } from './check/calls.ts';
+import { ifuncSymbols, recordIfuncImplementation } from './check/ifunc.ts';
+import { loadDisassembler } from './trace/disassemble.ts';
 import { lookupPrototype } from './catalog/catalog.ts';
 import { activeRecording } from './trace/recorder.ts';
 import type { AbiReport, Violation } from './check/rules.ts';
@@ -183,8 +186,20 @@ export class Machine {
   /** Live callbacks (C → host). */
   readonly callbacks: CallbackRegistry;
   private inCallback = 0;
-  /** Check calls against the ABI (can be switched at any time between calls). */
-  checking: boolean;
+  private checkingOn = false;
+
+  /**
+   * Check calls against the ABI (can be switched at any time between calls). Turning it on after boot starts
+   * loading Capstone if needed: until `loadAbiChecker()` has resolved, x87-empty-pop is not checked.
+   */
+  get checking(): boolean {
+    return this.checkingOn;
+  }
+
+  set checking(on: boolean) {
+    this.checkingOn = on;
+    if (on) loadDisassembler().catch(() => undefined);
+  }
   /** Watch thread-local storage accesses during calls (memory hooks: slower). */
   watchTls: boolean;
   private readonly checker: AbiChecker;
@@ -251,9 +266,9 @@ export class Machine {
       process: this.process,
       objects: () => this.symbols.objects(),
       prototypeOf: (name) => this.declarations.prototype(name) ?? lookupPrototype(name)?.prototype,
-      resolveIfunc: (address, name) => Number(this.invoke(address, this.declarations.parsePrototype(`void *${name}(void)`), [], this.callBudget, false).value),
+      resolveIfunc: (address, name) => this.callResolver(address, name),
       isHostCode: (address) => this.code.contains(address),
-      readCString: (address) => this.readCString(address, 4096),
+      readCString: (address, max) => this.readCString(address, max ?? 4096),
       currentThread: () => this.process.threads.current.tid,
       onViolation: (violation) => {
         const recording = activeRecording(this);
@@ -270,7 +285,47 @@ export class Machine {
 
   /** Boots a process: ld.so, libc and the requested libraries, with TLS set up by glibc itself. */
   static async boot(options: BootOptions = {}): Promise<Machine> {
+    // The x87-empty-pop rule decodes callers' code with Capstone, which can only start asynchronously.
+    if (options.check) await loadAbiChecker();
     return new Machine(options);
+  }
+
+  /**
+   * Told about every checked call at entry and at return, arguments and return value decoded (the `--calls` view:
+   * `callPrinter(write)` from src/check/calls.ts prints ltrace-like lines). Calls are watched while this is set
+   * even with `checking` off (their `abi` report is then left out).
+   */
+  get onCall(): ((event: CallEvent) => void) | undefined {
+    return this.checker.onCall;
+  }
+
+  set onCall(listener: ((event: CallEvent) => void) | undefined) {
+    this.checker.onCall = listener;
+  }
+
+  /**
+   * Resolves every IFUNC symbol of every loaded object (host calls of the resolvers) and remembers the chosen
+   * implementations for this build of each object (src/check/ifunc.ts), so that checkers need no host call for
+   * them later. Returns the number of IFUNC symbols per object.
+   */
+  resolveAllIfuncs(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const object of this.symbols.objects()) {
+      const symbols = ifuncSymbols(object);
+      if (symbols.length === 0) continue;
+      for (const s of symbols) this.callResolver(object.base + s.value, s.name);
+      counts[object.elf.soname ?? object.path] = symbols.length;
+    }
+    return counts;
+  }
+
+  /** Calls an IFUNC resolver (as ld.so does) and remembers the implementation it picked for this object's build. */
+  private callResolver(address: number, name: string): number {
+    const resolver = this.declarations.parsePrototype(`void *${name}_ifunc_resolver(void)`);
+    const implementation = Number(this.invoke(address, resolver, [], this.callBudget, false).value);
+    const object = this.symbols.objects().find((o) => address >= o.base + o.elf.loadSpan.start && address < o.base + o.elf.loadSpan.end);
+    if (object) recordIfuncImplementation(this.arch, object, address - object.base, implementation);
+    return implementation;
   }
 
   /** The thread the process started with: host calls run on it unless made through `onThread`. */
@@ -403,6 +458,8 @@ export class Machine {
 
   /** Work that needs guest calls of its own must happen before a call's arguments are placed in the arena. */
   private prepareInstrumentation(instrument: boolean): TlsLayout | undefined {
+    // The checker's table of watched functions may need IFUNC resolver calls (host calls that reuse the arena).
+    if (instrument && (this.checking || this.checker.onCall)) this.checker.refresh();
     return instrument && this.watchTls ? this.tlsLayout() : undefined;
   }
 
@@ -425,21 +482,24 @@ export class Machine {
       throw new ArgumentError(`cannot call ${spec.function} from inside a callback: nested guest calls are not supported yet; read and write guest memory instead`);
     }
     const check = instrument && this.checking;
+    const watch = check || (instrument && this.checker.onCall !== undefined);
     const tls = instrument && tlsLayout ? new TlsWatch(this.process, tlsLayout) : undefined;
     tls?.start();
     this.process.activate(this.mainThread);
     if (this.errnoAddress) this.process.engine.write(this.errnoAddress, new Uint8Array(4));
-    if (check) this.checker.beginHostCall(address, spec);
+    if (watch) this.checker.beginHostCall(address, spec);
     let raw: RawCallResult;
     try {
       raw = executeCall(this.env, spec, address, encoded.images, budget);
     } catch (error) {
       // A fault or runaway after a violation is often caused by it: keep the report with the error.
-      if (check && error instanceof Error) Object.assign(error, { abi: this.checker.endHostCall() });
+      const report = watch ? this.checker.endHostCall() : undefined;
+      if (check && error instanceof Error) Object.assign(error, { abi: report });
       tls?.stop();
       throw error;
     }
-    const abi = check ? this.checker.endHostCall() : undefined;
+    const report = watch ? this.checker.endHostCall() : undefined;
+    const abi = check ? report : undefined;
     const tlsReport = tls?.stop();
     return this.result(spec, raw, encoded, this.errnoAddress, abi, tlsReport);
   }
@@ -546,16 +606,19 @@ export class Machine {
       : undefined;
     watches?.forEach((w) => w.start());
     const check = instrument && this.checking;
-    if (check) this.checker.begin(calls.map((c, i) => ({ thread: c.thread.tid, target: c.address, spec: posted[i]!.spec })));
+    const watch = check || (instrument && this.checker.onCall !== undefined);
+    if (watch) this.checker.begin(calls.map((c, i) => ({ thread: c.thread.tid, target: c.address, spec: posted[i]!.spec })));
     let instructions: number[];
     try {
       instructions = this.process.runUntilHost(calls.map((c) => c.thread.thread), this.process.layout.trapPage, this.callBudget * calls.length);
     } catch (error) {
-      if (check && error instanceof Error) Object.assign(error, { abi: report(this.checker.end()) });
+      const found = watch ? this.checker.end() : [];
+      if (check && error instanceof Error) Object.assign(error, { abi: report(found) });
       watches?.forEach((w) => w.stop());
       throw error;
     }
-    const violations = check ? this.checker.end() : [];
+    const found = watch ? this.checker.end() : [];
+    const violations = check ? found : [];
     const tls = watches?.map((w) => w.stop());
     return posted.map((p, i) => {
       const abi = check ? report(violations.filter((v) => v.thread === calls[i]!.thread.tid)) : undefined;
@@ -723,8 +786,7 @@ export class Machine {
 
   private resolveCallable(symbol: ResolvedSymbol): number {
     if (symbol.symbol.type !== 'GNU_IFUNC') return symbol.address;
-    const resolver = this.declarations.parsePrototype(`void *${symbol.name}_ifunc_resolver(void)`);
-    return Number(this.invoke(symbol.address, resolver, [], this.callBudget, false).value);
+    return this.callResolver(symbol.address, symbol.name);
   }
 }
 
@@ -754,4 +816,13 @@ function variadicType(value: HostValue, position: number): CType {
   throw new ArgumentError(
     `variadic argument #${position} (${String(value)}) needs an explicit type: use vararg.int/long/longlong/double/… (CLI: int:, long:, double:, …)`,
   );
+}
+
+/**
+ * Loads what checking needs before a checked run (Capstone, for the x87-empty-pop rule's look at callers' code).
+ * `Machine.boot({ check: true })` does it; call it yourself before turning `machine.checking` on later, or before
+ * a whole-program run. Idempotent.
+ */
+export function loadAbiChecker(): Promise<void> {
+  return loadDisassembler();
 }

@@ -110,6 +110,13 @@ describe('instrumentation from the command line', () => {
     expect(report.violations[0]).toMatchObject({ function: 'snprintf', caller: expect.stringMatching(/^shim_snprintf_al0\+0x/) });
   });
 
+  it('--calls shows each cross-object call with decoded arguments, marking broken rules (i386 shim_abs_fstp)', () => {
+    const r = json(shimulator('call', '--arch', 'i386', '--json', '--check', '--calls', '--lib', abi('i386', 'targets'), '--lib', abi('i386', 'shims'), 'int shim_abs_fstp(int x)', '--', '-5'));
+    expect(r.calls).toEqual(['shim_abs_fstp(-5) …', '  abs(-5) = 5   ✗ x87-empty-pop', '… shim_abs_fstp resumed = 5']);
+    const text = shimulator('call', '--calls', SNPRINTF, 'out:64', '64', '%s %d', 'str:hello', 'int:3');
+    expect(text.stdout).toContain('  calls:\n    snprintf("", 64, "%s %d", "hello", 3) = 7');
+  });
+
   it('--check on a clean call gives ok and an empty list', () => {
     const r = json(shimulator('call', '--json', '--check', SNPRINTF, 'out:64', '64', '%f', 'double:1.5'));
     expect(r.abi).toEqual({ ok: true, violations: [] });

@@ -6,6 +6,10 @@
  * and so does the instruction a `ret` lands on. The engine's block observer (free: the instruction-counting hook
  * already runs per block) looks each block start up in a table of function entries and in a shadow stack of open
  * calls' return addresses. Only entries of known functions read CPU state.
+ *
+ * At a return into guest code the checker also reads the caller's next instructions (Capstone, cached per return
+ * address) for the x87-empty-pop rule, and, when `onCall` is set, reports each call at entry and at return with
+ * its arguments and return value decoded (calls.ts) — the same entry/return detection serves both.
  */
 import type { Arch } from '../emu/arch.ts';
 import type { HookHandle, RegName } from '../emu/engine.ts';
@@ -13,14 +17,22 @@ import { MXCSR_CONTROL_MASK, x87Depth } from '../emu/fpu.ts';
 import { callSpec } from '../callspec/classify.ts';
 import type { CallSpec, Prototype } from '../callspec/types.ts';
 import type { MappedObject, Process } from '../loader/process.ts';
-import { analysePrintfFormat, PRINTF_FORMAT_INDEX } from './printf-format.ts';
-import { type AbiReport, checkEntry, type CheckedCall, checkReturn, type CpuState, type Violation } from './rules.ts';
+import { disassemblerLoaded, disassembleRun } from '../trace/disassemble.ts';
+import { type CallEvent, type CallValue, type MachineView, readArguments, readReturn } from './calls.ts';
+import { cachedIfuncImplementation, recordIfuncImplementation } from './ifunc.ts';
+import { analysePrintfFormat, PRINTF_FORMAT_INDEX, printfVariadicTypes } from './printf-format.ts';
+import {
+  type AbiReport, checkEntry, type CheckedCall, checkReturn, checkX87EmptyPop, type CpuState, type Violation, type X87Read,
+} from './rules.ts';
+import { X87_SCAN_INSTRUCTIONS, x87Reads } from './x87-scan.ts';
 
 const CALLEE_SAVED: Record<Arch, RegName[]> = {
   amd64: ['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15'],
   i386: ['ebx', 'esi', 'edi', 'ebp'],
 };
 const NARROW_INT_BYTES = 4;
+/** Longest x86 instruction: the scan after a return address reads at most this many bytes per instruction. */
+const MAX_INSTRUCTION_BYTES = 15;
 
 /** A function whose entry the checker watches. */
 interface WatchedFunction {
@@ -32,9 +44,20 @@ interface WatchedFunction {
 }
 
 interface Frame {
+  /** Sequence number of the call (violations and call events carry it). */
+  id: number;
   call: CheckedCall;
   entry: CpuState;
   returnAddress: number;
+  fromHost: boolean;
+  /** The object the called function is in. */
+  object: MappedObject | undefined;
+  /** Entered by a jump from the frame below (same return address, same stack slot): it returns with it. */
+  tailCall: boolean;
+  /** With `onCall`: the entry event (its decoded arguments are repeated at return). */
+  event?: CallEvent;
+  /** With `onCall`: the spec the arguments were decoded with (includes printf's variadic arguments when known). */
+  eventSpec?: CallSpec;
 }
 
 interface ObjectSpan {
@@ -49,11 +72,14 @@ export interface CheckerHost {
   objects(): MappedObject[];
   /** The prototype of an exported function, when known (the built-in catalog, the user's --decls). */
   prototypeOf(name: string): Prototype | undefined;
-  /** The implementation address of an IFUNC symbol (calls its resolver in the guest). */
-  resolveIfunc(address: number, name: string): number;
+  /**
+   * The implementation address of an IFUNC symbol by calling its resolver in the guest (a host call: only possible
+   * between calls). Without it, only IFUNCs known from `precomputeIfuncImplementations` (ifunc.ts) are watched.
+   */
+  resolveIfunc?(address: number, name: string): number;
   /** Guest code the host generated (trampolines, callback stubs): calls from there are the host's. */
   isHostCode(address: number): boolean;
-  readCString(address: number): string;
+  readCString(address: number, max?: number): string;
   /** The id of the thread on the CPU (checks are per thread: each has its own stack of open calls). */
   currentThread(): number;
   /** Told about each violation as it is found (traces record them at the current step). */
@@ -77,6 +103,15 @@ export class AbiChecker {
   /** Whole-program runs: rebuild the watched functions when the loaded objects change. */
   private followLinkMap = false;
   private objectsKey = '';
+  /**
+   * Told about every watched call at entry and at return, with decoded arguments and return value (the `--calls`
+   * view; format with `formatCallLine` or `callPrinter`). Unset, nothing is decoded.
+   */
+  onCall: ((event: CallEvent) => void) | undefined;
+  /** What the code after each return address does to the x87 stack (x87-empty-pop), for this address space. */
+  private x87Scans = new Map<number, X87Read[]>();
+  /** Specs with printf's variadic arguments, by function and format types (classification is not free). */
+  private readonly variadicSpecs = new Map<string, CallSpec>();
 
   constructor(private readonly host: CheckerHost) {
     this.arch = host.process.arch;
@@ -122,8 +157,12 @@ export class AbiChecker {
     return violations;
   }
 
-  /** Rebuilds the table of watched functions when the address space changed (a library was loaded). */
-  private refresh(): void {
+  /**
+   * Rebuilds the table of watched functions when the address space changed (a library was loaded). `begin` does
+   * it; a whole-program run calls it again whenever ld.so's link map changed (e.g. at `_dl_debug_state`). It makes
+   * no host call when every IFUNC is known (precomputeIfuncImplementations) or the host cannot resolve them.
+   */
+  refresh(): void {
     const generation = this.host.process.space.generation;
     if (generation === this.builtForGeneration) return;
     this.builtForGeneration = generation;
@@ -132,6 +171,7 @@ export class AbiChecker {
     const key = objects.map((o) => `${o.path}@${o.base}`).join(';');
     if (key === this.objectsKey) return;
     this.objectsKey = key;
+    this.x87Scans = new Map();
     this.spans = objects
       .map((object) => ({ start: object.base + object.elf.loadSpan.start, end: object.base + object.elf.loadSpan.end, object }))
       .sort((a, b) => a.start - b.start);
@@ -141,22 +181,24 @@ export class AbiChecker {
         if (!symbol.defined || (symbol.type !== 'FUNC' && symbol.type !== 'GNU_IFUNC') || symbol.version?.hidden) continue;
         const proto = this.host.prototypeOf(symbol.name);
         if (!proto || proto.name !== symbol.name) continue;
-        let address = object.base + symbol.value;
-        if (symbol.type === 'GNU_IFUNC') address = this.ifunc(address, symbol.name);
-        if (Number.isNaN(address)) continue; // an IFUNC whose implementation cannot be resolved here
-        if (functions.has(address)) continue; // an alias (e.g. __snprintf) of a function already watched
+        let address: number | undefined = object.base + symbol.value;
+        if (symbol.type === 'GNU_IFUNC') address = this.ifunc(object, symbol.value, symbol.name);
+        if (address === undefined || functions.has(address)) continue; // an alias (e.g. __snprintf) of a function already watched
         functions.set(address, { name: symbol.name, address, object, proto, spec: callSpec(proto, this.arch) });
       }
     }
     this.functions = functions;
   }
 
-  private ifunc(address: number, name: string): number {
-    let resolved = this.ifuncCache.get(address);
-    if (resolved === undefined) {
+  /** An IFUNC's implementation: known for this build of the object, or resolved by the host (and remembered). */
+  private ifunc(object: MappedObject, value: number, name: string): number | undefined {
+    const address = object.base + value;
+    let resolved = this.ifuncCache.get(address) ?? cachedIfuncImplementation(this.arch, object, value);
+    if (resolved === undefined && this.host.resolveIfunc) {
       resolved = this.host.resolveIfunc(address, name);
-      this.ifuncCache.set(address, resolved);
+      recordIfuncImplementation(this.arch, object, value, resolved);
     }
+    if (resolved !== undefined) this.ifuncCache.set(address, resolved);
     return resolved;
   }
 
@@ -172,11 +214,11 @@ export class AbiChecker {
     const hostCall = this.hostCalls.get(thread);
     if (hostCall && !hostCall.entered && address === hostCall.target) {
       hostCall.entered = true;
-      this.onEntry(thread, hostCall.spec.function, hostCall.spec, undefined, true);
+      this.onEntry(thread, hostCall.spec.function, hostCall.spec, undefined, true, this.objectAt(address));
       return;
     }
     const fn = this.functions.get(address);
-    if (fn) this.onEntry(thread, fn.name, fn.spec, fn, false);
+    if (fn) this.onEntry(thread, fn.name, fn.spec, fn, false, fn.object);
   }
 
   private sp(): number {
@@ -194,13 +236,21 @@ export class AbiChecker {
     return this.spans.find((s) => address >= s.start && address < s.end)?.object;
   }
 
-  private onEntry(thread: number, name: string, spec: CallSpec, fn: WatchedFunction | undefined, fromHost: boolean): void {
+  private onEntry(
+    thread: number, name: string, spec: CallSpec, fn: WatchedFunction | undefined, fromHost: boolean, object: MappedObject | undefined,
+  ): void {
     const engine = this.host.process.engine;
     const sp = this.sp();
     const returnAddress = this.word(sp);
+    // A tail call (`jmp` to a function, e.g. glibc's calloc ending in memset): the open call's return address is
+    // still at the same stack slot. Its real caller is the function that jumped: within one object it is no boundary.
+    const open = this.frames.get(thread);
+    const below = open?.[open.length - 1];
+    const tailCall = below !== undefined && below.returnAddress === returnAddress && below.entry.sp === sp;
+    if (tailCall && fn && below.object === fn.object) return;
     const callerObject = this.objectAt(returnAddress);
     // Calls inside one object (libc calling its own malloc) are that object's business, not an ABI boundary.
-    if (fn && callerObject === fn.object) return;
+    if (fn && callerObject === fn.object && !tailCall) return;
     if (fn && !callerObject && !this.host.isHostCode(returnAddress)) return;
     this.checkedCalls++;
     const call: CheckedCall = {
@@ -230,10 +280,61 @@ export class AbiChecker {
       call.hiddenPointer = hidden.kind === 'reg' ? Number(engine.reg(hidden.reg as RegName)) : this.word(sp + this.pointerSize + hidden.stackOffset);
     }
     const entry = this.snapshot(sp);
-    this.report(checkEntry(call, entry), thread);
     const frames = this.frames.get(thread) ?? [];
-    frames.push({ call, entry, returnAddress });
     this.frames.set(thread, frames);
+    const frame: Frame = { id: ++this.callSequence, call, entry, returnAddress, fromHost, object, tailCall };
+    const violations = checkEntry(call, entry);
+    this.report(violations, thread, frame, frames);
+    frames.push(frame);
+    if (this.onCall) this.emitEntry(frame, fn, sp, thread, frames.length - 1, violations);
+  }
+
+  private callSequence = 0;
+
+  /** The CPU and memory as the call decoder sees them. */
+  private view(sp: number): MachineView {
+    const engine = this.host.process.engine;
+    return {
+      arch: this.arch,
+      sp,
+      reg: (name) => engine.reg(name as RegName),
+      regBytes: (name, size) => engine.regBytes(name as RegName, size),
+      read: (address, size) => engine.read(address, size),
+      cString: (address, max) => this.host.readCString(address, max),
+    };
+  }
+
+  private emitEntry(frame: Frame, fn: WatchedFunction | undefined, sp: number, thread: number, depth: number, violations: Violation[]): void {
+    const view = this.view(sp);
+    let spec = frame.call.spec;
+    let moreVariadic = !frame.fromHost && (fn?.proto.variadic ?? false);
+    // printf family called by guest code: the format says the variadic types, so they can be shown too.
+    if (moreVariadic && fn) {
+      const index = PRINTF_FORMAT_INDEX[fn.name];
+      const fixed = readArguments(view, spec);
+      const format = index === undefined ? undefined : fixed[index]?.value;
+      const types = typeof format === 'number' && format !== 0 ? printfVariadicTypes(this.host.readCString(format, 4096)) : undefined;
+      if (types) {
+        const key = `${fn.name}(${types.map((t) => JSON.stringify(t)).join()})`;
+        let variadic = this.variadicSpecs.get(key);
+        if (!variadic) this.variadicSpecs.set(key, (variadic = callSpec(fn.proto, this.arch, types)));
+        spec = variadic;
+        moreVariadic = false;
+      }
+    }
+    frame.eventSpec = spec;
+    frame.event = {
+      kind: 'entry', call: frame.id, thread, multithreaded: this.host.process.threads.threads.length > 1, depth,
+      function: frame.call.function, arch: this.arch, returnAddress: frame.returnAddress, fromHost: frame.fromHost,
+      args: readArguments(view, spec), moreVariadic, violations: violations.map((v) => v.rule),
+    };
+    this.onCall!(frame.event);
+  }
+
+  private emitReturn(frame: Frame, sp: number, depth: number, violations: Violation[]): void {
+    if (!frame.event) return; // entered before onCall was set
+    const ret: CallValue | undefined = readReturn(this.view(sp), frame.call.spec.ret, frame.call.hiddenPointer);
+    this.onCall!({ ...frame.event, kind: 'return', depth, ret, violations: violations.map((v) => v.rule) });
   }
 
   private get pointerSize(): number {
@@ -256,12 +357,40 @@ export class AbiChecker {
 
   private onReturn(frames: Frame[], thread: number): void {
     const frame = frames.pop()!;
-    this.report(checkReturn(frame.call, frame.entry, this.snapshot(this.sp()), MXCSR_CONTROL_MASK), thread);
+    const sp = this.sp();
+    const ret = this.snapshot(sp);
+    const violations = checkReturn(frame.call, frame.entry, ret, MXCSR_CONTROL_MASK);
+    // The host's reference trampoline reads st0 exactly when the CallSpec says so: only guest callers are scanned.
+    const reads = frame.fromHost || this.host.isHostCode(frame.returnAddress) ? undefined : this.x87ReadsAt(frame.returnAddress);
+    if (reads) violations.push(...checkX87EmptyPop(frame.call, ret, reads));
+    this.report(violations, thread, frame, frames);
+    if (this.onCall) this.emitReturn(frame, sp, frames.length, violations);
+    // The calls that jumped to this one return with it (their state was checked as this call's).
+    for (let inner = frame; inner.tailCall && frames.length > 0; ) {
+      inner = frames.pop()!;
+      if (this.onCall) this.emitReturn(inner, sp, frames.length, []);
+    }
   }
 
-  private report(violations: Violation[], thread: number): void {
+  /** The x87 reads after a return address (decoded once per address and address space; needs Capstone loaded). */
+  private x87ReadsAt(address: number): X87Read[] | undefined {
+    let reads = this.x87Scans.get(address);
+    if (reads) return reads;
+    if (!disassemblerLoaded()) return undefined; // see loadAbiChecker(): Machine.boot({ check: true }) loads it
+    const region = this.host.process.space.find(address);
+    if (!region) return undefined;
+    const bytes = this.host.process.engine.read(address, Math.min(X87_SCAN_INSTRUCTIONS * MAX_INSTRUCTION_BYTES, region.end - address));
+    reads = x87Reads(disassembleRun(bytes, address, this.arch, X87_SCAN_INSTRUCTIONS));
+    this.x87Scans.set(address, reads);
+    return reads;
+  }
+
+  /** Records violations with their thread and call (and the calls enclosing it, for knock-on folding). */
+  private report(violations: Violation[], thread: number, frame: Frame, enclosing: Frame[]): void {
     for (const v of violations) {
       v.thread = thread;
+      v.call = frame.id;
+      if (enclosing.length) v.enclosing = enclosing.map((f) => f.id);
       this.violations.push(v);
       this.host.onViolation?.(v);
     }

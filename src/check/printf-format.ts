@@ -3,6 +3,7 @@
  * the format string says them. This reads a format and counts the arguments that travel in vector registers on
  * amd64 (double conversions without `L`), which is what %al must cover.
  */
+import type { CType, IntKind } from '../callspec/types.ts';
 
 /** printf-family functions and the index of their format parameter (fortified `__*_chk` variants included). */
 export const PRINTF_FORMAT_INDEX: Readonly<Record<string, number>> = {
@@ -33,4 +34,38 @@ export function analysePrintfFormat(format: string): FormatAnalysis {
   const vectorArguments = Math.min(doubles, SSE_ARGUMENT_REGISTERS);
   const shown = format.length > 40 ? `${format.slice(0, 37)}...` : format;
   return { vectorArguments, reason: `the format ${JSON.stringify(shown)} passes ${doubles} double${doubles === 1 ? '' : 's'}` };
+}
+
+const INT = (name: IntKind): CType => ({ kind: 'int', name });
+const SIGNED_BY_LENGTH: Record<string, IntKind> = { hh: 'int', h: 'int', '': 'int', l: 'long', ll: 'long long', q: 'long long', j: 'long long', z: 'long', Z: 'long', t: 'long' };
+const UNSIGNED_BY_LENGTH: Record<string, IntKind> = {
+  hh: 'unsigned int', h: 'unsigned int', '': 'unsigned int', l: 'unsigned long', ll: 'unsigned long long', q: 'unsigned long long',
+  j: 'unsigned long long', z: 'unsigned long', Z: 'unsigned long', t: 'unsigned long',
+};
+const VOID_POINTER: CType = { kind: 'pointer', to: { kind: 'void' } };
+
+/**
+ * The C types of the variadic arguments a printf format consumes, after the default argument promotions
+ * (`%hhd` → int, `%f` → double, `%Lf` → long double, `*` width → int), so that a caller's variadic arguments can
+ * be decoded (the `--calls` view). Undefined for formats it cannot follow (positional `%1$d` arguments).
+ */
+export function printfVariadicTypes(format: string): CType[] | undefined {
+  const types: CType[] = [];
+  for (const match of format.matchAll(CONVERSION)) {
+    const [, position, width, precision, length = '', conversion] = match;
+    if (position !== undefined || width?.includes('$') || precision?.includes('$')) return undefined;
+    if (conversion === '%' || conversion === 'm') continue;
+    if (width === '*') types.push(INT('int'));
+    if (precision === '*') types.push(INT('int'));
+    switch (conversion) {
+      case 'd': case 'i': types.push(INT(SIGNED_BY_LENGTH[length] ?? 'int')); break;
+      case 'o': case 'u': case 'x': case 'X': types.push(INT(UNSIGNED_BY_LENGTH[length] ?? 'unsigned int')); break;
+      case 'c': types.push(INT(length === 'l' ? 'unsigned int' : 'int')); break;
+      case 'C': types.push(INT('unsigned int')); break;
+      case 's': types.push(length === 'l' ? VOID_POINTER : { kind: 'pointer', to: INT('char') }); break;
+      case 'S': case 'p': case 'n': types.push(VOID_POINTER); break;
+      default: types.push({ kind: 'float', name: length === 'L' ? 'long double' : 'double' });
+    }
+  }
+  return types;
 }

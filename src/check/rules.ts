@@ -15,7 +15,8 @@ export type RuleId =
   | 'x87-stack'
   | 'control-words'
   | 'narrow-int-extension'
-  | 'sret-return';
+  | 'sret-return'
+  | 'x87-empty-pop';
 
 export type Severity = 'error' | 'warning';
 
@@ -34,6 +35,10 @@ export interface Violation {
   message: string;
   /** The guest thread (tid) it happened on. */
   thread?: number;
+  /** The checked call it was found in: a sequence number shared by that call's entry and return violations. */
+  call?: number;
+  /** The checked calls open on the same thread when this one was entered, outermost first (absent when none). */
+  enclosing?: number[];
 }
 
 export interface AbiReport {
@@ -98,6 +103,13 @@ export const RULES: Record<RuleId, { severity: Severity; statement: Record<Arch,
     statement: {
       amd64: 'a function returning a struct in memory must return the hidden pointer (received in rdi) in rax (psABI §3.2.3)',
       i386: 'a function returning a struct through the hidden pointer must pop that pointer on return (ret $4) (i386 psABI §2.2)',
+    },
+  },
+  'x87-empty-pop': {
+    severity: 'error',
+    statement: {
+      amd64: 'after a call the x87 register stack holds only what the callee returns — st0 for a long double, nothing otherwise (psABI §3.2.1, §3.2.3): a caller must not pop or read an x87 register the callee did not return',
+      i386: 'after a call the x87 register stack holds only what the callee returns — st0 for float, double and long double, nothing otherwise (i386 psABI §2.2): a caller must not pop or read an x87 register the callee did not return',
     },
   },
 };
@@ -256,6 +268,51 @@ export function checkSretReturn(call: CheckedCall, entry: CpuState, ret: CpuStat
   if (ret.sp === entry.sp + word(call.arch) + call.spec.calleePops) return [];
   return [violation(call, 'sret-return', 'return', `esp = ${hex(entry.sp + 8)} (ret $4)`, `esp = ${hex(ret.sp)}`,
     `${call.function} returns a struct through the hidden pointer but returned with a plain ret instead of ret $4`)];
+}
+
+/**
+ * What one x87 instruction after a call's return address does to the register stack (see x87-scan.ts): how many
+ * registers it reads (st0…st(needs-1)) and how it moves the top. `stop`: the scan ends there without a verdict
+ * (a branch, an instruction that reloads or resets the FPU state, an MMX instruction).
+ */
+export interface X87Read {
+  /** Bytes past the return address. */
+  offset: number;
+  /** The instruction as disassembled (`fstp qword ptr [esp]`). */
+  text: string;
+  needs: number;
+  /** +1 per push, −1 per pop. */
+  delta: number;
+  stop?: boolean;
+}
+
+const article = (word: string) => (/^[aeiou]/.test(word) ? 'an' : 'a');
+/** Ordinal for messages: 1st, 2nd, 3rd, 4th… */
+const ordinal = (n: number) => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
+
+/**
+ * x87-empty-pop (return, guest callers): the straight-line code at the return address reads or pops an x87
+ * register the callee did not return. The scan starts from what the prototype returns (1 for an st0 result, 0
+ * otherwise), lowered to what is really there when the callee broke x87-stack. Unicorn does not raise x87 stack
+ * faults, so this is found by reading the caller's code (purego's i386 trampoline `fstp`s after every call).
+ */
+export function checkX87EmptyPop(call: CheckedCall, ret: CpuState, reads: readonly X87Read[]): Violation[] {
+  const returned = call.spec.ret.kind === 'x87' ? 1 : 0;
+  let depth = Math.min(returned, ret.x87Depth);
+  for (const [i, read] of reads.entries()) {
+    if (read.stop) return [];
+    if (read.needs > depth) {
+      const what = returned === 0 ? `${call.function} returns ${call.spec.ret.kind === 'void' ? 'nothing' : `${article(typeName(call.spec.ret.type))} ${typeName(call.spec.ret.type)}`} outside the x87 stack` : `${call.function} returns one value in st0`;
+      const underflow = read.needs > ret.x87Depth
+        ? 'On hardware that is an x87 stack underflow: the status word gets IE (FE_INVALID) and SF (stack fault) set and, with the invalid-operation exception masked as usual, the NaN "real indefinite" is used as the value (unmasked: #MF, SIGFPE); later fetestexcept(FE_INVALID) reports an invalid operation nobody performed. Unicorn does not raise these flags: shimulator found it by decoding the caller\'s code'
+        : `It only works because ${call.function} left ${ret.x87Depth} value(s) on the x87 stack (see x87-stack); against a correct callee it would underflow (FE_INVALID, stack fault)`;
+      return [violation(call, 'x87-empty-pop', 'return', `at most ${depth} x87 register(s) read after the call`, `\`${read.text}\` reads ${read.needs}`,
+        `${what}, but the caller's ${ordinal(i + 1)} x87 instruction after the call (return address +${hex(read.offset)}), \`${read.text}\`, ` +
+          `${read.delta < 0 ? 'pops' : 'reads'} ${read.needs === 1 ? 'st0' : `st0–st(${read.needs - 1})`} with ${depth} value(s) on the x87 stack. ${underflow}`)];
+    }
+    depth = Math.max(0, Math.min(8, depth + read.delta));
+  }
+  return [];
 }
 
 /** All entry rules. */

@@ -11,6 +11,7 @@ import { renderCallSpec } from '../callspec/render.ts';
 import type { CType, Prototype } from '../callspec/types.ts';
 import { ArgumentError, type DecodedValue, type HostValue, isCharPointer, TypedValue } from '../callspec/values.ts';
 import { type CallResult, Machine } from '../machine.ts';
+import { callPrinter } from '../check/calls.ts';
 import { formatViolations } from '../check/report.ts';
 import type { AbiReport } from '../check/rules.ts';
 import { formatTlsReport, type TlsReport } from '../check/tls-watch.ts';
@@ -33,6 +34,8 @@ export interface CallOptions {
   budget?: number;
   seed?: number;
   check: boolean;
+  /** `--calls`: an ltrace-like line per cross-object call (and the host's call). */
+  calls: boolean;
   tls: boolean;
   trace?: string;
   threads?: number;
@@ -40,14 +43,14 @@ export interface CallOptions {
 }
 
 export const CALL_USAGE = `usage: shimulator call [--arch amd64|i386] [--lib NAME|PATH]... [--decls FILE.h] [--json]
-                       [--batch FILE.jsonl] [--spec] [--check] [--tls] [--trace FILE]
-                       [--threads N] [--budget N] [--seed N] [PROTOTYPE ARG...]`;
+                       [--batch FILE.jsonl] [--spec] [--check] [--calls] [--tls]
+                       [--trace FILE] [--threads N] [--budget N] [--seed N] [PROTOTYPE ARG...]`;
 
 /** Threads `--threads` may start (each gets a glibc thread stack of 8 MiB of guest address space). */
 const MAX_THREADS = 64;
 
 export function parseCallOptions(argv: string[]): CallOptions {
-  const o: CallOptions = { arch: 'amd64', libs: [], json: false, spec: false, check: false, tls: false, positional: [] };
+  const o: CallOptions = { arch: 'amd64', libs: [], json: false, spec: false, check: false, calls: false, tls: false, positional: [] };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined) throw new UsageError(`${flag} needs a value\n${CALL_USAGE}`);
@@ -81,6 +84,9 @@ export function parseCallOptions(argv: string[]): CallOptions {
         break;
       case '--check':
         o.check = true;
+        break;
+      case '--calls':
+        o.calls = true;
         break;
       case '--tls':
         o.tls = true;
@@ -212,6 +218,7 @@ function resultText(arch: Arch, proto: Prototype, json: Record<string, unknown>)
   for (const [index, text] of Object.entries(json.out as Record<string, string>)) lines.push(`  out[${index}]: ${JSON.stringify(text)}`);
   if (json.stdout !== undefined) lines.push(`  guest stdout: ${JSON.stringify(json.stdout)}`);
   if (json.stderr !== undefined) lines.push(`  guest stderr: ${JSON.stringify(json.stderr)}`);
+  if (Array.isArray(json.calls)) lines.push('  calls:', ...(json.calls as string[]).map((line) => `    ${line}`));
   const abi = json.abi as AbiReport | undefined;
   if (abi) lines.push(abi.violations.length === 0 ? '  ABI: ok (no violations)' : formatViolations(abi.violations, '  '));
   const tls = json.tls as TlsReport | undefined;
@@ -268,6 +275,20 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
     return 0;
   }
   const machine = await Machine.boot({ arch: o.arch, libs: o.libs, decls, callBudget: o.budget, seed: o.seed, check: o.check, watchTls: o.tls });
+  // --calls: the lines of each call, taken (and reset) when its result is written.
+  let callLines: string[] = [];
+  if (o.calls) machine.onCall = callPrinter((line) => callLines.push(line));
+  const takeCalls = () => {
+    const lines = callLines;
+    callLines = [];
+    return lines;
+  };
+  // The lines are taken before the result is built: its takeOutput() makes a call of its own (fflush).
+  const withCalls = (lines: string[], json: Record<string, unknown>) => {
+    takeCalls();
+    if (o.calls) json.calls = lines;
+    return json;
+  };
   // --trace records everything the calls execute; a failing call still leaves its partial trace in the file.
   const traced = <T>(label: string, run: () => T): T => {
     if (!o.trace) return run();
@@ -291,7 +312,7 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
         return 0;
       }
       const result = traced(proto.text, () => f(...args));
-      const json = resultJson(null, o.arch, proto, args, result, machine.takeOutput());
+      const json = withCalls(takeCalls(), resultJson(null, o.arch, proto, args, result, machine.takeOutput()));
       write(o.json ? JSON.stringify(json) : resultText(o.arch, proto, json));
       return 0;
     }
@@ -304,7 +325,7 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
         const args = argumentsFor(proto, line.args, { results });
         const r = machine.fn(undefined, proto)(...args);
         results.set(line.id, returnHostValue(r.value));
-        write(JSON.stringify(resultJson(line.id, o.arch, proto, args, r, machine.takeOutput())));
+        write(JSON.stringify(withCalls(takeCalls(), resultJson(line.id, o.arch, proto, args, r, machine.takeOutput()))));
       } catch (error) {
         failures++;
         write(JSON.stringify({ id: line.id, arch: o.arch, error: (error as Error).message }));

@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parseArch } from '../emu/arch.ts';
-import { formatViolations } from '../check/report.ts';
+import { formatViolationGroups } from '../check/group.ts';
 import { ProgramError } from '../run/image.ts';
 import { type RunProgramOptions, type RunReport, runProgram } from '../run/program.ts';
 import { UsageError } from './call.ts';
@@ -13,7 +13,7 @@ import { UsageError } from './call.ts';
 /** The exit status when the emulator, not the guest, ended the run (as `env`/`timeout` use 125–127). */
 export const EMULATOR_EXIT_STATUS = 125;
 
-export const RUN_USAGE = `usage: shimulator run [--arch amd64|i386] [--check] [--report FILE] [--decls FILE.h]
+export const RUN_USAGE = `usage: shimulator run [--arch amd64|i386] [--check] [--calls] [--report FILE] [--decls FILE.h]
                       [--budget N] [--time-limit SECONDS] [--timeout SECONDS] [--seed N]
                       [--env NAME=VALUE]... [--mount HOST[:GUEST]]... [--] PROGRAM [ARG...]`;
 
@@ -43,6 +43,9 @@ export function parseRunOptions(argv: string[]): RunCliOptions {
         break;
       case '--check':
         o.check = true;
+        break;
+      case '--calls':
+        o.calls = (line) => process.stderr.write(`${line}\n`);
         break;
       case '--report':
         o.report = value(i++, a);
@@ -120,9 +123,10 @@ export async function runRun(argv: string[]): Promise<number> {
 }
 
 function checkSummary(report: RunReport): string {
-  const { violations } = report.abi;
-  const head = `shimulator: --check: ${report.calls} cross-object calls checked, ${violations.length} violation(s)`;
-  return violations.length === 0 ? `${head}\n` : `${head}:\n${formatViolations(violations, '  ')}\n`;
+  const { violations, total } = report.abi;
+  const head = `shimulator: --check: ${report.calls} cross-object calls checked, ${total} violation(s)` +
+    (total > 0 ? ` in ${violations.length} group(s)` : '');
+  return total === 0 ? `${head}\n` : `${head}:\n${formatViolationGroups(violations, '  ')}\n`;
 }
 
 function readText(path: string): string {

@@ -11,7 +11,9 @@ import type { Arch } from '../emu/arch.ts';
 import { BudgetExceededError, GuestFault } from '../emu/errors.ts';
 import { GuestDeadlockError } from '../kernel/threads.ts';
 import { AbiChecker } from '../check/checker.ts';
-import type { Violation } from '../check/rules.ts';
+import { callPrinter } from '../check/calls.ts';
+import { groupViolations, type ViolationGroup } from '../check/group.ts';
+import { precomputeIfuncImplementations } from '../check/ifunc.ts';
 import { lookupPrototype } from '../catalog/catalog.ts';
 import { Declarations } from '../callspec/parse.ts';
 import { type TimeLimits, TimeLimitError, WallTimeoutError } from '../loader/limits.ts';
@@ -56,6 +58,8 @@ export interface RunProgramOptions {
   timeoutSeconds?: number;
   /** Check every cross-object call against the ABI. */
   check?: boolean;
+  /** Receives an ltrace-like line per cross-object call (`llabs(4294967291) = 4294967291`). */
+  calls?: (line: string) => void;
   /** Extra C declarations (prototypes of the program's own exports, structs) for the checker. */
   decls?: string;
   /** Receives what the guest writes to stdout / stderr (after the run until streaming lands). */
@@ -89,7 +93,8 @@ export interface RunReport {
   syscalls: Record<string, number>;
   /** Cross-object calls the checker saw (0 without --check). */
   calls: number;
-  abi: { ok: boolean; violations: Violation[] };
+  /** Violations grouped by (rule, caller site, callee), knock-on violations folded under their cause. */
+  abi: { ok: boolean; total: number; violations: ViolationGroup[] };
   /** System calls the guest made that shimulator does not implement (answered -ENOSYS), with counts. */
   unimplemented: { name: string; count: number }[];
 }
@@ -99,6 +104,10 @@ const EMULATOR_STOPS = [BudgetExceededError, TimeLimitError, WallTimeoutError, G
 
 export async function runProgram(options: RunProgramOptions): Promise<RunReport> {
   const image = loadProgram(options.program, options.arch);
+  const watch = options.check || options.calls !== undefined;
+  // IFUNC'd functions (strlen, memcpy…) are watched at their implementations, learnt before the run: no resolver
+  // can be called from inside a running program.
+  if (watch) await precomputeIfuncImplementations(image.arch);
   const argv = [image.guestPath, ...(options.args ?? [])];
   const env = { ...DEFAULT_ENVIRONMENT, ...options.env };
   const process = Process.exec({
@@ -111,7 +120,8 @@ export async function runProgram(options: RunProgramOptions): Promise<RunReport>
   });
   try {
     const symbols = new SymbolTable(process);
-    const checker = options.check ? startChecker(process, symbols, options.decls) : undefined;
+    const checker = watch ? startChecker(process, symbols, options.decls) : undefined;
+    if (checker && options.calls) checker.onCall = callPrinter(options.calls);
     const limits: TimeLimits = {
       virtualTimeNs: BigInt(Math.round((options.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS) * 1e9)),
       wallDeadlineMs: Date.now() + (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
@@ -135,7 +145,8 @@ export async function runProgram(options: RunProgramOptions): Promise<RunReport>
         throw caught;
       }
     }
-    const violations = checker?.end() ?? [];
+    const found = checker?.end() ?? [];
+    const violations = options.check ? found : []; // --calls alone watches calls but reports no rules
     flushOutput(process, options);
     return {
       program: image.guestPath,
@@ -149,7 +160,7 @@ export async function runProgram(options: RunProgramOptions): Promise<RunReport>
       threads: process.threads.threads.map((t) => ({ tid: t.tid, name: t.name, state: t.state, instructions: t.instructions })),
       syscalls: Object.fromEntries([...process.kernel.syscallCounts].sort(([a], [b]) => a.localeCompare(b))),
       calls: checker?.checkedCalls ?? 0,
-      abi: { ok: violations.every((v) => v.severity !== 'error'), violations },
+      abi: { ok: violations.every((v) => v.severity !== 'error'), total: violations.length, violations: groupViolations(violations) },
       unimplemented: [...process.kernel.unimplemented].map(([name, count]) => ({ name, count })),
     };
   } finally {
@@ -165,8 +176,6 @@ function startChecker(process: Process, symbols: SymbolTable, decls: string | un
     process,
     objects: () => symbols.objects(),
     prototypeOf: (name) => declarations.prototype(name) ?? lookupPrototype(name)?.prototype,
-    // No host call can run inside a whole-program run: IFUNC'd functions are watched once their address is known.
-    resolveIfunc: () => Number.NaN,
     isHostCode: () => false,
     readCString: (address) => symbols.readCString(address),
     currentThread: () => process.threads.current.tid,

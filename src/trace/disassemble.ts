@@ -6,7 +6,7 @@
  * `await loadDisassembler()` (idempotent; compiles the ~3 MB WebAssembly module once, ~30 ms) before the
  * synchronous `disassemble`. In a browser, pass `{ locateFile }` or `{ wasmBinary }` to say where capstone.wasm is.
  */
-import type { CapstoneHandle } from '@alexaltea/capstone-js';
+import type { CapstoneHandle, CapstoneInstruction } from '@alexaltea/capstone-js';
 import type { Arch } from '../emu/arch.ts';
 
 export interface Disassembly {
@@ -66,4 +66,24 @@ export function disassemble(bytes: Uint8Array, address: number, arch: Arch): Dis
   const mnemonic = insn.mnemonic;
   const operands = insn.op_str;
   return { mnemonic, operands, text: operands ? `${mnemonic} ${operands}` : mnemonic, size: insn.size };
+}
+
+/**
+ * Disassembles up to `count` consecutive instructions from `bytes` (located at guest `address`), stopping early at
+ * bytes Capstone cannot decode. Each gets its byte offset from `address`.
+ */
+export function disassembleRun(bytes: Uint8Array, address: number, arch: Arch, count: number): (Disassembly & { offset: number })[] {
+  if (!handles) throw new DisassemblerNotLoadedError();
+  let insns: CapstoneInstruction[];
+  try {
+    insns = handles[arch].disasm(bytes, address, count);
+  } catch {
+    insns = []; // the first instruction is undecodable
+  }
+  let offset = 0;
+  return insns.map((insn) => {
+    const at = offset;
+    offset += insn.size;
+    return { mnemonic: insn.mnemonic, operands: insn.op_str, text: insn.op_str ? `${insn.mnemonic} ${insn.op_str}` : insn.mnemonic, size: insn.size, offset: at };
+  });
 }
