@@ -89,6 +89,8 @@ export interface CheckerHost {
 export class AbiChecker {
   private readonly arch: Arch;
   private functions = new Map<number, WatchedFunction>();
+  /** Function pointers handed to watched functions (see watchCallbacks), kept until `end`. */
+  private callbacks = new Map<number, WatchedFunction>();
   private spans: ObjectSpan[] = [];
   private builtForGeneration = -1;
   private readonly ifuncCache = new Map<number, number>();
@@ -152,6 +154,7 @@ export class AbiChecker {
     this.observer = undefined;
     this.hostCalls = new Map();
     this.frames = new Map();
+    this.callbacks = new Map();
     const violations = this.violations;
     this.violations = [];
     return violations;
@@ -178,7 +181,8 @@ export class AbiChecker {
     const functions = new Map<number, WatchedFunction>();
     for (const object of objects) {
       for (const symbol of object.elf.dynsym) {
-        if (!symbol.defined || (symbol.type !== 'FUNC' && symbol.type !== 'GNU_IFUNC') || symbol.version?.hidden) continue;
+        // Compat versions (pthread_create@GLIBC_2.1 beside @@GLIBC_2.34) are watched too: old binaries bind to them.
+        if (!symbol.defined || (symbol.type !== 'FUNC' && symbol.type !== 'GNU_IFUNC')) continue;
         const proto = this.host.prototypeOf(symbol.name);
         if (!proto || proto.name !== symbol.name) continue;
         let address: number | undefined = object.base + symbol.value;
@@ -217,7 +221,7 @@ export class AbiChecker {
       this.onEntry(thread, hostCall.spec.function, hostCall.spec, undefined, true, this.objectAt(address));
       return;
     }
-    const fn = this.functions.get(address);
+    const fn = this.functions.get(address) ?? this.callbacks.get(address);
     if (fn) this.onEntry(thread, fn.name, fn.spec, fn, false, fn.object);
   }
 
@@ -279,6 +283,7 @@ export class AbiChecker {
       const hidden = spec.hiddenPointer;
       call.hiddenPointer = hidden.kind === 'reg' ? Number(engine.reg(hidden.reg as RegName)) : this.word(sp + this.pointerSize + hidden.stackOffset);
     }
+    if (fn) this.watchCallbacks(fn, spec, sp);
     const entry = this.snapshot(sp);
     const frames = this.frames.get(thread) ?? [];
     this.frames.set(thread, frames);
@@ -290,6 +295,28 @@ export class AbiChecker {
   }
 
   private callSequence = 0;
+
+  /**
+   * C → program edges: a function pointer handed to a watched function (qsort's comparator, pthread_create's start
+   * routine, a purego.NewCallback) is code the library will call back. Watch its entry and return under the
+   * pointer's own prototype, like any exported function, from then on.
+   */
+  private watchCallbacks(fn: WatchedFunction, spec: CallSpec, sp: number): void {
+    fn.proto.params.forEach((param, index) => {
+      const type = param.type;
+      if (type.kind !== 'pointer' || type.to.kind !== 'function' || type.to.variadic) return;
+      const location = spec.args[index]?.locations[0];
+      if (!location) return;
+      const address = location.kind === 'reg'
+        ? Number(this.host.process.engine.reg(location.reg as RegName))
+        : this.word(sp + this.pointerSize + location.stackOffset);
+      const object = this.objectAt(address);
+      if (address === 0 || !object || this.functions.has(address) || this.callbacks.has(address)) return;
+      const name = `${fn.name}'s ${param.name ?? `argument ${index + 1}`}`;
+      const proto: Prototype = { name, ret: type.to.ret, params: type.to.params, variadic: false, text: `${param.text ?? name}` };
+      this.callbacks.set(address, { name, address, object, proto, spec: callSpec(proto, this.arch) });
+    });
+  }
 
   /** The CPU and memory as the call decoder sees them. */
   private view(sp: number): MachineView {

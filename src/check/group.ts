@@ -10,7 +10,8 @@
  *      and edge), P at entry with severity error, V at return. A callee entered in a broken state (misaligned
  *      stack, DF set, x87 registers in use, %al short) can leave a broken state behind — a stack-pointer or
  *      callee-saved register off after code that realigned the stack, control words or x87 depth wrong after SSE
- *      code faulted into x87 paths — so return-time findings of that call are treated as symptoms.
+ *      code faulted into x87 paths — so return-time findings of that call are treated as symptoms. Not
+ *      x87-empty-pop: it is about the caller's own code after the return, which no state of the callee explains.
  *   2. same call, x87-stack → x87-empty-pop: P is x87-stack at the return of the call, V the x87-empty-pop in the
  *      caller's next instructions: the caller pops the st0 the callee failed to return.
  *   3. inherited entry state: V was found at entry of a nested call with rule stack-alignment, direction-flag or
@@ -52,7 +53,7 @@ interface CallGroups {
 function causeOf(v: Violation, calls: Map<number, CallGroups>): ViolationGroup | undefined {
   if (v.call === undefined) return undefined;
   const own = calls.get(v.call);
-  if (v.at === 'return' && own?.entry) return own.entry;
+  if (v.at === 'return' && v.rule !== 'x87-empty-pop' && own?.entry) return own.entry;
   if (v.rule === 'x87-empty-pop' && own?.x87Return) return own.x87Return;
   if (v.at === 'entry' && INHERITED.has(v.rule)) {
     for (const id of v.enclosing ?? []) {

@@ -19,6 +19,7 @@ import { Declarations } from '../callspec/parse.ts';
 import { type TimeLimits, TimeLimitError, WallTimeoutError } from '../loader/limits.ts';
 import { Process } from '../loader/process.ts';
 import { SymbolTable } from '../loader/symbols.ts';
+import { loadAbiChecker } from '../machine.ts';
 import { loadProgram, type Mount, mountFiles } from './image.ts';
 
 /** The environment every run starts with (nothing comes from the host); `env` adds to it or overrides it. */
@@ -107,7 +108,10 @@ export async function runProgram(options: RunProgramOptions): Promise<RunReport>
   const watch = options.check || options.calls !== undefined;
   // IFUNC'd functions (strlen, memcpy…) are watched at their implementations, learnt before the run: no resolver
   // can be called from inside a running program.
-  if (watch) await precomputeIfuncImplementations(image.arch);
+  if (watch) {
+    await precomputeIfuncImplementations(image.arch);
+    await loadAbiChecker(); // Capstone, for x87-empty-pop's look at the code after each return
+  }
   const argv = [image.guestPath, ...(options.args ?? [])];
   const env = { ...DEFAULT_ENVIRONMENT, ...options.env };
   const process = Process.exec({
