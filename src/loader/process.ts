@@ -103,7 +103,15 @@ export interface ProcessOptions {
   recordSyscalls?: boolean;
   /** Extra read-only files, by guest path. */
   files?: Record<string, Uint8Array>;
+  /**
+   * Most bytes of accessible guest mappings at once (default DEFAULT_MEMORY_LIMIT: 4 GiB amd64, 3 GiB i386);
+   * beyond it mmap, brk and mprotect fail with ENOMEM, so a guest cannot exhaust the host's memory.
+   */
+  memoryLimit?: number;
 }
+
+const GIB = 1024 ** 3;
+export const DEFAULT_MEMORY_LIMIT: Record<Arch, number> = { amd64: 4 * GIB, i386: 3 * GIB };
 
 export interface MappedObject {
   path: string;
@@ -142,7 +150,11 @@ export class Process {
       interrupt: (intno) => this.onInterrupt(intno, kernelRef.k!),
     });
     this.vfs = new VirtualFileSystem();
-    this.space = new AddressSpace(this.engine, this.layout.mmapTop, this.layout.mmapFloor);
+    this.space = new AddressSpace(this.engine, {
+      mmapTop: this.layout.mmapTop,
+      mmapFloor: this.layout.mmapFloor,
+      memoryLimit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT[arch],
+    });
     if (this.layout.gdtPage !== undefined) {
       this.space.mapFixed(this.layout.gdtPage, PAGE_SIZE, PROT_READ | PROT_WRITE, '[gdt]');
       this.gdt = new GlobalDescriptorTable(this.engine, this.layout.gdtPage);
@@ -421,6 +433,7 @@ export class Process {
 
   close(): void {
     this.engine.close();
+    this.space.view.release(); // after the engine: its regions point into these reservations
   }
 }
 
