@@ -84,10 +84,22 @@ export class AddressSpace {
   }
 
   isMapped(start: number, size: number): boolean {
+    return this.covered(start, size, false);
+  }
+
+  /**
+   * Whether every page of the range is mapped and not PROT_NONE: only those have engine regions, so only those
+   * can system calls read or write (Linux: EFAULT otherwise).
+   */
+  isAccessible(start: number, size: number): boolean {
+    return this.covered(start, size, true);
+  }
+
+  private covered(start: number, size: number, accessible: boolean): boolean {
     let cursor = start;
     for (let i = firstEndingAfter(this.regions, start); i < this.regions.length && cursor < start + size; i++) {
       const r = this.regions[i]!;
-      if (r.start > cursor) return false;
+      if (r.start > cursor || (accessible && r.prot === 0)) return false;
       cursor = r.end;
     }
     return cursor >= start + size;
