@@ -57,6 +57,8 @@ export async function runBench(write: (line: string) => void): Promise<number> {
     m.close();
   }
 
+  await (await import('./memory-bench.ts')).runMemoryBench(write);
+
   // The conformance corpus: every signature called once per architecture (goal: 1,000 × 2 arches under 10 s).
   const { bootCorpusMachine, runCorpus } = await import('../test/conformance/runner.ts');
   let total = 0;

@@ -69,6 +69,8 @@ export interface BootOptions {
   check?: boolean;
   /** Record which thread-local words each call reads and writes (results gain `tls`); slows calls down. */
   watchTls?: boolean;
+  /** Most bytes of accessible guest mappings (default 4 GiB amd64, 3 GiB i386); beyond it mmap answers ENOMEM. */
+  memoryLimit?: number;
 }
 
 export interface CallResult {
@@ -226,6 +228,7 @@ export class Machine {
       bootBudget: options.bootBudget,
       recordSyscalls: options.recordSyscalls,
       files: options.files,
+      memoryLimit: options.memoryLimit,
     });
     this.symbols = new SymbolTable(this.process);
     this.declarations = new Declarations();

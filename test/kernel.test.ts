@@ -640,7 +640,7 @@ describe('AddressSpace (on a real Unicorn engine)', () => {
   const setup = () => {
     const engine = new UnicornEngine('amd64');
     engines.push(engine);
-    return { engine, space: new AddressSpace(engine, TOP, FLOOR) };
+    return { engine, space: new AddressSpace(engine, { mmapTop: TOP, mmapFloor: FLOOR, memoryLimit: 2 ** 32 }) };
   };
   const summary = (space: AddressSpace) => space.list().map((r) => [r.start.toString(16), r.end.toString(16), r.prot, r.label]);
   const fill = (engine: UnicornEngine, at: number, size: number, byte: number) => engine.write(at, new Uint8Array(size).fill(byte));

@@ -84,9 +84,32 @@ export interface SavedContext {
   free(): void;
 }
 
+/**
+ * Host memory reserved by an engine to back guest pages (the native engine: a host mmap, see host-memory.ts; a
+ * WebAssembly engine: part of its linear memory). Opaque outside the engine that made it.
+ */
+export interface HostMemory {
+  readonly size: number;
+  /** Copies bytes in at `offset` (no guest mapping needed, no protection applies). */
+  write(offset: number, bytes: Uint8Array): void;
+  /** Makes [offset, offset+size) read as zeros again and gives its pages back to the host. */
+  discard(offset: number, size: number): void;
+  /** Returns the reservation to the host (after the engine is closed). */
+  release(): void;
+}
+
 export interface Engine {
   readonly arch: Arch;
+  /** Maps engine-owned memory (tests and small fixed pages; guest mappings use `mapHost`). */
   map(address: number, size: number, prot: number): void;
+  /** Reserves `size` bytes of host memory for `mapHost` (untouched bytes cost the host nothing). */
+  reserveHostMemory(size: number): HostMemory;
+  /**
+   * Maps [address, address+size) onto `memory` at `offset`, one engine region. Unmapping it later does not free
+   * or copy the host memory, so the same bytes can be mapped again with another protection or region boundary.
+   */
+  mapHost(address: number, size: number, prot: number, memory: HostMemory, offset: number): void;
+  /** Unmaps whole or partial regions; translated code of the range is dropped first. */
   unmap(address: number, size: number): void;
   protect(address: number, size: number, prot: number): void;
   read(address: number, size: number): Uint8Array;

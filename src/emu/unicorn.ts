@@ -16,9 +16,10 @@
 import koffi from 'koffi';
 import type { Arch } from './arch.ts';
 import type {
-  BlockObserver, CpuidResult, Engine, HookHandle, Hooks, MemoryAccess, RegName, RunOptions, RunResult, SavedContext, TableRegister,
+  BlockObserver, CpuidResult, Engine, HookHandle, HostMemory, Hooks, MemoryAccess, RegName, RunOptions, RunResult, SavedContext, TableRegister,
 } from './engine.ts';
 import { BudgetExceededError, EngineError, GuestFault, type RegisterDump } from './errors.ts';
+import { NativeHostMemory } from './host-memory.ts';
 import { locateUnicorn } from './library.ts';
 import {
   findTimestampReads, lastTimestampCandidate, TIMESTAMP_TRAPS, type TimestampInstruction, trappedInstruction,
@@ -75,6 +76,7 @@ interface Native {
   uc_close: koffi.KoffiFunction;
   uc_strerror: koffi.KoffiFunction;
   uc_mem_map: koffi.KoffiFunction;
+  uc_mem_map_ptr: koffi.KoffiFunction;
   uc_mem_unmap: koffi.KoffiFunction;
   uc_mem_protect: koffi.KoffiFunction;
   uc_mem_read: koffi.KoffiFunction;
@@ -114,6 +116,8 @@ function bind(path: string): Native {
     uc_close: f('int uc_close(uc_engine *uc)'),
     uc_strerror: f('const char *uc_strerror(int code)'),
     uc_mem_map: f('int uc_mem_map(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)'),
+    // The host pointer is passed as an integer: it comes from host-memory.ts as a bigint address.
+    uc_mem_map_ptr: f('int uc_mem_map_ptr(uc_engine *uc, uint64_t address, size_t size, uint32_t perms, uintptr_t ptr)'),
     uc_mem_unmap: f('int uc_mem_unmap(uc_engine *uc, uint64_t address, size_t size)'),
     uc_mem_protect: f('int uc_mem_protect(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)'),
     uc_mem_read: f('int uc_mem_read(uc_engine *uc, uint64_t address, _Out_ uint8_t *bytes, size_t size)'),
@@ -465,9 +469,24 @@ export class UnicornEngine implements Engine {
     this.check(this.n.uc_mem_map(this.uc, address, size, prot), () => `mapping ${hex(size)} bytes at ${hex(address)}`);
   }
 
+  reserveHostMemory(size: number): HostMemory {
+    return new NativeHostMemory(size);
+  }
+
+  mapHost(address: number, size: number, prot: number, memory: HostMemory, offset: number): void {
+    if (!(memory instanceof NativeHostMemory)) throw new EngineError('mapHost needs host memory from reserveHostMemory', UC_ERR.ARG);
+    // uc_mem_map_ptr makes a RAM_PREALLOC block: Unicorn 2.0.1's reclaim_ramblock never frees it, and split_region
+    // re-maps its pointer instead of copying the bytes into a backup.
+    this.check(this.n.uc_mem_map_ptr(this.uc, address, size, prot, memory.at(offset)), () => `mapping ${hex(size)} host bytes at ${hex(address)}`);
+  }
+
   unmap(address: number, size: number): void {
+    // Unicorn 2.0.1's uc_mem_unmap only flushes the TLB: translated blocks stay cached under the old RAM offset,
+    // which a later mapping may reuse. Drop them while the range is still mapped (uc_invalidate_tb resolves the
+    // address through the TLB, so it cannot see unmapped memory).
+    const holdsCode = this.touchesCode(address, size);
+    if (holdsCode) this.invalidateCode(address, size);
     this.check(this.n.uc_mem_unmap(this.uc, address, size), () => `unmapping ${hex(size)} bytes at ${hex(address)}`);
-    this.forgetBlocks(address, size); // Unicorn drops its own translations of unmapped memory
     for (const at of this.timestampPatches.keys()) if (at >= address && at < address + size) this.timestampPatches.delete(at);
   }
 
@@ -568,8 +587,15 @@ export class UnicornEngine implements Engine {
     this.n.uc_emu_stop(this.uc);
   }
 
+  /** Whether a counted block starts in the range: walks the range's pages or the code pages, whichever is fewer. */
   private touchesCode(address: number, size: number): boolean {
-    for (let page = Math.floor(address / PAGE_BYTES); page * PAGE_BYTES < address + size; page++) {
+    const first = Math.floor(address / PAGE_BYTES);
+    const last = Math.ceil((address + size) / PAGE_BYTES);
+    if (last - first > this.codePages.size) {
+      for (const page of this.codePages) if (page >= first && page < last) return true;
+      return false;
+    }
+    for (let page = first; page < last; page++) {
       if (this.codePages.has(page)) return true;
     }
     return false;

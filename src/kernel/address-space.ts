@@ -1,8 +1,17 @@
 /**
  * The guest's virtual address space: which pages are mapped and how, where new mappings go (top-down from the
- * mmap base, as Linux does), and the program break. Every change is applied to the engine.
+ * mmap base, as Linux does), the program break, and the memory limit. This is the bookkeeping; the engine's view
+ * of it (host-backed regions) is kept in sync by MemoryView.
+ *
+ * Regions are a sorted array searched by bisection: `find` and `isMapped` run for every system-call argument and
+ * there can be 100,000 mappings.
  */
 import type { Engine } from '../emu/engine.ts';
+import { AddressSpaceError, MemoryLimitError, OutOfAddressSpaceError } from './memory-errors.ts';
+import { MemoryView } from './memory-view.ts';
+import { firstEndingAfter } from './spans.ts';
+
+export { AddressSpaceError, MemoryLimitError, OutOfAddressSpaceError, TooManyRegionsError } from './memory-errors.ts';
 
 export const PAGE_SIZE = 0x1000;
 
@@ -22,8 +31,17 @@ export interface Region {
   label: string;
 }
 
-export class OutOfAddressSpaceError extends Error {
-  override name = 'OutOfAddressSpaceError';
+const HEAP_PROT = 3;
+
+export interface AddressSpaceOptions {
+  /** Top of the mmap area: new mappings are placed below it. */
+  mmapTop: number;
+  /** Lowest address a non-fixed mapping may use. */
+  mmapFloor: number;
+  /** Most bytes of accessible (not PROT_NONE) mappings at once; beyond it mmap, brk and mprotect fail. */
+  memoryLimit: number;
+  /** Most engine regions (default: MemoryView's). */
+  maxEngineRegions?: number;
 }
 
 export class AddressSpace {
@@ -33,88 +51,104 @@ export class AddressSpace {
   /** Increases whenever memory is mapped or unmapped (lets observers cache what they derived from the layout). */
   generation = 0;
   private brkEnd = 0;
+  /** Bytes of mapped, accessible memory (counted against the memory limit). */
+  private accessible = 0;
+  /** Where the next top-down search starts (Linux's old free_area_cache): keeps N mmaps from costing O(N²). */
+  private searchTop: number;
+  /** The largest hole the searches have skipped above `searchTop`. */
+  private holeAbove = 0;
+  readonly view: MemoryView;
+  private readonly mmapTop: number;
+  private readonly mmapFloor: number;
+  readonly memoryLimit: number;
 
-  constructor(
-    private readonly engine: Engine,
-    /** Top of the mmap area: new mappings are placed below it. */
-    private readonly mmapTop: number,
-    /** Lowest address a non-fixed mapping may use. */
-    private readonly mmapFloor: number,
-  ) {}
+  constructor(engine: Engine, options: AddressSpaceOptions) {
+    this.mmapTop = this.searchTop = options.mmapTop;
+    this.mmapFloor = options.mmapFloor;
+    this.memoryLimit = options.memoryLimit;
+    this.view = new MemoryView(engine, options.maxEngineRegions);
+  }
 
   list(): readonly Region[] {
     return this.regions;
   }
 
+  /** Bytes of accessible mappings. */
+  get accessibleBytes(): number {
+    return this.accessible;
+  }
+
   find(address: number): Region | undefined {
-    return this.regions.find((r) => address >= r.start && address < r.end);
+    const r = this.regions[firstEndingAfter(this.regions, address)];
+    return r && r.start <= address ? r : undefined;
   }
 
   isMapped(start: number, size: number): boolean {
+    return this.covered(start, size, false);
+  }
+
+  /**
+   * Whether every page of the range is mapped and not PROT_NONE: only those have engine regions, so only those
+   * can system calls read or write (Linux: EFAULT otherwise).
+   */
+  isAccessible(start: number, size: number): boolean {
+    return this.covered(start, size, true);
+  }
+
+  private covered(start: number, size: number, accessible: boolean): boolean {
     let cursor = start;
-    for (const r of this.regions) {
-      if (r.end <= cursor) continue;
-      if (r.start > cursor) return false;
+    for (let i = firstEndingAfter(this.regions, start); i < this.regions.length && cursor < start + size; i++) {
+      const r = this.regions[i]!;
+      if (r.start > cursor || (accessible && r.prot === 0)) return false;
       cursor = r.end;
-      if (cursor >= start + size) return true;
     }
     return cursor >= start + size;
   }
 
+  /** Whether any page of [start, start+size) is mapped. */
+  overlaps(start: number, size: number): boolean {
+    const r = this.regions[firstEndingAfter(this.regions, start)];
+    return r !== undefined && r.start < start + size;
+  }
+
   /** Maps [start, start+size) (page-aligned), replacing whatever was there (MAP_FIXED semantics). */
   mapFixed(start: number, size: number, prot: number, label: string): void {
-    const end = start + pageUp(size);
-    this.unmap(start, end - start);
-    this.engine.map(start, end - start, prot);
-    this.insert({ start, end, prot, label });
+    this.place(start, start + pageUp(size), prot, label);
   }
 
   /** Maps `size` bytes at a free place at or below the mmap top (or at `hint` if it is free). Returns the address. */
   mapAnywhere(size: number, prot: number, label: string, hint = 0): number {
     const length = pageUp(size);
-    const start = hint && this.isFree(hint, length) ? pageDown(hint) : this.findFree(length);
-    this.engine.map(start, length, prot);
-    this.insert({ start, end: start + length, prot, label });
+    const start = hint && !this.overlaps(pageDown(hint), length) ? pageDown(hint) : this.findFree(length);
+    this.place(start, start + length, prot, label);
     return start;
+  }
+
+  /** Copies bytes into mapped memory whatever its protection (a file mapping's contents). */
+  fill(address: number, bytes: Uint8Array): void {
+    this.view.write(address, bytes);
   }
 
   unmap(start: number, size: number): void {
     const end = start + pageUp(size);
-    const kept: Region[] = [];
-    for (const r of this.regions) {
-      if (r.end <= start || r.start >= end) {
-        kept.push(r);
-        continue;
-      }
-      const cutStart = Math.max(r.start, start);
-      const cutEnd = Math.min(r.end, end);
-      this.engine.unmap(cutStart, cutEnd - cutStart);
-      if (r.start < cutStart) kept.push({ ...r, end: cutStart });
-      if (cutEnd < r.end) kept.push({ ...r, start: cutEnd });
-    }
-    if (kept.length !== this.regions.length || kept.some((r, i) => r !== this.regions[i])) this.generation++;
-    this.regions = kept.sort((a, b) => a.start - b.start);
+    if (!this.overlaps(start, end - start)) return;
+    this.view.setProtection(start, end, 0);
+    this.accessible -= this.accessibleIn(start, end);
+    this.cut(start, end, true);
+    if (end > this.searchTop) this.searchTop = Math.min(this.mmapTop, end);
   }
 
   /** Changes protection; returns false if part of the range is not mapped (the caller answers -ENOMEM). */
   protect(start: number, size: number, prot: number): boolean {
     const end = start + pageUp(size);
     if (!this.isMapped(start, end - start)) return false;
-    this.engine.protect(start, end - start, prot);
-    const next: Region[] = [];
-    for (const r of this.regions) {
-      if (r.end <= start || r.start >= end) {
-        next.push(r);
-        continue;
-      }
-      const a = Math.max(r.start, start);
-      const b = Math.min(r.end, end);
-      if (r.start < a) next.push({ ...r, end: a });
-      next.push({ ...r, start: a, end: b, prot });
-      if (b < r.end) next.push({ ...r, start: b });
-    }
-    this.regions = next;
-    this.engine.invalidateCode(start, end - start);
+    const delta = this.accessibleDelta(start, end, prot);
+    this.checkLimit(delta);
+    this.view.setProtection(start, end, prot);
+    this.accessible += delta;
+    const pieces = this.overlapping(start, end).map((r) => ({ ...r, start: Math.max(r.start, start), end: Math.min(r.end, end), prot }));
+    this.cut(start, end, false);
+    for (const piece of pieces) this.insert(piece);
     return true;
   }
 
@@ -129,9 +163,13 @@ export class AddressSpace {
     const newEnd = pageUp(requested);
     const oldEnd = pageUp(this.brkEnd);
     if (newEnd > oldEnd) {
-      if (!this.isFree(oldEnd, newEnd - oldEnd)) return this.brkEnd;
-      this.engine.map(oldEnd, newEnd - oldEnd, 3);
-      this.insert({ start: oldEnd, end: newEnd, prot: 3, label: '[heap]' });
+      if (this.overlaps(oldEnd, newEnd - oldEnd)) return this.brkEnd;
+      try {
+        this.place(oldEnd, newEnd, HEAP_PROT, '[heap]');
+      } catch (error) {
+        if (error instanceof AddressSpaceError) return this.brkEnd; // Linux: the break stays where it was
+        throw error;
+      }
     } else if (newEnd < oldEnd) {
       this.unmap(newEnd, oldEnd - newEnd);
     }
@@ -139,28 +177,90 @@ export class AddressSpace {
     return this.brkEnd;
   }
 
-  private isFree(start: number, size: number): boolean {
-    return !this.regions.some((r) => r.start < start + size && r.end > start);
+  /** Maps [start, end) afresh: what was there is gone, and the new pages read as zeros. */
+  private place(start: number, end: number, prot: number, label: string): void {
+    const delta = this.accessibleDelta(start, end, prot);
+    this.checkLimit(delta);
+    this.view.setProtection(start, end, prot);
+    this.accessible += delta;
+    this.cut(start, end, true);
+    this.insert({ start, end, prot, label });
+  }
+
+  private checkLimit(delta: number): void {
+    if (delta > 0 && this.accessible + delta > this.memoryLimit) {
+      throw new MemoryLimitError(`the guest's mappings would exceed the memory limit of ${this.memoryLimit} bytes`);
+    }
+  }
+
+  /** How accessible bytes change when [start, end) gets `prot`. */
+  private accessibleDelta(start: number, end: number, prot: number): number {
+    return (prot !== 0 ? end - start : 0) - this.accessibleIn(start, end);
+  }
+
+  private accessibleIn(start: number, end: number): number {
+    let bytes = 0;
+    for (const r of this.overlapping(start, end)) {
+      if (r.prot !== 0) bytes += Math.min(r.end, end) - Math.max(r.start, start);
+    }
+    return bytes;
+  }
+
+  /** Regions overlapping [start, end), in order. */
+  private overlapping(start: number, end: number): Region[] {
+    const out: Region[] = [];
+    for (let i = firstEndingAfter(this.regions, start); i < this.regions.length && this.regions[i]!.start < end; i++) out.push(this.regions[i]!);
+    return out;
+  }
+
+  /** Removes [start, end) from the bookkeeping (keeping the parts of regions outside it); `discard` zeroes it. */
+  private cut(start: number, end: number, discard: boolean): void {
+    const first = firstEndingAfter(this.regions, start);
+    let last = first;
+    const kept: Region[] = [];
+    for (; last < this.regions.length && this.regions[last]!.start < end; last++) {
+      const r = this.regions[last]!;
+      if (r.start < start) kept.push({ ...r, end: start });
+      if (r.end > end) kept.push({ ...r, start: end });
+      if (discard) this.view.discard(Math.max(r.start, start), Math.min(r.end, end));
+    }
+    if (last > first) {
+      this.regions.splice(first, last - first, ...kept);
+      this.generation++;
+    }
   }
 
   private findFree(length: number): number {
-    let top = this.mmapTop;
-    for (let i = this.regions.length - 1; i >= 0; i--) {
+    // Like Linux's old free_area_cache: search on from the last placement, unless a hole skipped above it fits.
+    const fromCache = length > this.holeAbove && this.searchTop < this.mmapTop;
+    let found = fromCache ? this.freeBelow(this.searchTop, length) : undefined;
+    if (found === undefined) {
+      this.holeAbove = 0;
+      found = this.freeBelow(this.mmapTop, length);
+    }
+    if (found === undefined) {
+      throw new OutOfAddressSpaceError(`no room for a ${length}-byte mapping below 0x${this.mmapTop.toString(16)}`);
+    }
+    this.searchTop = found;
+    return found;
+  }
+
+  /** The highest free range of `length` bytes ending at or below `top`, walking regions downwards. */
+  private freeBelow(top: number, length: number): number | undefined {
+    // The first region ending above `top` may straddle it; everything after it lies above `top`.
+    for (let i = Math.min(firstEndingAfter(this.regions, top), this.regions.length - 1); i >= 0; i--) {
       const r = this.regions[i]!;
       if (r.start >= top) continue;
       if (r.end <= top - length) break;
+      this.holeAbove = Math.max(this.holeAbove, top - r.end); // too small: remember it for later, smaller requests
       top = r.start;
     }
     const start = top - length;
-    if (start < this.mmapFloor) {
-      throw new OutOfAddressSpaceError(`no room for a ${length}-byte mapping below 0x${this.mmapTop.toString(16)}`);
-    }
-    return start;
+    return start >= this.mmapFloor ? start : undefined;
   }
 
   private insert(region: Region): void {
     this.generation++;
-    this.regions.push(region);
-    this.regions.sort((a, b) => a.start - b.start);
+    this.regions.splice(firstEndingAfter(this.regions, region.start), 0, region);
   }
 }

@@ -184,12 +184,12 @@ export class Kernel {
   }
 
   readGuest(address: number, size: number): Uint8Array {
-    if (!this.o.space.isMapped(address, size)) throw new ErrnoError(ERRNO.EFAULT);
+    if (!this.o.space.isAccessible(address, size)) throw new ErrnoError(ERRNO.EFAULT);
     return this.o.engine.read(address, size);
   }
 
   writeGuest(address: number, bytes: Uint8Array): void {
-    if (address === 0 || !this.o.space.isMapped(address, bytes.length)) throw new ErrnoError(ERRNO.EFAULT);
+    if (address === 0 || !this.o.space.isAccessible(address, bytes.length)) throw new ErrnoError(ERRNO.EFAULT);
     this.o.engine.write(address, bytes);
   }
 

@@ -111,6 +111,11 @@ export interface ProcessOptions {
   /** argv (default: the executable's path) and the environment as `NAME=value` strings (default: from `env`). */
   argv?: string[];
   envp?: string[];
+  /**
+   * Most bytes of accessible guest mappings at once (default DEFAULT_MEMORY_LIMIT: 4 GiB amd64, 3 GiB i386);
+   * beyond it mmap, brk and mprotect fail with ENOMEM, so a guest cannot exhaust the host's memory.
+   */
+  memoryLimit?: number;
 }
 
 /** An executable to run: its bytes, mounted read-only in the guest at `guestPath` (its own absolute host path). */
@@ -118,6 +123,9 @@ export interface ProgramImage {
   guestPath: string;
   bytes: Uint8Array;
 }
+
+const GIB = 1024 ** 3;
+export const DEFAULT_MEMORY_LIMIT: Record<Arch, number> = { amd64: 4 * GIB, i386: 3 * GIB };
 
 export interface MappedObject {
   path: string;
@@ -163,7 +171,11 @@ export class Process {
       rdtsc: () => this.clock.timestampCounter(),
     });
     this.vfs = new VirtualFileSystem();
-    this.space = new AddressSpace(this.engine, this.layout.mmapTop, this.layout.mmapFloor);
+    this.space = new AddressSpace(this.engine, {
+      mmapTop: this.layout.mmapTop,
+      mmapFloor: this.layout.mmapFloor,
+      memoryLimit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT[arch],
+    });
     if (this.layout.gdtPage !== undefined) {
       this.space.mapFixed(this.layout.gdtPage, PAGE_SIZE, PROT_READ | PROT_WRITE, '[gdt]');
       this.gdt = new GlobalDescriptorTable(this.engine, this.layout.gdtPage);
@@ -517,6 +529,7 @@ export class Process {
 
   close(): void {
     this.engine.close();
+    this.space.view.release(); // after the engine: its regions point into these reservations
   }
 }
 

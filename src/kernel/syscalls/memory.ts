@@ -3,7 +3,8 @@
  */
 import { PROT_ALL } from '../../emu/engine.ts';
 import { EngineError } from '../../emu/errors.ts';
-import { OutOfAddressSpaceError, PAGE_SIZE, pageUp } from '../address-space.ts';
+import { HostMemoryError } from '../../emu/host-memory.ts';
+import { AddressSpaceError, PAGE_SIZE, pageUp } from '../address-space.ts';
 import { ERRNO, ErrnoError } from '../errno.ts';
 import type { Kernel } from '../kernel.ts';
 import { num, s32, type SyscallTable } from '../syscall.ts';
@@ -31,27 +32,33 @@ export function mmap(k: Kernel, address: number, length: number, prot: number, f
   let start: number;
   if ((flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0) {
     if (address % PAGE_SIZE !== 0) throw new ErrnoError(ERRNO.EINVAL);
-    if ((flags & MAP_FIXED_NOREPLACE) !== 0 && space.list().some((r) => r.start < address + length && r.end > address)) {
-      throw new ErrnoError(ERRNO.EEXIST);
-    }
-    // Map writable first so the file bytes can be copied in, then apply the requested protection.
-    space.mapFixed(address, length, PROT_ALL, label);
+    if ((flags & MAP_FIXED_NOREPLACE) !== 0 && space.overlaps(address, length)) throw new ErrnoError(ERRNO.EEXIST);
+    asErrno(() => space.mapFixed(address, length, prot, label));
     start = address;
   } else {
-    try {
-      start = space.mapAnywhere(length, PROT_ALL, label, address);
-    } catch (error) {
-      // No room in the address space, or the host cannot back the mapping: Linux says ENOMEM.
-      if (error instanceof OutOfAddressSpaceError || error instanceof EngineError) throw new ErrnoError(ERRNO.ENOMEM);
-      throw error;
-    }
+    start = asErrno(() => space.mapAnywhere(length, prot, label, address));
   }
   if (data) {
+    // Straight into the backing memory: the requested protection may forbid writes, and needs no second re-sync.
     const end = Math.min(data.length, offset + length);
-    if (offset < end) k.engine.write(start, data.subarray(offset, end));
+    if (offset < end) space.fill(start, data.subarray(offset, end));
   }
-  space.protect(start, length, prot);
   return start;
+}
+
+/**
+ * Runs an address-space change; a refusal (no room, memory limit, too many regions) or a failure of the engine or
+ * the host to back it becomes ENOMEM, Linux's answer — never a raw engine error out of a system call.
+ */
+function asErrno<T>(change: () => T): T {
+  try {
+    return change();
+  } catch (error) {
+    if (error instanceof AddressSpaceError || error instanceof EngineError || error instanceof HostMemoryError) {
+      throw new ErrnoError(ERRNO.ENOMEM);
+    }
+    throw error;
+  }
 }
 
 export const MEMORY_SYSCALLS: SyscallTable = {
@@ -62,14 +69,16 @@ export const MEMORY_SYSCALLS: SyscallTable = {
   mmap2: (k, a) => mmap(k, num(a[0]!), num(a[1]!), s32(a[2]!), s32(a[3]!), s32(a[4]!), num(a[5]!) * PAGE_SIZE),
   munmap: (k, a) => {
     if (num(a[0]!) % PAGE_SIZE !== 0) throw new ErrnoError(ERRNO.EINVAL);
-    k.options.space.unmap(num(a[0]!), num(a[1]!));
+    asErrno(() => k.options.space.unmap(num(a[0]!), num(a[1]!)));
     return 0;
   },
   mprotect: (k, a) => {
     if (num(a[0]!) % PAGE_SIZE !== 0) throw new ErrnoError(ERRNO.EINVAL);
-    if (!k.options.space.protect(num(a[0]!), pageUp(num(a[1]!)), s32(a[2]!))) throw new ErrnoError(ERRNO.ENOMEM);
+    if (!asErrno(() => k.options.space.protect(num(a[0]!), pageUp(num(a[1]!)), s32(a[2]!) & PROT_ALL))) {
+      throw new ErrnoError(ERRNO.ENOMEM);
+    }
     return 0;
   },
   madvise: () => 0,
-  brk: (k, a) => k.options.space.brk(num(a[0]!)),
+  brk: (k, a) => asErrno(() => k.options.space.brk(num(a[0]!))),
 };

@@ -1,0 +1,92 @@
+/**
+ * Host memory that backs guest pages: one large private anonymous reservation per guest "slab", made with the
+ * host's mmap through koffi (Linux: libc.so.6; macOS: libSystem — both export mmap/madvise with these flags'
+ * semantics, though only Linux is tested). MAP_NORESERVE and lazily committed anonymous pages mean an untouched
+ * reservation costs address space only, no RSS.
+ *
+ * The engine maps windows of it into the guest (`Engine.mapHost`); guest bytes then live here, so re-arranging the
+ * engine's regions (splitting, merging, changing protection) never copies them.
+ */
+import koffi from 'koffi';
+import type { HostMemory } from './engine.ts';
+
+const PROT_READ_WRITE = 0x1 | 0x2;
+const MAP_PRIVATE = 0x02;
+const IS_MAC = process.platform === 'darwin';
+const MAP_ANONYMOUS = IS_MAC ? 0x1000 : 0x20;
+/** Linux: do not count the reservation against overcommit (it is mostly never touched). macOS has no such flag. */
+const MAP_NORESERVE = IS_MAC ? 0 : 0x4000;
+/** Linux: private anonymous pages read as zero afterwards and their RSS is freed. macOS: MADV_FREE_REUSABLE-like
+ *  semantics differ, so there we overwrite with zeros instead (see `discard`). */
+const MADV_DONTNEED = 4;
+const MAP_FAILED = -1n;
+
+export class HostMemoryError extends Error {
+  override name = 'HostMemoryError';
+}
+
+interface LibcMemory {
+  mmap: koffi.KoffiFunction;
+  munmap: koffi.KoffiFunction;
+  madvise: koffi.KoffiFunction;
+  memset: koffi.KoffiFunction;
+  memcpy: koffi.KoffiFunction;
+}
+
+let libc: LibcMemory | undefined;
+
+function loadLibc(): LibcMemory {
+  if (libc) return libc;
+  const lib = koffi.load(IS_MAC ? '/usr/lib/libSystem.B.dylib' : 'libc.so.6');
+  libc = {
+    mmap: lib.func('uintptr_t mmap(uintptr_t addr, size_t length, int prot, int flags, int fd, intptr_t offset)'),
+    munmap: lib.func('int munmap(uintptr_t addr, size_t length)'),
+    madvise: lib.func('int madvise(uintptr_t addr, size_t length, int advice)'),
+    memset: lib.func('uintptr_t memset(uintptr_t dest, int c, size_t n)'),
+    memcpy: lib.func('uintptr_t memcpy(uintptr_t dest, const uint8_t *src, size_t n)'),
+  };
+  return libc;
+}
+
+/** A host mmap reservation; `pointer` is its host address (what uc_mem_map_ptr wants). */
+export class NativeHostMemory implements HostMemory {
+  readonly pointer: bigint;
+  private released = false;
+
+  constructor(readonly size: number) {
+    const c = loadLibc();
+    const address = BigInt.asIntN(64, BigInt(c.mmap(0, size, PROT_READ_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)));
+    if (address === MAP_FAILED || address === 0n) throw new HostMemoryError(`the host could not reserve ${size} bytes of address space`);
+    this.pointer = address;
+  }
+
+  /** The host address of `offset`, for the engine. */
+  at(offset: number): bigint {
+    return this.pointer + BigInt(offset);
+  }
+
+  write(offset: number, bytes: Uint8Array): void {
+    this.checkRange(offset, bytes.length);
+    if (bytes.length > 0) loadLibc().memcpy(this.at(offset), bytes, bytes.length);
+  }
+
+  discard(offset: number, size: number): void {
+    this.checkRange(offset, size);
+    if (size === 0) return;
+    const c = loadLibc();
+    // Linux MADV_DONTNEED on private anonymous memory: the next read sees zero-filled pages, RSS is returned.
+    if (IS_MAC || c.madvise(this.at(offset), size, MADV_DONTNEED) !== 0) c.memset(this.at(offset), 0, size);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    loadLibc().munmap(this.pointer, this.size);
+  }
+
+  private checkRange(offset: number, size: number): void {
+    if (this.released || offset < 0 || offset + size > this.size) {
+      throw new HostMemoryError(`host memory range ${offset}+${size} is outside the ${this.size}-byte reservation`);
+    }
+  }
+}
