@@ -17,6 +17,7 @@ import { UnicornEngine } from '../emu/unicorn.ts';
 import { AddressSpace, PAGE_SIZE, pageDown, pageUp } from '../kernel/address-space.ts';
 import { SeededRandom, VirtualClock } from '../kernel/clock.ts';
 import { Kernel } from '../kernel/kernel.ts';
+import type { OutputSink } from '../kernel/output.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { GuestDeadlockError, type GuestThread, QUANTUM, ThreadTable } from '../kernel/threads.ts';
 import { VirtualFileSystem } from '../kernel/vfs.ts';
@@ -103,6 +104,11 @@ export interface ProcessOptions {
   recordSyscalls?: boolean;
   /** Extra read-only files, by guest path. */
   files?: Record<string, Uint8Array>;
+  /** Output sinks and limits, passed to the Kernel (see KernelOptions). */
+  stdout?: OutputSink;
+  stderr?: OutputSink;
+  outputLimit?: number;
+  tmpLimit?: number;
 }
 
 export interface MappedObject {
@@ -170,6 +176,10 @@ export class Process {
       pid: PID,
       exePath: STUB_PATH,
       record: options.recordSyscalls,
+      stdout: options.stdout,
+      stderr: options.stderr,
+      outputLimit: options.outputLimit,
+      tmpLimit: options.tmpLimit,
       log: process.env.SHIMULATOR_DEBUG?.includes('syscalls') ? (message) => process.stderr.write(`shimulator: ${message}\n`) : undefined,
     });
     kernelRef.k = this.kernel;
@@ -280,6 +290,7 @@ export class Process {
       executed += result.instructions;
       this.account(current, result.instructions);
       if (this.kernel.exit) throw this.kernel.exit;
+      if (this.kernel.failure) throw this.kernel.failure;
       if (result.reason === 'until') {
         if (current !== target) {
           throw new LoaderError(`thread ${current.tid} returned into the host's trap page, which only host calls return to`);
