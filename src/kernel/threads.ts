@@ -162,16 +162,18 @@ export class ThreadTable {
 
   /** Saves the current thread's CPU state and puts `next` on the CPU. */
   switchTo(next: GuestThread): void {
-    if (next === this.current) return;
     const previous = this.current;
-    if (previous.state !== 'exited') {
-      previous.context?.free();
-      previous.context = this.engine.saveContext();
-      if (previous.state === 'running') previous.state = 'runnable';
+    if (next !== previous) {
+      if (previous.state !== 'exited') {
+        previous.context?.free();
+        previous.context = this.engine.saveContext();
+        if (previous.state === 'running') previous.state = 'runnable';
+      }
+      this.current = next;
+      if (next.tlsDescriptor) this.installTls(next.tlsDescriptor.entry, next.tlsDescriptor.descriptor);
+      if (next.context) this.engine.restoreContext(next.context);
     }
-    this.current = next;
-    if (next.tlsDescriptor) this.installTls(next.tlsDescriptor.entry, next.tlsDescriptor.descriptor);
-    if (next.context) this.engine.restoreContext(next.context);
+    // Also when the thread that waited is the one on the CPU (it was alone): its wait's result is still due.
     next.state = 'running';
     if (next.ripAdvance) {
       const pc: RegName = this.arch === 'amd64' ? 'rip' : 'eip';
