@@ -192,3 +192,4 @@ long spew(long total, long chunk) {
   }
   return done;
 }
+

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { out } from '../src/callspec/values.ts';
+import { out, vararg } from '../src/callspec/values.ts';
 import { ARCHES } from '../src/emu/arch.ts';
 import { ERRNO } from '../src/kernel/errno.ts';
 import { OutputLimitError, type OutputSink } from '../src/kernel/output.ts';
@@ -111,7 +111,7 @@ describe.skipIf(!hasGcc).each(ARCHES)('streamed, bounded output on %s', (arch) =
   it('the default sink keeps what a normal call printed for Machine.stdout and takeOutput', async () => {
     const m = await Machine.boot({ arch });
     try {
-      m.libc('int printf(const char *fmt, ...)')('hello %s\n', 'out');
+      m.fn('libc.so.6', 'int printf(const char *fmt, ...)')('hello %s\n', vararg.str('out'));
       expect(m.takeOutput().stdout).toBe('hello out\n');
       expect(m.stdout).toBe('hello out\n');
     } finally {

@@ -299,6 +299,8 @@ export class Process {
         return target.instructions - before;
       }
       if (finished()) return target.instructions - before;
+      // Timed waits whose deadline passed while others ran end now (a sleeper must not wait for a busy thread).
+      threads.expire(this.kernel.now(), BigInt(-ETIMEDOUT));
       threads.switchTo(current.state === 'running' && !threads.othersRunnable ? current : this.nextThread());
       pc = this.pc();
     }

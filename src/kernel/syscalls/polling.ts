@@ -90,8 +90,9 @@ function epollWait(k: Kernel, epfd: number, address: number, max: number, timeou
     k.writeGuest(address, encodeEvents(ready));
     return ready.length;
   }
-  if (timeout === 0n) return 0;
-  return k.waitFor(instance.channels(instance), deadlineOf(k, timeout));
+  const deadline = deadlineOf(k, timeout);
+  if (timeout === 0n || (deadline !== undefined && deadline <= k.now())) return 0;
+  return k.waitFor(instance.channels(instance), deadline);
 }
 
 /** poll(2) over struct pollfd[nfds]. */
@@ -115,11 +116,12 @@ function poll(k: Kernel, address: number, count: number, timeout: bigint | undef
     view.setUint16(i * POLLFD_BYTES + 6, revents, true);
     if (revents !== 0) ready++;
   }
-  if (ready > 0 || timeout === 0n) {
+  const deadline = deadlineOf(k, timeout);
+  if (ready > 0 || timeout === 0n || (deadline !== undefined && deadline <= k.now())) {
     if (count > 0) k.writeGuest(address, raw);
     return ready;
   }
-  return k.waitFor(channels, deadlineOf(k, timeout));
+  return k.waitFor(channels, deadline);
 }
 
 /** ppoll's timespec (NULL: forever). */
