@@ -415,14 +415,12 @@ export class UnicornEngine implements Engine {
       const pc = this.pc();
       throw new BudgetExceededError(options.budget, pc);
     }
+    if (this.stopReason === 'stopped' || this.stopReason === 'quantum') return { reason: this.stopReason, instructions };
     const pc = this.pc();
-    if (this.stopReason !== 'stopped' && this.stopReason !== 'quantum' && pc !== options.until) {
+    if (pc !== options.until) {
       throw new GuestFault('the guest halted (hlt) before returning', 'HALT', pc, undefined, this.dumpRegisters());
     }
-    // The run's instructions now belong to the caller's count: between runs nothing is in progress (the virtual
-    // clock adds instructionsInRun to the accounted total, and must not count a finished run twice).
-    this.runCount = 0;
-    return { reason: this.stopReason === 'stopped' || this.stopReason === 'quantum' ? this.stopReason : 'until', instructions };
+    return { reason: 'until', instructions };
   }
 
   stop(): void {

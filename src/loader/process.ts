@@ -136,6 +136,8 @@ export class Process {
   /** Instructions the boot took (ld.so start to `shimulator_ready`). */
   bootInstructions = 0;
   private readonly elfCache = new Map<string, ElfFile>();
+  /** Whether the engine is inside a run (the virtual clock then adds the run's own instructions). */
+  private inRun = false;
 
   private constructor(options: ProcessOptions) {
     const arch = options.arch;
@@ -162,7 +164,8 @@ export class Process {
     for (const [path, bytes] of Object.entries(options.files ?? {})) this.vfs.addBytes(path, bytes);
 
     const random = new SeededRandom(options.seed ?? 0);
-    this.clock = new VirtualClock(() => this.instructions + this.engine.instructionsInRun);
+    // During a run, its instructions so far count too; between runs they are already in `instructions`.
+    this.clock = new VirtualClock(() => this.instructions + (this.inRun ? this.engine.instructionsInRun : 0));
     this.threads = new ThreadTable(arch, this.engine, PID, (entry, descriptor) => this.gdt!.set(entry, descriptor));
     this.kernel = new Kernel({
       arch,
@@ -278,8 +281,11 @@ export class Process {
       const shared = threads.othersRunnable || threads.earliestDeadline() !== undefined;
       let result: RunResult;
       try {
+        this.inRun = true;
         result = this.engine.run(pc, { until, budget: budget - executed, quantum: shared ? QUANTUM : undefined });
+        this.inRun = false;
       } catch (error) {
+        this.inRun = false;
         this.account(current, this.engine.instructionsInRun);
         if ((error instanceof GuestFault || error instanceof BudgetExceededError) && error.where === undefined) {
           error.locate(this.describeAddress(error.pc));
