@@ -13,6 +13,7 @@ export type { Arch } from './emu/arch.ts';
 export { GuestFault, BudgetExceededError, EngineUnavailableError, EngineError } from './emu/errors.ts';
 export { virtualCpuid } from './emu/cpuid.ts';
 export { GuestExit } from './kernel/kernel.ts';
+export { OutputLimitError, CapturedOutput, type OutputSink } from './kernel/output.ts';
 export { GuestDeadlockError } from './kernel/threads.ts';
 export { parseElf, ElfError } from './loader/elf.ts';
 export type { ElfFile, ElfSymbol } from './loader/elf.ts';

@@ -6,6 +6,7 @@
  *   const snprintf = m.fn('libc.so.6', 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)');
  *   const r = snprintf(out(64), 64, '%f', vararg.double(1.5));   // r.value === 8, r.out[0] holds "1.500000"
  */
+import { CapturedOutput, type OutputSink } from './kernel/output.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Arch } from './emu/arch.ts';
 import type { SavedContext } from './emu/engine.ts';
@@ -71,6 +72,18 @@ export interface BootOptions {
   watchTls?: boolean;
   /** Most bytes of accessible guest mappings (default 4 GiB amd64, 3 GiB i386); beyond it mmap answers ENOMEM. */
   memoryLimit?: number;
+  /** Where the guest's stdout / stderr go as it writes (default: kept in memory for `stdout`/`takeOutput`). */
+  stdout?: OutputSink;
+  stderr?: OutputSink;
+  /** Total bytes the guest may write to stdout and stderr (default 64 MiB); beyond it: OutputLimitError. */
+  outputLimit?: number;
+  /** Size limit of the guest's writable in-memory /tmp (default 256 MiB); beyond it: ENOSPC. */
+  tmpLimit?: number;
+}
+
+/** The in-memory copy of a stream, when the output goes to the default sink. */
+function captured(sink: OutputSink): CapturedOutput | undefined {
+  return sink instanceof CapturedOutput ? sink : undefined;
 }
 
 export interface CallResult {
@@ -229,6 +242,10 @@ export class Machine {
       recordSyscalls: options.recordSyscalls,
       files: options.files,
       memoryLimit: options.memoryLimit,
+      stdout: options.stdout,
+      stderr: options.stderr,
+      outputLimit: options.outputLimit,
+      tmpLimit: options.tmpLimit,
     });
     this.symbols = new SymbolTable(this.process);
     this.declarations = new Declarations();
@@ -341,13 +358,16 @@ export class Machine {
     return this.process.bootInstructions;
   }
 
-  /** Text written to the guest's stdout / stderr so far. */
+  /**
+   * Text written to the guest's stdout / stderr so far (the most recent 16 MiB of it; empty when the output goes
+   * to sinks given in the boot options).
+   */
   get stdout(): string {
-    return new TextDecoder().decode(Uint8Array.from(this.process.kernel.stdout));
+    return captured(this.process.kernel.stdout)?.text() ?? '';
   }
 
   get stderr(): string {
-    return new TextDecoder().decode(Uint8Array.from(this.process.kernel.stderr));
+    return captured(this.process.kernel.stderr)?.text() ?? '';
   }
 
   /**
@@ -356,10 +376,10 @@ export class Machine {
    */
   takeOutput(): { stdout: string; stderr: string } {
     this.libc('int fflush(void *stream)')(null);
-    const { stdout, stderr } = this.process.kernel;
-    const text = (bytes: number[], from: number) => new TextDecoder().decode(Uint8Array.from(bytes.slice(from)));
-    const taken = { stdout: text(stdout, this.outputTaken.stdout), stderr: text(stderr, this.outputTaken.stderr) };
-    this.outputTaken = { stdout: stdout.length, stderr: stderr.length };
+    const stdout = captured(this.process.kernel.stdout);
+    const stderr = captured(this.process.kernel.stderr);
+    const taken = { stdout: stdout?.text(this.outputTaken.stdout) ?? '', stderr: stderr?.text(this.outputTaken.stderr) ?? '' };
+    this.outputTaken = { stdout: stdout?.length ?? 0, stderr: stderr?.length ?? 0 };
     return taken;
   }
 

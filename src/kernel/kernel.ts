@@ -7,14 +7,18 @@
 import type { Arch } from '../emu/arch.ts';
 import type { Engine, RegName } from '../emu/engine.ts';
 import type { GlobalDescriptorTable } from '../emu/gdt.ts';
-import type { FutexWait, SleepWait, ThreadTable } from './threads.ts';
+import type { SyscallRestart, ThreadTable, ThreadWait } from './threads.ts';
 import { type AddressSpace, PAGE_SIZE } from './address-space.ts';
 import type { SeededRandom, VirtualClock } from './clock.ts';
 import { ERRNO, ErrnoError } from './errno.ts';
 import { FileTable, type OpenFile, STDERR, STDIN, STDOUT } from './fd-table.ts';
+import { CapturedOutput, DEFAULT_OUTPUT_LIMIT, OutputLimitError, type OutputSink } from './output.ts';
+import { Pipe, pipeReader } from './pipe.ts';
+import { DEFAULT_TMP_LIMIT, TmpFs } from './tmpfs.ts';
 import { BLOCKED, type SyscallTable } from './syscall.ts';
 import { SYSCALL_NAMES } from './syscall-numbers.ts';
-import { FILE_SYSCALLS } from './syscalls/files.ts';
+import { FILE_SYSCALLS, outputOps } from './syscalls/files.ts';
+import { POLLING_SYSCALLS } from './syscalls/polling.ts';
 import { IDENTITY_SYSCALLS } from './syscalls/identity.ts';
 import { MEMORY_SYSCALLS } from './syscalls/memory.ts';
 import { SIGABRT, SIGNAL_SYSCALLS } from './syscalls/signals.ts';
@@ -24,6 +28,7 @@ import type { VirtualFileSystem } from './vfs.ts';
 
 export { BLOCKED } from './syscall.ts';
 export { STDERR, STDIN, STDOUT } from './fd-table.ts';
+export { CapturedOutput, OutputLimitError, type OutputSink } from './output.ts';
 
 const SYSCALL_ARG_REGS: Record<Arch, RegName[]> = {
   amd64: ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'],
@@ -31,6 +36,8 @@ const SYSCALL_ARG_REGS: Record<Arch, RegName[]> = {
 };
 const SYSCALL_NR_REG: Record<Arch, RegName> = { amd64: 'rax', i386: 'eax' };
 const O_WRONLY = 1;
+/** How much of stderr a GuestExit message quotes. */
+const STDERR_TAIL_BYTES = 4096;
 
 /** The guest ended the process (exit_group, or a fatal signal it sent itself, like abort()). */
 export class GuestExit extends Error {
@@ -68,11 +75,19 @@ export interface KernelOptions {
   log?: (message: string) => void;
   /** The process's threads and scheduler state. */
   threads: ThreadTable;
+  /** Where the guest's stdout and stderr go as it writes them (default: a bounded in-memory CapturedOutput each). */
+  stdout?: OutputSink;
+  stderr?: OutputSink;
+  /** Total bytes the guest may write to stdout and stderr; beyond it the run ends with OutputLimitError (64 MiB). */
+  outputLimit?: number;
+  /** Size limit of the writable in-memory /tmp, in bytes (256 MiB); beyond it writes fail with ENOSPC. */
+  tmpLimit?: number;
 }
 
 /** Every system call this layer implements, by name. */
 const HANDLERS: SyscallTable = {
   ...FILE_SYSCALLS,
+  ...POLLING_SYSCALLS,
   ...MEMORY_SYSCALLS,
   ...TASK_SYSCALLS,
   ...TIME_SYSCALLS,
@@ -82,8 +97,17 @@ const HANDLERS: SyscallTable = {
 
 export class Kernel {
   readonly arch: Arch;
-  readonly stdout: number[] = [];
-  readonly stderr: number[] = [];
+  /** Where the guest's stdout and stderr go (CapturedOutput unless the host gave its own sinks). */
+  readonly stdout: OutputSink;
+  readonly stderr: OutputSink;
+  /** Bytes written to stdout and stderr together. */
+  outputBytes = 0;
+  /** The writable in-memory /tmp. */
+  readonly tmp: TmpFs;
+  /** A host-side limit the guest ran into (OutputLimitError): the run stops and throws it, like `exit`. */
+  failure: Error | undefined;
+  /** During a restarted system call: what its first attempt carried over (deadline, progress). */
+  resumed: SyscallRestart | undefined;
   /** System calls answered -ENOSYS, with how often. */
   readonly unimplemented = new Map<string, number>();
   readonly records: SyscallRecord[] = [];
@@ -98,18 +122,49 @@ export class Kernel {
   readonly files = new FileTable();
   private readonly o: KernelOptions;
   private readonly ptr: 4 | 8;
+  private readonly generations = new WeakMap<object, number>();
+  private stderrTail = new Uint8Array(0);
+  private nr = 0;
 
   constructor(options: KernelOptions) {
     this.o = options;
     this.arch = options.arch;
     this.ptr = options.arch === 'amd64' ? 8 : 4;
-    // stdin is an empty pipe; stdout and stderr are pipes the host reads (so stdio buffers them fully).
+    this.stdout = options.stdout ?? new CapturedOutput();
+    this.stderr = options.stderr ?? new CapturedOutput();
+    this.tmp = new TmpFs('/tmp', options.tmpLimit ?? DEFAULT_TMP_LIMIT, () => options.vfs.allocateInode(), () => options.clock.realtime());
+    options.vfs.mount('/tmp', this.tmp);
+    this.files.onRelease = (file) => file.ops?.release?.(this);
+    // stdin is an empty pipe at end of file (no writer); stdout and stderr are pipes the host reads (so stdio
+    // buffers them fully).
+    const stdin = new Pipe();
+    stdin.writers = 0;
     const stdio: [number, OpenFile][] = [
-      [STDIN, { offset: 0, flags: 0, node: options.vfs.pipe('pipe:[stdin]') }],
-      [STDOUT, { offset: 0, flags: O_WRONLY, sink: this.stdout, node: options.vfs.pipe('pipe:[stdout]') }],
-      [STDERR, { offset: 0, flags: O_WRONLY, sink: this.stderr, node: options.vfs.pipe('pipe:[stderr]') }],
+      [STDIN, { offset: 0, flags: 0, ops: pipeReader(stdin), node: options.vfs.pipe('pipe:[stdin]') }],
+      [STDOUT, { offset: 0, flags: O_WRONLY, ops: outputOps((bytes) => this.output('stdout', bytes)), node: options.vfs.pipe('pipe:[stdout]') }],
+      [STDERR, { offset: 0, flags: O_WRONLY, ops: outputOps((bytes) => this.output('stderr', bytes)), node: options.vfs.pipe('pipe:[stderr]') }],
     ];
     for (const [fd, file] of stdio) this.files.install(fd, file);
+  }
+
+  /** Passes guest output to its sink, within the output limit (beyond it the run stops with OutputLimitError). */
+  private output(stream: 'stdout' | 'stderr', bytes: Uint8Array): number {
+    const limit = this.o.outputLimit ?? DEFAULT_OUTPUT_LIMIT;
+    if (this.outputBytes + bytes.length > limit) {
+      this.failure = new OutputLimitError(limit);
+      this.o.engine.stop();
+      return 0;
+    }
+    this.outputBytes += bytes.length;
+    if (stream === 'stderr') {
+      const tail = new Uint8Array(Math.min(STDERR_TAIL_BYTES, this.stderrTail.length + bytes.length));
+      const fromNew = Math.min(bytes.length, tail.length);
+      tail.set(this.stderrTail.subarray(this.stderrTail.length - (tail.length - fromNew)), 0);
+      tail.set(bytes.subarray(bytes.length - fromNew), tail.length - fromNew);
+      this.stderrTail = tail;
+    }
+    this[stream].write(bytes);
+    return bytes.length;
   }
 
   get threads(): ThreadTable {
@@ -133,6 +188,10 @@ export class Kernel {
     const name = SYSCALL_NAMES[this.arch][nr] ?? `syscall_${nr}`;
     const handler = HANDLERS[name];
     this.syscallCounts.set(name, (this.syscallCounts.get(name) ?? 0) + 1);
+    const thread = this.o.threads.current;
+    this.resumed = thread.restart;
+    thread.restart = undefined;
+    this.nr = nr;
     let result: bigint;
     if (!handler) {
       this.unimplemented.set(name, (this.unimplemented.get(name) ?? 0) + 1);
@@ -160,7 +219,7 @@ export class Kernel {
       if (this.o.record) this.records.push(record);
       this.observer?.(record);
     }
-    if (this.exit) return;
+    if (this.exit || this.failure) return;
     engine.setReg(SYSCALL_NR_REG[this.arch], BigInt.asUintN(this.ptr * 8, result));
   }
 
@@ -198,8 +257,28 @@ export class Kernel {
     return this.o.clock.monotonicNs();
   }
 
+  /**
+   * Blocks the calling thread until one of `channels` is notified — then its system call runs again from the
+   * start (with `resumed` carrying `deadline` and `progress`) — or until `deadline`, when it returns `progress`.
+   */
+  waitFor(channels: readonly object[], deadline?: bigint, progress = 0): typeof BLOCKED {
+    this.o.threads.current.restart = { nr: this.nr, deadline, progress };
+    return this.block({ kind: 'fd', channels }, deadline);
+  }
+
+  /** Something about `channel` changed (data, room, a closed end): threads waiting on it retry their calls. */
+  notify(channel: object): void {
+    this.generations.set(channel, this.generation(channel) + 1);
+    this.o.threads.notify(channel);
+  }
+
+  /** How often `channel` was notified (edge-triggered epoll reports once per change). */
+  generation(channel: object): number {
+    return this.generations.get(channel) ?? 0;
+  }
+
   /** Blocks the calling thread (futex wait, sleep) until woken or until `deadline` (virtual monotonic ns). */
-  block(wait: FutexWait | SleepWait, deadline?: bigint): typeof BLOCKED {
+  block(wait: ThreadWait, deadline?: bigint): typeof BLOCKED {
     const t = this.o.threads.current;
     t.state = 'blocked';
     t.wait = wait;
@@ -217,7 +296,7 @@ export class Kernel {
 
   terminate(status: number, signal?: number): number {
     const what = signal !== undefined ? `was killed by signal ${signal}${signal === SIGABRT ? ' (SIGABRT: abort() was called)' : ''}` : `called exit(${status})`;
-    const stderr = new TextDecoder().decode(Uint8Array.from(this.stderr)).trim();
+    const stderr = new TextDecoder().decode(this.stderrTail).trim();
     this.exit = new GuestExit(`the guest ${what}${stderr ? `; its stderr says: ${stderr}` : ''}`, status, signal);
     this.o.engine.stop();
     return 0;

@@ -20,7 +20,7 @@ export interface FileStat {
 }
 
 export function statOf(node: VfsNode, mtime: Timespec): FileStat {
-  return { dev: VFS_DEVICE, ino: node.inode, mode: node.mode, nlink: node.isDirectory ? 2 : 1, size: node.size, mtime };
+  return { dev: VFS_DEVICE, ino: node.inode, mode: node.mode, nlink: node.isDirectory ? 2 : 1, size: node.size, mtime: node.mtime ?? mtime };
 }
 
 const blocks = (size: number) => Math.ceil(size / SECTOR);

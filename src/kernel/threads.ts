@@ -30,10 +30,34 @@ export interface SleepWait {
   kind: 'sleep';
 }
 
+/**
+ * Waiting for files to become ready (a read on an empty pipe, epoll_wait with nothing ready). `kernel.notify`
+ * wakes the thread and its system call is restarted, so the handler runs again and sees the new state.
+ */
+export interface FdWait {
+  kind: 'fd';
+  /** The channels (pipes, eventfds, epoll instances) whose notification wakes the thread. */
+  channels: readonly object[];
+}
+
+export type ThreadWait = FutexWait | SleepWait | FdWait;
+
+/** A system call to restart when the thread resumes (Linux's -ERESTARTSYS): its number and what it carried over. */
+export interface SyscallRestart {
+  nr: number;
+  /** The absolute deadline of the first attempt (a restarted epoll_wait does not start its timeout over). */
+  deadline?: bigint;
+  /** Bytes already moved (a blocking pipe write that filled the pipe) — the restarted call continues from there. */
+  progress: number;
+}
+
 export class GuestThread {
   state: ThreadState = 'runnable';
   context: SavedContext | undefined;
-  wait: FutexWait | SleepWait | undefined;
+  wait: ThreadWait | undefined;
+  /** Set while the thread waits in a restartable system call; `restarting` once it was woken to run it again. */
+  restart: SyscallRestart | undefined;
+  restarting = false;
   /** Virtual nanoseconds (monotonic clock) at which a timed wait ends. */
   deadline: bigint | undefined;
   /** The value the blocked system call returns when the thread resumes (set by whoever wakes it). */
@@ -68,6 +92,9 @@ export class GuestDeadlockError extends Error {
     super(message);
   }
 }
+
+/** `syscall` (0F 05) and `int $0x80` (CD 80). */
+const SYSCALL_INSTRUCTION_BYTES = 2;
 
 /** Instructions a thread runs before the scheduler switches (when another thread is runnable). */
 export const QUANTUM = 10_000;
@@ -135,21 +162,30 @@ export class ThreadTable {
 
   /** Saves the current thread's CPU state and puts `next` on the CPU. */
   switchTo(next: GuestThread): void {
-    if (next === this.current) return;
     const previous = this.current;
-    if (previous.state !== 'exited') {
-      previous.context?.free();
-      previous.context = this.engine.saveContext();
-      if (previous.state === 'running') previous.state = 'runnable';
+    if (next !== previous) {
+      if (previous.state !== 'exited') {
+        previous.context?.free();
+        previous.context = this.engine.saveContext();
+        if (previous.state === 'running') previous.state = 'runnable';
+      }
+      this.current = next;
+      if (next.tlsDescriptor) this.installTls(next.tlsDescriptor.entry, next.tlsDescriptor.descriptor);
+      if (next.context) this.engine.restoreContext(next.context);
     }
-    this.current = next;
-    if (next.tlsDescriptor) this.installTls(next.tlsDescriptor.entry, next.tlsDescriptor.descriptor);
-    if (next.context) this.engine.restoreContext(next.context);
+    // Also when the thread that waited is the one on the CPU (it was alone): its wait's result is still due.
     next.state = 'running';
     if (next.ripAdvance) {
       const pc: RegName = this.arch === 'amd64' ? 'rip' : 'eip';
       this.engine.setReg(pc, this.engine.reg(pc) + BigInt(next.ripAdvance));
       next.ripAdvance = 0;
+    }
+    if (next.restarting) {
+      // Run the system call instruction again (`syscall` and `int $0x80` are both 2 bytes): the pc is past it.
+      const pc: RegName = this.arch === 'amd64' ? 'rip' : 'eip';
+      this.engine.setReg(pc, this.engine.reg(pc) - BigInt(SYSCALL_INSTRUCTION_BYTES));
+      this.engine.setReg((this.arch === 'amd64' ? 'rax' : 'eax') as RegName, BigInt(next.restart!.nr));
+      next.restarting = false;
     }
     if (next.pendingResult !== undefined) {
       this.engine.setReg((this.arch === 'amd64' ? 'rax' : 'eax') as RegName, BigInt.asUintN(64, next.pendingResult));
@@ -188,6 +224,19 @@ export class ThreadTable {
     thread.wait = undefined;
     thread.deadline = undefined;
     thread.pendingResult = result;
+    thread.restart = undefined;
+  }
+
+  /** Wakes every thread waiting on `channel`, in creation order; each restarts its system call. */
+  notify(channel: object): void {
+    for (const t of this.threads) {
+      if (t.state === 'blocked' && t.wait?.kind === 'fd' && t.wait.channels.includes(channel)) {
+        t.state = 'runnable';
+        t.wait = undefined;
+        t.deadline = undefined;
+        t.restarting = true;
+      }
+    }
   }
 
   /** The earliest deadline among timed waits, if any. */
@@ -203,7 +252,9 @@ export class ThreadTable {
   expire(now: bigint, timedOut: bigint): void {
     for (const t of this.threads) {
       if (t.state === 'blocked' && t.deadline !== undefined && t.deadline <= now) {
-        this.resume(t, t.wait?.kind === 'futex' ? timedOut : 0n);
+        // A timed-out file wait (poll, epoll_wait) returns what it moved so far: 0 events.
+        const result = t.wait?.kind === 'futex' ? timedOut : BigInt(t.restart?.progress ?? 0);
+        this.resume(t, result);
       }
     }
   }
@@ -213,7 +264,7 @@ export class ThreadTable {
       tid: t.tid,
       name: t.name,
       state: t.state,
-      wait: t.wait?.kind === 'futex' ? `futex 0x${t.wait.address.toString(16)}` : t.wait?.kind ?? '',
+      wait: t.wait?.kind === 'futex' ? `futex 0x${t.wait.address.toString(16)}` : t.wait?.kind === 'fd' ? 'a file (pipe, eventfd or epoll)' : t.wait?.kind ?? '',
       pc: `0x${t.blockedAt.toString(16)}`,
     }));
   }

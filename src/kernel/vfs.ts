@@ -24,6 +24,14 @@ export interface VfsNode {
   contents(): Uint8Array;
   /** For directories: the names of the direct children. */
   children(): string[];
+  /** Modification time, for files that change (tmpfs); read-only files report the current time. */
+  readonly mtime?: { seconds: bigint; nanoseconds: bigint };
+}
+
+/** A file system mounted at a directory of the tree (the writable /tmp): it answers every path below it. */
+export interface MountedFileSystem {
+  readonly root: VfsNode;
+  lookup(path: string): VfsNode | undefined;
 }
 
 export class VfsError extends Error {
@@ -49,6 +57,7 @@ function parentOf(path: string): string {
 export class VirtualFileSystem {
   private readonly nodes = new Map<string, VfsNode>();
   private nextInode = FIRST_INODE;
+  private readonly mounts = new Map<string, MountedFileSystem>();
 
   constructor() {
     this.ensureDirectory('/');
@@ -85,8 +94,29 @@ export class VirtualFileSystem {
     };
   }
 
+  /** Mounts `fs` at `path` (a directory that must not exist yet): lookups below it go to `fs`. */
+  mount(path: string, fs: MountedFileSystem): void {
+    const normalized = normalizePath(path);
+    if (this.nodes.has(normalized)) throw new VfsError(`${normalized} already exists in the guest file system`);
+    this.ensureDirectory(parentOf(normalized));
+    this.nodes.set(normalized, fs.root);
+    this.mounts.set(normalized, fs);
+  }
+
+  /** A fresh inode number (for nodes created after boot). */
+  allocateInode(): number {
+    return this.nextInode++;
+  }
+
+  /** A node for an anonymous-inode file (eventfd, epoll): no file type bits, like Linux's anon_inode. */
+  anonymous(label: string): VfsNode {
+    return { ...this.pipe(label), mode: 0o600 };
+  }
+
   lookup(path: string, cwd = '/'): VfsNode | undefined {
-    return this.nodes.get(normalizePath(path, cwd));
+    const normalized = normalizePath(path, cwd);
+    for (const [at, fs] of this.mounts) if (normalized.startsWith(`${at}/`)) return fs.lookup(normalized);
+    return this.nodes.get(normalized);
   }
 
   files(): VfsNode[] {

@@ -17,6 +17,7 @@ import { UnicornEngine } from '../emu/unicorn.ts';
 import { AddressSpace, PAGE_SIZE, pageDown, pageUp } from '../kernel/address-space.ts';
 import { SeededRandom, VirtualClock } from '../kernel/clock.ts';
 import { GuestExit, Kernel } from '../kernel/kernel.ts';
+import type { OutputSink } from '../kernel/output.ts';
 import { ERRNO } from '../kernel/errno.ts';
 import { GuestDeadlockError, type GuestThread, QUANTUM, ThreadTable } from '../kernel/threads.ts';
 import { VirtualFileSystem } from '../kernel/vfs.ts';
@@ -116,6 +117,11 @@ export interface ProcessOptions {
    * beyond it mmap, brk and mprotect fail with ENOMEM, so a guest cannot exhaust the host's memory.
    */
   memoryLimit?: number;
+  /** Output sinks and limits, passed to the Kernel (see KernelOptions). */
+  stdout?: OutputSink;
+  stderr?: OutputSink;
+  outputLimit?: number;
+  tmpLimit?: number;
 }
 
 /** An executable to run: its bytes, mounted read-only in the guest at `guestPath` (its own absolute host path). */
@@ -157,6 +163,8 @@ export class Process {
   /** Time limits in force for the current run (whole programs; host calls use only their budget). */
   private limits: TimeLimits = {};
   private readonly elfCache = new Map<string, ElfFile>();
+  /** Whether the engine is inside a run (the virtual clock then adds the run's own instructions). */
+  private inRun = false;
 
   private constructor(options: ProcessOptions) {
     const arch = options.arch;
@@ -189,7 +197,8 @@ export class Process {
     for (const [path, bytes] of Object.entries(options.files ?? {})) this.vfs.addBytes(path, bytes);
 
     const random = new SeededRandom(options.seed ?? 0);
-    this.clock = new VirtualClock(() => this.instructions + this.engine.instructionsInRun);
+    // During a run, its instructions so far count too; between runs they are already in `instructions`.
+    this.clock = new VirtualClock(() => this.instructions + (this.inRun ? this.engine.instructionsInRun : 0));
     this.threads = new ThreadTable(arch, this.engine, PID, (entry, descriptor) => this.gdt!.set(entry, descriptor));
     this.kernel = new Kernel({
       arch,
@@ -203,6 +212,10 @@ export class Process {
       pid: PID,
       exePath: STUB_PATH,
       record: options.recordSyscalls,
+      stdout: options.stdout,
+      stderr: options.stderr,
+      outputLimit: options.outputLimit,
+      tmpLimit: options.tmpLimit,
       log: process.env.SHIMULATOR_DEBUG?.includes('syscalls') ? (message) => process.stderr.write(`shimulator: ${message}\n`) : undefined,
     });
     kernelRef.k = this.kernel;
@@ -342,8 +355,11 @@ export class Process {
       const quantum = shared ? QUANTUM : this.limits.wallDeadlineMs !== undefined ? WALL_CHECK_INSTRUCTIONS : undefined;
       let result: RunResult;
       try {
+        this.inRun = true;
         result = this.engine.run(pc, { until, budget: budget - executed, quantum });
+        this.inRun = false;
       } catch (error) {
+        this.inRun = false;
         this.account(current, this.engine.instructionsInRun);
         if ((error instanceof GuestFault || error instanceof BudgetExceededError) && error.where === undefined) {
           error.locate(this.describeAddress(error.pc));
@@ -354,6 +370,7 @@ export class Process {
       executed += result.instructions;
       this.account(current, result.instructions);
       if (this.kernel.exit) throw this.kernel.exit;
+      if (this.kernel.failure) throw this.kernel.failure;
       if (result.reason === 'until') {
         if (current !== target) {
           throw new LoaderError(`thread ${current.tid} returned into the host's trap page, which only host calls return to`);
@@ -362,6 +379,8 @@ export class Process {
         return target.instructions - before;
       }
       if (finished()) return target.instructions - before;
+      // Timed waits whose deadline passed while others ran end now (a sleeper must not wait for a busy thread).
+      threads.expire(this.kernel.now(), BigInt(-ETIMEDOUT));
       this.checkTimeLimits();
       threads.switchTo(current.state === 'running' && !threads.othersRunnable ? current : this.nextThread());
       pc = this.pc();

@@ -9,6 +9,7 @@
  */
 import type { Arch } from '../emu/arch.ts';
 import { BudgetExceededError, GuestFault } from '../emu/errors.ts';
+import { CapturedOutput, OutputLimitError, type OutputSink } from '../kernel/output.ts';
 import { GuestDeadlockError } from '../kernel/threads.ts';
 import { AbiChecker } from '../check/checker.ts';
 import { callPrinter } from '../check/calls.ts';
@@ -63,9 +64,13 @@ export interface RunProgramOptions {
   calls?: (line: string) => void;
   /** Extra C declarations (prototypes of the program's own exports, structs) for the checker. */
   decls?: string;
-  /** Receives what the guest writes to stdout / stderr (after the run until streaming lands). */
+  /** Receives what the guest writes to stdout / stderr, as it writes (default: kept for the report). */
   stdout?: (bytes: Uint8Array) => void;
   stderr?: (bytes: Uint8Array) => void;
+  /** Bytes the guest may write to stdout and stderr together (default 64 MiB). */
+  outputLimit?: number;
+  /** Bytes of accessible guest memory (default 4 GiB amd64, 3 GiB i386). */
+  memoryLimit?: number;
 }
 
 export interface ThreadReport {
@@ -98,10 +103,13 @@ export interface RunReport {
   abi: { ok: boolean; total: number; violations: ViolationGroup[] };
   /** System calls the guest made that shimulator does not implement (answered -ENOSYS), with counts. */
   unimplemented: { name: string; count: number }[];
+  /** What the guest wrote, when no `stdout`/`stderr` callback took it (the last 16 MiB of each). */
+  stdout?: string;
+  stderr?: string;
 }
 
 /** Errors that end a run without the guest's consent: the report says why, the CLI exits 125. */
-const EMULATOR_STOPS = [BudgetExceededError, TimeLimitError, WallTimeoutError, GuestDeadlockError];
+const EMULATOR_STOPS = [BudgetExceededError, TimeLimitError, WallTimeoutError, GuestDeadlockError, OutputLimitError];
 
 export async function runProgram(options: RunProgramOptions): Promise<RunReport> {
   const image = loadProgram(options.program, options.arch);
@@ -121,6 +129,10 @@ export async function runProgram(options: RunProgramOptions): Promise<RunReport>
     envp: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     seed: options.seed,
     files: mountFiles(options.mounts ?? []),
+    stdout: sinkFor(options.stdout),
+    stderr: sinkFor(options.stderr),
+    outputLimit: options.outputLimit,
+    memoryLimit: options.memoryLimit,
   });
   try {
     const symbols = new SymbolTable(process);
@@ -151,7 +163,6 @@ export async function runProgram(options: RunProgramOptions): Promise<RunReport>
     }
     const found = checker?.end() ?? [];
     const violations = options.check ? found : []; // --calls alone watches calls but reports no rules
-    flushOutput(process, options);
     return {
       program: image.guestPath,
       arch: image.arch,
@@ -166,6 +177,7 @@ export async function runProgram(options: RunProgramOptions): Promise<RunReport>
       calls: checker?.checkedCalls ?? 0,
       abi: { ok: violations.every((v) => v.severity !== 'error'), total: violations.length, violations: groupViolations(violations) },
       unimplemented: [...process.kernel.unimplemented].map(([name, count]) => ({ name, count })),
+      ...captured(process),
     };
   } finally {
     process.close();
@@ -188,8 +200,15 @@ function startChecker(process: Process, symbols: SymbolTable, decls: string | un
   return checker;
 }
 
-function flushOutput(process: Process, options: RunProgramOptions): void {
-  const { stdout, stderr } = process.kernel;
-  if (options.stdout && stdout.length > 0) options.stdout(Uint8Array.from(stdout));
-  if (options.stderr && stderr.length > 0) options.stderr(Uint8Array.from(stderr));
+/** A callback as the kernel's output sink; without one, the output is captured for the report. */
+function sinkFor(write: ((bytes: Uint8Array) => void) | undefined): OutputSink {
+  return write ? { write } : new CapturedOutput();
+}
+
+function captured(process: Process): { stdout?: string; stderr?: string } {
+  const { stdout, stderr } = process.kernel.options;
+  return {
+    ...(stdout instanceof CapturedOutput ? { stdout: stdout.text() } : {}),
+    ...(stderr instanceof CapturedOutput ? { stderr: stderr.text() } : {}),
+  };
 }
