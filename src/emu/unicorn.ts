@@ -212,6 +212,7 @@ export class UnicornEngine implements Engine {
       this.lastBadAccess = { type, address: toNumber(address), size };
       return false;
     });
+    this.syncPcOnMemoryAccess();
     if (hooks.syscall) {
       const onSyscall = hooks.syscall;
       this.addHook(UC_HOOK_INSN, this.n.protos.syscall, () => this.guard(onSyscall), UC_X86_INS_SYSCALL);
@@ -224,6 +225,18 @@ export class UnicornEngine implements Engine {
       const answer = hooks.cpuid;
       this.addHook(UC_HOOK_INSN, this.n.protos.cpuid, () => this.guard(() => this.answerCpuid(answer), 1) ?? 1, UC_X86_INS_CPUID);
     }
+  }
+
+  /**
+   * Unicorn 2.0.1 leaves the program counter at the start of the translation block when an instruction inside it
+   * faults on memory (measured: test/signals.test.ts), but syncs the pc before every memory access while any
+   * memory hook exists — whatever the hook's range. This hook covers one address no guest can reach (the top of
+   * the 64-bit space), so its callback never runs: the cost is one store per memory instruction, and faults (and
+   * the signal frames built from them) report the exact faulting instruction.
+   */
+  private syncPcOnMemoryAccess(): void {
+    const unreachable = 0xffffffffffffffffn as unknown as number;
+    this.addHook(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, this.n.protos.memAccess, () => {}, undefined, unreachable, unreachable);
   }
 
   /** Runs a hook body; an exception stops the guest and is rethrown by `run` (never crosses into native code). */

@@ -17,6 +17,7 @@ import { SYSCALL_NAMES } from './syscall-numbers.ts';
 import { FILE_SYSCALLS } from './syscalls/files.ts';
 import { IDENTITY_SYSCALLS } from './syscalls/identity.ts';
 import { MEMORY_SYSCALLS } from './syscalls/memory.ts';
+import { Signals } from './signals/delivery.ts';
 import { SIGABRT, SIGNAL_SYSCALLS } from './syscalls/signals.ts';
 import { TASK_SYSCALLS } from './syscalls/tasks.ts';
 import { TIME_SYSCALLS } from './syscalls/time.ts';
@@ -94,6 +95,8 @@ export class Kernel {
   threadName = 'shimulator-stub';
   /** The process's file descriptors. */
   readonly files = new FileTable();
+  /** Signal actions, per-thread masks, pending signals and alternate stacks; delivery (see signals/delivery.ts). */
+  readonly signals: Signals;
   private readonly o: KernelOptions;
   private readonly ptr: 4 | 8;
 
@@ -101,6 +104,7 @@ export class Kernel {
     this.o = options;
     this.arch = options.arch;
     this.ptr = options.arch === 'amd64' ? 8 : 4;
+    this.signals = new Signals(this);
     // stdin is an empty pipe; stdout and stderr are pipes the host reads (so stdio buffers them fully).
     const stdio: [number, OpenFile][] = [
       [STDIN, { offset: 0, flags: 0, node: options.vfs.pipe('pipe:[stdin]') }],
