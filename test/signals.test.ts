@@ -387,17 +387,26 @@ describe('frame builders', () => {
 });
 
 describe.each(ARCHES)('Unicorn fault pc on %s', (arch) => {
-  it('a faulting load reports its own pc, not its translation block\'s start', () => {
+  /** mov eax, 1; mov ebx, 2; mov ecx, [0x10] — one translation block whose third instruction (at +10) faults. */
+  function faultPc(precise: boolean): number {
     const e = new UnicornEngine(arch, {});
     try {
+      if (precise) e.enablePreciseFaults();
       e.map(0x100000, 0x1000, 7);
-      // mov eax, 1; mov ebx, 2; mov ecx, [0x10]
       const load = arch === 'amd64' ? [0x8b, 0x0c, 0x25, 0x10, 0, 0, 0] : [0x8b, 0x0d, 0x10, 0, 0, 0];
       e.write(0x100000, Uint8Array.from([0xb8, 1, 0, 0, 0, 0xbb, 2, 0, 0, 0, ...load, 0x90]));
       expect(() => e.run(0x100000, { until: 0x100100, budget: 1000 })).toThrow(GuestFault);
-      expect(e.pc()).toBe(0x10000a);
+      return e.pc();
     } finally {
       e.close();
     }
+  }
+
+  it('Unicorn 2.0.1 alone reports the translation block\'s start', () => {
+    expect(faultPc(false)).toBe(0x100000);
+  });
+
+  it('with enablePreciseFaults a faulting load reports its own pc', () => {
+    expect(faultPc(true)).toBe(0x10000a);
   });
 });

@@ -186,6 +186,10 @@ export class UnicornEngine implements Engine {
   private hookError: unknown;
   private blockObservers: BlockObserver[] = [];
   private closed = false;
+  private preciseFaults: HookHandle | undefined;
+  private preciseRequested = false;
+  /** Inside uc_emu_start (hooks run now). */
+  private running = false;
 
   constructor(
     readonly arch: Arch,
@@ -212,7 +216,6 @@ export class UnicornEngine implements Engine {
       this.lastBadAccess = { type, address: toNumber(address), size };
       return false;
     });
-    this.syncPcOnMemoryAccess();
     if (hooks.syscall) {
       const onSyscall = hooks.syscall;
       this.addHook(UC_HOOK_INSN, this.n.protos.syscall, () => this.guard(onSyscall), UC_X86_INS_SYSCALL);
@@ -231,12 +234,22 @@ export class UnicornEngine implements Engine {
    * Unicorn 2.0.1 leaves the program counter at the start of the translation block when an instruction inside it
    * faults on memory (measured: test/signals.test.ts), but syncs the pc before every memory access while any
    * memory hook exists — whatever the hook's range. This hook covers one address no guest can reach (the top of
-   * the 64-bit space), so its callback never runs: the cost is one store per memory instruction, and faults (and
-   * the signal frames built from them) report the exact faulting instruction.
+   * the 64-bit space), so its callback never runs; but every access then takes Unicorn's slow path (about 2x
+   * slower calls), hence only on request: when the guest installs a handler for a fault signal.
    */
-  private syncPcOnMemoryAccess(): void {
+  enablePreciseFaults(): void {
+    if (this.preciseFaults || this.preciseRequested) return;
+    this.preciseRequested = true;
+    // Inside a hook (sigaction is a system call) the translations cannot be flushed: stop, and apply at the next run.
+    if (this.running) this.stop();
+    else this.applyPreciseFaults();
+  }
+
+  private applyPreciseFaults(): void {
+    if (!this.preciseRequested) return;
+    this.preciseRequested = false;
     const unreachable = 0xffffffffffffffffn as unknown as number;
-    this.addHook(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, this.n.protos.memAccess, () => {}, undefined, unreachable, unreachable);
+    this.preciseFaults = this.runtimeHook(this.addHook(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, this.n.protos.memAccess, () => {}, undefined, unreachable, unreachable));
   }
 
   /** Runs a hook body; an exception stops the guest and is rethrown by `run` (never crosses into native code). */
@@ -416,7 +429,14 @@ export class UnicornEngine implements Engine {
     this.stopReason = undefined;
     this.lastBadAccess = undefined;
     this.hookError = undefined;
-    const rc = this.n.uc_emu_start(this.uc, begin, options.until, 0, 0) as number;
+    this.applyPreciseFaults();
+    this.running = true;
+    let rc: number;
+    try {
+      rc = this.n.uc_emu_start(this.uc, begin, options.until, 0, 0) as number;
+    } finally {
+      this.running = false;
+    }
     const instructions = this.runCount;
     if (this.hookError !== undefined) {
       const error = this.hookError;

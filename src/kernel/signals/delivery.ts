@@ -22,11 +22,14 @@ import {
 import { type AltStack, DISABLED_ALTSTACK, FIX_EFLAGS, type FaultContext, onSigStack, type RestoredContext } from './frame.ts';
 import { decodeFxsave, FXSAVE_BYTES } from './fxsave.ts';
 import {
-  defaultAction, EMPTY_SET, hasSignal, nextSignal, SA_NODEFER, SA_RESETHAND, SIG_DFL, SIG_IGN, SIGKILL, SIGSEGV, sigbit, type SigSet,
+  defaultAction, EMPTY_SET, hasSignal, nextSignal, SA_NODEFER, SA_RESETHAND, SIG_DFL, SIG_IGN, SIGBUS, SIGKILL, SIGSEGV, sigbit, type SigSet,
   SS_AUTODISARM, UNBLOCKABLE,
 } from './numbers.ts';
 import type { SigInfo } from './siginfo.ts';
 import { DEFAULT_ACTION, ProcessSignals, type SignalAction, ThreadSignals } from './state.ts';
+
+/** Memory faults raise these; their handlers see the pc (Go's sigpanic pushes it as a return address). */
+const PRECISE_PC_SIGNALS = new Set([SIGSEGV, SIGBUS]);
 
 export class Signals {
   readonly process = new ProcessSignals();
@@ -61,6 +64,7 @@ export class Signals {
   /** sigaction: a handler set to ignore discards the pending instances (POSIX; kernel/signal.c do_sigaction). */
   setAction(signal: number, action: SignalAction): void {
     this.process.actions[signal] = action;
+    if (PRECISE_PC_SIGNALS.has(signal) && action.handler !== SIG_DFL && action.handler !== SIG_IGN) this.k.engine.enablePreciseFaults();
     if (this.ignores(signal)) {
       this.process.shared.take(signal);
       for (const t of this.k.threads.threads) this.of(t).pending.take(signal);
