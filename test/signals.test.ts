@@ -30,6 +30,7 @@ const SIGNALS_C = String.raw`
 #include <ucontext.h>
 #include <unistd.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <pthread.h>
 
 static sigjmp_buf jb;
@@ -174,6 +175,7 @@ int signal_other_thread(void) {
 }
 
 int term(void) { raise(SIGTERM); return 0; }
+int do_abort(void) { abort(); }
 int null_write(void) { *(volatile int *)0 = 1; return 0; }
 
 /* Offsets from the real headers, for the frame layout tests. */
@@ -307,6 +309,13 @@ describe.skipIf(!hasGcc).each(ARCHES)('signals on %s', (arch) => {
     expect(error).toBeInstanceOf(GuestExit);
     expect((error as GuestExit).status).toBe(143);
     expect((error as GuestExit).signal).toBe(15);
+  });
+
+  it('abort() ends the process with status 134, signal 6 (SIGABRT)', async () => {
+    const error = await thrownByFresh('int do_abort(void)');
+    expect(error).toBeInstanceOf(GuestExit);
+    expect(error).toMatchObject({ status: 134, signal: 6 });
+    expect((error as Error).message).toContain('abort() was called');
   });
 
   it('without a handler: a NULL write is a GuestFault, as before', async () => {
