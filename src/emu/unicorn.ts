@@ -234,8 +234,8 @@ export class UnicornEngine implements Engine {
    * Unicorn 2.0.1 leaves the program counter at the start of the translation block when an instruction inside it
    * faults on memory (measured: test/signals.test.ts), but syncs the pc before every memory access while any
    * memory hook exists — whatever the hook's range. This hook covers one address no guest can reach (the top of
-   * the 64-bit space), so its callback never runs; but every access then takes Unicorn's slow path (about 2x
-   * slower calls), hence only on request: when the guest installs a handler for a fault signal.
+   * the 64-bit space), so its callback never runs; but every access then takes Unicorn's slow path (1.5–2x
+   * slower snprintf calls, measured), hence only on request: when the guest installs a handler for a fault signal.
    */
   enablePreciseFaults(): void {
     if (this.preciseFaults || this.preciseRequested) return;
