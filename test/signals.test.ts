@@ -13,8 +13,8 @@ import { ARCHES } from '../src/emu/arch.ts';
 import { GuestFault } from '../src/emu/errors.ts';
 import { UnicornEngine } from '../src/emu/unicorn.ts';
 import { GuestExit } from '../src/kernel/kernel.ts';
-import { buildFrameAmd64, RT_SIGFRAME, SIGCONTEXT, SIGCONTEXT_REGS, UCONTEXT } from '../src/kernel/signals/frame-amd64.ts';
-import { buildFrameI386, RT_SIGFRAME_32, SIGCONTEXT_32_SLOTS, SIGFRAME_32, UCONTEXT_32 } from '../src/kernel/signals/frame-i386.ts';
+import { buildFrameAmd64, parseUcontextAmd64, RT_SIGFRAME, SIGCONTEXT, SIGCONTEXT_REGS, UCONTEXT } from '../src/kernel/signals/frame-amd64.ts';
+import { buildFrameI386, parseFrameI386, parseRtFrameI386, RT_SIGFRAME_32, SIGCONTEXT_32_SLOTS, SIGFRAME_32, UCONTEXT_32 } from '../src/kernel/signals/frame-i386.ts';
 import { DISABLED_ALTSTACK, type FrameRequest } from '../src/kernel/signals/frame.ts';
 import { faultSignal } from '../src/kernel/signals/faults.ts';
 import { SA_ONSTACK, SA_RESTORER, SA_SIGINFO, SEGV_ACCERR, SEGV_MAPERR, SIGSEGV } from '../src/kernel/signals/numbers.ts';
@@ -174,6 +174,23 @@ int signal_other_thread(void) {
   return handled_on == worker_tid && handled_on != gettid();
 }
 
+/* Errors with Linux's errno: SIGKILL's action cannot change, a tiny altstack is refused, and changing the
+   altstack while running on it is EPERM. */
+static volatile int eperm_on_alt;
+static void on_alt_change(int sig) { stack_t ss; memset(&ss, 0, sizeof ss); ss.ss_flags = SS_DISABLE; eperm_on_alt = sigaltstack(&ss, 0) == -1 && errno == EPERM; }
+int errors(void) {
+  struct sigaction sa; memset(&sa, 0, sizeof sa); sa.sa_handler = on_usr1;
+  int kill_einval = sigaction(SIGKILL, &sa, 0) == -1 && errno == EINVAL;
+  stack_t tiny; tiny.ss_sp = alt_mem; tiny.ss_size = 100; tiny.ss_flags = 0;
+  int tiny_enomem = sigaltstack(&tiny, 0) == -1 && errno == ENOMEM;
+  stack_t ss; ss.ss_sp = alt_mem; ss.ss_size = sizeof alt_mem; ss.ss_flags = 0; sigaltstack(&ss, 0);
+  sa.sa_handler = on_alt_change; sa.sa_flags = SA_ONSTACK; sigaction(SIGUSR2, &sa, 0);
+  eperm_on_alt = 0; raise(SIGUSR2);
+  stack_t off; memset(&off, 0, sizeof off); off.ss_flags = SS_DISABLE; sigaltstack(&off, 0);
+  signal(SIGUSR2, SIG_DFL);
+  return kill_einval * 100 + tiny_enomem * 10 + eperm_on_alt;
+}
+
 int term(void) { raise(SIGTERM); return 0; }
 int do_abort(void) { abort(); }
 int null_write(void) { *(volatile int *)0 = 1; return 0; }
@@ -249,6 +266,7 @@ describe.skipIf(!hasGcc).each(ARCHES)('signals on %s', (arch) => {
     ['kill(getpid()) is taken by the calling thread before kill returns', 'int kill_self(void)', 1],
     ['sigsuspend runs the pending handler, returns EINTR, and restores the blocked mask', 'int suspend(void)', 111],
     ['pthread_kill wakes a thread blocked in pthread_cond_wait and runs the handler on it', 'int signal_other_thread(void)', 1],
+    ['sigaction(SIGKILL) is EINVAL, a tiny altstack ENOMEM, changing the altstack while on it EPERM', 'int errors(void)', 111],
   ] as const)('%s', (_what, proto, expected) => {
     expect(call(proto)).toBe(expected);
   });
@@ -381,6 +399,19 @@ describe('frame builders', () => {
     expect(view.getUint32(SIGFRAME_32.sc + 4 * SIGCONTEXT_32_SLOTS.indexOf('oldmask'), true)).toBe(2);
     expect(view.getUint32(SIGFRAME_32.extramask, true)).toBe(1);
     expect(f.regs).toMatchObject({ eax: 10n, edx: 0n, ecx: 0n });
+  });
+
+  it('sigreturn reads back what the builders wrote: registers, mask, FPU state pointer', () => {
+    const amd64 = request('amd64');
+    const f64 = buildFrameAmd64(amd64);
+    const back64 = parseUcontextAmd64(f64.bytes.subarray(RT_SIGFRAME.uc));
+    expect(back64.regs).toMatchObject(amd64.regs);
+    expect(back64.mask).toBe(0x1234n);
+    expect(back64.fpstate % 64).toBe(0);
+    const rt = request('i386');
+    expect(parseRtFrameI386(buildFrameI386(rt).bytes)).toMatchObject({ regs: rt.regs, mask: 0x1234n });
+    const legacy = request('i386', { savedMask: 0x8000_0000_0000_0001n, action: { handler: 1n, flags: SA_RESTORER, restorer: 2n } });
+    expect(parseFrameI386(buildFrameI386(legacy).bytes)).toMatchObject({ regs: legacy.regs, mask: 0x8000_0000_0000_0001n });
   });
 
   it('faults map to SIGSEGV with SEGV_MAPERR / SEGV_ACCERR and the page-fault error code', () => {

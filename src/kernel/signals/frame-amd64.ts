@@ -11,7 +11,7 @@ import {
   alignDown, altstackFlags, type BuiltFrame, EFLAGS_CLEARED_FOR_HANDLER, type FrameRequest, type Registers, type RestoredContext,
 } from './frame.ts';
 import { SA_ONSTACK, type SigSet } from './numbers.ts';
-import { encodeSiginfo, SIGINFO_BYTES } from './siginfo.ts';
+import { encodeSiginfo } from './siginfo.ts';
 
 /** The System V red zone below rsp the frame must not touch. */
 const RED_ZONE = 128n;
