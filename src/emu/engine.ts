@@ -143,6 +143,11 @@ export interface Engine {
   addCodeHook(fn: (address: number, size: number) => void, begin?: number, end?: number): HookHandle;
   /** A memory-access hook over [begin, end]. Slows every memory access while present: for tracing and watches. */
   addMemoryHook(kinds: MemoryAccess[], fn: (access: MemoryAccess, address: number, size: number, value: bigint) => void, begin?: number, end?: number): HookHandle;
+  /**
+   * From now on, a faulting memory access reports its own instruction's pc (not its basic block's start), at a
+   * cost on every access: for guests that handle SIGSEGV/SIGBUS, whose handlers read the pc.
+   */
+  enablePreciseFaults(): void;
   saveContext(): SavedContext;
   restoreContext(context: SavedContext): void;
   close(): void;

@@ -27,6 +27,8 @@ export type RegisterDump = Record<string, string>;
 /** The guest faulted (unmapped or protected memory, invalid instruction, unhandled CPU exception). */
 export class GuestFault extends Error {
   override name = 'GuestFault';
+  /** For kind EXCEPTION: the CPU exception vector (0 #DE, 3 int3, 6 #UD, 13 #GP, …), which picks the signal. */
+  vector: number | undefined;
   constructor(
     /** What went wrong, without the location (e.g. "invalid memory read (unmapped) of 8 bytes at 0x20"). */
     readonly what: string,

@@ -222,6 +222,10 @@ export class UnicornEngine implements Engine {
   private pendingPatch: { address: number; sites: { address: number; instruction: TimestampInstruction }[] } | undefined;
   /** Reused for the bytes of newly translated blocks. */
   private blockBytes = Buffer.alloc(MAX_BLOCK_SPAN);
+  private preciseFaults: HookHandle | undefined;
+  private preciseRequested = false;
+  /** Inside uc_emu_start (hooks run now). */
+  private running = false;
 
   constructor(
     readonly arch: Arch,
@@ -263,6 +267,28 @@ export class UnicornEngine implements Engine {
       const answer = hooks.cpuid;
       this.addHook(UC_HOOK_INSN, this.n.protos.cpuid, () => this.guard(() => this.answerCpuid(answer), 1) ?? 1, UC_X86_INS_CPUID);
     }
+  }
+
+  /**
+   * Unicorn 2.0.1 leaves the program counter at the start of the translation block when an instruction inside it
+   * faults on memory (measured: test/signals.test.ts), but syncs the pc before every memory access while any
+   * memory hook exists — whatever the hook's range. This hook covers one address no guest can reach (the top of
+   * the 64-bit space), so its callback never runs; but every access then takes Unicorn's slow path (1.5–2x
+   * slower snprintf calls, measured), hence only on request: when the guest installs a handler for a fault signal.
+   */
+  enablePreciseFaults(): void {
+    if (this.preciseFaults || this.preciseRequested) return;
+    this.preciseRequested = true;
+    // Inside a hook (sigaction is a system call) the translations cannot be flushed: stop, and apply at the next run.
+    if (this.running) this.stop();
+    else this.applyPreciseFaults();
+  }
+
+  private applyPreciseFaults(): void {
+    if (!this.preciseRequested) return;
+    this.preciseRequested = false;
+    const unreachable = 0xffffffffffffffffn as unknown as number;
+    this.preciseFaults = this.runtimeHook(this.addHook(UC_HOOK_MEM_READ | UC_HOOK_MEM_WRITE, this.n.protos.memAccess, () => {}, undefined, unreachable, unreachable));
   }
 
   /** Runs a hook body; an exception stops the guest and is rethrown by `run` (never crosses into native code). */
@@ -557,11 +583,18 @@ export class UnicornEngine implements Engine {
     this.lastBadAccess = undefined;
     this.hookError = undefined;
     this.pendingPatch = undefined;
-    let rc = this.n.uc_emu_start(this.uc, begin, options.until, 0, 0) as number;
-    while (this.pendingPatch !== undefined) {
-      const resume = this.applyPendingPatch();
-      if (rc !== UC_ERR.OK || this.hookError !== undefined || this.stopReason !== undefined) break;
-      rc = this.n.uc_emu_start(this.uc, resume, options.until, 0, 0) as number;
+    this.applyPreciseFaults();
+    this.running = true;
+    let rc: number;
+    try {
+      rc = this.n.uc_emu_start(this.uc, begin, options.until, 0, 0) as number;
+      while (this.pendingPatch !== undefined) {
+        const resume = this.applyPendingPatch();
+        if (rc !== UC_ERR.OK || this.hookError !== undefined || this.stopReason !== undefined) break;
+        rc = this.n.uc_emu_start(this.uc, resume, options.until, 0, 0) as number;
+      }
+    } finally {
+      this.running = false;
     }
     const instructions = this.runCount;
     if (this.hookError !== undefined) {

@@ -21,6 +21,7 @@ import { FILE_SYSCALLS, outputOps } from './syscalls/files.ts';
 import { POLLING_SYSCALLS } from './syscalls/polling.ts';
 import { IDENTITY_SYSCALLS } from './syscalls/identity.ts';
 import { MEMORY_SYSCALLS } from './syscalls/memory.ts';
+import { Signals } from './signals/delivery.ts';
 import { SIGABRT, SIGNAL_SYSCALLS } from './syscalls/signals.ts';
 import { TASK_SYSCALLS } from './syscalls/tasks.ts';
 import { TIME_SYSCALLS } from './syscalls/time.ts';
@@ -120,6 +121,8 @@ export class Kernel {
   threadName = 'shimulator-stub';
   /** The process's file descriptors. */
   readonly files = new FileTable();
+  /** Signal actions, per-thread masks, pending signals and alternate stacks; delivery (see signals/delivery.ts). */
+  readonly signals: Signals;
   private readonly o: KernelOptions;
   private readonly ptr: 4 | 8;
   private readonly generations = new WeakMap<object, number>();
@@ -139,6 +142,7 @@ export class Kernel {
     // buffers them fully).
     const stdin = new Pipe();
     stdin.writers = 0;
+    this.signals = new Signals(this);
     const stdio: [number, OpenFile][] = [
       [STDIN, { offset: 0, flags: 0, ops: pipeReader(stdin), node: options.vfs.pipe('pipe:[stdin]') }],
       [STDOUT, { offset: 0, flags: O_WRONLY, ops: outputOps((bytes) => this.output('stdout', bytes)), node: options.vfs.pipe('pipe:[stdout]') }],

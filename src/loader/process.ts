@@ -349,6 +349,10 @@ export class Process {
     }
     for (;;) {
       const current = threads.current;
+      // Signals are delivered here, before the thread runs on: after a switch, and after a system call that made
+      // one deliverable (it stopped the engine), so that e.g. raise() runs the handler before it returns.
+      pc = this.kernel.signals.beforeResume(current, pc);
+      if (this.kernel.exit) throw this.kernel.exit;
       // A time slice only matters when someone else could run (or wake): single-threaded calls run in one go,
       // unless a wall-clock deadline must be checked now and then.
       const shared = threads.othersRunnable || threads.earliestDeadline() !== undefined;
@@ -360,7 +364,15 @@ export class Process {
         this.inRun = false;
       } catch (error) {
         this.inRun = false;
-        this.account(current, this.engine.instructionsInRun);
+        const ran = this.engine.instructionsInRun;
+        this.account(current, ran);
+        // A fault the guest handles (a SIGSEGV handler, Go's nil-pointer panics) continues in its handler.
+        if (error instanceof GuestFault && this.kernel.signals.deliverFault(current, error)) {
+          executed += ran;
+          pc = this.pc();
+          continue;
+        }
+        if (this.kernel.exit) throw this.kernel.exit;
         if ((error instanceof GuestFault || error instanceof BudgetExceededError) && error.where === undefined) {
           error.locate(this.describeAddress(error.pc));
           if (threads.threads.length > 1) error.message += ` (thread ${current.tid})`;
@@ -490,7 +502,9 @@ export class Process {
     }
     const name = EXCEPTION_NAMES[intno] ?? `interrupt ${intno}`;
     const registers = (this.engine as UnicornEngine).dumpRegisters();
-    throw new GuestFault(`CPU exception: ${name}`, 'EXCEPTION', pc, undefined, registers);
+    const fault = new GuestFault(`CPU exception: ${name}`, 'EXCEPTION', pc, undefined, registers);
+    fault.vector = intno;
+    throw fault;
   }
 
   private mountFixtures(): void {

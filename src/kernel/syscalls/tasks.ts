@@ -111,6 +111,7 @@ function clone(k: Kernel, flags: number, stack: number, parentTid: number, child
   if ((flags & CLONE_PARENT_SETTID) !== 0) k.writeGuest(parentTid, tidBytes);
   if ((flags & CLONE_CHILD_SETTID) !== 0) k.writeGuest(childTid, tidBytes);
   if ((flags & CLONE_CHILD_CLEARTID) !== 0) child.clearChildTid = childTid;
+  k.signals.onClone(parent, child);
   threads.add(child);
   return child.tid;
 }
