@@ -72,6 +72,8 @@ export interface BootOptions {
   watchTls?: boolean;
   /** Most bytes of accessible guest mappings (default 4 GiB amd64, 3 GiB i386); beyond it mmap answers ENOMEM. */
   memoryLimit?: number;
+  /** Most engine regions the guest's mappings may need (see ProcessOptions.maxEngineRegions). */
+  maxEngineRegions?: number;
   /** Where the guest's stdout / stderr go as it writes (default: kept in memory for `stdout`/`takeOutput`). */
   stdout?: OutputSink;
   stderr?: OutputSink;
@@ -242,6 +244,7 @@ export class Machine {
       recordSyscalls: options.recordSyscalls,
       files: options.files,
       memoryLimit: options.memoryLimit,
+      maxEngineRegions: options.maxEngineRegions,
       stdout: options.stdout,
       stderr: options.stderr,
       outputLimit: options.outputLimit,

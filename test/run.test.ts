@@ -64,6 +64,14 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A small C program compiled for one architecture (unistd.h and stdio.h included). */
+function compile(name: string, source: string, arch: Arch): string {
+  const path = join(dir, `${name}-${arch}`);
+  writeFileSync(`${path}.c`, `#include <unistd.h>\n#include <stdio.h>\n${source}\n`);
+  execFileSync('gcc', [arch === 'amd64' ? '-m64' : '-m32', '-O1', '-pthread', '-o', path, `${path}.c`]);
+  return path;
+}
+
 function native(binary: string, args: string[]) {
   const r = spawnSync('env', ['-i', ...NATIVE_ENV, binary, ...args], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -112,6 +120,30 @@ describe('shimulator run: reports and limits', () => {
     expect(r).toMatchObject({ program: binaries['amd64-dynamic'], arch: 'amd64', exit: 3, signal: null, error: null });
     expect(r.argv).toEqual([binaries['amd64-dynamic']]);
     expect(r.instructions).toBeGreaterThan(10_000);
+  });
+
+  it('a program that only sleeps stops at --time-limit of virtual time, naming each thread', () => {
+    const run = cli('--time-limit', '30', compile('sleeper', 'int main(void){ for (;;) sleep(1); }', 'amd64'));
+    expect(run.status).toBe(125);
+    expect(run.stderr).toMatch(/time limit of 30 s of virtual time .*thread 1000 \(main\) blocked on sleep/);
+  });
+
+  it('a deadlock (two threads waiting for each other) is reported with each thread, exit 125', () => {
+    const source = `#include <pthread.h>
+      static pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
+      static pthread_barrier_t both;
+      static void *other(void *p) { pthread_mutex_lock(&b); pthread_barrier_wait(&both); pthread_mutex_lock(&a); return p; }
+      int main(void) { pthread_t t; pthread_barrier_init(&both, 0, 2); pthread_create(&t, 0, other, 0);
+        pthread_mutex_lock(&a); pthread_barrier_wait(&both); pthread_mutex_lock(&b); return 0; }`;
+    const run = cli(compile('deadlock', source, 'i386'));
+    expect(run.status).toBe(125);
+    expect(run.stderr).toMatch(/deadlock: no guest thread can run — thread 1000 \(main\) blocked on futex .*thread 1001/);
+  });
+
+  it('a busy loop stops at the wall-clock --timeout', () => {
+    const run = cli('--timeout', '1', compile('spin', 'int main(void){ volatile long n = 0; for (;;) n++; }', 'amd64'));
+    expect(run.status).toBe(125);
+    expect(run.stderr).toMatch(/wall-clock timeout/);
   });
 
   it('a budget that runs out stops the run with exit 125 and one message', () => {

@@ -117,6 +117,11 @@ export interface ProcessOptions {
    * beyond it mmap, brk and mprotect fail with ENOMEM, so a guest cannot exhaust the host's memory.
    */
   memoryLimit?: number;
+  /**
+   * Most engine (QEMU) regions the guest's mappings may need (default MAX_ENGINE_REGIONS); beyond it mmap and mprotect
+   * answer ENOMEM, like Linux at vm.max_map_count. Each engine region makes every later mapping change slower.
+   */
+  maxEngineRegions?: number;
   /** Output sinks and limits, passed to the Kernel (see KernelOptions). */
   stdout?: OutputSink;
   stderr?: OutputSink;
@@ -183,6 +188,7 @@ export class Process {
       mmapTop: this.layout.mmapTop,
       mmapFloor: this.layout.mmapFloor,
       memoryLimit: options.memoryLimit ?? DEFAULT_MEMORY_LIMIT[arch],
+      maxEngineRegions: options.maxEngineRegions,
     });
     if (this.layout.gdtPage !== undefined) {
       this.space.mapFixed(this.layout.gdtPage, PAGE_SIZE, PROT_READ | PROT_WRITE, '[gdt]');
