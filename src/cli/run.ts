@@ -15,7 +15,7 @@ export const EMULATOR_EXIT_STATUS = 125;
 
 export const RUN_USAGE = `usage: shimulator run [--arch amd64|i386] [--check] [--calls] [--report FILE] [--decls FILE.h]
                       [--budget N] [--time-limit SECONDS] [--timeout SECONDS] [--seed N]
-                      [--env NAME=VALUE]... [--mount HOST[:GUEST]]... [--] PROGRAM [ARG...]`;
+                      [--env NAME=VALUE]... [--mount HOST[:GUEST]]... [--cwd DIR] [--] PROGRAM [ARG...]`;
 
 interface RunCliOptions extends RunProgramOptions {
   report?: string;
@@ -72,6 +72,9 @@ export function parseRunOptions(argv: string[]): RunCliOptions {
         o.env![pair.slice(0, eq)] = pair.slice(eq + 1);
         break;
       }
+      case '--cwd':
+        o.cwd = value(i++, a);
+        break;
       case '--mount': {
         const spec = value(i++, a);
         const colon = spec.indexOf(':');

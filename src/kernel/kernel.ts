@@ -119,6 +119,8 @@ export class Kernel {
   exit: GuestExit | undefined;
   /** The thread's name (prctl PR_SET_NAME); the executable's name at start. */
   threadName = 'shimulator-stub';
+  /** The working directory (chdir), an absolute normalised path. */
+  cwd = '/';
   /** The process's file descriptors. */
   readonly files = new FileTable();
   /** Signal actions, per-thread masks, pending signals and alternate stacks; delivery (see signals/delivery.ts). */

@@ -7,6 +7,7 @@
  *   report.exit;            // the guest's own exit status (128+N when signal N ended it)
  *   report.abi.violations;  // grouped: one entry per (rule, caller site, callee), with a count
  */
+import { posix } from 'node:path';
 import type { Arch } from '../emu/arch.ts';
 import { BudgetExceededError, GuestFault } from '../emu/errors.ts';
 import { CapturedOutput, OutputLimitError, type OutputSink } from '../kernel/output.ts';
@@ -21,7 +22,7 @@ import { type TimeLimits, TimeLimitError, WallTimeoutError } from '../loader/lim
 import { Process } from '../loader/process.ts';
 import { SymbolTable } from '../loader/symbols.ts';
 import { loadAbiChecker } from '../machine.ts';
-import { loadProgram, type Mount, mountFiles } from './image.ts';
+import { loadProgram, type Mount, mountFiles, ProgramError } from './image.ts';
 
 /** The environment every run starts with (nothing comes from the host); `env` adds to it or overrides it. */
 export const DEFAULT_ENVIRONMENT: Readonly<Record<string, string>> = {
@@ -51,6 +52,8 @@ export interface RunProgramOptions {
   env?: Record<string, string>;
   /** Host files or directories to show the guest, read-only. */
   mounts?: Mount[];
+  /** The guest's working directory (default `/`): a directory the guest can see (e.g. one mounted with `mounts`). */
+  cwd?: string;
   seed?: number;
   /** Instruction budget for the whole run. */
   budget?: number;
@@ -135,6 +138,7 @@ export async function runProgram(options: RunProgramOptions): Promise<RunReport>
     memoryLimit: options.memoryLimit,
   });
   try {
+    if (options.cwd !== undefined) process.kernel.cwd = guestDirectory(process, options.cwd);
     const symbols = new SymbolTable(process);
     const checker = watch ? startChecker(process, symbols, options.decls) : undefined;
     if (checker && options.calls) checker.onCall = callPrinter(options.calls);
@@ -198,6 +202,14 @@ function startChecker(process: Process, symbols: SymbolTable, decls: string | un
   });
   checker.watchRun();
   return checker;
+}
+
+function guestDirectory(process: Process, path: string): string {
+  const node = posix.isAbsolute(path) ? process.vfs.lookup(posix.normalize(path)) : undefined;
+  if (!node?.isDirectory) {
+    throw new ProgramError(`--cwd ${path} is not a directory the guest can see: give an absolute path inside the program's directory or a --mount`);
+  }
+  return node.path;
 }
 
 /** A callback as the kernel's output sink; without one, the output is captured for the report. */

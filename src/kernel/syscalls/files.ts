@@ -57,7 +57,21 @@ function absolutePath(k: Kernel, dirfd: number, path: string): string {
     if (!dir?.isDirectory) throw new ErrnoError(ERRNO.ENOTDIR);
     path = `${dir.path}/${path}`;
   }
-  return normalizePath(path);
+  return normalizePath(path, k.cwd);
+}
+
+/** chdir/fchdir: the directory must exist (in the guest's file system). */
+function changeDirectory(k: Kernel, node: VfsNode): number {
+  if (!node.isDirectory) throw new ErrnoError(ERRNO.ENOTDIR);
+  k.cwd = node.path;
+  return 0;
+}
+
+function getcwd(k: Kernel, address: number, size: number): number {
+  const bytes = new TextEncoder().encode(`${k.cwd}\0`);
+  if (size < bytes.length) throw new ErrnoError(ERRNO.ERANGE);
+  k.writeGuest(address, bytes);
+  return bytes.length;
 }
 
 export function resolve(k: Kernel, dirfd: number, path: string): VfsNode {
@@ -427,10 +441,12 @@ export const FILE_SYSCALLS: SyscallTable = {
   faccessat2: (k, a) => (resolve(k, s32(a[0]!), path(k, a[1]!)), 0),
   readlink: (k, a) => readlink(k, path(k, a[0]!), num(a[1]!), num(a[2]!)),
   readlinkat: (k, a) => readlink(k, path(k, a[1]!), num(a[2]!), num(a[3]!)),
-  getcwd: (k, a) => {
-    if (num(a[1]!) < 2) throw new ErrnoError(ERRNO.ERANGE);
-    k.writeGuest(num(a[0]!), Uint8Array.from([0x2f, 0]));
-    return 2;
+  getcwd: (k, a) => getcwd(k, num(a[0]!), num(a[1]!)),
+  chdir: (k, a) => changeDirectory(k, resolve(k, AT_FDCWD, path(k, a[0]!))),
+  fchdir: (k, a) => {
+    const node = k.files.file(s32(a[0]!)).node;
+    if (!node) throw new ErrnoError(ERRNO.ENOTDIR);
+    return changeDirectory(k, node);
   },
   getdents64: (k, a) => getdents(k, s32(a[0]!), num(a[1]!), num(a[2]!)),
   ioctl: (k, a) => ioctl(k, s32(a[0]!), u32(a[1]!), num(a[2]!)),
