@@ -67,3 +67,42 @@ describe.each(manifest.map((e) => [`${e.arch}/${e.name}`, e] as const))('%s', (k
     expect(b.schedule).toBe(a.schedule);
   }, 240_000);
 });
+
+/**
+ * `go-shim`'s buggy trampolines reproduce purego v0.10.2's bugs with our own Go assembly: `--check` must name each
+ * one from the program alone, grouped, and `--calls` must show the int64 squeezed into one 4-byte slot.
+ */
+describe('--check and --calls on go-shim', () => {
+  const check = async (arch: 'amd64' | 'i386') => {
+    const lines: string[] = [];
+    const report = await runProgram({ program: join(PROGRAMS, arch, 'go-shim'), check: true, calls: (line) => lines.push(line) });
+    const groups = report.abi.violations.map((g) => `${g.rule} in ${g.function}`);
+    return { report, groups, lines };
+  };
+
+  it('amd64: varargs-al in snprintf (a double with %al = 0) and the thread start routine that clobbers callee-saved registers', async () => {
+    const { report, groups } = await check('amd64');
+    expect(report.exit).toBe(0);
+    expect(groups).toContain('varargs-al in snprintf');
+    expect(groups).toContain("callee-saved in pthread_create's start_routine");
+    expect(report.abi.violations.find((g) => g.rule === 'varargs-al')!.count).toBe(1);
+  }, 240_000);
+
+  it('i386: stack-alignment, the x87 pop of an empty stack, the start routine; --calls shows llabs(4294967291)', async () => {
+    const { report, groups, lines } = await check('i386');
+    expect(report.exit).toBe(0);
+    expect(groups).toContain('stack-alignment in snprintf');
+    expect(groups).toContain('x87-empty-pop in abs');
+    expect(groups).toContain("callee-saved in pthread_create's start_routine");
+    expect(lines.some((line) => /llabs\(4294967291\) = 4294967291/.test(line))).toBe(true);
+    expect(lines.some((line) => /llabs\(-5\) = 5$/.test(line))).toBe(true);
+  }, 240_000);
+
+  it('the correct twins break no rule: go-cgo (real cgo) is clean on both architectures', async () => {
+    for (const arch of ['amd64', 'i386'] as const) {
+      const report = await runProgram({ program: join(PROGRAMS, arch, 'go-cgo'), check: true });
+      expect(report.abi.violations.map((g) => `${g.rule} in ${g.function} ← ${g.caller}`)).toEqual([]);
+      expect(report.calls).toBeGreaterThan(50);
+    }
+  }, 240_000);
+});

@@ -122,6 +122,22 @@ describe('shimulator run: reports and limits', () => {
     expect(r.instructions).toBeGreaterThan(10_000);
   });
 
+  it('--mount shows a host directory read-only and --cwd makes it the working directory', () => {
+    const data = join(dir, 'data');
+    execFileSync('mkdir', ['-p', data]);
+    writeFileSync(join(data, 'greeting.txt'), 'hello from the host\n');
+    const source = `#include <fcntl.h>
+      int main(void) { char cwd[256], buf[64]; getcwd(cwd, sizeof cwd); int fd = open("greeting.txt", O_RDONLY);
+        int n = read(fd, buf, sizeof buf - 1); buf[n > 0 ? n : 0] = 0; printf("cwd=%s text=%s", cwd, buf);
+        printf("write=%d\\n", open("new.txt", O_CREAT | O_WRONLY, 0644)); return 0; }`;
+    const run = cli('--mount', `${data}:/data`, '--cwd', '/data', compile('cwd', source, 'i386'));
+    expect(run.stdout).toBe('cwd=/data text=hello from the host\nwrite=-1\n');
+    expect(run.status).toBe(0);
+    const missing = cli('--cwd', '/nowhere', binaries['amd64-dynamic']!);
+    expect(missing.status).toBe(125);
+    expect(missing.stderr).toMatch(/--cwd \/nowhere is not a directory the guest can see/);
+  });
+
   it('a program that only sleeps stops at --time-limit of virtual time, naming each thread', () => {
     const run = cli('--time-limit', '30', compile('sleeper', 'int main(void){ for (;;) sleep(1); }', 'amd64'));
     expect(run.status).toBe(125);
