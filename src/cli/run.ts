@@ -14,7 +14,8 @@ import { UsageError } from './call.ts';
 export const EMULATOR_EXIT_STATUS = 125;
 
 export const RUN_USAGE = `usage: shimulator run [--arch amd64|i386] [--check] [--calls] [--report FILE] [--decls FILE.h]
-                      [--budget N] [--time-limit SECONDS] [--timeout SECONDS] [--seed N]
+                      [--budget N] [--time-limit SECONDS] [--timeout SECONDS] [--memory-limit SIZE]
+                      [--output-limit SIZE] [--seed N]
                       [--env NAME=VALUE]... [--mount HOST[:GUEST]]... [--cwd DIR] [--] PROGRAM [ARG...]`;
 
 interface RunCliOptions extends RunProgramOptions {
@@ -62,6 +63,12 @@ export function parseRunOptions(argv: string[]): RunCliOptions {
       case '--timeout':
         o.timeoutSeconds = number(value(i++, a), a, false);
         break;
+      case '--memory-limit':
+        o.memoryLimit = bytes(value(i++, a), a);
+        break;
+      case '--output-limit':
+        o.outputLimit = bytes(value(i++, a), a);
+        break;
       case '--seed':
         o.seed = number(value(i++, a), a, true);
         break;
@@ -90,6 +97,15 @@ export function parseRunOptions(argv: string[]): RunCliOptions {
   o.program = program;
   o.args = argv.slice(i + 1);
   return o;
+}
+
+const SIZE_SUFFIXES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** A byte count: `1048576`, `64M`, `2G`. */
+function bytes(text: string, flag: string): number {
+  const match = /^(\d+)([kmg]?)i?b?$/i.exec(text);
+  if (!match || Number(match[1]) <= 0) throw new UsageError(`${flag} takes a size like 512M or 2G, got "${text}"`);
+  return Number(match[1]) * SIZE_SUFFIXES[match[2]!.toLowerCase()]!;
 }
 
 function number(text: string, flag: string, integer: boolean): number {

@@ -10,6 +10,7 @@
 import { posix } from 'node:path';
 import type { Arch } from '../emu/arch.ts';
 import { BudgetExceededError, GuestFault } from '../emu/errors.ts';
+import { AddressSpaceError } from '../kernel/memory-errors.ts';
 import { CapturedOutput, OutputLimitError, type OutputSink } from '../kernel/output.ts';
 import { GuestDeadlockError } from '../kernel/threads.ts';
 import { AbiChecker } from '../check/checker.ts';
@@ -125,7 +126,7 @@ export async function runProgram(options: RunProgramOptions): Promise<RunReport>
   }
   const argv = [image.guestPath, ...(options.args ?? [])];
   const env = { ...DEFAULT_ENVIRONMENT, ...options.env };
-  const process = Process.exec({
+  const process = execOrExplain(options, () => Process.exec({
     arch: image.arch,
     program: image,
     argv,
@@ -136,7 +137,7 @@ export async function runProgram(options: RunProgramOptions): Promise<RunReport>
     stderr: sinkFor(options.stderr),
     outputLimit: options.outputLimit,
     memoryLimit: options.memoryLimit,
-  });
+  }));
   try {
     if (options.cwd !== undefined) process.kernel.cwd = guestDirectory(process, options.cwd);
     const symbols = new SymbolTable(process);
@@ -202,6 +203,16 @@ function startChecker(process: Process, symbols: SymbolTable, decls: string | un
   });
   checker.watchRun();
   return checker;
+}
+
+/** Process.exec, with a memory limit too small for the program itself said as such. */
+function execOrExplain(options: RunProgramOptions, exec: () => Process): Process {
+  try {
+    return exec();
+  } catch (error) {
+    if (!(error instanceof AddressSpaceError)) throw error;
+    throw new ProgramError(`${options.program} cannot even be loaded within its limits (${error.message}): raise --memory-limit`);
+  }
 }
 
 function guestDirectory(process: Process, path: string): string {
