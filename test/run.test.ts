@@ -162,6 +162,19 @@ describe('shimulator run: reports and limits', () => {
     expect(run.stderr).toMatch(/wall-clock timeout/);
   });
 
+  it('--trace records the whole run for `shimulator trace`; --trace-limit stops a longer run with the partial trace', () => {
+    const trace = join(dir, 'run.trace');
+    const run = cli('--trace', trace, binaries['i386-static']!);
+    expect(run.status).toBe(3);
+    const printed = spawnSync(process.execPath, [join(ROOT, 'bin/shimulator.mjs'), 'trace', trace, '--limit', '1'], { encoding: 'utf8' });
+    expect(printed.stdout).toMatch(/i386 {2}\d+ instructions .* system calls/);
+    const limited = cli('--trace', trace, '--trace-limit', '5000', binaries['i386-static']!);
+    expect(limited.status).toBe(125);
+    expect(limited.stderr).toMatch(/limit of 5000 instructions and the run was stopped there/);
+    const partial = spawnSync(process.execPath, [join(ROOT, 'bin/shimulator.mjs'), 'trace', trace, '--limit', '1'], { encoding: 'utf8' });
+    expect(partial.stdout).toMatch(/ 5000 instructions /);
+  });
+
   it('a budget that runs out stops the run with exit 125 and one message', () => {
     const run = cli('--budget', '5000', binaries['i386-dynamic']!);
     expect(run.status).toBe(125);

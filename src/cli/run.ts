@@ -9,11 +9,13 @@ import { formatViolationGroups } from '../check/group.ts';
 import { ProgramError } from '../run/image.ts';
 import { type RunProgramOptions, type RunReport, runProgram } from '../run/program.ts';
 import { UsageError } from './call.ts';
+import { writeTraceFile } from './trace.ts';
 
 /** The exit status when the emulator, not the guest, ended the run (as `env`/`timeout` use 125–127). */
 export const EMULATOR_EXIT_STATUS = 125;
 
-export const RUN_USAGE = `usage: shimulator run [--arch amd64|i386] [--check] [--calls] [--report FILE] [--decls FILE.h]
+export const RUN_USAGE = `usage: shimulator run [--arch amd64|i386] [--check] [--calls] [--trace FILE [--trace-limit N]]
+                      [--report FILE] [--decls FILE.h]
                       [--budget N] [--time-limit SECONDS] [--timeout SECONDS] [--memory-limit SIZE]
                       [--output-limit SIZE] [--seed N]
                       [--env NAME=VALUE]... [--mount HOST[:GUEST]]... [--cwd DIR] [--] PROGRAM [ARG...]`;
@@ -79,6 +81,14 @@ export function parseRunOptions(argv: string[]): RunCliOptions {
         o.env![pair.slice(0, eq)] = pair.slice(eq + 1);
         break;
       }
+      case '--trace': {
+        const file = value(i++, a);
+        o.trace = (trace) => writeTraceFile(file, trace);
+        break;
+      }
+      case '--trace-limit':
+        o.traceLimit = number(value(i++, a), a, true);
+        break;
       case '--cwd':
         o.cwd = value(i++, a);
         break;

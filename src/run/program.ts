@@ -22,6 +22,8 @@ import { Declarations } from '../callspec/parse.ts';
 import { type TimeLimits, TimeLimitError, WallTimeoutError } from '../loader/limits.ts';
 import { Process } from '../loader/process.ts';
 import { SymbolTable } from '../loader/symbols.ts';
+import type { Trace } from '../trace/format.ts';
+import { recordTrace, TraceLimitError } from '../trace/recorder.ts';
 import { loadAbiChecker } from '../machine.ts';
 import { loadProgram, type Mount, mountFiles, ProgramError } from './image.ts';
 
@@ -71,6 +73,12 @@ export interface RunProgramOptions {
   /** Receives what the guest writes to stdout / stderr, as it writes (default: kept for the report). */
   stdout?: (bytes: Uint8Array) => void;
   stderr?: (bytes: Uint8Array) => void;
+  /**
+   * Record the run instruction by instruction (the `call --trace` format, for `shimulator trace` and the player), up to
+   * `traceLimit` instructions (default 1,000,000): a longer run stops there, with the trace of what ran.
+   */
+  trace?: (trace: Trace) => void;
+  traceLimit?: number;
   /** Bytes the guest may write to stdout and stderr together (default 64 MiB). */
   outputLimit?: number;
   /** Bytes of accessible guest memory (default 4 GiB amd64, 3 GiB i386). */
@@ -113,7 +121,7 @@ export interface RunReport {
 }
 
 /** Errors that end a run without the guest's consent: the report says why, the CLI exits 125. */
-const EMULATOR_STOPS = [BudgetExceededError, TimeLimitError, WallTimeoutError, GuestDeadlockError, OutputLimitError];
+const EMULATOR_STOPS = [BudgetExceededError, TimeLimitError, WallTimeoutError, GuestDeadlockError, OutputLimitError, TraceLimitError];
 
 export async function runProgram(options: RunProgramOptions): Promise<RunReport> {
   const image = loadProgram(options.program, options.arch);
@@ -151,7 +159,8 @@ export async function runProgram(options: RunProgramOptions): Promise<RunReport>
     let signal: number | null = null;
     let error: RunReport['error'] = null;
     try {
-      const result = process.runToExit(options.budget ?? DEFAULT_RUN_BUDGET, limits);
+      const run = () => process.runToExit(options.budget ?? DEFAULT_RUN_BUDGET, limits);
+      const result = options.trace ? traced(process, image.guestPath, run, options.trace, options.traceLimit) : run();
       exit = result.signal !== undefined ? SIGNAL_EXIT_BASE + result.signal : result.status & 0xff;
       signal = result.signal ?? null;
     } catch (caught) {
@@ -203,6 +212,20 @@ function startChecker(process: Process, symbols: SymbolTable, decls: string | un
   });
   checker.watchRun();
   return checker;
+}
+
+/** Runs `run` under the trace recorder; the trace (partial when the run failed) goes to `save` either way. */
+function traced<T>(process: Process, label: string, run: () => T, save: (trace: Trace) => void, maxSteps?: number): T {
+  try {
+    const { result, trace } = recordTrace({ process }, label, run, { maxSteps });
+    save(trace);
+    return result;
+  } catch (error) {
+    const partial = (error as { trace?: Trace }).trace;
+    if (partial) save(partial);
+    if (error instanceof TraceLimitError) error.message = `the trace reached its limit of ${error.maxSteps} instructions and the run was stopped there (the trace holds them; raise --trace-limit to record further)`;
+    throw error;
+  }
 }
 
 /** Process.exec, with a memory limit too small for the program itself said as such. */

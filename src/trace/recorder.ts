@@ -18,7 +18,12 @@
 import type { Arch } from '../emu/arch.ts';
 import type { Engine, HookHandle, RegName, RunOptions, RunResult, SavedContext, TableRegister } from '../emu/engine.ts';
 import type { SyscallRecord } from '../kernel/kernel.ts';
-import type { Machine } from '../machine.ts';
+import type { Process } from '../loader/process.ts';
+
+/** What can be recorded: a Machine (its calls), or a Process running a whole program. */
+export interface Recordable {
+  readonly process: Process;
+}
 import {
   canonicalData, toHex, type Trace, type TraceCode, TRACE_FORMAT, TRACE_PAGE_SIZE, TRACE_VERSION, type TraceEvent,
   type TraceMemory, type TraceRegister, type TraceRun, type TraceSyscall, type TraceWrite,
@@ -58,7 +63,7 @@ export interface TraceRecording {
 const active = new WeakMap<Engine, Recorder>();
 
 /** The recording in progress on a machine (or engine), if any. */
-export function activeRecording(target: Machine | Engine): TraceRecording | undefined {
+export function activeRecording(target: Recordable | Engine): TraceRecording | undefined {
   const engine = 'process' in target ? target.process.engine : target;
   return active.get(engine);
 }
@@ -67,7 +72,7 @@ export function activeRecording(target: Machine | Engine): TraceRecording | unde
  * Runs `run` (which makes one or more calls on `machine`; it must be synchronous) and records everything the
  * guest executes meanwhile. On an exception the partial trace is attached to the error as `error.trace`.
  */
-export function recordTrace<T>(machine: Machine, label: string, run: () => T, options: RecordOptions = {}): { result: T; trace: Trace } {
+export function recordTrace<T>(machine: Recordable, label: string, run: () => T, options: RecordOptions = {}): { result: T; trace: Trace } {
   const recorder = new Recorder(machine, label, options.maxSteps ?? DEFAULT_MAX_STEPS);
   let result: T;
   try {
@@ -173,14 +178,14 @@ class Recorder implements TraceRecording {
 
   private readonly hooks: HookHandle[] = [];
   private readonly originals = new Map<Wrapped, PropertyDescriptor | undefined>();
-  private readonly kernel: Machine['process']['kernel'];
+  private readonly kernel: Process['kernel'];
   private readonly previousObserver: ((record: SyscallRecord) => void) | undefined;
   private readonly observer: (record: SyscallRecord) => void;
   /** The engine's own (unwrapped) methods. */
   private readonly raw: Pick<Engine, Wrapped>;
 
   constructor(
-    machine: Machine,
+    machine: Recordable,
     readonly label: string,
     private readonly maxSteps: number,
   ) {
