@@ -266,6 +266,7 @@ export class Machine {
     this.callbacks = new CallbackRegistry(this.arch, engine, this.code, this.arena, this.arena.alloc(X87_SLOT_BYTES, 16));
     this.mailbox = this.arena.alloc(MAILBOX_BYTES, 16);
     this.arena.keepFirst();
+    this.process.isParkSite = (pc) => this.code.contains(pc);
     this.process.onCallbackTrap = (pc) => {
       this.inCallback++;
       try {

@@ -6,7 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARCHES } from '../src/emu/arch.ts';
 import { out, vararg } from '../src/callspec/values.ts';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../src/emu/engine.ts';
 import { Machine } from '../src/machine.ts';
+
+const PAGE = 4096;
 
 const SNPRINTF = 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)';
 const PCAP_COMPILE = 'int pcap_compile(pcap_t *p, struct bpf_program *fp, const char *str, int optimize, bpf_u_int32 netmask)';
@@ -140,6 +143,25 @@ for (const arch of ARCHES) {
     });
   });
 }
+
+describe('unknown software interrupts', () => {
+  for (const arch of ARCHES) {
+    it(`${arch}: the guest's own int 0x85 (the host's worker park vector) and int 0x82 are faults naming them`, async () => {
+      const m = await Machine.boot({ arch });
+      try {
+        const code = m.process.space.mapAnywhere(PAGE, PROT_READ | PROT_WRITE | PROT_EXEC, 'test code');
+        // int 0x85; ret — then int 0x82; ret (0x82 is the engine's rdtsc trap, but not at an address it patched)
+        m.process.engine.write(code, Uint8Array.of(0xcd, 0x85, 0xc3, 0xcd, 0x82, 0xc3));
+        expect(() => m.fnAt(code, 'void f(void)')()).toThrow(/guest fault .*unknown software interrupt int 0x85/);
+        expect(() => m.fnAt(code + 3, 'void g(void)')()).toThrow(/unknown software interrupt int 0x82/);
+        // The machine goes on: a fault in a host call leaves the process usable.
+        expect(m.fn('libc.so.6', 'int abs(int)')(-3).value).toBe(3);
+      } finally {
+        m.close();
+      }
+    });
+  }
+});
 
 describe('determinism', () => {
   for (const arch of ARCHES) {
