@@ -8,7 +8,7 @@
  */
 import { CapturedOutput, OutputLimitError, type OutputSink } from './kernel/output.ts';
 import { GuestExit } from './kernel/kernel.ts';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Arch } from './emu/arch.ts';
 import type { SavedContext } from './emu/engine.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, type RegName } from './emu/engine.ts';
@@ -288,6 +288,7 @@ export class Machine {
             `unknown library "${lib}": it is neither a bundled library (libc.so.6, libpcap.so.0.8 and their dependencies) nor a file on this host`,
           );
         }
+        if (!statSync(lib).isFile()) throw new UnknownLibraryError(`library "${lib}" is not a file (a directory?): give the shared object's path`);
         return { path: lib, bytes: new Uint8Array(readFileSync(lib)) };
       });
     const process = Process.boot({

@@ -12,13 +12,14 @@ import { LoaderError } from '../loader/process.ts';
 import { SymbolNotFoundError } from '../loader/symbols.ts';
 import { DlopenError, MachineExitedError, UnknownLibraryError } from '../machine.ts';
 import { UsageError } from './call.ts';
+import { CommandLineFileError } from './files.ts';
 import { formatViolations } from '../check/report.ts';
 import type { AbiReport } from '../check/rules.ts';
 
 const USER_ERRORS = [
   UsageError, ArgumentError, CallSpecError, DeclarationError, LayoutError, BudgetExceededError, EngineUnavailableError,
   GuestFault, GuestDeadlockError, GuestExit, ElfError, FixtureError, LoaderError, SymbolNotFoundError, DlopenError,
-  UnknownLibraryError, MachineExitedError, OutputLimitError,
+  UnknownLibraryError, MachineExitedError, OutputLimitError, CommandLineFileError,
 ];
 
 export function isUserError(error: unknown): error is Error {
