@@ -1,5 +1,5 @@
 /** shimulator's public API. */
-export { Machine, DEFAULT_CALL_BUDGET, DlopenError, UnknownLibraryError, loadAbiChecker } from './machine.ts';
+export { Machine, DEFAULT_CALL_BUDGET, DlopenError, MachineExitedError, UnknownLibraryError, loadAbiChecker } from './machine.ts';
 export type { BootOptions, CallResult, CFunction, GuestThreadHandle, ThreadCall, ShimTestOptions, ShimTestResult } from './machine.ts';
 export { out, vararg, OutBuffer, TypedValue, GuestPointer, ArgumentError } from './callspec/values.ts';
 export { Callback, type CallbackFunction } from './callspec/callback.ts';

@@ -6,8 +6,9 @@
  *   const snprintf = m.fn('libc.so.6', 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)');
  *   const r = snprintf(out(64), 64, '%f', vararg.double(1.5));   // r.value === 8, r.out[0] holds "1.500000"
  */
-import { CapturedOutput, type OutputSink } from './kernel/output.ts';
-import { existsSync, readFileSync } from 'node:fs';
+import { CapturedOutput, OutputLimitError, type OutputSink } from './kernel/output.ts';
+import { GuestExit } from './kernel/kernel.ts';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Arch } from './emu/arch.ts';
 import type { SavedContext } from './emu/engine.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, type RegName } from './emu/engine.ts';
@@ -182,28 +183,69 @@ export class DlopenError extends Error {
   override name = 'DlopenError';
 }
 
+/**
+ * The guest process ended (exit, abort, a fatal signal, the output limit) during an earlier call: nothing can run
+ * in it any more. `machine.reset()` boots a fresh one.
+ */
+export class MachineExitedError extends Error {
+  override name = 'MachineExitedError';
+  constructor(readonly ending: Error) {
+    super(`the guest process ${howItEnded(ending)} during an earlier call; call m.reset() for a fresh machine`, { cause: ending });
+  }
+}
+
+function howItEnded(ending: Error): string {
+  if (ending instanceof GuestExit) {
+    return ending.signal === undefined ? `exited (exit(${ending.status}))` : `was killed by signal ${ending.signal}`;
+  }
+  if (ending instanceof OutputLimitError) return `was stopped at its output limit (${ending.message})`;
+  return `ended (${ending.message})`;
+}
+
+/** What one boot of the guest made; `reset()` replaces it whole. */
+interface BootedProcess {
+  process: Process;
+  symbols: SymbolTable;
+  callbacks: CallbackRegistry;
+}
+
 export class Machine {
   readonly arch: Arch;
-  readonly process: Process;
-  readonly symbols: SymbolTable;
+  /** C declarations: host-side, so they survive `reset()`. */
   readonly declarations: Declarations;
-  private readonly cleanCpu: SavedContext;
-  private readonly arena: GuestArena;
-  private readonly env: CallEnvironment;
+  private readonly options: BootOptions;
+  private booted!: BootedProcess;
+  /** Counts boots: CFunctions and thread handles notice a `reset()` by it. */
+  private generation = 0;
+  private cleanCpu!: SavedContext;
+  private arena!: GuestArena;
+  private env!: CallEnvironment;
   private readonly callBudget: number;
   private errnoAddress = 0;
   private outputTaken = { stdout: 0, stderr: 0 };
-  private readonly internal = new Map<string, CFunction>();
+  private internal = new Map<string, CFunction>();
   private readonly specCache = new WeakMap<Prototype, Map<string, CallSpec>>();
-  private readonly code: CodeArena;
+  private code!: CodeArena;
   private workerCode: number | undefined;
   private threadRegion: { base: number; used: number } | undefined;
   /** Where trampolines keep the block pointer and their stack pointer across the call. */
-  private readonly mailbox: number;
-  /** Live callbacks (C → host). */
-  readonly callbacks: CallbackRegistry;
+  private mailbox!: number;
   private inCallback = 0;
   private checkingOn = false;
+
+  /** The emulated process (replaced by `reset()`). */
+  get process(): Process {
+    return this.booted.process;
+  }
+
+  get symbols(): SymbolTable {
+    return this.booted.symbols;
+  }
+
+  /** Live callbacks (C → host). */
+  get callbacks(): CallbackRegistry {
+    return this.booted.callbacks;
+  }
 
   /**
    * Check calls against the ABI (can be switched at any time between calls). Turning it on after boot starts
@@ -219,13 +261,25 @@ export class Machine {
   }
   /** Watch thread-local storage accesses during calls (memory hooks: slower). */
   watchTls: boolean;
-  private readonly checker: AbiChecker;
+  private checker!: AbiChecker;
   private tlsLayoutCache: { generation: number; layout: TlsLayout } | undefined;
   /** Trampolines by the JSON of the placement they implement (many prototypes share one). */
-  private readonly trampolines = new Map<string, number>();
+  private trampolines = new Map<string, number>();
 
   private constructor(options: BootOptions) {
+    this.options = options;
     this.arch = options.arch ?? 'amd64';
+    this.declarations = new Declarations();
+    if (options.decls) this.declarations.addDeclarations(options.decls);
+    this.callBudget = options.callBudget ?? DEFAULT_CALL_BUDGET;
+    this.checking = options.check ?? false;
+    this.watchTls = options.watchTls ?? false;
+    this.start(options);
+  }
+
+  /** Boots the guest process and sets up everything host calls need in it (arenas, trampolines, errno). */
+  private start(options: BootOptions): void {
+    this.forgetGuestAddresses();
     const hostLibraries = (options.libs ?? [])
       .filter((lib) => !findFixture(this.arch, lib))
       .map((lib) => {
@@ -234,9 +288,10 @@ export class Machine {
             `unknown library "${lib}": it is neither a bundled library (libc.so.6, libpcap.so.0.8 and their dependencies) nor a file on this host`,
           );
         }
+        if (!statSync(lib).isFile()) throw new UnknownLibraryError(`library "${lib}" is not a file (a directory?): give the shared object's path`);
         return { path: lib, bytes: new Uint8Array(readFileSync(lib)) };
       });
-    this.process = Process.boot({
+    const process = Process.boot({
       arch: this.arch,
       hostLibraries,
       seed: options.seed,
@@ -250,22 +305,21 @@ export class Machine {
       outputLimit: options.outputLimit,
       tmpLimit: options.tmpLimit,
     });
-    this.symbols = new SymbolTable(this.process);
-    this.declarations = new Declarations();
-    if (options.decls) this.declarations.addDeclarations(options.decls);
-    this.callBudget = options.callBudget ?? DEFAULT_CALL_BUDGET;
-    this.checking = options.check ?? false;
-    this.watchTls = options.watchTls ?? false;
-
-    const engine = this.process.engine;
+    const engine = process.engine;
     this.cleanCpu = engine.saveContext();
     const sp = Number(engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
-    const arenaBase = this.process.space.mapAnywhere(ARENA_BYTES, PROT_READ | PROT_WRITE, '[shimulator host arena]');
+    const arenaBase = process.space.mapAnywhere(ARENA_BYTES, PROT_READ | PROT_WRITE, '[shimulator host arena]');
     this.arena = new GuestArena(engine, arenaBase, ARENA_BYTES);
-    this.code = new CodeArena(engine, (size) => this.process.space.mapAnywhere(size, PROT_READ | PROT_EXEC, '[shimulator code]'));
-    this.callbacks = new CallbackRegistry(this.arch, engine, this.code, this.arena, this.arena.alloc(X87_SLOT_BYTES, 16));
+    this.code = new CodeArena(engine, (size) => process.space.mapAnywhere(size, PROT_READ | PROT_EXEC, '[shimulator code]'));
+    this.booted = {
+      process,
+      symbols: new SymbolTable(process),
+      callbacks: new CallbackRegistry(this.arch, engine, this.code, this.arena, this.arena.alloc(X87_SLOT_BYTES, 16)),
+    };
+    this.generation++;
     this.mailbox = this.arena.alloc(MAILBOX_BYTES, 16);
     this.arena.keepFirst();
+    this.process.isParkSite = (pc) => this.code.contains(pc);
     this.process.onCallbackTrap = (pc) => {
       this.inCallback++;
       try {
@@ -304,6 +358,32 @@ export class Machine {
       const bundled = findFixture(this.arch, lib);
       this.dlopen(bundled ? bundled.name : this.process.mountedLibraries[guestPathIndex++]!);
     }
+  }
+
+  /** Drops what pointed into the previous process: cached functions, trampolines, thread memory, the TLS layout. */
+  private forgetGuestAddresses(): void {
+    this.errnoAddress = 0;
+    this.outputTaken = { stdout: 0, stderr: 0 };
+    this.internal = new Map();
+    this.trampolines = new Map();
+    this.workerCode = undefined;
+    this.threadRegion = undefined;
+    this.tlsLayoutCache = undefined;
+    this.inCallback = 0;
+  }
+
+  /**
+   * A fresh process after the guest ended (exit, abort, a fatal signal, the output limit) or whenever a clean one is
+   * wanted: boots again with the same BootOptions, in this same Machine. Host-side settings carry over
+   * (declarations, `checking`, `watchTls`, `onCall`). CFunctions from `fn` keep working (they look their symbol
+   * up again in the new process); those from `fnAt`, callbacks, dlopen handles and started threads belong to the
+   * old process: make them again.
+   */
+  reset(): void {
+    const onCall = this.onCall;
+    this.close();
+    this.start(this.options);
+    this.onCall = onCall;
   }
 
   /** Boots a process: ld.so, libc and the requested libraries, with TLS set up by glibc itself. */
@@ -394,19 +474,30 @@ export class Machine {
   /** A callable for `prototype` in `library` (a soname like `libc.so.6`, a path, or undefined for global scope). */
   fn(library: string | undefined, prototype: string | Prototype): CFunction {
     const proto = typeof prototype === 'string' ? this.declarations.parsePrototype(prototype) : prototype;
-    const address = this.address(proto.name, library);
-    return this.fnAt(address, proto);
+    return this.cFunction(proto, this.resolver(proto.name, library), (address, args) => this.call(address, proto, args));
   }
 
   /** A callable for a function at a known guest address (a function pointer, a dlsym result). */
   fnAt(address: number, prototype: string | Prototype): CFunction {
     const proto = typeof prototype === 'string' ? this.declarations.parsePrototype(prototype) : prototype;
-    const call = (...args: HostValue[]) => this.call(address, proto, args);
-    return Object.assign(call, {
+    return this.cFunction(proto, () => address, (at, args) => this.call(at, proto, args));
+  }
+
+  /** The address of `name`, looked up again after a `reset()` (the new process may have it elsewhere). */
+  private resolver(name: string, library: string | undefined): () => number {
+    let resolved = { generation: this.generation, address: this.address(name, library) };
+    return () => {
+      if (resolved.generation !== this.generation) resolved = { generation: this.generation, address: this.address(name, library) };
+      return resolved.address;
+    };
+  }
+
+  private cFunction(proto: Prototype, address: () => number, call: (address: number, args: HostValue[]) => CallResult): CFunction {
+    const f = Object.assign((...args: HostValue[]) => call(address(), args), {
       prototype: proto,
-      address,
       spec: (...args: HostValue[]) => this.specFor(proto, args),
     });
+    return Object.defineProperty(f, 'address', { get: address, enumerable: true }) as typeof f & { readonly address: number };
   }
 
   /** The CallSpec of `proto` on this machine's architecture, given the (variadic) arguments. */
@@ -507,6 +598,7 @@ export class Machine {
     if (this.inCallback > 0) {
       throw new ArgumentError(`cannot call ${spec.function} from inside a callback: nested guest calls are not supported yet; read and write guest memory instead`);
     }
+    this.requireLiveProcess();
     const check = instrument && this.checking;
     const watch = check || (instrument && this.checker.onCall !== undefined);
     const tls = instrument && tlsLayout ? new TlsWatch(this.process, tlsLayout) : undefined;
@@ -593,9 +685,7 @@ export class Machine {
     return {
       fn: (library, prototype) => {
         const proto = typeof prototype === 'string' ? this.declarations.parsePrototype(prototype) : prototype;
-        const address = this.address(proto.name, library);
-        const call = (...args: HostValue[]) => this.concurrently([{ thread: handle, address, proto, args }])[0]!;
-        return Object.assign(call, { prototype: proto, address, spec: (...args: HostValue[]) => this.specFor(proto, args) });
+        return this.cFunction(proto, this.resolver(proto.name, library), (address, args) => this.concurrently([{ thread: handle, address, proto, args }])[0]!);
       },
     };
   }
@@ -611,6 +701,12 @@ export class Machine {
   /** `instrument`: apply checking and the TLS watch (not for the host's own bookkeeping calls). */
   private callOnThreads(calls: ThreadCall[], instrument: boolean): CallResult[] {
     if (this.inCallback > 0) throw new ArgumentError('cannot call into the guest from inside a callback');
+    this.requireLiveProcess();
+    for (const c of calls) {
+      if (!this.process.threads.threads.includes(c.thread.thread)) {
+        throw new ArgumentError(`thread ${c.thread.tid} was started in the process before reset(): start it again`);
+      }
+    }
     const mainLayout = this.prepareInstrumentation(instrument);
     this.arena.reset();
     const word = this.arch === 'amd64' ? 8 : 4;
@@ -650,6 +746,12 @@ export class Machine {
       const abi = check ? report(violations.filter((v) => v.thread === calls[i]!.thread.tid)) : undefined;
       return this.result(p.spec, readBlock(this.env, p.spec, p.block, instructions[i]!), p.encoded, calls[i]!.thread.errnoAddress, abi, tls?.[i]);
     });
+  }
+
+  /** Throws MachineExitedError once the guest process has ended: every later call would fail the same way. */
+  private requireLiveProcess(): void {
+    const ending = this.process.kernel.exit ?? this.process.kernel.failure;
+    if (ending) throw new MachineExitedError(ending);
   }
 
   /** A started thread's TLS layout: the main thread's, moved to its thread pointer, with its own errno. */

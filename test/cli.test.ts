@@ -218,6 +218,13 @@ describe('bad input: one clear message, non-zero exit', () => {
     ['guest fault', () => ['void *memcpy(void *d, const void *s, unsigned long n)', '16', '32', '64'], /guest fault at pc 0x[0-9a-f]+ in .*libc\.so\.6.*invalid memory read .* at 0x20\n {2}registers: rip=/],
     ['instruction budget', () => ['--budget', '100', SNPRINTF, 'out:64', '64', '%f', 'double:1.5'], /ran more than its budget of 100 instructions/],
     ['unknown option', () => ['--frobnicate', 'int abs(int)', '1'], /unknown option --frobnicate/],
+    ['--batch of a directory', () => ['--batch', dir], /--batch .*: it is a directory, not a file/],
+    ['--batch of a missing file', () => ['--batch', join(dir, 'nope.jsonl')], /--batch .*nope\.jsonl: no such file or directory/],
+    ['--decls of a missing file', () => ['--decls', join(dir, 'nope.h'), 'int abs(int)', '1'], /--decls .*nope\.h: no such file or directory/],
+    ['--lib of a directory', () => ['--lib', dir, 'int f(void)'], /library ".*" is not a file \(a directory\?\)/],
+    ['--trace into a missing directory', () => ['--trace', join(dir, 'no-dir', 't.trace'), 'int abs(int)', '1'], /--trace .*t\.trace: cannot write it: no such file or directory/],
+    ['--trace onto a directory', () => ['--trace', dir, 'int abs(int)', '1'], /--trace .*: cannot write it: it is a directory/],
+    ['a declaration nested 2,000 deep', () => [`int f(int ${'('.repeat(2000)}x${')'.repeat(2000)})`, '1'], /nests deeper than the parser's limit of 256 levels/],
   ];
   it.each(cases)('%s', (_name, args, message) => {
     const run = shimulator('call', ...args());
@@ -227,6 +234,44 @@ describe('bad input: one clear message, non-zero exit', () => {
     // One message (a guest fault adds a line of registers; a usage error adds the usage text).
     if (!/unknown option/.test(run.stderr)) expect(run.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
     expect(run.stderr).not.toMatch(/^\s+at /m); // no stack trace
+  });
+
+  it('a non-UTF-8 argument is refused, naming it (not silently changed)', () => {
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" bin/shimulator.mjs call 'int puts(const char *s)' "$(printf 'a\\xff')"`], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^shimulator: argument 3 \(.*\) is not valid UTF-8/);
+  });
+
+  it('bad batch lines fail one by one ({id, arch, error}); the others run; exit status 1', () => {
+    const batch = join(dir, 'mixed.jsonl');
+    writeFileSync(batch, [
+      '{"id": "a", "proto": "int abs(int)", "args": ["-4"]}',
+      'garbage',
+      '{"id": "c", "proto": 5}',
+      '{"proto": "int abs(int)", "args": ["-9"]}',
+    ].join('\n'));
+    const run = shimulator('call', '--batch', batch);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe('');
+    const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toMatchObject([
+      { id: 'a', return: 4 },
+      { id: '2', arch: 'amd64', error: expect.stringMatching(/mixed\.jsonl:2: not a JSON object/) },
+      { id: 'c', arch: 'amd64', error: expect.stringMatching(/mixed\.jsonl:3: expected \{"id"/) },
+      { id: '4', return: 9 },
+    ]);
+  });
+
+  it('after a batch line ends the guest (exit), the later lines say so', () => {
+    const batch = join(dir, 'exit.jsonl');
+    writeFileSync(batch, [
+      '{"id": "x", "proto": "void exit(int status)", "args": ["3"]}',
+      '{"id": "y", "proto": "int abs(int)", "args": ["-1"]}',
+    ].join('\n'));
+    const lines = shimulator('call', '--batch', batch).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0].error).toMatch(/called exit\(3\)/);
+    expect(lines[1].error).toMatch(/exited \(exit\(3\)\) during an earlier call/);
   });
 
   it('a host library of the right architecture is mounted and callable', () => {

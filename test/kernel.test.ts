@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { out, vararg } from '../src/callspec/values.ts';
+import { type HostValue, out, vararg } from '../src/callspec/values.ts';
 import type { Arch } from '../src/emu/arch.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../src/emu/engine.ts';
 import { EngineError, GuestFault } from '../src/emu/errors.ts';
@@ -362,6 +362,25 @@ describe.each(ARCHES)('system calls through glibc (%s)', (arch) => {
       const r = libc('long syscall(long number, ...)')(3000);
       expect(r).toMatchObject({ value: -1, errno: ERRNO.ENOSYS });
       expect(m.process.kernel.unimplemented.get('syscall_3000')).toBe(1);
+    });
+  });
+
+  describe('sockets', () => {
+    it('every socket call is refused with EACCES, on both arches, whichever way libc makes it', () => {
+      const calls: [string, ...HostValue[]][] = [
+        ['int socket(int domain, int type, int protocol)', 2, 1, 0],
+        ['int socketpair(int domain, int type, int protocol, int *sv)', 1, 1, 0, out(8)],
+        ['int connect(int fd, const void *addr, unsigned int len)', 3, out(16), 16],
+        ['int bind(int fd, const void *addr, unsigned int len)', 3, out(16), 16],
+        ['int listen(int fd, int backlog)', 3, 1],
+        ['int accept(int fd, void *addr, void *len)', 3, null, null],
+        ['long sendto(int fd, const void *buf, unsigned long n, int flags, const void *addr, unsigned int len)', 3, out(4), 4, 0, null, 0],
+        ['long recvfrom(int fd, void *buf, unsigned long n, int flags, void *addr, void *len)', 3, out(4), 4, 0, null, null],
+        ['int shutdown(int fd, int how)', 3, 2],
+      ];
+      for (const [proto, ...args] of calls) {
+        expect({ proto, ...libc(proto)(...args) }).toMatchObject({ proto, value: -1, errno: ERRNO.EACCES });
+      }
     });
   });
 

@@ -6,7 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARCHES } from '../src/emu/arch.ts';
 import { out, vararg } from '../src/callspec/values.ts';
-import { Machine } from '../src/machine.ts';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../src/emu/engine.ts';
+import { GuestExit, OutputLimitError } from '../src/kernel/kernel.ts';
+import { Machine, MachineExitedError } from '../src/machine.ts';
+
+const PAGE = 4096;
 
 const SNPRINTF = 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)';
 const PCAP_COMPILE = 'int pcap_compile(pcap_t *p, struct bpf_program *fp, const char *str, int optimize, bpf_u_int32 netmask)';
@@ -140,6 +144,71 @@ for (const arch of ARCHES) {
     });
   });
 }
+
+describe('reset', () => {
+  for (const arch of ARCHES) {
+    it(`${arch}: after exit() every call says so (MachineExitedError); reset() boots afresh and old CFunctions work`, async () => {
+      const m = await Machine.boot({ arch });
+      try {
+        const abs = m.fn('libc.so.6', 'int abs(int)');
+        const exit = m.fn('libc.so.6', 'void exit(int status)');
+        expect(() => exit(3)).toThrow(GuestExit);
+        expect(() => abs(-1)).toThrow(MachineExitedError);
+        expect(() => abs(-1)).toThrow(/the guest process exited \(exit\(3\)\) during an earlier call; call m.reset\(\)/);
+        m.reset();
+        expect(abs(-5).value).toBe(5);
+        const r = m.fn('libc.so.6', SNPRINTF)(out(16), 16, '%d', vararg.int(7));
+        expect(cString(r.out[0])).toBe('7');
+        // abort() once more, then reset again: the process is fresh each time.
+        const thread = m.startThread();
+        expect(() => m.fn('libc.so.6', 'void abort(void)')()).toThrow(/SIGABRT/);
+        expect(() => abs(-1)).toThrow(/was killed by signal 6 during an earlier call/);
+        m.reset();
+        expect(abs(-6).value).toBe(6);
+        expect(() => m.onThread(thread).fn('libc.so.6', 'int abs(int)')(-1)).toThrow(/before reset\(\): start it again/);
+        expect(m.onThread(m.startThread()).fn('libc.so.6', 'int abs(int)')(-2).value).toBe(2);
+      } finally {
+        m.close();
+      }
+    });
+  }
+
+  it('an output limit ends the process: later calls say so, reset() gives a fresh one', async () => {
+    const m = await Machine.boot({ outputLimit: 64 });
+    try {
+      const puts = m.fn('libc.so.6', 'int puts(const char *s)');
+      expect(() => {
+        puts('x'.repeat(200));
+        m.takeOutput();
+      }).toThrow(OutputLimitError);
+      expect(() => puts('y')).toThrow(/was stopped at its output limit/);
+      m.reset();
+      puts('fine');
+      expect(m.takeOutput().stdout).toBe('fine\n');
+    } finally {
+      m.close();
+    }
+  });
+});
+
+describe('unknown software interrupts', () => {
+  for (const arch of ARCHES) {
+    it(`${arch}: the guest's own int 0x85 (the host's worker park vector) and int 0x82 are faults naming them`, async () => {
+      const m = await Machine.boot({ arch });
+      try {
+        const code = m.process.space.mapAnywhere(PAGE, PROT_READ | PROT_WRITE | PROT_EXEC, 'test code');
+        // int 0x85; ret — then int 0x82; ret (0x82 is the engine's rdtsc trap, but not at an address it patched)
+        m.process.engine.write(code, Uint8Array.of(0xcd, 0x85, 0xc3, 0xcd, 0x82, 0xc3));
+        expect(() => m.fnAt(code, 'void f(void)')()).toThrow(/guest fault .*unknown software interrupt int 0x85/);
+        expect(() => m.fnAt(code + 3, 'void g(void)')()).toThrow(/unknown software interrupt int 0x82/);
+        // The machine goes on: a fault in a host call leaves the process usable.
+        expect(m.fn('libc.so.6', 'int abs(int)')(-3).value).toBe(3);
+      } finally {
+        m.close();
+      }
+    });
+  }
+});
 
 describe('determinism', () => {
   for (const arch of ARCHES) {

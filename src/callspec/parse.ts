@@ -164,6 +164,13 @@ function tokenize(source: string, clean: string): Token[] {
 // Keywords
 
 /** Basic type-specifier keywords; their combination is looked up in BASIC_TYPES. */
+/**
+ * How deeply a declaration may nest: parentheses, brackets, struct bodies, pointer levels and operators of a
+ * constant expression all count. Real headers stay far below it; without it, a pathological declaration would
+ * exhaust the host's stack (here and in every recursive pass over the type afterwards).
+ */
+export const MAX_DECLARATION_NESTING = 256;
+
 const TYPE_WORDS = new Set(['void', 'char', 'short', 'int', 'long', 'float', 'double', 'signed', 'unsigned', '_Bool', 'bool']);
 /** Alternative spellings of type-specifier keywords. */
 const TYPE_WORD_SPELLINGS: Record<string, string> = { __signed: 'signed', __signed__: 'signed', bool: '_Bool' };
@@ -493,6 +500,8 @@ class Parser {
   private readonly tokens: Token[];
   private readonly clean: string;
   private index = 0;
+  /** Current nesting (see MAX_DECLARATION_NESTING). */
+  private depth = 0;
 
   constructor(
     private readonly scope: Declarations,
@@ -530,6 +539,19 @@ class Parser {
 
   private fail(token: Token, problem: string): never {
     throw new DeclarationError(this.source, token.pos, problem);
+  }
+
+  /** Runs `body` `levels` nesting levels deeper than now; beyond MAX_DECLARATION_NESTING the declaration is refused. */
+  private nested<T>(at: Token, body: () => T, levels = 1): T {
+    this.depth += levels;
+    try {
+      if (this.depth > MAX_DECLARATION_NESTING) {
+        this.fail(at, `the declaration nests deeper than the parser's limit of ${MAX_DECLARATION_NESTING} levels (parentheses, brackets, braces, pointers)`);
+      }
+      return body();
+    } finally {
+      this.depth -= levels;
+    }
   }
 
   private describe(token: Token): string {
@@ -720,9 +742,11 @@ class Parser {
       return { type: { kind, tag }, defines: false };
     }
     if (tag) this.declareTag(tagToken!, kind);
-    this.expect('{');
+    const open = this.expect('{');
     const fields: CField[] = [];
-    while (!this.accept('}')) fields.push(...this.memberDeclaration());
+    this.nested(open, () => {
+      while (!this.accept('}')) fields.push(...this.memberDeclaration());
+    });
     const after = this.attributes();
     const packed = attrs.packed || after.packed;
     const align = after.align ?? attrs.align;
@@ -853,6 +877,12 @@ class Parser {
       }
       pointers.push(pointerIsConst);
     }
+    // Each pointer level is one more level of the type that every later pass walks recursively.
+    return this.nested(this.token, () => this.directDeclarator(d, mode, parameter), pointers.length);
+  }
+
+  /** The part of a declarator after its pointers: the name or a nested declarator, then array and function suffixes. */
+  private directDeclarator(d: Declarator, mode: 'named' | 'abstract' | 'either', parameter: boolean): Declarator {
     const t = this.token;
     if (t.kind === 'ident' && !this.isKeyword(t) && mode !== 'abstract') {
       // A typedef name is accepted here too: after the specifiers it can only be the declared name
@@ -862,7 +892,7 @@ class Parser {
       this.next();
     } else if (this.is('(') && this.isNestedDeclarator()) {
       this.next();
-      d.inner = this.declarator(mode);
+      d.inner = this.nested(t, () => this.declarator(mode));
       this.expect(')');
     } else if (mode === 'named') {
       if (t.kind === 'ident') this.fail(t, `"${t.text}" is a type name, expected a name for the declaration`);
@@ -881,13 +911,13 @@ class Parser {
           continue;
         }
         const lengthToken = this.token;
-        const length = this.constantExpression();
+        const length = this.nested(lengthToken, () => this.constantExpression());
         if (length < 0) this.fail(lengthToken, 'an array length cannot be negative');
         this.expect(']');
         d.suffixes.push({ kind: 'array', length, flexible: false });
       } else if (this.is('(')) {
-        this.next();
-        d.suffixes.push({ kind: 'function', ...this.parameterList() });
+        const open = this.next();
+        d.suffixes.push({ kind: 'function', ...this.nested(open, () => this.parameterList()) });
       } else break;
     }
     d.end = this.tokens[this.index - 1]?.end ?? d.end;
@@ -973,9 +1003,10 @@ class Parser {
   private conditional(): bigint {
     const condition = this.binary(0);
     if (!this.accept('?')) return condition;
-    const yes = this.conditional();
+    const question = this.tokens[this.index - 1];
+    const yes = this.nested(question, () => this.conditional());
     this.expect(':');
-    const no = this.conditional();
+    const no = this.nested(question, () => this.conditional());
     return condition !== 0n ? yes : no;
   }
 
@@ -998,14 +1029,14 @@ class Parser {
     const t = this.token;
     if (t.kind === 'punct' && UNARY_OPERATORS[t.text]) {
       this.next();
-      return UNARY_OPERATORS[t.text](this.unary());
+      return UNARY_OPERATORS[t.text](this.nested(t, () => this.unary()));
     }
     if (t.kind === 'number') {
       this.next();
       return t.value!;
     }
     if (this.accept('(')) {
-      const value = this.conditional();
+      const value = this.nested(t, () => this.conditional());
       this.expect(')');
       return value;
     }

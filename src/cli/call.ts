@@ -2,7 +2,6 @@
  * `shimulator call`: boots a machine, calls one prototype (or a batch of calls on the same machine) and prints
  * the result as text or as JSON (see the README's CLI contract).
  */
-import { readFileSync } from 'node:fs';
 import type { Arch } from '../emu/arch.ts';
 import { parseArch } from '../emu/arch.ts';
 import { callSpec } from '../callspec/classify.ts';
@@ -17,6 +16,7 @@ import type { AbiReport } from '../check/rules.ts';
 import { formatTlsReport, type TlsReport } from '../check/tls-watch.ts';
 import { parseToken, type TokenContext } from './tokens.ts';
 import { writeTraceFile } from './trace.ts';
+import { readInputText } from './files.ts';
 import { recordTrace } from '../trace/recorder.ts';
 import type { Trace } from '../trace/format.ts';
 
@@ -130,24 +130,34 @@ interface BatchLine {
   args: string[];
 }
 
-function readBatch(path: string): BatchLine[] {
-  return readFileSync(path, 'utf8')
+/** A batch line that is not a call: it fails on its own (`{id, arch, error}`), the others still run. */
+interface BadBatchLine {
+  id: string;
+  error: string;
+}
+
+function readBatch(path: string): (BatchLine | BadBatchLine)[] {
+  return readInputText(path, '--batch')
     .split('\n')
     .map((line, n) => [line.trim(), n + 1] as const)
     .filter(([line]) => line !== '' && !line.startsWith('//'))
-    .map(([line, n]) => {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(line);
-      } catch (error) {
-        throw new UsageError(`${path}:${n}: not a JSON object (${(error as Error).message})`);
-      }
-      const p = parsed as Partial<BatchLine>;
-      if (typeof p !== 'object' || p === null || typeof p.proto !== 'string' || (p.args !== undefined && !Array.isArray(p.args))) {
-        throw new UsageError(`${path}:${n}: expected {"id": "...", "proto": "...", "args": ["token", ...]}`);
-      }
-      return { id: String(p.id ?? n), proto: p.proto, args: (p.args ?? []).map(String) };
-    });
+    .map(([line, n]) => batchLine(line, `${path}:${n}`, String(n)));
+}
+
+/** One line of a batch; `lineId` (its line number) when it has no id of its own. */
+function batchLine(line: string, where: string, lineId: string): BatchLine | BadBatchLine {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (error) {
+    return { id: lineId, error: `${where}: not a JSON object (${(error as Error).message})` };
+  }
+  const p = parsed as Partial<BatchLine>;
+  const id = typeof p === 'object' && p !== null && p.id !== undefined ? String(p.id) : lineId;
+  if (typeof p !== 'object' || p === null || typeof p.proto !== 'string' || (p.args !== undefined && !Array.isArray(p.args))) {
+    return { id, error: `${where}: expected {"id": "...", "proto": "...", "args": ["token", ...]}` };
+  }
+  return { id, proto: p.proto, args: (p.args ?? []).map(String) };
 }
 
 /** Host values for the tokens of one call, by the prototype's parameter types. */
@@ -262,7 +272,9 @@ function returnHostValue(value: DecodedValue): HostValue {
 /** Runs the `call` command; writes results to `write`. Returns the exit code. */
 export async function runCall(argv: string[], write: (line: string) => void): Promise<number> {
   const o = parseCallOptions(argv);
-  const decls = o.decls ? readFileSync(o.decls, 'utf8') : undefined;
+  const decls = o.decls ? readInputText(o.decls, '--decls') : undefined;
+  // Read before the boot: a missing file is reported at once.
+  const batch = o.batch ? readBatch(o.batch) : [];
   if (o.spec) {
     const scope = new Declarations();
     if (decls) scope.addDeclarations(decls);
@@ -319,8 +331,9 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
     const results = new Map<string, HostValue>();
     let failures = 0;
     return traced(`batch ${o.batch}`, () => {
-    for (const line of readBatch(o.batch!)) {
+    for (const line of batch) {
       try {
+        if ('error' in line) throw new UsageError(line.error);
         const proto = machine.declarations.parsePrototype(line.proto);
         const args = argumentsFor(proto, line.args, { results });
         const r = machine.fn(undefined, proto)(...args);

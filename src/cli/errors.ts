@@ -4,21 +4,22 @@ import { CallSpecError } from '../callspec/classify.ts';
 import { DeclarationError } from '../callspec/parse.ts';
 import { LayoutError } from '../callspec/layout.ts';
 import { BudgetExceededError, EngineUnavailableError, GuestFault } from '../emu/errors.ts';
-import { GuestExit } from '../kernel/kernel.ts';
+import { GuestExit, OutputLimitError } from '../kernel/kernel.ts';
 import { GuestDeadlockError } from '../kernel/threads.ts';
 import { ElfError } from '../loader/elf.ts';
 import { FixtureError } from '../loader/fixtures.ts';
 import { LoaderError } from '../loader/process.ts';
 import { SymbolNotFoundError } from '../loader/symbols.ts';
-import { DlopenError, UnknownLibraryError } from '../machine.ts';
+import { DlopenError, MachineExitedError, UnknownLibraryError } from '../machine.ts';
 import { UsageError } from './call.ts';
+import { CommandLineFileError } from './files.ts';
 import { formatViolations } from '../check/report.ts';
 import type { AbiReport } from '../check/rules.ts';
 
 const USER_ERRORS = [
   UsageError, ArgumentError, CallSpecError, DeclarationError, LayoutError, BudgetExceededError, EngineUnavailableError,
   GuestFault, GuestDeadlockError, GuestExit, ElfError, FixtureError, LoaderError, SymbolNotFoundError, DlopenError,
-  UnknownLibraryError, RangeError,
+  UnknownLibraryError, MachineExitedError, OutputLimitError, CommandLineFileError,
 ];
 
 export function isUserError(error: unknown): error is Error {

@@ -4,6 +4,7 @@
  */
 import { CALL_USAGE, runCall, UsageError } from './call.ts';
 import { formatError, isUserError } from './errors.ts';
+import { CommandLineFileError } from './files.ts';
 import { RUN_USAGE } from './run.ts';
 
 const USAGE = `shimulator — run real glibc and libpcap (i386, amd64) in an emulated x86 process and call C functions
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const write = (line: string) => process.stdout.write(`${line}\n`);
   try {
+    requireUtf8Arguments(argv);
     switch (command) {
       case 'call':
         return await runCall(rest, write);
@@ -55,6 +57,19 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (!isUserError(error)) throw error;
     process.stderr.write(`shimulator: ${formatError(error)}\n`);
-    return error instanceof UsageError ? 2 : 1;
+    return error instanceof UsageError || error instanceof CommandLineFileError ? 2 : 1;
+  }
+}
+
+/**
+ * Node decodes the command line as UTF-8 and turns each invalid byte into U+FFFD, so a non-UTF-8 argument would
+ * reach the guest changed. Refuse it instead, naming the argument (1-based, after `shimulator`).
+ */
+function requireUtf8Arguments(argv: string[]): void {
+  const bad = argv.findIndex((arg) => arg.includes('\uFFFD'));
+  if (bad >= 0) {
+    throw new UsageError(
+      `argument ${bad + 1} (${JSON.stringify(argv[bad])}) is not valid UTF-8: shimulator passes text arguments on as UTF-8 and would change it`,
+    );
   }
 }

@@ -3,7 +3,7 @@
  * goes to the host's stdout/stderr; the exit status is the guest's own (128+N when signal N ended it); when the
  * emulator had to stop the run (bad program, budget, time limit, deadlock), one message and exit status 125.
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { CommandLineFileError, readInputText, writeOutputFile } from './files.ts';
 import { parseArch } from '../emu/arch.ts';
 import { formatViolationGroups } from '../check/group.ts';
 import { ProgramError } from '../run/image.ts';
@@ -142,7 +142,7 @@ export async function runRun(argv: string[]): Promise<number> {
     process.stderr.write(`shimulator: ${error.message}\n`);
     return EMULATOR_EXIT_STATUS;
   }
-  if (options.report) writeFileSync(options.report, `${JSON.stringify(report, null, 2)}\n`);
+  if (options.report) writeOutputFile(options.report, '--report', `${JSON.stringify(report, null, 2)}\n`);
   if (options.check) process.stderr.write(checkSummary(report));
   if (report.error) {
     process.stderr.write(`shimulator: ${report.error.message}\n`);
@@ -158,12 +158,11 @@ function checkSummary(report: RunReport): string {
   return total === 0 ? `${head}\n` : `${head}:\n${formatViolationGroups(violations, '  ')}\n`;
 }
 
+/** The --decls file: a problem with it ends the run like a bad program does (one message, exit 125). */
 function readText(path: string): string {
   try {
-    if (statSync(path).isDirectory()) throw new Error('it is a directory');
-    return new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(path));
+    return readInputText(path, '--decls');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ProgramError(`--decls ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw error instanceof CommandLineFileError ? new ProgramError(error.message) : error;
   }
 }

@@ -5,6 +5,7 @@
  *   `ret:ID` (batch) for an earlier call's return value; `TYPE:VALUE` for variadic arguments
  *   (int, uint, long, ulong, longlong, ulonglong, double, longdouble, ptr, str).
  */
+import { MAX_DECLARATION_NESTING } from '../callspec/parse.ts';
 import type { CType } from '../callspec/types.ts';
 import { ArgumentError, type HostValue, isCharPointer, OutBuffer, vararg, VARARG_PREFIXES } from '../callspec/values.ts';
 
@@ -91,6 +92,7 @@ function describe(type: CType): string {
 /** Parses `{1, {2, 3}, "a, b"}` into nested arrays of strings (fields are converted by their types later). */
 export function parseBraces(text: string, what = 'struct value'): HostValue[] {
   let i = 0;
+  let depth = 0;
   const s = text.trim();
   const fail = (message: string): never => {
     throw new ArgumentError(`${what}: ${message} at character ${i + 1} of ${JSON.stringify(s)}`);
@@ -116,11 +118,14 @@ export function parseBraces(text: string, what = 'struct value'): HostValue[] {
   };
   const group = (): HostValue[] => {
     if (s[i] !== '{') fail('expected "{"');
+    // No struct nests deeper than a declaration can (and the host's stack must not decide).
+    if (++depth > MAX_DECLARATION_NESTING) fail(`braces nested more than ${MAX_DECLARATION_NESTING} levels deep`);
     i++;
     const items: HostValue[] = [];
     skip();
     if (s[i] === '}') {
       i++;
+      depth--;
       return items;
     }
     for (;;) {
@@ -132,6 +137,7 @@ export function parseBraces(text: string, what = 'struct value'): HostValue[] {
       }
       if (s[i] === '}') {
         i++;
+        depth--;
         return items;
       }
       fail('expected "," or "}"');

@@ -2,17 +2,18 @@
  * `shimulator trace FILE [--limit N]`: prints a recorded trace (see src/trace/format.ts) readably.
  * `writeTraceFile` writes one (what `shimulator call --trace FILE` uses).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeOutputFile } from './files.ts';
 import { loadDisassembler } from '../trace/disassemble.ts';
 import { decodeTrace, encodeTrace, type Trace, TraceFormatError } from '../trace/format.ts';
 import { printTrace } from '../trace/print.ts';
 
 export const TRACE_USAGE = 'usage: shimulator trace FILE [--limit N]';
 
-/** Writes the encoded trace to `path`; returns its size in bytes. */
-export function writeTraceFile(path: string, trace: Trace): number {
+/** Writes the encoded trace to `path` (named by the option `what`); returns its size in bytes. */
+export function writeTraceFile(path: string, trace: Trace, what = '--trace'): number {
   const bytes = encodeTrace(trace);
-  writeFileSync(path, bytes);
+  writeOutputFile(path, what, bytes);
   return bytes.length;
 }
 

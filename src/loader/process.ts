@@ -89,6 +89,17 @@ const EXCEPTION_NAMES: Record<number, string> = {
   14: 'page fault (#PF)', 16: 'x87 floating-point error (#MF)', 17: 'alignment check (#AC)', 19: 'SIMD floating-point exception (#XM)',
 };
 
+/** Vectors 0–31 are the CPU's exceptions; from 32 on, only an `int N` instruction raises them in user space. */
+const FIRST_SOFTWARE_VECTOR = 32;
+
+/** What an interrupt the process has no handler for is: a CPU exception, or the guest's own `int N`. */
+function interruptDescription(intno: number): string {
+  const known = EXCEPTION_NAMES[intno];
+  if (known) return `CPU exception: ${known}`;
+  if (intno < FIRST_SOFTWARE_VECTOR) return `CPU exception: vector ${intno}`;
+  return `unknown software interrupt int 0x${intno.toString(16)}: Linux has no handler for it (a real process gets SIGSEGV)`;
+}
+
 export class LoaderError extends Error {
   override name = 'LoaderError';
 }
@@ -490,6 +501,12 @@ export class Process {
   /** Handles `int 0x81` from a callback stub; returns false when `pc` is not a callback (then it is a fault). */
   onCallbackTrap: ((pc: number) => boolean) | undefined;
 
+  /**
+   * Whether an `int 0x85` at `pc` is one of the host's worker threads parking (its code lives in the host's code
+   * arena). The guest's own `int 0x85` is not: it is an unknown interrupt like any other (a fault).
+   */
+  isParkSite: ((pc: number) => boolean) | undefined;
+
   /** Lets the symbol layer supply the live list of loaded objects (read from ld.so's link map). */
   objectsProvider: (() => MappedObject[]) | undefined;
 
@@ -500,15 +517,14 @@ export class Process {
     }
     const pc = Number(this.engine.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
     if (intno === CALLBACK_TRAP_VECTOR && this.onCallbackTrap?.(pc)) return;
-    if (intno === PARK_TRAP) {
+    if (intno === PARK_TRAP && this.isParkSite?.(pc)) {
       // A worker thread asks for work: it waits for the host, and the scheduler runs someone else.
       this.threads.current.state = 'host';
       this.engine.stop();
       return;
     }
-    const name = EXCEPTION_NAMES[intno] ?? `interrupt ${intno}`;
     const registers = (this.engine as UnicornEngine).dumpRegisters();
-    const fault = new GuestFault(`CPU exception: ${name}`, 'EXCEPTION', pc, undefined, registers);
+    const fault = new GuestFault(interruptDescription(intno), 'EXCEPTION', pc, undefined, registers);
     fault.vector = intno;
     throw fault;
   }

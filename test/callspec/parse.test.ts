@@ -1,6 +1,6 @@
 import { typeName } from '../../src/callspec/layout.ts';
 import { describe, expect, it } from 'vitest';
-import { DeclarationError, Declarations } from '../../src/callspec/parse.ts';
+import { DeclarationError, Declarations, MAX_DECLARATION_NESTING } from '../../src/callspec/parse.ts';
 import type { CType } from '../../src/callspec/types.ts';
 
 const int = (name: string) => ({ kind: 'int', name }) as CType;
@@ -291,5 +291,28 @@ describe('addDeclarations', () => {
     const scope = new Declarations();
     scope.addDeclarations('struct s { int a; };');
     expect(() => scope.addDeclarations('struct s { int a; };')).not.toThrow();
+  });
+});
+
+describe('nesting limit', () => {
+  const deep = MAX_DECLARATION_NESTING * 8;
+  const limit = new RegExp(`nests deeper than the parser's limit of ${MAX_DECLARATION_NESTING} levels`);
+
+  it('refuses pathologically deep declarations with a DeclarationError naming the limit (not a host stack overflow)', () => {
+    const cases = [
+      `int f(int ${'*'.repeat(deep)}x)`,
+      `int f(int ${'('.repeat(deep)}x${')'.repeat(deep)})`,
+      `void f(${'void (*)('.repeat(deep)}int${')'.repeat(deep)})`,
+      `struct s ${'{ struct '.repeat(deep)}{ int a; } ${'a; } '.repeat(deep)}f(void)`,
+    ];
+    for (const text of cases) expect(errorOf(() => new Declarations().parsePrototype(text)).message).toMatch(limit);
+    const constants = `enum { A = ${'-'.repeat(deep)}1, B = ${'('.repeat(deep)}1${')'.repeat(deep)} };`;
+    expect(errorOf(() => new Declarations().addDeclarations(constants)).message).toMatch(limit);
+  });
+
+  it('accepts nesting up to the limit', () => {
+    const depth = MAX_DECLARATION_NESTING / 2;
+    const proto = new Declarations().parsePrototype(`int f(int ${'*'.repeat(depth)}x, int (${'*'.repeat(depth)}y))`);
+    expect(proto.params).toHaveLength(2);
   });
 });

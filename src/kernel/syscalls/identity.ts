@@ -48,6 +48,19 @@ const refuse = (errno: number) => () => {
   throw new ErrnoError(errno);
 };
 
+/**
+ * Every socket system call, under its amd64 and i386 names (i386 has both `socketcall` and, since Linux 4.3,
+ * direct calls). All are refused alike, so that a guest sees the same answer whichever way its libc goes.
+ */
+const SOCKET_SYSCALLS = [
+  'socket', 'socketpair', 'socketcall', 'connect', 'bind', 'listen', 'accept', 'accept4', 'sendto', 'recvfrom',
+  'sendmsg', 'recvmsg', 'sendmmsg', 'recvmmsg', 'recvmmsg_time64', 'shutdown', 'getsockname', 'getpeername',
+  'setsockopt', 'getsockopt',
+] as const;
+
+/** The guest has no network: sockets are refused by policy, the way a sandbox would (not "unimplemented"). */
+const REFUSED_SOCKETS: SyscallTable = Object.fromEntries(SOCKET_SYSCALLS.map((name) => [name, refuse(ERRNO.EACCES)]));
+
 export const IDENTITY_SYSCALLS: SyscallTable = {
   getpid: (k) => k.options.pid,
   getppid: () => 1,
@@ -66,8 +79,6 @@ export const IDENTITY_SYSCALLS: SyscallTable = {
   ugetrlimit: (k, a) => (k.writeGuest(num(a[1]!), encodeWords(rlimit(s32(a[0]!)), 4)), 0),
   getrandom: (k, a) => (k.writeGuest(num(a[0]!), k.options.random.bytes(num(a[1]!))), num(a[1]!)),
   prctl,
-  // The guest has no network: sockets are refused by policy, the way a sandbox would (not "unimplemented").
-  socket: refuse(ERRNO.EACCES),
-  socketcall: refuse(ERRNO.EACCES),
+  ...REFUSED_SOCKETS,
   rseq: refuse(ERRNO.ENOSYS), // glibc works without restartable sequences
 };
