@@ -3,11 +3,11 @@
  * compared with what the same binaries printed natively on x86 (fixtures/programs/expected, recorded by
  * record-native.sh with the same argv and environment).
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runProgram } from '../src/run/program.ts';
+import { shimulatorCli } from './support/spawn.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const PROGRAMS = join(ROOT, 'fixtures/programs');
@@ -49,10 +49,8 @@ function withoutUnmodelled(text: string, key: string): string {
 describe.each(manifest.map((e) => [`${e.arch}/${e.name}`, e] as const))('%s', (key, entry) => {
   const binary = join(PROGRAMS, entry.arch, entry.name);
 
-  it('prints what it printed natively and exits with the same status', () => {
-    const run = spawnSync(process.execPath, [join(ROOT, 'bin/shimulator.mjs'), 'run', binary, ...ARGS], {
-      cwd: ROOT, encoding: 'utf8', timeout: 240_000,
-    });
+  it('prints what it printed natively and exits with the same status', async () => {
+    const run = await shimulatorCli('run', binary, ...ARGS);
     const want = expected(entry);
     expect(withoutUnmodelled(run.stdout, key)).toBe(withoutUnmodelled(want.stdout, key));
     expect(run.stderr).toBe(want.stderr);

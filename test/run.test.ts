@@ -2,13 +2,14 @@
  * `shimulator run`: whole C programs, compiled here with gcc for both architectures (dynamic and static), run
  * from entry to exit and compared with the same binary run natively. The Go fixtures are in run-programs.test.ts.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARCHES, type Arch } from '../src/emu/arch.ts';
 import { DEFAULT_ENVIRONMENT, runProgram } from '../src/run/program.ts';
+import { type Run, shimulatorCli, spawnAsync } from './support/spawn.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const NATIVE_ENV = Object.entries(DEFAULT_ENVIRONMENT).map(([k, v]) => `${k}=${v}`);
@@ -72,23 +73,21 @@ function compile(name: string, source: string, arch: Arch): string {
   return path;
 }
 
-function native(binary: string, args: string[]) {
-  const r = spawnSync('env', ['-i', ...NATIVE_ENV, binary, ...args], { encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function native(binary: string, args: string[]): Promise<Run> {
+  return spawnAsync('env', ['-i', ...NATIVE_ENV, binary, ...args]);
 }
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/shimulator.mjs'), 'run', ...args], { cwd: ROOT, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+function cli(...args: string[]): Promise<Run> {
+  return shimulatorCli('run', ...args);
 }
 
 describe.each(ARCHES.flatMap((arch) => (['dynamic', 'static'] as const).map((link) => [arch, link] as [Arch, string])))(
   'a %s %s C program',
   (arch, link) => {
-    it('prints exactly what it prints natively and exits with the same status', () => {
+    it('prints exactly what it prints natively and exits with the same status', async () => {
       const binary = binaries[`${arch}-${link}`]!;
-      const expected = native(binary, ['alpha', 'beta gamma']);
-      const run = cli(binary, 'alpha', 'beta gamma');
+      const expected = await native(binary, ['alpha', 'beta gamma']);
+      const run = await cli(binary, 'alpha', 'beta gamma');
       expect(run.stdout).toBe(expected.stdout);
       expect(run.stderr).toBe(expected.stderr);
       expect(run.status).toBe(3);
@@ -112,9 +111,9 @@ describe.each(ARCHES.flatMap((arch) => (['dynamic', 'static'] as const).map((lin
 );
 
 describe('shimulator run: reports and limits', () => {
-  it('--report writes the JSON report; --env reaches the guest and nothing else of the host environment does', () => {
+  it('--report writes the JSON report; --env reaches the guest and nothing else of the host environment does', async () => {
     const report = join(dir, 'report.json');
-    const run = cli('--report', report, '--env', 'HOME=/home/guest', binaries['amd64-dynamic']!);
+    const run = await cli('--report', report, '--env', 'HOME=/home/guest', binaries['amd64-dynamic']!);
     expect(run.stdout).toContain('HOME=/home/guest PATH=/usr/bin:/bin');
     const r = JSON.parse(readFileSync(report, 'utf8'));
     expect(r).toMatchObject({ program: binaries['amd64-dynamic'], arch: 'amd64', exit: 3, signal: null, error: null });
@@ -122,7 +121,7 @@ describe('shimulator run: reports and limits', () => {
     expect(r.instructions).toBeGreaterThan(10_000);
   });
 
-  it('--mount shows a host directory read-only and --cwd makes it the working directory', () => {
+  it('--mount shows a host directory read-only and --cwd makes it the working directory', async () => {
     const data = join(dir, 'data');
     execFileSync('mkdir', ['-p', data]);
     writeFileSync(join(data, 'greeting.txt'), 'hello from the host\n');
@@ -130,53 +129,53 @@ describe('shimulator run: reports and limits', () => {
       int main(void) { char cwd[256], buf[64]; getcwd(cwd, sizeof cwd); int fd = open("greeting.txt", O_RDONLY);
         int n = read(fd, buf, sizeof buf - 1); buf[n > 0 ? n : 0] = 0; printf("cwd=%s text=%s", cwd, buf);
         printf("write=%d\\n", open("new.txt", O_CREAT | O_WRONLY, 0644)); return 0; }`;
-    const run = cli('--mount', `${data}:/data`, '--cwd', '/data', compile('cwd', source, 'i386'));
+    const run = await cli('--mount', `${data}:/data`, '--cwd', '/data', compile('cwd', source, 'i386'));
     expect(run.stdout).toBe('cwd=/data text=hello from the host\nwrite=-1\n');
     expect(run.status).toBe(0);
-    const missing = cli('--cwd', '/nowhere', binaries['amd64-dynamic']!);
+    const missing = await cli('--cwd', '/nowhere', binaries['amd64-dynamic']!);
     expect(missing.status).toBe(125);
     expect(missing.stderr).toMatch(/--cwd \/nowhere is not a directory the guest can see/);
   });
 
-  it('a program that only sleeps stops at --time-limit of virtual time, naming each thread', () => {
-    const run = cli('--time-limit', '30', compile('sleeper', 'int main(void){ for (;;) sleep(1); }', 'amd64'));
+  it('a program that only sleeps stops at --time-limit of virtual time, naming each thread', async () => {
+    const run = await cli('--time-limit', '30', compile('sleeper', 'int main(void){ for (;;) sleep(1); }', 'amd64'));
     expect(run.status).toBe(125);
     expect(run.stderr).toMatch(/time limit of 30 s of virtual time .*thread 1000 \(main\) blocked on sleep/);
   });
 
-  it('a deadlock (two threads waiting for each other) is reported with each thread, exit 125', () => {
+  it('a deadlock (two threads waiting for each other) is reported with each thread, exit 125', async () => {
     const source = `#include <pthread.h>
       static pthread_mutex_t a = PTHREAD_MUTEX_INITIALIZER, b = PTHREAD_MUTEX_INITIALIZER;
       static pthread_barrier_t both;
       static void *other(void *p) { pthread_mutex_lock(&b); pthread_barrier_wait(&both); pthread_mutex_lock(&a); return p; }
       int main(void) { pthread_t t; pthread_barrier_init(&both, 0, 2); pthread_create(&t, 0, other, 0);
         pthread_mutex_lock(&a); pthread_barrier_wait(&both); pthread_mutex_lock(&b); return 0; }`;
-    const run = cli(compile('deadlock', source, 'i386'));
+    const run = await cli(compile('deadlock', source, 'i386'));
     expect(run.status).toBe(125);
     expect(run.stderr).toMatch(/deadlock: no guest thread can run — thread 1000 \(main\) blocked on futex .*thread 1001/);
   });
 
-  it('a busy loop stops at the wall-clock --timeout', () => {
-    const run = cli('--timeout', '1', compile('spin', 'int main(void){ volatile long n = 0; for (;;) n++; }', 'amd64'));
+  it('a busy loop stops at the wall-clock --timeout', async () => {
+    const run = await cli('--timeout', '1', compile('spin', 'int main(void){ volatile long n = 0; for (;;) n++; }', 'amd64'));
     expect(run.status).toBe(125);
     expect(run.stderr).toMatch(/wall-clock timeout/);
   });
 
-  it('--trace records the whole run for `shimulator trace`; --trace-limit stops a longer run with the partial trace', () => {
+  it('--trace records the whole run for `shimulator trace`; --trace-limit stops a longer run with the partial trace', async () => {
     const trace = join(dir, 'run.trace');
-    const run = cli('--trace', trace, binaries['i386-static']!);
+    const run = await cli('--trace', trace, binaries['i386-static']!);
     expect(run.status).toBe(3);
-    const printed = spawnSync(process.execPath, [join(ROOT, 'bin/shimulator.mjs'), 'trace', trace, '--limit', '1'], { encoding: 'utf8' });
+    const printed = await shimulatorCli('trace', trace, '--limit', '1');
     expect(printed.stdout).toMatch(/i386 {2}\d+ instructions .* system calls/);
-    const limited = cli('--trace', trace, '--trace-limit', '5000', binaries['i386-static']!);
+    const limited = await cli('--trace', trace, '--trace-limit', '5000', binaries['i386-static']!);
     expect(limited.status).toBe(125);
     expect(limited.stderr).toMatch(/limit of 5000 instructions and the run was stopped there/);
-    const partial = spawnSync(process.execPath, [join(ROOT, 'bin/shimulator.mjs'), 'trace', trace, '--limit', '1'], { encoding: 'utf8' });
+    const partial = await shimulatorCli('trace', trace, '--limit', '1');
     expect(partial.stdout).toMatch(/ 5000 instructions /);
   });
 
-  it('a budget that runs out stops the run with exit 125 and one message', () => {
-    const run = cli('--budget', '5000', binaries['i386-dynamic']!);
+  it('a budget that runs out stops the run with exit 125 and one message', async () => {
+    const run = await cli('--budget', '5000', binaries['i386-dynamic']!);
     expect(run.status).toBe(125);
     expect(run.stderr).toMatch(/budget of 5000 instructions/);
   });
@@ -189,15 +188,15 @@ describe('shimulator run: bad programs get one clear message and exit 125', () =
     ['a text file', () => join(dir, 'prog.c'), /not an ELF executable/],
     ['an ARM64 program', () => armCopy(), /AArch64 \(ARM64\) program; shimulator runs x86 programs only/],
     ['a shared library', () => join(ROOT, 'fixtures/conformance/libconformance-amd64.so'), /not a program|shared library/],
-  ])('%s', (_what, path, message) => {
-    const run = cli(path());
+  ])('%s', async (_what, path, message) => {
+    const run = await cli(path());
     expect(run.status).toBe(125);
     expect(run.stderr).toMatch(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('a wrong --arch', () => {
-    const run = cli('--arch', 'i386', binaries['amd64-dynamic']!);
+  it('a wrong --arch', async () => {
+    const run = await cli('--arch', 'i386', binaries['amd64-dynamic']!);
     expect(run.status).toBe(125);
     expect(run.stderr).toMatch(/is an amd64 program, but --arch says i386/);
   });
