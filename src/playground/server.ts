@@ -15,7 +15,8 @@
  *   GET  /api/lessons/<id>   the lesson with its steps and their recordings
  *
  * API errors answer 400 with `{ "error": "…" }` (404 for unknown routes and lessons); nothing a request sends can
- * crash the server.
+ * crash the server. Requests from other origins or under other Host names answer 403, and so do API POSTs without
+ * the server's token (guard.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -27,6 +28,7 @@ import {
 } from './assets.ts';
 import { call, catalogQuery, errorMessage, info, MAX_UPLOAD_BYTES, plan, PlaygroundError, upload } from './api.ts';
 import { lesson, lessonList, LessonNotFoundError } from './lessons.ts';
+import { allowedHosts, ForbiddenRequestError, type Guard, guardRequest, newToken, tokenMeta } from './guard.ts';
 
 export interface PlaygroundOptions {
   /** 0 = any free port; default 4280. */
@@ -40,6 +42,8 @@ export interface PlaygroundOptions {
 export interface Playground {
   url: string;
   port: number;
+  /** The token API POSTs must send in the x-shimulator-token header (the served page carries it). */
+  token: string;
   close(): Promise<void>;
 }
 
@@ -104,19 +108,25 @@ async function serveFile(res: ServerResponse, root: string, rest: string, urlPat
   sendBody(res, 200, contentType(file), readFileSync(file));
 }
 
-function indexHtml(webDir: string): string {
+function indexHtml(webDir: string, token: string): string {
   const file = join(webDir, 'index.html');
   if (!existsSync(file)) throw new HttpError(404, `the playground UI is missing: ${file} does not exist`);
   const html = readFileSync(file, 'utf8');
-  const script = importMapScript(importMap());
+  const script = `${tokenMeta(token)}\n${importMapScript(importMap())}`;
   return html.includes(IMPORTMAP_MARKER) ? html.replace(IMPORTMAP_MARKER, script) : html.replace(/<head([^>]*)>/i, `<head$1>\n${script}`);
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, webDir: string): Promise<void> {
+interface Context {
+  webDir: string;
+  guard: Guard;
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, { webDir, guard }: Context): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
   const method = req.method ?? 'GET';
   const isGet = method === 'GET' || method === 'HEAD';
+  guardRequest(req, guard, path.startsWith('/api/') && !isGet);
 
   if (path.startsWith('/api/')) {
     const endpoint = path.slice('/api/'.length);
@@ -158,7 +168,7 @@ async function route(req: IncomingMessage, res: ServerResponse, webDir: string):
 
   if (!isGet) throw new HttpError(405, `${method} is not allowed on ${path}`);
   if (path === '/' || path === '/index.html') {
-    return sendBody(res, 200, 'text/html; charset=utf-8', indexHtml(webDir));
+    return sendBody(res, 200, 'text/html; charset=utf-8', indexHtml(webDir, guard.token));
   }
   if (path.startsWith('/vendor/')) {
     const { name, inner, file } = vendorFile(path.slice('/vendor/'.length));
@@ -178,9 +188,14 @@ async function route(req: IncomingMessage, res: ServerResponse, webDir: string):
   throw new HttpError(404, `not found: ${path}`);
 }
 
+/** Errors whose message is already the answer (guest errors from a worker were formatted there). */
+function passesMessage(error: unknown): boolean {
+  return [HttpError, ForbiddenPathError, ForbiddenRequestError].some((kind) => error instanceof kind);
+}
+
 function statusOf(error: unknown): number {
   if (error instanceof HttpError) return error.status;
-  if (error instanceof ForbiddenPathError) return 403;
+  if (error instanceof ForbiddenPathError || error instanceof ForbiddenRequestError) return 403;
   if (error instanceof LessonNotFoundError) return 404;
   return 400;
 }
@@ -189,14 +204,17 @@ function statusOf(error: unknown): number {
 export async function startPlayground(options: PlaygroundOptions = {}): Promise<Playground> {
   const host = options.host ?? '127.0.0.1';
   const webDir = options.webDir ?? join(PROJECT_ROOT, 'web');
+  // The allowed Host names need the port, known once the server listens; no request arrives before that.
+  const guard: Guard = { hosts: new Set(), token: newToken() };
+  const context: Context = { webDir, guard };
   const server = createServer((req, res) => {
-    route(req, res, webDir).catch((error: unknown) => {
+    route(req, res, context).catch((error: unknown) => {
       const status = statusOf(error);
       if (res.headersSent) {
         res.destroy();
         return;
       }
-      sendJson(res, status, { error: error instanceof HttpError || error instanceof ForbiddenPathError ? error.message : errorMessage(error) });
+      sendJson(res, status, { error: passesMessage(error) ? (error as Error).message : errorMessage(error) });
     });
   });
   server.keepAliveTimeout = 1000;
@@ -208,10 +226,12 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     });
   });
   const port = (server.address() as AddressInfo).port;
+  for (const allowed of allowedHosts(host, port)) guard.hosts.add(allowed);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}/`,
     port,
+    token: guard.token,
     close: () =>
       new Promise<void>((resolvePromise, reject) => {
         server.close((error) => (error ? reject(error) : resolvePromise()));
