@@ -45,6 +45,12 @@ export const POPULAR = ['snprintf', 'printf', 'strlen', 'open', 'qsort', 'pcap_l
 /** Instructions one recorded call may execute (a trace of this size takes ~50 MB while recording). */
 export const MAX_TRACE_STEPS = 400_000;
 const CALL_BUDGET = 2_000_000;
+/** Bytes a playground guest may write to stdout + stderr per machine: a flood stops here, not in the server's memory. */
+export const PLAYGROUND_OUTPUT_LIMIT = 1 << 20;
+/** Bytes of guest mappings per machine (beyond it mmap answers ENOMEM): ample for any libc call, far below the host's RAM. */
+export const PLAYGROUND_MEMORY_LIMIT = 1 << 30;
+/** The limits every playground machine boots with. */
+const LIMITS = { callBudget: CALL_BUDGET, outputLimit: PLAYGROUND_OUTPUT_LIMIT, memoryLimit: PLAYGROUND_MEMORY_LIMIT };
 const MAX_TOKENS = 64;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -320,14 +326,14 @@ async function bootMachine(profile: Profile, arch: Arch): Promise<{ machine: Mac
   if (profile.startsWith('upload:')) {
     const upload = uploads.get(profile.slice('upload:'.length));
     if (!upload) throw new PlaygroundError('the uploaded object is gone (the server keeps the latest uploads only): upload it again');
-    const machine = await Machine.boot({ arch, libs: [upload.path], check: true, watchTls: true, callBudget: CALL_BUDGET });
+    const machine = await Machine.boot({ arch, libs: [upload.path], check: true, watchTls: true, ...LIMITS });
     machine.tlsLayout();
     return { machine };
   }
   const libs = ['libpcap.so.0.8'];
   if (profile === 'abi') libs.push(...['targets', 'callees', 'shims'].map((n) => abiFixture(arch, n)));
   const machine = await Machine.boot({
-    arch, libs, check: true, watchTls: true, callBudget: CALL_BUDGET, decls: profile === 'abi' ? abiDeclarations() : undefined,
+    arch, libs, check: true, watchTls: true, ...LIMITS, decls: profile === 'abi' ? abiDeclarations() : undefined,
   });
   // Warm up: the first instrumented call computes the TLS layout (through dlinfo) and resolves IFUNCs; done here,
   // it does not show up in the first recording.
@@ -431,7 +437,13 @@ function symbolsFor(machine: Machine, trace: Trace, callee: number, name: string
   return symbols;
 }
 
-export async function call(body: unknown): Promise<Json> {
+/** What a caller learns while a call is under way (the worker pool starts its wall-clock deadline at `onGuestStart`). */
+export interface CallHooks {
+  /** The machine is booted and the guest is about to run. */
+  onGuestStart?(): void;
+}
+
+export async function call(body: unknown, hooks: CallHooks = {}): Promise<Json> {
   const o = object(body, 'call request');
   const upload = uploadOf(o.upload);
   const arch = upload ? uploadArch(upload, o.arch) : archOf(o.arch);
@@ -460,6 +472,7 @@ export async function call(body: unknown): Promise<Json> {
   }
   const args = argumentsFor(proto, tokens, {});
   return onMachine(profile, arch, (machine, thread) => {
+    hooks.onGuestStart?.();
     machine.checking = check;
     machine.watchTls = tls;
     const lib = upload ? machine.process.mountedLibraries[0] : library || undefined;
@@ -490,7 +503,7 @@ export const MAX_UPLOAD_BYTES = 8 << 20;
 const MAX_UPLOADS = 16;
 const MAX_EXPORTS = 500;
 
-interface Upload {
+export interface Upload {
   id: string;
   name: string;
   arch: Arch;
@@ -574,10 +587,29 @@ export function upload(body: unknown): Json {
   return uploadJson(entry);
 }
 
-function forgetUpload(id: string): void {
+/** Who wants to know when an upload is dropped (the worker pool, whose workers hold machines for it). */
+const forgetListeners: Array<(id: string) => void> = [];
+
+export function onUploadForgotten(listener: (id: string) => void): void {
+  forgetListeners.push(listener);
+}
+
+/** The upload `id`, as a worker needs it to run calls in it (undefined when unknown: the worker then says so). */
+export function uploadEntry(id: unknown): Upload | undefined {
+  return typeof id === 'string' ? uploads.get(id) : undefined;
+}
+
+/** Makes an upload known to this thread's machines (a worker receives it with the call that needs it). */
+export function adoptUpload(entry: Upload): void {
+  if (!uploads.has(entry.id)) uploads.set(entry.id, entry);
+}
+
+/** Drops an upload's machines; its files go too unless another thread owns them (`keepFiles`). */
+export function forgetUpload(id: string, keepFiles = false): void {
   const upload = uploads.get(id);
   uploads.delete(id);
   if (!upload) return;
+  for (const listener of forgetListeners) listener(id);
   for (const arch of ARCHES) {
     const key = `upload:${id}:${arch}`;
     const slot = slots.get(key);
@@ -588,7 +620,7 @@ function forgetUpload(id: string): void {
       slot.machine = undefined;
     });
   }
-  rmSync(upload.dir, { recursive: true, force: true });
+  if (!keepFiles) rmSync(upload.dir, { recursive: true, force: true });
 }
 
 /** The message for an error answer (guest faults with their registers, violations that led to a fault). */

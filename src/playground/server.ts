@@ -26,8 +26,9 @@ import {
   capstoneModule, CAPSTONE_ESM, contentType, ForbiddenPathError, IMPORTMAP_MARKER, importMap, importMapScript, PROJECT_ROOT,
   safeJoin, transpile, vendorFile,
 } from './assets.ts';
-import { call, catalogQuery, errorMessage, info, MAX_UPLOAD_BYTES, plan, PlaygroundError, upload } from './api.ts';
+import { catalogQuery, errorMessage, info, MAX_UPLOAD_BYTES, plan, PlaygroundError, upload } from './api.ts';
 import { lesson, lessonList, LessonNotFoundError } from './lessons.ts';
+import { GuestJobError, GuestPool, type PoolOptions } from './pool.ts';
 import { allowedHosts, ForbiddenRequestError, type Guard, guardRequest, newToken, tokenMeta } from './guard.ts';
 
 export interface PlaygroundOptions {
@@ -37,6 +38,8 @@ export interface PlaygroundOptions {
   host?: string;
   /** The UI folder (default: the project's web/); tests point it elsewhere. */
   webDir?: string;
+  /** The guest workers: how many, and their wall-clock limits (pool.ts). */
+  pool?: PoolOptions;
 }
 
 export interface Playground {
@@ -119,9 +122,10 @@ function indexHtml(webDir: string, token: string): string {
 interface Context {
   webDir: string;
   guard: Guard;
+  pool: GuestPool;
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, { webDir, guard }: Context): Promise<void> {
+async function route(req: IncomingMessage, res: ServerResponse, { webDir, guard, pool }: Context): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
   const method = req.method ?? 'GET';
@@ -149,7 +153,7 @@ async function route(req: IncomingMessage, res: ServerResponse, { webDir, guard 
     }
     if (endpoint === 'call') {
       needs('POST');
-      return sendJson(res, 200, await call(await readJson(req)));
+      return sendJson(res, 200, await pool.call(await readJson(req)));
     }
     if (endpoint === 'upload') {
       needs('POST');
@@ -161,7 +165,7 @@ async function route(req: IncomingMessage, res: ServerResponse, { webDir, guard 
     }
     if (endpoint.startsWith('lessons/')) {
       needs('GET');
-      return sendJson(res, 200, await lesson(decodeURIComponent(endpoint.slice('lessons/'.length))));
+      return sendJson(res, 200, await lesson(decodeURIComponent(endpoint.slice('lessons/'.length)), (body) => pool.call(body)));
     }
     throw new HttpError(404, `unknown API route: ${method} ${path}`);
   }
@@ -190,11 +194,11 @@ async function route(req: IncomingMessage, res: ServerResponse, { webDir, guard 
 
 /** Errors whose message is already the answer (guest errors from a worker were formatted there). */
 function passesMessage(error: unknown): boolean {
-  return [HttpError, ForbiddenPathError, ForbiddenRequestError].some((kind) => error instanceof kind);
+  return [HttpError, ForbiddenPathError, ForbiddenRequestError, GuestJobError].some((kind) => error instanceof kind);
 }
 
 function statusOf(error: unknown): number {
-  if (error instanceof HttpError) return error.status;
+  if (error instanceof HttpError || error instanceof GuestJobError) return error.status;
   if (error instanceof ForbiddenPathError || error instanceof ForbiddenRequestError) return 403;
   if (error instanceof LessonNotFoundError) return 404;
   return 400;
@@ -206,7 +210,8 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   const webDir = options.webDir ?? join(PROJECT_ROOT, 'web');
   // The allowed Host names need the port, known once the server listens; no request arrives before that.
   const guard: Guard = { hosts: new Set(), token: newToken() };
-  const context: Context = { webDir, guard };
+  const pool = new GuestPool(options.pool);
+  const context: Context = { webDir, guard, pool };
   const server = createServer((req, res) => {
     route(req, res, context).catch((error: unknown) => {
       const status = statusOf(error);
@@ -219,7 +224,10 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   });
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolvePromise, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => {
+      pool.close();
+      reject(error);
+    });
     server.listen(options.port ?? DEFAULT_PORT, host, () => {
       server.off('error', reject);
       resolvePromise();
@@ -234,6 +242,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
     token: guard.token,
     close: () =>
       new Promise<void>((resolvePromise, reject) => {
+        pool.close();
         server.close((error) => (error ? reject(error) : resolvePromise()));
         server.closeAllConnections();
       }),
