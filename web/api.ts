@@ -51,6 +51,8 @@ export interface CallResponse {
   trace: string;
   symbols?: unknown;
   explanations?: Record<string, string>;
+  /** Set when the recording was cut at the server's trace limit: why the trace ends before the call returned. */
+  truncated?: string;
 }
 
 export interface CallRequest {

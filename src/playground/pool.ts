@@ -19,8 +19,8 @@ import type { FromWorker, ToWorker } from './worker.ts';
 
 /** Workers started by default: two calls run at once, a third waits. */
 export const DEFAULT_WORKERS = 2;
-/** Wall-clock time a guest may run once its machine is booted. */
-export const DEFAULT_GUEST_TIMEOUT_MS = 10_000;
+/** Wall-clock time a guest may run once its machine is booted: a backstop above what MAX_TRACE_STEPS takes to record. */
+export const DEFAULT_GUEST_TIMEOUT_MS = 30_000;
 /** Wall-clock time for starting the worker and booting the machines a call needs (two architectures' glibc). */
 export const DEFAULT_BOOT_TIMEOUT_MS = 120_000;
 /** Calls waiting for a worker at most; beyond that the server answers 503 rather than queueing without end. */

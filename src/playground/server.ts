@@ -8,7 +8,8 @@
  *   GET  /api/info           { arches, libraries }
  *   GET  /api/catalog        ?q=&limit=  → { entries }
  *   POST /api/plan           { arch, prototype, args?, decls? } → { spec, table, explanations }
- *   POST /api/call           { arch, library?, upload?, prototype, args, decls?, check?, tls?, thread? } → { result, spec, trace, symbols }
+ *   POST /api/call           { arch, library?, upload?, prototype, args, decls?, check?, tls?, thread? } → { result, spec, trace, symbols,
+ *                            truncated? } (run in a worker process, pool.ts; `truncated` when the trace limit cut the call)
  *   POST /api/upload         { name, arch?, data: base64 } → { id, name, arch, soname, exports } (a user's shared object, ≤ 8 MiB;
  *                            /api/plan and /api/call take its id as "upload")
  *   GET  /api/lessons        { lessons: [{ id, title, summary }] }
