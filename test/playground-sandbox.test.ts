@@ -117,4 +117,38 @@ describe('guests in workers', () => {
       await strict.close();
     }
   }, 180_000);
+
+  it('answers 500 when a worker dies under a call (here: SIGKILL from outside, as the OOM killer would), and the next call runs in a fresh worker', async () => {
+    const othersWorkers = workerPids(); // the shared server's
+    const single = await startPlayground({ port: 0, pool: { workers: 1 } });
+    try {
+      const [worker, ...more] = workerPids().filter((pid) => !othersWorkers.includes(pid));
+      expect(worker).toBeDefined();
+      expect(more).toEqual([]);
+      const id = await uploadRunaway(single);
+      // A first call makes sure the worker is up, so that the spin is on it (booting or running) when it dies.
+      expect((await post(single, '/api/call', { arch: 'amd64', prototype: 'int abs(int x)', args: ['-1'] })).json.result.return).toBe(1);
+      const spin = post(single, '/api/call', { upload: id, prototype: 'void spin(void)' });
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      process.kill(worker!, 'SIGKILL');
+      const crashed = await spin;
+      expect(crashed.status).toBe(500);
+      expect(crashed.json.error).toMatch(/worker process was killed by SIGKILL/);
+      const next = await post(single, '/api/call', { arch: 'amd64', prototype: 'unsigned long strlen(const char *s)', args: ['abc'] });
+      expect(next.json.result.return).toBe(3);
+    } finally {
+      await single.close();
+    }
+  }, 180_000);
 });
+
+/** This process's guest workers (pool.ts forks them from worker-entry.mjs). */
+function workerPids(): number[] {
+  let out = '';
+  try {
+    out = execFileSync('pgrep', ['-P', String(process.pid), '-f', 'worker-entry.mjs'], { encoding: 'utf8' });
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+  return out.split('\n').filter(Boolean).map(Number);
+}

@@ -27,6 +27,8 @@ export const DEFAULT_BOOT_TIMEOUT_MS = 120_000;
 const MAX_QUEUED = 500;
 /** JavaScript heap of one worker: recordings are capped well below it; a worker that still outgrows it dies. */
 const WORKER_HEAP_MB = 2048;
+/** Pause before replacing a worker that died while starting: a broken install must not become a fork loop. */
+const STARTUP_RETRY_MS = 1000;
 
 const ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
 
@@ -112,11 +114,20 @@ export class GuestPool {
     child.on('exit', (code, signal) => {
       if (!this.slots.has(slot)) return; // retired on purpose
       const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      if (!slot.ready) return this.failedToStart(slot, how);
       this.retire(slot, new GuestJobError(500, `the guest's worker process ${how} during the call (the engine crashed or ran out of memory); the playground started a fresh one`));
     });
     child.on('error', () => {
       /* followed by 'exit', which reports it */
     });
+  }
+
+  /** A worker that dies before it is ready cannot run anything: fail the waiting calls, retry a little later. */
+  private failedToStart(slot: WorkerSlot, how: string): void {
+    this.slots.delete(slot);
+    const error = new GuestJobError(500, `a guest worker process ${how} while starting, so calls cannot run (see the server's output)`);
+    if (![...this.slots].some((s) => s.ready)) for (const job of this.queue.splice(0)) job.reject(error);
+    setTimeout(() => this.spawn(), STARTUP_RETRY_MS).unref();
   }
 
   private onMessage(slot: WorkerSlot, message: FromWorker): void {
