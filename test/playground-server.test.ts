@@ -69,23 +69,62 @@ async function get(path: string): Promise<{ status: number; type: string; text: 
 }
 
 async function post(path: string, body: unknown): Promise<{ status: number; json: Record<string, any> }> {
-  const response = await fetch(new URL(path, pg.url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(new URL(path, pg.url), {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-shimulator-token': pg.token }, body: JSON.stringify(body),
+  });
   return { status: response.status, json: (await response.json()) as Record<string, any> };
 }
 
-/** A request with the path sent exactly as written (fetch would normalise `..` away). */
-function rawGet(path: string): Promise<number> {
+/** A request with the path and headers sent exactly as written (fetch normalises `..` away and will not set Host). */
+function rawRequest(path: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: pg.port, path, method: 'GET' }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+    const req = request({ host: '127.0.0.1', port: pg.port, path, method: options.method ?? 'GET', headers: options.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(options.body);
   });
 }
 
+async function rawGet(path: string): Promise<number> {
+  return (await rawRequest(path)).status;
+}
+
 const JS = /^(text|application)\/javascript/;
+
+describe('who may talk to the server', () => {
+  const strlenCall = JSON.stringify({ arch: 'amd64', prototype: 'unsigned long strlen(const char *s)', args: ['hello'] });
+  const jsonPost = (headers: Record<string, string>) =>
+    rawRequest('/api/call', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: strlenCall });
+
+  it('refuses other Host names (DNS rebinding) with 403 and a JSON error, for pages and the API', async () => {
+    for (const path of ['/', '/api/info']) {
+      const r = await rawRequest(path, { headers: { host: `evil.example:${pg.port}` } });
+      expect(r.status, path).toBe(403);
+      expect((JSON.parse(r.text) as { error: string }).error).toMatch(/Host "evil\.example:\d+" is not this playground/);
+    }
+    expect((await rawRequest('/api/info', { headers: { host: 'evil.example' } })).status).toBe(403);
+    for (const host of [`127.0.0.1:${pg.port}`, `localhost:${pg.port}`, `[::1]:${pg.port}`]) {
+      expect((await rawRequest('/', { headers: { host } })).status, host).toBe(200);
+    }
+  });
+
+  it('refuses cross-origin requests, and API POSTs without the token; the page carries the token', async () => {
+    const evil = await jsonPost({ origin: 'http://evil.example', 'x-shimulator-token': pg.token });
+    expect(evil.status).toBe(403);
+    expect(evil.text).toContain('cross-origin');
+    expect((await rawRequest('/api/info', { headers: { origin: 'http://evil.example' } })).status).toBe(403);
+    const noToken = await jsonPost({});
+    expect(noToken.status).toBe(403);
+    expect(noToken.text).toContain('token');
+    expect((await jsonPost({ 'x-shimulator-token': 'wrong' })).status).toBe(403);
+    expect((await jsonPost({ origin: `http://localhost:${pg.port}`, 'x-shimulator-token': pg.token })).status).toBe(200);
+    const page = await get('/');
+    expect(page.text).toContain(`<meta name="shimulator-token" content="${pg.token}">`);
+  });
+});
 
 describe('static files', () => {
   it('serves index.html with an import map whose every URL loads as JavaScript', async () => {
@@ -232,7 +271,7 @@ describe('API', () => {
     const fault = await post('/api/call', { arch: 'amd64', prototype: 'unsigned long strlen(const char *s)', args: ['ptr:16'] });
     expect(fault.status).toBe(400);
     expect(fault.json.error).toMatch(/guest fault/);
-    const notJson = await fetch(new URL('/api/call', pg.url), { method: 'POST', body: '{nope' });
+    const notJson = await fetch(new URL('/api/call', pg.url), { method: 'POST', headers: { 'x-shimulator-token': pg.token }, body: '{nope' });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as { error: string }).error).toContain('not JSON');
     expect((await get('/api/nothing')).status).toBe(404);

@@ -51,6 +51,8 @@ export interface CallResponse {
   trace: string;
   symbols?: unknown;
   explanations?: Record<string, string>;
+  /** Set when the recording was cut at the server's trace limit: why the trace ends before the call returned. */
+  truncated?: string;
 }
 
 export interface CallRequest {
@@ -118,13 +120,22 @@ export function isStatic(): boolean {
   return staticData() !== undefined;
 }
 
+/** The server's per-run token, which it writes into the page it serves; API POSTs without it are refused. */
+function serverToken(): string {
+  return document.querySelector<HTMLMetaElement>('meta[name="shimulator-token"]')?.content ?? '';
+}
+
 async function request<T>(path: string, body?: unknown): Promise<T> {
   if (isStatic()) throw new ApiError('this is an exported lesson site: running new calls needs `shimulator playground`');
   let response: Response;
   try {
     response = await fetch(path, body === undefined
       ? { headers: { accept: 'application/json' } }
-      : { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+      : {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'x-shimulator-token': serverToken() },
+        body: JSON.stringify(body),
+      });
   } catch (error) {
     throw new ApiError(`cannot reach the playground server (${error instanceof Error ? error.message : String(error)})`);
   }

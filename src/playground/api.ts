@@ -33,7 +33,7 @@ import { type GuestThreadHandle, Machine } from '../machine.ts';
 import { SymbolNotFoundError } from '../loader/symbols.ts';
 import { ElfError, parseElf } from '../loader/elf.ts';
 import { encodeTrace, type Trace } from '../trace/format.ts';
-import { recordTrace } from '../trace/recorder.ts';
+import { recordTrace, TraceLimitError } from '../trace/recorder.ts';
 
 export const ARCHES: readonly Arch[] = ['amd64', 'i386'];
 export const LIBRARIES = ['libc.so.6', 'libpcap.so.0.8'] as const;
@@ -42,9 +42,18 @@ export const TEST_LIBRARIES = ['libabi-targets.so', 'libabi-callees.so', 'libabi
 /** Functions listed first by an empty catalog query. */
 export const POPULAR = ['snprintf', 'printf', 'strlen', 'open', 'qsort', 'pcap_lib_version', 'pcap_compile'];
 
-/** Instructions one recorded call may execute (a trace of this size takes ~50 MB while recording). */
+/** Instructions one recorded call may execute (a trace of this size takes ~50 MB while recording); past it the
+ * call is stopped and the recording so far is answered, marked `truncated`. */
 export const MAX_TRACE_STEPS = 400_000;
+/** Largest encoded trace an answer carries (before base64): the browser must hold and decode it. */
+export const MAX_TRACE_BYTES = 16 << 20;
 const CALL_BUDGET = 2_000_000;
+/** Bytes a playground guest may write to stdout + stderr per machine: a flood stops here, not in the server's memory. */
+export const PLAYGROUND_OUTPUT_LIMIT = 1 << 20;
+/** Bytes of guest mappings per machine (beyond it mmap answers ENOMEM): ample for any libc call, far below the host's RAM. */
+export const PLAYGROUND_MEMORY_LIMIT = 1 << 30;
+/** The limits every playground machine boots with. */
+const LIMITS = { callBudget: CALL_BUDGET, outputLimit: PLAYGROUND_OUTPUT_LIMIT, memoryLimit: PLAYGROUND_MEMORY_LIMIT };
 const MAX_TOKENS = 64;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -52,6 +61,20 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** A request the API refuses (bad JSON shape, unknown arch, …): answered with 400 and the message. */
 export class PlaygroundError extends Error {
   override name = 'PlaygroundError';
+}
+
+/** A recording cut at MAX_TRACE_STEPS: carries the answer with the partial trace (thrown so that the machine, stopped
+ * in the middle of the call, is discarded; call() answers with `response`). */
+class RecordingCut extends Error {
+  override name = 'RecordingCut';
+  constructor(readonly response: Json) {
+    super(String(response.truncated));
+  }
+}
+
+/** An encoded trace larger than MAX_TRACE_BYTES. */
+export class TraceTooLargeError extends PlaygroundError {
+  override name = 'TraceTooLargeError';
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -304,7 +327,32 @@ interface Slot {
   queue: Promise<unknown>;
 }
 
+/** By (profile, arch), least recently used first. */
 const slots = new Map<string, Slot>();
+/** Machines one process keeps booted (each holds a whole glibc process, ~0.3–0.5 GB): the least recently used beyond
+ * this is closed, so that many uploads or profiles cannot grow a server or worker without end. */
+export const MAX_BOOTED_MACHINES = 4;
+
+/** Closes a slot's machine once the tasks already queued on it are done. */
+function retireSlot(slot: Slot): void {
+  void slot.queue.then(() => {
+    slot.machine?.close();
+    slot.machine = undefined;
+  });
+}
+
+/** The slot for `key`, now the most recently used; evicts the least recently used beyond MAX_BOOTED_MACHINES. */
+function slotFor(key: string): Slot {
+  const slot = slots.get(key) ?? { queue: Promise.resolve() };
+  slots.delete(key);
+  slots.set(key, slot);
+  while (slots.size > MAX_BOOTED_MACHINES) {
+    const [oldest, evicted] = slots.entries().next().value!;
+    slots.delete(oldest);
+    retireSlot(evicted);
+  }
+  return slot;
+}
 
 function abiFixture(arch: Arch, name: string): string {
   return `${ROOT}fixtures/abi/libabi-${name}-${arch}.so`;
@@ -320,14 +368,14 @@ async function bootMachine(profile: Profile, arch: Arch): Promise<{ machine: Mac
   if (profile.startsWith('upload:')) {
     const upload = uploads.get(profile.slice('upload:'.length));
     if (!upload) throw new PlaygroundError('the uploaded object is gone (the server keeps the latest uploads only): upload it again');
-    const machine = await Machine.boot({ arch, libs: [upload.path], check: true, watchTls: true, callBudget: CALL_BUDGET });
+    const machine = await Machine.boot({ arch, libs: [upload.path], check: true, watchTls: true, ...LIMITS });
     machine.tlsLayout();
     return { machine };
   }
   const libs = ['libpcap.so.0.8'];
   if (profile === 'abi') libs.push(...['targets', 'callees', 'shims'].map((n) => abiFixture(arch, n)));
   const machine = await Machine.boot({
-    arch, libs, check: true, watchTls: true, callBudget: CALL_BUDGET, decls: profile === 'abi' ? abiDeclarations() : undefined,
+    arch, libs, check: true, watchTls: true, ...LIMITS, decls: profile === 'abi' ? abiDeclarations() : undefined,
   });
   // Warm up: the first instrumented call computes the TLS layout (through dlinfo) and resolves IFUNCs; done here,
   // it does not show up in the first recording.
@@ -346,10 +394,7 @@ async function bootMachine(profile: Profile, arch: Arch): Promise<{ machine: Mac
 
 /** Runs `task` on the (profile, arch) machine, after every earlier task on it; boots the machine first if needed. */
 function onMachine<T>(profile: Profile, arch: Arch, task: (machine: Machine, thread: GuestThreadHandle | undefined) => T): Promise<T> {
-  const key = `${profile}:${arch}`;
-  let slot = slots.get(key);
-  if (!slot) slots.set(key, (slot = { queue: Promise.resolve() }));
-  const s = slot;
+  const s = slotFor(`${profile}:${arch}`);
   const run = async () => {
     if (!s.machine) {
       const booted = await bootMachine(profile, arch);
@@ -431,7 +476,13 @@ function symbolsFor(machine: Machine, trace: Trace, callee: number, name: string
   return symbols;
 }
 
-export async function call(body: unknown): Promise<Json> {
+/** What a caller learns while a call is under way (the worker pool starts its wall-clock deadline at `onGuestStart`). */
+export interface CallHooks {
+  /** The machine is booted and the guest is about to run. */
+  onGuestStart?(): void;
+}
+
+export async function call(body: unknown, hooks: CallHooks = {}): Promise<Json> {
   const o = object(body, 'call request');
   const upload = uploadOf(o.upload);
   const arch = upload ? uploadArch(upload, o.arch) : archOf(o.arch);
@@ -460,25 +511,55 @@ export async function call(body: unknown): Promise<Json> {
   }
   const args = argumentsFor(proto, tokens, {});
   return onMachine(profile, arch, (machine, thread) => {
+    hooks.onGuestStart?.();
     machine.checking = check;
     machine.watchTls = tls;
     const lib = upload ? machine.process.mountedLibraries[0] : library || undefined;
     const f = thread ? machine.onThread(thread).fn(lib, proto) : machine.fn(lib, proto);
-    const spec = f.spec(...args);
+    const spec = annotate(f.spec(...args)).spec;
     const label = `${proto.text}${thread ? ` on thread ${thread.tid}` : ''} (${arch})`;
-    const { result, trace } = recordTrace(machine, label, () => f(...(args as HostValue[])), { maxSteps: MAX_TRACE_STEPS });
+    let recorded;
+    try {
+      recorded = recordTrace(machine, label, () => f(...(args as HostValue[])), { maxSteps: MAX_TRACE_STEPS });
+    } catch (error) {
+      if (!(error instanceof TraceLimitError)) throw error;
+      throw new RecordingCut(cutResponse(machine, error, { arch, proto, spec, callee: f.address }));
+    }
+    const { result, trace } = recorded;
     const json = resultJson(null, arch, proto, args, result, machine.takeOutput());
-    const response: Json = {
-      result: json,
-      spec: annotate(spec).spec,
-      trace: Buffer.from(encodeTrace(trace)).toString('base64'),
-      symbols: symbolsFor(machine, trace, f.address, proto.name),
-    };
+    const response: Json = { result: json, spec, trace: encodedTrace(trace, label), symbols: symbolsFor(machine, trace, f.address, proto.name) };
     if (thread) {
       response.thread = { tid: thread.tid, pthread: hex(thread.pthread), threadPointer: hex(thread.threadPointer), mainThreadPointer: hex(machine.tlsLayout().threadPointer) };
     }
     return response;
+  }).catch((error: unknown) => {
+    if (error instanceof RecordingCut) return error.response;
+    throw error;
   });
+}
+
+/** The trace in base64, refused when its encoding is larger than the browser is asked to hold. */
+function encodedTrace(trace: Trace, label: string): string {
+  const bytes = encodeTrace(trace);
+  if (bytes.length > MAX_TRACE_BYTES) {
+    throw new TraceTooLargeError(`the recording of ${label} is ${bytes.length} bytes encoded, more than the playground sends (${MAX_TRACE_BYTES}); try a smaller input`);
+  }
+  return Buffer.from(bytes).toString('base64');
+}
+
+/** The answer for a call stopped at MAX_TRACE_STEPS: the recording up to there, and `truncated` saying why it ends. */
+function cutResponse(machine: Machine, error: TraceLimitError, call: { arch: Arch; proto: Prototype; spec: CallSpec; callee: number }): Json {
+  const trace = (error as TraceLimitError & { trace?: Trace }).trace;
+  if (!trace) throw error;
+  const truncated = `the recording was cut at ${MAX_TRACE_STEPS} instructions (the playground's trace limit) and the call stopped there: it had not returned; try a smaller input`;
+  const output = machine.takeOutput();
+  return {
+    result: { function: call.proto.name, arch: call.arch, instructions: trace.steps, stdout: output.stdout, stderr: output.stderr },
+    spec: call.spec,
+    trace: encodedTrace(trace, `${call.proto.text} (${call.arch})`),
+    symbols: symbolsFor(machine, trace, call.callee, call.proto.name),
+    truncated,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -490,7 +571,7 @@ export const MAX_UPLOAD_BYTES = 8 << 20;
 const MAX_UPLOADS = 16;
 const MAX_EXPORTS = 500;
 
-interface Upload {
+export interface Upload {
   id: string;
   name: string;
   arch: Arch;
@@ -574,28 +655,44 @@ export function upload(body: unknown): Json {
   return uploadJson(entry);
 }
 
-function forgetUpload(id: string): void {
+/** Who wants to know when an upload is dropped (the worker pool, whose workers hold machines for it). */
+const forgetListeners: Array<(id: string) => void> = [];
+
+export function onUploadForgotten(listener: (id: string) => void): void {
+  forgetListeners.push(listener);
+}
+
+/** The upload `id`, as a worker needs it to run calls in it (undefined when unknown: the worker then says so). */
+export function uploadEntry(id: unknown): Upload | undefined {
+  return typeof id === 'string' ? uploads.get(id) : undefined;
+}
+
+/** Makes an upload known to this thread's machines (a worker receives it with the call that needs it). */
+export function adoptUpload(entry: Upload): void {
+  if (!uploads.has(entry.id)) uploads.set(entry.id, entry);
+}
+
+/** Drops an upload's machines; its files go too unless another thread owns them (`keepFiles`). */
+export function forgetUpload(id: string, keepFiles = false): void {
   const upload = uploads.get(id);
   uploads.delete(id);
   if (!upload) return;
+  for (const listener of forgetListeners) listener(id);
   for (const arch of ARCHES) {
     const key = `upload:${id}:${arch}`;
     const slot = slots.get(key);
     if (!slot) continue;
     slots.delete(key);
-    void slot.queue.then(() => {
-      slot.machine?.close();
-      slot.machine = undefined;
-    });
+    retireSlot(slot);
   }
-  rmSync(upload.dir, { recursive: true, force: true });
+  if (!keepFiles) rmSync(upload.dir, { recursive: true, force: true });
 }
 
 /** The message for an error answer (guest faults with their registers, violations that led to a fault). */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) {
     if (error.name === 'TraceLimitError') {
-      return `the call ran longer than the playground records (${MAX_TRACE_STEPS} instructions); try a smaller input`;
+      return `the call ran longer than the playground records (${MAX_TRACE_STEPS} instructions, the trace limit); try a smaller input`;
     }
     return formatError(error);
   }

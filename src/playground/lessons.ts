@@ -370,26 +370,29 @@ export function lessonList(): { lessons: Array<{ id: string; title: string; summ
 
 const built = new Map<string, Promise<Lesson>>();
 
+/** Runs one recorded call: in-process by default (the static export); the server passes its worker pool. */
+export type CallRunner = (body: unknown) => Promise<unknown>;
+
 /** GET /api/lessons/<id>: the lesson with every step's recording (or plan), computed once. */
-export function lesson(id: string): Promise<Lesson> {
+export function lesson(id: string, runCall: CallRunner = call): Promise<Lesson> {
   const definition = LESSONS.find((l) => l.id === id);
   if (!definition) {
     return Promise.reject(new LessonNotFoundError(`no lesson "${id}" (lessons: ${LESSONS.map((l) => l.id).join(', ')})`));
   }
   let pending = built.get(id);
   if (!pending) {
-    pending = buildLesson(definition);
+    pending = buildLesson(definition, runCall);
     built.set(id, pending);
     pending.catch(() => built.delete(id));
   }
   return pending;
 }
 
-async function buildLesson(definition: LessonDefinition): Promise<Lesson> {
+async function buildLesson(definition: LessonDefinition, runCall: CallRunner): Promise<Lesson> {
   const steps: Lesson['steps'] = [];
   for (const { plan: planRequest, ...step } of definition.steps) {
     if (step.call) {
-      steps.push({ ...step, recording: await call({ arch: step.arch, ...step.call }) });
+      steps.push({ ...step, recording: await runCall({ arch: step.arch, ...step.call }) });
     } else if (planRequest) {
       steps.push({ ...step, plan: plan(planRequest), planRequest });
     } else {

@@ -8,14 +8,16 @@
  *   GET  /api/info           { arches, libraries }
  *   GET  /api/catalog        ?q=&limit=  → { entries }
  *   POST /api/plan           { arch, prototype, args?, decls? } → { spec, table, explanations }
- *   POST /api/call           { arch, library?, upload?, prototype, args, decls?, check?, tls?, thread? } → { result, spec, trace, symbols }
+ *   POST /api/call           { arch, library?, upload?, prototype, args, decls?, check?, tls?, thread? } → { result, spec, trace, symbols,
+ *                            truncated? } (run in a worker process, pool.ts; `truncated` when the trace limit cut the call)
  *   POST /api/upload         { name, arch?, data: base64 } → { id, name, arch, soname, exports } (a user's shared object, ≤ 8 MiB;
  *                            /api/plan and /api/call take its id as "upload")
  *   GET  /api/lessons        { lessons: [{ id, title, summary }] }
  *   GET  /api/lessons/<id>   the lesson with its steps and their recordings
  *
  * API errors answer 400 with `{ "error": "…" }` (404 for unknown routes and lessons); nothing a request sends can
- * crash the server.
+ * crash the server. Requests from other origins or under other Host names answer 403, and so do API POSTs without
+ * the server's token (guard.ts).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -25,8 +27,10 @@ import {
   capstoneModule, CAPSTONE_ESM, contentType, ForbiddenPathError, IMPORTMAP_MARKER, importMap, importMapScript, PROJECT_ROOT,
   safeJoin, transpile, vendorFile,
 } from './assets.ts';
-import { call, catalogQuery, errorMessage, info, MAX_UPLOAD_BYTES, plan, PlaygroundError, upload } from './api.ts';
+import { catalogQuery, errorMessage, info, MAX_UPLOAD_BYTES, plan, PlaygroundError, upload } from './api.ts';
 import { lesson, lessonList, LessonNotFoundError } from './lessons.ts';
+import { GuestJobError, GuestPool, type PoolOptions } from './pool.ts';
+import { allowedHosts, ForbiddenRequestError, type Guard, guardRequest, newToken, tokenMeta } from './guard.ts';
 
 export interface PlaygroundOptions {
   /** 0 = any free port; default 4280. */
@@ -35,11 +39,15 @@ export interface PlaygroundOptions {
   host?: string;
   /** The UI folder (default: the project's web/); tests point it elsewhere. */
   webDir?: string;
+  /** The guest workers: how many, and their wall-clock limits (pool.ts). */
+  pool?: PoolOptions;
 }
 
 export interface Playground {
   url: string;
   port: number;
+  /** The token API POSTs must send in the x-shimulator-token header (the served page carries it). */
+  token: string;
   close(): Promise<void>;
 }
 
@@ -104,19 +112,26 @@ async function serveFile(res: ServerResponse, root: string, rest: string, urlPat
   sendBody(res, 200, contentType(file), readFileSync(file));
 }
 
-function indexHtml(webDir: string): string {
+function indexHtml(webDir: string, token: string): string {
   const file = join(webDir, 'index.html');
   if (!existsSync(file)) throw new HttpError(404, `the playground UI is missing: ${file} does not exist`);
   const html = readFileSync(file, 'utf8');
-  const script = importMapScript(importMap());
+  const script = `${tokenMeta(token)}\n${importMapScript(importMap())}`;
   return html.includes(IMPORTMAP_MARKER) ? html.replace(IMPORTMAP_MARKER, script) : html.replace(/<head([^>]*)>/i, `<head$1>\n${script}`);
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, webDir: string): Promise<void> {
+interface Context {
+  webDir: string;
+  guard: Guard;
+  pool: GuestPool;
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, { webDir, guard, pool }: Context): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
   const method = req.method ?? 'GET';
   const isGet = method === 'GET' || method === 'HEAD';
+  guardRequest(req, guard, path.startsWith('/api/') && !isGet);
 
   if (path.startsWith('/api/')) {
     const endpoint = path.slice('/api/'.length);
@@ -139,7 +154,7 @@ async function route(req: IncomingMessage, res: ServerResponse, webDir: string):
     }
     if (endpoint === 'call') {
       needs('POST');
-      return sendJson(res, 200, await call(await readJson(req)));
+      return sendJson(res, 200, await pool.call(await readJson(req)));
     }
     if (endpoint === 'upload') {
       needs('POST');
@@ -151,14 +166,14 @@ async function route(req: IncomingMessage, res: ServerResponse, webDir: string):
     }
     if (endpoint.startsWith('lessons/')) {
       needs('GET');
-      return sendJson(res, 200, await lesson(decodeURIComponent(endpoint.slice('lessons/'.length))));
+      return sendJson(res, 200, await lesson(decodeURIComponent(endpoint.slice('lessons/'.length)), (body) => pool.call(body)));
     }
     throw new HttpError(404, `unknown API route: ${method} ${path}`);
   }
 
   if (!isGet) throw new HttpError(405, `${method} is not allowed on ${path}`);
   if (path === '/' || path === '/index.html') {
-    return sendBody(res, 200, 'text/html; charset=utf-8', indexHtml(webDir));
+    return sendBody(res, 200, 'text/html; charset=utf-8', indexHtml(webDir, guard.token));
   }
   if (path.startsWith('/vendor/')) {
     const { name, inner, file } = vendorFile(path.slice('/vendor/'.length));
@@ -178,9 +193,14 @@ async function route(req: IncomingMessage, res: ServerResponse, webDir: string):
   throw new HttpError(404, `not found: ${path}`);
 }
 
+/** Errors whose message is already the answer (guest errors from a worker were formatted there). */
+function passesMessage(error: unknown): boolean {
+  return [HttpError, ForbiddenPathError, ForbiddenRequestError, GuestJobError].some((kind) => error instanceof kind);
+}
+
 function statusOf(error: unknown): number {
-  if (error instanceof HttpError) return error.status;
-  if (error instanceof ForbiddenPathError) return 403;
+  if (error instanceof HttpError || error instanceof GuestJobError) return error.status;
+  if (error instanceof ForbiddenPathError || error instanceof ForbiddenRequestError) return 403;
   if (error instanceof LessonNotFoundError) return 404;
   return 400;
 }
@@ -189,31 +209,41 @@ function statusOf(error: unknown): number {
 export async function startPlayground(options: PlaygroundOptions = {}): Promise<Playground> {
   const host = options.host ?? '127.0.0.1';
   const webDir = options.webDir ?? join(PROJECT_ROOT, 'web');
+  // The allowed Host names need the port, known once the server listens; no request arrives before that.
+  const guard: Guard = { hosts: new Set(), token: newToken() };
+  const pool = new GuestPool(options.pool);
+  const context: Context = { webDir, guard, pool };
   const server = createServer((req, res) => {
-    route(req, res, webDir).catch((error: unknown) => {
+    route(req, res, context).catch((error: unknown) => {
       const status = statusOf(error);
       if (res.headersSent) {
         res.destroy();
         return;
       }
-      sendJson(res, status, { error: error instanceof HttpError || error instanceof ForbiddenPathError ? error.message : errorMessage(error) });
+      sendJson(res, status, { error: passesMessage(error) ? (error as Error).message : errorMessage(error) });
     });
   });
   server.keepAliveTimeout = 1000;
   await new Promise<void>((resolvePromise, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => {
+      pool.close();
+      reject(error);
+    });
     server.listen(options.port ?? DEFAULT_PORT, host, () => {
       server.off('error', reject);
       resolvePromise();
     });
   });
   const port = (server.address() as AddressInfo).port;
+  for (const allowed of allowedHosts(host, port)) guard.hosts.add(allowed);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shownHost}:${port}/`,
     port,
+    token: guard.token,
     close: () =>
       new Promise<void>((resolvePromise, reject) => {
+        pool.close();
         server.close((error) => (error ? reject(error) : resolvePromise()));
         server.closeAllConnections();
       }),

@@ -172,7 +172,8 @@ export class Playground extends LitElement {
         this.results = Object.fromEntries(BOTH.map((arch, i) => [arch, both[i]!]));
         this.plans = Object.fromEntries(BOTH.map((arch, i) => [arch, { ...this.plans[arch], spec: both[i]!.spec }]));
         await this.load(this.results[this.arch]!, draft.args, this.plans[this.arch]?.explanations);
-        this.error = undefined;
+        // A recording cut at the trace limit still loads; the banner says why it ends early.
+        this.error = both.find((r) => r.truncated)?.truncated;
         return;
       }
       const response = await api.call({
@@ -180,7 +181,7 @@ export class Playground extends LitElement {
       });
       if (seq !== this.loadSeq) return;
       await this.load(response, draft.args);
-      this.error = undefined;
+      this.error = response.truncated;
     } catch (error) {
       if (seq === this.loadSeq) this.showError(error);
     } finally {
