@@ -3,7 +3,7 @@
  * header, the program or section header tables, the dynamic section, the notes) or truncates the file, so a
  * failure names what was damaged and replays from its seed.
  *
- * `npm test` runs a few rounds per file; `npm run fuzz` (scripts/fuzz.mjs) sets SHIMULATOR_FUZZ_ROUNDS and
+ * `npm test` runs a few rounds per file; `npm run fuzz` (scripts/fuzz/run.mjs) sets SHIMULATOR_FUZZ_ROUNDS and
  * SHIMULATOR_FUZZ_SEED for a longer run of the same tests.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
