@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElfError, parseElf, type ElfFile, type ElfSymbol } from '../src/loader/elf.ts';
 import {
-  DT_GNU_HASH, DT_JMPREL, DT_STRTAB, DT_VERDEF, DT_VERSYM, GNU_PROPERTY_X86_FEATURE_1_IBT, GNU_PROPERTY_X86_FEATURE_1_SHSTK,
+  DT_GNU_HASH, DT_JMPREL, DT_PLTGOT, DT_STRSZ, DT_STRTAB, DT_SYMENT, DT_VERDEF, DT_VERSYM, GNU_PROPERTY_X86_FEATURE_1_IBT, GNU_PROPERTY_X86_FEATURE_1_SHSTK,
   GNU_PROPERTY_X86_ISA_1_BASELINE, PT_DYNAMIC, PT_NOTE,
 } from '../src/loader/elf-constants.ts';
 
@@ -672,12 +672,26 @@ describe('malformed input', () => {
     expect(elf.notes.length).toBeLessThan(intact.notes.length);
   });
 
+  it('reads the dynamic section as ld.so does: DT_SYMENT and DT_STRSZ are not trusted, junk entries are skipped', () => {
+    const libc = load(LIBC64);
+    const patched = (tag: number, value: bigint): ElfFile => {
+      const c = copyOf(LIBC64);
+      c.view.setBigUint64(dynamicEntryOffset(libc, tag) + 8, value, true);
+      return parseElf(c.bytes, 'libc.so.6');
+    };
+    for (const elf of [patched(DT_SYMENT, 0n), patched(DT_STRSZ, 0n), patched(DT_STRSZ, 1n << 40n), patched(DT_PLTGOT, 1n << 60n)]) {
+      expect(elf.warnings.length).toBeGreaterThan(0);
+      expect(elf.soname).toBe('libc.so.6');
+      expect(elf.lookup('abs')?.value).toBe(libc.lookup('abs')!.value);
+    }
+  });
+
   it('rejects corrupt dynamic tables', () => {
     const libc = load(LIBC64);
 
     let c = copyOf(LIBC64);
     c.view.setBigUint64(dynamicEntryOffset(libc, DT_STRTAB) + 8, 0x7fff0000n, true);
-    expectElfError(c.bytes, /DT_STRTAB .* at 0x7fff0000 .* is not inside the file-backed part of any PT_LOAD segment/);
+    expectElfError(c.bytes, /DT_STRTAB at 0x7fff0000 .* is not inside the file-backed part of any PT_LOAD segment/);
 
     const gnuHash = libc.vaddrToOffset(libc.dynamicValue(DT_GNU_HASH)!)!;
     c = copyOf(LIBC64);

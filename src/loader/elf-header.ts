@@ -265,9 +265,13 @@ function readProgramHeaders(
     const typeName = nameOf(PROGRAM_TYPE_NAMES, type, 'PT_');
     const where = `${typeName} (program header ${index})`;
     const addressed = ADDRESSED_SEGMENTS.has(type);
-    // A field of a segment nobody maps or addresses may be junk (0 stands for what does not fit in 53 bits).
-    const field = (value: number, name: string): number =>
-      addressed ? safe(reader, value, `${where} ${name}`) : reader.lenient(() => safe(reader, value, `${where} ${name}`), 0);
+    // A field of a segment nobody maps or addresses may be junk (0 stands for what does not fit in 53 bits), and
+    // so may p_align of any segment but PT_TLS (whose alignment places the TLS block).
+    const field = (value: number, name: string): number => {
+      const strict = addressed && (name !== 'p_align' || type === PT_TLS);
+      const read = (): number => safe(reader, value, `${where} ${name}`);
+      return strict ? read() : reader.lenient(read, 0);
+    };
     const ph: ProgramHeader = {
       type,
       typeName,

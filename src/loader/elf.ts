@@ -363,7 +363,10 @@ class ParsedElf implements ElfFile {
     const address = this.dynamicValue(DT_SYMTAB);
     if (address === undefined) return [];
     if (dynamic.strtab === undefined) this.reader.fail('DT_SYMTAB is set but there is no DT_STRTAB');
-    const entsize = this.dynamicValue(DT_SYMENT) ?? SYM_SIZE[this.bits];
+    // ld.so never reads DT_SYMENT: symbols are sizeof(ElfW(Sym)) whatever it says.
+    const entsize = SYM_SIZE[this.bits];
+    const declared = this.dynamicValue(DT_SYMENT);
+    if (declared !== undefined && declared !== entsize) this.reader.warnings.push(`DT_SYMENT ${declared} ignored (symbols are ${entsize} bytes)`);
     let count = this.hash?.symbolCount ?? 0;
     if (this.hash?.exactCount !== true) {
       for (const r of relocations) count = Math.max(count, r.symbolIndex + 1);
