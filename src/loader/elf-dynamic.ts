@@ -50,13 +50,14 @@ export function readDynamic(
   const entries = readEntries(reader, offset, size);
 
   const strtab = stringTable(reader, entries, map);
+  // ld.so reads names past DT_STRSZ without a second thought; a name beyond the segment is still refused.
+  const strtabEnd = strtab && map.segmentFileEnd(dynamicValue(entries, DT_STRTAB)!)!;
   const str = (value: number, what: string): string => {
-    if (strtab === undefined) return reader.fail(`${what} is set but there is no DT_STRTAB`);
-    if (value >= strtab.size) {
-      // ld.so reads past DT_STRSZ without a second thought; a string beyond the segment is still refused.
-      reader.fail(`${what}: string offset ${hex(value)} is past the end of DT_STRTAB (DT_STRSZ ${hex(strtab.size)})`);
+    if (strtab === undefined || strtabEnd === undefined) return reader.fail(`${what} is set but there is no DT_STRTAB`);
+    if (strtab.offset + value >= strtabEnd) {
+      reader.fail(`${what}: string offset ${hex(value)} is past the end of DT_STRTAB's segment (DT_STRSZ ${hex(strtab.size)})`);
     }
-    return reader.cString(strtab.offset + value, strtab.offset + strtab.size, what);
+    return reader.cString(strtab.offset + value, strtabEnd, what);
   };
   const strings = (tag: number): string[] =>
     entries.filter((e) => e.tag === tag).map((e) => str(e.value, nameOf(DYNAMIC_TAG_NAMES, tag, 'DT_')));
