@@ -23,7 +23,7 @@ import type { Arch } from '../emu/arch.ts';
 import {
   EHDR_SIZE, EI_CLASS, EI_DATA, EI_NIDENT, EI_OSABI, EI_ABIVERSION, EI_VERSION, ELFCLASS32, ELFCLASS64, ELFDATA2LSB,
   ELFDATA2MSB, ELFMAG, ELF_TYPE_NAMES, EM_386, EM_X86_64, EV_CURRENT, MACHINE_NAMES, PHDR_SIZE, PN_XNUM,
-  PROGRAM_TYPE_NAMES, PT_DYNAMIC, PT_GNU_RELRO, PT_LOAD, PT_NULL, PT_PHDR, PT_TLS, SHDR_SIZE, SHN_UNDEF, SHN_XINDEX, SHT_NOBITS, SHT_NULL, SHT_STRTAB, hex,
+  PROGRAM_TYPE_NAMES, PT_DYNAMIC, PT_LOAD, PT_NULL, SHDR_SIZE, SHN_UNDEF, SHN_XINDEX, SHT_NOBITS, SHT_NULL, SHT_STRTAB, hex,
   nameOf,
 } from './elf-constants.ts';
 import { ElfError, ElfReader } from './elf-reader.ts';
@@ -265,12 +265,10 @@ function readProgramHeaders(
     const typeName = nameOf(PROGRAM_TYPE_NAMES, type, 'PT_');
     const where = `${typeName} (program header ${index})`;
     const addressed = ADDRESSED_SEGMENTS.has(type);
-    // A field of a segment nobody maps or addresses may be junk (0 stands for what does not fit in 53 bits), and
-    // so may p_align of any segment but PT_TLS (whose alignment places the TLS block).
+    // A field of any other segment may be junk (0 stands for what does not fit in 53 bits), and so may p_align.
     const field = (value: number, name: string): number => {
-      const strict = addressed && (name !== 'p_align' || type === PT_TLS);
       const read = (): number => safe(reader, value, `${where} ${name}`);
-      return strict ? read() : reader.lenient(read, 0);
+      return addressed && name !== 'p_align' ? read() : reader.lenient(read, 0);
     };
     const ph: ProgramHeader = {
       type,
@@ -288,16 +286,15 @@ function readProgramHeaders(
 }
 
 /**
- * Segments whose addresses the loader (ld.so, or ours) uses: their fields must be exact. ld.so reads the others
- * (PT_NOTE, PT_GNU_PROPERTY, PT_GNU_EH_FRAME...) through memory if at all, never through their file offsets.
+ * Segments whose fields must be exact: the ones mapped from the file, and the dynamic section that this reader
+ * and ld.so read through them. ld.so reads the others (PT_TLS's image, PT_NOTE, PT_GNU_PROPERTY...) in memory if
+ * at all, never through their file offsets, and dlopen succeeds whatever they say.
  */
-const ADDRESSED_SEGMENTS = new Set([PT_LOAD, PT_DYNAMIC, PT_TLS, PT_GNU_RELRO, PT_PHDR]);
-/** Segments whose file-backed bytes are copied from the file: PT_LOAD, and PT_TLS's initialization image. */
-const FILE_BACKED_SEGMENTS = new Set([PT_LOAD, PT_TLS]);
+const ADDRESSED_SEGMENTS = new Set([PT_LOAD, PT_DYNAMIC]);
 
 function checkProgramHeader(reader: ElfReader, ph: ProgramHeader, where: string): void {
   if (ph.type === PT_NULL) return;
-  if (ph.filesz > 0 && FILE_BACKED_SEGMENTS.has(ph.type)) reader.need(ph.offset, ph.filesz, `${where} segment`);
+  if (ph.filesz > 0 && ph.type === PT_LOAD) reader.need(ph.offset, ph.filesz, `${where} segment`);
   if (!Number.isSafeInteger(ph.vaddr + ph.memsz)) {
     const message = `${where}: p_vaddr + p_memsz does not fit in 53 bits`;
     if (ADDRESSED_SEGMENTS.has(ph.type)) reader.fail(message);
