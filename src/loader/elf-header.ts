@@ -14,8 +14,8 @@
  *
  * Strict where ld.so is strict, lenient where it does not look: the identification, e_machine, e_version,
  * e_phentsize, the program header table and the PT_LOAD segments are checked and refused when wrong; e_entry,
- * e_shoff, the section headers and their names, and the fields of segments whose addresses nobody uses
- * (PT_NOTE, PT_GNU_PROPERTY, PT_INTERP of a library...) are read when sane and otherwise ignored with a warning
+ * e_shoff, the section headers and their names, p_align, and the fields of every segment but PT_LOAD and
+ * PT_DYNAMIC (PT_TLS, PT_NOTE, PT_INTERP of a library...) are read when sane and otherwise ignored with a warning
  * (`reader.warnings`), because glibc's dlopen loads such files.
  */
 import { createRequire } from 'node:module';
@@ -23,8 +23,8 @@ import type { Arch } from '../emu/arch.ts';
 import {
   EHDR_SIZE, EI_CLASS, EI_DATA, EI_NIDENT, EI_OSABI, EI_ABIVERSION, EI_VERSION, ELFCLASS32, ELFCLASS64, ELFDATA2LSB,
   ELFDATA2MSB, ELFMAG, ELF_TYPE_NAMES, EM_386, EM_X86_64, EV_CURRENT, MACHINE_NAMES, PHDR_SIZE, PN_XNUM,
-  PROGRAM_TYPE_NAMES, PT_DYNAMIC, PT_LOAD, PT_NULL, SHDR_SIZE, SHN_UNDEF, SHN_XINDEX, SHT_NOBITS, SHT_NULL, SHT_STRTAB, hex,
-  nameOf,
+  PROGRAM_TYPE_NAMES, PT_DYNAMIC, PT_LOAD, PT_NULL, SHDR_SIZE, SHN_UNDEF, SHN_XINDEX, SHT_NOBITS, SHT_NULL,
+  SHT_STRTAB, hex, nameOf,
 } from './elf-constants.ts';
 import { ElfError, ElfReader } from './elf-reader.ts';
 import type { ProgramHeader, SectionHeader } from './elf-types.ts';

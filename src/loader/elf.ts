@@ -366,7 +366,9 @@ class ParsedElf implements ElfFile {
     // ld.so never reads DT_SYMENT: symbols are sizeof(ElfW(Sym)) whatever it says.
     const entsize = SYM_SIZE[this.bits];
     const declared = this.dynamicValue(DT_SYMENT);
-    if (declared !== undefined && declared !== entsize) this.reader.warnings.push(`DT_SYMENT ${declared} ignored (symbols are ${entsize} bytes)`);
+    if (declared !== undefined && declared !== entsize) {
+      this.reader.warnings.push(`DT_SYMENT ${declared} ignored (symbols are ${entsize} bytes)`);
+    }
     let count = this.hash?.symbolCount ?? 0;
     if (this.hash?.exactCount !== true) {
       for (const r of relocations) count = Math.max(count, r.symbolIndex + 1);
