@@ -90,6 +90,7 @@ describe.each(ARCHES)('dlopen of mutated libraries in an %s machine', (arch) => 
     expect(m.fn('shoff.so', 'int twice(int)')(21).value).toBe(42);
     expect(m.fn('shoff.so', 'int count(void)')().value).toBe(1);
     expectLibcWorks(m, 'after loading shoff.so');
+    m.close();
   });
 
   it('keeps lookups in other objects working when it loads an object our reader refuses', async () => {
@@ -103,6 +104,7 @@ describe.each(ARCHES)('dlopen of mutated libraries in an %s machine', (arch) => 
     }
     expectLibcWorks(m, 'after loading versym.so');
     expect(() => m.fn('versym.so', 'int twice(int)')).toThrow(SymbolNotFoundError);
+    m.close();
   });
 
   it('ends every dlopen of a mutated library in a result or a typed error, with libc still callable', async () => {
@@ -132,10 +134,12 @@ describe.each(ARCHES)('dlopen of mutated libraries in an %s machine', (arch) => 
         // typed error, and the next mutation gets a fresh one.
         expect(failure, `${context}: loaded, then libc no longer works`).toBeDefined();
         outcomes[failure instanceof GuestExit ? 'exited' : 'corrupted']++;
+        m.close(); // the engine's memory is native: only close gives it back
         m = await boot();
         expectLibcWorks(m, 'a fresh machine');
       }
     }
+    m.close();
     console.log(`${arch}: ${JSON.stringify(outcomes)}`);
     expect(outcomes.loaded).toBeGreaterThan(0);
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(RSS_GROWTH_LIMIT);
