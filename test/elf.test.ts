@@ -1,7 +1,8 @@
 /**
  * The ELF reader against real files (the host's glibc, the same Debian 2.36 build shimulator bundles, and small
- * programs compiled here), cross-checked with binutils' readelf; then truncated, corrupted and fuzzed copies,
- * which must all fail with an ElfError that says what is wrong.
+ * programs compiled here), cross-checked with binutils' readelf; then truncated, corrupted and fuzzed copies:
+ * damage to what ld.so needs fails with an ElfError that says what is wrong, damage to what it ignores (section
+ * headers, notes, e_entry) is read past with a warning. test/elf-fuzz.test.ts fuzzes further.
  */
 import { findFixture, loadFixture } from '../src/loader/fixtures.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElfError, parseElf, type ElfFile, type ElfSymbol } from '../src/loader/elf.ts';
 import {
-  DT_GNU_HASH, DT_JMPREL, DT_STRTAB, DT_VERDEF, DT_VERSYM, GNU_PROPERTY_X86_FEATURE_1_IBT, GNU_PROPERTY_X86_FEATURE_1_SHSTK,
+  DT_GNU_HASH, DT_JMPREL, DT_PLTGOT, DT_STRSZ, DT_STRTAB, DT_SYMENT, DT_VERDEF, DT_VERSYM, GNU_PROPERTY_X86_FEATURE_1_IBT, GNU_PROPERTY_X86_FEATURE_1_SHSTK,
   GNU_PROPERTY_X86_ISA_1_BASELINE, PT_DYNAMIC, PT_NOTE,
 } from '../src/loader/elf-constants.ts';
 
@@ -578,11 +579,20 @@ describe('malformed input', () => {
       [63, /truncated: ELF header \(64 bytes for ELFCLASS64\) extends past end of file/],
       [100, /truncated: program header 0 extends past end of file \(offset 0x40, file size 0x64\)/],
       [300, /truncated: program header 4 extends past end of file/],
-      [4096, /truncated: PT_INTERP \(program header 1\) segment extends past end of file/],
-      [full.length >> 1, /truncated: PT_INTERP \(program header 1\) segment extends past end of file/],
-      [full.length - 1, /truncated: section header 63 extends past end of file/],
+      [4096, /truncated: PT_LOAD \(program header 2\) segment extends past end of file/],
+      [full.length >> 1, /truncated: PT_LOAD \(program header 3\) segment extends past end of file/],
     ];
     for (const [size, pattern] of cases) expectElfError(full.subarray(0, size), pattern, 'libc.so.6');
+  });
+
+  it('reads a copy of libc without its section header table, as ld.so would, with a warning', () => {
+    const full = new Uint8Array(readFileSync(LIBC64));
+    const elf = parseElf(full.subarray(0, full.length - 1), 'libc.so.6');
+    expect(elf.sections).toEqual([]);
+    expect(elf.warnings.join('\n')).toMatch(/truncated: section header 63 extends past end of file/);
+    expect(elf.lookup('abs')).toBeDefined();
+    expect(elf.dynsym.length).toBe(load(LIBC64).dynsym.length);
+    expect(load(LIBC64).warnings).toEqual([]);
   });
 
   it.skipIf(!existsSync(LIBC32))('rejects truncated copies of i386 libc', () => {
@@ -630,20 +640,50 @@ describe('malformed input', () => {
     expectElfError(c.bytes, /e_phentsize is 32, expected 56/);
 
     c = copyOf(LIBC64);
-    c.view.setBigUint64(40, BigInt(c.bytes.length), true);
-    expectElfError(c.bytes, /section header table offset .* past end of file/);
+    c.view.setBigUint64(64 + 56 * 2 + 16, 1n << 62n, true); // p_vaddr of program header 2, a PT_LOAD
+    expectElfError(c.bytes, /PT_LOAD \(program header 2\) p_vaddr .* does not fit in 53 bits/);
+  });
 
-    c = copyOf(LIBC64);
-    c.view.setUint16(62, 200, true);
-    expectElfError(c.bytes, /e_shstrndx 200 is not a section/);
+  it('reads past broken metadata that ld.so ignores, with a warning for each', () => {
+    const intact = load(LIBC64);
+    const lenient = (patch: (c: { bytes: Uint8Array; view: DataView }) => void, warning: RegExp): ElfFile => {
+      const c = copyOf(LIBC64);
+      patch(c);
+      const elf = parseElf(c.bytes, 'libc.so.6');
+      expect(elf.warnings.join('\n')).toMatch(warning);
+      expect(elf.lookup('abs')?.value).toBe(intact.lookup('abs')!.value);
+      return elf;
+    };
+    let elf = lenient((c) => c.view.setBigUint64(40, BigInt(c.bytes.length), true), /section header table offset .* past end of file/);
+    expect(elf.sections).toEqual([]);
+    expect(elf.symtab).toEqual([]);
+    elf = lenient((c) => c.view.setUint16(62, 200, true), /e_shstrndx 200 is not a section/);
+    expect(elf.sections.length).toBe(intact.sections.length);
+    expect(elf.sections.every((s) => s.name === '')).toBe(true);
+    elf = lenient((c) => c.view.setBigUint64(24, 1n << 60n, true), /e_entry .* does not fit in 53 bits/);
+    expect(elf.entry).toBe(0);
+    const note = intact.programHeaders.find((p) => p.type === PT_NOTE)!;
+    elf = lenient((c) => c.view.setUint32(note.offset + 4, 0x1000, true), /PT_NOTE segment .* overruns it/);
+    // The first PT_NOTE (.note.gnu.property) is dropped; the build id, in another PT_NOTE, is still read.
+    expect(elf.gnuProperties.entries).toEqual([]);
+    expect(elf.buildId).toBe(intact.buildId);
+    const noteIndex = intact.programHeaders.indexOf(note);
+    elf = lenient((c) => c.view.setBigUint64(64 + 56 * noteIndex + 8, BigInt(c.bytes.length) * 2n, true), /PT_NOTE segment/);
+    expect(elf.notes.length).toBeLessThan(intact.notes.length);
+  });
 
-    c = copyOf(LIBC64);
-    c.view.setBigUint64(24, 1n << 60n, true);
-    expectElfError(c.bytes, /e_entry .* does not fit in 53 bits/);
-
-    c = copyOf(LIBC64);
-    c.view.setBigUint64(64 + 56 * 2 + 16, 1n << 62n, true); // p_vaddr of program header 2
-    expectElfError(c.bytes, /p_vaddr .* does not fit in 53 bits/);
+  it('reads the dynamic section as ld.so does: DT_SYMENT and DT_STRSZ are not trusted, junk entries are skipped', () => {
+    const libc = load(LIBC64);
+    const patched = (tag: number, value: bigint): ElfFile => {
+      const c = copyOf(LIBC64);
+      c.view.setBigUint64(dynamicEntryOffset(libc, tag) + 8, value, true);
+      return parseElf(c.bytes, 'libc.so.6');
+    };
+    for (const elf of [patched(DT_SYMENT, 0n), patched(DT_STRSZ, 0n), patched(DT_STRSZ, 1n << 40n), patched(DT_PLTGOT, 1n << 60n)]) {
+      expect(elf.warnings.length).toBeGreaterThan(0);
+      expect(elf.soname).toBe('libc.so.6');
+      expect(elf.lookup('abs')?.value).toBe(libc.lookup('abs')!.value);
+    }
   });
 
   it('rejects corrupt dynamic tables', () => {
@@ -651,7 +691,7 @@ describe('malformed input', () => {
 
     let c = copyOf(LIBC64);
     c.view.setBigUint64(dynamicEntryOffset(libc, DT_STRTAB) + 8, 0x7fff0000n, true);
-    expectElfError(c.bytes, /DT_STRTAB .* at 0x7fff0000 .* is not inside the file-backed part of any PT_LOAD segment/);
+    expectElfError(c.bytes, /DT_STRTAB at 0x7fff0000 .* is not inside the file-backed part of any PT_LOAD segment/);
 
     const gnuHash = libc.vaddrToOffset(libc.dynamicValue(DT_GNU_HASH)!)!;
     c = copyOf(LIBC64);
@@ -677,11 +717,6 @@ describe('malformed input', () => {
     c = copyOf(LIBC64);
     c.view.setUint32(jmprel + 12, 0xffffff, true); // r_info symbol half of the first .rela.plt entry
     expectElfError(c.bytes, /\.rela\.plt relocation 0 refers to symbol 16777215, but \.dynsym has 3044/);
-
-    const note = libc.programHeaders.find((p) => p.type === PT_NOTE)!;
-    c = copyOf(LIBC64);
-    c.view.setUint32(note.offset + 4, 0x1000, true); // descsz
-    expectElfError(c.bytes, /PT_NOTE segment .* overruns it/);
   });
 
   it('never fails with anything but an ElfError on fuzzed files', () => {

@@ -1,6 +1,8 @@
 /**
  * The dynamic section (PT_DYNAMIC) and the dynamic string table. Everything is located by virtual address, as the
- * dynamic linker does, so section-stripped files work.
+ * dynamic linker does, so section-stripped files work. Like ld.so, we read entries up to DT_NULL whatever
+ * p_filesz says, skip entries whose tag or value cannot be an address (with a warning), and let DT_STRTAB run to
+ * the end of its segment when DT_STRSZ is 0 or too large (ld.so never reads DT_STRSZ).
  */
 import {
   DF_1_NAMES, DF_NAMES, DT_AUXILIARY, DT_FILTER, DT_FINI_ARRAY, DT_FINI_ARRAYSZ, DT_FLAGS, DT_FLAGS_1,
@@ -42,16 +44,20 @@ export function readDynamic(
   if (index < 0) return undefined;
   const ph = programHeaders[index]!;
   const where = `PT_DYNAMIC (program header ${index})`;
-  const offset = map.range(ph.vaddr, ph.filesz, where);
-  const entries = readEntries(reader, offset, ph.filesz);
+  const offset = map.range(ph.vaddr, 1, where);
+  const size = Math.min(ph.filesz, map.segmentFileEnd(ph.vaddr)! - offset);
+  if (size < ph.filesz) reader.warnings.push(`${where}: p_filesz ${hex(ph.filesz)} runs past its PT_LOAD segment`);
+  const entries = readEntries(reader, offset, size);
 
   const strtab = stringTable(reader, entries, map);
+  // ld.so reads names past DT_STRSZ without a second thought; a name beyond the segment is still refused.
+  const strtabEnd = strtab && map.segmentFileEnd(dynamicValue(entries, DT_STRTAB)!)!;
   const str = (value: number, what: string): string => {
-    if (strtab === undefined) return reader.fail(`${what} is set but there is no DT_STRTAB`);
-    if (value >= strtab.size) {
-      reader.fail(`${what}: string offset ${hex(value)} is past the end of DT_STRTAB (DT_STRSZ ${hex(strtab.size)})`);
+    if (strtab === undefined || strtabEnd === undefined) return reader.fail(`${what} is set but there is no DT_STRTAB`);
+    if (strtab.offset + value >= strtabEnd) {
+      reader.fail(`${what}: string offset ${hex(value)} is past the end of DT_STRTAB's segment (DT_STRSZ ${hex(strtab.size)})`);
     }
-    return reader.cString(strtab.offset + value, strtab.offset + strtab.size, what);
+    return reader.cString(strtab.offset + value, strtabEnd, what);
   };
   const strings = (tag: number): string[] =>
     entries.filter((e) => e.tag === tag).map((e) => str(e.value, nameOf(DYNAMIC_TAG_NAMES, tag, 'DT_')));
@@ -81,11 +87,16 @@ function readEntries(reader: ElfReader, offset: number, size: number): DynamicEn
   const entrySize = reader.wordSize * 2;
   const entries: DynamicEntry[] = [];
   for (let at = offset; at + entrySize <= offset + size; at += entrySize) {
-    // d_tag is signed, but every tag we know is positive; a huge one is corruption and u64 rejects it.
-    const tag = reader.word(at, 'dynamic tag');
-    const value = reader.word(at + reader.wordSize, 'dynamic value');
-    entries.push({ tag, tagName: nameOf(DYNAMIC_TAG_NAMES, tag, 'DT_'), value });
-    if (tag === DT_NULL) break;
+    // d_tag is signed, but every tag we know is positive; a huge tag or value is corruption, which ld.so ignores
+    // for tags it does not know and we skip for all (a tag that mattered shows up missing).
+    const entry = reader.lenient<DynamicEntry | undefined>(() => {
+      const tag = reader.word(at, 'dynamic tag');
+      const value = reader.word(at + reader.wordSize, 'dynamic value');
+      return { tag, tagName: nameOf(DYNAMIC_TAG_NAMES, tag, 'DT_'), value };
+    }, undefined);
+    if (entry === undefined) continue;
+    entries.push(entry);
+    if (entry.tag === DT_NULL) break;
   }
   return entries;
 }
@@ -96,13 +107,14 @@ function stringTable(
   const address = dynamicValue(entries, DT_STRTAB);
   if (address === undefined) return undefined;
   const size = dynamicValue(entries, DT_STRSZ);
-  if (size === undefined) {
-    // Without DT_STRSZ the table may run to the end of its segment.
-    const offset = map.range(address, 1, 'DT_STRTAB');
-    return { offset, size: map.segmentFileEnd(address)! - offset };
+  const offset = map.range(address, 1, 'DT_STRTAB');
+  const toSegmentEnd = map.segmentFileEnd(address)! - offset;
+  // Without a usable DT_STRSZ the table may run to the end of its segment.
+  if (size === undefined || size === 0 || size > toSegmentEnd) {
+    if (size !== undefined) reader.warnings.push(`DT_STRSZ ${hex(size)} does not fit DT_STRTAB's segment: ignored`);
+    return { offset, size: toSegmentEnd };
   }
-  if (size === 0) reader.fail('DT_STRSZ is 0');
-  return { offset: map.range(address, size, 'DT_STRTAB (DT_STRSZ bytes)'), size };
+  return { offset, size };
 }
 
 function arrayRange(entries: readonly DynamicEntry[], addressTag: number, sizeTag: number): AddressRange | undefined {

@@ -11,14 +11,20 @@
  *  - extended numbering (PN_XNUM, e_shnum = 0 with a section 0, SHN_XINDEX), which elfy ignores.
  * elfy's 64-bit reads combine two 32-bit halves into a double, which is exact below 2^53; above that we refuse
  * the file (Number.isSafeInteger), as no user-space address is that large.
+ *
+ * Strict where ld.so is strict, lenient where it does not look: the identification, e_machine, e_version,
+ * e_phentsize, the program header table and the PT_LOAD segments are checked and refused when wrong; e_entry,
+ * e_shoff, the section headers and their names, p_align, and the fields of every segment but PT_LOAD and
+ * PT_DYNAMIC (PT_TLS, PT_NOTE, PT_INTERP of a library...) are read when sane and otherwise ignored with a warning
+ * (`reader.warnings`), because glibc's dlopen loads such files.
  */
 import { createRequire } from 'node:module';
 import type { Arch } from '../emu/arch.ts';
 import {
   EHDR_SIZE, EI_CLASS, EI_DATA, EI_NIDENT, EI_OSABI, EI_ABIVERSION, EI_VERSION, ELFCLASS32, ELFCLASS64, ELFDATA2LSB,
   ELFDATA2MSB, ELFMAG, ELF_TYPE_NAMES, EM_386, EM_X86_64, EV_CURRENT, MACHINE_NAMES, PHDR_SIZE, PN_XNUM,
-  PROGRAM_TYPE_NAMES, PT_LOAD, PT_NULL, SHDR_SIZE, SHN_UNDEF, SHN_XINDEX, SHT_NOBITS, SHT_NULL, SHT_STRTAB, hex,
-  nameOf,
+  PROGRAM_TYPE_NAMES, PT_DYNAMIC, PT_LOAD, PT_NULL, SHDR_SIZE, SHN_UNDEF, SHN_XINDEX, SHT_NOBITS, SHT_NULL,
+  SHT_STRTAB, hex, nameOf,
 } from './elf-constants.ts';
 import { ElfError, ElfReader } from './elf-reader.ts';
 import type { ProgramHeader, SectionHeader } from './elf-types.ts';
@@ -169,9 +175,10 @@ function convertHeader(reader: ElfReader, h: ElfyHeader): ElfHeader {
     type,
     typeName: ELF_TYPE_NAMES[type] ?? `ET_${hex(type)}`,
     machine,
-    entry: safe(reader, h.entry, 'e_entry'),
+    // ld.so never reads a library's e_entry, nor anyone's e_shoff: 0 stands for a value we cannot represent.
+    entry: reader.lenient(() => safe(reader, h.entry, 'e_entry'), 0),
     phoff: safe(reader, h.phoff, 'e_phoff'),
-    shoff: safe(reader, h.shoff, 'e_shoff'),
+    shoff: reader.lenient(() => safe(reader, h.shoff, 'e_shoff'), 0),
     flags: h.flags,
     ehsize: h.ehsize,
     phentsize: h.phentsize,
@@ -205,16 +212,34 @@ function applyExtendedNumbering(reader: ElfReader, header: ElfHeader): void {
   const needsSection0 =
     header.phnum === PN_XNUM || header.shstrndx === SHN_XINDEX || (header.shnum === 0 && header.shoff !== 0);
   if (!needsSection0) return;
-  if (header.shoff === 0) reader.fail('extended numbering is used but there is no section header 0 (e_shoff = 0)');
+  const read = (): Section0 => readSection0(reader, header.shoff);
+  // The program header count is needed to load the file; the section counts are optional metadata.
+  const section0 = header.phnum === PN_XNUM ? read() : reader.lenient<Section0 | undefined>(read, undefined);
+  if (section0 === undefined) {
+    header.shnum = 0;
+    header.shstrndx = SHN_UNDEF;
+    return;
+  }
+  if (header.phnum === PN_XNUM) header.phnum = section0.info;
+  if (header.shnum === 0) header.shnum = section0.size;
+  if (header.shstrndx === SHN_XINDEX) header.shstrndx = section0.link;
+}
+
+interface Section0 {
+  size: number;
+  link: number;
+  info: number;
+}
+
+function readSection0(reader: ElfReader, shoff: number): Section0 {
+  if (shoff === 0) reader.fail('extended numbering is used but there is no section header 0 (e_shoff = 0)');
   const bits = reader.bits;
-  reader.need(header.shoff, SHDR_SIZE[bits], 'section header 0 (extended numbering)');
-  const at = header.shoff;
-  const size = bits === 64 ? reader.u64(at + 32, 'section 0 sh_size') : reader.u32(at + 20);
-  const link = reader.u32(at + (bits === 64 ? 40 : 24));
-  const info = reader.u32(at + (bits === 64 ? 44 : 28));
-  if (header.phnum === PN_XNUM) header.phnum = info;
-  if (header.shnum === 0) header.shnum = size;
-  if (header.shstrndx === SHN_XINDEX) header.shstrndx = link;
+  reader.need(shoff, SHDR_SIZE[bits], 'section header 0 (extended numbering)');
+  return {
+    size: bits === 64 ? reader.u64(shoff + 32, 'section 0 sh_size') : reader.u32(shoff + 20),
+    link: reader.u32(shoff + (bits === 64 ? 40 : 24)),
+    info: reader.u32(shoff + (bits === 64 ? 44 : 28)),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -239,25 +264,42 @@ function readProgramHeaders(
     const type = reader.u32(at);
     const typeName = nameOf(PROGRAM_TYPE_NAMES, type, 'PT_');
     const where = `${typeName} (program header ${index})`;
+    const addressed = ADDRESSED_SEGMENTS.has(type);
+    // A field of any other segment may be junk (0 stands for what does not fit in 53 bits), and so may p_align.
+    const field = (value: number, name: string): number => {
+      const read = (): number => safe(reader, value, `${where} ${name}`);
+      return addressed && name !== 'p_align' ? read() : reader.lenient(read, 0);
+    };
     const ph: ProgramHeader = {
       type,
       typeName,
       flags: flagsFromElfy(p.flags, flagBits),
-      offset: safe(reader, p.offset, `${where} p_offset`),
-      vaddr: safe(reader, p.vaddr, `${where} p_vaddr`),
-      filesz: safe(reader, p.filesz, `${where} p_filesz`),
-      memsz: safe(reader, p.memsz, `${where} p_memsz`),
-      align: safe(reader, p.align, `${where} p_align`),
+      offset: field(p.offset, 'p_offset'),
+      vaddr: field(p.vaddr, 'p_vaddr'),
+      filesz: field(p.filesz, 'p_filesz'),
+      memsz: field(p.memsz, 'p_memsz'),
+      align: field(p.align, 'p_align'),
     };
     checkProgramHeader(reader, ph, where);
     return ph;
   });
 }
 
+/**
+ * Segments whose fields must be exact: the ones mapped from the file, and the dynamic section that this reader
+ * and ld.so read through them. ld.so reads the others (PT_TLS's image, PT_NOTE, PT_GNU_PROPERTY...) in memory if
+ * at all, never through their file offsets, and dlopen succeeds whatever they say.
+ */
+const ADDRESSED_SEGMENTS = new Set([PT_LOAD, PT_DYNAMIC]);
+
 function checkProgramHeader(reader: ElfReader, ph: ProgramHeader, where: string): void {
   if (ph.type === PT_NULL) return;
-  if (ph.filesz > 0) reader.need(ph.offset, ph.filesz, `${where} segment`);
-  if (!Number.isSafeInteger(ph.vaddr + ph.memsz)) reader.fail(`${where}: p_vaddr + p_memsz does not fit in 53 bits`);
+  if (ph.filesz > 0 && ph.type === PT_LOAD) reader.need(ph.offset, ph.filesz, `${where} segment`);
+  if (!Number.isSafeInteger(ph.vaddr + ph.memsz)) {
+    const message = `${where}: p_vaddr + p_memsz does not fit in 53 bits`;
+    if (ADDRESSED_SEGMENTS.has(ph.type)) reader.fail(message);
+    reader.warnings.push(message);
+  }
   if (ph.type === PT_LOAD && ph.filesz > ph.memsz) {
     reader.fail(`${where}: p_filesz ${hex(ph.filesz)} is larger than p_memsz ${hex(ph.memsz)}`);
   }
@@ -267,7 +309,17 @@ function checkProgramHeader(reader: ElfReader, ph: ProgramHeader, where: string)
 // Section headers
 // ---------------------------------------------------------------------------------------------------------------
 
+/**
+ * ld.so never reads section headers, so a broken table is dropped (with a warning) rather than refused, and a
+ * single broken entry becomes an all-zero SHT_NULL placeholder that keeps the other entries' indices.
+ */
 function readSectionHeaders(
+  reader: ElfReader, header: ElfHeader, elfyHeader: ElfyHeader, parser: ElfyParser, buf: Buffer,
+): SectionHeader[] {
+  return reader.lenient(() => readSectionTable(reader, header, elfyHeader, parser, buf), []);
+}
+
+function readSectionTable(
   reader: ElfReader, header: ElfHeader, elfyHeader: ElfyHeader, parser: ElfyParser, buf: Buffer,
 ): SectionHeader[] {
   const { bits, shnum, shoff, shentsize } = header;
@@ -279,7 +331,7 @@ function readSectionHeaders(
 
   const raw = viaElfy(reader.file, 'section headers', () => parser.parseSections(buf, { ...elfyHeader, shnum }));
   const flagBits = reverseNames(elfy.constants.sectFlags);
-  const sections = raw.map((s, index): SectionHeader => {
+  const sections = raw.map((s, index): SectionHeader => reader.lenient(() => {
     const at = shoff + index * shentsize;
     const where = `section ${index}`;
     return {
@@ -295,14 +347,19 @@ function readSectionHeaders(
       addralign: bits === 64 ? reader.u64(at + 48, `${where} sh_addralign`) : reader.u32(at + 32),
       entsize: bits === 64 ? reader.u64(at + 56, `${where} sh_entsize`) : reader.u32(at + 36),
     };
-  });
-  nameSections(reader, header, sections, raw);
+  }, nullSection()));
+  reader.lenient(() => nameSections(reader, header, sections, raw), undefined);
+  // Contents outside the file are reported, not refused: readers of a section's contents check their range.
   sections.forEach((s, index) => {
     if (s.type !== SHT_NULL && s.type !== SHT_NOBITS && s.size > 0) {
-      reader.need(s.offset, s.size, `section ${index} (${s.name || 'unnamed'})`);
+      reader.lenient(() => reader.need(s.offset, s.size, `section ${index} (${s.name || 'unnamed'})`), undefined);
     }
   });
   return sections;
+}
+
+function nullSection(): SectionHeader {
+  return { name: '', type: SHT_NULL, flags: 0, addr: 0, offset: 0, size: 0, link: 0, info: 0, addralign: 0, entsize: 0 };
 }
 
 function nameSections(reader: ElfReader, header: ElfHeader, sections: SectionHeader[], raw: ElfySection[]): void {
@@ -316,7 +373,7 @@ function nameSections(reader: ElfReader, header: ElfHeader, sections: SectionHea
   reader.need(strtab.offset, strtab.size, `section name table (section ${index})`);
   const end = strtab.offset + strtab.size;
   raw.forEach((s, i) => {
-    sections[i]!.name = reader.cString(strtab.offset + s.name, end, `name of section ${i}`);
+    sections[i]!.name = reader.lenient(() => reader.cString(strtab.offset + s.name, end, `name of section ${i}`), '');
   });
 }
 

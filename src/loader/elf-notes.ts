@@ -1,6 +1,9 @@
 /**
  * ELF notes (PT_NOTE segments, or SHT_NOTE sections in relocatable files) and the GNU ones we decode:
  * NT_GNU_BUILD_ID, NT_GNU_ABI_TAG and NT_GNU_PROPERTY_TYPE_0 (.note.gnu.property).
+ *
+ * Notes are informational (ld.so loads a library whose PT_NOTE overruns the file), so a broken note area ends
+ * the notes read from it with a warning in `reader.warnings`, and a malformed GNU note is left undecoded.
  */
 import {
   ABI_TAG_OS_NAMES, ELF_NOTE_GNU, GNU_PROPERTY_X86_FEATURE_1_AND, GNU_PROPERTY_X86_ISA_1_NEEDED,
@@ -25,11 +28,15 @@ export function readNotes(
   const notes: ElfNote[] = [];
   const segments = programHeaders.filter((ph) => ph.type === PT_NOTE);
   if (segments.length > 0) {
-    for (const ph of segments) readNoteArea(reader, ph.offset, ph.filesz, ph.align, 'PT_NOTE segment', notes);
+    for (const ph of segments) {
+      reader.lenient(() => readNoteArea(reader, ph.offset, ph.filesz, ph.align, 'PT_NOTE segment', notes), undefined);
+    }
   } else {
     // Relocatable objects have no program headers; their notes are only in sections.
     for (const s of sections) {
-      if (s.type === SHT_NOTE) readNoteArea(reader, s.offset, s.size, s.addralign, `note section ${s.name}`, notes);
+      if (s.type !== SHT_NOTE) continue;
+      const what = `note section ${s.name}`;
+      reader.lenient(() => readNoteArea(reader, s.offset, s.size, s.addralign, what, notes), undefined);
     }
   }
   return notes;
@@ -83,7 +90,10 @@ export function buildIdOf(notes: readonly ElfNote[]): string | undefined {
 export function abiTagOf(reader: ElfReader, notes: readonly ElfNote[]): AbiTag | undefined {
   const note = gnuNote(notes, NT_GNU_ABI_TAG);
   if (note === undefined) return undefined;
-  if (note.desc.length < ABI_TAG_SIZE) reader.fail(`NT_GNU_ABI_TAG note is ${note.desc.length} bytes, expected 16`);
+  if (note.desc.length < ABI_TAG_SIZE) {
+    reader.warnings.push(`NT_GNU_ABI_TAG note is ${note.desc.length} bytes, expected 16`);
+    return undefined;
+  }
   const word = (i: number): number => new DataView(note.desc.buffer, note.desc.byteOffset + i * 4, 4).getUint32(0, true);
   const os = word(0);
   return { os: ABI_TAG_OS_NAMES[os] ?? `OS ${os}`, version: `${word(1)}.${word(2)}.${word(3)}` };
@@ -97,7 +107,7 @@ export function gnuPropertiesOf(reader: ElfReader, notes: readonly ElfNote[]): G
   const result: GnuProperties = { entries: [] };
   for (const note of notes) {
     if (note.name !== ELF_NOTE_GNU || note.type !== NT_GNU_PROPERTY_TYPE_0) continue;
-    for (const property of splitProperties(reader, note.desc)) {
+    for (const property of reader.lenient(() => splitProperties(reader, note.desc), [])) {
       result.entries.push(property);
       const value = property.data.length >= 4 ? u32le(property.data) : undefined;
       if (property.type === GNU_PROPERTY_X86_ISA_1_NEEDED) result.x86IsaNeeded = value;

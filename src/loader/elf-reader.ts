@@ -25,6 +25,11 @@ const UTF8 = new TextDecoder('utf-8');
 
 export class ElfReader {
   readonly size: number;
+  /**
+   * What was broken but ignored: metadata ld.so never reads (section headers, notes, e_entry of a library) is
+   * parsed leniently, so a file glibc would load is not refused for it. One line per ignored structure.
+   */
+  readonly warnings: string[] = [];
   private readonly view: DataView;
 
   constructor(readonly bytes: Uint8Array, readonly file: string, readonly bits: 32 | 64) {
@@ -39,6 +44,20 @@ export class ElfReader {
 
   fail(message: string): never {
     throw new ElfError(message, this.file);
+  }
+
+  /**
+   * Runs a step that reads optional metadata: an ElfError in it becomes a warning and `fallback` is used
+   * instead. Other exceptions are bugs and propagate (parseElf's safety net still names the file).
+   */
+  lenient<T>(step: () => T, fallback: T): T {
+    try {
+      return step();
+    } catch (error) {
+      if (!(error instanceof ElfError)) throw error;
+      this.warnings.push(error.detail);
+      return fallback;
+    }
   }
 
   /** Throws unless [offset, offset + length) lies inside the file. */

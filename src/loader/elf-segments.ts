@@ -40,6 +40,11 @@ export class AddressMap {
     return segment.offset + (vaddr - segment.vaddr);
   }
 
+  /** Whether [vaddr, vaddr + size) lies in the file-backed part of a single PT_LOAD. */
+  covers(vaddr: number, size: number): boolean {
+    return Number.isSafeInteger(vaddr + size) && this.segmentOf(vaddr, Math.max(size, 1)) !== undefined;
+  }
+
   /** The file offset where the file-backed part of the segment holding `vaddr` ends (a bound for scans). */
   segmentFileEnd(vaddr: number): number | undefined {
     const segment = this.segmentOf(vaddr, 1);

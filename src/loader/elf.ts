@@ -3,8 +3,11 @@
  * and static symbols with GNU versions, the GNU/SysV hash tables, dynamic relocations (including DT_RELR), notes,
  * and the address helpers a loader needs.
  *
- * Malformed input of any kind ends in an ElfError whose message starts with the file name and says what is wrong.
- * The file is parsed eagerly (so that parseElf is where errors surface), except for .symtab and the
+ * What ld.so needs to load the file (identification, program headers, PT_LOAD, the dynamic section and the tables
+ * it points to) is strict: malformed input ends in an ElfError whose message starts with the file name and says
+ * what is wrong. What ld.so ignores (section headers, notes, e_entry, PT_INTERP of a library, .symtab) is
+ * lenient: read when sane, otherwise left out and described in `warnings`, so a file glibc loads is never refused
+ * for it. The file is parsed eagerly (so that parseElf is where errors surface), except for .symtab and the
  * nearest-symbol index, which are built on first use.
  */
 import type { Arch } from '../emu/arch.ts';
@@ -97,6 +100,8 @@ export interface ElfFile {
   dynamicValue(tag: number): number | undefined;
   /** The NUL-terminated string at a file offset. */
   readCString(offset: number): string;
+  /** Broken metadata that ld.so ignores and so did we (a bad section header table, an overrunning note...). */
+  readonly warnings: readonly string[];
 }
 
 export function parseElf(bytes: Uint8Array, name = 'ELF image'): ElfFile {
@@ -166,6 +171,7 @@ class ParsedElf implements ElfFile {
 
   private readonly reader: ElfReader;
   private readonly map: AddressMap;
+  readonly warnings: readonly string[];
   private readonly hash?: SymbolHashTable;
   private readonly hasVersym: boolean;
   private symtabCache?: ElfSymbol[];
@@ -174,6 +180,7 @@ class ParsedElf implements ElfFile {
   constructor(readonly bytes: Uint8Array, readonly name: string) {
     const { reader, header, programHeaders, sections } = readLayout(bytes, name);
     this.reader = reader;
+    this.warnings = reader.warnings;
     this.arch = header.arch;
     this.bits = header.bits;
     this.type = header.typeName;
@@ -229,10 +236,11 @@ class ParsedElf implements ElfFile {
   }
 
   get symtab(): ElfSymbol[] {
-    this.symtabCache ??= guard(this.name, () => {
+    // .symtab is found through section headers, which ld.so never reads: a broken one is no symbols.
+    this.symtabCache ??= guard(this.name, () => this.reader.lenient(() => {
       const location = symtabLocation(this.reader, this.sections);
       return location === undefined ? [] : readSymbols(this.reader, location);
-    });
+    }, []));
     return this.symtabCache;
   }
 
@@ -316,11 +324,19 @@ class ParsedElf implements ElfFile {
     return this.addressIndex;
   }
 
+  /**
+   * Lenient because ld.so ignores a library's PT_INTERP (libc.so.6 has one); an executable with a broken one is
+   * read as static, where Linux would refuse to exec it.
+   */
   private readInterp(): string | undefined {
     const index = this.programHeaders.findIndex((ph) => ph.type === PT_INTERP);
     if (index < 0) return undefined;
     const ph = this.programHeaders[index]!;
-    return this.reader.cString(ph.offset, ph.offset + ph.filesz, `PT_INTERP (program header ${index})`);
+    const what = `PT_INTERP (program header ${index})`;
+    return this.reader.lenient<string | undefined>(() => {
+      this.reader.need(ph.offset, ph.filesz, `${what} segment`);
+      return this.reader.cString(ph.offset, ph.offset + ph.filesz, what);
+    }, undefined);
   }
 
   private readTls(): TlsSegment | undefined {
@@ -347,12 +363,19 @@ class ParsedElf implements ElfFile {
     const address = this.dynamicValue(DT_SYMTAB);
     if (address === undefined) return [];
     if (dynamic.strtab === undefined) this.reader.fail('DT_SYMTAB is set but there is no DT_STRTAB');
-    const entsize = this.dynamicValue(DT_SYMENT) ?? SYM_SIZE[this.bits];
+    // ld.so never reads DT_SYMENT: symbols are sizeof(ElfW(Sym)) whatever it says.
+    const entsize = SYM_SIZE[this.bits];
+    const declared = this.dynamicValue(DT_SYMENT);
+    if (declared !== undefined && declared !== entsize) {
+      this.reader.warnings.push(`DT_SYMENT ${declared} ignored (symbols are ${entsize} bytes)`);
+    }
     let count = this.hash?.symbolCount ?? 0;
     if (this.hash?.exactCount !== true) {
-      const section = this.sections.find((s) => s.type === SHT_DYNSYM && s.addr === address && s.entsize > 0);
-      if (section) count = Math.max(count, Math.floor(section.size / section.entsize));
       for (const r of relocations) count = Math.max(count, r.symbolIndex + 1);
+      // Section headers are only a hint (ld.so never reads them): a size that does not fit the segment is junk.
+      const section = this.sections.find((s) => s.type === SHT_DYNSYM && s.addr === address && s.entsize > 0);
+      const sectionCount = section ? Math.floor(section.size / section.entsize) : 0;
+      if (sectionCount > count && this.map.covers(address, sectionCount * entsize)) count = sectionCount;
     }
     const offset = this.map.range(address, count * entsize, `DT_SYMTAB (${count} symbols of ${entsize} bytes)`);
     return readSymbols(this.reader, {

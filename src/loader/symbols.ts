@@ -3,7 +3,7 @@
  * reached through `_r_debug` — so libraries that the guest dlopens appear here too. Lookup follows the global
  * scope's order (the executable, then libraries in load order), like ld.so's own symbol resolution.
  */
-import type { ElfSymbol } from './elf.ts';
+import { ElfError, type ElfFile, type ElfSymbol } from './elf.ts';
 import type { MappedObject, Process } from './process.ts';
 
 /** Offsets in glibc's `struct r_debug` and `struct link_map` (public part, <link.h>), in pointer-size words. */
@@ -26,6 +26,12 @@ export interface ResolvedSymbol {
 }
 
 export class SymbolTable {
+  /**
+   * Loaded objects our reader refused (the guest's ld.so is more forgiving, e.g. about a damaged dynamic table),
+   * by guest path: they are left out of lookups so that one bad library does not break the others.
+   */
+  readonly unreadable = new Map<string, ElfError>();
+
   constructor(private readonly process: Process) {
     process.objectsProvider = () => this.objects();
   }
@@ -66,10 +72,25 @@ export class SymbolTable {
       const name = namePtr ? this.readCString(namePtr) : '';
       if (name === '') objects.push(p.exe);
       else if (name === interp.path || name.endsWith(interp.path.split('/').pop()!)) objects.push({ ...interp, path: name });
-      else if (p.vfs.lookup(name)) objects.push({ path: name, base, elf: p.elfAt(name) });
+      else if (p.vfs.lookup(name)) {
+        const elf = this.readableElf(name);
+        if (elf) objects.push({ path: name, base, elf });
+      }
       map = this.word(map + LINK_MAP_L_NEXT * ptr);
     }
     return objects;
+  }
+
+  /** The parsed object at a guest path, or undefined (remembered, so it is parsed once) if it is malformed. */
+  private readableElf(path: string): ElfFile | undefined {
+    if (this.unreadable.has(path)) return undefined;
+    try {
+      return this.process.elfAt(path);
+    } catch (error) {
+      if (!(error instanceof ElfError)) throw error;
+      this.unreadable.set(path, error);
+      return undefined;
+    }
   }
 
   /** The loaded object whose path or SONAME matches `name` (`libc.so.6`, or a full path). */

@@ -183,6 +183,33 @@ function writeSpecial(k: Kernel, f: OpenFile, ops: FileOps, bytes: Uint8Array): 
   return done;
 }
 
+/** Bytes a write moves out of guest memory at a time: writing a mapped gigabyte must not take a host gigabyte. */
+const WRITE_CHUNK = 1 << 20;
+
+/**
+ * write(2) from guest memory. Large writes to files and to stdout/stderr go a chunk at a time (so the output
+ * limit stops a runaway one after its first chunks); a fault or error after some chunks reports what was written,
+ * as Linux does. Pipes keep the one-piece write that their blocking and restart logic expects.
+ */
+function writeFromGuest(k: Kernel, fd: number, address: number, length: number, at?: number): number | typeof BLOCKED {
+  if (length <= WRITE_CHUNK || k.files.file(fd).ops?.streams) return write(k, fd, k.readGuest(address, length), at);
+  let done = 0;
+  while (done < length) {
+    const size = Math.min(WRITE_CHUNK, length - done);
+    let n: number | typeof BLOCKED;
+    try {
+      n = write(k, fd, k.readGuest(address + done, size), at === undefined ? undefined : at + done);
+    } catch (error) {
+      if (done > 0 && error instanceof ErrnoError) return done;
+      throw error;
+    }
+    if (n === BLOCKED) return done > 0 ? done : BLOCKED;
+    done += n;
+    if (n < size || k.failure) break;
+  }
+  return done;
+}
+
 /** stdout/stderr: every write goes to the host's sink at once. */
 export function outputOps(write: (bytes: Uint8Array) => number): FileOps {
   return { channel: {}, write: (_k, _f, bytes) => write(bytes), poll: () => POLLOUT };
@@ -395,8 +422,8 @@ const path = (k: Kernel, address: bigint) => k.readString(num(address));
 export const FILE_SYSCALLS: SyscallTable = {
   read: (k, a) => read(k, s32(a[0]!), num(a[1]!), num(a[2]!)),
   pread64: (k, a) => read(k, s32(a[0]!), num(a[1]!), num(a[2]!), offset64(k, a, 3)),
-  write: (k, a) => write(k, s32(a[0]!), k.readGuest(num(a[1]!), num(a[2]!))),
-  pwrite64: (k, a) => write(k, s32(a[0]!), k.readGuest(num(a[1]!), num(a[2]!)), offset64(k, a, 3)),
+  write: (k, a) => writeFromGuest(k, s32(a[0]!), num(a[1]!), num(a[2]!)),
+  pwrite64: (k, a) => writeFromGuest(k, s32(a[0]!), num(a[1]!), num(a[2]!), offset64(k, a, 3)),
   readv: (k, a) => readv(k, s32(a[0]!), num(a[1]!), num(a[2]!)),
   writev: (k, a) => writev(k, s32(a[0]!), num(a[1]!), num(a[2]!)),
   open: (k, a) => open(k, AT_FDCWD, path(k, a[0]!), s32(a[1]!), u32(a[2]!)),

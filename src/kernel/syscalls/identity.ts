@@ -77,8 +77,27 @@ export const IDENTITY_SYSCALLS: SyscallTable = {
   },
   getrlimit: (k, a) => (k.writeGuest(num(a[1]!), encodeWords(rlimit(s32(a[0]!)), k.pointerSize)), 0),
   ugetrlimit: (k, a) => (k.writeGuest(num(a[1]!), encodeWords(rlimit(s32(a[0]!)), 4)), 0),
-  getrandom: (k, a) => (k.writeGuest(num(a[0]!), k.options.random.bytes(num(a[1]!))), num(a[1]!)),
+  getrandom: (k, a) => getrandom(k, num(a[0]!), num(a[1]!)),
   prctl,
   ...REFUSED_SOCKETS,
   rseq: refuse(ERRNO.ENOSYS), // glibc works without restartable sequences
 };
+
+/** Random bytes generated and copied at a time: a gigabyte asked for must not be a gigabyte of host memory. */
+const GETRANDOM_CHUNK = 1 << 20;
+
+/** Fills the buffer a chunk at a time, as Linux does: a fault after some chunks returns the bytes before it. */
+function getrandom(k: Kernel, address: number, length: number): number {
+  let done = 0;
+  while (done < length) {
+    const size = Math.min(GETRANDOM_CHUNK, length - done);
+    try {
+      k.writeGuest(address + done, k.options.random.bytes(size));
+    } catch (error) {
+      if (done > 0 && error instanceof ErrnoError) return done;
+      throw error;
+    }
+    done += size;
+  }
+  return done;
+}
