@@ -26,7 +26,6 @@ import {
 } from './timestamp.ts';
 import {
   UC_ARCH_X86,
-  UC_CTL_TB_FLUSH_W,
   UC_CTL_TB_REMOVE_CACHE_W,
   UC_CTL_TB_REQUEST_CACHE_RW,
   UC_ERR,
@@ -272,8 +271,17 @@ export class UnicornEngine implements Engine {
     };
   }
 
+  /**
+   * Drops every translated block, so that code runs through the hooks now in place. Not with UC_CTL_TB_FLUSH: in
+   * Unicorn 2.0.1 a full flush costs seconds and about 1 GiB of host RSS (measured: a C program went from 0.7 s /
+   * 118 MB to 4.1 s / 1.17 GB). Every translated block started on a page in `codePages` (the counting hook sees each
+   * block), so removing the translations of those pages is the same, page by page.
+   */
   private flushTranslations(): void {
-    this.n.uc_ctl(this.uc, UC_CTL_TB_FLUSH_W);
+    for (const page of this.codePages) {
+      const start = page * PAGE_BYTES;
+      this.n.uc_ctl(this.uc, UC_CTL_TB_REMOVE_CACHE_W, 'uint64_t', start, 'uint64_t', start + PAGE_BYTES);
+    }
   }
 
   addBlockObserver(observer: BlockObserver): HookHandle {
