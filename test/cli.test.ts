@@ -140,6 +140,19 @@ describe('instrumentation from the command line', () => {
   });
 });
 
+describe('limits on the command line', () => {
+  it('--memory-limit: a mapping beyond it is ENOMEM for the guest; --output-limit stops a call that writes more', async () => {
+    const malloc = json(await shimulator('call', '--json', '--memory-limit', '64M', 'void *malloc(unsigned long n)', '200000000'));
+    expect(malloc).toMatchObject({ return: 0, errno: 12 });
+    const flood = await shimulator('call', '--output-limit', '10', 'int puts(const char *s)', 'more than ten bytes of output');
+    expect(flood.status).toBe(1);
+    expect(flood.stderr).toMatch(/more than 10 bytes to stdout and stderr \(the output limit\)/);
+    const bad = await shimulator('call', '--memory-limit', '12X', 'int abs(int)', '1');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--memory-limit takes a size like 512M or 2G, got "12X"/);
+  });
+});
+
 describe('--threads', () => {
   it.each(ARCHES)('runs snprintf on 8 fakecgo-style threads (%s): each correct, own tid and TLS base, the same schedule every run', async (arch) => {
     const run = async () => json(await shimulator('call', '--arch', arch, '--json', '--threads', '8', SNPRINTF, 'out:64', '64', '%f %d', 'double:1.5', 'int:42'));

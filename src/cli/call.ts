@@ -17,6 +17,7 @@ import { formatTlsReport, type TlsReport } from '../check/tls-watch.ts';
 import { parseToken, type TokenContext } from './tokens.ts';
 import { writeTraceFile } from './trace.ts';
 import { readInputText } from './files.ts';
+import { parseSize } from './sizes.ts';
 import { recordTrace } from '../trace/recorder.ts';
 import type { Trace } from '../trace/format.ts';
 
@@ -32,6 +33,8 @@ export interface CallOptions {
   batch?: string;
   spec: boolean;
   budget?: number;
+  memoryLimit?: number;
+  outputLimit?: number;
   seed?: number;
   check: boolean;
   /** `--calls`: an ltrace-like line per cross-object call (and the host's call). */
@@ -44,7 +47,8 @@ export interface CallOptions {
 
 export const CALL_USAGE = `usage: shimulator call [--arch amd64|i386] [--lib NAME|PATH]... [--decls FILE.h] [--json]
                        [--batch FILE.jsonl] [--spec] [--check] [--calls] [--tls]
-                       [--trace FILE] [--threads N] [--budget N] [--seed N] [PROTOTYPE ARG...]`;
+                       [--trace FILE] [--threads N] [--budget N] [--memory-limit SIZE] [--output-limit SIZE]
+                       [--seed N] [PROTOTYPE ARG...]`;
 
 /** Threads `--threads` may start (each gets a glibc thread stack of 8 MiB of guest address space). */
 const MAX_THREADS = 64;
@@ -97,6 +101,12 @@ export function parseCallOptions(argv: string[]): CallOptions {
       case '--threads':
         o.threads = positiveInteger(value(i++, a), a);
         if (o.threads < 1 || o.threads > MAX_THREADS) throw new UsageError(`--threads takes 1 to ${MAX_THREADS}`);
+        break;
+      case '--memory-limit':
+        o.memoryLimit = parseSize(value(i++, a), a);
+        break;
+      case '--output-limit':
+        o.outputLimit = parseSize(value(i++, a), a);
         break;
       case '--budget':
         o.budget = positiveInteger(value(i++, a), a);
@@ -286,7 +296,10 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
     write(renderCallSpec(callSpec(proto, o.arch, variadic)));
     return 0;
   }
-  const machine = await Machine.boot({ arch: o.arch, libs: o.libs, decls, callBudget: o.budget, seed: o.seed, check: o.check, watchTls: o.tls });
+  const machine = await Machine.boot({
+    arch: o.arch, libs: o.libs, decls, callBudget: o.budget, seed: o.seed, check: o.check, watchTls: o.tls,
+    memoryLimit: o.memoryLimit, outputLimit: o.outputLimit,
+  });
   // --calls: the lines of each call, taken (and reset) when its result is written.
   let callLines: string[] = [];
   if (o.calls) machine.onCall = callPrinter((line) => callLines.push(line));

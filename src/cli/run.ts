@@ -9,6 +9,7 @@ import { formatViolationGroups } from '../check/group.ts';
 import { ProgramError } from '../run/image.ts';
 import { type RunProgramOptions, type RunReport, runProgram } from '../run/program.ts';
 import { UsageError } from './call.ts';
+import { parseSize } from './sizes.ts';
 import { writeTraceFile } from './trace.ts';
 
 /** The exit status when the emulator, not the guest, ended the run (as `env`/`timeout` use 125–127). */
@@ -66,10 +67,10 @@ export function parseRunOptions(argv: string[]): RunCliOptions {
         o.timeoutSeconds = number(value(i++, a), a, false);
         break;
       case '--memory-limit':
-        o.memoryLimit = bytes(value(i++, a), a);
+        o.memoryLimit = parseSize(value(i++, a), a);
         break;
       case '--output-limit':
-        o.outputLimit = bytes(value(i++, a), a);
+        o.outputLimit = parseSize(value(i++, a), a);
         break;
       case '--seed':
         o.seed = number(value(i++, a), a, true);
@@ -107,15 +108,6 @@ export function parseRunOptions(argv: string[]): RunCliOptions {
   o.program = program;
   o.args = argv.slice(i + 1);
   return o;
-}
-
-const SIZE_SUFFIXES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-
-/** A byte count: `1048576`, `64M`, `2G`. */
-function bytes(text: string, flag: string): number {
-  const match = /^(\d+)([kmg]?)i?b?$/i.exec(text);
-  if (!match || Number(match[1]) <= 0) throw new UsageError(`${flag} takes a size like 512M or 2G, got "${text}"`);
-  return Number(match[1]) * SIZE_SUFFIXES[match[2]!.toLowerCase()]!;
 }
 
 function number(text: string, flag: string, integer: boolean): number {

@@ -1,0 +1,10 @@
+/** Byte counts on the command line: `1048576`, `64M`, `2G` (binary units; `MiB`, `mb` also read). */
+import { UsageError } from './call.ts';
+
+const SIZE_SUFFIXES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+export function parseSize(text: string, flag: string): number {
+  const match = /^(\d+)([kmg]?)i?b?$/i.exec(text);
+  if (!match || Number(match[1]) <= 0) throw new UsageError(`${flag} takes a size like 512M or 2G, got "${text}"`);
+  return Number(match[1]) * SIZE_SUFFIXES[match[2]!.toLowerCase()]!;
+}
