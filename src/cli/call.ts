@@ -17,7 +17,7 @@ import { formatTlsReport, type TlsReport } from '../check/tls-watch.ts';
 import { parseToken, type TokenContext } from './tokens.ts';
 import { writeTraceFile } from './trace.ts';
 import { readInputText } from './files.ts';
-import { parseSize } from './sizes.ts';
+import { parseSize, SIZE_OPTIONS } from './sizes.ts';
 import { recordTrace } from '../trace/recorder.ts';
 import type { Trace } from '../trace/format.ts';
 
@@ -103,10 +103,8 @@ export function parseCallOptions(argv: string[]): CallOptions {
         if (o.threads < 1 || o.threads > MAX_THREADS) throw new UsageError(`--threads takes 1 to ${MAX_THREADS}`);
         break;
       case '--memory-limit':
-        o.memoryLimit = parseSize(value(i++, a), a);
-        break;
       case '--output-limit':
-        o.outputLimit = parseSize(value(i++, a), a);
+        o[SIZE_OPTIONS[a]] = parseSize(value(i++, a), a);
         break;
       case '--budget':
         o.budget = positiveInteger(value(i++, a), a);

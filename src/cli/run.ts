@@ -9,7 +9,7 @@ import { formatViolationGroups } from '../check/group.ts';
 import { ProgramError } from '../run/image.ts';
 import { type RunProgramOptions, type RunReport, runProgram } from '../run/program.ts';
 import { UsageError } from './call.ts';
-import { parseSize } from './sizes.ts';
+import { parseSize, SIZE_OPTIONS } from './sizes.ts';
 import { writeTraceFile } from './trace.ts';
 
 /** The exit status when the emulator, not the guest, ended the run (as `env`/`timeout` use 125–127). */
@@ -67,10 +67,8 @@ export function parseRunOptions(argv: string[]): RunCliOptions {
         o.timeoutSeconds = number(value(i++, a), a, false);
         break;
       case '--memory-limit':
-        o.memoryLimit = parseSize(value(i++, a), a);
-        break;
       case '--output-limit':
-        o.outputLimit = parseSize(value(i++, a), a);
+        o[SIZE_OPTIONS[a]] = parseSize(value(i++, a), a);
         break;
       case '--seed':
         o.seed = number(value(i++, a), a, true);

@@ -8,3 +8,6 @@ export function parseSize(text: string, flag: string): number {
   if (!match || Number(match[1]) <= 0) throw new UsageError(`${flag} takes a size like 512M or 2G, got "${text}"`);
   return Number(match[1]) * SIZE_SUFFIXES[match[2]!.toLowerCase()]!;
 }
+
+/** The limit options `call` and `run` share, and the option field each sets. */
+export const SIZE_OPTIONS = { '--memory-limit': 'memoryLimit', '--output-limit': 'outputLimit' } as const;
