@@ -12,6 +12,8 @@ export type { CallSpec, CType, Prototype, Location, ArgSpec, ReturnSpec } from '
 export type { Arch } from './emu/arch.ts';
 export { GuestFault, BudgetExceededError, EngineUnavailableError, EngineError } from './emu/errors.ts';
 export { virtualCpuid } from './emu/cpuid.ts';
+export type { CountingChoice, CountingInfo, CountingMode } from './emu/block-counter.ts';
+export { NativeCounterUnavailableError, NATIVE_ENV } from './emu/native-counter.ts';
 export { GuestExit } from './kernel/kernel.ts';
 export { OutputLimitError, CapturedOutput, type OutputSink } from './kernel/output.ts';
 export { GuestDeadlockError } from './kernel/threads.ts';

@@ -10,6 +10,7 @@ import { CapturedOutput, OutputLimitError, type OutputSink } from './kernel/outp
 import { GuestExit } from './kernel/kernel.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Arch } from './emu/arch.ts';
+import type { CountingChoice, CountingInfo } from './emu/block-counter.ts';
 import type { SavedContext } from './emu/engine.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, type RegName } from './emu/engine.ts';
 import { CodeArena, GuestArena } from './callspec/arena.ts';
@@ -82,6 +83,8 @@ export interface BootOptions {
   outputLimit?: number;
   /** Size limit of the guest's writable in-memory /tmp (default 256 MiB); beyond it: ENOSPC. */
   tmpLimit?: number;
+  /** How instructions are counted (default 'auto': natively when the helper is built; the counts are the same). */
+  counting?: CountingChoice;
 }
 
 /** The in-memory copy of a stream, when the output goes to the default sink. */
@@ -304,6 +307,7 @@ export class Machine {
       stderr: options.stderr,
       outputLimit: options.outputLimit,
       tmpLimit: options.tmpLimit,
+      counting: options.counting,
     });
     const engine = process.engine;
     this.cleanCpu = engine.saveContext();
@@ -437,6 +441,11 @@ export class Machine {
   }
 
   /** Instructions ld.so and libc start-up took. */
+  /** Whether instructions are counted natively or in JavaScript (and why). */
+  get counting(): CountingInfo {
+    return this.process.engine.counting;
+  }
+
   get bootInstructions(): number {
     return this.process.bootInstructions;
   }

@@ -3,6 +3,7 @@
  * binding (`unicorn.ts`) implements it; a WebAssembly build of Unicorn can implement the same interface later.
  */
 import type { Arch } from './arch.ts';
+import type { CountingInfo } from './block-counter.ts';
 import type { X86_REG } from './unicorn-ids.ts';
 
 export type RegName = keyof typeof X86_REG;
@@ -130,6 +131,8 @@ export interface Engine {
   run(begin: number, options: RunOptions): RunResult;
   /** Stop the current run from inside a hook; `run` then returns with reason 'stopped'. */
   stop(): void;
+  /** How instructions are counted: natively, or in JavaScript (and why); the counts are the same either way. */
+  readonly counting: CountingInfo;
   /** Guest instructions executed so far in the current run (valid inside hooks). */
   readonly instructionsInRun: number;
   /** Forget cached instruction counts for code in a range (call after code is unmapped or remapped). */

@@ -6,6 +6,7 @@
 import type { Arch } from '../emu/arch.ts';
 import { multiarchTriplet } from '../emu/arch.ts';
 import { virtualCpuid } from '../emu/cpuid.ts';
+import type { CountingChoice } from '../emu/block-counter.ts';
 import type { Engine, RunResult } from '../emu/engine.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../emu/engine.ts';
 import { BudgetExceededError, GuestFault } from '../emu/errors.ts';
@@ -138,6 +139,8 @@ export interface ProcessOptions {
   stderr?: OutputSink;
   outputLimit?: number;
   tmpLimit?: number;
+  /** How the engine counts instructions (default 'auto': natively when the helper loads; see block-counter.ts). */
+  counting?: CountingChoice;
 }
 
 /** An executable to run: its bytes, mounted read-only in the guest at `guestPath` (its own absolute host path). */
@@ -193,7 +196,7 @@ export class Process {
       interrupt: (intno) => this.onInterrupt(intno, kernelRef.k!),
       // Guest rdtsc/rdtscp read the virtual clock (the clock exists before the guest runs its first instruction).
       rdtsc: () => this.clock.timestampCounter(),
-    });
+    }, { counting: options.counting });
     this.vfs = new VirtualFileSystem();
     this.space = new AddressSpace(this.engine, {
       mmapTop: this.layout.mmapTop,
