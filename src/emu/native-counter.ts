@@ -174,11 +174,12 @@ export class NativeBlockCounter implements BlockCounter {
 }
 
 /**
- * The counter for `choice`: 'auto' takes the native helper at `path` when it loads, else the JavaScript one;
+ * The counter for `choice`: 'auto' takes the native helper at `path` (undefined: turned off) when it loads, else
+ * the JavaScript one;
  * 'native' throws NativeCounterUnavailableError when it cannot; 'js' always takes the JavaScript one.
  */
 export function createBlockCounter(
-  choice: CountingChoice, host: CounterHost, path: string | undefined = helperPath(),
+  choice: CountingChoice, host: CounterHost, path: string | undefined,
 ): { counter: BlockCounter; info: CountingInfo } {
   if (choice === 'js') return { counter: new JsBlockCounter(host), info: { mode: 'js', fallback: 'JavaScript counting was asked for' } };
   const helper = path === undefined ? `turned off by ${NATIVE_ENV}=0` : loadHelper(path);

@@ -23,7 +23,7 @@ import { BudgetExceededError, EngineError, GuestFault, type RegisterDump } from 
 import { NativeHostMemory } from './host-memory.ts';
 import { loadUnicorn, type Native } from './unicorn-native.ts';
 import type { BlockCounter, CountingChoice, CountingInfo } from './block-counter.ts';
-import { createBlockCounter } from './native-counter.ts';
+import { createBlockCounter, helperPath } from './native-counter.ts';
 import {
   findTimestampReads, lastTimestampCandidate, TIMESTAMP_TRAPS, type TimestampInstruction, trappedInstruction,
 } from './timestamp.ts';
@@ -151,7 +151,7 @@ export class UnicornEngine implements Engine {
       firstSight: (address, size) => this.guard(() => this.firstSight(address, size)),
       observe: (address, size) => this.observe(address, size),
       stopEngine: () => this.n.uc_emu_stop(this.uc),
-    }, options.nativeHelper));
+    }, options.nativeHelper ?? helperPath()));
     const out: unknown[] = [null];
     this.check(this.n.uc_open(UC_ARCH_X86, arch === 'amd64' ? UC_MODE_64 : UC_MODE_32, out), 'uc_open');
     this.uc = out[0];
