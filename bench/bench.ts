@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ARCHES } from '../src/emu/arch.ts';
 import { out, vararg } from '../src/callspec/values.ts';
 import { Machine } from '../src/machine.ts';
+import { describeCounting } from '../src/emu/native-counter.ts';
 
 const WARM_BOOTS = 5;
 const CALLS = 2000;
@@ -22,6 +23,7 @@ export async function runBench(write: (line: string) => void): Promise<number> {
     let started = performance.now();
     let m = await Machine.boot({ arch });
     const cold = performance.now() - started;
+    if (arch === ARCHES[0]) write(`instruction counting in use: ${describeCounting(m.counting)}`);
     m.close();
     const warm: number[] = [];
     for (let i = 0; i < WARM_BOOTS; i++) {
@@ -57,6 +59,7 @@ export async function runBench(write: (line: string) => void): Promise<number> {
     m.close();
   }
 
+  await (await import('./counting-bench.ts')).benchCounting(write);
   await (await import('./memory-bench.ts')).runMemoryBench(write);
 
   // The conformance corpus: every signature called once per architecture (goal: 1,000 × 2 arches under 10 s).

@@ -1,17 +1,23 @@
 /**
  * `npm run bench`, whole programs: the Go fixture under `shimulator run` (guest instructions, wall time,
- * instructions per second) beside the same binary run natively and, when Debian's qemu-user is installed, under
- * qemu-user — all measured in this run, on this machine.
+ * instructions per second) with native instruction counting beside the JavaScript fallback, and the same binary
+ * run natively and, when Debian's qemu-user is installed, under qemu-user — all measured in this run, on this
+ * machine, interleaved and as medians (the machine may be shared).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARCHES } from '../src/emu/arch.ts';
+import type { CountingMode } from '../src/emu/block-counter.ts';
 import { runProgram } from '../src/run/program.ts';
 
 const PROGRAM = 'go-nocgo';
 const ARGS = ['alpha', 'beta'];
 const QEMU: Record<string, string> = { amd64: '/usr/bin/qemu-x86_64', i386: '/usr/bin/qemu-i386' };
+/** Runs of each kind per architecture (the median is printed). */
+const REPEATS = 3;
+/** Goal: `shimulator run` within this factor of qemu-user's wall time. */
+const QEMU_FACTOR_GOAL = 3;
 
 function timeCommand(command: string, args: string[]): number {
   const start = performance.now();
@@ -19,20 +25,37 @@ function timeCommand(command: string, args: string[]): number {
   return performance.now() - start;
 }
 
+function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+}
+
 export async function benchPrograms(root: string, write: (line: string) => void): Promise<void> {
   for (const arch of ARCHES) {
     const binary = join(root, 'fixtures/programs', arch, PROGRAM);
-    const start = performance.now();
-    const report = await runProgram({ program: binary, args: ARGS, stdout: () => {}, stderr: () => {} });
-    const ms = performance.now() - start;
-    const rate = report.instructions / (ms / 1000);
-    const native = timeCommand(binary, ARGS);
-    const qemu = existsSync(QEMU[arch]!)
-      ? `, qemu-user ${timeCommand(QEMU[arch]!, [binary, ...ARGS]).toFixed(0)} ms`
-      : ', qemu-user not installed (apt-get install qemu-user)';
+    const times: Record<CountingMode | 'native binary' | 'qemu', number[]> = { native: [], js: [], 'native binary': [], qemu: [] };
+    const instructions: Record<CountingMode, number> = { native: 0, js: 0 };
+    const hasQemu = existsSync(QEMU[arch]!);
+    for (let i = 0; i < REPEATS; i++) {
+      for (const counting of ['native', 'js'] as const) {
+        const start = performance.now();
+        const report = await runProgram({ program: binary, args: ARGS, counting, stdout: () => {}, stderr: () => {} });
+        times[counting].push(performance.now() - start);
+        instructions[counting] = report.instructions;
+      }
+      times['native binary'].push(timeCommand(binary, ARGS));
+      if (hasQemu) times.qemu.push(timeCommand(QEMU[arch]!, [binary, ...ARGS]));
+    }
+    const [native, js] = [median(times.native), median(times.js)];
+    const rate = instructions.native / (native / 1000);
+    const qemu = hasQemu ? median(times.qemu) : undefined;
+    const versus = qemu === undefined
+      ? 'qemu-user not installed (apt-get install qemu-user)'
+      : `qemu-user ${qemu.toFixed(0)} ms: ${(native / qemu).toFixed(1)}× qemu-user (goal ≤ ${QEMU_FACTOR_GOAL}×)`;
+    const same = instructions.native === instructions.js ? '' : ` — COUNTS DIFFER (JavaScript: ${instructions.js})`;
     write(
-      `${arch}: run ${PROGRAM}: ${report.instructions} guest instructions in ${ms.toFixed(0)} ms ` +
-        `(${(rate / 1e6).toFixed(2)} M instructions/s; goal < 1 s) — native ${native.toFixed(0)} ms${qemu}`,
+      `${arch}: run ${PROGRAM}: ${instructions.native} guest instructions${same}; native counting ${native.toFixed(0)} ms ` +
+        `(${(rate / 1e6).toFixed(2)} M instructions/s), JavaScript counting ${js.toFixed(0)} ms (${(js / native).toFixed(2)}×); ` +
+        `the binary natively ${median(times['native binary']).toFixed(0)} ms, ${versus}`,
     );
   }
 }

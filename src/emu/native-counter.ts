@@ -187,3 +187,8 @@ export function createBlockCounter(
   if (choice === 'native') throw new NativeCounterUnavailableError(`the native block counter is unavailable: ${helper}`);
   return { counter: new JsBlockCounter(host), info: { mode: 'js', fallback: helper } };
 }
+
+/** One line for people: which counter, and why not the native one. */
+export function describeCounting(info: CountingInfo): string {
+  return info.mode === 'native' ? 'native (the helper built from native/shimcount.c)' : `JavaScript (${info.fallback})`;
+}
