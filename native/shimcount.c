@@ -34,13 +34,18 @@ typedef void (*stop_fn)(void);
 #define DELETED (UINT64_MAX - 1)
 #define INITIAL_SLOTS 4096u
 
+/* A key and its count side by side: a lookup touches one cache line. */
+typedef struct {
+  uint64_t key;
+  uint64_t count;
+} slot;
+
 typedef struct {
   shim_shared shared; /* first: JavaScript's view starts at the state's address */
   first_sight_fn first_sight;
   observe_fn observe;
   stop_fn stop;
-  uint64_t *keys;
-  uint32_t *counts;
+  slot *table;
   size_t slots; /* a power of two */
   size_t used;  /* live keys */
   size_t deleted;
@@ -54,14 +59,9 @@ static size_t slot_of(uint64_t key, size_t slots) {
 }
 
 static int allocate(shim_state *s, size_t slots) {
-  s->keys = malloc(slots * sizeof *s->keys);
-  s->counts = malloc(slots * sizeof *s->counts);
-  if (!s->keys || !s->counts) {
-    free(s->keys);
-    free(s->counts);
-    return 0;
-  }
-  memset(s->keys, 0xff, slots * sizeof *s->keys); /* every key EMPTY */
+  s->table = malloc(slots * sizeof *s->table);
+  if (!s->table) return 0;
+  for (size_t i = 0; i < slots; i++) s->table[i].key = EMPTY;
   s->slots = slots;
   s->used = 0;
   s->deleted = 0;
@@ -70,36 +70,35 @@ static int allocate(shim_state *s, size_t slots) {
 
 static void put(shim_state *s, uint64_t key, uint32_t count) {
   size_t i = slot_of(key, s->slots);
-  while (s->keys[i] != EMPTY && s->keys[i] != key) i = (i + 1) & (s->slots - 1);
-  if (s->keys[i] == EMPTY) s->used++;
-  s->keys[i] = key;
-  s->counts[i] = count;
+  while (s->table[i].key != EMPTY && s->table[i].key != key) i = (i + 1) & (s->slots - 1);
+  if (s->table[i].key == EMPTY) s->used++;
+  s->table[i].key = key;
+  s->table[i].count = count;
 }
 
 /* Rebuilds the table (size `slots`) without deleted markers; on allocation failure keeps the old one. */
 static void rehash(shim_state *s, size_t slots) {
-  uint64_t *keys = s->keys;
-  uint32_t *counts = s->counts;
-  size_t old = s->slots;
+  slot *table = s->table;
+  size_t old = s->slots, used = s->used, deleted = s->deleted;
   if (!allocate(s, slots)) {
-    s->keys = keys;
-    s->counts = counts;
+    s->table = table;
     s->slots = old;
+    s->used = used;
+    s->deleted = deleted;
     return;
   }
   for (size_t i = 0; i < old; i++) {
-    if (keys[i] != EMPTY && keys[i] != DELETED) put(s, keys[i], counts[i]);
+    if (table[i].key != EMPTY && table[i].key != DELETED) put(s, table[i].key, (uint32_t)table[i].count);
   }
-  free(keys);
-  free(counts);
+  free(table);
 }
 
 /* The count of the block at `key`, or -1 when it has none. */
 static int64_t find(const shim_state *s, uint64_t key) {
   size_t i = slot_of(key, s->slots);
   for (;;) {
-    uint64_t k = s->keys[i];
-    if (k == key) return s->counts[i];
+    uint64_t k = s->table[i].key;
+    if (k == key) return (int64_t)s->table[i].count;
     if (k == EMPTY) return -1;
     i = (i + 1) & (s->slots - 1);
   }
@@ -169,9 +168,9 @@ uint32_t shim_count_shared_size(void) {
 void shim_count_forget(void *state, uint64_t low, uint64_t high) {
   shim_state *s = state;
   for (size_t i = 0; i < s->slots; i++) {
-    uint64_t k = s->keys[i];
+    uint64_t k = s->table[i].key;
     if (k != EMPTY && k != DELETED && k >= low && k < high) {
-      s->keys[i] = DELETED;
+      s->table[i].key = DELETED;
       s->used--;
       s->deleted++;
     }
@@ -186,7 +185,6 @@ uint32_t shim_count_blocks(void *state) {
 void shim_count_free(void *state) {
   shim_state *s = state;
   if (!s) return;
-  free(s->keys);
-  free(s->counts);
+  free(s->table);
   free(s);
 }
