@@ -21,22 +21,37 @@ const CODE_ADDRESS = 0x10_0000;
 const STOP_ADDRESS = 0x10_2000;
 const PAGE = 0x1000;
 
-/** Per-call µs of each function, modes interleaved round by round (a shared machine's load hits both alike). */
-function timeInterleaved(calls: Record<CountingMode, () => { instructions: number }>): Record<CountingMode, { us: number; instructions: number }> {
-  const rounds: Record<CountingMode, number[]> = { native: [], js: [] };
+interface Timing {
+  /** Median wall-clock µs per call. */
+  us: number;
+  /** Median CPU µs per call (this process, all its threads): steadier than wall time on a shared machine. */
+  cpu: number;
+  instructions: number;
+}
+
+/** Per-call times of each mode, interleaved round by round (a shared machine's load hits both alike). */
+function timeInterleaved(calls: Record<CountingMode, () => { instructions: number }>): Record<CountingMode, Timing> {
+  const wall: Record<CountingMode, number[]> = { native: [], js: [] };
+  const cpu: Record<CountingMode, number[]> = { native: [], js: [] };
   const instructions: Record<CountingMode, number> = { native: 0, js: 0 };
   for (const mode of MODES) for (let i = 0; i < WARM_UP; i++) calls[mode]();
   for (let round = 0; round < ROUNDS; round++) {
     for (const mode of MODES) {
       const started = performance.now();
+      const cpuStarted = process.cpuUsage();
       for (let i = 0; i < CALLS_PER_ROUND; i++) instructions[mode] = calls[mode]().instructions;
-      rounds[mode].push(((performance.now() - started) * 1000) / CALLS_PER_ROUND);
+      const used = process.cpuUsage(cpuStarted);
+      wall[mode].push(((performance.now() - started) * 1000) / CALLS_PER_ROUND);
+      cpu[mode].push((used.user + used.system) / CALLS_PER_ROUND);
     }
   }
-  return {
-    native: { us: median(rounds.native), instructions: instructions.native },
-    js: { us: median(rounds.js), instructions: instructions.js },
-  };
+  const result = (mode: CountingMode): Timing => ({ us: median(wall[mode]), cpu: median(cpu[mode]), instructions: instructions[mode] });
+  return { native: result('native'), js: result('js') };
+}
+
+/** "12.3 µs (CPU 10.1)" */
+function show(t: Timing, digits = 1): string {
+  return `${t.us.toFixed(digits).padStart(6)} µs (CPU ${t.cpu.toFixed(digits)})`;
 }
 
 function median(values: number[]): number {
@@ -48,7 +63,7 @@ function median(values: number[]): number {
  * on its own page with an unmapped page below it: otherwise Unicorn 2.0.1 drops the translations around it on
  * every run (3–5 µs instead of ~0.5).
  */
-export function bareRoundTrips(arch: Arch): Record<CountingMode, number> {
+export function bareRoundTrips(arch: Arch): Record<CountingMode, Timing> {
   const engines = MODES.map((mode) => {
     const engine = new UnicornEngine(arch, {}, { counting: mode });
     engine.map(CODE_ADDRESS, PAGE, PROT_READ | PROT_EXEC);
@@ -64,7 +79,7 @@ export function bareRoundTrips(arch: Arch): Record<CountingMode, number> {
     js: () => engines[1]!.run(CODE_ADDRESS, options),
   });
   for (const engine of engines) engine.close();
-  return { native: result.native.us, js: result.js.us };
+  return result;
 }
 
 export async function benchCounting(write: (line: string) => void): Promise<void> {
@@ -87,13 +102,13 @@ export async function benchCounting(write: (line: string) => void): Promise<void
       const r = timeInterleaved({ native: native[name], js: js[name] });
       const same = r.native.instructions === r.js.instructions ? '' : ' — COUNTS DIFFER';
       write(
-        `${arch}: ${name.padEnd(18)} native ${r.native.us.toFixed(1).padStart(6)} µs, JavaScript ${r.js.us.toFixed(1).padStart(6)} µs ` +
-          `(${(r.js.us / r.native.us).toFixed(2)}×), ${r.native.instructions} instructions${same}`,
+        `${arch}: ${name.padEnd(18)} native ${show(r.native)}, JavaScript ${show(r.js)}: ` +
+          `${(r.js.cpu / r.native.cpu).toFixed(2)}× the CPU, ${r.native.instructions} instructions${same}`,
       );
     }
     machines.native.close();
     machines.js.close();
     const bare = bareRoundTrips(arch);
-    write(`${arch}: bare uc_emu_start round trip (engine.run of one jmp): native ${bare.native.toFixed(2)} µs, JavaScript ${bare.js.toFixed(2)} µs`);
+    write(`${arch}: bare uc_emu_start round trip (engine.run of one jmp): native ${show(bare.native, 2)}, JavaScript ${show(bare.js, 2)}`);
   }
 }
