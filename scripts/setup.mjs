@@ -99,7 +99,7 @@ function findCompiler() {
 }
 
 function buildNativeCounter() {
-  if (process.env.SHIMULATOR_NATIVE === '0' || !existsSync(NATIVE_SOURCE)) return;
+  if (!existsSync(NATIVE_SOURCE)) return; // (built even with SHIMULATOR_NATIVE=0: that only stops loading it)
   const compiler = findCompiler();
   if (!compiler) {
     console.error('shimulator setup: no C compiler (cc, gcc or clang): instructions are counted in JavaScript (same counts, slower runs)');

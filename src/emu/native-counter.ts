@@ -103,8 +103,9 @@ export class NativeBlockCounter implements BlockCounter {
   readonly mode = 'native';
   readonly hook: BlockHook;
   private readonly state: unknown;
-  private readonly numbers: Float64Array;
-  private readonly flags: Int32Array;
+  /** Views of the helper's shared state (after `close`: copies, so that late reads never touch freed memory). */
+  private numbers: Float64Array;
+  private flags: Int32Array;
   private readonly callbacks: koffi.IKoffiRegisteredCallback[];
   private closed = false;
 
@@ -168,6 +169,8 @@ export class NativeBlockCounter implements BlockCounter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.numbers = this.numbers.slice();
+    this.flags = this.flags.slice();
     this.helper.free(this.state);
     for (const cb of this.callbacks) koffi.unregister(cb);
   }
