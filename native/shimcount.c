@@ -25,6 +25,9 @@ typedef struct {
 
 enum { STOP_NONE = 0, STOP_STOPPED = 1, STOP_BUDGET = 2, STOP_QUANTUM = 3 };
 
+/* Bumped with any change JavaScript must agree with (layout, functions, semantics): HELPER_VERSION there. */
+#define SHIM_COUNT_VERSION 1
+
 typedef int32_t (*first_sight_fn)(uint64_t address, uint32_t size);
 typedef void (*observe_fn)(uint64_t address, uint32_t size);
 typedef void (*stop_fn)(void);
@@ -157,6 +160,10 @@ void *shim_count_new(first_sight_fn first_sight, observe_fn observe, stop_fn sto
   s->observe = observe;
   s->stop = stop;
   return s;
+}
+
+uint32_t shim_count_version(void) {
+  return SHIM_COUNT_VERSION;
 }
 
 /* Bytes of the shared part (native-counter.ts checks it against its own layout). */

@@ -5,7 +5,8 @@
  * was insisted on, fails with one typed error).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ARCHES, type Arch } from '../src/emu/arch.ts';
@@ -93,6 +94,20 @@ describe('the native helper', () => {
     expect(e.counting.mode).toBe('js');
     expect(e.counting.fallback).toMatch(/could not be loaded/);
     expect(() => new UnicornEngine('i386', {}, { counting: 'native', nativeHelper: notALibrary })).toThrow(NativeCounterUnavailableError);
+  });
+  it('built from another version of native/shimcount.c (a stale build): not used, and the message says to rebuild', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shimcount-stale-'));
+    try {
+      const source = join(dir, 'old.c');
+      writeFileSync(source, 'unsigned shim_count_version(void) { return 0; }\nunsigned shim_count_shared_size(void) { return 32; }\n');
+      const library = join(dir, 'libshimcount.so');
+      expect(spawnSync('cc', ['-shared', '-fPIC', '-o', library, source]).status).toBe(0);
+      const e = engine('amd64', 'auto', library);
+      expect(e.counting.mode).toBe('js');
+      expect(e.counting.fallback).toMatch(/another version of native\/shimcount\.c .*node scripts\/setup\.mjs/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

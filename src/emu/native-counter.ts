@@ -9,6 +9,7 @@
  * Unicorn headers or link, and cannot bind to a different libunicorn than the one koffi loaded.
  */
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import {
   type BlockCounter, type BlockHook, type CounterHost, type CountingChoice, type CountingInfo, JsBlockCounter, type StopReason,
@@ -20,8 +21,10 @@ export const NATIVE_ENV = 'SHIMULATOR_NATIVE';
 const LIBRARY_NAME = process.platform === 'darwin' ? 'libshimcount.dylib' : 'libshimcount.so';
 
 /** Where scripts/setup.mjs builds the helper (build/native/ in the package root). */
-export const BUILT_HELPER = new URL(`../../build/native/${LIBRARY_NAME}`, import.meta.url).pathname;
+export const BUILT_HELPER = fileURLToPath(new URL(`../../build/native/${LIBRARY_NAME}`, import.meta.url));
 
+/** SHIM_COUNT_VERSION in native/shimcount.c: a helper built from other source is not used (rebuild it). */
+const HELPER_VERSION = 1;
 /** The shared part of the C state (shim_shared): three doubles, then two int32s. */
 const COUNT_INDEX = 0;
 const BUDGET_INDEX = 1;
@@ -34,7 +37,7 @@ const SHARED_BYTES = 32;
 const REASONS: (StopReason | undefined)[] = [undefined, 'stopped', 'budget', 'quantum'];
 const REASON_CODE: Record<StopReason, number> = { stopped: 1, budget: 2, quantum: 3 };
 
-/** The helper was asked for (counting: 'native') but cannot be used; `reason` says why and what to do. */
+/** Native counting was insisted on (counting: 'native') but the helper cannot be used; the message says why. */
 export class NativeCounterUnavailableError extends Error {
   override name = 'NativeCounterUnavailableError';
 }
@@ -62,8 +65,11 @@ export function helperPath(env: NodeJS.ProcessEnv = process.env): string | undef
 
 function bind(path: string): Helper {
   const lib = koffi.load(path);
+  const version = lib.func('uint32_t shim_count_version(void)')() as number;
   const sharedSize = lib.func('uint32_t shim_count_shared_size(void)')() as number;
-  if (sharedSize !== SHARED_BYTES) throw new Error(`its shared state is ${sharedSize} bytes, this code expects ${SHARED_BYTES}: rebuild it (node scripts/setup.mjs)`);
+  if (version !== HELPER_VERSION || sharedSize !== SHARED_BYTES) {
+    throw new Error(`it was built from another version of native/shimcount.c (${version}, this code needs ${HELPER_VERSION}): rebuild it with \`node scripts/setup.mjs\``);
+  }
   protos ??= {
     firstSight: koffi.proto('int32_t shim_first_sight_cb(uint64_t address, uint32_t size)'),
     observe: koffi.proto('void shim_observe_cb(uint64_t address, uint32_t size)'),
