@@ -139,7 +139,8 @@ export interface Engine {
   invalidateCode(address: number, size: number): void;
   /**
    * Observes every basic-block start. Costs no extra native hook (the counting hook already runs per block), so
-   * it is the cheap way to notice function entries and returns.
+   * it is the cheap way to notice function entries and returns; while one is attached every block calls into
+   * JavaScript (with native counting, nothing does otherwise).
    */
   addBlockObserver(observer: BlockObserver): HookHandle;
   /** A per-instruction hook over [begin, end] (all code when omitted). ~30x slower: for tracing only. */
