@@ -167,31 +167,45 @@ function argumentWriter(arg: ArgSpec, index: number, arch: Arch, what: string): 
   return general;
 }
 
+/** Scratch for floating-point returns: a DataView on a small result would force V8 to give it a buffer of its own. */
+const floatBytes = new Uint8Array(8);
+const floatView = new DataView(floatBytes.buffer);
+
+/** The little-endian 32-bit word at `at`, unsigned. */
+function word32(image: Uint8Array, at: number): number {
+  return (image[at]! | (image[at + 1]! << 8) | (image[at + 2]! << 16) | (image[at + 3]! << 24)) >>> 0;
+}
+
 /** Reads the return image; ints and pointers without BigInt while the value is exact as a number. */
 function returnDecoder(type: CType, arch: Arch): (image: Uint8Array) => DecodedValue {
   const general = (image: Uint8Array) => decodeValue(type, image, arch);
-  const view = (image: Uint8Array) => new DataView(image.buffer, image.byteOffset, image.byteLength);
   if (type.kind === 'void') return () => undefined;
   const integer = type.kind === 'enum' || (type.kind === 'int' && type.name !== '_Bool') || type.kind === 'pointer';
   if (!integer) {
-    if (type.kind === 'float' && type.name === 'double') return (image) => view(image).getFloat64(0, true);
-    if (type.kind === 'float' && type.name === 'float') return (image) => view(image).getFloat32(0, true);
+    if (type.kind === 'float' && (type.name === 'double' || type.name === 'float')) {
+      const double = type.name === 'double';
+      return (image) => {
+        floatBytes.set(image.subarray(0, double ? 8 : 4));
+        return double ? floatView.getFloat64(0, true) : floatView.getFloat32(0, true);
+      };
+    }
     return general;
   }
   const signed = type.kind === 'enum' || (type.kind === 'int' && !type.name.startsWith('unsigned'));
   return (image) => {
-    const v = view(image);
     switch (image.length) {
       case 1:
-        return signed ? v.getInt8(0) : v.getUint8(0);
-      case 2:
-        return signed ? v.getInt16(0, true) : v.getUint16(0, true);
+        return signed ? (image[0]! << 24) >> 24 : image[0]!;
+      case 2: {
+        const v = image[0]! | (image[1]! << 8);
+        return signed ? (v << 16) >> 16 : v;
+      }
       case 4:
-        return signed ? v.getInt32(0, true) : v.getUint32(0, true);
+        return signed ? word32(image, 0) | 0 : word32(image, 0);
       case 8: {
-        const high = signed ? v.getInt32(4, true) : v.getUint32(4, true);
+        const high = signed ? word32(image, 4) | 0 : word32(image, 4);
         // Exact as a number below 2^53 in magnitude; beyond that the general path gives a bigint.
-        if (high > -0x200000 && high < 0x200000) return high * TWO_32 + v.getUint32(0, true);
+        if (high > -0x200000 && high < 0x200000) return high * TWO_32 + word32(image, 0);
         return general(image);
       }
       default:

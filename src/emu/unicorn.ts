@@ -59,6 +59,7 @@ const PAGE_BYTES = 0x1000;
 const MAX_BLOCK_SPAN = 2 * PAGE_BYTES;
 /** rdtscp's IA32_TSC_AUX (Linux keeps the CPU number there): one virtual CPU, number 0. */
 const TSC_AUX = 0n;
+const TWO_32 = 2 ** 32;
 const LOW_32_BITS = 0xffffffffn;
 
 /** uc_mem_type of an ordinary read (UC_MEM_READ); writes are UC_MEM_WRITE (17). */
@@ -461,8 +462,15 @@ export class UnicornEngine implements Engine {
   }
 
   setReg(name: RegName, value: bigint | number): void {
-    this.scratch.writeBigUInt64LE(BigInt.asUintN(64, BigInt(value)), 0);
-    this.check(this.n.uc_reg_write(this.uc, X86_REG[name], this.scratch), () => `writing ${name}`);
+    if (typeof value === 'number' && value >= 0 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value)) {
+      // Addresses and small values (every host call sets one): no BigInt.
+      this.scratch.writeUInt32LE(value % TWO_32, 0);
+      this.scratch.writeUInt32LE(Math.floor(value / TWO_32), 4);
+    } else {
+      this.scratch.writeBigUInt64LE(BigInt.asUintN(64, BigInt(value)), 0);
+    }
+    const rc = this.n.uc_reg_write(this.uc, X86_REG[name], this.scratch) as number;
+    if (rc !== UC_ERR.OK) this.check(rc, `writing ${name}`);
   }
 
   regBytes(name: RegName, size: number): Uint8Array {
@@ -560,7 +568,11 @@ export class UnicornEngine implements Engine {
   }
 
   pc(): number {
-    return Number(this.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
+    // Read after every run: as a number straight away (a pc is below 2^48), not through a BigInt.
+    this.scratch.fill(0, 0, 8);
+    const rc = this.n.uc_reg_read(this.uc, X86_REG[this.arch === 'amd64' ? 'rip' : 'eip'], this.scratch) as number;
+    if (rc !== UC_ERR.OK) this.check(rc, 'reading the pc');
+    return this.scratch.readUInt32LE(4) * TWO_32 + this.scratch.readUInt32LE(0);
   }
 
   dumpRegisters(): RegisterDump {

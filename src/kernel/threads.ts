@@ -143,7 +143,8 @@ export class ThreadTable {
 
   /** Threads that could run now (other than the current one). */
   get othersRunnable(): boolean {
-    return this.threads.some((t) => t !== this.current && t.state === 'runnable');
+    for (const t of this.threads) if (t !== this.current && t.state === 'runnable') return true; // per run: no closure
+    return false;
   }
 
   /** Records a slice of execution for the schedule hash. */
