@@ -140,7 +140,8 @@ function argumentWriter(arg: ArgSpec, index: number, arch: Arch, what: string): 
     const double = type.name === 'double';
     return (value, image, view, offset, memory, outs) => {
       const v = unwrap(value);
-      if (typeof v !== 'number') return general(value, image, view, offset, memory, outs);
+      // NaN as a number is refused by the general path (only the text "nan" is a NaN argument): keep that.
+      if (typeof v !== 'number' || Number.isNaN(v)) return general(value, image, view, offset, memory, outs);
       if (double) view.setFloat64(offset, v, true);
       else view.setFloat32(offset, v, true);
     };
