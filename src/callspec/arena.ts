@@ -8,6 +8,8 @@ import { ArgumentError } from './values.ts';
 import type { GuestWindow } from './guest-window.ts';
 
 const textEncoder = new TextEncoder();
+const SCRATCH_STRING_BYTES = 64 * 1024;
+const stringScratch = new Uint8Array(SCRATCH_STRING_BYTES);
 
 export class GuestArena implements ArgumentMemory {
   private used = 0;
@@ -40,10 +42,17 @@ export class GuestArena implements ArgumentMemory {
   }
 
   placeString(text: string): number {
-    const encoded = textEncoder.encode(text);
-    const bytes = new Uint8Array(encoded.length + 1);
-    bytes.set(encoded);
-    return this.place(bytes, 1);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: short strings are encoded into a reused buffer, not a new one.
+    const worst = text.length * 3 + 1;
+    if (worst > SCRATCH_STRING_BYTES) {
+      const encoded = textEncoder.encode(text);
+      const bytes = new Uint8Array(encoded.length + 1);
+      bytes.set(encoded);
+      return this.place(bytes, 1);
+    }
+    const { written } = textEncoder.encodeInto(text, stringScratch);
+    stringScratch[written] = 0;
+    return this.place(stringScratch.subarray(0, written + 1), 1);
   }
 
   placeZeros(size: number): number {
