@@ -15,7 +15,7 @@ import { PROT_EXEC, PROT_READ, PROT_WRITE, type RegName } from './emu/engine.ts'
 import { CodeArena, GuestArena } from './callspec/arena.ts';
 import { Callback, type CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
 import {
-  argumentImages, CALL_FRAME_BYTES, type CallEnvironment, callFrame, encodeBlock, executeCall, placeBlock, type PreparedBlock, type RawCallResult,
+  argumentImages, CALL_FRAME_BYTES, callCpuStarter, type CallEnvironment, callFrame, encodeBlock, executeCall, placeBlock, type PreparedBlock, type RawCallResult,
   readBlock, writeBlock,
 } from './callspec/call.ts';
 import { type DirectAccess, GuestWindow } from './callspec/guest-window.ts';
@@ -348,7 +348,7 @@ export class Machine {
     this.env = {
       engine,
       arch: this.arch,
-      resetCpu: () => engine.restoreContext(this.callCpu),
+      startCpu: callCpuStarter(engine, this.arch, this.callCpu),
       stackTop,
       frame: new GuestWindow(process.space, engine, stackTop - CALL_FRAME_BYTES, CALL_FRAME_BYTES, this.direct),
       returnAddress: this.process.layout.trapPage,

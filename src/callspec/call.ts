@@ -3,7 +3,7 @@
  * only writes the argument block and a return address into its trap page; the trampoline places the arguments.
  */
 import type { Arch } from '../emu/arch.ts';
-import type { Engine, RunResult } from '../emu/engine.ts';
+import type { Engine, RegName, RunResult, SavedContext } from '../emu/engine.ts';
 import { decodeFloat80, FLOAT80_BYTES } from './float80.ts';
 import type { BlockLayout } from './trampoline.ts';
 import type { GuestArena } from './arena.ts';
@@ -16,11 +16,8 @@ import type { HostValue } from './values.ts';
 export interface CallEnvironment {
   readonly engine: Engine;
   readonly arch: Arch;
-  /**
-   * Puts the CPU back in the clean state captured after boot (flags, FPU, segment bases), with the stack pointer
-   * already at `callFrame(arch, stackTop).entrySp` (one context restore instead of a restore and a register write).
-   */
-  resetCpu(): void;
+  /** Puts the CPU in the state a host call starts from, with `block` passed (see `callCpuStarter`). */
+  startCpu(block: number): void;
   /** The stack pointer to build the call frame below (16-byte aligned). */
   readonly stackTop: number;
   /** The call frame's bytes just below `stackTop` (return address; i386: the block pointer too). */
@@ -62,6 +59,29 @@ export const CALL_FRAME_BYTES = 32;
 export function callFrame(arch: Arch, stackTop: number): { callSp: number; entrySp: number } {
   const callSp = arch === 'amd64' ? stackTop : stackTop - STACK_ALIGN;
   return { callSp, entrySp: callSp - WORD[arch] };
+}
+
+/** Where the host's call passes the block pointer: amd64 in rdi (i386 on the stack, see `callFrame`). */
+const BLOCK_REGISTER: Record<Arch, RegName | undefined> = { amd64: 'rdi', i386: undefined };
+
+/**
+ * `startCpu` for a CallEnvironment: restores `callCpu` — the clean state captured after boot (flags, FPU, segment
+ * bases) with the stack pointer already at the entry stack pointer — with the block pointer written into the saved
+ * context beforehand when the engine can do that without a native call: one context restore per call, nothing else.
+ */
+export function callCpuStarter(engine: Engine, arch: Arch, callCpu: SavedContext): (block: number) => void {
+  const register = BLOCK_REGISTER[arch];
+  const intoContext = register && engine.contextRegisterWriter(callCpu, register);
+  if (intoContext) {
+    return (block) => {
+      intoContext(block);
+      engine.restoreContext(callCpu);
+    };
+  }
+  return (block) => {
+    engine.restoreContext(callCpu);
+    if (register) engine.setReg(register, block);
+  };
 }
 
 /** An argument block written into guest memory, ready for a trampoline. */
@@ -123,13 +143,12 @@ export function readBlock(env: Pick<CallEnvironment, 'arch' | 'memory'>, plan: C
  * host calls the trampoline like `void trampoline(struct block *)`; everything ABI-specific happens in guest code.
  */
 export function executeCall(env: CallEnvironment, plan: CallPlan, block: PreparedBlock, budget: number): RawCallResult {
-  const { engine, arch } = env;
+  const { arch } = env;
   const word = WORD[arch];
 
-  env.resetCpu();
+  env.startCpu(block.address);
   const { callSp, entrySp } = callFrame(arch, env.stackTop);
-  if (arch === 'amd64') engine.setReg('rdi', block.address);
-  else env.frame.writeWord(callSp, block.address, word);
+  if (BLOCK_REGISTER[arch] === undefined) env.frame.writeWord(callSp, block.address, word);
   env.frame.writeWord(entrySp, env.returnAddress, word);
 
   const { instructions } = env.run(env.trampoline(plan), env.returnAddress, budget);

@@ -155,5 +155,10 @@ export interface Engine {
   enablePreciseFaults(): void;
   saveContext(): SavedContext;
   restoreContext(context: SavedContext): void;
+  /**
+   * A writer of general-purpose register `name` into the saved `context` itself, without a native call (the value
+   * takes effect at the next `restoreContext(context)`), or undefined when the engine cannot offer one.
+   */
+  contextRegisterWriter(context: SavedContext, name: RegName): ((value: number) => void) | undefined;
   close(): void;
 }
