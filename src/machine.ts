@@ -15,8 +15,8 @@ import { PROT_EXEC, PROT_READ, PROT_WRITE, type RegName } from './emu/engine.ts'
 import { CodeArena, GuestArena } from './callspec/arena.ts';
 import { Callback, type CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
 import {
-  argumentImages, CALL_FRAME_BYTES, callCpuStarter, type CallEnvironment, callFrame, encodeBlock, executeCall, placeBlock, type PreparedBlock, type RawCallResult,
-  readBlock, writeBlock,
+  argumentImages, CALL_FRAME_BYTES, callCpuStarter, type CallEnvironment, encodeBlock, executeCall, placeBlock, type PreparedBlock,
+  type RawCallResult, readBlock, saveCallCpu, writeBlock,
 } from './callspec/call.ts';
 import { type DirectAccess, GuestWindow } from './callspec/guest-window.ts';
 import { type CallPlan, PlanCache } from './callspec/plan.ts';
@@ -213,8 +213,7 @@ export class Machine {
   private booted!: BootedProcess;
   /** Counts boots: CFunctions and thread handles notice a `reset()` by it. */
   private generation = 0;
-  private cleanCpu!: SavedContext;
-  /** The clean CPU with the stack pointer at a host call's entry: what every host call starts from. */
+  /** The CPU captured after boot (flags, FPU, segment bases) with the stack pointer at a host call's entry. */
   private callCpu!: SavedContext;
   private arena!: GuestArena;
   /** errno of the main thread, through a live window (see guest-window.ts). */
@@ -318,13 +317,11 @@ export class Machine {
       tmpLimit: options.tmpLimit,
     });
     const engine = process.engine;
-    const spRegister = this.arch === 'amd64' ? 'rsp' : 'esp';
-    this.cleanCpu = engine.saveContext();
-    const sp = Number(engine.reg(spRegister));
+    const clean = engine.saveContext();
+    const sp = Number(engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
     const stackTop = Math.floor((sp - STACK_MARGIN) / 16) * 16;
-    engine.setReg(spRegister, callFrame(this.arch, stackTop).entrySp);
-    this.callCpu = engine.saveContext();
-    engine.restoreContext(this.cleanCpu);
+    this.callCpu = saveCallCpu(engine, this.arch, clean, stackTop);
+    clean.free();
     const arenaBase = process.space.mapAnywhere(ARENA_BYTES, PROT_READ | PROT_WRITE, '[shimulator host arena]');
     this.arena = new GuestArena(engine, arenaBase, ARENA_BYTES, new GuestWindow(process.space, engine, arenaBase, ARENA_BYTES, this.direct));
     this.code = new CodeArena(engine, (size) => process.space.mapAnywhere(size, PROT_READ | PROT_EXEC, '[shimulator code]'));
@@ -911,7 +908,6 @@ export class Machine {
 
   close(): void {
     this.closed = true; // before the host memory goes: no window may be used from now on
-    this.cleanCpu.free();
     this.callCpu.free();
     this.process.close();
   }

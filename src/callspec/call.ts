@@ -61,6 +61,14 @@ export function callFrame(arch: Arch, stackTop: number): { callSp: number; entry
   return { callSp, entrySp: callSp - WORD[arch] };
 }
 
+/** The CPU state host calls start from: `clean` (the CPU now) with the stack pointer at the call frame's entry. */
+export function saveCallCpu(engine: Engine, arch: Arch, clean: SavedContext, stackTop: number): SavedContext {
+  engine.setReg(arch === 'amd64' ? 'rsp' : 'esp', callFrame(arch, stackTop).entrySp);
+  const callCpu = engine.saveContext();
+  engine.restoreContext(clean);
+  return callCpu;
+}
+
 /** Where the host's call passes the block pointer: amd64 in rdi (i386 on the stack, see `callFrame`). */
 const BLOCK_REGISTER: Record<Arch, RegName | undefined> = { amd64: 'rdi', i386: undefined };
 
