@@ -60,6 +60,7 @@ export async function runBench(write: (line: string) => void): Promise<number> {
   }
 
   await (await import('./counting-bench.ts')).benchCounting(write);
+  await (await import('./call-bench.ts')).benchCalls(write);
   await (await import('./memory-bench.ts')).runMemoryBench(write);
 
   // The conformance corpus: every signature called once per architecture (goal: 1,000 × 2 arches under 10 s).

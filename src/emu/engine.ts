@@ -93,6 +93,11 @@ export interface HostMemory {
   readonly size: number;
   /** Copies bytes in at `offset` (no guest mapping needed, no protection applies). */
   write(offset: number, bytes: Uint8Array): void;
+  /**
+   * The bytes [offset, offset+size) as a live view (no copy: reads see guest stores, writes reach the guest without
+   * the engine). Valid until `release()`; see AddressSpace.dataWindow for when writing through it is safe.
+   */
+  bytes(offset: number, size: number): Uint8Array;
   /** Makes [offset, offset+size) read as zeros again and gives its pages back to the host. */
   discard(offset: number, size: number): void;
   /** Returns the reservation to the host (after the engine is closed). */
@@ -154,5 +159,10 @@ export interface Engine {
   enablePreciseFaults(): void;
   saveContext(): SavedContext;
   restoreContext(context: SavedContext): void;
+  /**
+   * A writer of general-purpose register `name` into the saved `context` itself, without a native call (the value
+   * takes effect at the next `restoreContext(context)`), or undefined when the engine cannot offer one.
+   */
+  contextRegisterWriter(context: SavedContext, name: RegName): ((value: number) => void) | undefined;
   close(): void;
 }

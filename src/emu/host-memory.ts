@@ -39,7 +39,8 @@ function loadLibc(): LibcMemory {
   if (libc) return libc;
   const lib = koffi.load(IS_MAC ? '/usr/lib/libSystem.B.dylib' : 'libc.so.6');
   libc = {
-    mmap: lib.func('uintptr_t mmap(uintptr_t addr, size_t length, int prot, int flags, int fd, intptr_t offset)'),
+    // A pointer result (not an integer): koffi.view needs it to make a JavaScript view of the memory.
+    mmap: lib.func('void *mmap(uintptr_t addr, size_t length, int prot, int flags, int fd, intptr_t offset)'),
     munmap: lib.func('int munmap(uintptr_t addr, size_t length)'),
     madvise: lib.func('int madvise(uintptr_t addr, size_t length, int advice)'),
     memset: lib.func('uintptr_t memset(uintptr_t dest, int c, size_t n)'),
@@ -52,12 +53,23 @@ function loadLibc(): LibcMemory {
 export class NativeHostMemory implements HostMemory {
   readonly pointer: bigint;
   private released = false;
+  private readonly external: unknown;
+  /** A JavaScript view of the whole reservation, made on first use (creating it is one native call). */
+  private whole: Uint8Array | undefined;
 
   constructor(readonly size: number) {
     const c = loadLibc();
-    const address = BigInt.asIntN(64, BigInt(c.mmap(0, size, PROT_READ_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)));
+    const external: unknown = c.mmap(0, size, PROT_READ_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    const address = external === null ? 0n : BigInt.asIntN(64, BigInt(koffi.address(external)));
     if (address === MAP_FAILED || address === 0n) throw new HostMemoryError(`the host could not reserve ${size} bytes of address space`);
     this.pointer = address;
+    this.external = external;
+  }
+
+  bytes(offset: number, size: number): Uint8Array {
+    this.checkRange(offset, size);
+    this.whole ??= new Uint8Array(koffi.view(this.external, this.size));
+    return this.whole.subarray(offset, offset + size);
   }
 
   /** The host address of `offset`, for the engine. */
@@ -81,6 +93,7 @@ export class NativeHostMemory implements HostMemory {
   release(): void {
     if (this.released) return;
     this.released = true;
+    this.whole = undefined; // views handed out must not be used after this (the caller's contract)
     loadLibc().munmap(this.pointer, this.size);
   }
 

@@ -62,6 +62,7 @@ const PAGE_BYTES = 0x1000;
 const MAX_BLOCK_SPAN = 2 * PAGE_BYTES;
 /** rdtscp's IA32_TSC_AUX (Linux keeps the CPU number there): one virtual CPU, number 0. */
 const TSC_AUX = 0n;
+const TWO_32 = 2 ** 32;
 const LOW_32_BITS = 0xffffffffn;
 
 /** uc_mem_type of an ordinary read (UC_MEM_READ); writes are UC_MEM_WRITE (17). */
@@ -98,6 +99,12 @@ interface TimestampPatch {
   original: Uint8Array;
 }
 
+/** Bytes of a uc_context's header before the CPU state: size_t context_size, int mode, int arch (Unicorn 2.0.1). */
+const UC_CONTEXT_HEADER = 16;
+/** Values written to find, then to check, where a register sits in a saved context (see contextRegisterWriter). */
+const CONTEXT_MARKER = 0x5a17_c0de_2bad_f00dn;
+const CONTEXT_CHECK = 0x1d2c_3b4a_5968_7786n;
+
 class UnicornContext implements SavedContext {
   constructor(
     readonly arch: Arch,
@@ -105,9 +112,21 @@ class UnicornContext implements SavedContext {
     private readonly owner: Native,
   ) {}
   private freed = false;
+  private memory: DataView | undefined;
   free(): void {
     if (!this.freed) this.owner.uc_context_free(this.handle);
     this.freed = true;
+    this.memory = undefined;
+  }
+
+  /** The context's own bytes (header and CPU state), viewed in place; never after `free`. */
+  bytes(): DataView {
+    if (this.freed) throw new EngineError('the saved CPU context was freed', UC_ERR.ARG);
+    if (!this.memory) {
+      const size = Number(new DataView(koffi.view(this.handle, UC_CONTEXT_HEADER)).getBigUint64(0, true));
+      this.memory = new DataView(koffi.view(this.handle, UC_CONTEXT_HEADER + size));
+    }
+    return this.memory;
   }
 }
 
@@ -139,6 +158,8 @@ export class UnicornEngine implements Engine {
   private preciseRequested = false;
   /** Inside uc_emu_start (hooks run now). */
   private running = false;
+  /** Byte offsets of registers in a saved context (null: not found), see contextRegisterWriter. */
+  private readonly contextSlots = new Map<RegName, number | null>();
 
   constructor(
     readonly arch: Arch,
@@ -472,8 +493,15 @@ export class UnicornEngine implements Engine {
   }
 
   setReg(name: RegName, value: bigint | number): void {
-    this.scratch.writeBigUInt64LE(BigInt.asUintN(64, BigInt(value)), 0);
-    this.check(this.n.uc_reg_write(this.uc, X86_REG[name], this.scratch), () => `writing ${name}`);
+    if (typeof value === 'number' && value >= 0 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value)) {
+      // Addresses and small values (every host call sets one): no BigInt.
+      this.scratch.writeUInt32LE(value % TWO_32, 0);
+      this.scratch.writeUInt32LE(Math.floor(value / TWO_32), 4);
+    } else {
+      this.scratch.writeBigUInt64LE(BigInt.asUintN(64, BigInt(value)), 0);
+    }
+    const rc = this.n.uc_reg_write(this.uc, X86_REG[name], this.scratch) as number;
+    if (rc !== UC_ERR.OK) this.check(rc, `writing ${name}`);
   }
 
   regBytes(name: RegName, size: number): Uint8Array {
@@ -563,7 +591,11 @@ export class UnicornEngine implements Engine {
   }
 
   pc(): number {
-    return Number(this.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
+    // Read after every run: as a number straight away (a pc is below 2^48), not through a BigInt.
+    this.scratch.fill(0, 0, 8);
+    const rc = this.n.uc_reg_read(this.uc, X86_REG[this.arch === 'amd64' ? 'rip' : 'eip'], this.scratch) as number;
+    if (rc !== UC_ERR.OK) this.check(rc, 'reading the pc');
+    return this.scratch.readUInt32LE(4) * TWO_32 + this.scratch.readUInt32LE(0);
   }
 
   dumpRegisters(): RegisterDump {
@@ -587,6 +619,44 @@ export class UnicornEngine implements Engine {
     this.check(this.n.uc_context_alloc(this.uc, out), 'uc_context_alloc');
     this.check(this.n.uc_context_save(this.uc, out[0]), 'uc_context_save');
     return new UnicornContext(this.arch, out[0], this.n);
+  }
+
+  /**
+   * Where each register sits in a saved context is Unicorn's business (the CPU state's layout), so it is found, once
+   * per register: the register is set to a marker and saved, the marker's one occurrence in the context's bytes is its
+   * slot, and writing another value there and restoring must read it back. Anything unexpected: no writer.
+   */
+  contextRegisterWriter(context: SavedContext, name: RegName): ((value: number) => void) | undefined {
+    let slot = this.contextSlots.get(name);
+    if (slot === undefined) this.contextSlots.set(name, (slot = this.findContextSlot(name)));
+    if (slot === null) return undefined;
+    const target = context as UnicornContext;
+    const at = slot;
+    return (value) => {
+      const memory = target.bytes();
+      memory.setUint32(at, value % TWO_32, true);
+      memory.setUint32(at + 4, Math.floor(value / TWO_32), true);
+    };
+  }
+
+  private findContextSlot(name: RegName): number | null {
+    const live = this.saveContext() as UnicornContext;
+    const probe = this.saveContext() as UnicornContext;
+    try {
+      this.setReg(name, CONTEXT_MARKER);
+      this.check(this.n.uc_context_save(this.uc, probe.handle), 'uc_context_save');
+      const bytes = probe.bytes();
+      const found: number[] = [];
+      for (let at = UC_CONTEXT_HEADER; at + 8 <= bytes.byteLength; at++) if (bytes.getBigUint64(at, true) === CONTEXT_MARKER) found.push(at);
+      if (found.length !== 1) return null;
+      bytes.setBigUint64(found[0]!, CONTEXT_CHECK, true);
+      this.restoreContext(probe);
+      return this.reg(name) === CONTEXT_CHECK ? found[0]! : null;
+    } finally {
+      this.restoreContext(live);
+      live.free();
+      probe.free();
+    }
   }
 
   restoreContext(context: SavedContext): void {

@@ -6,7 +6,7 @@
  * Regions are a sorted array searched by bisection: `find` and `isMapped` run for every system-call argument and
  * there can be 100,000 mappings.
  */
-import type { Engine } from '../emu/engine.ts';
+import { type Engine, PROT_EXEC } from '../emu/engine.ts';
 import { AddressSpaceError, MemoryLimitError, OutOfAddressSpaceError } from './memory-errors.ts';
 import { MemoryView } from './memory-view.ts';
 import { firstEndingAfter } from './spans.ts';
@@ -103,6 +103,17 @@ export class AddressSpace {
       cursor = r.end;
     }
     return cursor >= start + size;
+  }
+
+  /**
+   * The host bytes behind [start, start+size), live (no copy), when every page of the range is accessible and none
+   * is executable. Host writes through the view bypass the engine, so they must never meet code: no translation
+   * could go stale. Valid while `generation` stays the same (any mapping change may make the range inaccessible).
+   */
+  dataWindow(start: number, size: number): Uint8Array | undefined {
+    if (size <= 0 || !this.isAccessible(start, size)) return undefined;
+    for (const r of this.overlapping(start, start + size)) if (r.prot & PROT_EXEC) return undefined;
+    return this.view.hostBytes(start, size);
   }
 
   /** Whether any page of [start, start+size) is mapped. */

@@ -90,6 +90,13 @@ export class MemoryView {
     });
   }
 
+  /** A live view of the host bytes behind [address, address+size) when they lie in one reserved slab. */
+  hostBytes(address: number, size: number): Uint8Array | undefined {
+    const index = Math.floor(address / SLAB_BYTES);
+    if (Math.floor((address + size - 1) / SLAB_BYTES) !== index) return undefined;
+    return this.slabs.get(index)?.bytes(address % SLAB_BYTES, size);
+  }
+
   /** Returns the host reservations (after the engine is closed). */
   release(): void {
     for (const memory of this.slabs.values()) memory.release();

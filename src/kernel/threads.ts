@@ -96,6 +96,9 @@ export class GuestDeadlockError extends Error {
 /** `syscall` (0F 05) and `int $0x80` (CD 80). */
 const SYSCALL_INSTRUCTION_BYTES = 2;
 
+/** Slices whose hash text is collected before one sha256 update (bounds the text kept: ~20 bytes a slice). */
+const SLICES_PER_HASH_UPDATE = 4096;
+
 /** Instructions a thread runs before the scheduler switches (when another thread is runnable). */
 export const QUANTUM = 10_000;
 
@@ -106,6 +109,12 @@ export class ThreadTable {
   /** (tid, instructions) per slice, hashed into `scheduleHash`. */
   private readonly slices = createHash('sha256');
   private sliceCount = 0;
+  /**
+   * Slices not yet hashed, as their hash text: hashing them in batches gives the same digest (a hash is a stream)
+   * and keeps a sha256 update off every call.
+   */
+  private unhashed = '';
+  private unhashedCount = 0;
 
   constructor(
     private readonly arch: Arch,
@@ -134,19 +143,29 @@ export class ThreadTable {
 
   /** Threads that could run now (other than the current one). */
   get othersRunnable(): boolean {
-    return this.threads.some((t) => t !== this.current && t.state === 'runnable');
+    for (const t of this.threads) if (t !== this.current && t.state === 'runnable') return true; // per run: no closure
+    return false;
   }
 
   /** Records a slice of execution for the schedule hash. */
   recordSlice(thread: GuestThread, instructions: number): void {
     if (instructions === 0) return;
     thread.instructions += instructions;
-    this.slices.update(`${thread.tid}:${instructions};`);
+    this.unhashed += `${thread.tid}:${instructions};`;
     this.sliceCount++;
+    if (++this.unhashedCount >= SLICES_PER_HASH_UPDATE) this.hashSlices();
+  }
+
+  private hashSlices(): void {
+    if (this.unhashedCount === 0) return;
+    this.slices.update(this.unhashed);
+    this.unhashed = '';
+    this.unhashedCount = 0;
   }
 
   /** A hash of the interleaving so far: identical runs give identical hashes. */
   scheduleHash(): string {
+    this.hashSlices();
     return `${this.sliceCount}:${this.slices.copy().digest('hex').slice(0, 16)}`;
   }
 

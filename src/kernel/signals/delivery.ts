@@ -141,6 +141,8 @@ export class Signals {
    */
   beforeResume(thread: GuestThread, pc: number): number {
     const state = this.of(thread);
+    // The common case, before every run: nothing pending anywhere (decided without a BigInt operation).
+    if (state.sigreturn === undefined && state.suspendMask === undefined && state.pending.set === EMPTY_SET && this.process.shared.set === EMPTY_SET) return pc;
     if (state.sigreturn === undefined && this.deliverable(state) === EMPTY_SET && state.suspendMask === undefined) return pc;
     this.k.engine.setReg(this.pcReg, pc);
     if (state.sigreturn !== undefined) this.sigreturn(state);
