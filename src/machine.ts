@@ -34,6 +34,7 @@ import type { AbiReport, Violation } from './check/rules.ts';
 import { type ArgumentDiff, diffArguments } from './check/shim-diff.ts';
 import { TCB_FIELDS, type TlsLayout, type TlsModuleBlock, type TlsReport, TlsWatch } from './check/tls-watch.ts';
 import { findFixture } from './loader/fixtures.ts';
+import { DEFAULT_CALL_TIMEOUT_SECONDS } from './loader/limits.ts';
 import type { GuestThread } from './kernel/threads.ts';
 import { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
@@ -63,6 +64,11 @@ export interface BootOptions {
   bootBudget?: number;
   /** Default instruction budget per call. */
   callBudget?: number;
+  /**
+   * Host wall-clock seconds one call may take (default DEFAULT_CALL_TIMEOUT_SECONDS, 60); beyond it the call ends
+   * with WallTimeoutError (the machine stays usable, as after a BudgetExceededError; `reset()` for a clean one).
+   */
+  callTimeoutSeconds?: number;
   /** Record every system call in `machine.process.kernel.records`. */
   recordSyscalls?: boolean;
   /** Extra read-only files for the guest, by guest path (e.g. a capture file for pcap_open_offline). */
@@ -304,6 +310,7 @@ export class Machine {
       stderr: options.stderr,
       outputLimit: options.outputLimit,
       tmpLimit: options.tmpLimit,
+      callTimeoutSeconds: options.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS,
     });
     const engine = process.engine;
     this.cleanCpu = engine.saveContext();
