@@ -65,7 +65,7 @@ export interface BootOptions {
   /** Default instruction budget per call. */
   callBudget?: number;
   /**
-   * Host wall-clock seconds one call may take (default DEFAULT_CALL_TIMEOUT_SECONDS, 60); beyond it the call ends
+   * Host wall-clock seconds one call may take (default DEFAULT_CALL_TIMEOUT_SECONDS, 600); beyond it the call ends
    * with WallTimeoutError (the machine stays usable, as after a BudgetExceededError; `reset()` for a clean one).
    */
   callTimeoutSeconds?: number;

@@ -21,11 +21,11 @@ export interface WallTimeLimit {
 /** Host wall-clock seconds a whole-program run may take by default (`run --timeout`). */
 export const DEFAULT_RUN_TIMEOUT_SECONDS = 600;
 /**
- * Host wall-clock seconds one host call may take by default (`call --timeout`, BootOptions.callTimeoutSeconds).
- * The instruction budget ends an endless loop long before; this bounds host work the budget does not count
- * (system calls) and calls given a huge budget.
+ * Host wall-clock seconds one host call may take by default (`call --timeout`, BootOptions.callTimeoutSeconds):
+ * the same as a run's. The instruction budget ends an endless loop long before; this bounds host work the budget
+ * does not count (system calls) and calls given a huge budget.
  */
-export const DEFAULT_CALL_TIMEOUT_SECONDS = 60;
+export const DEFAULT_CALL_TIMEOUT_SECONDS = DEFAULT_RUN_TIMEOUT_SECONDS;
 
 /** The limits that stop a run or call `seconds` of wall-clock time from now. */
 export function wallTimeLimit(seconds: number, what: 'run' | 'call'): TimeLimits {
