@@ -4,13 +4,14 @@
  * bounded, and the machine usable afterwards (after `reset()` where the call was cut short).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CALL_TIMEOUT_SECONDS, WallTimeoutError } from '../src/loader/limits.ts';
 import { OutputLimitError } from '../src/kernel/output.ts';
 import { Machine } from '../src/machine.ts';
+import type { Arch } from '../src/emu/arch.ts';
 import { shimulatorCli } from './support/spawn.ts';
 
 /** A budget no call reaches before the wall-clock timeout stops it. */
@@ -92,9 +93,15 @@ long poll_huge(void) { char *p = mapped(GIB); long r = poll((struct pollfd *)p, 
 
 const dir = mkdtempSync(join(tmpdir(), 'shimulator-abuse-calls-'));
 const library = join(dir, 'libabuse.so');
+/** The same library for both architectures (i386 needs gcc-multilib, which `npm test`'s set-up installs). */
+const ARCHES: Arch[] = ['amd64', 'i386'];
+const libraryFor = (arch: Arch) => (arch === 'amd64' ? library : join(dir, 'i386', 'libabuse.so'));
 beforeAll(() => {
   writeFileSync(join(dir, 'abuse.c'), SOURCE);
-  execFileSync('gcc', ['-m64', '-shared', '-fPIC', '-O1', '-o', library, join(dir, 'abuse.c')]);
+  mkdirSync(join(dir, 'i386'));
+  for (const arch of ARCHES) {
+    execFileSync('gcc', [arch === 'amd64' ? '-m64' : '-m32', '-shared', '-fPIC', '-O1', '-o', libraryFor(arch), join(dir, 'abuse.c')]);
+  }
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -131,7 +138,7 @@ describe('the wall-clock timeout of a call', () => {
   });
 });
 
-describe('system calls asking for huge sizes', () => {
+describe.each(ARCHES)('%s system calls asking for huge sizes', (arch) => {
   /** Calls `proto` and checks the host's resident memory stayed bounded meanwhile. */
   function bounded(m: Machine, proto: string): number {
     const before = process.memoryUsage().rss;
@@ -142,7 +149,7 @@ describe('system calls asking for huge sizes', () => {
 
   it('a gigabyte written or read in one call: what fits, and the host holds a chunk at a time', async () => {
     const tmpLimit = 8 * MIB;
-    const m = await Machine.boot({ libs: [library], tmpLimit, outputLimit: 4 * MIB });
+    const m = await Machine.boot({ arch, libs: [libraryFor(arch)], tmpLimit, outputLimit: 4 * MIB });
     try {
       expect(bounded(m, 'long writev_gib_pipe(void)')).toBe(PIPE_CAPACITY);
       expect(bounded(m, 'long write_gib_pipe(void)')).toBe(PIPE_CAPACITY);
