@@ -22,6 +22,7 @@ export type { ElfFile, ElfSymbol } from './loader/elf.ts';
 export { LoaderError } from './loader/process.ts';
 export { SymbolNotFoundError } from './loader/symbols.ts';
 export { FixtureError } from './loader/fixtures.ts';
+export { WallTimeoutError, TimeLimitError, DEFAULT_CALL_TIMEOUT_SECONDS } from './loader/limits.ts';
 // The ABI checker's reports for long runs: grouped violations, call events (--calls), IFUNCs known up front.
 export { groupViolations, formatViolationGroups } from './check/group.ts';
 export type { ViolationGroup } from './check/group.ts';

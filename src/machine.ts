@@ -36,6 +36,7 @@ import type { AbiReport, Violation } from './check/rules.ts';
 import { type ArgumentDiff, diffArguments } from './check/shim-diff.ts';
 import { TCB_FIELDS, type TlsLayout, type TlsModuleBlock, type TlsReport, TlsWatch } from './check/tls-watch.ts';
 import { findFixture } from './loader/fixtures.ts';
+import { DEFAULT_CALL_TIMEOUT_SECONDS } from './loader/limits.ts';
 import type { GuestThread } from './kernel/threads.ts';
 import { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
@@ -65,6 +66,11 @@ export interface BootOptions {
   bootBudget?: number;
   /** Default instruction budget per call. */
   callBudget?: number;
+  /**
+   * Host wall-clock seconds one call may take (default DEFAULT_CALL_TIMEOUT_SECONDS, 600); beyond it the call ends
+   * with WallTimeoutError (the machine stays usable, as after a BudgetExceededError; `reset()` for a clean one).
+   */
+  callTimeoutSeconds?: number;
   /** Record every system call in `machine.process.kernel.records`. */
   recordSyscalls?: boolean;
   /** Extra read-only files for the guest, by guest path (e.g. a capture file for pcap_open_offline). */
@@ -319,6 +325,7 @@ export class Machine {
       outputLimit: options.outputLimit,
       tmpLimit: options.tmpLimit,
       counting: options.counting,
+      callTimeoutSeconds: options.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS,
     });
     const engine = process.engine;
     const clean = engine.saveContext();

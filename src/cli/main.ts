@@ -6,6 +6,8 @@ import { CALL_USAGE, runCall, UsageError } from './call.ts';
 import { formatError, isUserError } from './errors.ts';
 import { CommandLineFileError } from './files.ts';
 import { RUN_USAGE } from './run.ts';
+import { TIMEOUT_EXIT_STATUS } from './sizes.ts';
+import { WallTimeoutError } from '../loader/limits.ts';
 
 const USAGE = `shimulator — run real glibc and libpcap (i386, amd64) in an emulated x86 process and call C functions
 
@@ -57,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (!isUserError(error)) throw error;
     process.stderr.write(`shimulator: ${formatError(error)}\n`);
+    if (error instanceof WallTimeoutError) return TIMEOUT_EXIT_STATUS;
     return error instanceof UsageError || error instanceof CommandLineFileError ? 2 : 1;
   }
 }

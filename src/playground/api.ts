@@ -329,8 +329,8 @@ interface Slot {
 
 /** By (profile, arch), least recently used first. */
 const slots = new Map<string, Slot>();
-/** Machines one process keeps booted (each holds a whole glibc process, ~0.3–0.5 GB): the least recently used beyond
- * this is closed, so that many uploads or profiles cannot grow a server or worker without end. */
+/** Machines one process keeps booted (each holds a whole glibc process, ~35–75 MiB resident: `npm run bench`): the least
+ * recently used beyond this is closed, so that many uploads or profiles cannot grow a server or worker without end. */
 export const MAX_BOOTED_MACHINES = 4;
 
 /** Closes a slot's machine once the tasks already queued on it are done. */

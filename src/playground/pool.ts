@@ -93,6 +93,11 @@ export class GuestPool {
     });
   }
 
+  /** The process ids of the live workers (for measurements: `npm run bench` reads their resident memory). */
+  get workerPids(): number[] {
+    return [...this.slots].map((slot) => slot.child.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
   /** Kills every worker; waiting and running calls fail. */
   close(): void {
     this.closed = true;

@@ -20,7 +20,7 @@ import { groupViolations, type ViolationGroup } from '../check/group.ts';
 import { precomputeIfuncImplementations } from '../check/ifunc.ts';
 import { lookupPrototype } from '../catalog/catalog.ts';
 import { Declarations } from '../callspec/parse.ts';
-import { type TimeLimits, TimeLimitError, WallTimeoutError } from '../loader/limits.ts';
+import { DEFAULT_RUN_TIMEOUT_SECONDS, type TimeLimits, TimeLimitError, WallTimeoutError, wallTimeLimit } from '../loader/limits.ts';
 import { Process } from '../loader/process.ts';
 import { SymbolTable } from '../loader/symbols.ts';
 import type { Trace } from '../trace/format.ts';
@@ -41,7 +41,7 @@ export const DEFAULT_RUN_BUDGET = 20_000_000_000;
 /** Virtual seconds a run may last by default. */
 export const DEFAULT_TIME_LIMIT_SECONDS = 600;
 /** Host wall-clock seconds a run may take by default. */
-export const DEFAULT_TIMEOUT_SECONDS = 600;
+export const DEFAULT_TIMEOUT_SECONDS = DEFAULT_RUN_TIMEOUT_SECONDS;
 const SIGSEGV = 11;
 const SIGNAL_EXIT_BASE = 128;
 
@@ -157,7 +157,7 @@ export async function runProgram(options: RunProgramOptions): Promise<RunReport>
     if (checker && options.calls) checker.onCall = callPrinter(options.calls);
     const limits: TimeLimits = {
       virtualTimeNs: BigInt(Math.round((options.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS) * 1e9)),
-      wallDeadlineMs: Date.now() + (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+      ...wallTimeLimit(options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, 'run'),
     };
     let exit: number | null = null;
     let signal: number | null = null;
