@@ -20,7 +20,7 @@ a { color: var(--accent); }
 * { scrollbar-color: #263044 transparent; scrollbar-width: thin; }
 
 shim-playground { display: flex; flex-direction: column; height: 100vh; }
-.app-header { display: flex; align-items: center; gap: 16px; padding: 0 16px; height: 48px; flex: none;
+.app-header { display: flex; align-items: center; gap: 8px 16px; padding: 6px 16px; min-height: 48px; flex: none; flex-wrap: wrap;
   background: linear-gradient(180deg, #121826, #0e131d); border-bottom: 1px solid var(--border); }
 .brand { display: flex; align-items: baseline; gap: 8px; font-weight: 650; letter-spacing: .2px; white-space: nowrap; }
 .brand .logo { font-family: var(--mono); color: var(--accent); font-size: 15px; }
@@ -55,10 +55,12 @@ kbd { font-family: var(--mono); font-size: 11px; background: var(--bg-2); border
   background-repeat: no-repeat; animation: slide 1s linear infinite; }
 @keyframes slide { from { background-position: -40% 0; } to { background-position: 140% 0; } }
 
-.layout { flex: 1; min-height: 0; display: grid; grid-template-columns: 310px minmax(0, 1fr) 480px; }
-.col { min-height: 0; overflow: auto; border-right: 1px solid var(--border); }
+.layout { flex: 1; min-height: 0; display: grid; grid-template-columns: minmax(250px, 300px) minmax(0, 1fr) minmax(320px, 440px); }
+.col { min-height: 0; min-width: 0; overflow: auto; border-right: 1px solid var(--border); }
 .col:last-child { border-right: 0; }
 .col.center { display: flex; flex-direction: column; overflow: hidden; }
+.col.left.lessons-mode { display: flex; flex-direction: column; overflow: hidden; }
+.plan-panel { flex: none; max-height: 40%; overflow: auto; }
 .panel { border-bottom: 1px solid var(--border); }
 .panel > header, .panel-title { display: flex; align-items: center; gap: 8px; padding: 8px 12px; font-size: 11px; font-weight: 650;
   text-transform: uppercase; letter-spacing: .7px; color: var(--muted); background: var(--bg-2); border-bottom: 1px solid var(--border);
@@ -167,11 +169,19 @@ table.plan tr:hover td { background: rgba(255,255,255,.02); }
 .timeline .span { position: absolute; height: 4px; top: 4px; background: rgba(74,222,128,.18); border-radius: 2px; }
 .whereami { padding: 6px 12px; font-size: 12px; color: var(--muted); border-bottom: 1px solid var(--border); display: flex; gap: 14px; flex-wrap: wrap; }
 .whereami b { color: var(--text); font-weight: 500; font-family: var(--mono); }
-.disasm { flex: 1; overflow: auto; font-family: var(--mono); font-size: 12px; min-height: 120px; }
-.insn { display: grid; grid-template-columns: 48px 116px 150px 150px minmax(0, 1fr); gap: 10px; padding: 1px 12px; cursor: pointer;
+.disasm { flex: 1; overflow: auto; font-family: var(--mono); font-size: 12px; min-height: 120px; container-type: inline-size; }
+/* The instruction column takes the width its text needs (min-content: the nowrap instruction); the symbol column gives way. */
+.insn { display: grid; grid-template-columns: 5ch 12ch minmax(0, 1fr) minmax(min-content, 2fr); gap: 8px; padding: 1px 8px; cursor: pointer;
   white-space: nowrap; border-left: 2px solid transparent; }
+.insn .bytes { display: none; }
+@container (min-width: 760px) {
+  .insn { grid-template-columns: 5ch 12ch minmax(0, 1fr) 18ch minmax(min-content, 2fr); gap: 10px; padding: 1px 12px; }
+  .insn .bytes { display: block; }
+}
 .insn:hover { background: rgba(255,255,255,.03); }
 .insn > span { overflow: hidden; text-overflow: ellipsis; }
+.insn > span.text { overflow: visible; white-space: normal; }
+.insn .text .code { white-space: nowrap; }
 .insn .st { color: var(--faint); text-align: right; }
 .insn .addr { color: var(--muted); }
 .insn .sym { color: var(--cyan); opacity: .8; }
@@ -182,7 +192,7 @@ table.plan tr:hover td { background: rgba(255,255,255,.02); }
 .insn.past { opacity: .6; }
 .insn.current { background: var(--hl-strong); border-left-color: var(--accent); opacity: 1; }
 .insn.current .st { color: var(--accent); }
-.insn .tag { color: var(--green); font-size: 10.5px; margin-left: 8px; }
+.insn .tag { color: var(--green); font-size: 10.5px; margin-left: 8px; white-space: normal; }
 .insn.divider { cursor: default; color: var(--faint); font-size: 11px; padding: 4px 12px; grid-template-columns: 1fr; }
 
 /* state */
@@ -247,13 +257,18 @@ table.plan tr:hover td { background: rgba(255,255,255,.02); }
 .lessons .li-lesson[aria-selected="true"] { border-left-color: var(--accent); background: var(--hl-strong); }
 .lessons .li-lesson .t { font-weight: 600; }
 .lessons .li-lesson .s { color: var(--muted); font-size: 12px; margin-top: 2px; }
-.lesson-view { padding: 12px; }
+.lessons { display: flex; flex-direction: column; min-height: 0; flex: 1; }
+.lessons .lesson-list { overflow: auto; flex: 0 1 auto; }
+.lessons .lesson-list.collapsed { flex: none; max-height: 30%; }
+.lessons > .lesson-panel { flex: 1 1 auto; min-height: 0; display: flex; flex-direction: column; }
+.lesson-view { padding: 12px; display: flex; flex-direction: column; min-height: 0; flex: 1; }
+.lesson-view .text { overflow: auto; min-height: 60px; flex: 0 1 auto; }
 .lesson-view h2 { font-size: 16px; margin: 4px 0 2px; }
 .lesson-view h3 { font-size: 14px; margin: 12px 0 6px; color: var(--accent); }
 .lesson-view .text { font-size: 13px; line-height: 1.6; }
 .lesson-view .text p { margin: 0 0 10px; }
 .lesson-view .text code { background: var(--bg-2); border: 1px solid var(--border); border-radius: 4px; padding: 0 4px; }
-.lesson-nav { display: flex; align-items: center; gap: 8px; margin-top: 12px; }
+.lesson-nav { display: flex; align-items: center; gap: 8px; margin-top: 12px; flex: none; }
 .lesson-nav .pos { font-family: var(--mono); color: var(--muted); margin: 0 auto; }
 .dots { display: flex; gap: 4px; margin: 8px 0; flex-wrap: wrap; }
 .dots span { width: 18px; height: 4px; border-radius: 2px; background: var(--border-2); cursor: pointer; }
@@ -272,10 +287,21 @@ table.plan tr:hover td { background: rgba(255,255,255,.02); }
 .focus-flash { animation: flash 1.6s ease-out; }
 @keyframes flash { 0%, 30% { box-shadow: inset 0 0 0 2px var(--accent); } 100% { box-shadow: inset 0 0 0 2px transparent; } }
 
-@media (max-width: 1250px) {
-  .layout { grid-template-columns: 290px minmax(0, 1fr) 440px; }
-  .insn { grid-template-columns: 52px 120px 140px minmax(0, 1fr); }
-  .insn .bytes { display: none; }
+@media (max-width: 1279px) {
+  .layout { grid-template-columns: minmax(230px, 270px) minmax(0, 1fr) minmax(300px, 380px); }
+  .app-header .about { display: none; }
+}
+/* Narrow screens: the three columns stack and the page scrolls; the listing keeps a height of its own. */
+@media (max-width: 1023px) {
+  shim-playground { height: auto; min-height: 100vh; }
+  .layout { display: flex; flex-direction: column; }
+  .col { overflow: visible; border-right: 0; border-bottom: 1px solid var(--border); }
+  .col.center { overflow: visible; }
+  .col.left.lessons-mode { overflow: visible; }
+  .lessons .lesson-list.collapsed { max-height: 180px; }
+  .plan-panel { max-height: none; }
+  shim-stepper { height: 70vh; min-height: 360px; }
+  .compare { grid-template-columns: minmax(0, 1fr); }
 }
 `;
 

@@ -182,6 +182,7 @@ export class Playground extends LitElement {
       if (seq !== this.loadSeq) return;
       await this.load(response, draft.args);
       this.error = response.truncated;
+      void this.updateComplete.then(() => this.revealTrace());
     } catch (error) {
       if (seq === this.loadSeq) this.showError(error);
     } finally {
@@ -197,6 +198,18 @@ export class Playground extends LitElement {
     if (response.explanations || explanations) this.explanations = response.explanations ?? explanations;
     this.tokens = tokens;
     this.step = session.player.step;
+  }
+
+  /** On a narrow screen the panels stack and the page scrolls: bring a panel on screen if it is not. */
+  private reveal(selector: string): void {
+    const el = this.querySelector(selector);
+    if (!el) return;
+    const box = el.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) el.scrollIntoView({ block: 'start' });
+  }
+
+  private revealTrace(): void {
+    this.reveal('shim-stepper');
   }
 
   private setArch(choice: Arch | 'both'): void {
@@ -330,6 +343,9 @@ export class Playground extends LitElement {
   private async openLesson(id: string): Promise<void> {
     try {
       this.lesson = await api.lesson(id);
+      this.lessonIndex = 0;
+      await this.updateComplete;
+      this.reveal('[data-testid="lesson-view"]');
       await this.lessonStep(0);
     } catch (error) {
       this.showError(error);
@@ -394,7 +410,7 @@ export class Playground extends LitElement {
       const id = ids[f.view] ?? f.view;
       void this.updateComplete.then(() => {
         const el = this.querySelector(`[data-testid="${id}"]`);
-        el?.scrollIntoView({ block: 'nearest' });
+        if (el instanceof HTMLElement) scrollWithinPanel(el);
         el?.classList.add('focus-flash');
         setTimeout(() => el?.classList.remove('focus-flash'), 1600);
       });
@@ -434,19 +450,19 @@ export class Playground extends LitElement {
           </select></label>
         <span class="spacer"></span>
         ${this.staticSite ? html`<span class="badge">exported lessons · read-only</span>` : nothing}
-        <span class="faint" style="font-size:12px">glibc 2.36 · Debian bookworm · Unicorn</span>
+        <span class="faint about" style="font-size:12px">glibc 2.36 · Debian bookworm · Unicorn</span>
         <button class="btn icon" data-testid="help" title="Keyboard shortcuts (?)" @click=${() => (this.help = !this.help)}>?</button>
       </header>
       ${this.error ? html`<div class="error-banner" role="alert" data-testid="error-banner"><strong>Error</strong>
           <span class="msg">${this.error}</span><button class="btn ghost icon" data-testid="error-dismiss" title="Dismiss" @click=${() => (this.error = undefined)}>×</button></div>` : nothing}
       ${this.busy ? html`<div class="progress"></div>` : html`<div style="height:2px"></div>`}
       <div class="layout">
-        <aside class="col left">
+        <aside class="col left ${explore ? '' : 'lessons-mode'}">
           ${this.staticSite ? nothing : html`<shim-call-picker style=${explore ? '' : 'display:none'} .arch=${this.comparing() ? 'both' : this.arch} .spec=${this.spec} .busy=${this.busy}></shim-call-picker>`}
           ${explore ? nothing : html`<shim-lessons .lessons=${this.lessons} .lesson=${this.lesson} .index=${this.lessonIndex} .loading=${this.lessonsLoading}></shim-lessons>`}
         </aside>
         <main class="col center">
-          ${this.comparing() ? this.comparePanel() : html`<section class="panel" style="flex:none;max-height:42%;overflow:auto">
+          ${this.comparing() ? this.comparePanel() : html`<section class="panel plan-panel">
             <header>Calling-convention plan <span class="right faint">${this.spec ? `${this.spec.arch} · CallSpec` : ''}</span></header>
             <shim-plan .spec=${this.spec} .explanations=${this.explanations}></shim-plan>
           </section>`}
@@ -489,6 +505,21 @@ function compareColumn(app: { arch: Arch; plans: Partial<Record<Arch, PlanRespon
             ${abi.violations.map((v) => html`<div class="violation ${v.severity}"><span class="badge ${v.severity === 'error' ? 'bad' : 'warn'}">${v.rule}</span> ${v.message}</div>`)}`}</div>
       </div>` : html`<div class="faint compare-result">Run the call to see the ${arch} result and ABI report.</div>`}
   </div>`;
+}
+
+/**
+ * Shows an element by scrolling the panel that holds it, never the page: on a narrow screen the page scrolling to a
+ * panel would take the lesson text, which the student is reading, off screen.
+ */
+function scrollWithinPanel(el: HTMLElement): void {
+  for (let box = el.parentElement; box && box !== document.body; box = box.parentElement) {
+    const { overflowY } = getComputedStyle(box);
+    if ((overflowY === 'auto' || overflowY === 'scroll') && box.scrollHeight > box.clientHeight) {
+      const top = el.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+      box.scrollTop = Math.max(0, top - 8);
+      return;
+    }
+  }
 }
 
 function safeText(s: Session, step: number): string {

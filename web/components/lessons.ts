@@ -58,15 +58,9 @@ export class LessonsPane extends LitElement {
   override render() {
     const lesson = this.lesson;
     const step = lesson?.steps[this.index];
+    // The open lesson's text and its Next come first (beside the trace); the list of lessons follows, shortened.
     return html`<div class="lessons">
-      <section class="panel">
-        <header>Lessons <span class="right faint">${this.lessons.length}</span></header>
-        ${this.lessons.map((l) => html`<div class="li-lesson" data-testid="lesson-item-${l.id}" aria-selected=${String(l.id === lesson?.id)}
-            @click=${() => this.emit('open-lesson', l.id)}>
-            <div class="t">${l.title}</div><div class="s">${l.summary}</div></div>`)}
-        ${this.lessons.length === 0 ? html`<div class="empty">${this.loading ? 'Loading…' : 'No lessons.'}</div>` : nothing}
-      </section>
-      ${lesson && step ? html`<section class="panel" data-testid="lesson-view">
+      ${lesson && step ? html`<section class="panel lesson-panel" data-testid="lesson-view">
         <div class="lesson-view">
           <div class="faint" style="font-size:11px;text-transform:uppercase;letter-spacing:.6px">${lesson.title}</div>
           <div class="dots">${lesson.steps.map((_, i) => html`<span class=${i <= this.index ? 'on' : ''} title="step ${i + 1}" @click=${() => this.emit('lesson-step', i)}></span>`)}</div>
@@ -80,6 +74,13 @@ export class LessonsPane extends LitElement {
           </div>
         </div>
       </section>` : nothing}
+      <section class="panel lesson-list ${lesson ? 'collapsed' : ''}">
+        <header>${lesson ? 'Other lessons' : 'Lessons'} <span class="right faint">${this.lessons.length}</span></header>
+        ${this.lessons.map((l) => html`<div class="li-lesson" data-testid="lesson-item-${l.id}" aria-selected=${String(l.id === lesson?.id)}
+            @click=${() => this.emit('open-lesson', l.id)}>
+            <div class="t">${l.title}</div>${lesson ? nothing : html`<div class="s">${l.summary}</div>`}</div>`)}
+        ${this.lessons.length === 0 ? html`<div class="empty">${this.loading ? 'Loading…' : 'No lessons.'}</div>` : nothing}
+      </section>
     </div>`;
   }
 }

@@ -60,13 +60,16 @@ export class Stepper extends LitElement {
     this.dispatchEvent(new CustomEvent('step-action', { detail: { action: 'seek', to }, bubbles: true }));
   }
 
+  /** Keeps the current row in the listing's view, a third of the way down (measured from the listing, not the page). */
   protected override updated(): void {
-    const current = this.querySelector('.insn.current');
-    const box = this.querySelector('.disasm');
-    if (current && box) {
-      const top = (current as HTMLElement).offsetTop - box.clientHeight / 3;
-      box.scrollTop = Math.max(0, top);
-    }
+    const current = this.querySelector<HTMLElement>('.insn.current');
+    const box = this.querySelector<HTMLElement>('.disasm');
+    if (!current || !box) return;
+    const row = current.getBoundingClientRect();
+    const view = box.getBoundingClientRect();
+    const top = row.top - view.top + box.scrollTop;
+    box.scrollTop = Math.max(0, top - box.clientHeight / 3);
+    box.scrollLeft = 0;
   }
 
   private insnText(s: Session, step: number): string {
@@ -179,7 +182,7 @@ export class Stepper extends LitElement {
         <span class="addr">${hex(pc)}</span>
         <span class="sym" title=${sym ?? ''}>${'·'.repeat(Math.min(Math.max(depth, 0), 6))}${sym ?? ''}</span>
         <span class="bytes">${insn ? bytesText(insn.bytes) : ''}</span>
-        <span class="text"><span class=${mnemonicClass(text)}>${mn}</span> ${rest.join(' ')}${tags.length ? html`<span class="tag">${tags.join(' · ')}</span>` : nothing}</span>
+        <span class="text"><span class="code"><span class=${mnemonicClass(text)}>${mn}</span> ${rest.join(' ')}</span>${tags.length ? html`<span class="tag">${tags.join(' · ')}</span>` : nothing}</span>
       </div>`);
     }
     return rows;
