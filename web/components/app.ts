@@ -435,7 +435,7 @@ export class Playground extends LitElement {
     const explore = this.mode === 'explore';
     return html`
       <header class="app-header">
-        <div class="brand"><span class="logo">⟨shim⟩</span><span>shimulator</span><span class="sub">ABI playground</span></div>
+        <h1 class="brand"><span class="logo" aria-hidden="true">⟨shim⟩</span><span>shimulator</span><span class="sub">ABI playground</span></h1>
         <div class="seg" role="group" aria-label="Mode">
           <button data-testid="mode-explore" aria-pressed=${String(explore)} ?disabled=${this.staticSite} @click=${() => this.setMode('explore')}>Explore</button>
           <button data-testid="mode-lessons" aria-pressed=${String(!explore)} @click=${() => this.setMode('lessons')}>Lessons</button>
@@ -451,10 +451,11 @@ export class Playground extends LitElement {
         <span class="spacer"></span>
         ${this.staticSite ? html`<span class="badge">exported lessons · read-only</span>` : nothing}
         <span class="faint about" style="font-size:12px">glibc 2.36 · Debian bookworm · Unicorn</span>
-        <button class="btn icon" data-testid="help" title="Keyboard shortcuts (?)" @click=${() => (this.help = !this.help)}>?</button>
+        <button class="btn icon" data-testid="help" title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts"
+          aria-expanded=${String(this.help)} @click=${() => (this.help = !this.help)}>?</button>
       </header>
       ${this.error ? html`<div class="error-banner" role="alert" data-testid="error-banner"><strong>Error</strong>
-          <span class="msg">${this.error}</span><button class="btn ghost icon" data-testid="error-dismiss" title="Dismiss" @click=${() => (this.error = undefined)}>×</button></div>` : nothing}
+          <span class="msg">${this.error}</span><button class="btn ghost icon" data-testid="error-dismiss" title="Dismiss" aria-label="Dismiss the error" @click=${() => (this.error = undefined)}>×</button></div>` : nothing}
       ${this.busy ? html`<div class="progress"></div>` : html`<div style="height:2px"></div>`}
       <div class="layout">
         <aside class="col left ${explore ? '' : 'lessons-mode'}">

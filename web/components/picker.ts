@@ -2,6 +2,7 @@
 import { LitElement, html, nothing } from 'lit';
 import type { CallSpec } from '../../src/callspec/types.ts';
 import { typeName } from '../../src/callspec/layout.ts';
+import { onRovingKey, rovingTabIndex } from './roving.ts';
 import { api, bytesToBase64, type Arch, type CatalogEntry, type CatalogParam, type UploadInfo } from '../api.ts';
 
 export const VARIADIC_TYPES = ['int', 'uint', 'long', 'ulong', 'longlong', 'ulonglong', 'double', 'longdouble', 'ptr', 'str'] as const;
@@ -287,13 +288,15 @@ export class CallPicker extends LitElement {
   private functionList() {
     const u = this.uploaded;
     if (!u) {
-      return html`<div class="fn-list" role="listbox" aria-label="Functions">
-          ${this.entries.map((e) => html`<div class="fn-item" role="option" data-testid="function-item-${e.name}"
-              aria-selected=${String(e.name === this.selected)} title=${e.prototype} @click=${() => this.select(e)}>
-              <span>${e.name}</span>${e.variadic ? html`<span class="va">…</span>` : nothing}
-              <span class="lib">${e.library.replace(/\.so.*$/, '')}</span></div>`)}
-          ${this.entries.length === 0 ? html`<div class="empty">No function matches.</div>` : nothing}
-        </div>`;
+      const current = this.entries.findIndex((e) => e.name === this.selected);
+      return html`<ul class="fn-list" aria-label="Functions" @keydown=${onRovingKey}>
+          ${this.entries.map((e, i) => html`<li><button type="button" class="fn-item" data-roving data-testid="function-item-${e.name}"
+              tabindex=${rovingTabIndex(i, current)} aria-current=${e.name === this.selected ? 'true' : 'false'} title=${e.prototype}
+              @click=${() => this.select(e)}>
+              <span>${e.name}</span>${e.variadic ? html`<span class="va" aria-label="variadic">…</span>` : nothing}
+              <span class="lib">${e.library.replace(/\.so.*$/, '')}</span></button></li>`)}
+          ${this.entries.length === 0 ? html`<li class="empty">No function matches.</li>` : nothing}
+        </ul>`;
     }
     const q = this.query.trim().toLowerCase();
     const shown = u.exports.filter((n) => n.toLowerCase().includes(q));
@@ -301,12 +304,13 @@ export class CallPicker extends LitElement {
         <span class="badge">${u.arch}</span><b>${u.name}</b>${u.soname && u.soname !== u.name ? html`<span class="faint">soname ${u.soname}</span>` : nothing}
         <button class="btn ghost" data-testid="upload-close" title="Back to the libc and libpcap catalog" @click=${this.leaveUpload}>× catalog</button>
       </div>
-      <div class="fn-list" role="listbox" aria-label="Functions of ${u.name}">
-        ${shown.map((name) => html`<div class="fn-item" role="option" data-testid="function-item-${name}" data-kind="uploaded"
-            aria-selected=${String(name === this.selected)} title="${name} in ${u.name}: type its prototype" @click=${() => this.selectExport(name)}>
-            <span>${name}</span><span class="lib">uploaded</span></div>`)}
-        ${shown.length === 0 ? html`<div class="empty">No exported function matches.</div>` : nothing}
-      </div>`;
+      <ul class="fn-list" aria-label="Functions of ${u.name}" @keydown=${onRovingKey}>
+        ${shown.map((name, i) => html`<li><button type="button" class="fn-item" data-roving data-testid="function-item-${name}" data-kind="uploaded"
+            tabindex=${rovingTabIndex(i, shown.indexOf(this.selected ?? ''))} aria-current=${name === this.selected ? 'true' : 'false'}
+            title="${name} in ${u.name}: type its prototype" @click=${() => this.selectExport(name)}>
+            <span>${name}</span><span class="lib">uploaded</span></button></li>`)}
+        ${shown.length === 0 ? html`<li class="empty">No exported function matches.</li>` : nothing}
+      </ul>`;
   }
 
   /** Asks the app for a new plan (debounced while typing). */
@@ -374,7 +378,7 @@ export class CallPicker extends LitElement {
               <span class="idx">${i + 1}</span>
               <span class="decl" title="${p.type} ${p.name}">${p.type} <b>${p.name}</b></span>
               <span class="idx"></span>
-              <input type="text" spellcheck="false" data-testid="arg-${i}" aria-label="argument ${i} ${p.name}"
+              <input type="text" spellcheck="false" data-testid="arg-${i}" aria-label="argument ${i + 1}: ${p.type} ${p.name}"
                 .value=${this.values[i] ?? ''} @input=${(e: Event) => this.setValue(i, (e.target as HTMLInputElement).value)} />
               <span class="idx"></span><span class="hint">${HINTS[p.kind]}</span>
             </div>`)}
@@ -387,7 +391,7 @@ export class CallPicker extends LitElement {
                 </select>
                 <input type="text" spellcheck="false" data-testid="variadic-value-${i}" aria-label="variadic ${i} value" .value=${v.value}
                   @input=${(e: Event) => this.setVariadic(i, { value: (e.target as HTMLInputElement).value })} />
-                <button class="btn ghost icon" title="Remove" @click=${() => this.removeVariadic(i)}>×</button>
+                <button class="btn ghost icon" title="Remove" aria-label="Remove variadic argument ${fixedCount + i + 1}" @click=${() => this.removeVariadic(i)}>×</button>
               </div>`)}
             <button class="btn" data-testid="add-variadic" @click=${this.addVariadic}>+ variadic argument</button>` : nothing}
           <div class="run-row">

@@ -71,8 +71,8 @@ export class PlanTable extends LitElement {
 
   private why(key: string, reason: string, extra: string[]) {
     const open = this.open.has(key);
-    return html`<div class="why" data-testid="why-${key}" @click=${() => this.toggle(key)} title="Click for the full explanation">
-        ${shortReason(reason)}<span class="more">${open ? '▾ less' : '▸ why'}</span></div>
+    return html`<button type="button" class="why" data-testid="why-${key}" aria-expanded=${String(open)} @click=${() => this.toggle(key)}
+        title="The full explanation">${shortReason(reason)}<span class="more" aria-hidden="true">${open ? '▾ less' : '▸ why'}</span></button>
       ${open ? html`<div class="why-detail" data-testid="why-detail-${key}"><p>${reason}</p>${extra.map((t) => html`<p>${t}</p>`)}</div>` : nothing}`;
   }
 

@@ -252,10 +252,10 @@ export class StatePanels extends LitElement {
     const calls = s.player.trace.syscalls;
     return html`<section class="panel" data-testid="syscalls">
       <header>System calls <span class="right faint">${calls.length}</span></header>
-      ${calls.length ? html`<div class="list" style="padding:4px 0">${calls.map((c) => html`<div data-testid="syscall-item"
-          class="li ${c.step === this.step ? 'now' : c.step > this.step ? 'future' : ''}" @click=${() => this.seek(c.step)}>
+      ${calls.length ? html`<ul class="list" style="padding:4px 0" aria-label="System calls: pick one to go to its step">${calls.map((c) => html`<li><button type="button" data-testid="syscall-item"
+          class="li ${c.step === this.step ? 'now' : c.step > this.step ? 'future' : ''}" aria-current=${c.step === this.step ? 'step' : 'false'} @click=${() => this.seek(c.step)}>
           <span class="faint">#${c.step}</span><span>${c.name}(${c.args.slice(0, 3).join(', ')}…)</span><span class="faint">=</span>
-          <span class=${c.result.startsWith('-') ? 'bad' : 'ok'}>${c.result}</span></div>`)}</div>`
+          <span class=${c.result.startsWith('-') ? 'bad' : 'ok'}>${c.result}</span></button></li>`)}</ul>`
         : html`<div class="empty">No system calls: the call stayed in user space.</div>`}
     </section>`;
   }
@@ -276,8 +276,8 @@ export class StatePanels extends LitElement {
               <div class="kv" style="margin-bottom:4px"><span class="k">expected</span><span class="v">${v.expected}</span>
                 <span class="k">found</span><span class="v bad">${v.actual}</span><span class="k">caller</span><span class="v faint">${v.caller}</span></div>
               <div class="msg">${v.message}</div></div>`)}
-        ${events.length ? html`<div class="list" style="margin-top:6px">${events.map((e) => html`<div class="li" @click=${() => this.seek(e.step)}>
-            <span class="faint">#${e.step}</span><span>${e.kind}</span></div>`)}</div>` : nothing}
+        ${events.length ? html`<ul class="list" style="margin-top:6px" aria-label="Checked events: pick one to go to its step">${events.map((e) => html`<li><button type="button" class="li" @click=${() => this.seek(e.step)}>
+            <span class="faint">#${e.step}</span><span>${e.kind}</span></button></li>`)}</ul>` : nothing}
       </div>
     </section>`;
   }

@@ -87,9 +87,12 @@ export class Stepper extends LitElement {
     const length = s?.player.length ?? 0;
     const step = this.step;
     const disabled = !s;
-    const btn = (action: StepAction, label: unknown, title: string, testid: string, off = false) =>
-      html`<button class="btn icon" data-testid=${testid} title=${title} aria-label=${title} ?disabled=${disabled || off}
-        @click=${() => this.act(action)}>${label}</button>`;
+    // Icon buttons are named by their title; worded ones by their word (the glyph before it is decoration).
+    const btn = (action: StepAction, label: unknown, title: string, testid: string, off = false) => {
+      const worded = typeof label === 'string' ? /^(\S+) (.+)$/.exec(label) : null;
+      return html`<button class="btn icon" data-testid=${testid} title=${title} aria-label=${worded ? nothing : title} ?disabled=${disabled || off}
+        @click=${() => this.act(action)}>${worded ? html`<span aria-hidden="true">${worded[1]}</span> ${worded[2]}` : label}</button>`;
+    };
     const atStart = step <= 0;
     const atEnd = step >= length;
     return html`<div class="stepper">
@@ -109,12 +112,13 @@ export class Stepper extends LitElement {
       <div class="timeline">
         <div class="track">
           <input type="range" data-testid="timeline" min="0" max=${length} .value=${String(step)} ?disabled=${disabled}
-            aria-label="Timeline" @input=${(e: Event) => this.seek(Number((e.target as HTMLInputElement).value))} />
+            aria-label="Timeline: step" @input=${(e: Event) => this.seek(Number((e.target as HTMLInputElement).value))} />
           ${s ? this.marks(s) : nothing}
         </div>
       </div>
       ${s ? this.whereAmI(s) : nothing}
-      <div class="disasm" data-testid="disassembly">${s ? this.listing(s) : html`<div class="placeholder"><div>
+      <div class="disasm" data-testid="disassembly" tabindex="0" role=${s ? 'listbox' : nothing} aria-label="Executed instructions"
+        aria-activedescendant=${s ? 'insn-current' : nothing}>${s ? this.listing(s) : html`<div class="placeholder"><div>
           <div class="big">No trace yet</div>Run a call: every instruction the real glibc executes is recorded, and you can step through it both ways.</div></div>`}</div>
     </div>`;
   }
@@ -159,7 +163,8 @@ export class Stepper extends LitElement {
     let lastSym: string | undefined;
     for (let i = from; i <= to; i++) {
       if (i === p.length) {
-        rows.push(html`<div class="insn divider ${i === this.step ? 'current' : ''}" @click=${() => this.seek(i)}>— end of trace (${i} instructions) —</div>`);
+        rows.push(html`<div class="insn divider ${i === this.step ? 'current' : ''}" role="option" aria-selected=${String(i === this.step)}
+          id=${i === this.step ? 'insn-current' : nothing} @click=${() => this.seek(i)}>— end of trace (${i} instructions) —</div>`);
         break;
       }
       const pc = p.trace.pc[i]!;
@@ -177,7 +182,8 @@ export class Stepper extends LitElement {
       lastSym = fn;
       const cls = i === this.step ? 'insn current' : i < this.step ? 'insn past' : 'insn';
       const [mn, ...rest] = text.split(' ');
-      rows.push(html`<div class=${cls} data-testid=${i === this.step ? 'current-instruction' : nothing} @click=${() => this.seek(i)}>
+      rows.push(html`<div class=${cls} data-testid=${i === this.step ? 'current-instruction' : nothing} role="option"
+        aria-selected=${String(i === this.step)} id=${i === this.step ? 'insn-current' : nothing} @click=${() => this.seek(i)}>
         <span class="st">${i}</span>
         <span class="addr">${hex(pc)}</span>
         <span class="sym" title=${sym ?? ''}>${'·'.repeat(Math.min(Math.max(depth, 0), 6))}${sym ?? ''}</span>
