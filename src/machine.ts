@@ -23,6 +23,7 @@ import { Declarations } from './callspec/parse.ts';
 import type { CallSpec, CType, Prototype } from './callspec/types.ts';
 import {
   ArgumentError, decodeValue, type DecodedValue, encodeValue, type HostValue, isCharPointer, out, OutBuffer, TypedValue,
+  HOST_ARENA_BYTES,
 } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import type { CallEvent } from './check/calls.ts';
@@ -40,7 +41,7 @@ import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
 import { bytesOf, unsignedOf } from './emu/bytes.ts';
 
 export const DEFAULT_CALL_BUDGET = 20_000_000;
-const ARENA_BYTES = 4 * 1024 * 1024;
+const ARENA_BYTES = HOST_ARENA_BYTES;
 /** Where callback stubs find an x87 return value (10 bytes, rounded). */
 const X87_SLOT_BYTES = 16;
 /** Space left above the call frame: main's frame and the 128-byte red zone below the boot stack pointer. */

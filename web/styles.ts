@@ -258,6 +258,7 @@ table.plan tr:hover td { background: rgba(255,255,255,.02); }
 .abi-ok { display: flex; align-items: center; gap: 10px; }
 .abi-ok .big { font-size: 18px; color: var(--green); }
 .result-line { font-family: var(--mono); font-size: 13px; margin-bottom: 8px; word-break: break-all; }
+.fault-msg { font-family: var(--mono); font-size: 11.5px; white-space: pre-wrap; color: var(--muted); margin-bottom: 8px; }
 .result-line .eq { color: var(--faint); }
 .result-line .ret { color: var(--green); font-weight: 600; }
 .outbuf { font-family: var(--mono); font-size: 12px; background: var(--bg-2); border: 1px solid var(--border); border-radius: 6px; padding: 6px 8px; margin-top: 6px; word-break: break-all; }

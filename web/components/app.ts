@@ -2,7 +2,7 @@
 import { LitElement, html, nothing } from 'lit';
 import type { CallSpec } from '../../src/callspec/types.ts';
 import {
-  api, isStatic, type Arch, type CallResponse, type Lesson, type LessonStep, type LessonSummary, type PlanResponse, type UploadInfo,
+  api, ApiError, isStatic, type Arch, type CallResponse, type Lesson, type LessonStep, type LessonSummary, type PlanResponse, type UploadInfo,
 } from '../api.ts';
 import { openSession, type Session } from '../session.ts';
 import type { CallDraft, CallPicker } from './picker.ts';
@@ -75,7 +75,6 @@ export class Playground extends LitElement {
   private readonly staticSite = isStatic();
   private planSeq = 0;
   private loadSeq = 0;
-  private errorFromPlan = false;
   private lessonsLoaded = false;
 
   constructor() {
@@ -124,9 +123,8 @@ export class Playground extends LitElement {
     window.removeEventListener('unhandledrejection', this.onRejection);
   }
 
-  showError(error: unknown, fromPlan = false): void {
+  showError(error: unknown): void {
     this.error = error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
-    this.errorFromPlan = fromPlan;
   }
 
   private picker(): CallPicker | null {
@@ -143,27 +141,34 @@ export class Playground extends LitElement {
     const seq = ++this.planSeq;
     try {
       if (this.comparing()) {
-        const both = await Promise.all(BOTH.map((arch) => api.plan({ arch, prototype: draft.prototype, args: draft.args })));
+        const both = await Promise.all(BOTH.map((arch) => api.plan({ arch, prototype: draft.prototype, args: draft.shape ? undefined : draft.args })));
         if (seq !== this.planSeq) return;
         this.plans = Object.fromEntries(BOTH.map((arch, i) => [arch, both[i]!]));
         this.spec = this.plans[this.arch]!.spec;
         this.explanations = this.plans[this.arch]!.explanations;
-        if (this.errorFromPlan) this.error = undefined;
+        this.error = undefined;
         return;
       }
-      const plan = await api.plan({ arch: this.arch, prototype: draft.prototype, args: draft.args, upload: draft.upload });
+      const plan = await api.plan({ arch: this.arch, prototype: draft.prototype, args: draft.shape ? undefined : draft.args, upload: draft.upload });
       if (seq !== this.planSeq) return;
       this.spec = plan.spec;
       this.explanations = plan.explanations;
-      if (this.errorFromPlan) this.error = undefined;
+      // The input changed and now makes a plan: whatever the banner said about the earlier input is past.
+      this.error = undefined;
     } catch (error) {
-      if (seq === this.planSeq) this.showError(error, true);
+      if (seq !== this.planSeq) return;
+      this.showError(error);
+      // The table must not keep showing the plan of an input that is no longer there.
+      this.spec = undefined;
+      this.plans = {};
     }
   }
 
   private async run(draft: CallDraft): Promise<void> {
     const seq = ++this.loadSeq;
     this.busy = true;
+    // Nothing of the call being replaced may stay on screen under the new one (least of all if the new one fails).
+    this.clearRun();
     try {
       if (this.comparing()) {
         const both = await Promise.all(BOTH.map((arch) =>
@@ -184,10 +189,26 @@ export class Playground extends LitElement {
       this.error = response.truncated;
       void this.updateComplete.then(() => this.revealTrace());
     } catch (error) {
-      if (seq === this.loadSeq) this.showError(error);
+      if (seq !== this.loadSeq) return;
+      this.showError(error);
+      // A guest fault comes with the recording up to the faulting instruction: show it, stopped there.
+      const partial = error instanceof ApiError ? error.partial : undefined;
+      if (partial && !this.comparing()) {
+        await this.load(partial, draft.args);
+        if (this.session) this.step = Math.max(0, this.session.player.length - 1);
+        void this.updateComplete.then(() => this.revealTrace());
+      }
     } finally {
       if (seq === this.loadSeq) this.busy = false;
     }
+  }
+
+  /** Forgets the last call's recording, results and state panels. */
+  private clearRun(): void {
+    this.session = undefined;
+    this.results = {};
+    this.tokens = [];
+    this.step = 0;
   }
 
   private async load(response: CallResponse, tokens: string[], explanations?: Record<string, string>): Promise<void> {

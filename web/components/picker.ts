@@ -18,6 +18,8 @@ export interface CallDraft {
   /** The id of the uploaded shared object the call runs in. */
   upload?: string;
   args: string[];
+  /** Plan the prototype alone (its parameters), without the argument rows: they are about to follow it. */
+  shape?: boolean;
 }
 
 interface ParamView {
@@ -125,6 +127,8 @@ export class CallPicker extends LitElement {
 
   /** True while the prototype text is the user's own (params come from the plan's spec). */
   private custom = false;
+  /** The typed prototype changed: the next plan is of its parameters alone, and the rows follow it. */
+  private shapePending = false;
   private searchTimer?: ReturnType<typeof setTimeout>;
   private planTimer?: ReturnType<typeof setTimeout>;
   private searchSeq = 0;
@@ -145,7 +149,14 @@ export class CallPicker extends LitElement {
   }
 
   protected override willUpdate(changed: Map<string, unknown>): void {
-    if (changed.has('spec') && this.spec && this.custom) this.adoptSpecParams(this.spec);
+    if (changed.has('spec') && this.spec && this.custom) {
+      this.adoptSpecParams(this.spec);
+      if (this.shapePending) {
+        // The rows follow the typed prototype now; plan again with their values.
+        this.shapePending = false;
+        this.requestPlan(0);
+      }
+    }
   }
 
   /** Loads a call (from a lesson) into the editor. */
@@ -208,11 +219,13 @@ export class CallPicker extends LitElement {
       const name = /([A-Za-z_]\w*)\s*(\[[^\]]*\])?\s*$/.exec(a.text)?.[1] ?? `arg${a.index}`;
       return { name: name === type.split(' ').pop() ? `arg${a.index}` : name, type, kind: paramKind({ type, name }) };
     });
-    const same = params.length === this.params.length && params.every((p, i) => p.type === this.params[i]!.type);
+    this.isVariadic = isVariadicPrototype(this.prototype);
+    if (!this.isVariadic) this.variadic = [];
+    const same = params.length === this.params.length && params.every((p, i) => p.type === this.params[i]!.type && p.name === this.params[i]!.name);
     if (same) return;
+    // A row keeps its value while its parameter keeps its type; a new or retyped parameter starts from its default.
+    this.values = params.map((p, i) => (this.params[i]?.type === p.type ? this.values[i] : undefined) ?? defaultToken(p));
     this.params = params;
-    this.values = params.map((p, i) => this.values[i] ?? defaultToken(p));
-    this.isVariadic = /\.\.\.\s*\)\s*;?\s*$/.test(this.prototype);
   }
 
   private onPrototype(e: Event): void {
@@ -221,13 +234,16 @@ export class CallPicker extends LitElement {
     this.custom = !entry;
     if (this.custom) {
       this.selected = undefined;
-      this.isVariadic = /\.\.\.\s*\)\s*;?\s*$/.test(this.prototype);
+      this.isVariadic = isVariadicPrototype(this.prototype);
+      this.shapePending = true;
     }
     this.requestPlan();
   }
 
+  /** The argument tokens: one per parameter row, then the variadic rows (only for a variadic prototype). */
   tokens(): string[] {
-    return [...this.values, ...this.variadic.map((v) => `${v.type}:${v.value}`)];
+    const fixed = this.values.slice(0, this.params.length || this.values.length);
+    return [...fixed, ...(this.isVariadic ? this.variadic.map((v) => `${v.type}:${v.value}`) : [])];
   }
 
   draft(): CallDraft {
@@ -317,7 +333,7 @@ export class CallPicker extends LitElement {
   requestPlan(delay = 250): void {
     clearTimeout(this.planTimer);
     this.planTimer = setTimeout(() => {
-      if (this.prototype.trim()) this.dispatchEvent(new CustomEvent('plan-request', { detail: this.draft(), bubbles: true }));
+      if (this.prototype.trim()) this.dispatchEvent(new CustomEvent('plan-request', { detail: { ...this.draft(), shape: this.shapePending }, bubbles: true }));
     }, delay);
   }
 
@@ -405,6 +421,10 @@ export class CallPicker extends LitElement {
       </section>
     </div>`;
   }
+}
+
+function isVariadicPrototype(prototype: string): boolean {
+  return /\.\.\.\s*\)\s*;?\s*$/.test(prototype);
 }
 
 function toView(p: CatalogParam, i: number): ParamView {
