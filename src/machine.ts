@@ -641,8 +641,8 @@ export class Machine {
   // ---- threads, the fakecgo way ----
 
   /**
-   * Starts a guest thread exactly as fakecgo's `_cgo_thread_start` does: signals blocked around the guest's own
-   * `pthread_create`, whose start routine (fakecgo's `threadentry`) then waits for work from the host. Calls made
+   * Starts a guest thread as runtime/cgo's (and fakecgo's) `_cgo_sys_thread_start` does: signals blocked around the
+   * guest's own `pthread_create`, whose start routine (fakecgo's `threadentry`) then waits for work from the host. Calls made
    * through `onThread(thread)` run on it — its own stack, TLS and errno.
    */
   startThread(options: { detached?: boolean } = {}): GuestThreadHandle {

@@ -275,6 +275,10 @@ table.plan tr:hover td { background: rgba(255,255,255,.02); }
 .lessons .lesson-list { overflow: auto; flex: 0 1 auto; }
 .lessons .lesson-list.collapsed { flex: none; max-height: 30%; }
 .lessons > .lesson-panel { flex: 1 1 auto; min-height: 0; display: flex; flex-direction: column; }
+.lesson-status:empty { display: none; }
+.lesson-status { padding: 8px 12px; font-size: 12px; color: var(--muted); display: flex; gap: 8px; align-items: center; border-bottom: 1px solid var(--border); }
+.spinner { width: 12px; height: 12px; border-radius: 50%; border: 2px solid var(--border-2); border-top-color: var(--accent); animation: spin .8s linear infinite; flex: none; }
+@keyframes spin { to { transform: rotate(360deg); } }
 .lesson-view { padding: 12px; display: flex; flex-direction: column; min-height: 0; flex: 1; }
 .lesson-view .text { overflow: auto; min-height: 60px; flex: 0 1 auto; }
 .lesson-view h2 { font-size: 16px; margin: 4px 0 2px; }

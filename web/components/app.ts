@@ -45,6 +45,7 @@ export class Playground extends LitElement {
     lesson: { state: true },
     lessonIndex: { state: true },
     lessonsLoading: { state: true },
+    lessonOpening: { state: true },
     compare: { state: true },
     plans: { state: true },
     results: { state: true },
@@ -65,6 +66,8 @@ export class Playground extends LitElement {
   declare lesson?: Lesson;
   declare lessonIndex: number;
   declare lessonsLoading: boolean;
+  /** The title of the lesson being fetched (its calls are recorded on first use). */
+  declare lessonOpening?: string;
   /** Compare mode: plan and run every call on i386 and amd64; `arch` is the one the stepper shows. */
   declare compare: boolean;
   declare plans: Partial<Record<Arch, PlanResponse>>;
@@ -79,7 +82,8 @@ export class Playground extends LitElement {
 
   constructor() {
     super();
-    this.mode = isStatic() ? 'lessons' : 'explore';
+    // A link to a lesson (?lesson=<id>&step=<n>) opens Lessons, on the live server as in an export.
+    this.mode = isStatic() || new URLSearchParams(location.search).has('lesson') ? 'lessons' : 'explore';
     this.arch = 'amd64';
     this.busy = false;
     this.step = 0;
@@ -342,6 +346,7 @@ export class Playground extends LitElement {
       void this.loadLessons(false);
       if (this.lesson) void this.lessonStep(this.lessonIndex);
     } else {
+      history.replaceState(null, '', location.pathname);
       this.picker()?.requestPlan(0);
     }
   }
@@ -352,8 +357,10 @@ export class Playground extends LitElement {
     try {
       this.lessons = (await api.lessons()).lessons;
       this.lessonsLoaded = true;
-      const wanted = new URLSearchParams(location.search).get('lesson') ?? (openFirst && this.staticSite ? this.lessons[0]?.id : undefined);
-      if (wanted) await this.openLesson(wanted);
+      const params = new URLSearchParams(location.search);
+      const wanted = params.get('lesson') ?? (openFirst && this.staticSite ? this.lessons[0]?.id : undefined);
+      const step = Number(params.get('step') ?? '1');
+      if (wanted) await this.openLesson(wanted, Number.isInteger(step) && step > 0 ? step - 1 : 0);
     } catch (error) {
       this.showError(error);
     } finally {
@@ -361,15 +368,22 @@ export class Playground extends LitElement {
     }
   }
 
-  private async openLesson(id: string): Promise<void> {
+  private async openLesson(id: string, index = 0): Promise<void> {
+    // The first opening records the lesson's calls on the server (seconds): say so while it runs.
+    this.lessonOpening = this.lessons.find((l) => l.id === id)?.title ?? id;
+    this.busy = true;
     try {
       this.lesson = await api.lesson(id);
-      this.lessonIndex = 0;
+      this.lessonIndex = index;
+      this.lessonOpening = undefined;
       await this.updateComplete;
       this.reveal('[data-testid="lesson-view"]');
-      await this.lessonStep(0);
+      await this.lessonStep(index);
     } catch (error) {
       this.showError(error);
+    } finally {
+      this.lessonOpening = undefined;
+      this.busy = false;
     }
   }
 
@@ -378,6 +392,8 @@ export class Playground extends LitElement {
     if (!lesson) return;
     const i = Math.max(0, Math.min(lesson.steps.length - 1, index));
     this.lessonIndex = i;
+    // The address bar links to this step (?lesson=<id>&step=<n>).
+    history.replaceState(null, '', `${location.pathname}?lesson=${encodeURIComponent(lesson.id)}&step=${i + 1}`);
     const step = lesson.steps[i]!;
     const seq = ++this.loadSeq;
     this.arch = step.arch ?? this.arch;
@@ -481,7 +497,7 @@ export class Playground extends LitElement {
       <div class="layout">
         <aside class="col left ${explore ? '' : 'lessons-mode'}">
           ${this.staticSite ? nothing : html`<shim-call-picker style=${explore ? '' : 'display:none'} .arch=${this.comparing() ? 'both' : this.arch} .spec=${this.spec} .busy=${this.busy}></shim-call-picker>`}
-          ${explore ? nothing : html`<shim-lessons .lessons=${this.lessons} .lesson=${this.lesson} .index=${this.lessonIndex} .loading=${this.lessonsLoading}></shim-lessons>`}
+          ${explore ? nothing : html`<shim-lessons .lessons=${this.lessons} .lesson=${this.lesson} .index=${this.lessonIndex} .loading=${this.lessonsLoading} .opening=${this.lessonOpening}></shim-lessons>`}
         </aside>
         <main class="col center">
           ${this.comparing() ? this.comparePanel() : html`<section class="panel plan-panel">

@@ -34,12 +34,15 @@ export class LessonsPane extends LitElement {
     lesson: { attribute: false },
     index: { type: Number },
     loading: { type: Boolean },
+    opening: { attribute: false },
   };
 
   declare lessons: LessonSummary[];
   declare lesson?: Lesson;
   declare index: number;
   declare loading: boolean;
+  /** The lesson being fetched, while it is. */
+  declare opening?: string;
 
   constructor() {
     super();
@@ -61,6 +64,8 @@ export class LessonsPane extends LitElement {
     const step = lesson?.steps[this.index];
     // The open lesson's text and its Next come first (beside the trace); the list of lessons follows, shortened.
     return html`<div class="lessons">
+      <div class="lesson-status" role="status" data-testid="lesson-status">${this.opening
+        ? html`<span class="spinner" aria-hidden="true"></span> Opening “${this.opening}”: recording its calls in the emulator…` : nothing}</div>
       ${lesson && step ? html`<section class="panel lesson-panel" data-testid="lesson-view">
         <div class="lesson-view">
           <h2 class="lesson-title">${lesson.title}</h2>
