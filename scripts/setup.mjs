@@ -26,7 +26,7 @@ function run(command, args) {
 const major = Number(process.versions.node.split('.')[0]);
 if (major < MIN_NODE_MAJOR) fail(`Node ${MIN_NODE_MAJOR} or newer is required (this is ${process.version})`);
 
-const needed = ['koffi', 'pako', 'elfy', 'tsx', 'vitest'];
+const needed = ['koffi', 'pako', 'elfy', 'tsx', 'vitest', 'playwright-core', 'axe-core'];
 if (needed.some((name) => !existsSync(join(root, 'node_modules', name, 'package.json')))) {
   // `npm install` (not `npm ci`): it follows package-lock.json too, and npm 11 writes locks without other
   // platforms' optional packages, which `npm ci` then rejects as out of sync.

@@ -25,7 +25,7 @@ import { generateWorker, WORKER_MAILBOX } from './callspec/worker.ts';
 import { generateTrampoline, MAILBOX_BYTES } from './callspec/trampoline.ts';
 import { Declarations } from './callspec/parse.ts';
 import type { CallSpec, Prototype } from './callspec/types.ts';
-import { ArgumentError, type DecodedValue, type HostValue, out } from './callspec/values.ts';
+import { ArgumentError, type DecodedValue, HOST_ARENA_BYTES, type HostValue, out } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import type { CallEvent } from './check/calls.ts';
 import { ifuncSymbols, recordIfuncImplementation } from './check/ifunc.ts';
@@ -43,7 +43,7 @@ import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
 import { bytesOf, unsignedOf } from './emu/bytes.ts';
 
 export const DEFAULT_CALL_BUDGET = 20_000_000;
-const ARENA_BYTES = 4 * 1024 * 1024;
+const ARENA_BYTES = HOST_ARENA_BYTES;
 /** Where callback stubs find an x87 return value (10 bytes, rounded). */
 const X87_SLOT_BYTES = 16;
 /** Space left above the call frame: main's frame and the 128-byte red zone below the boot stack pointer. */
@@ -666,8 +666,8 @@ export class Machine {
   // ---- threads, the fakecgo way ----
 
   /**
-   * Starts a guest thread exactly as fakecgo's `_cgo_thread_start` does: signals blocked around the guest's own
-   * `pthread_create`, whose start routine (fakecgo's `threadentry`) then waits for work from the host. Calls made
+   * Starts a guest thread as runtime/cgo's (and fakecgo's) `_cgo_sys_thread_start` does: signals blocked around the
+   * guest's own `pthread_create`, whose start routine (fakecgo's `threadentry`) then waits for work from the host. Calls made
    * through `onThread(thread)` run on it — its own stack, TLS and errno.
    */
   startThread(options: { detached?: boolean } = {}): GuestThreadHandle {

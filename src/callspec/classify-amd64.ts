@@ -243,7 +243,7 @@ function placeArgument(arg: CallArgument, registers: RegisterState, stack: Stack
 function registerReason(arg: CallArgument, classes: ArgClass[], before: RegisterState): string {
   const shifted = before.hiddenPointer && before.integer > 0 ? '; %rdi already carries the hidden return pointer' : '';
   const extension = extensionOf(arg.type);
-  const widened = extension === 'none' ? '' : `, ${extension}-extended to 32 bits as GCC and Clang expect`;
+  const widened = extension === 'none' ? '' : `, ${extension}-extended to 32 bits: Clang-compiled callees rely on it (GCC's extend again themselves)`;
   if (classes.length === 1 && arg.type.kind !== 'struct' && arg.type.kind !== 'union' && arg.type.kind !== 'array') {
     if (classes[0] === 'INTEGER') {
       return `${ordinal(before.integer + 1)} general-purpose argument register${widened}${shifted} (${PSABI}: INTEGER class uses the next available register of %rdi, %rsi, %rdx, %rcx, %r8, %r9)`;

@@ -39,8 +39,8 @@ export function isSignedInt(name: IntKind): boolean {
 
 /**
  * How a narrow integer is widened in its register or stack slot. The psABIs leave the upper bits unspecified,
- * but GCC and Clang extend `_Bool`, `char` and `short` arguments to 32 bits according to signedness (and Clang
- * relies on it), so a caller must do so. Values of 32 bits and more are not extended.
+ * but GCC and Clang extend `_Bool`, `char` and `short` arguments to 32 bits according to signedness, and code
+ * compiled by Clang relies on it (GCC's callees extend again), so a caller must do so. Values of 32 bits and more are not extended.
  */
 export function extensionOf(type: CType): Extension {
   if (type.kind !== 'int' || !PROMOTED_INT_KINDS.has(type.name)) return 'none';

@@ -4,14 +4,8 @@
  */
 import { describeLocations } from './classify-common.ts';
 import { typeName } from './layout.ts';
+import { shortReason } from './reason.ts';
 import type { ArgSpec, CallSpec, Location } from './types.ts';
-
-/** The reason sentences have the form `head → where: why (rule)`; the table shows only `why`. */
-function shortReason(reason: string): string {
-  const afterColon = reason.includes(' → ') ? reason.slice(reason.indexOf(': ', reason.indexOf(' → ')) + 2) : reason;
-  const withoutRule = afterColon.replace(/\s*\((i386 )?psABI §[^)]*\)(;.*)?$/, '');
-  return withoutRule.split(/; | \(/)[0];
-}
 
 function where(locations: Location[], size: number): string {
   return describeLocations(locations, size);

@@ -38,10 +38,10 @@ export interface PoolOptions {
   bootTimeoutMs?: number;
 }
 
-/** A call the pool could not complete; `status` is the HTTP status to answer with. */
+/** A call the pool could not complete; `status` is the HTTP status to answer with, `partial` the recording up to a fault. */
 export class GuestJobError extends Error {
   override name = 'GuestJobError';
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly partial?: unknown) {
     super(message);
   }
 }
@@ -150,7 +150,7 @@ export class GuestPool {
     clearTimeout(slot.timer);
     slot.job = undefined;
     if (message.kind === 'done') job.resolve(message.value);
-    else job.reject(new GuestJobError(400, message.message));
+    else job.reject(new GuestJobError(400, message.message, message.partial));
     this.dispatch();
   }
 

@@ -2,12 +2,11 @@
 import { LitElement, html, nothing } from 'lit';
 import type { ArgSpec, CallSpec, Location } from '../../src/callspec/types.ts';
 import { typeName } from '../../src/callspec/layout.ts';
+import { shortReason } from '../../src/callspec/reason.ts';
 
-/** The short "why" of a reason sentence `arg 4 \`double x\` → xmm0: first SSE-class register (psABI §3.2.3)`. */
-export function shortReason(reason: string): string {
-  const arrow = reason.indexOf(' → ');
-  const after = arrow >= 0 && reason.indexOf(': ', arrow) >= 0 ? reason.slice(reason.indexOf(': ', arrow) + 2) : reason;
-  const short = after.replace(/\s*\((i386 )?psABI §[^)]*\)(;.*)?$/, '').split(/; /)[0]!;
+/** The short "why" of a reason sentence, capitalized for the table. */
+export function shortWhy(reason: string): string {
+  const short = shortReason(reason);
   return short.charAt(0).toUpperCase() + short.slice(1);
 }
 
@@ -71,8 +70,8 @@ export class PlanTable extends LitElement {
 
   private why(key: string, reason: string, extra: string[]) {
     const open = this.open.has(key);
-    return html`<div class="why" data-testid="why-${key}" @click=${() => this.toggle(key)} title="Click for the full explanation">
-        ${shortReason(reason)}<span class="more">${open ? '▾ less' : '▸ why'}</span></div>
+    return html`<button type="button" class="why" data-testid="why-${key}" aria-expanded=${String(open)} @click=${() => this.toggle(key)}
+        title="The full explanation">${shortWhy(reason)}<span class="more" aria-hidden="true">${open ? '▾ less' : '▸ why'}</span></button>
       ${open ? html`<div class="why-detail" data-testid="why-detail-${key}"><p>${reason}</p>${extra.map((t) => html`<p>${t}</p>`)}</div>` : nothing}`;
   }
 
