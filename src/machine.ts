@@ -269,7 +269,7 @@ export class Machine {
   private constructor(options: BootOptions) {
     this.options = options;
     this.arch = options.arch ?? 'amd64';
-    this.declarations = new Declarations();
+    this.declarations = new Declarations({ arch: this.arch });
     if (options.decls) this.declarations.addDeclarations(options.decls);
     this.callBudget = options.callBudget ?? DEFAULT_CALL_BUDGET;
     this.checking = options.check ?? false;
@@ -926,7 +926,7 @@ function report(violations: Violation[]): AbiReport {
 function placementKey(spec: CallSpec): string {
   return JSON.stringify([
     spec.arch,
-    spec.args.map((a) => [a.size, a.extension, a.type.kind === 'float' ? a.type.name : '', a.locations]),
+    spec.args.map((a) => [a.size, a.extension, a.type.kind === 'float' ? a.type.name : '', a.locations, a.indirect ?? false]),
     [spec.ret.kind, spec.ret.size, spec.ret.locations],
     spec.hiddenPointer ?? null,
     spec.stackSize,

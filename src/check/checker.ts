@@ -314,6 +314,7 @@ export class AbiChecker {
       if (address === 0 || !object || this.functions.has(address) || this.callbacks.has(address)) return;
       const name = `${fn.name}'s ${param.name ?? `argument ${index + 1}`}`;
       const proto: Prototype = { name, ret: type.to.ret, params: type.to.params, variadic: false, text: `${param.text ?? name}` };
+      if (type.to.convention) proto.convention = type.to.convention;
       this.callbacks.set(address, { name, address, object, proto, spec: callSpec(proto, this.arch) });
     });
   }
