@@ -52,19 +52,19 @@ function placeArgument(arg: CallArgument, position: number, stack: { offset: num
   };
   const size = indirect ? POINTER_SIZE : arg.size;
   const what = indirect
-    ? `a ${arg.size}-byte ${typeName(arg.type)} is not 1, 2, 4 or 8 bytes, so the caller copies it to 16-byte-aligned memory and passes the copy's address`
+    ? `a ${arg.size}-byte ${typeName(arg.type)}, which is not 1, 2, 4 or 8 bytes: the caller copies it to 16-byte-aligned memory and passes the copy's address`
     : isSseScalar(arg.type) ? `a ${typeName(arg.type)}` : arg.type.kind === 'struct' || arg.type.kind === 'union' ? `a ${arg.size}-byte ${typeName(arg.type)} travels like an integer of its size` : `an integer-class ${typeName(arg.type)}`;
   if (position < WIN64_INTEGER_REGISTERS.length) {
     const sse = isSseScalar(arg.type) && !indirect;
     const gpr: Location = { kind: 'reg', reg: WIN64_INTEGER_REGISTERS[position]!, offset: 0, size };
-    if (!sse) return spec([gpr], `${what}; the ${ordinal(position + 1)} argument position uses ${gpr.reg} (${MS}: the first four arguments go in RCX, RDX, R8, R9 by position)`);
+    if (!sse) return spec([gpr], `the ${ordinal(position + 1)} argument position's integer register, for ${what} (${MS}: the first four arguments go in RCX, RDX, R8, R9 by position)`);
     const xmm: Location = { kind: 'reg', reg: WIN64_FLOAT_REGISTERS[position]!, offset: 0, size };
-    if (!arg.variadic) return spec([xmm], `${what} in the ${ordinal(position + 1)} argument position uses ${xmm.reg} (${MS}: floating-point arguments go in XMM0–XMM3 by position)`);
+    if (!arg.variadic) return spec([xmm], `the ${ordinal(position + 1)} argument position's vector register, for ${what} (${MS}: floating-point arguments go in XMM0–XMM3 by position)`);
     return spec([xmm, gpr], `${what} passed as a variadic argument goes in both ${xmm.reg} and ${gpr.reg} (${MS}: for varargs, floating-point values are duplicated in the integer register)`);
   }
   const location: Location = { kind: 'stack', stackOffset: stack.offset, offset: 0, size };
   stack.offset += roundUp(size, SLOT);
-  return spec([location], `${what}; the ${ordinal(position + 1)} argument goes on the stack above the 32-byte shadow space, in an 8-byte slot (${MS}: arguments after the fourth are pushed on the stack)`);
+  return spec([location], `the ${ordinal(position + 1)} argument goes on the stack above the 32-byte shadow space, in an 8-byte slot, for ${what} (${MS}: arguments after the fourth are pushed on the stack)`);
 }
 
 function returnSpec(type: CType): ReturnSpec {

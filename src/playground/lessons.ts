@@ -7,6 +7,7 @@
  */
 import type { Arch } from '../emu/arch.ts';
 import { call, plan } from './api.ts';
+import { CONVENTION_LESSONS } from './lessons-conventions.ts';
 
 export type FocusView = 'plan' | 'registers' | 'stack' | 'tls' | 'abi' | 'syscalls';
 
@@ -360,7 +361,7 @@ The same \`pthread_self()\` on that thread returns a different value: its own st
         text: `Calls on the new thread have their own errno: the same fs:-0x80 offset, relative to this thread's fs base. That is the point of creating Ms with pthread_create: errno, the stack guard and every __thread variable of every library work per thread, exactly as with cgo.`,
       },
     ],
-  },
+  },  ...CONVENTION_LESSONS,
 ];
 
 /** GET /api/lessons */

@@ -163,7 +163,7 @@ describe('Win64 (ms_abi)', () => {
     expect(s.hiddenPointer).toMatchObject({ reg: 'rcx' });
     expect(places(s)).toEqual(['rdx', 'r8', 'r9', 'stack+32']);
     expect(s.args.map((a) => a.indirect ?? false)).toEqual([true, false, true, false]);
-    expect(s.args[0]!.reason).toMatch(/copies it to 16-byte-aligned memory and passes the copy's address/);
+    expect(s.args[0]!.reason).toMatch(/which is not 1, 2, 4 or 8 bytes: the caller copies it to 16-byte-aligned memory and passes the copy's address/);
     expect(spec('struct sf __attribute__((ms_abi)) f(void)', 'amd64').ret.locations.map(where)).toEqual(['rax']);
   });
 
