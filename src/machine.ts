@@ -283,7 +283,7 @@ export class Machine {
   private constructor(options: BootOptions) {
     this.options = options;
     this.arch = options.arch ?? 'amd64';
-    this.declarations = new Declarations();
+    this.declarations = new Declarations({ arch: this.arch });
     if (options.decls) this.declarations.addDeclarations(options.decls);
     this.callBudget = options.callBudget ?? DEFAULT_CALL_BUDGET;
     this.checking = options.check ?? false;

@@ -29,10 +29,12 @@ export function renderCallSpec(spec: CallSpec): string {
   const returnNote = ret.kind === 'memory' ? `(through the hidden pointer; the callee returns its address in ${spec.arch === 'amd64' ? 'rax' : 'eax'})` : '';
   const returnClasses = ret.classes.length ? `[${ret.classes.join(', ')}]` : '';
   rows.push(['return', typeName(ret.type), `→ ${returnWhere}`, [returnNote, returnClasses].filter(Boolean).join(' ')]);
-  const lines = [`${spec.prototype}    (${spec.arch})`, ...padColumns(rows).map((line) => `  ${line}`)];
+  const convention = spec.convention ? `, ${spec.convention}` : '';
+  const lines = [`${spec.prototype}    (${spec.arch}${convention})`, ...padColumns(rows).map((line) => `  ${line}`)];
   if (spec.hiddenPointer) lines.push(`  hidden return pointer in ${where([spec.hiddenPointer], spec.hiddenPointer.size)}`);
-  lines.push(`  stack: ${spec.stackSize} bytes of arguments, ${spec.stackAlign}-byte aligned at the call`);
+  const shadow = spec.shadowSpace ? ` (the first ${spec.shadowSpace} are the callee's shadow space)` : '';
+  lines.push(`  stack: ${spec.stackSize} bytes of arguments${shadow}, ${spec.stackAlign}-byte aligned at the call`);
   if (spec.al !== undefined) lines.push(`  %al = ${spec.al} (vector registers used by this variadic call)`);
-  if (spec.calleePops) lines.push(`  callee pops ${spec.calleePops} bytes (ret $${spec.calleePops})`);
+  if (spec.calleePops) lines.push(`  callee pops ${spec.calleePops} bytes (ret $${spec.calleePops})${spec.convention ? `: ${spec.convention}` : ''}`);
   return lines.join('\n');
 }

@@ -290,7 +290,7 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
   // Read before the boot: a missing file is reported at once.
   const batch = o.batch ? readBatch(o.batch) : [];
   if (o.spec) {
-    const scope = new Declarations();
+    const scope = new Declarations({ arch: o.arch });
     if (decls) scope.addDeclarations(decls);
     const proto = scope.parsePrototype(o.positional[0]!);
     // Only the variadic tokens matter for the plan (their type prefixes); fixed arguments may be omitted.

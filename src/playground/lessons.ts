@@ -8,6 +8,7 @@
 import type { Arch } from '../emu/arch.ts';
 import { call, plan } from './api.ts';
 import { type InstructionPointer, openRecording, type Recording, resolvePointer } from './lesson-focus.ts';
+import { CONVENTION_LESSONS } from './lessons-conventions.ts';
 
 export type FocusView = 'plan' | 'registers' | 'stack' | 'tls' | 'abi' | 'syscalls';
 
@@ -391,6 +392,7 @@ The same \`pthread_self()\` on that thread returns a different value: its own st
       },
     ],
   },
+  ...CONVENTION_LESSONS,
 ];
 
 /** GET /api/lessons */

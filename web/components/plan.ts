@@ -88,7 +88,7 @@ export class PlanTable extends LitElement {
     const alText = spec.al !== undefined ? `%al = ${spec.al}` : undefined;
     return html`
       <div class="plan-head"><span class="proto" title=${spec.prototype}>${spec.prototype}</span>
-        <span class="badge">${arch}</span></div>
+        <span class="badge">${arch}</span>${spec.convention ? html` <span class="badge" data-testid="plan-convention">${spec.convention}</span>` : nothing}</div>
       <table class="plan" data-testid="plan-table">
         <thead><tr><th>#</th><th>parameter</th><th>location</th><th>class</th><th>why</th></tr></thead>
         <tbody>
@@ -110,7 +110,7 @@ export class PlanTable extends LitElement {
             </tr>` : nothing}
           ${spec.hiddenPointer ? html`<tr data-testid="plan-hidden" class="extra">
               <td class="n">sret</td><td class="p">hidden return pointer</td><td class="loc">${locationBadges([spec.hiddenPointer], spec.hiddenPointer.size)}</td><td></td>
-              <td>${this.why('hidden', `The ${typeName(ret.type)} result is returned in memory: the caller passes a pointer to the buffer as a hidden first argument${arch === 'i386' ? ', and the callee pops it (ret $4)' : ', and the callee returns it in rax'}`, this.explain(['hidden-pointer']))}</td>
+              <td>${this.why('hidden', ret.reason, this.explain(['hidden-pointer']))}</td>
             </tr>` : nothing}
         </tbody>
       </table>
@@ -118,8 +118,9 @@ export class PlanTable extends LitElement {
         <span class="note">stack args: <b>${spec.stackSize} B</b></span>
         <span class="note">aligned to <b>${spec.stackAlign}</b> at the call</span>
         ${alText ? html`<span class="note" data-testid="plan-al-note"><b>${alText}</b> (variadic)</span>` : nothing}
-        ${spec.calleePops ? html`<span class="note">callee pops <b>${spec.calleePops} B</b></span>` : nothing}
-        ${arch === 'amd64' ? html`<span class="note">red zone: <b>128 B</b> below rsp</span>` : nothing}
+        ${spec.shadowSpace ? html`<span class="note" data-testid="plan-shadow">shadow space: <b>${spec.shadowSpace} B</b> above the return address</span>` : nothing}
+        ${spec.calleePops ? html`<span class="note">callee pops <b>${spec.calleePops} B</b>${spec.convention ? ` (${spec.convention})` : ''}</span>` : nothing}
+        ${arch === 'amd64' && !spec.shadowSpace ? html`<span class="note">red zone: <b>128 B</b> below rsp</span>` : nothing}
       </div>`;
   }
 }
