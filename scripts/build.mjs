@@ -76,7 +76,13 @@ await require('esbuild').build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  // Bundled: the pure-JavaScript dependencies the CLI loads at start (pako, as its single-file ES module, and
+  // elfy), which cost ~12 ms of CPU through Node's CommonJS loader. Left to Node: koffi and esbuild (native code)
+  // and capstone-js (loaded on demand, and found as a file next to its wasm).
+  external: ['koffi', 'esbuild', '@alexaltea/capstone-js'],
+  mainFields: ['module', 'main'],
+  // elfy require()s Node's built-ins (assert), which an ES module can only do through a require of its own.
+  banner: { js: "import { createRequire as shimulatorCreateRequire } from 'node:module';\nconst require = shimulatorCreateRequire(import.meta.url);" },
   chunkNames: 'chunk-[hash]',
   logLevel: 'warning',
 });

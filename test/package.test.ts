@@ -20,7 +20,7 @@ const NPM = 'npm';
 /** What the tarball may hold: each path must match one of these (the `files` list of package.json, checked). */
 const ALLOWED = [
   /^package\.json$/, /^README\.md$/, /^bin\/shimulator\.mjs$/,
-  /^dist\/(?!cli\/)[\w/.-]+\.(js|d\.ts|d\.ts\.map|h)$/,
+  /^dist\/[\w/.-]+\.(js|d\.ts|d\.ts\.map|h)$/,
   /^src\/[\w/.-]+\.(ts|mjs|h)$/,
   /^web\/[\w/.-]+\.(ts|html)$/,
   /^fixtures\/manifest\.json$/, /^fixtures\/(amd64|i386)\/[\w.+-]+\.gz$/, /^fixtures\/abi\/(manifest\.json|libabi-[\w-]+\.so)$/,
@@ -124,6 +124,31 @@ describe('installed into an empty directory', () => {
     const bad = await spawnAsync(process.execPath, [tsc, '-p', '.'], { cwd: app });
     expect(bad.status).not.toBe(0);
     expect(bad.stdout).toContain("Type 'number' is not assignable to type 'string'");
+  });
+
+  it('serves the playground (library and command): a guest call in a worker, the vendored lit, the UI transpiled', async () => {
+    writeFileSync(join(app, 'serve.mjs'), `
+import { spawn } from 'node:child_process';
+import { startPlayground } from 'shimulator';
+async function exercise(url, token) {
+  const call = await fetch(new URL('/api/call', url), {
+    method: 'POST', headers: { 'content-type': 'application/json', 'x-shimulator-token': token },
+    body: JSON.stringify({ arch: 'i386', prototype: 'unsigned long strlen(const char *s)', args: ['hello'] }),
+  });
+  const lit = await fetch(new URL('/vendor/lit/index.js', url));
+  const ui = await fetch(new URL('/web/api.ts', url)); // TypeScript with type annotations, served as JavaScript
+  return [call.status, (await call.json()).result?.return, lit.status, ui.status, /: string|import type/.test(await ui.text()) ? 'ts' : 'js'].join(' ');
+}
+const pg = await startPlayground({ port: 0 });
+console.log('library', await exercise(pg.url, pg.token));
+await pg.close();
+const child = spawn(process.execPath, ['node_modules/.bin/shimulator', 'playground', '--port', '0', '--no-open'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const url = await new Promise((resolve) => child.stdout.on('data', (d) => { const m = /(http:\\S+)/.exec(String(d)); if (m) resolve(m[1]); }));
+const page = await (await fetch(url)).text();
+console.log('command', await exercise(url, /name="shimulator-token" content="([^"]+)"/.exec(page)[1]));
+child.kill();
+`);
+    expect(ok(await spawnAsync(process.execPath, ['serve.mjs'], { cwd: app }))).toBe('library 200 5 200 200 js\ncommand 200 5 200 200 js\n');
   });
 
   it('exports a lesson as a static site, finding lit and capstone-js where npm hoisted them', async () => {
