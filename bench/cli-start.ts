@@ -32,12 +32,22 @@ export function benchCliStart(root: string, write: (line: string) => void): void
   const bin = join(root, 'bin/shimulator.mjs');
   const runs: { label: string; args: string[]; expect?: string; ms: number[] }[] = [
     { label: 'node -e 0', args: ['-e', '0'], ms: [] },
+    // Everything of a start but the boot and the call: Node, the bundle, koffi and Unicorn's library.
+    { label: 'shimulator help (start, no boot)', args: [bin, 'help'], expect: 'commands:', ms: [] },
     ...ARCHES.map((arch) => ({
       label: `shimulator call --arch ${arch} snprintf("%f %d")`,
       args: [bin, 'call', '--arch', arch, PROTOTYPE, 'out:64', '64', '%f %d', 'double:1.5', 'int:7'],
       expect: EXPECTED,
       ms: [] as number[],
     })),
+    // For comparison: the same call from the TypeScript sources through tsx (how the CLI started before dist/).
+    {
+      label: 'the same amd64 call from src/ through tsx',
+      args: ['--import', 'tsx', '--input-type=module', '-e', `const { main } = await import(${JSON.stringify(join(root, 'src/cli/main.ts'))});
+process.exitCode = await main(${JSON.stringify(['call', PROTOTYPE, 'out:64', '64', '%f %d', 'double:1.5', 'int:7'])});`],
+      expect: EXPECTED,
+      ms: [],
+    },
   ];
   const source = distIsFresh(root) ? 'compiled dist/' : 'TypeScript through tsx: dist/ is stale, run `node scripts/build.mjs`';
   for (const run of runs) timeProcess(run.args, run.expect); // warm the file cache (and any boot cache) first
