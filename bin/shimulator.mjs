@@ -19,7 +19,13 @@ let main;
 if (await useCompiled()) {
   ({ main } = await import(compiled.href));
 } else {
-  const { register } = await import('tsx/esm/api');
+  let register;
+  try {
+    ({ register } = await import('tsx/esm/api'));
+  } catch {
+    console.error('shimulator: dist/ is missing or older than src/, and tsx (a development dependency) is not installed: run `npm run build`');
+    process.exit(1);
+  }
   register();
   ({ main } = await import('../src/cli/main.ts'));
 }
