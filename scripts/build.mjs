@@ -68,24 +68,29 @@ for (const file of files(out).filter((f) => f.endsWith('.d.ts'))) {
 }
 
 const require = createRequire(join(root, 'package.json'));
-await require('esbuild').build({
-  entryPoints: { cli: join(out, 'cli/main.js'), worker: join(out, 'playground/worker.js') },
-  outdir: join(out, 'bundle'),
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  // Bundled: the pure-JavaScript dependencies the CLI loads at start (pako, as its single-file ES module, and
-  // elfy), which cost ~12 ms of CPU through Node's CommonJS loader. Left to Node: koffi and esbuild (native code)
-  // and capstone-js (loaded on demand, and found as a file next to its wasm).
-  external: ['koffi', 'esbuild', '@alexaltea/capstone-js'],
-  mainFields: ['module', 'main'],
-  // elfy require()s Node's built-ins (assert), which an ES module can only do through a require of its own.
-  banner: { js: "import { createRequire as shimulatorCreateRequire } from 'node:module';\nconst require = shimulatorCreateRequire(import.meta.url);" },
-  chunkNames: 'chunk-[hash]',
-  logLevel: 'warning',
-});
+try {
+  await require('esbuild').build({
+    entryPoints: { cli: join(out, 'cli/main.js'), worker: join(out, 'playground/worker.js') },
+    outdir: join(out, 'bundle'),
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // Bundled: the pure-JavaScript dependencies the CLI loads at start (pako, as its single-file ES module, and
+    // elfy): ~9 ms of CPU through Node's CommonJS loader, ~4 ms bundled. Left to Node: koffi and esbuild (native code)
+    // and capstone-js (loaded on demand, and found as a file next to its wasm).
+    external: ['koffi', 'esbuild', '@alexaltea/capstone-js'],
+    mainFields: ['module', 'main'],
+    // elfy require()s Node's built-ins (assert), which an ES module can only do through a require of its own.
+    banner: { js: "import { createRequire as shimulatorCreateRequire } from 'node:module';\nconst require = shimulatorCreateRequire(import.meta.url);" },
+    chunkNames: 'chunk-[hash]',
+    logLevel: 'warning',
+  });
+} catch (error) {
+  rmSync(out, { recursive: true, force: true });
+  fail(`esbuild could not bundle the CLI (${error.message}); dist/ was left as it was`);
+}
 
 const dist = join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });

@@ -137,7 +137,11 @@ async function exercise(url, token) {
   });
   const lit = await fetch(new URL('/vendor/lit/index.js', url));
   const ui = await fetch(new URL('/web/api.ts', url)); // TypeScript with type annotations, served as JavaScript
-  return [call.status, (await call.json()).result?.return, lit.status, ui.status, /: string|import type/.test(await ui.text()) ? 'ts' : 'js'].join(' ');
+  const catalog = await fetch(new URL('/api/catalog?q=snprintf', url)); // read from dist/catalog/libc.h
+  return [
+    call.status, (await call.json()).result?.return, lit.status, ui.status, /: string|import type/.test(await ui.text()) ? 'ts' : 'js',
+    catalog.status, (await catalog.text()).includes('int snprintf(') ? 'catalog' : 'no catalog',
+  ].join(' ');
 }
 const pg = await startPlayground({ port: 0 });
 console.log('library', await exercise(pg.url, pg.token));
@@ -148,7 +152,7 @@ const page = await (await fetch(url)).text();
 console.log('command', await exercise(url, /name="shimulator-token" content="([^"]+)"/.exec(page)[1]));
 child.kill();
 `);
-    expect(ok(await spawnAsync(process.execPath, ['serve.mjs'], { cwd: app }))).toBe('library 200 5 200 200 js\ncommand 200 5 200 200 js\n');
+    expect(ok(await spawnAsync(process.execPath, ['serve.mjs'], { cwd: app }))).toBe('library 200 5 200 200 js 200 catalog\ncommand 200 5 200 200 js 200 catalog\n');
   });
 
   it('exports a lesson as a static site, finding lit and capstone-js where npm hoisted them', async () => {
