@@ -139,7 +139,7 @@ export function findFixture(arch: Arch, name: string, dir?: string): FixtureEntr
   return fixtureEntries(arch, dir).find((entry) => entry[key] === name);
 }
 
-/** Inflate a gzip file with node:zlib (7× faster than pako here; fixtures are read in Node only), as a FixtureError. */
+/** Inflate a gzip file with node:zlib (several times faster than pako; fixtures are read in Node only), as a FixtureError. */
 function inflate(compressed: Uint8Array, path: string): Uint8Array {
   try {
     return gunzipSync(compressed);

@@ -20,10 +20,15 @@ function ancestors(dir: string): string[] {
   return parent === dir ? [dir] : [dir, ...ancestors(parent)];
 }
 
+/** A dependency the playground serves or bundles is not installed (a broken or partial install). */
+export class MissingDependencyError extends Error {
+  override name = 'MissingDependencyError';
+}
+
 /** The folder of an installed dependency (`lit`, `@alexaltea/capstone-js`), found as Node would find it. */
 export function packageDir(name: string): string {
   const found = NODE_MODULES_DIRS.map((dir) => join(dir, name)).find((dir) => existsSync(join(dir, 'package.json')));
-  if (found === undefined) throw new Error(`the dependency ${name} is not installed next to shimulator: run \`npm install\``);
+  if (found === undefined) throw new MissingDependencyError(`the dependency ${name} is not installed next to shimulator: run \`npm install\``);
   return found;
 }
 /** Where the HTML marker for the import map sits in web/index.html. */
