@@ -19,6 +19,7 @@ function median(values: number[]): number {
 
 export async function runBench(write: (line: string) => void): Promise<number> {
   write('shimulator bench (goals: boot < 50 ms, snprintf < 20 µs once warm)');
+  (await import('./cli-start.ts')).benchCliStart(join(import.meta.dirname, '..'), write);
   for (const arch of ARCHES) {
     let started = performance.now();
     let m = await Machine.boot({ arch });

@@ -30,7 +30,8 @@ const WORKER_HEAP_MB = 2048;
 /** Pause before replacing a worker that died while starting: a broken install must not become a fork loop. */
 const STARTUP_RETRY_MS = 1000;
 
-const ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
+/** The worker's entry: compiled (dist/) it is worker.js itself; from the TypeScript sources, a stub that loads tsx. */
+const ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? './worker.js' : './worker-entry.mjs', import.meta.url));
 
 export interface PoolOptions {
   workers?: number;
