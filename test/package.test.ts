@@ -24,7 +24,7 @@ const ALLOWED = [
   /^src\/[\w/.-]+\.(ts|mjs|h)$/,
   /^web\/[\w/.-]+\.(ts|html)$/,
   /^fixtures\/manifest\.json$/, /^fixtures\/(amd64|i386)\/[\w.+-]+\.gz$/, /^fixtures\/abi\/(manifest\.json|libabi-[\w-]+\.so)$/,
-  /^native\/[\w/.-]+\.(c|h)$/,
+  /^native\/[\w/.-]+(?<!\.o|\.so)$/, // a native helper's sources, never its built objects
 ];
 /** What it must hold to run: the CLI bundle, the library and its types, both architectures' fixtures, the UI. */
 const REQUIRED = [
