@@ -38,6 +38,9 @@ import type { GuestThread } from './kernel/threads.ts';
 import { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
 import { bytesOf, unsignedOf } from './emu/bytes.ts';
+import { SnapshotMismatchError } from './snapshot/errors.ts';
+import { type HostCallState, MachineSnapshot } from './snapshot/machine-snapshot.ts';
+import { applyProcess, captureProcess } from './snapshot/process-state.ts';
 
 export const DEFAULT_CALL_BUDGET = 20_000_000;
 const ARENA_BYTES = 4 * 1024 * 1024;
@@ -266,7 +269,7 @@ export class Machine {
   /** Trampolines by the JSON of the placement they implement (many prototypes share one). */
   private trampolines = new Map<string, number>();
 
-  private constructor(options: BootOptions) {
+  private constructor(options: BootOptions, image?: MachineSnapshot) {
     this.options = options;
     this.arch = options.arch ?? 'amd64';
     this.declarations = new Declarations();
@@ -274,11 +277,14 @@ export class Machine {
     this.callBudget = options.callBudget ?? DEFAULT_CALL_BUDGET;
     this.checking = options.check ?? false;
     this.watchTls = options.watchTls ?? false;
-    this.start(options);
+    this.start(options, image);
   }
 
-  /** Boots the guest process and sets up everything host calls need in it (arenas, trampolines, errno). */
-  private start(options: BootOptions): void {
+  /**
+   * Boots the guest process and sets up everything host calls need in it (arenas, trampolines, errno) — or, from
+   * `image`, puts a process into that booted state without running anything.
+   */
+  private start(options: BootOptions, image?: MachineSnapshot): void {
     this.forgetGuestAddresses();
     const hostLibraries = (options.libs ?? [])
       .filter((lib) => !findFixture(this.arch, lib))
@@ -291,7 +297,7 @@ export class Machine {
         if (!statSync(lib).isFile()) throw new UnknownLibraryError(`library "${lib}" is not a file (a directory?): give the shared object's path`);
         return { path: lib, bytes: new Uint8Array(readFileSync(lib)) };
       });
-    const process = Process.boot({
+    const processOptions = {
       arch: this.arch,
       hostLibraries,
       seed: options.seed,
@@ -304,20 +310,27 @@ export class Machine {
       stderr: options.stderr,
       outputLimit: options.outputLimit,
       tmpLimit: options.tmpLimit,
-    });
+    };
+    const process = image ? Process.create(processOptions) : Process.boot(processOptions);
+    try {
+      if (image) applyProcess(process, image.process);
+    } catch (error) {
+      process.close();
+      throw error;
+    }
     const engine = process.engine;
-    this.cleanCpu = engine.saveContext();
+    this.cleanCpu = image ? engine.importContext(image.host.cleanCpu) : engine.saveContext();
     const sp = Number(engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
-    const arenaBase = process.space.mapAnywhere(ARENA_BYTES, PROT_READ | PROT_WRITE, '[shimulator host arena]');
+    const arenaBase = image?.host.arenaBase ?? process.space.mapAnywhere(ARENA_BYTES, PROT_READ | PROT_WRITE, '[shimulator host arena]');
     this.arena = new GuestArena(engine, arenaBase, ARENA_BYTES);
     this.code = new CodeArena(engine, (size) => process.space.mapAnywhere(size, PROT_READ | PROT_EXEC, '[shimulator code]'));
     this.booted = {
       process,
       symbols: new SymbolTable(process),
-      callbacks: new CallbackRegistry(this.arch, engine, this.code, this.arena, this.arena.alloc(X87_SLOT_BYTES, 16)),
+      callbacks: new CallbackRegistry(this.arch, engine, this.code, this.arena, image?.host.x87Slot ?? this.arena.alloc(X87_SLOT_BYTES, 16)),
     };
     this.generation++;
-    this.mailbox = this.arena.alloc(MAILBOX_BYTES, 16);
+    this.mailbox = image?.host.mailbox ?? this.arena.alloc(MAILBOX_BYTES, 16);
     this.arena.keepFirst();
     this.process.isParkSite = (pc) => this.code.contains(pc);
     this.process.onCallbackTrap = (pc) => {
@@ -332,7 +345,7 @@ export class Machine {
       engine,
       arch: this.arch,
       resetCpu: () => engine.restoreContext(this.cleanCpu),
-      stackTop: Math.floor((sp - STACK_MARGIN) / 16) * 16,
+      stackTop: image?.host.stackTop ?? Math.floor((sp - STACK_MARGIN) / 16) * 16,
       returnAddress: this.process.layout.trapPage,
       memory: this.arena,
       trampoline: (spec) => this.trampolineFor(spec),
@@ -352,12 +365,83 @@ export class Machine {
         recording?.addEvent(Math.max(recording.step, 0), { kind: 'check', data: violation });
       },
     });
+    if (image) {
+      this.applyHostState(image);
+      return;
+    }
     this.errnoAddress = Number(this.libc('int *__errno_location(void)')().value);
     let guestPathIndex = 0;
     for (const lib of options.libs ?? []) {
       const bundled = findFixture(this.arch, lib);
       this.dlopen(bundled ? bundled.name : this.process.mountedLibraries[guestPathIndex++]!);
     }
+  }
+
+  /**
+   * The whole machine as it is now — guest memory, every thread's CPU, the kernel, the host's call bookkeeping —
+   * for `restore` (milliseconds) or `fork`. Refused (SnapshotUnsupportedError) while the guest holds a pipe,
+   * eventfd or epoll instance, or after it ended.
+   */
+  snapshot(): MachineSnapshot {
+    if (this.inCallback > 0) throw new ArgumentError('cannot take a snapshot from inside a callback');
+    return new MachineSnapshot(captureProcess(this.process), this.hostState(), this.callbacks.state(), this.options);
+  }
+
+  /**
+   * Puts the machine back into the state of `snapshot` (taken on this machine or a fork of it). CFunctions from `fn`
+   * keep working; threads, callbacks and dlopen handles made after the snapshot are gone, those from before it are back.
+   */
+  restore(snapshot: MachineSnapshot): void {
+    if (snapshot.owner !== this.options) {
+      throw new SnapshotMismatchError('this snapshot was taken on another machine: restore it into the machine it came from, or one of its forks');
+    }
+    if (this.inCallback > 0) throw new ArgumentError('cannot restore a snapshot from inside a callback');
+    applyProcess(this.process, snapshot.process);
+    this.applyHostState(snapshot);
+  }
+
+  /**
+   * An independent second machine in this one's state (its own engine, memory and kernel). Host-side settings carry
+   * over (`checking`, `watchTls`, BootOptions' declarations); callbacks run the same JavaScript functions.
+   */
+  fork(): Machine {
+    const copy = new Machine(this.options, this.snapshot());
+    copy.checking = this.checking;
+    copy.watchTls = this.watchTls;
+    return copy;
+  }
+
+  private hostState(): HostCallState {
+    return {
+      cleanCpu: this.process.engine.exportContext(this.cleanCpu),
+      stackTop: this.env.stackTop,
+      arenaBase: this.arena.base,
+      arena: this.arena.state(),
+      code: this.code.state(),
+      x87Slot: this.callbacks.x87Slot,
+      mailbox: this.mailbox,
+      errnoAddress: this.errnoAddress,
+      trampolines: [...this.trampolines],
+      workerCode: this.workerCode,
+      threadRegion: this.threadRegion && { ...this.threadRegion },
+      outputTaken: { ...this.outputTaken },
+    };
+  }
+
+  private applyHostState(snapshot: MachineSnapshot): void {
+    const host = snapshot.host;
+    this.arena.restoreState(host.arena);
+    this.code.restoreState(host.code);
+    this.callbacks.restoreState(snapshot.callbacks);
+    this.trampolines = new Map(host.trampolines);
+    this.errnoAddress = host.errnoAddress;
+    this.workerCode = host.workerCode;
+    this.threadRegion = host.threadRegion && { ...host.threadRegion };
+    this.outputTaken = { ...host.outputTaken };
+    // Symbols may have moved (libraries dlopen'ed since): every CFunction looks its symbol up again.
+    this.generation++;
+    this.internal = new Map();
+    this.tlsLayoutCache = undefined;
   }
 
   /** Drops what pointed into the previous process: cached functions, trampolines, thread memory, the TLS layout. */

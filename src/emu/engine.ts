@@ -96,6 +96,15 @@ export interface HostMemory {
   discard(offset: number, size: number): void;
   /** Returns the reservation to the host (after the engine is closed). */
   release(): void;
+  /** A live view of [offset, offset+size): reads and writes go straight to the guest's bytes (snapshots). */
+  view(offset: number, size: number): Uint8Array;
+}
+
+/** A patched rdtsc/rdtscp (see timestamp.ts): where, which, and the bytes the trap replaced. */
+export interface TimestampPatchRecord {
+  address: number;
+  instruction: 'rdtsc' | 'rdtscp';
+  original: Uint8Array;
 }
 
 export interface Engine {
@@ -150,5 +159,19 @@ export interface Engine {
   enablePreciseFaults(): void;
   saveContext(): SavedContext;
   restoreContext(context: SavedContext): void;
+  /** A saved context's bytes (every register the guest can observe: GPRs, segments and bases, GDTR, x87, SSE). */
+  exportContext(context: SavedContext): Uint8Array;
+  /** A saved context from `exportContext`'s bytes (of an engine of the same build and architecture). */
+  importContext(bytes: Uint8Array): SavedContext;
+  /** The patched timestamp reads (engine-side state that a snapshot must carry: see timestamp.ts). */
+  timestampPatchList(): TimestampPatchRecord[];
+  /**
+   * Replaces the patch table with `patches` (guest memory already holds their bytes) and drops every translation
+   * and block count that may no longer match memory: of `changedPages` (guest pages whose bytes were replaced
+   * behind the engine's back) and of patches that appear or disappear.
+   */
+  restoreCodeState(patches: TimestampPatchRecord[], changedPages: Iterable<number>): void;
+  /** Pages (address / 4096) holding translated code: a snapshot restore compares them. */
+  translatedPages(): number[];
   close(): void;
 }

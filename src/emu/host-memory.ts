@@ -31,6 +31,8 @@ interface LibcMemory {
   madvise: koffi.KoffiFunction;
   memset: koffi.KoffiFunction;
   memcpy: koffi.KoffiFunction;
+  /** memcpy(p, p, 0) declared to return `void *`: turns an address into the pointer object koffi.view wants. */
+  pointer: koffi.KoffiFunction;
 }
 
 let libc: LibcMemory | undefined;
@@ -44,6 +46,7 @@ function loadLibc(): LibcMemory {
     madvise: lib.func('int madvise(uintptr_t addr, size_t length, int advice)'),
     memset: lib.func('uintptr_t memset(uintptr_t dest, int c, size_t n)'),
     memcpy: lib.func('uintptr_t memcpy(uintptr_t dest, const uint8_t *src, size_t n)'),
+    pointer: lib.func('void *memcpy(uintptr_t dest, uintptr_t src, size_t n)'),
   };
   return libc;
 }
@@ -78,6 +81,12 @@ export class NativeHostMemory implements HostMemory {
     if (IS_MAC || c.madvise(this.at(offset), size, MADV_DONTNEED) !== 0) c.memset(this.at(offset), 0, size);
   }
 
+  view(offset: number, size: number): Uint8Array {
+    this.checkRange(offset, size);
+    if (size === 0) return new Uint8Array(0);
+    return new Uint8Array(koffi.view(pointerAt(this.at(offset)), size));
+  }
+
   release(): void {
     if (this.released) return;
     this.released = true;
@@ -89,4 +98,9 @@ export class NativeHostMemory implements HostMemory {
       throw new HostMemoryError(`host memory range ${offset}+${size} is outside the ${this.size}-byte reservation`);
     }
   }
+}
+
+/** A koffi pointer object for a host address (what koffi.view takes). */
+export function pointerAt(address: bigint): unknown {
+  return loadLibc().pointer(address, address, 0);
 }

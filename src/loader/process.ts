@@ -299,6 +299,14 @@ export class Process {
   }
 
   /**
+   * The process exec'd but not run: what a snapshot's state is applied to (src/snapshot), which replaces its
+   * memory, registers and kernel state wholesale.
+   */
+  static create(options: ProcessOptions): Process {
+    return new Process(options);
+  }
+
+  /**
    * Creates the process for a whole program, as execve does, without running it: see `runToExit`
    * (src/loader/program.ts runs it with limits and reports).
    */
