@@ -39,6 +39,7 @@ import { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
 import { bytesOf, unsignedOf } from './emu/bytes.ts';
 import { SnapshotMismatchError } from './snapshot/errors.ts';
+import { BootImageCache, bootKey, type CacheOption } from './snapshot/image-cache.ts';
 import { type HostCallState, MachineSnapshot } from './snapshot/machine-snapshot.ts';
 import { applyProcess, captureProcess } from './snapshot/process-state.ts';
 
@@ -85,6 +86,12 @@ export interface BootOptions {
   outputLimit?: number;
   /** Size limit of the guest's writable in-memory /tmp (default 256 MiB); beyond it: ENOSPC. */
   tmpLimit?: number;
+  /**
+   * The boot image cache (src/snapshot/image-cache.ts): by default booted machines are kept in
+   * `$XDG_CACHE_HOME/shimulator` (else `~/.cache/shimulator`) and later boots restore them; `{ dir }` puts them
+   * elsewhere, `false` always boots afresh.
+   */
+  cache?: CacheOption;
 }
 
 /** The in-memory copy of a stream, when the output goes to the default sink. */
@@ -235,6 +242,12 @@ export class Machine {
   private mailbox!: number;
   private inCallback = 0;
   private checkingOn = false;
+  private madeBy: 'boot' | 'cache' | 'fork' = 'boot';
+
+  /** How this machine came to be: a boot that ran ld.so, a restore from the boot image cache, or `fork()`. */
+  get origin(): 'boot' | 'cache' | 'fork' {
+    return this.madeBy;
+  }
 
   /** The emulated process (replaced by `reset()`). */
   get process(): Process {
@@ -406,6 +419,7 @@ export class Machine {
    */
   fork(): Machine {
     const copy = new Machine(this.options, this.snapshot());
+    copy.madeBy = 'fork';
     copy.checking = this.checking;
     copy.watchTls = this.watchTls;
     return copy;
@@ -467,14 +481,40 @@ export class Machine {
     const onCall = this.onCall;
     this.close();
     this.start(this.options);
+    this.madeBy = 'boot';
     this.onCall = onCall;
   }
 
-  /** Boots a process: ld.so, libc and the requested libraries, with TLS set up by glibc itself. */
+  /**
+   * Boots a process: ld.so, libc and the requested libraries, with TLS set up by glibc itself — or restores the same
+   * boot from the image cache (see `BootOptions.cache`), which gives the same machine in milliseconds.
+   */
   static async boot(options: BootOptions = {}): Promise<Machine> {
     // The x87-empty-pop rule decodes callers' code with Capstone, which can only start asynchronously.
     if (options.check) await loadAbiChecker();
-    return new Machine(options);
+    const cached = cachedBoot(options);
+    if (cached) {
+      const image = cached.cache.load(cached.key, cached.arch, options);
+      if (image) {
+        try {
+          const machine = new Machine(options, image);
+          machine.madeBy = 'cache';
+          return machine;
+        } catch {
+          cached.cache.discard(cached.key, cached.arch); // decoded but not applicable: boot afresh and replace it
+        }
+      }
+    }
+    const machine = new Machine(options);
+    // A boot that wrote output is not cached: host-given sinks could not see it again.
+    if (cached && machine.process.kernel.outputBytes === 0) {
+      try {
+        cached.cache.save(cached.key, machine.snapshot());
+      } catch {
+        // a boot the snapshot layer cannot carry (SnapshotUnsupportedError) is simply not cached
+      }
+    }
+    return machine;
   }
 
   /**
@@ -999,6 +1039,18 @@ export class Machine {
   private resolveCallable(symbol: ResolvedSymbol): number {
     if (symbol.symbol.type !== 'GNU_IFUNC') return symbol.address;
     return this.callResolver(symbol.address, symbol.name);
+  }
+}
+
+/** The cache and key for a boot, or undefined when it bypasses the cache (or its libraries cannot be read: the boot reports that). */
+function cachedBoot(options: BootOptions): { cache: BootImageCache; key: string; arch: Arch } | undefined {
+  if (options.cache === false) return undefined;
+  const arch = options.arch ?? 'amd64';
+  try {
+    const libs = (options.libs ?? []).map((lib) => (findFixture(arch, lib) ? lib : { path: lib, bytes: new Uint8Array(readFileSync(lib)) }));
+    return { cache: new BootImageCache(options.cache), key: bootKey({ ...options, arch, libs }), arch };
+  } catch {
+    return undefined;
   }
 }
 

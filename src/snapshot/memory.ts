@@ -81,7 +81,8 @@ export function restoreMemory(space: AddressSpace, engine: Engine, state: Memory
     const then = snapshotPage(byPage, page);
     if (then ? !equalBytes(now, then) : !now.every((b) => b === 0)) changed.push(page);
   }
-  const touched = mergeSpans([...space.list(), ...state.space.regions]);
+  // A process that never mapped anything (Process.create) has all-zero host memory: nothing to zero.
+  const touched = space.list().length === 0 ? [] : mergeSpans([...space.list(), ...state.space.regions]);
   space.restoreState(state.space);
   // Zero what is or was mapped, except the snapshot's own pages, then copy those in.
   let run = 0;

@@ -192,8 +192,7 @@ export function applyProcess(p: Process, prepared: PreparedSnapshot): void {
   });
   for (const gone of existing.values()) gone.context?.free();
   p.threads.restoreState(state.scheduler, threads, threads.find((t) => t.tid === state.currentTid)!);
-  // Through setAction: a handler for a fault signal also makes the engine report exact fault addresses.
-  state.signalActions.forEach((a, signal) => k.signals.setAction(signal, { ...a }));
+  k.signals.restoreActions(state.signalActions);
   k.signals.process.shared.restoreState(state.sharedPending);
   restoreFiles(p, state);
   k.restoreMisc(state.kernel);
