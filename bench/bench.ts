@@ -20,13 +20,13 @@ export async function runBench(write: (line: string) => void): Promise<number> {
   write('shimulator bench (goals: boot < 50 ms, snprintf < 20 µs once warm)');
   for (const arch of ARCHES) {
     let started = performance.now();
-    let m = await Machine.boot({ arch });
+    let m = await Machine.boot({ arch, cache: false });
     const cold = performance.now() - started;
     m.close();
     const warm: number[] = [];
     for (let i = 0; i < WARM_BOOTS; i++) {
       started = performance.now();
-      m = await Machine.boot({ arch });
+      m = await Machine.boot({ arch, cache: false });
       warm.push(performance.now() - started);
       if (i < WARM_BOOTS - 1) m.close();
     }
@@ -51,12 +51,13 @@ export async function runBench(write: (line: string) => void): Promise<number> {
     write(`${arch}: snprintf("%f", 1.5) with --check ${checkedPerCall.toFixed(1)} µs per call (${(checkedPerCall / perCall).toFixed(2)}× unchecked; goal ≤ 2×)`);
 
     const pcapBoot = performance.now();
-    const p = await Machine.boot({ arch, libs: ['libpcap.so.0.8'] });
+    const p = await Machine.boot({ arch, libs: ['libpcap.so.0.8'], cache: false });
     write(`${arch}: boot with libpcap.so.0.8 (dlopen of 9 more libraries) ${(performance.now() - pcapBoot).toFixed(1)} ms`);
     p.close();
     m.close();
   }
 
+  await (await import('./snapshot-bench.ts')).runSnapshotBench(write);
   await (await import('./memory-bench.ts')).runMemoryBench(write);
 
   // The conformance corpus: every signature called once per architecture (goal: 1,000 × 2 arches under 10 s).

@@ -1,0 +1,66 @@
+/**
+ * Boot images and snapshots (src/snapshot): per architecture, a fresh boot (ld.so, libc, constructors), a boot
+ * restored from the image cache, `restore()` of a snapshot after a call changed the machine, and `fork()` — medians,
+ * measured side by side in this run. Goals: cache ≤ 10 ms, snapshot restore ≤ 2 ms.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { out, vararg } from '../src/callspec/values.ts';
+import { ARCHES } from '../src/emu/arch.ts';
+import { Machine } from '../src/machine.ts';
+
+const ROUNDS = 15;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function timed(rounds: number, run: () => Promise<void> | void): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const started = performance.now();
+    await run();
+    times.push(performance.now() - started);
+  }
+  return median(times);
+}
+
+export async function runSnapshotBench(write: (line: string) => void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'shimulator-bench-cache-'));
+  try {
+    for (const arch of ARCHES) {
+      (await Machine.boot({ arch, cache: { dir } })).close(); // writes the image
+      const fresh = await timed(5, async () => (await Machine.boot({ arch, cache: false })).close());
+      let origin = '';
+      const cached = await timed(ROUNDS, async () => {
+        const m = await Machine.boot({ arch, cache: { dir } });
+        origin = m.origin;
+        m.close();
+      });
+      const m = await Machine.boot({ arch, cache: false });
+      const snapshot = m.snapshot();
+      const snprintf = m.fn('libc.so.6', 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)');
+      const malloc = m.fn('libc.so.6', 'void *malloc(unsigned long n)');
+      // Each restore undoes a call and a malloc of 100 kB (the timing is of the restore alone).
+      const restoreOnly: number[] = [];
+      for (let i = 0; i < ROUNDS * 4; i++) {
+        snprintf(out(64), 64, '%f', vararg.double(1.5));
+        malloc(100_000);
+        const started = performance.now();
+        m.restore(snapshot);
+        restoreOnly.push(performance.now() - started);
+      }
+      const fork = await timed(5, () => m.fork().close());
+      m.close();
+      write(
+        `${arch}: boot fresh ${fresh.toFixed(1)} ms | from the image cache ${cached.toFixed(1)} ms (${origin}; goal ≤ 10) | ` +
+          `snapshot restore ${median(restoreOnly).toFixed(2)} ms (goal ≤ 2; ${(snapshot.memoryBytes / 2 ** 20).toFixed(1)} MiB of non-zero pages) | ` +
+          `fork ${fork.toFixed(1)} ms`,
+      );
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
