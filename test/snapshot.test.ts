@@ -129,31 +129,54 @@ for (const arch of ARCHES) {
       forked.close();
     });
 
+    it('caches boots with bundled and host libraries (dlopen\'ed by the guest) the same way', async () => {
+      const host = join(import.meta.dirname, `../fixtures/conformance/libconformance-${arch}.so`);
+      const libs = ['libpcap.so.0.8', host];
+      const withLibs = (m: Machine) => {
+        const version = m.fn('libpcap.so.0.8', 'const char *pcap_lib_version(void)')();
+        const p = m.fn('libpcap.so.0.8', 'pcap_t *pcap_open_dead(int linktype, int snaplen)')(1, 65535);
+        const compiled = m.fn('libpcap.so.0.8', 'int pcap_compile(void *p, void *fp, const char *str, int optimize, unsigned int netmask)')(p.value as number, out(16), 'tcp port 80', 1, 0);
+        return [version.string, version.instructions, p.value, p.instructions, compiled.value, compiled.instructions, m.symbols.objects().map((o) => `${o.path}@${o.base}`)];
+      };
+      const fresh = await Machine.boot({ arch, libs, cache: false });
+      const expectedWithLibs = withLibs(fresh);
+      fresh.close();
+      await Machine.boot({ arch, libs, cache: { dir } }).then((m) => m.close());
+      const cached = await Machine.boot({ arch, libs, cache: { dir } });
+      expect(cached.origin).toBe('cache');
+      expect(withLibs(cached)).toEqual(expectedWithLibs);
+      cached.close();
+    });
+
     it.each(['flip', 'truncate', 'version', 'garbage'] as const)('a cache file damaged by %s is rebuilt, never used', async (how) => {
-      await Machine.boot({ arch, cache: { dir } }).then((m) => m.close());
-      const [name] = images(dir);
-      damage(join(dir, name!), how);
-      const m = await Machine.boot({ arch, cache: { dir } });
+      const own = mkdtempSync(join(tmpdir(), 'shimulator-cache-'));
+      await Machine.boot({ arch, cache: { dir: own } }).then((m) => m.close());
+      const [name] = images(own);
+      damage(join(own, name!), how);
+      const m = await Machine.boot({ arch, cache: { dir: own } });
       expect(m.origin).toBe('boot');
       expect(scenario(m)).toEqual(expected);
       m.close();
-      const again = await Machine.boot({ arch, cache: { dir } });
+      const again = await Machine.boot({ arch, cache: { dir: own } });
       expect(again.origin).toBe('cache');
       again.close();
+      rmSync(own, { recursive: true, force: true });
     });
 
     it('a stale image (made for other boot inputs) is rebuilt', async () => {
       const other = mkdtempSync(join(tmpdir(), 'shimulator-cache-'));
       await Machine.boot({ arch, seed: 7, cache: { dir: other } }).then((m) => m.close());
-      await Machine.boot({ arch, cache: { dir } }).then((m) => m.close());
-      const [mine] = images(dir);
+      const own = mkdtempSync(join(tmpdir(), 'shimulator-cache-'));
+      await Machine.boot({ arch, cache: { dir: own } }).then((m) => m.close());
+      const [mine] = images(own);
       const [stale] = images(other);
-      writeFileSync(join(dir, mine!), readFileSync(join(other, stale!)));
-      const m = await Machine.boot({ arch, cache: { dir } });
+      writeFileSync(join(own, mine!), readFileSync(join(other, stale!)));
+      const m = await Machine.boot({ arch, cache: { dir: own } });
       expect(m.origin).toBe('boot');
       expect(scenario(m)).toEqual(expected);
       m.close();
       rmSync(other, { recursive: true, force: true });
+      rmSync(own, { recursive: true, force: true });
     });
 
     it('refuses what a snapshot cannot carry, with typed errors', async () => {
