@@ -98,6 +98,11 @@ export interface HostMemory {
   release(): void;
   /** A live view of [offset, offset+size): reads and writes go straight to the guest's bytes (snapshots). */
   view(offset: number, size: number): Uint8Array;
+  /**
+   * One byte per page of [offset, offset+size) (page-aligned): 0 when the page was never touched or was discarded
+   * since (it reads as zeros), else non-zero. Lets a snapshot skip the untouched bulk of the stack and heap.
+   */
+  residentPages(offset: number, size: number): Uint8Array;
 }
 
 /** A patched rdtsc/rdtscp (see timestamp.ts): where, which, and the bytes the trap replaced. */

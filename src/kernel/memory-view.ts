@@ -124,6 +124,11 @@ export class MemoryView {
     return views;
   }
 
+  /** For each page of [start, end) (within one slab): whether the host ever backed it with memory (see HostMemory). */
+  residentPages(start: number, end: number): Uint8Array {
+    return this.slab(start).residentPages(start % SLAB_BYTES, end - start);
+  }
+
   /** Returns the host reservations (after the engine is closed). */
   release(): void {
     for (const memory of this.slabs.values()) memory.release();

@@ -32,10 +32,11 @@ export function captureMemory(space: AddressSpace): MemoryState {
   for (const region of space.list()) {
     for (const view of space.view.hostViews(region.start, region.end)) {
       const words = new Uint32Array(view.bytes.buffer, view.bytes.byteOffset, view.bytes.byteLength / 4);
+      const resident = space.view.residentPages(view.address, view.address + view.bytes.byteLength);
       let runStart = -1;
       const pageCount = view.bytes.byteLength / PAGE_SIZE;
       for (let page = 0; page <= pageCount; page++) {
-        const nonZero = page < pageCount && !isZeroPage(words, (page * PAGE_SIZE) / 4);
+        const nonZero = page < pageCount && resident[page] !== 0 && !isZeroPage(words, (page * PAGE_SIZE) / 4);
         if (nonZero && runStart < 0) runStart = page;
         if (!nonZero && runStart >= 0) {
           pages.push({ address: view.address + runStart * PAGE_SIZE, bytes: view.bytes.slice(runStart * PAGE_SIZE, page * PAGE_SIZE) });
