@@ -39,7 +39,7 @@ import { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
 import { bytesOf, unsignedOf } from './emu/bytes.ts';
 import { SnapshotMismatchError } from './snapshot/errors.ts';
-import { BootImageCache, bootKey, type CacheOption } from './snapshot/image-cache.ts';
+import { cacheForBoot, type CacheOption } from './snapshot/image-cache.ts';
 import { type HostCallState, MachineSnapshot } from './snapshot/machine-snapshot.ts';
 import { applyProcess, captureProcess } from './snapshot/process-state.ts';
 
@@ -492,7 +492,7 @@ export class Machine {
   static async boot(options: BootOptions = {}): Promise<Machine> {
     // The x87-empty-pop rule decodes callers' code with Capstone, which can only start asynchronously.
     if (options.check) await loadAbiChecker();
-    const cached = cachedBoot(options);
+    const cached = cacheForBoot({ ...options, arch: options.arch ?? 'amd64', libs: options.libs ?? [] });
     if (cached) {
       const image = cached.cache.load(cached.key, cached.arch, options);
       if (image) {
@@ -1039,18 +1039,6 @@ export class Machine {
   private resolveCallable(symbol: ResolvedSymbol): number {
     if (symbol.symbol.type !== 'GNU_IFUNC') return symbol.address;
     return this.callResolver(symbol.address, symbol.name);
-  }
-}
-
-/** The cache and key for a boot, or undefined when it bypasses the cache (or its libraries cannot be read: the boot reports that). */
-function cachedBoot(options: BootOptions): { cache: BootImageCache; key: string; arch: Arch } | undefined {
-  if (options.cache === false) return undefined;
-  const arch = options.arch ?? 'amd64';
-  try {
-    const libs = (options.libs ?? []).map((lib) => (findFixture(arch, lib) ? lib : { path: lib, bytes: new Uint8Array(readFileSync(lib)) }));
-    return { cache: new BootImageCache(options.cache), key: bootKey({ ...options, arch, libs }), arch };
-  } catch {
-    return undefined;
   }
 }
 

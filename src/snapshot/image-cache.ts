@@ -15,7 +15,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Arch } from '../emu/arch.ts';
 import { unicornVersion } from '../emu/unicorn-native.ts';
-import { fixtureEntries } from '../loader/fixtures.ts';
+import { findFixture, fixtureEntries } from '../loader/fixtures.ts';
 import { decodeImage, encodeImage, IMAGE_FORMAT_VERSION } from './image-file.ts';
 import type { MachineSnapshot } from './machine-snapshot.ts';
 
@@ -85,6 +85,23 @@ export function bootKey(inputs: BootInputs): string {
     outputLimit: inputs.outputLimit ?? null,
     tmpLimit: inputs.tmpLimit ?? null,
   });
+}
+
+/**
+ * The cache and key for a boot, or undefined when it bypasses the cache (`cache: false`), or when its libraries
+ * cannot be read (the boot itself then reports that, with its own error).
+ */
+export function cacheForBoot(
+  options: Omit<BootInputs, 'libs'> & { libs: string[]; cache?: CacheOption },
+): { cache: BootImageCache; key: string; arch: Arch } | undefined {
+  if (options.cache === false) return undefined;
+  const arch = options.arch;
+  try {
+    const libs = options.libs.map((lib) => (findFixture(arch, lib) ? lib : { path: lib, bytes: new Uint8Array(readFileSync(lib)) }));
+    return { cache: new BootImageCache(options.cache), key: bootKey({ ...options, libs }), arch };
+  } catch {
+    return undefined;
+  }
 }
 
 export class BootImageCache {
