@@ -179,6 +179,29 @@ for (const arch of ARCHES) {
       rmSync(own, { recursive: true, force: true });
     });
 
+    it('restores how faults are reported: a SIGSEGV handler installed after the snapshot is gone, and so are exact fault addresses', async () => {
+      const faultOf = (m: Machine) => {
+        try {
+          m.fn('libc.so.6', 'unsigned long strlen(const char *s)')(vararg.ptr(16));
+        } catch (error) {
+          return [(error as Error).name, (error as { pc?: number }).pc];
+        }
+        return ['no fault'];
+      };
+      const fresh = await Machine.boot({ arch, cache: false });
+      const expectedFault = faultOf(fresh);
+      fresh.close();
+      const m = await Machine.boot({ arch, cache: false });
+      const clean = m.snapshot();
+      const handler = m.callback('void (*)(int)', () => undefined);
+      m.fn('libc.so.6', 'void *signal(int sig, void (*handler)(int))')(11, handler);
+      expect(m.process.engine.preciseFaultsEnabled).toBe(true);
+      m.restore(clean);
+      expect(m.process.engine.preciseFaultsEnabled).toBe(false);
+      expect(faultOf(m)).toEqual(expectedFault);
+      m.close();
+    });
+
     it('refuses what a snapshot cannot carry, with typed errors', async () => {
       const m = await Machine.boot({ arch, cache: false });
       const fds = m.fn('libc.so.6', 'int pipe(int *fds)')(out(8));

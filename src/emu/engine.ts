@@ -162,6 +162,10 @@ export interface Engine {
    * cost on every access: for guests that handle SIGSEGV/SIGBUS, whose handlers read the pc.
    */
   enablePreciseFaults(): void;
+  /** Whether fault addresses are exact (see enablePreciseFaults): part of what a snapshot restores. */
+  readonly preciseFaultsEnabled: boolean;
+  /** Back to block-start fault addresses (a snapshot restore into a state without a fault handler). */
+  disablePreciseFaults(): void;
   saveContext(): SavedContext;
   restoreContext(context: SavedContext): void;
   /** A saved context's bytes (every register the guest can observe: GPRs, segments and bases, GDTR, x87, SSE). */

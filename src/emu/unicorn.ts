@@ -190,6 +190,16 @@ export class UnicornEngine implements Engine {
     else this.applyPreciseFaults();
   }
 
+  get preciseFaultsEnabled(): boolean {
+    return this.preciseFaults !== undefined || this.preciseRequested;
+  }
+
+  disablePreciseFaults(): void {
+    this.preciseRequested = false;
+    this.preciseFaults?.remove();
+    this.preciseFaults = undefined;
+  }
+
   private applyPreciseFaults(): void {
     if (!this.preciseRequested) return;
     this.preciseRequested = false;

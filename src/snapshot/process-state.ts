@@ -60,6 +60,8 @@ export interface ProcessSnapshot {
   cpu: Uint8Array;
   memory: MemoryState;
   timestampPatches: TimestampPatchRecord[];
+  /** Whether the engine reports exact fault addresses (turned on by a SIGSEGV/SIGBUS handler, never off). */
+  preciseFaults: boolean;
   clockIdle: bigint;
   random: bigint;
   nextInode: number;
@@ -92,6 +94,7 @@ export function captureProcess(p: Process): ProcessSnapshot {
       cpu: engine.exportContext(cpu),
       memory: captureMemory(p.space),
       timestampPatches: engine.timestampPatchList(),
+      preciseFaults: engine.preciseFaultsEnabled,
       clockIdle: p.clock.idleNs,
       random: k.options.random.stateValue,
       nextInode: p.vfs.inodeCounter,
@@ -193,6 +196,8 @@ export function applyProcess(p: Process, prepared: PreparedSnapshot): void {
   for (const gone of existing.values()) gone.context?.free();
   p.threads.restoreState(state.scheduler, threads, threads.find((t) => t.tid === state.currentTid)!);
   k.signals.restoreActions(state.signalActions);
+  if (state.preciseFaults) engine.enablePreciseFaults();
+  else engine.disablePreciseFaults();
   k.signals.process.shared.restoreState(state.sharedPending);
   restoreFiles(p, state);
   k.restoreMisc(state.kernel);
