@@ -290,7 +290,9 @@ export class Machine {
     this.callBudget = options.callBudget ?? DEFAULT_CALL_BUDGET;
     this.checking = options.check ?? false;
     this.watchTls = options.watchTls ?? false;
-    this.start(options, image);
+    // A fork starts from its parent's snapshot; anything else from the boot image cache or a boot.
+    if (image) this.start(options, image);
+    else this.startCached();
   }
 
   /**
@@ -480,9 +482,34 @@ export class Machine {
   reset(): void {
     const onCall = this.onCall;
     this.close();
-    this.start(this.options);
-    this.madeBy = 'boot';
+    this.startCached();
     this.onCall = onCall;
+  }
+
+  /** Starts the process from the boot image cache when it holds this boot; else boots it, and caches the result. */
+  private startCached(): void {
+    const options = this.options;
+    const cached = cacheForBoot({ ...options, arch: this.arch, libs: options.libs ?? [] });
+    const image = cached?.cache.load(cached.key, cached.arch, options);
+    if (image) {
+      try {
+        this.start(options, image);
+        this.madeBy = 'cache';
+        return;
+      } catch {
+        cached!.cache.discard(cached!.key, cached!.arch); // decoded but not applicable: boot afresh and replace it
+      }
+    }
+    this.start(options);
+    this.madeBy = 'boot';
+    // A boot that wrote output is not cached: host-given sinks could not see it again.
+    if (cached && this.process.kernel.outputBytes === 0) {
+      try {
+        cached.cache.save(cached.key, this.snapshot());
+      } catch {
+        // a boot the snapshot layer cannot carry (SnapshotUnsupportedError) is simply not cached
+      }
+    }
   }
 
   /**
@@ -492,29 +519,7 @@ export class Machine {
   static async boot(options: BootOptions = {}): Promise<Machine> {
     // The x87-empty-pop rule decodes callers' code with Capstone, which can only start asynchronously.
     if (options.check) await loadAbiChecker();
-    const cached = cacheForBoot({ ...options, arch: options.arch ?? 'amd64', libs: options.libs ?? [] });
-    if (cached) {
-      const image = cached.cache.load(cached.key, cached.arch, options);
-      if (image) {
-        try {
-          const machine = new Machine(options, image);
-          machine.madeBy = 'cache';
-          return machine;
-        } catch {
-          cached.cache.discard(cached.key, cached.arch); // decoded but not applicable: boot afresh and replace it
-        }
-      }
-    }
-    const machine = new Machine(options);
-    // A boot that wrote output is not cached: host-given sinks could not see it again.
-    if (cached && machine.process.kernel.outputBytes === 0) {
-      try {
-        cached.cache.save(cached.key, machine.snapshot());
-      } catch {
-        // a boot the snapshot layer cannot carry (SnapshotUnsupportedError) is simply not cached
-      }
-    }
-    return machine;
+    return new Machine(options);
   }
 
   /**

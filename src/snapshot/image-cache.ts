@@ -45,6 +45,8 @@ export function defaultCacheDir(): string {
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 let buildId: string | undefined;
+/** Folders that hold no code of ours (should the code be bundled into one file at the package's root). */
+const NOT_SOURCE = new Set(['node_modules', '.git', 'fixtures', 'test', 'docs', 'web', 'scratch']);
 
 /**
  * This build of shimulator: the image format, Unicorn's version, and every source file's path, size and
@@ -57,7 +59,9 @@ function currentBuild(): string {
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
+      if (entry.isDirectory()) {
+        if (!NOT_SOURCE.has(entry.name)) walk(path);
+      }
       else if (/\.(ts|js|mjs|c|h)$/.test(entry.name)) {
         const s = statSync(path);
         parts.push(`${relative(root, path)} ${s.size} ${s.mtimeMs}`);
