@@ -202,6 +202,16 @@ for (const arch of ARCHES) {
       m.close();
     });
 
+    it('a cache directory that cannot be written is skipped: the boot still works', async () => {
+      const blocker = join(mkdtempSync(join(tmpdir(), 'shimulator-cache-')), 'a-file');
+      writeFileSync(blocker, 'not a directory');
+      const m = await Machine.boot({ arch, cache: { dir: join(blocker, 'cache') } });
+      expect(m.origin).toBe('boot');
+      expect(m.fn('libc.so.6', SNPRINTF)(out(16), 16, '%d', vararg.int(5)).value).toBe(1);
+      m.close();
+      rmSync(join(blocker, '..'), { recursive: true, force: true });
+    });
+
     it('refuses what a snapshot cannot carry, with typed errors', async () => {
       const m = await Machine.boot({ arch, cache: false });
       const fds = m.fn('libc.so.6', 'int pipe(int *fds)')(out(8));
