@@ -5,7 +5,7 @@
  * cache file is rebuilt; state a snapshot cannot carry is refused with a typed error.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { out, vararg } from '../src/callspec/values.ts';
 import { ARCHES } from '../src/emu/arch.ts';
 import { type CallResult, Machine } from '../src/machine.ts';
 import { SnapshotMismatchError, SnapshotUnsupportedError } from '../src/snapshot/errors.ts';
+import { MAX_IMAGES } from '../src/snapshot/image-cache.ts';
 import { encodeTrace } from '../src/trace/format.ts';
 import { shimulatorCli } from './support/spawn.ts';
 import { recordTrace } from '../src/trace/recorder.ts';
@@ -210,6 +211,31 @@ for (const arch of ARCHES) {
       expect(m.fn('libc.so.6', SNPRINTF)(out(16), 16, '%d', vararg.int(5)).value).toBe(1);
       m.close();
       rmSync(join(blocker, '..'), { recursive: true, force: true });
+    });
+
+    it('keeps the most recently used images only, and shares one image for the same library in any folder', async () => {
+      const own = mkdtempSync(join(tmpdir(), 'shimulator-cache-'));
+      const old = new Date(Date.UTC(2020, 0, 1));
+      for (let i = 0; i < MAX_IMAGES + 5; i++) {
+        writeFileSync(join(own, `old-${i}.img`), 'x');
+        utimesSync(join(own, `old-${i}.img`), old, old);
+      }
+      const library = readFileSync(join(import.meta.dirname, `../fixtures/conformance/libconformance-${arch}.so`));
+      const [a, b] = ['a', 'b'].map((folder) => {
+        mkdirSync(join(own, folder));
+        writeFileSync(join(own, folder, 'libshim.so'), library);
+        return join(own, folder, 'libshim.so');
+      });
+      const first = await Machine.boot({ arch, libs: [a!], cache: { dir: own } });
+      expect(first.origin).toBe('boot');
+      first.close();
+      expect(images(own)).toHaveLength(MAX_IMAGES);
+      expect(images(own).filter((name) => !name.startsWith('old-'))).toHaveLength(1);
+      const second = await Machine.boot({ arch, libs: [b!], cache: { dir: own } });
+      expect(second.origin).toBe('cache');
+      expect(second.process.mountedLibraries).toEqual(['/opt/shimulator/lib/libshim.so']);
+      second.close();
+      rmSync(own, { recursive: true, force: true });
     });
 
     it('refuses what a snapshot cannot carry, with typed errors', async () => {

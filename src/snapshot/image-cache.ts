@@ -9,15 +9,19 @@
  * silently replaced by a fresh boot's.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Arch } from '../emu/arch.ts';
 import { unicornVersion } from '../emu/unicorn-native.ts';
 import { findFixture, fixtureEntries } from '../loader/fixtures.ts';
 import { decodeImage, encodeImage, IMAGE_FORMAT_VERSION } from './image-file.ts';
 import type { MachineSnapshot } from './machine-snapshot.ts';
+
+const IMAGE_SUFFIX = '.img';
+/** Images kept in a cache directory (~2.5 MiB each), the most recently used ones. */
+export const MAX_IMAGES = 32;
 
 /** BootOptions.cache: false to bypass the cache, or where to keep it. */
 export type CacheOption = false | { dir?: string };
@@ -79,7 +83,8 @@ export function bootKey(inputs: BootInputs): string {
     build: currentBuild(),
     arch: inputs.arch,
     fixtures: fixtureEntries(inputs.arch).map((e) => `${e.guestPath} ${e.sha256}`),
-    libs: inputs.libs.map((lib) => (typeof lib === 'string' ? lib : { path: lib.path, sha256: sha256(lib.bytes) })),
+    // A host library is mounted as /opt/shimulator/lib/<file name>: its folder on the host does not reach the guest.
+    libs: inputs.libs.map((lib) => (typeof lib === 'string' ? lib : { name: basename(lib.path), sha256: sha256(lib.bytes) })),
     files: Object.entries(inputs.files ?? {}).map(([path, bytes]) => [path, sha256(bytes)]),
     seed: inputs.seed ?? 0,
     bootBudget: inputs.bootBudget ?? null,
@@ -117,7 +122,7 @@ export class BootImageCache {
 
   /** The image file of a key. */
   path(key: string, arch: Arch): string {
-    return join(this.dir, `${arch}-${sha256(key).slice(0, 40)}.img`);
+    return join(this.dir, `${arch}-${sha256(key).slice(0, 40)}${IMAGE_SUFFIX}`);
   }
 
   /** The cached machine for `key`, or undefined when there is none or it is stale or corrupt (it is then removed). */
@@ -129,12 +134,20 @@ export class BootImageCache {
     } catch {
       return undefined;
     }
+    let image: MachineSnapshot;
     try {
-      return decodeImage(bytes, key, owner);
+      image = decodeImage(bytes, key, owner);
     } catch {
       this.remove(path);
       return undefined;
     }
+    try {
+      const now = new Date();
+      utimesSync(path, now, now); // recently used: eviction keeps it
+    } catch {
+      // removed meanwhile by another process's eviction: the image read is still whole
+    }
+    return image;
   }
 
   /** Forgets a cached image (one that decoded but could not be applied). */
@@ -150,9 +163,27 @@ export class BootImageCache {
       mkdirSync(this.dir, { recursive: true });
       writeFileSync(temporary, encodeImage(snapshot, key));
       renameSync(temporary, path);
+      this.evict();
     } catch {
       this.remove(temporary);
     }
+  }
+
+  /** Keeps the MAX_IMAGES most recently used images (boots with ever-new libraries must not fill the disk). */
+  private evict(): void {
+    const images = readdirSync(this.dir)
+      .filter((name) => name.endsWith(IMAGE_SUFFIX))
+      .map((name) => {
+        const path = join(this.dir, name);
+        try {
+          return { path, used: statSync(path).mtimeMs };
+        } catch {
+          return undefined;
+        }
+      })
+      .filter((image) => image !== undefined)
+      .sort((a, b) => b.used - a.used);
+    for (const image of images.slice(MAX_IMAGES)) this.remove(image.path);
   }
 
   private remove(path: string): void {
