@@ -21,6 +21,10 @@ export function spawnAsync(command: string, args: string[], options: { cwd?: str
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
     child.on('error', reject);
+    // A command that ends without reading its input closes the pipe: EPIPE here is not the test's failure.
+    child.stdin.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') reject(error);
+    });
     child.on('close', (status) => resolve({ status, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }));
     child.stdin.end(options.input ?? '');
   });
