@@ -67,6 +67,7 @@ export interface BootOptions {
   /**
    * Host wall-clock seconds one call may take (default DEFAULT_CALL_TIMEOUT_SECONDS, 600); beyond it the call ends
    * with WallTimeoutError (the machine stays usable, as after a BudgetExceededError; `reset()` for a clean one).
+   * The boot and the loading of `libs` have the default.
    */
   callTimeoutSeconds?: number;
   /** Record every system call in `machine.process.kernel.records`. */
@@ -310,7 +311,8 @@ export class Machine {
       stderr: options.stderr,
       outputLimit: options.outputLimit,
       tmpLimit: options.tmpLimit,
-      callTimeoutSeconds: options.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS,
+      // The boot and the libraries' loading get the default; the caller's timeout holds from the first call on.
+      callTimeoutSeconds: DEFAULT_CALL_TIMEOUT_SECONDS,
     });
     const engine = process.engine;
     this.cleanCpu = engine.saveContext();
@@ -365,6 +367,7 @@ export class Machine {
       const bundled = findFixture(this.arch, lib);
       this.dlopen(bundled ? bundled.name : this.process.mountedLibraries[guestPathIndex++]!);
     }
+    this.process.callTimeoutSeconds = options.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS;
   }
 
   /** Drops what pointed into the previous process: cached functions, trampolines, thread memory, the TLS layout. */
