@@ -12,9 +12,14 @@ export type { CallSpec, CType, Prototype, Location, ArgSpec, ReturnSpec } from '
 export type { Arch } from './emu/arch.ts';
 export { GuestFault, BudgetExceededError, EngineUnavailableError, EngineError } from './emu/errors.ts';
 export { virtualCpuid } from './emu/cpuid.ts';
+export type { CountingChoice, CountingInfo, CountingMode } from './emu/block-counter.ts';
+export { NativeCounterUnavailableError, NATIVE_ENV } from './emu/native-counter.ts';
 export { GuestExit } from './kernel/kernel.ts';
 export { OutputLimitError, CapturedOutput, type OutputSink } from './kernel/output.ts';
 export { GuestDeadlockError } from './kernel/threads.ts';
+export { SnapshotError, SnapshotUnsupportedError, SnapshotMismatchError, ImageFormatError } from './snapshot/errors.ts';
+export { MachineSnapshot } from './snapshot/machine-snapshot.ts';
+export { BootImageCache, defaultCacheDir, type CacheOption } from './snapshot/image-cache.ts';
 export { parseElf, ElfError } from './loader/elf.ts';
 export type { ElfFile, ElfSymbol } from './loader/elf.ts';
 export { LoaderError } from './loader/process.ts';

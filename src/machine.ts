@@ -10,20 +10,22 @@ import { CapturedOutput, OutputLimitError, type OutputSink } from './kernel/outp
 import { GuestExit } from './kernel/kernel.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Arch } from './emu/arch.ts';
+import type { CountingChoice, CountingInfo } from './emu/block-counter.ts';
 import type { SavedContext } from './emu/engine.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, type RegName } from './emu/engine.ts';
 import { CodeArena, GuestArena } from './callspec/arena.ts';
 import { Callback, type CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
-import { type CallEnvironment, executeCall, type RawCallResult, readBlock, writeBlock } from './callspec/call.ts';
-import { generateWorker, WORKER_MAILBOX } from './callspec/worker.ts';
-import { callSpec } from './callspec/classify.ts';
-import { generateTrampoline, MAILBOX_BYTES } from './callspec/trampoline.ts';
-import { typeName } from './callspec/layout.ts';
-import { Declarations } from './callspec/parse.ts';
-import type { CallSpec, CType, Prototype } from './callspec/types.ts';
 import {
-  ArgumentError, decodeValue, type DecodedValue, encodeValue, type HostValue, isCharPointer, out, OutBuffer, TypedValue,
-} from './callspec/values.ts';
+  argumentImages, CALL_FRAME_BYTES, callCpuStarter, type CallEnvironment, encodeBlock, executeCall, placeBlock, type PreparedBlock,
+  type RawCallResult, readBlock, saveCallCpu, writeBlock,
+} from './callspec/call.ts';
+import { type DirectAccess, GuestWindow } from './callspec/guest-window.ts';
+import { type CallPlan, PlanCache } from './callspec/plan.ts';
+import { generateWorker, WORKER_MAILBOX } from './callspec/worker.ts';
+import { generateTrampoline, MAILBOX_BYTES } from './callspec/trampoline.ts';
+import { Declarations } from './callspec/parse.ts';
+import type { CallSpec, Prototype } from './callspec/types.ts';
+import { ArgumentError, type DecodedValue, HOST_ARENA_BYTES, type HostValue, out } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import type { CallEvent } from './check/calls.ts';
 import { ifuncSymbols, recordIfuncImplementation } from './check/ifunc.ts';
@@ -39,9 +41,13 @@ import type { GuestThread } from './kernel/threads.ts';
 import { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
 import { bytesOf, unsignedOf } from './emu/bytes.ts';
+import { SnapshotMismatchError } from './snapshot/errors.ts';
+import { cacheForBoot, type CacheOption } from './snapshot/image-cache.ts';
+import { type HostCallState, MachineSnapshot } from './snapshot/machine-snapshot.ts';
+import { applyProcess, captureProcess } from './snapshot/process-state.ts';
 
 export const DEFAULT_CALL_BUDGET = 20_000_000;
-const ARENA_BYTES = 4 * 1024 * 1024;
+const ARENA_BYTES = HOST_ARENA_BYTES;
 /** Where callback stubs find an x87 return value (10 bytes, rounded). */
 const X87_SLOT_BYTES = 16;
 /** Space left above the call frame: main's frame and the 128-byte red zone below the boot stack pointer. */
@@ -89,6 +95,14 @@ export interface BootOptions {
   outputLimit?: number;
   /** Size limit of the guest's writable in-memory /tmp (default 256 MiB); beyond it: ENOSPC. */
   tmpLimit?: number;
+  /** How instructions are counted (default 'auto': natively when the helper is built; the counts are the same). */
+  counting?: CountingChoice;
+  /**
+   * The boot image cache (src/snapshot/image-cache.ts): by default booted machines are kept in
+   * `$XDG_CACHE_HOME/shimulator` (else `~/.cache/shimulator`) and later boots restore them; `{ dir }` puts them
+   * elsewhere, `false` always boots afresh.
+   */
+  cache?: CacheOption;
 }
 
 /** The in-memory copy of a stream, when the output goes to the default sink. */
@@ -149,11 +163,6 @@ export interface ThreadCall {
   address: number;
   proto: Prototype;
   args: HostValue[];
-}
-
-interface EncodedArguments {
-  images: Uint8Array[];
-  outs: { index: number; address: number; size: number }[];
 }
 
 export interface ShimTestOptions {
@@ -224,14 +233,21 @@ export class Machine {
   private booted!: BootedProcess;
   /** Counts boots: CFunctions and thread handles notice a `reset()` by it. */
   private generation = 0;
-  private cleanCpu!: SavedContext;
+  /** The CPU captured after boot (flags, FPU, segment bases) with the stack pointer at a host call's entry. */
+  private callCpu!: SavedContext;
   private arena!: GuestArena;
+  /** errno of the main thread, through a live window (see guest-window.ts). */
+  private errnoWindow: GuestWindow | undefined;
+  /** Whether guest windows may be used: not while a trace records host writes, never after `close()`. */
+  private readonly direct: DirectAccess;
+  private closed = false;
   private env!: CallEnvironment;
   private readonly callBudget: number;
   private errnoAddress = 0;
   private outputTaken = { stdout: 0, stderr: 0 };
   private internal = new Map<string, CFunction>();
-  private readonly specCache = new WeakMap<Prototype, Map<string, CallSpec>>();
+  /** Call plans per prototype (pure: they survive `reset()`). */
+  private readonly planCaches = new WeakMap<Prototype, PlanCache>();
   private code!: CodeArena;
   private workerCode: number | undefined;
   private threadRegion: { base: number; used: number } | undefined;
@@ -239,6 +255,12 @@ export class Machine {
   private mailbox!: number;
   private inCallback = 0;
   private checkingOn = false;
+  private madeBy: 'boot' | 'cache' | 'fork' = 'boot';
+
+  /** How this machine came to be: a boot that ran ld.so, a restore from the boot image cache, or `fork()`. */
+  get origin(): 'boot' | 'cache' | 'fork' {
+    return this.madeBy;
+  }
 
   /** The emulated process (replaced by `reset()`). */
   get process(): Process {
@@ -270,22 +292,35 @@ export class Machine {
   watchTls: boolean;
   private checker!: AbiChecker;
   private tlsLayoutCache: { generation: number; layout: TlsLayout } | undefined;
-  /** Trampolines by the JSON of the placement they implement (many prototypes share one). */
+  /** Trampolines by mailbox and the placement they implement (many prototypes share one)… */
   private trampolines = new Map<string, number>();
+  /** …and, for host calls on the main thread, by plan: no key to build per call. */
+  private planTrampolines = new WeakMap<CallPlan, number>();
 
-  private constructor(options: BootOptions) {
+  private constructor(options: BootOptions, image?: MachineSnapshot) {
     this.options = options;
     this.arch = options.arch ?? 'amd64';
-    this.declarations = new Declarations();
+    this.declarations = new Declarations({ arch: this.arch });
     if (options.decls) this.declarations.addDeclarations(options.decls);
     this.callBudget = options.callBudget ?? DEFAULT_CALL_BUDGET;
     this.checking = options.check ?? false;
     this.watchTls = options.watchTls ?? false;
-    this.start(options);
+    const machine = this;
+    this.direct = {
+      get on() {
+        return !machine.closed && activeRecording(machine) === undefined;
+      },
+    };
+    // A fork starts from its parent's snapshot; anything else from the boot image cache or a boot.
+    if (image) this.start(options, image);
+    else this.startCached();
   }
 
-  /** Boots the guest process and sets up everything host calls need in it (arenas, trampolines, errno). */
-  private start(options: BootOptions): void {
+  /**
+   * Boots the guest process and sets up everything host calls need in it (arenas, trampolines, errno) — or, from
+   * `image`, puts a process into that booted state without running anything.
+   */
+  private start(options: BootOptions, image?: MachineSnapshot): void {
     this.forgetGuestAddresses();
     const hostLibraries = (options.libs ?? [])
       .filter((lib) => !findFixture(this.arch, lib))
@@ -298,7 +333,7 @@ export class Machine {
         if (!statSync(lib).isFile()) throw new UnknownLibraryError(`library "${lib}" is not a file (a directory?): give the shared object's path`);
         return { path: lib, bytes: new Uint8Array(readFileSync(lib)) };
       });
-    const process = Process.boot({
+    const processOptions = {
       arch: this.arch,
       hostLibraries,
       seed: options.seed,
@@ -311,22 +346,40 @@ export class Machine {
       stderr: options.stderr,
       outputLimit: options.outputLimit,
       tmpLimit: options.tmpLimit,
+      counting: options.counting,
       // The boot and the libraries' loading get the default; the caller's timeout holds from the first call on.
       callTimeoutSeconds: DEFAULT_CALL_TIMEOUT_SECONDS,
-    });
+    };
+    const process = image ? Process.create(processOptions) : Process.boot(processOptions);
+    try {
+      if (image) applyProcess(process, image.process);
+    } catch (error) {
+      process.close();
+      throw error;
+    }
     const engine = process.engine;
-    this.cleanCpu = engine.saveContext();
-    const sp = Number(engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
-    const arenaBase = process.space.mapAnywhere(ARENA_BYTES, PROT_READ | PROT_WRITE, '[shimulator host arena]');
-    this.arena = new GuestArena(engine, arenaBase, ARENA_BYTES);
+    let stackTop: number;
+    if (image) {
+      // The call context itself was saved (the stack pointer already at the call frame's entry).
+      this.callCpu = engine.importContext(image.host.callCpu);
+      stackTop = image.host.stackTop;
+    } else {
+      const clean = engine.saveContext();
+      const sp = Number(engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
+      stackTop = Math.floor((sp - STACK_MARGIN) / 16) * 16;
+      this.callCpu = saveCallCpu(engine, this.arch, clean, stackTop);
+      clean.free();
+    }
+    const arenaBase = image?.host.arenaBase ?? process.space.mapAnywhere(ARENA_BYTES, PROT_READ | PROT_WRITE, '[shimulator host arena]');
+    this.arena = new GuestArena(engine, arenaBase, ARENA_BYTES, new GuestWindow(process.space, engine, arenaBase, ARENA_BYTES, this.direct));
     this.code = new CodeArena(engine, (size) => process.space.mapAnywhere(size, PROT_READ | PROT_EXEC, '[shimulator code]'));
     this.booted = {
       process,
       symbols: new SymbolTable(process),
-      callbacks: new CallbackRegistry(this.arch, engine, this.code, this.arena, this.arena.alloc(X87_SLOT_BYTES, 16)),
+      callbacks: new CallbackRegistry(this.arch, engine, this.code, this.arena, image?.host.x87Slot ?? this.arena.alloc(X87_SLOT_BYTES, 16)),
     };
     this.generation++;
-    this.mailbox = this.arena.alloc(MAILBOX_BYTES, 16);
+    this.mailbox = image?.host.mailbox ?? this.arena.alloc(MAILBOX_BYTES, 16);
     this.arena.keepFirst();
     this.process.isParkSite = (pc) => this.code.contains(pc);
     this.process.onCallbackTrap = (pc) => {
@@ -340,11 +393,12 @@ export class Machine {
     this.env = {
       engine,
       arch: this.arch,
-      resetCpu: () => engine.restoreContext(this.cleanCpu),
-      stackTop: Math.floor((sp - STACK_MARGIN) / 16) * 16,
+      startCpu: callCpuStarter(engine, this.arch, this.callCpu),
+      stackTop,
+      frame: new GuestWindow(process.space, engine, stackTop - CALL_FRAME_BYTES, CALL_FRAME_BYTES, this.direct),
       returnAddress: this.process.layout.trapPage,
       memory: this.arena,
-      trampoline: (spec) => this.trampolineFor(spec),
+      trampoline: (plan) => this.trampolineFor(plan),
       run: (begin, until, budget) => this.process.run(begin, until, budget),
     };
 
@@ -361,18 +415,95 @@ export class Machine {
         recording?.addEvent(Math.max(recording.step, 0), { kind: 'check', data: violation });
       },
     });
-    this.errnoAddress = Number(this.libc('int *__errno_location(void)')().value);
-    let guestPathIndex = 0;
-    for (const lib of options.libs ?? []) {
-      const bundled = findFixture(this.arch, lib);
-      this.dlopen(bundled ? bundled.name : this.process.mountedLibraries[guestPathIndex++]!);
+    if (image) {
+      this.applyHostState(image);
+    } else {
+      this.errnoAddress = Number(this.libc('int *__errno_location(void)')().value);
+      this.errnoWindow = new GuestWindow(process.space, engine, this.errnoAddress, 4, this.direct);
+      let guestPathIndex = 0;
+      for (const lib of options.libs ?? []) {
+        const bundled = findFixture(this.arch, lib);
+        this.dlopen(bundled ? bundled.name : this.process.mountedLibraries[guestPathIndex++]!);
+      }
     }
     this.process.callTimeoutSeconds = options.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS;
+  }
+
+  /**
+   * The whole machine as it is now — guest memory, every thread's CPU, the kernel, the host's call bookkeeping —
+   * for `restore` (milliseconds) or `fork`. Refused (SnapshotUnsupportedError) while the guest holds a pipe,
+   * eventfd or epoll instance, or after it ended.
+   */
+  snapshot(): MachineSnapshot {
+    if (this.inCallback > 0) throw new ArgumentError('cannot take a snapshot from inside a callback');
+    return new MachineSnapshot(captureProcess(this.process), this.hostState(), this.callbacks.state(), this.options);
+  }
+
+  /**
+   * Puts the machine back into the state of `snapshot` (taken on this machine or a fork of it). CFunctions from `fn`
+   * keep working; threads, callbacks and dlopen handles made after the snapshot are gone, those from before it are back.
+   */
+  restore(snapshot: MachineSnapshot): void {
+    if (snapshot.owner !== this.options) {
+      throw new SnapshotMismatchError('this snapshot was taken on another machine: restore it into the machine it came from, or one of its forks');
+    }
+    if (this.inCallback > 0) throw new ArgumentError('cannot restore a snapshot from inside a callback');
+    applyProcess(this.process, snapshot.process);
+    this.applyHostState(snapshot);
+  }
+
+  /**
+   * An independent second machine in this one's state (its own engine, memory and kernel). Host-side settings carry
+   * over (`checking`, `watchTls`, BootOptions' declarations); callbacks run the same JavaScript functions.
+   */
+  fork(): Machine {
+    const copy = new Machine(this.options, this.snapshot());
+    copy.madeBy = 'fork';
+    copy.checking = this.checking;
+    copy.watchTls = this.watchTls;
+    return copy;
+  }
+
+  private hostState(): HostCallState {
+    return {
+      callCpu: this.process.engine.exportContext(this.callCpu),
+      stackTop: this.env.stackTop,
+      arenaBase: this.arena.base,
+      arena: this.arena.state(),
+      code: this.code.state(),
+      x87Slot: this.callbacks.x87Slot,
+      mailbox: this.mailbox,
+      errnoAddress: this.errnoAddress,
+      trampolines: [...this.trampolines],
+      workerCode: this.workerCode,
+      threadRegion: this.threadRegion && { ...this.threadRegion },
+      outputTaken: { ...this.outputTaken },
+    };
+  }
+
+  private applyHostState(snapshot: MachineSnapshot): void {
+    const host = snapshot.host;
+    this.arena.restoreState(host.arena);
+    this.code.restoreState(host.code);
+    this.callbacks.restoreState(snapshot.callbacks);
+    this.trampolines = new Map(host.trampolines);
+    this.planTrampolines = new WeakMap(); // plans' trampolines made after the snapshot are gone with its code arena
+    this.errnoAddress = host.errnoAddress;
+    this.errnoWindow = host.errnoAddress ? new GuestWindow(this.process.space, this.process.engine, host.errnoAddress, 4, this.direct) : undefined;
+    this.workerCode = host.workerCode;
+    this.threadRegion = host.threadRegion && { ...host.threadRegion };
+    this.outputTaken = { ...host.outputTaken };
+    // Symbols may have moved (libraries dlopen'ed since): every CFunction looks its symbol up again.
+    this.generation++;
+    this.internal = new Map();
+    this.tlsLayoutCache = undefined;
   }
 
   /** Drops what pointed into the previous process: cached functions, trampolines, thread memory, the TLS layout. */
   private forgetGuestAddresses(): void {
     this.errnoAddress = 0;
+    this.errnoWindow = undefined;
+    this.planTrampolines = new WeakMap();
     this.outputTaken = { stdout: 0, stderr: 0 };
     this.internal = new Map();
     this.trampolines = new Map();
@@ -392,11 +523,41 @@ export class Machine {
   reset(): void {
     const onCall = this.onCall;
     this.close();
-    this.start(this.options);
+    this.closed = false;
+    this.startCached();
     this.onCall = onCall;
   }
 
-  /** Boots a process: ld.so, libc and the requested libraries, with TLS set up by glibc itself. */
+  /** Starts the process from the boot image cache when it holds this boot; else boots it, and caches the result. */
+  private startCached(): void {
+    const options = this.options;
+    const cached = cacheForBoot({ ...options, arch: this.arch, libs: options.libs ?? [] });
+    const image = cached?.cache.load(cached.key, cached.arch, options);
+    if (image) {
+      try {
+        this.start(options, image);
+        this.madeBy = 'cache';
+        return;
+      } catch {
+        cached!.cache.discard(cached!.key, cached!.arch); // decoded but not applicable: boot afresh and replace it
+      }
+    }
+    this.start(options);
+    this.madeBy = 'boot';
+    // A boot that wrote output is not cached: host-given sinks could not see it again.
+    if (cached && this.process.kernel.outputBytes === 0) {
+      try {
+        cached.cache.save(cached.key, this.snapshot());
+      } catch {
+        // a boot the snapshot layer cannot carry (SnapshotUnsupportedError) is simply not cached
+      }
+    }
+  }
+
+  /**
+   * Boots a process: ld.so, libc and the requested libraries, with TLS set up by glibc itself — or restores the same
+   * boot from the image cache (see `BootOptions.cache`), which gives the same machine in milliseconds.
+   */
   static async boot(options: BootOptions = {}): Promise<Machine> {
     // The x87-empty-pop rule decodes callers' code with Capstone, which can only start asynchronously.
     if (options.check) await loadAbiChecker();
@@ -435,7 +596,7 @@ export class Machine {
   /** Calls an IFUNC resolver (as ld.so does) and remembers the implementation it picked for this object's build. */
   private callResolver(address: number, name: string): number {
     const resolver = this.declarations.parsePrototype(`void *${name}_ifunc_resolver(void)`);
-    const implementation = Number(this.invoke(address, resolver, [], this.callBudget, false).value);
+    const implementation = Number(this.invoke(address, this.plans(resolver), [], this.callBudget, false).value);
     const object = this.symbols.objects().find((o) => address >= o.base + o.elf.loadSpan.start && address < o.base + o.elf.loadSpan.end);
     if (object) recordIfuncImplementation(this.arch, object, address - object.base, implementation);
     return implementation;
@@ -447,6 +608,11 @@ export class Machine {
   }
 
   /** Instructions ld.so and libc start-up took. */
+  /** Whether instructions are counted natively or in JavaScript (and why). */
+  get counting(): CountingInfo {
+    return this.process.engine.counting;
+  }
+
   get bootInstructions(): number {
     return this.process.bootInstructions;
   }
@@ -484,13 +650,15 @@ export class Machine {
   /** A callable for `prototype` in `library` (a soname like `libc.so.6`, a path, or undefined for global scope). */
   fn(library: string | undefined, prototype: string | Prototype): CFunction {
     const proto = typeof prototype === 'string' ? this.declarations.parsePrototype(prototype) : prototype;
-    return this.cFunction(proto, this.resolver(proto.name, library), (address, args) => this.call(address, proto, args));
+    const plans = this.plans(proto); // kept on the handle: a call finds its plan by identity
+    return this.cFunction(proto, this.resolver(proto.name, library), (address, args) => this.invoke(address, plans, args, this.callBudget, true));
   }
 
   /** A callable for a function at a known guest address (a function pointer, a dlsym result). */
   fnAt(address: number, prototype: string | Prototype): CFunction {
     const proto = typeof prototype === 'string' ? this.declarations.parsePrototype(prototype) : prototype;
-    return this.cFunction(proto, () => address, (at, args) => this.call(at, proto, args));
+    const plans = this.plans(proto);
+    return this.cFunction(proto, () => address, (at, args) => this.invoke(at, plans, args, this.callBudget, true));
   }
 
   /** The address of `name`, looked up again after a `reset()` (the new process may have it elsewhere). */
@@ -512,24 +680,19 @@ export class Machine {
 
   /** The CallSpec of `proto` on this machine's architecture, given the (variadic) arguments. */
   specFor(proto: Prototype, args: HostValue[]): CallSpec {
-    if (proto.variadic ? args.length < proto.params.length : args.length !== proto.params.length) {
-      throw new ArgumentError(
-        `${proto.name} takes ${proto.params.length}${proto.variadic ? ' or more' : ''} argument(s), got ${args.length}`,
-      );
-    }
-    const variadicTypes = args.slice(proto.params.length).map((a, i) => variadicType(a, i + 1));
-    // Classification is pure, so a spec is computed once per prototype and variadic signature.
-    let byVariadics = this.specCache.get(proto);
-    if (!byVariadics) this.specCache.set(proto, (byVariadics = new Map()));
-    const key = variadicTypes.map(typeName).join(',');
-    let spec = byVariadics.get(key);
-    if (!spec) byVariadics.set(key, (spec = callSpec(proto, this.arch, variadicTypes)));
-    return spec;
+    return this.plans(proto).planFor(args).spec;
+  }
+
+  /** The call plans of `proto` (classification is pure: a plan is made once per prototype and variadic types). */
+  private plans(proto: Prototype): PlanCache {
+    let plans = this.planCaches.get(proto);
+    if (!plans) this.planCaches.set(proto, (plans = new PlanCache(proto, this.arch)));
+    return plans;
   }
 
   /** Calls the function at `address` with host values; errno is cleared before and read after the call. */
   call(address: number, proto: Prototype, args: HostValue[], budget = this.callBudget): CallResult {
-    return this.invoke(address, proto, args, budget, true);
+    return this.invoke(address, this.plans(proto), args, budget, true);
   }
 
   /**
@@ -539,8 +702,10 @@ export class Machine {
   tlsLayout(): TlsLayout {
     const generation = this.process.space.generation;
     if (this.tlsLayoutCache?.generation === generation) return this.tlsLayoutCache.layout;
-    const internal = (proto: string, ...args: HostValue[]) =>
-      this.invoke(this.address(this.declarations.parsePrototype(proto).name, 'libc.so.6'), this.declarations.parsePrototype(proto), args, this.callBudget, false);
+    const internal = (proto: string, ...args: HostValue[]) => {
+      const p = this.declarations.parsePrototype(proto);
+      return this.invoke(this.address(p.name, 'libc.so.6'), this.plans(p), args, this.callBudget, false);
+    };
     const threadPointer = Number(internal('void *pthread_self(void)').value);
     const word = this.arch === 'amd64' ? 8 : 4;
     const modules: TlsModuleBlock[] = [];
@@ -575,12 +740,12 @@ export class Machine {
   }
 
   /** `instrument`: apply the ABI checker and TLS watch when they are on (internal helper calls are never checked). */
-  private invoke(address: number, proto: Prototype, args: HostValue[], budget: number, instrument: boolean): CallResult {
-    const spec = this.specFor(proto, args);
+  private invoke(address: number, plans: PlanCache, args: readonly HostValue[], budget: number, instrument: boolean): CallResult {
+    const plan = plans.planFor(args);
     const tlsLayout = this.prepareInstrumentation(instrument);
     this.arena.reset();
-    const encoded = this.encodeArguments(spec, args);
-    return this.execute(address, spec, encoded, budget, instrument, tlsLayout);
+    const block = writeBlock(this.env, plan, address, args);
+    return this.execute(address, plan, block, budget, instrument, tlsLayout);
   }
 
   /** Work that needs guest calls of its own must happen before a call's arguments are placed in the arena. */
@@ -590,21 +755,10 @@ export class Machine {
     return instrument && this.watchTls ? this.tlsLayout() : undefined;
   }
 
-  /** The arguments' memory images (strings and buffers placed in the host arena), and the out-buffers to read back. */
-  private encodeArguments(spec: CallSpec, args: HostValue[]): EncodedArguments {
-    const outs: EncodedArguments['outs'] = [];
-    const images = spec.args.map((arg, i) => {
-      const value = args[i]!;
-      const encoded = encodeValue(arg.type, value, this.arch, this.arena, `argument ${i + 1} (${arg.text})`);
-      if (encoded.outBuffer && (value instanceof OutBuffer || value instanceof Uint8Array)) outs.push({ index: i, ...encoded.outBuffer });
-      return encoded.bytes;
-    });
-    return { images, outs };
-  }
-
   private execute(
-    address: number, spec: CallSpec, encoded: EncodedArguments, budget: number, instrument: boolean, tlsLayout?: TlsLayout,
+    address: number, plan: CallPlan, block: PreparedBlock, budget: number, instrument: boolean, tlsLayout?: TlsLayout,
   ): CallResult {
+    const spec = plan.spec;
     if (this.inCallback > 0) {
       throw new ArgumentError(`cannot call ${spec.function} from inside a callback: nested guest calls are not supported yet; read and write guest memory instead`);
     }
@@ -614,11 +768,11 @@ export class Machine {
     const tls = instrument && tlsLayout ? new TlsWatch(this.process, tlsLayout) : undefined;
     tls?.start();
     this.process.activate(this.mainThread);
-    if (this.errnoAddress) this.process.engine.write(this.errnoAddress, new Uint8Array(4));
+    this.errnoWindow?.zero(this.errnoAddress, 4);
     if (watch) this.checker.beginHostCall(address, spec);
     let raw: RawCallResult;
     try {
-      raw = executeCall(this.env, spec, address, encoded.images, budget);
+      raw = executeCall(this.env, plan, block, budget);
     } catch (error) {
       // A fault or runaway after a violation is often caused by it: keep the report with the error.
       const report = watch ? this.checker.endHostCall() : undefined;
@@ -629,29 +783,32 @@ export class Machine {
     const report = watch ? this.checker.endHostCall() : undefined;
     const abi = check ? report : undefined;
     const tlsReport = tls?.stop();
-    return this.result(spec, raw, encoded, this.errnoAddress, abi, tlsReport);
+    return this.result(plan, raw, this.errnoWindow, abi, tlsReport);
   }
 
-  private result(spec: CallSpec, raw: RawCallResult, encoded: EncodedArguments, errnoAddress: number, abi?: AbiReport, tls?: TlsReport): CallResult {
-    const value = decodeValue(spec.ret.type, raw.ret, this.arch);
+  /** `errno`: where the calling thread's errno is (none before it is known). */
+  private result(plan: CallPlan, raw: RawCallResult, errno: GuestWindow | undefined, abi?: AbiReport, tls?: TlsReport): CallResult {
+    const value = plan.decodeReturn(raw.ret);
+    const out: Record<number, Uint8Array> = {};
+    for (const o of raw.outs) out[o.index] = this.arena.read(o.address, o.size);
     const result: CallResult = {
       value,
-      errno: errnoAddress ? new DataView(this.process.engine.read(errnoAddress, 4).buffer).getInt32(0, true) : 0,
-      out: Object.fromEntries(encoded.outs.map((o) => [o.index, this.process.engine.read(o.address, o.size)])),
+      errno: errno ? errno.readInt32(errno.start) : 0,
+      out,
       instructions: raw.instructions,
       returnBytes: raw.ret,
     };
     if (abi) result.abi = abi;
     if (tls) result.tls = tls;
-    if (isCharPointer(spec.ret.type) && typeof value === 'number' && value !== 0) result.string = this.readCString(value);
+    if (plan.returnsString && typeof value === 'number' && value !== 0) result.string = this.readCString(value);
     return result;
   }
 
   // ---- threads, the fakecgo way ----
 
   /**
-   * Starts a guest thread exactly as fakecgo's `_cgo_thread_start` does: signals blocked around the guest's own
-   * `pthread_create`, whose start routine (fakecgo's `threadentry`) then waits for work from the host. Calls made
+   * Starts a guest thread as runtime/cgo's (and fakecgo's) `_cgo_sys_thread_start` does: signals blocked around the
+   * guest's own `pthread_create`, whose start routine (fakecgo's `threadentry`) then waits for work from the host. Calls made
    * through `onThread(thread)` run on it — its own stack, TLS and errno.
    */
   startThread(options: { detached?: boolean } = {}): GuestThreadHandle {
@@ -722,15 +879,14 @@ export class Machine {
     const word = this.arch === 'amd64' ? 8 : 4;
     const posted = calls.map((c) => {
       if (c.thread.thread.state !== 'host') throw new ArgumentError(`thread ${c.thread.tid} is busy (or has exited): one call at a time per thread`);
-      const spec = this.specFor(c.proto, c.args);
-      const encoded = this.encodeArguments(spec, c.args);
-      const block = writeBlock(this.env, spec, c.address, encoded.images);
-      const trampoline = this.trampolineFor(spec, c.thread.mailbox + WORKER_MAILBOX.trampolineMailbox);
+      const plan = this.plans(c.proto).planFor(c.args);
+      const block = writeBlock(this.env, plan, c.address, c.args);
+      const trampoline = this.trampolineFor(plan, c.thread.mailbox + WORKER_MAILBOX.trampolineMailbox);
       this.process.engine.write(c.thread.mailbox + WORKER_MAILBOX.block, bytesOf(block.address, word));
       this.process.engine.write(c.thread.mailbox + WORKER_MAILBOX.trampoline, bytesOf(trampoline, word));
       if (c.thread.errnoAddress) this.process.engine.write(c.thread.errnoAddress, new Uint8Array(4));
       c.thread.thread.state = 'runnable';
-      return { spec, encoded, block };
+      return { plan, block };
     });
     // Every thread's static TLS sits at the same offsets from its own thread pointer: shift the main thread's view.
     const watches = mainLayout
@@ -739,7 +895,7 @@ export class Machine {
     watches?.forEach((w) => w.start());
     const check = instrument && this.checking;
     const watch = check || (instrument && this.checker.onCall !== undefined);
-    if (watch) this.checker.begin(calls.map((c, i) => ({ thread: c.thread.tid, target: c.address, spec: posted[i]!.spec })));
+    if (watch) this.checker.begin(calls.map((c, i) => ({ thread: c.thread.tid, target: c.address, spec: posted[i]!.plan.spec })));
     let instructions: number[];
     try {
       instructions = this.process.runUntilHost(calls.map((c) => c.thread.thread), this.process.layout.trapPage, this.callBudget * calls.length);
@@ -754,7 +910,9 @@ export class Machine {
     const tls = watches?.map((w) => w.stop());
     return posted.map((p, i) => {
       const abi = check ? report(violations.filter((v) => v.thread === calls[i]!.thread.tid)) : undefined;
-      return this.result(p.spec, readBlock(this.env, p.spec, p.block, instructions[i]!), p.encoded, calls[i]!.thread.errnoAddress, abi, tls?.[i]);
+      const { errnoAddress } = calls[i]!.thread;
+      const errno = errnoAddress ? new GuestWindow(this.process.space, this.process.engine, errnoAddress, 4, this.direct) : undefined;
+      return this.result(p.plan, readBlock(this.env, p.plan, p.block, instructions[i]!), errno, abi, tls?.[i]);
     });
   }
 
@@ -809,15 +967,23 @@ export class Machine {
       : { ...proto, name: options.shim, text: proto.text.replace(proto.name, options.shim) };
     const targetAddress = this.address(proto.name, options.targetLibrary);
     const shimAddress = this.address(shimProto.name, options.library);
-    const targetSpec = this.specFor(proto, options.args);
+    const targetPlan = this.plans(proto).planFor(options.args);
+    const targetSpec = targetPlan.spec;
     const shimArgs = options.shimArgs ?? options.args;
-    const shimSpec = this.specFor(shimProto, shimArgs);
+    const shimPlan = this.plans(shimProto).planFor(shimArgs);
 
     const tlsLayout = this.prepareInstrumentation(true);
     this.arena.reset();
-    const shimEncoded = this.encodeArguments(shimSpec, shimArgs);
+    const shimOuts = encodeBlock(this.env, shimPlan, shimAddress, shimArgs);
     // A forwarding shim receives the very values (and string pointers) the target must get.
-    const expected = options.shimArgs ? this.encodeArguments(targetSpec, options.args).images : shimEncoded.images;
+    let expected = argumentImages(shimPlan);
+    if (options.shimArgs) {
+      const shimImage = shimPlan.image.slice();
+      encodeBlock(this.env, targetPlan, targetAddress, options.args);
+      expected = argumentImages(targetPlan);
+      shimPlan.image.set(shimImage); // the same plan when the prototypes are one
+    }
+    const shimBlock = placeBlock(this.env, shimPlan, shimOuts);
 
     const engine = this.process.engine;
     const word = this.arch === 'amd64' ? 8 : 4;
@@ -835,7 +1001,7 @@ export class Machine {
     });
     let result: CallResult;
     try {
-      result = this.execute(shimAddress, shimSpec, shimEncoded, this.callBudget, true, tlsLayout);
+      result = this.execute(shimAddress, shimPlan, shimBlock, this.callBudget, true, tlsLayout);
     } finally {
       watch.remove();
     }
@@ -898,7 +1064,8 @@ export class Machine {
   }
 
   close(): void {
-    this.cleanCpu.free();
+    this.closed = true; // before the host memory goes: no window may be used from now on
+    this.callCpu.free();
     this.process.close();
   }
 
@@ -911,14 +1078,18 @@ export class Machine {
     return f;
   }
 
-  /** The reference trampoline for a spec: generated once per distinct placement and kept in the code arena. */
-  private trampolineFor(spec: CallSpec, mailbox = this.mailbox): number {
-    const key = `${mailbox}:${placementKey(spec)}`;
-    let address = this.trampolines.get(key);
+  /** The reference trampoline for a plan: generated once per distinct placement and kept in the code arena. */
+  private trampolineFor(plan: CallPlan, mailbox = this.mailbox): number {
+    const main = mailbox === this.mailbox;
+    let address = main ? this.planTrampolines.get(plan) : undefined;
+    if (address !== undefined) return address;
+    const key = `${mailbox}:${plan.placementKey}`;
+    address = this.trampolines.get(key);
     if (address === undefined) {
-      address = this.code.place(generateTrampoline(spec, mailbox));
+      address = this.code.place(generateTrampoline(plan.spec, mailbox));
       this.trampolines.set(key, address);
     }
+    if (main) this.planTrampolines.set(plan, address);
     return address;
   }
 
@@ -930,30 +1101,6 @@ export class Machine {
 
 function report(violations: Violation[]): AbiReport {
   return { ok: violations.every((v) => v.severity !== 'error'), violations };
-}
-
-/** What a trampoline depends on: locations, sizes and extensions — not names, texts or reasons. */
-function placementKey(spec: CallSpec): string {
-  return JSON.stringify([
-    spec.arch,
-    spec.args.map((a) => [a.size, a.extension, a.type.kind === 'float' ? a.type.name : '', a.locations]),
-    [spec.ret.kind, spec.ret.size, spec.ret.locations],
-    spec.hiddenPointer ?? null,
-    spec.stackSize,
-    spec.al ?? null,
-  ]);
-}
-
-/** The type of a variadic argument: explicit (`vararg.double(x)`), or inferred from obvious host values. */
-function variadicType(value: HostValue, position: number): CType {
-  if (value instanceof TypedValue) return value.type;
-  if (typeof value === 'string') return { kind: 'pointer', to: { kind: 'int', name: 'char' } };
-  if (value instanceof OutBuffer || value instanceof Uint8Array || value === null) return { kind: 'pointer', to: { kind: 'void' } };
-  if (typeof value === 'number' && !Number.isInteger(value)) return { kind: 'float', name: 'double' };
-  if (typeof value === 'number' && value >= -(2 ** 31) && value < 2 ** 31) return { kind: 'int', name: 'int' };
-  throw new ArgumentError(
-    `variadic argument #${position} (${String(value)}) needs an explicit type: use vararg.int/long/longlong/double/… (CLI: int:, long:, double:, …)`,
-  );
 }
 
 /**

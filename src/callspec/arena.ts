@@ -3,9 +3,15 @@
  * call live here and are released together when the call ends.
  */
 import type { Engine } from '../emu/engine.ts';
-import { ArgumentError, type GuestMemory } from './values.ts';
+import type { ArgumentMemory } from './plan.ts';
+import { ArgumentError } from './values.ts';
+import type { GuestWindow } from './guest-window.ts';
 
-export class GuestArena implements GuestMemory {
+const textEncoder = new TextEncoder();
+const SCRATCH_STRING_BYTES = 64 * 1024;
+const stringScratch = new Uint8Array(SCRATCH_STRING_BYTES);
+
+export class GuestArena implements ArgumentMemory {
   private used = 0;
   /** Bytes at the start that survive `reset` (long-lived slots allocated before the first call). */
   private kept = 0;
@@ -14,6 +20,8 @@ export class GuestArena implements GuestMemory {
     private readonly engine: Engine,
     readonly base: number,
     readonly size: number,
+    /** Reads and writes of the arena go through this window (see guest-window.ts). */
+    readonly window?: GuestWindow,
   ) {}
 
   alloc(size: number, align = 16): number {
@@ -29,8 +37,57 @@ export class GuestArena implements GuestMemory {
 
   place(bytes: Uint8Array, align = 16): number {
     const address = this.alloc(bytes.length, align);
-    this.engine.write(address, bytes);
+    this.write(address, bytes);
     return address;
+  }
+
+  placeString(text: string): number {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: short strings are encoded into a reused buffer, not a new one.
+    const worst = text.length * 3 + 1;
+    if (worst > SCRATCH_STRING_BYTES) {
+      const encoded = textEncoder.encode(text);
+      const bytes = new Uint8Array(encoded.length + 1);
+      bytes.set(encoded);
+      return this.place(bytes, 1);
+    }
+    const { written } = textEncoder.encodeInto(text, stringScratch);
+    stringScratch[written] = 0;
+    return this.place(stringScratch.subarray(0, written + 1), 1);
+  }
+
+  placeZeros(size: number): number {
+    const address = this.alloc(size, 16);
+    if (this.window) this.window.zero(address, size);
+    else if (size > 0) this.engine.write(address, new Uint8Array(size));
+    return address;
+  }
+
+  /** Writes arena bytes (allocated with `alloc`). */
+  write(address: number, bytes: Uint8Array): void {
+    if (this.window) this.window.write(address, bytes);
+    else this.engine.write(address, bytes);
+  }
+
+  /** An unsigned word of the arena (see GuestWindow.readWord). */
+  readWord(address: number, word: 4 | 8): number {
+    if (this.window) return this.window.readWord(address, word);
+    const view = new DataView(this.engine.read(address, word).buffer);
+    return word === 8 ? Number(view.getBigUint64(0, true)) : view.getUint32(0, true);
+  }
+
+  /** A copy of arena bytes (e.g. an out buffer after the call). */
+  read(address: number, size: number): Uint8Array {
+    return this.window ? this.window.read(address, size) : this.engine.read(address, size);
+  }
+
+  /** How much is allocated and kept (snapshots). */
+  state(): { used: number; kept: number } {
+    return { used: this.used, kept: this.kept };
+  }
+
+  restoreState(state: { used: number; kept: number }): void {
+    this.used = state.used;
+    this.kept = state.kept;
   }
 
   /** Releases everything but the kept prefix (the next call reuses the space; its bytes are rewritten as needed). */
@@ -47,6 +104,13 @@ export class GuestArena implements GuestMemory {
 /** Grows by whole chunks; each chunk is a fresh executable mapping labelled for fault reports. */
 const CODE_CHUNK = 64 * 1024;
 const CODE_ALIGN = 16;
+
+export interface CodeArenaState {
+  chunkEnd: number;
+  cursor: number;
+  freeSlots: [number, number[]][];
+  chunks: { start: number; end: number }[];
+}
 
 /** Where generated guest code (trampolines, callback stubs) lives: read+execute pages the host writes into. */
 export class CodeArena {
@@ -70,6 +134,24 @@ export class CodeArena {
     // Code may be rewritten in place: make sure no translation of the old bytes survives.
     if (reused !== undefined) this.engine.invalidateCode(address, size);
     return address;
+  }
+
+  /** Where code goes next, the freed slots and the chunks (snapshots: plain data). */
+  state(): CodeArenaState {
+    return {
+      chunkEnd: this.chunkEnd,
+      cursor: this.cursor,
+      freeSlots: [...this.freeSlots].map(([size, slots]) => [size, [...slots]]),
+      chunks: this.chunks.map((c) => ({ ...c })),
+    };
+  }
+
+  restoreState(state: CodeArenaState): void {
+    this.chunkEnd = state.chunkEnd;
+    this.cursor = state.cursor;
+    this.freeSlots.clear();
+    for (const [size, slots] of state.freeSlots) this.freeSlots.set(size, [...slots]);
+    this.chunks.splice(0, this.chunks.length, ...state.chunks.map((c) => ({ ...c })));
   }
 
   /** Whether `address` is inside generated code. */

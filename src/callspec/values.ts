@@ -11,11 +11,16 @@ export class ArgumentError extends Error {
   override name = 'ArgumentError';
 }
 
+/** The host arena's size: one call's strings, out-buffers and struct-return buffers together live in it. */
+export const HOST_ARENA_BYTES = 4 * 1024 * 1024;
+
 /** A zeroed guest buffer of `size` bytes passed as a pointer; its contents are reported after the call. */
 export class OutBuffer {
   constructor(readonly size: number) {
-    if (!Number.isInteger(size) || size < 0 || size > 64 * 1024 * 1024) {
-      throw new ArgumentError(`out buffer size must be a whole number of bytes up to 64 MiB, got ${size}`);
+    if (!Number.isInteger(size) || size < 0 || size > HOST_ARENA_BYTES) {
+      throw new ArgumentError(
+        `out buffer size must be a whole number of bytes up to ${HOST_ARENA_BYTES >> 20} MiB (the host arena a call's strings and buffers share), got ${size}`,
+      );
     }
   }
 }
@@ -46,22 +51,34 @@ export type HostValue =
   | HostValue[]
   | { [field: string]: HostValue };
 
-const int = (name: IntKind): CType => ({ kind: 'int', name });
-const charPtr: CType = { kind: 'pointer', to: { kind: 'int', name: 'char' } };
-const voidPtr: CType = { kind: 'pointer', to: { kind: 'void' } };
+const int = (name: IntKind): CType => Object.freeze({ kind: 'int', name });
+/**
+ * The types of variadic arguments, one shared (frozen) object each: call plans are found by their identity
+ * (src/callspec/plan.ts), so the same signature finds its plan without building a key.
+ */
+export const INT = int('int');
+export const DOUBLE: CType = Object.freeze({ kind: 'float', name: 'double' });
+export const CHAR_POINTER: CType = Object.freeze({ kind: 'pointer', to: Object.freeze({ kind: 'int', name: 'char' }) });
+export const VOID_POINTER: CType = Object.freeze({ kind: 'pointer', to: Object.freeze({ kind: 'void' }) });
+const UINT = int('unsigned int');
+const LONG = int('long');
+const ULONG = int('unsigned long');
+const LONG_LONG = int('long long');
+const ULONG_LONG = int('unsigned long long');
+const LONG_DOUBLE: CType = Object.freeze({ kind: 'float', name: 'long double' });
 
 /** Typed constructors for variadic arguments, after C's default argument promotions. */
 export const vararg = {
-  int: (v: number | bigint) => new TypedValue(int('int'), v),
-  uint: (v: number | bigint) => new TypedValue(int('unsigned int'), v),
-  long: (v: number | bigint) => new TypedValue(int('long'), v),
-  ulong: (v: number | bigint) => new TypedValue(int('unsigned long'), v),
-  longlong: (v: number | bigint) => new TypedValue(int('long long'), v),
-  ulonglong: (v: number | bigint) => new TypedValue(int('unsigned long long'), v),
-  double: (v: number) => new TypedValue({ kind: 'float', name: 'double' }, v),
-  longdouble: (v: number) => new TypedValue({ kind: 'float', name: 'long double' }, v),
-  ptr: (v: number | bigint | null) => new TypedValue(voidPtr, v),
-  str: (v: string) => new TypedValue(charPtr, v),
+  int: (v: number | bigint) => new TypedValue(INT, v),
+  uint: (v: number | bigint) => new TypedValue(UINT, v),
+  long: (v: number | bigint) => new TypedValue(LONG, v),
+  ulong: (v: number | bigint) => new TypedValue(ULONG, v),
+  longlong: (v: number | bigint) => new TypedValue(LONG_LONG, v),
+  ulonglong: (v: number | bigint) => new TypedValue(ULONG_LONG, v),
+  double: (v: number) => new TypedValue(DOUBLE, v),
+  longdouble: (v: number) => new TypedValue(LONG_DOUBLE, v),
+  ptr: (v: number | bigint | null) => new TypedValue(VOID_POINTER, v),
+  str: (v: string) => new TypedValue(CHAR_POINTER, v),
 };
 
 /** The variadic type prefixes the CLI accepts (`double:1.5`), mapped to the constructors above. */

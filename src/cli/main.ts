@@ -1,5 +1,6 @@
 /**
- * The `shimulator` command line: `call`, `demo` (what `npm start` runs) and `bench` (what `npm run bench` runs).
+ * The `shimulator` command line: `call`, `run`, `trace`, `playground` (what `npm start` runs), `export-lesson`, `demo`.
+ * Each command loads its own modules on first use, so that `call` does not load the playground, esbuild or Capstone.
  * Every failure the user can cause prints one clear message and exits non-zero; unexpected errors keep their stack.
  */
 import { CALL_USAGE, runCall, UsageError } from './call.ts';
@@ -20,7 +21,6 @@ commands:
   shimulator export-lesson [ID|all] [--out DIR]
                          write lessons as a static site (no server needed)
   shimulator demo        boot both architectures and make the example calls
-  shimulator bench       boot and call timings (npm run bench)
 
 ${CALL_USAGE}
 
@@ -45,8 +45,6 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./trace.ts')).runTraceCommand(rest, write);
       case 'demo':
         return await (await import('./demo.ts')).runDemo(write);
-      case 'bench':
-        return await (await import('../../bench/bench.ts')).runBench(write);
       case undefined:
       case 'help':
       case '--help':

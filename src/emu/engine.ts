@@ -3,6 +3,7 @@
  * binding (`unicorn.ts`) implements it; a WebAssembly build of Unicorn can implement the same interface later.
  */
 import type { Arch } from './arch.ts';
+import type { CountingInfo } from './block-counter.ts';
 import type { X86_REG } from './unicorn-ids.ts';
 
 export type RegName = keyof typeof X86_REG;
@@ -92,10 +93,29 @@ export interface HostMemory {
   readonly size: number;
   /** Copies bytes in at `offset` (no guest mapping needed, no protection applies). */
   write(offset: number, bytes: Uint8Array): void;
+  /**
+   * The bytes [offset, offset+size) as a live view (no copy: reads see guest stores, writes reach the guest without
+   * the engine). Valid until `release()`; see AddressSpace.dataWindow for when writing through it is safe.
+   */
+  bytes(offset: number, size: number): Uint8Array;
   /** Makes [offset, offset+size) read as zeros again and gives its pages back to the host. */
   discard(offset: number, size: number): void;
   /** Returns the reservation to the host (after the engine is closed). */
   release(): void;
+  /** A live view of [offset, offset+size): reads and writes go straight to the guest's bytes (snapshots). */
+  view(offset: number, size: number): Uint8Array;
+  /**
+   * One byte per page of [offset, offset+size) (page-aligned): 0 when the page was never touched or was discarded
+   * since (it reads as zeros), else non-zero. Lets a snapshot skip the untouched bulk of the stack and heap.
+   */
+  residentPages(offset: number, size: number): Uint8Array;
+}
+
+/** A patched rdtsc/rdtscp (see timestamp.ts): where, which, and the bytes the trap replaced. */
+export interface TimestampPatchRecord {
+  address: number;
+  instruction: 'rdtsc' | 'rdtscp';
+  original: Uint8Array;
 }
 
 export interface Engine {
@@ -130,13 +150,16 @@ export interface Engine {
   run(begin: number, options: RunOptions): RunResult;
   /** Stop the current run from inside a hook; `run` then returns with reason 'stopped'. */
   stop(): void;
+  /** How instructions are counted: natively, or in JavaScript (and why); the counts are the same either way. */
+  readonly counting: CountingInfo;
   /** Guest instructions executed so far in the current run (valid inside hooks). */
   readonly instructionsInRun: number;
   /** Forget cached instruction counts for code in a range (call after code is unmapped or remapped). */
   invalidateCode(address: number, size: number): void;
   /**
    * Observes every basic-block start. Costs no extra native hook (the counting hook already runs per block), so
-   * it is the cheap way to notice function entries and returns.
+   * it is the cheap way to notice function entries and returns; while one is attached every block calls into
+   * JavaScript (with native counting, nothing does otherwise).
    */
   addBlockObserver(observer: BlockObserver): HookHandle;
   /** A per-instruction hook over [begin, end] (all code when omitted). ~30x slower: for tracing only. */
@@ -148,7 +171,30 @@ export interface Engine {
    * cost on every access: for guests that handle SIGSEGV/SIGBUS, whose handlers read the pc.
    */
   enablePreciseFaults(): void;
+  /** Whether fault addresses are exact (see enablePreciseFaults): part of what a snapshot restores. */
+  readonly preciseFaultsEnabled: boolean;
+  /** Back to block-start fault addresses (a snapshot restore into a state without a fault handler). */
+  disablePreciseFaults(): void;
   saveContext(): SavedContext;
   restoreContext(context: SavedContext): void;
+  /**
+   * A writer of general-purpose register `name` into the saved `context` itself, without a native call (the value
+   * takes effect at the next `restoreContext(context)`), or undefined when the engine cannot offer one.
+   */
+  contextRegisterWriter(context: SavedContext, name: RegName): ((value: number) => void) | undefined;
+  /** A saved context's bytes (every register the guest can observe: GPRs, segments and bases, GDTR, x87, SSE). */
+  exportContext(context: SavedContext): Uint8Array;
+  /** A saved context from `exportContext`'s bytes (of an engine of the same build and architecture). */
+  importContext(bytes: Uint8Array): SavedContext;
+  /** The patched timestamp reads (engine-side state that a snapshot must carry: see timestamp.ts). */
+  timestampPatchList(): TimestampPatchRecord[];
+  /**
+   * Replaces the patch table with `patches` (guest memory already holds their bytes) and drops every translation
+   * and block count that may no longer match memory: of `changedPages` (guest pages whose bytes were replaced
+   * behind the engine's back) and of patches that appear or disappear.
+   */
+  restoreCodeState(patches: TimestampPatchRecord[], changedPages: Iterable<number>): void;
+  /** Pages (address / 4096) holding translated code: a snapshot restore compares them. */
+  translatedPages(): number[];
   close(): void;
 }

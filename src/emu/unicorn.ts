@@ -2,9 +2,10 @@
  * The native Unicorn 2 engine. With unicorn-native.ts (the koffi binding) the only code that talks to libunicorn.
  *
  * Instruction counting: a block hook adds the instruction count of each translation block as it starts; the count
- * per block address comes from Unicorn's own translator (uc_ctl TB_REQUEST_CACHE) and is cached. This keeps the
- * cost at one host callback per basic block (a per-instruction hook is ~30x slower), gives deterministic counts,
- * and lets the budget stop a runaway guest.
+ * per block address comes from Unicorn's own translator (uc_ctl TB_REQUEST_CACHE) on the block's first sight and is
+ * cached. The hook is the project's native helper where it could be built (block-counter.ts, native-counter.ts),
+ * else a JavaScript callback per block; both give the same deterministic counts, budget stops and quanta (a
+ * per-instruction hook would be ~30x slower).
  *
  * Timestamp reads: with a `rdtsc` hook, the first sight of a block holding rdtsc/rdtscp patches them into traps
  * (see timestamp.ts) before the block runs: the block hook stops the run without counting the block, `run` patches
@@ -16,11 +17,13 @@
 import koffi from 'koffi';
 import type { Arch } from './arch.ts';
 import type {
-  BlockObserver, CpuidResult, Engine, HookHandle, HostMemory, Hooks, MemoryAccess, RegName, RunOptions, RunResult, SavedContext, TableRegister,
+  TimestampPatchRecord, BlockObserver, CpuidResult, Engine, HookHandle, HostMemory, Hooks, MemoryAccess, RegName, RunOptions, RunResult, SavedContext, TableRegister,
 } from './engine.ts';
 import { BudgetExceededError, EngineError, GuestFault, type RegisterDump } from './errors.ts';
 import { NativeHostMemory } from './host-memory.ts';
 import { loadUnicorn, type Native } from './unicorn-native.ts';
+import type { BlockCounter, CountingChoice, CountingInfo } from './block-counter.ts';
+import { createBlockCounter, helperPath } from './native-counter.ts';
 import {
   findTimestampReads, lastTimestampCandidate, TIMESTAMP_TRAPS, type TimestampInstruction, trappedInstruction,
 } from './timestamp.ts';
@@ -59,7 +62,10 @@ const PAGE_BYTES = 0x1000;
 const MAX_BLOCK_SPAN = 2 * PAGE_BYTES;
 /** rdtscp's IA32_TSC_AUX (Linux keeps the CPU number there): one virtual CPU, number 0. */
 const TSC_AUX = 0n;
+const TWO_32 = 2 ** 32;
 const LOW_32_BITS = 0xffffffffn;
+/** uc_context's header: size_t context_size, uc_mode mode, uc_arch arch (then the CPU state). */
+const UC_CONTEXT_HEADER_BYTES = 16;
 
 /** uc_mem_type of an ordinary read (UC_MEM_READ); writes are UC_MEM_WRITE (17). */
 const UC_MEM_READ = 16;
@@ -81,11 +87,25 @@ const DUMP_REGS: Record<Arch, RegName[]> = {
   i386: ['eip', 'eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp', 'eflags', 'gs'],
 };
 
+/** How an engine counts instructions (see block-counter.ts). */
+export interface EngineOptions {
+  /** Default 'auto': the native helper when it loads, else JavaScript. */
+  counting?: CountingChoice;
+  /** The native helper to load (default: $SHIMULATOR_NATIVE, else the one scripts/setup.mjs builds). */
+  nativeHelper?: string;
+}
+
 /** A patched rdtsc/rdtscp: which one, and the bytes the trap replaced. */
 interface TimestampPatch {
   instruction: TimestampInstruction;
   original: Uint8Array;
 }
+
+/** Bytes of a uc_context's header before the CPU state: size_t context_size, int mode, int arch (Unicorn 2.0.1). */
+const UC_CONTEXT_HEADER = 16;
+/** Values written to find, then to check, where a register sits in a saved context (see contextRegisterWriter). */
+const CONTEXT_MARKER = 0x5a17_c0de_2bad_f00dn;
+const CONTEXT_CHECK = 0x1d2c_3b4a_5968_7786n;
 
 class UnicornContext implements SavedContext {
   constructor(
@@ -94,9 +114,21 @@ class UnicornContext implements SavedContext {
     private readonly owner: Native,
   ) {}
   private freed = false;
+  private memory: DataView | undefined;
   free(): void {
     if (!this.freed) this.owner.uc_context_free(this.handle);
     this.freed = true;
+    this.memory = undefined;
+  }
+
+  /** The context's own bytes (header and CPU state), viewed in place; never after `free`. */
+  bytes(): DataView {
+    if (this.freed) throw new EngineError('the saved CPU context was freed', UC_ERR.ARG);
+    if (!this.memory) {
+      const size = Number(new DataView(koffi.view(this.handle, UC_CONTEXT_HEADER)).getBigUint64(0, true));
+      this.memory = new DataView(koffi.view(this.handle, UC_CONTEXT_HEADER + size));
+    }
+    return this.memory;
   }
 }
 
@@ -106,14 +138,12 @@ export class UnicornEngine implements Engine {
   private readonly scratch = Buffer.alloc(64);
   private readonly tb = Buffer.alloc(UC_TB_SIZE);
   private readonly callbacks: koffi.IKoffiRegisteredCallback[] = [];
-  /** Instruction count per translation-block start address. */
-  private readonly blockSizes = new Map<number, number>();
+  /** Counts instructions per block and makes the budget and quantum stops. */
+  private readonly counter: BlockCounter;
+  /** Which counter, and why not the native one when it is not. */
+  readonly counting: CountingInfo;
   /** Pages holding counted blocks: a host write there is a code rewrite (see `write`). */
   private readonly codePages = new Set<number>();
-  private runCount = 0;
-  private runBudget = Infinity;
-  private runQuantum = Infinity;
-  private stopReason: 'stopped' | 'budget' | 'quantum' | undefined;
   private lastBadAccess: { type: number; address: number; size: number } | undefined;
   private hookError: unknown;
   private blockObservers: BlockObserver[] = [];
@@ -130,29 +160,32 @@ export class UnicornEngine implements Engine {
   private preciseRequested = false;
   /** Inside uc_emu_start (hooks run now). */
   private running = false;
+  /** Byte offsets of registers in a saved context (null: not found), see contextRegisterWriter. */
+  private readonly contextSlots = new Map<RegName, number | null>();
 
   constructor(
     readonly arch: Arch,
     hooks: Hooks = {},
+    options: EngineOptions = {},
   ) {
     this.n = loadUnicorn();
+    // Before uc_open: asking for the native counter where there is none throws, and must leak no engine.
+    ({ counter: this.counter, info: this.counting } = createBlockCounter(options.counting ?? 'auto', {
+      firstSight: (address, size) => this.guard(() => this.firstSight(address, size)),
+      observe: (address, size) => this.observe(address, size),
+      stopEngine: () => this.n.uc_emu_stop(this.uc),
+    }, options.nativeHelper ?? helperPath()));
     const out: unknown[] = [null];
     this.check(this.n.uc_open(UC_ARCH_X86, arch === 'amd64' ? UC_MODE_64 : UC_MODE_32, out), 'uc_open');
     this.uc = out[0];
     this.rdtsc = hooks.rdtsc;
-    this.addHook(UC_HOOK_BLOCK, this.n.protos.block, (_uc: unknown, address: number | bigint, size: number) => {
-      if (!this.onBlock(toNumber(address), size)) return;
-      if (this.blockObservers.length > 0) {
-        // One try/catch for all observers (this runs per basic block: no closure per call).
-        const start = toNumber(address);
-        try {
-          for (const observer of this.blockObservers) observer(start, size);
-        } catch (error) {
-          this.hookError ??= error;
-          this.n.uc_emu_stop(this.uc);
-        }
-      }
-    });
+    const hook = this.counter.hook;
+    if (hook.kind === 'js') {
+      this.addHook(UC_HOOK_BLOCK, this.n.protos.block, (_uc: unknown, address: number | bigint, size: number) => hook.onBlock(toNumber(address), size));
+    } else {
+      const hh = [0];
+      this.check(this.n.uc_hook_add(this.uc, hh, UC_HOOK_BLOCK, hook.callback, hook.userData, 1, 0), 'uc_hook_add (native block counter)');
+    }
     this.addHook(UC_HOOK_MEM_INVALID, this.n.protos.memInvalid, (_uc: unknown, type: number, address: number | bigint, size: number) => {
       this.lastBadAccess = { type, address: toNumber(address), size };
       return false;
@@ -186,6 +219,16 @@ export class UnicornEngine implements Engine {
     // Inside a hook (sigaction is a system call) the translations cannot be flushed: stop, and apply at the next run.
     if (this.running) this.stop();
     else this.applyPreciseFaults();
+  }
+
+  get preciseFaultsEnabled(): boolean {
+    return this.preciseFaults !== undefined || this.preciseRequested;
+  }
+
+  disablePreciseFaults(): void {
+    this.preciseRequested = false;
+    this.preciseFaults?.remove();
+    this.preciseFaults = undefined;
   }
 
   private applyPreciseFaults(): void {
@@ -286,7 +329,23 @@ export class UnicornEngine implements Engine {
 
   addBlockObserver(observer: BlockObserver): HookHandle {
     this.blockObservers = [...this.blockObservers, observer];
-    return { remove: () => void (this.blockObservers = this.blockObservers.filter((o) => o !== observer)) };
+    this.counter.observing = true;
+    return {
+      remove: () => {
+        this.blockObservers = this.blockObservers.filter((o) => o !== observer);
+        this.counter.observing = this.blockObservers.length > 0;
+      },
+    };
+  }
+
+  /** Runs the block observers; one try/catch for all (this runs per basic block: no closure per call). */
+  private observe(address: number, size: number): void {
+    try {
+      for (const observer of this.blockObservers) observer(address, size);
+    } catch (error) {
+      this.hookError ??= error;
+      this.n.uc_emu_stop(this.uc);
+    }
   }
 
   addCodeHook(fn: (address: number, size: number) => void, begin = 1, end = 0): HookHandle {
@@ -309,28 +368,15 @@ export class UnicornEngine implements Engine {
     );
   }
 
-  /** Counts a block that is about to run; false when it must not run yet (its timestamp reads get patched first). */
-  private onBlock(address: number, size: number): boolean {
-    let count = this.blockSizes.get(address);
-    if (count === undefined) {
-      if (this.rdtsc && this.deferForTimestampPatch(address, size)) return false;
-      this.n.uc_ctl(this.uc, UC_CTL_TB_REQUEST_CACHE_RW, 'uint64_t', address, 'void *', this.tb);
-      count = this.tb.readUInt16LE(UC_TB_ICOUNT_OFFSET);
-      this.blockSizes.set(address, count);
-      this.codePages.add(Math.floor(address / PAGE_BYTES));
-    }
-    this.runCount += count;
-    if (this.stopReason !== undefined) return true;
-    if (this.runCount > this.runBudget) {
-      this.stopReason = 'budget';
-      this.n.uc_emu_stop(this.uc);
-    } else if (this.runCount > this.runQuantum) {
-      // The block that crossed the slice has not run yet: it runs first when this thread is resumed.
-      this.runCount -= count;
-      this.stopReason = 'quantum';
-      this.n.uc_emu_stop(this.uc);
-    }
-    return true;
+  /**
+   * The first sight of a block (the counter remembers the answer): its instruction count from Unicorn's
+   * translator, or undefined when it must not run yet (its timestamp reads get patched first).
+   */
+  private firstSight(address: number, size: number): number | undefined {
+    if (this.rdtsc && this.deferForTimestampPatch(address, size)) return undefined;
+    this.n.uc_ctl(this.uc, UC_CTL_TB_REQUEST_CACHE_RW, 'uint64_t', address, 'void *', this.tb);
+    this.codePages.add(Math.floor(address / PAGE_BYTES));
+    return this.tb.readUInt16LE(UC_TB_ICOUNT_OFFSET);
   }
 
   /**
@@ -380,9 +426,7 @@ export class UnicornEngine implements Engine {
    * (a block starting before the range may end inside it): they are translated, counted and scanned again.
    */
   private retranslate(address: number, size: number): void {
-    for (const start of this.blockSizes.keys()) {
-      if (start > address - MAX_BLOCK_SPAN && start < address + size) this.blockSizes.delete(start);
-    }
+    this.counter.forget(address - MAX_BLOCK_SPAN + 1, address + size);
     this.n.uc_ctl(this.uc, UC_CTL_TB_REMOVE_CACHE_W, 'uint64_t', address, 'uint64_t', address + size);
   }
 
@@ -461,8 +505,15 @@ export class UnicornEngine implements Engine {
   }
 
   setReg(name: RegName, value: bigint | number): void {
-    this.scratch.writeBigUInt64LE(BigInt.asUintN(64, BigInt(value)), 0);
-    this.check(this.n.uc_reg_write(this.uc, X86_REG[name], this.scratch), () => `writing ${name}`);
+    if (typeof value === 'number' && value >= 0 && value <= Number.MAX_SAFE_INTEGER && Number.isInteger(value)) {
+      // Addresses and small values (every host call sets one): no BigInt.
+      this.scratch.writeUInt32LE(value % TWO_32, 0);
+      this.scratch.writeUInt32LE(Math.floor(value / TWO_32), 4);
+    } else {
+      this.scratch.writeBigUInt64LE(BigInt.asUintN(64, BigInt(value)), 0);
+    }
+    const rc = this.n.uc_reg_write(this.uc, X86_REG[name], this.scratch) as number;
+    if (rc !== UC_ERR.OK) this.check(rc, `writing ${name}`);
   }
 
   regBytes(name: RegName, size: number): Uint8Array {
@@ -485,14 +536,11 @@ export class UnicornEngine implements Engine {
   }
 
   get instructionsInRun(): number {
-    return this.runCount;
+    return this.counter.instructions;
   }
 
   run(begin: number, options: RunOptions): RunResult {
-    this.runCount = 0;
-    this.runBudget = options.budget;
-    this.runQuantum = options.quantum ?? Infinity;
-    this.stopReason = undefined;
+    this.counter.begin(options.budget, options.quantum ?? Infinity);
     this.lastBadAccess = undefined;
     this.hookError = undefined;
     this.pendingPatch = undefined;
@@ -503,24 +551,25 @@ export class UnicornEngine implements Engine {
       rc = this.n.uc_emu_start(this.uc, begin, options.until, 0, 0) as number;
       while (this.pendingPatch !== undefined) {
         const resume = this.applyPendingPatch();
-        if (rc !== UC_ERR.OK || this.hookError !== undefined || this.stopReason !== undefined) break;
+        if (rc !== UC_ERR.OK || this.hookError !== undefined || this.counter.reason !== undefined) break;
         rc = this.n.uc_emu_start(this.uc, resume, options.until, 0, 0) as number;
       }
     } finally {
       this.running = false;
     }
-    const instructions = this.runCount;
+    const instructions = this.counter.instructions;
+    const stopReason = this.counter.reason;
     if (this.hookError !== undefined) {
       const error = this.hookError;
       this.hookError = undefined;
       throw error;
     }
     if (rc !== UC_ERR.OK) throw this.fault(rc);
-    if (this.stopReason === 'budget') {
+    if (stopReason === 'budget') {
       const pc = this.pc();
       throw new BudgetExceededError(options.budget, pc);
     }
-    if (this.stopReason === 'stopped' || this.stopReason === 'quantum') return { reason: this.stopReason, instructions };
+    if (stopReason === 'stopped' || stopReason === 'quantum') return { reason: stopReason, instructions };
     const pc = this.pc();
     if (pc !== options.until) {
       throw new GuestFault('the guest halted (hlt) before returning', 'HALT', pc, undefined, this.dumpRegisters());
@@ -529,7 +578,7 @@ export class UnicornEngine implements Engine {
   }
 
   stop(): void {
-    this.stopReason ??= 'stopped';
+    this.counter.stop();
     this.n.uc_emu_stop(this.uc);
   }
 
@@ -547,20 +596,18 @@ export class UnicornEngine implements Engine {
     return false;
   }
 
-  private forgetBlocks(address: number, size: number): void {
-    for (const start of this.blockSizes.keys()) {
-      if (start >= address && start < address + size) this.blockSizes.delete(start);
-    }
-  }
-
   invalidateCode(address: number, size: number): void {
-    this.forgetBlocks(address, size);
+    this.counter.forget(address, address + size);
     // And Unicorn's own translations of that range (code rewritten in place must be translated again).
     this.n.uc_ctl(this.uc, UC_CTL_TB_REMOVE_CACHE_W, 'uint64_t', address, 'uint64_t', address + size);
   }
 
   pc(): number {
-    return Number(this.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
+    // Read after every run: as a number straight away (a pc is below 2^48), not through a BigInt.
+    this.scratch.fill(0, 0, 8);
+    const rc = this.n.uc_reg_read(this.uc, X86_REG[this.arch === 'amd64' ? 'rip' : 'eip'], this.scratch) as number;
+    if (rc !== UC_ERR.OK) this.check(rc, 'reading the pc');
+    return this.scratch.readUInt32LE(4) * TWO_32 + this.scratch.readUInt32LE(0);
   }
 
   dumpRegisters(): RegisterDump {
@@ -586,14 +633,89 @@ export class UnicornEngine implements Engine {
     return new UnicornContext(this.arch, out[0], this.n);
   }
 
+  /**
+   * Where each register sits in a saved context is Unicorn's business (the CPU state's layout), so it is found, once
+   * per register: the register is set to a marker and saved, the marker's one occurrence in the context's bytes is its
+   * slot, and writing another value there and restoring must read it back. Anything unexpected: no writer.
+   */
+  contextRegisterWriter(context: SavedContext, name: RegName): ((value: number) => void) | undefined {
+    let slot = this.contextSlots.get(name);
+    if (slot === undefined) this.contextSlots.set(name, (slot = this.findContextSlot(name)));
+    if (slot === null) return undefined;
+    const target = context as UnicornContext;
+    const at = slot;
+    return (value) => {
+      const memory = target.bytes();
+      memory.setUint32(at, value % TWO_32, true);
+      memory.setUint32(at + 4, Math.floor(value / TWO_32), true);
+    };
+  }
+
+  private findContextSlot(name: RegName): number | null {
+    const live = this.saveContext() as UnicornContext;
+    const probe = this.saveContext() as UnicornContext;
+    try {
+      this.setReg(name, CONTEXT_MARKER);
+      this.check(this.n.uc_context_save(this.uc, probe.handle), 'uc_context_save');
+      const bytes = probe.bytes();
+      const found: number[] = [];
+      for (let at = UC_CONTEXT_HEADER; at + 8 <= bytes.byteLength; at++) if (bytes.getBigUint64(at, true) === CONTEXT_MARKER) found.push(at);
+      if (found.length !== 1) return null;
+      bytes.setBigUint64(found[0]!, CONTEXT_CHECK, true);
+      this.restoreContext(probe);
+      return this.reg(name) === CONTEXT_CHECK ? found[0]! : null;
+    } finally {
+      this.restoreContext(live);
+      live.free();
+      probe.free();
+    }
+  }
+
   restoreContext(context: SavedContext): void {
     this.check(this.n.uc_context_restore(this.uc, (context as UnicornContext).handle), 'uc_context_restore');
+  }
+
+  exportContext(context: SavedContext): Uint8Array {
+    const size = Number(this.n.uc_context_size(this.uc));
+    return Uint8Array.from(new Uint8Array(koffi.view((context as UnicornContext).handle as never, size)));
+  }
+
+  importContext(bytes: Uint8Array): SavedContext {
+    const context = this.saveContext() as UnicornContext;
+    const target = new Uint8Array(koffi.view(context.handle as never, Number(this.n.uc_context_size(this.uc))));
+    // The header (context size, mode, arch) must be this engine's: anything else is another build or architecture.
+    if (bytes.length !== target.length || !target.subarray(0, UC_CONTEXT_HEADER_BYTES).every((b, i) => b === bytes[i])) {
+      context.free();
+      throw new EngineError(`a saved CPU context of ${bytes.length} bytes does not fit this ${this.arch} engine (${target.length} bytes)`, UC_ERR.ARG);
+    }
+    target.set(bytes);
+    return context;
+  }
+
+  timestampPatchList(): TimestampPatchRecord[] {
+    return [...this.timestampPatches].map(([address, p]) => ({ address, instruction: p.instruction, original: p.original.slice() }));
+  }
+
+  restoreCodeState(patches: TimestampPatchRecord[], changedPages: Iterable<number>): void {
+    const wanted = new Map(patches.map((p) => [p.address, p]));
+    const differs = new Set<number>();
+    for (const [at, p] of this.timestampPatches) if (wanted.get(at)?.instruction !== p.instruction) differs.add(at);
+    for (const at of wanted.keys()) if (!this.timestampPatches.has(at)) differs.add(at);
+    this.timestampPatches.clear();
+    for (const p of patches) this.timestampPatches.set(p.address, { instruction: p.instruction, original: p.original.slice() });
+    for (const at of differs) this.retranslate(at, TIMESTAMP_TRAPS.rdtscp.length);
+    for (const page of changedPages) this.retranslate(page * PAGE_BYTES, PAGE_BYTES);
+  }
+
+  translatedPages(): number[] {
+    return [...this.codePages];
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.n.uc_close(this.uc);
+    this.counter.close();
     for (const cb of this.callbacks) koffi.unregister(cb);
   }
 }

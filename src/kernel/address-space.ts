@@ -6,7 +6,7 @@
  * Regions are a sorted array searched by bisection: `find` and `isMapped` run for every system-call argument and
  * there can be 100,000 mappings.
  */
-import type { Engine } from '../emu/engine.ts';
+import { type Engine, PROT_EXEC } from '../emu/engine.ts';
 import { AddressSpaceError, MemoryLimitError, OutOfAddressSpaceError } from './memory-errors.ts';
 import { MemoryView } from './memory-view.ts';
 import { firstEndingAfter } from './spans.ts';
@@ -44,6 +44,17 @@ export interface AddressSpaceOptions {
   maxEngineRegions?: number;
 }
 
+/** The address space's bookkeeping, as a snapshot keeps it (plain data). */
+export interface AddressSpaceState {
+  regions: Region[];
+  runs: { start: number; end: number; prot: number }[];
+  brkStart: number;
+  brkEnd: number;
+  accessible: number;
+  searchTop: number;
+  holeAbove: number;
+}
+
 export class AddressSpace {
   /** Mapped regions, sorted by start, non-overlapping. */
   private regions: Region[] = [];
@@ -67,6 +78,33 @@ export class AddressSpace {
     this.mmapFloor = options.mmapFloor;
     this.memoryLimit = options.memoryLimit;
     this.view = new MemoryView(engine, options.maxEngineRegions);
+  }
+
+  state(): AddressSpaceState {
+    return {
+      regions: this.regions.map((r) => ({ ...r })),
+      runs: this.view.runsState(),
+      brkStart: this.brkStart,
+      brkEnd: this.brkEnd,
+      accessible: this.accessible,
+      searchTop: this.searchTop,
+      holeAbove: this.holeAbove,
+    };
+  }
+
+  /**
+   * Puts the bookkeeping and the engine's regions back as `state` says (the bytes are the snapshot layer's job).
+   * The generation moves on, never back: what observers derived from a later layout must not look current.
+   */
+  restoreState(state: AddressSpaceState): void {
+    this.view.restoreRuns(state.runs);
+    this.regions = state.regions.map((r) => ({ ...r }));
+    this.brkStart = state.brkStart;
+    this.brkEnd = state.brkEnd;
+    this.accessible = state.accessible;
+    this.searchTop = state.searchTop;
+    this.holeAbove = state.holeAbove;
+    this.generation++;
   }
 
   list(): readonly Region[] {
@@ -103,6 +141,17 @@ export class AddressSpace {
       cursor = r.end;
     }
     return cursor >= start + size;
+  }
+
+  /**
+   * The host bytes behind [start, start+size), live (no copy), when every page of the range is accessible and none
+   * is executable. Host writes through the view bypass the engine, so they must never meet code: no translation
+   * could go stale. Valid while `generation` stays the same (any mapping change may make the range inaccessible).
+   */
+  dataWindow(start: number, size: number): Uint8Array | undefined {
+    if (size <= 0 || !this.isAccessible(start, size)) return undefined;
+    for (const r of this.overlapping(start, start + size)) if (r.prot & PROT_EXEC) return undefined;
+    return this.view.hostBytes(start, size);
   }
 
   /** Whether any page of [start, start+size) is mapped. */

@@ -99,12 +99,26 @@ const SYSCALL_INSTRUCTION_BYTES = 2;
 /** Instructions a thread runs before the scheduler switches (when another thread is runnable). */
 export const QUANTUM = 10_000;
 
+/** Characters of slice records hashed together (see ThreadTable.recordSlice). */
+const SLICE_FOLD_CHARS = 4096;
+
+export interface ThreadTableState {
+  nextTid: number;
+  pendingSlices: string;
+  foldedSlices: string;
+  sliceCount: number;
+}
+
 export class ThreadTable {
   readonly threads: GuestThread[] = [];
   current: GuestThread;
   private nextTid: number;
-  /** (tid, instructions) per slice, hashed into `scheduleHash`. */
-  private readonly slices = createHash('sha256');
+  /**
+   * (tid, instructions) per slice, hashed into `scheduleHash`: slices not yet hashed, and the hash of those before
+   * them (folded at a fixed size, so the hash depends only on the slices; and plain data a snapshot can carry).
+   */
+  private pendingSlices = '';
+  private foldedSlices = '';
   private sliceCount = 0;
 
   constructor(
@@ -134,20 +148,37 @@ export class ThreadTable {
 
   /** Threads that could run now (other than the current one). */
   get othersRunnable(): boolean {
-    return this.threads.some((t) => t !== this.current && t.state === 'runnable');
+    for (const t of this.threads) if (t !== this.current && t.state === 'runnable') return true; // per run: no closure
+    return false;
   }
 
   /** Records a slice of execution for the schedule hash. */
   recordSlice(thread: GuestThread, instructions: number): void {
     if (instructions === 0) return;
     thread.instructions += instructions;
-    this.slices.update(`${thread.tid}:${instructions};`);
+    this.pendingSlices += `${thread.tid}:${instructions};`;
     this.sliceCount++;
+    if (this.pendingSlices.length >= SLICE_FOLD_CHARS) {
+      this.foldedSlices = createHash('sha256').update(this.foldedSlices).update(this.pendingSlices).digest('hex');
+      this.pendingSlices = '';
+    }
   }
 
   /** A hash of the interleaving so far: identical runs give identical hashes. */
   scheduleHash(): string {
-    return `${this.sliceCount}:${this.slices.copy().digest('hex').slice(0, 16)}`;
+    return `${this.sliceCount}:${createHash('sha256').update(this.foldedSlices).update(this.pendingSlices).digest('hex').slice(0, 16)}`;
+  }
+
+  /** The scheduler's counters and hash state (snapshots). */
+  state(): ThreadTableState {
+    return { nextTid: this.nextTid, pendingSlices: this.pendingSlices, foldedSlices: this.foldedSlices, sliceCount: this.sliceCount };
+  }
+
+  /** Puts back the scheduler's state and its threads (`current` among them). */
+  restoreState(state: ThreadTableState, threads: GuestThread[], current: GuestThread): void {
+    Object.assign(this, state);
+    this.threads.splice(0, this.threads.length, ...threads);
+    this.current = current;
   }
 
   /** The next runnable thread after the current one, round robin in creation order. */

@@ -6,8 +6,9 @@
 import type { Arch } from '../emu/arch.ts';
 import { multiarchTriplet } from '../emu/arch.ts';
 import { virtualCpuid } from '../emu/cpuid.ts';
+import type { CountingChoice } from '../emu/block-counter.ts';
 import type { Engine, RunResult } from '../emu/engine.ts';
-import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../emu/engine.ts';
+import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from '../emu/engine.ts';
 import { BudgetExceededError, GuestFault } from '../emu/errors.ts';
 import { resetFpu } from '../emu/fpu.ts';
 import { GlobalDescriptorTable } from '../emu/gdt.ts';
@@ -36,20 +37,29 @@ export interface MemoryLayout {
   /** New mappings (ld.so first, then libraries, malloc arenas, thread stacks) are placed below this. */
   mmapTop: number;
   mmapFloor: number;
-  /** A host-owned page: returning here ends a call made by the host. */
+  /**
+   * A host-owned page: returning here ends a call made by the host. The page below it is the guard page, which
+   * stays unmapped: after every run Unicorn 2.0.1 drops the translated code at the stop address minus one (so the
+   * block before it gets its exit re-checked), and that costs several µs per run when the page there is mapped
+   * but nothing when it is not (`npm run bench` measures both).
+   */
   trapPage: number;
   /** i386: the page holding the GDT. */
   gdtPage?: number;
 }
+
+const AMD64_MMAP_TOP = 0x7ffff7fff000;
 
 export const LAYOUTS: Record<Arch, MemoryLayout> = {
   amd64: {
     exeBase: 0x555555554000,
     stackTop: 0x7ffffffde000 + 0x21000,
     stackSize: 8 * 1024 * 1024,
-    mmapTop: 0x7ffff7fff000,
+    mmapTop: AMD64_MMAP_TOP,
     mmapFloor: 0x10000000000,
-    trapPage: 0x7ffffffff000,
+    // Not on the stack top, where Linux has nothing (the page below would be the stack's): one guard page above the
+    // mmap area, where the top-down search never places a mapping.
+    trapPage: AMD64_MMAP_TOP + PAGE_SIZE,
   },
   i386: {
     exeBase: 0x56555000,
@@ -57,7 +67,7 @@ export const LAYOUTS: Record<Arch, MemoryLayout> = {
     stackSize: 8 * 1024 * 1024,
     mmapTop: 0xf7fff000,
     mmapFloor: 0x60000000,
-    trapPage: 0xffffe000,
+    trapPage: 0xffffe000, // the guard page below it is the one above the stack top
     gdtPage: 0xfffff000,
   },
 };
@@ -138,6 +148,8 @@ export interface ProcessOptions {
   stderr?: OutputSink;
   outputLimit?: number;
   tmpLimit?: number;
+  /** How the engine counts instructions (default 'auto': natively when the helper loads; see block-counter.ts). */
+  counting?: CountingChoice;
   /** Host wall-clock seconds each host call (`run`, `runUntilHost`) may take; beyond it: WallTimeoutError. */
   callTimeoutSeconds?: number;
 }
@@ -186,7 +198,8 @@ export class Process {
   /** Whether the engine is inside a run (the virtual clock then adds the run's own instructions). */
   private inRun = false;
 
-  private constructor(options: ProcessOptions) {
+  /** `restoring`: a snapshot's state will replace memory and registers, so nothing is mapped or written here. */
+  private constructor(options: ProcessOptions, restoring = false) {
     const arch = options.arch;
     this.arch = arch;
     this.layout = LAYOUTS[arch];
@@ -198,7 +211,7 @@ export class Process {
       interrupt: (intno) => this.onInterrupt(intno, kernelRef.k!),
       // Guest rdtsc/rdtscp read the virtual clock (the clock exists before the guest runs its first instruction).
       rdtsc: () => this.clock.timestampCounter(),
-    });
+    }, { counting: options.counting });
     this.vfs = new VirtualFileSystem();
     this.space = new AddressSpace(this.engine, {
       mmapTop: this.layout.mmapTop,
@@ -207,12 +220,18 @@ export class Process {
       maxEngineRegions: options.maxEngineRegions,
     });
     if (this.layout.gdtPage !== undefined) {
-      this.space.mapFixed(this.layout.gdtPage, PAGE_SIZE, PROT_READ | PROT_WRITE, '[gdt]');
       this.gdt = new GlobalDescriptorTable(this.engine, this.layout.gdtPage);
-      this.gdt.install();
+      if (!restoring) {
+        this.space.mapFixed(this.layout.gdtPage, PAGE_SIZE, PROT_READ | PROT_WRITE, '[gdt]');
+        this.gdt.install();
+      }
     }
-    this.space.mapFixed(this.layout.trapPage, PAGE_SIZE, PROT_READ | PROT_EXEC, '[shimulator trap]');
-    this.engine.write(this.layout.trapPage, new Uint8Array(PAGE_SIZE).fill(HLT));
+    if (!restoring) {
+      this.space.mapFixed(this.layout.trapPage, PAGE_SIZE, PROT_READ | PROT_EXEC, '[shimulator trap]');
+      // Reserved without access (no engine region): hinted mmaps go elsewhere, and stops at the trap stay cheap.
+      this.space.mapFixed(this.layout.trapPage - PAGE_SIZE, PAGE_SIZE, PROT_NONE, '[shimulator guard]');
+      this.engine.write(this.layout.trapPage, new Uint8Array(PAGE_SIZE).fill(HLT));
+    }
 
     this.mountFixtures();
     for (const lib of options.hostLibraries ?? []) this.mountHostLibrary(lib.path, lib.bytes);
@@ -250,17 +269,20 @@ export class Process {
     // ET_EXEC runs at its link addresses; a position-independent executable where Linux puts one (no ASLR).
     const exeBase = exeElf.type === 'EXEC' ? 0 : this.layout.exeBase;
     this.exe = { path: exePath, base: exeBase, elf: exeElf };
-    this.mapElf(this.exe);
+    if (!restoring) this.mapElf(this.exe);
     this.space.initBrk(this.exe.base + exeElf.loadSpan.end);
     if (exeElf.interp) {
       const interpElf = this.elfAt(exeElf.interp);
       const interpBase = this.layout.mmapTop - pageUp(interpElf.loadSpan.end - interpElf.loadSpan.start);
       this.interp = { path: exeElf.interp, base: interpBase - interpElf.loadSpan.start, elf: interpElf };
-      this.mapElf(this.interp);
+      if (!restoring) this.mapElf(this.interp);
     }
     this.kernel.options.exePath = exePath;
     this.kernel.threadName = exePath.split('/').pop()!.slice(0, TASK_COMM_LEN - 1);
 
+    // Where the process starts: ld.so for a dynamically linked program, the program itself for a static one.
+    this.entry = this.interp ? this.interp.base + this.interp.elf.entry : this.exe.base + exeElf.entry;
+    if (restoring) return;
     const stackBottom = this.layout.stackTop - this.layout.stackSize;
     // PT_GNU_STACK absent or executable: Linux gives the process an executable stack (READ_IMPLIES_EXEC aside).
     const stackProt = PROT_READ | PROT_WRITE | (wantsExecutableStack(exeElf) ? PROT_EXEC : 0);
@@ -286,8 +308,6 @@ export class Process {
     this.engine.write(stack.sp, stack.bytes);
     this.engine.setReg(arch === 'amd64' ? 'rsp' : 'esp', stack.sp);
     resetFpu(this.engine);
-    // Where the process starts: ld.so for a dynamically linked program, the program itself for a static one.
-    this.entry = this.interp ? this.interp.base + this.interp.elf.entry : this.exe.base + exeElf.entry;
   }
 
   /** Boots the stub (ld.so, libc, constructors) and stops at `shimulator_ready`, ready for host calls. */
@@ -302,6 +322,14 @@ export class Process {
       throw error;
     }
     return p;
+  }
+
+  /**
+   * The process exec'd but not run: what a snapshot's state is applied to (src/snapshot), which replaces its
+   * memory, registers and kernel state wholesale.
+   */
+  static create(options: ProcessOptions): Process {
+    return new Process(options, true);
   }
 
   /**

@@ -9,6 +9,7 @@
  */
 import { posix } from 'node:path';
 import type { Arch } from '../emu/arch.ts';
+import type { CountingChoice } from '../emu/block-counter.ts';
 import { BudgetExceededError, GuestFault } from '../emu/errors.ts';
 import { AddressSpaceError } from '../kernel/memory-errors.ts';
 import { CapturedOutput, OutputLimitError, type OutputSink } from '../kernel/output.ts';
@@ -66,6 +67,8 @@ export interface RunProgramOptions {
   timeoutSeconds?: number;
   /** Check every cross-object call against the ABI. */
   check?: boolean;
+  /** How instructions are counted (default 'auto': natively when the helper is built; the counts are the same). */
+  counting?: CountingChoice;
   /** Receives an ltrace-like line per cross-object call (`llabs(4294967291) = 4294967291`). */
   calls?: (line: string) => void;
   /** Extra C declarations (prototypes of the program's own exports, structs) for the checker. */
@@ -145,6 +148,7 @@ export async function runProgram(options: RunProgramOptions): Promise<RunReport>
     stderr: sinkFor(options.stderr),
     outputLimit: options.outputLimit,
     memoryLimit: options.memoryLimit,
+    counting: options.counting,
   }));
   try {
     if (options.cwd !== undefined) process.kernel.cwd = guestDirectory(process, options.cwd);
