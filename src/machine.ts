@@ -73,6 +73,7 @@ export interface BootOptions {
   /**
    * Host wall-clock seconds one call may take (default DEFAULT_CALL_TIMEOUT_SECONDS, 600); beyond it the call ends
    * with WallTimeoutError (the machine stays usable, as after a BudgetExceededError; `reset()` for a clean one).
+   * The boot and the loading of `libs` have the default.
    */
   callTimeoutSeconds?: number;
   /** Record every system call in `machine.process.kernel.records`. */
@@ -346,7 +347,8 @@ export class Machine {
       outputLimit: options.outputLimit,
       tmpLimit: options.tmpLimit,
       counting: options.counting,
-      callTimeoutSeconds: options.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS,
+      // The boot and the libraries' loading get the default; the caller's timeout holds from the first call on.
+      callTimeoutSeconds: DEFAULT_CALL_TIMEOUT_SECONDS,
     };
     const process = image ? Process.create(processOptions) : Process.boot(processOptions);
     try {
@@ -415,15 +417,16 @@ export class Machine {
     });
     if (image) {
       this.applyHostState(image);
-      return;
+    } else {
+      this.errnoAddress = Number(this.libc('int *__errno_location(void)')().value);
+      this.errnoWindow = new GuestWindow(process.space, engine, this.errnoAddress, 4, this.direct);
+      let guestPathIndex = 0;
+      for (const lib of options.libs ?? []) {
+        const bundled = findFixture(this.arch, lib);
+        this.dlopen(bundled ? bundled.name : this.process.mountedLibraries[guestPathIndex++]!);
+      }
     }
-    this.errnoAddress = Number(this.libc('int *__errno_location(void)')().value);
-    this.errnoWindow = new GuestWindow(process.space, engine, this.errnoAddress, 4, this.direct);
-    let guestPathIndex = 0;
-    for (const lib of options.libs ?? []) {
-      const bundled = findFixture(this.arch, lib);
-      this.dlopen(bundled ? bundled.name : this.process.mountedLibraries[guestPathIndex++]!);
-    }
+    this.process.callTimeoutSeconds = options.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS;
   }
 
   /**

@@ -132,9 +132,28 @@ describe('the wall-clock timeout of a call', () => {
     const run = await shimulatorCli('call', '--lib', library, '--budget', String(HUGE_BUDGET), '--timeout', String(TIMEOUT_SECONDS), 'long spin(void)');
     expect(run.status).toBe(TIMEOUT_EXIT_STATUS);
     expect(run.stderr).toMatch(/the call took longer than its wall-clock timeout of 0\.5 s/);
+    // With --trace: the timeout still ends the call (checked every 250,000 instructions, however slow recording
+    // makes them), and the file holds the partial trace.
+    const trace = join(dir, 'spin.trace');
+    const traced = await shimulatorCli('call', '--lib', library, '--budget', String(HUGE_BUDGET), '--timeout', '0.05', '--trace', trace, 'long spin(void)');
+    expect(traced.status).toBe(TIMEOUT_EXIT_STATUS);
+    expect(traced.stderr).toMatch(/^shimulator: the call took longer than its wall-clock timeout of 0\.05 s[^\n]*\n$/);
+    const printed = (await shimulatorCli('trace', trace, '--limit', '1')).stdout;
+    expect(printed).toMatch(/long spin\(void\)" {2}amd64 {2}\d+ instructions/);
+    expect(printed).toMatch(/error: WallTimeoutError: the call took longer/);
     const bad = await shimulatorCli('call', '--timeout', '0', 'int abs(int x)', '-1');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--timeout takes a positive number of seconds, got "0"/);
+  });
+});
+
+describe('the trace limit of `call --trace`', () => {
+  it('ends a long call with one message and leaves the trace so far in the file', async () => {
+    const trace = join(dir, 'limit.trace');
+    const run = await shimulatorCli('call', '--lib', library, '--budget', String(HUGE_BUDGET), '--trace', trace, '--trace-limit', '5000', 'long spin(void)');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(`shimulator: the trace reached its limit of 5000 instructions and the call was stopped there (${trace} holds them; raise --trace-limit to record further)\n`);
+    expect((await shimulatorCli('trace', trace, '--limit', '1')).stdout).toMatch(/long spin\(void\)" {2}amd64 {2}5000 instructions/);
   });
 });
 

@@ -18,7 +18,7 @@ import { parseToken, type TokenContext } from './tokens.ts';
 import { writeTraceFile } from './trace.ts';
 import { readInputText } from './files.ts';
 import { parseSeconds, parseSize, SIZE_OPTIONS, TIMEOUT_EXIT_STATUS } from './sizes.ts';
-import { recordTrace } from '../trace/recorder.ts';
+import { recordTrace, TraceLimitError } from '../trace/recorder.ts';
 import { WallTimeoutError } from '../loader/limits.ts';
 import type { Trace } from '../trace/format.ts';
 
@@ -44,6 +44,8 @@ export interface CallOptions {
   calls: boolean;
   tls: boolean;
   trace?: string;
+  /** `--trace-limit N`: instructions `--trace` records at most (the call stops there). */
+  traceLimit?: number;
   threads?: number;
   /** `--no-cache`: boot afresh; `--cache-dir DIR`: where boot images are kept (default: see image-cache.ts). */
   cache: boolean;
@@ -53,8 +55,9 @@ export interface CallOptions {
 
 export const CALL_USAGE = `usage: shimulator call [--arch amd64|i386] [--lib NAME|PATH]... [--decls FILE.h] [--json]
                        [--batch FILE.jsonl] [--spec] [--check] [--calls] [--tls]
-                       [--trace FILE] [--threads N] [--budget N] [--timeout SECONDS] [--memory-limit SIZE]
-                       [--output-limit SIZE] [--seed N] [--no-cache | --cache-dir DIR] [PROTOTYPE ARG...]`;
+                       [--trace FILE [--trace-limit N]] [--threads N] [--budget N] [--timeout SECONDS]
+                       [--memory-limit SIZE] [--output-limit SIZE] [--seed N] [--no-cache | --cache-dir DIR]
+                       [PROTOTYPE ARG...]`;
 
 /** Threads `--threads` may start (each gets a glibc thread stack of 8 MiB of guest address space). */
 const MAX_THREADS = 64;
@@ -103,6 +106,9 @@ export function parseCallOptions(argv: string[]): CallOptions {
         break;
       case '--trace':
         o.trace = value(i++, a);
+        break;
+      case '--trace-limit':
+        o.traceLimit = positiveInteger(value(i++, a), a);
         break;
       case '--threads':
         o.threads = positiveInteger(value(i++, a), a);
@@ -331,12 +337,15 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
   const traced = <T>(label: string, run: () => T): T => {
     if (!o.trace) return run();
     try {
-      const { result, trace } = recordTrace(machine, label, run);
+      const { result, trace } = recordTrace(machine, label, run, { maxSteps: o.traceLimit });
       writeTraceFile(o.trace, trace);
       return result;
     } catch (error) {
       const partial = (error as { trace?: Trace }).trace;
       if (partial) writeTraceFile(o.trace, partial);
+      if (error instanceof TraceLimitError) {
+        error.message = `the trace reached its limit of ${error.maxSteps} instructions and the call was stopped there (${o.trace} holds them; raise --trace-limit to record further)`;
+      }
       throw error;
     }
   };

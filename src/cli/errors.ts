@@ -10,6 +10,7 @@ import { ElfError } from '../loader/elf.ts';
 import { FixtureError } from '../loader/fixtures.ts';
 import { LoaderError } from '../loader/process.ts';
 import { WallTimeoutError } from '../loader/limits.ts';
+import { TraceLimitError } from '../trace/recorder.ts';
 import { SymbolNotFoundError } from '../loader/symbols.ts';
 import { DlopenError, MachineExitedError, UnknownLibraryError } from '../machine.ts';
 import { UsageError } from './call.ts';
@@ -20,7 +21,7 @@ import type { AbiReport } from '../check/rules.ts';
 const USER_ERRORS = [
   UsageError, ArgumentError, CallSpecError, DeclarationError, LayoutError, BudgetExceededError, EngineUnavailableError,
   GuestFault, GuestDeadlockError, GuestExit, ElfError, FixtureError, LoaderError, SymbolNotFoundError, DlopenError,
-  UnknownLibraryError, MachineExitedError, OutputLimitError, CommandLineFileError, WallTimeoutError,
+  UnknownLibraryError, MachineExitedError, OutputLimitError, CommandLineFileError, WallTimeoutError, TraceLimitError,
 ];
 
 export function isUserError(error: unknown): error is Error {

@@ -24,6 +24,8 @@ export const SLAB_BYTES = 2 ** 32;
  * the host (the table also holds sections for region edges QEMU splits itself).
  */
 export const MAX_ENGINE_REGIONS = 3000;
+/** Runs up to this size are one engine region: re-mapping one whole costs at most a few hundred pages' TLB flushes. */
+const SINGLE_REGION_BYTES = 256 * PAGE;
 
 /** An accessible run, or one engine region. */
 interface Span {
@@ -186,10 +188,15 @@ function coalesce(spans: Span[]): Span[] {
 }
 
 /**
- * The engine regions of one run: its maximal aligned power-of-two blocks (at most one slab). Each block's presence
- * depends only on the run around it, so a change far away in the same run leaves it mapped.
+ * The engine regions of one run: a small run is one region (re-mapping it whole is cheap); a larger one is its
+ * maximal aligned power-of-two blocks (at most one slab), each present as long as the run around it is, so a change
+ * far away in the same run leaves it mapped. Few regions matter: Unicorn's every map walks all of them, twice over
+ * (QEMU's find_ram_offset is quadratic in its RAM blocks).
  */
 function blocks(run: Span): Span[] {
+  if (run.end - run.start <= SINGLE_REGION_BYTES && Math.floor(run.start / SLAB_BYTES) === Math.floor((run.end - 1) / SLAB_BYTES)) {
+    return [{ ...run }];
+  }
   const out: Span[] = [];
   for (let at = run.start; at < run.end; ) {
     let size = PAGE;

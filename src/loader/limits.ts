@@ -32,8 +32,12 @@ export function wallTimeLimit(seconds: number, what: 'run' | 'call'): TimeLimits
   return { wall: { deadlineMs: Date.now() + seconds * 1000, seconds, what } };
 }
 
-/** How many instructions a lone thread runs between wall-clock checks (only when a wall deadline is set). */
-export const WALL_CHECK_INSTRUCTIONS = 2_000_000;
+/**
+ * How many instructions a lone thread runs between wall-clock checks (only when a wall deadline is set). Small
+ * enough for a traced or memory-watched run (tens of times slower per instruction) to notice its deadline within a
+ * second or so; each check costs one stop and restart of the engine (microseconds).
+ */
+export const WALL_CHECK_INSTRUCTIONS = 250_000;
 
 /** The guest's virtual time passed `--time-limit`. */
 export class TimeLimitError extends Error {
