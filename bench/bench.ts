@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { ARCHES } from '../src/emu/arch.ts';
 import { out, vararg } from '../src/callspec/values.ts';
 import { Machine } from '../src/machine.ts';
+import { describeCounting } from '../src/emu/native-counter.ts';
 
 const WARM_BOOTS = 5;
 const CALLS = 2000;
@@ -18,10 +19,12 @@ function median(values: number[]): number {
 
 export async function runBench(write: (line: string) => void): Promise<number> {
   write('shimulator bench (goals: boot < 50 ms, snprintf < 20 µs once warm)');
+  (await import('./cli-start.ts')).benchCliStart(join(import.meta.dirname, '..'), write);
   for (const arch of ARCHES) {
     let started = performance.now();
     let m = await Machine.boot({ arch });
     const cold = performance.now() - started;
+    if (arch === ARCHES[0]) write(`instruction counting in use: ${describeCounting(m.counting)}`);
     m.close();
     const warm: number[] = [];
     for (let i = 0; i < WARM_BOOTS; i++) {
@@ -57,8 +60,10 @@ export async function runBench(write: (line: string) => void): Promise<number> {
     m.close();
   }
 
-  await (await import('./call-bench.ts')).benchCalls(write);
+  await (await import('./counting-bench.ts')).benchCounting(write);
+  (await import('./call-bench.ts')).benchCalls(write);
   await (await import('./memory-bench.ts')).runMemoryBench(write);
+  await (await import('./playground-bench.ts')).benchPlaygroundWorker(write);
 
   // The conformance corpus: every signature called once per architecture (goal: 1,000 × 2 arches under 10 s).
   const { bootCorpusMachine, runCorpus } = await import('../test/conformance/runner.ts');

@@ -1,38 +1,77 @@
 /**
  * `npm run bench`, whole programs: the Go fixture under `shimulator run` (guest instructions, wall time,
- * instructions per second) beside the same binary run natively and, when Debian's qemu-user is installed, under
- * qemu-user — all measured in this run, on this machine.
+ * instructions per second) with native instruction counting beside the JavaScript fallback, and the same binary
+ * run natively and, when Debian's qemu-user is installed, under qemu-user — all measured in this run, on this
+ * machine, interleaved and as medians (the machine may be shared).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARCHES } from '../src/emu/arch.ts';
+import type { CountingMode } from '../src/emu/block-counter.ts';
 import { runProgram } from '../src/run/program.ts';
 
 const PROGRAM = 'go-nocgo';
 const ARGS = ['alpha', 'beta'];
 const QEMU: Record<string, string> = { amd64: '/usr/bin/qemu-x86_64', i386: '/usr/bin/qemu-i386' };
+/** Runs of each kind per architecture (the median is printed). */
+const REPEATS = 3;
+/** Goal: `shimulator run` within this factor of qemu-user's wall time. */
+const QEMU_FACTOR_GOAL = 3;
 
-function timeCommand(command: string, args: string[]): number {
+/** Wall and CPU (user + system) milliseconds of a command, measured by bash's `time` (CPU NaN without bash). */
+function timeCommand(command: string, args: string[]): { wall: number; cpu: number } {
   const start = performance.now();
-  spawnSync(command, args, { stdio: 'ignore', env: { PATH: '/usr/bin:/bin', HOME: '/tmp', LANG: 'C', TZ: 'UTC' } });
-  return performance.now() - start;
+  const quoted = [command, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  const r = spawnSync('bash', ['-c', `TIMEFORMAT='%3U %3S'; time ${quoted} >/dev/null 2>&1`], {
+    encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: '/tmp', LANG: 'C', TZ: 'UTC' },
+  });
+  const wall = performance.now() - start;
+  const [user, system] = (r.stderr ?? '').trim().split(/\s+/).map(Number);
+  return { wall, cpu: r.status === null || user === undefined || system === undefined ? NaN : (user + system) * 1000 };
+}
+
+function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 }
 
 export async function benchPrograms(root: string, write: (line: string) => void): Promise<void> {
   for (const arch of ARCHES) {
     const binary = join(root, 'fixtures/programs', arch, PROGRAM);
-    const start = performance.now();
-    const report = await runProgram({ program: binary, args: ARGS, stdout: () => {}, stderr: () => {} });
-    const ms = performance.now() - start;
-    const rate = report.instructions / (ms / 1000);
-    const native = timeCommand(binary, ARGS);
-    const qemu = existsSync(QEMU[arch]!)
-      ? `, qemu-user ${timeCommand(QEMU[arch]!, [binary, ...ARGS]).toFixed(0)} ms`
-      : ', qemu-user not installed (apt-get install qemu-user)';
+    const times: Record<CountingMode | 'native binary' | 'qemu', number[]> = { native: [], js: [], 'native binary': [], qemu: [] };
+    const cpu: Record<CountingMode | 'qemu', number[]> = { native: [], js: [], qemu: [] };
+    const instructions: Record<CountingMode, number> = { native: 0, js: 0 };
+    const hasQemu = existsSync(QEMU[arch]!);
+    for (let i = 0; i < REPEATS; i++) {
+      for (const counting of ['native', 'js'] as const) {
+        const start = performance.now();
+        const cpuStart = process.cpuUsage();
+        const report = await runProgram({ program: binary, args: ARGS, counting, stdout: () => {}, stderr: () => {} });
+        times[counting].push(performance.now() - start);
+        const used = process.cpuUsage(cpuStart);
+        cpu[counting].push((used.user + used.system) / 1000);
+        instructions[counting] = report.instructions;
+      }
+      times['native binary'].push(timeCommand(binary, ARGS).wall);
+      if (hasQemu) {
+        const qemu = timeCommand(QEMU[arch]!, [binary, ...ARGS]);
+        times.qemu.push(qemu.wall);
+        cpu.qemu.push(qemu.cpu);
+      }
+    }
+    const [native, js] = [median(times.native), median(times.js)];
+    const rate = instructions.native / (native / 1000);
+    const qemu = hasQemu ? median(times.qemu) : undefined;
+    const versus = qemu === undefined
+      ? 'qemu-user not installed (apt-get install qemu-user)'
+      : `qemu-user ${qemu.toFixed(0)} ms (CPU ${median(cpu.qemu).toFixed(0)}): ${(native / qemu).toFixed(1)}× qemu-user's wall time, ` +
+        `${(median(cpu.native) / median(cpu.qemu)).toFixed(1)}× its CPU time (goal ≤ ${QEMU_FACTOR_GOAL}×)`;
+    const same = instructions.native === instructions.js ? '' : ` — COUNTS DIFFER (JavaScript: ${instructions.js})`;
     write(
-      `${arch}: run ${PROGRAM}: ${report.instructions} guest instructions in ${ms.toFixed(0)} ms ` +
-        `(${(rate / 1e6).toFixed(2)} M instructions/s; goal < 1 s) — native ${native.toFixed(0)} ms${qemu}`,
+      `${arch}: run ${PROGRAM}: ${instructions.native} guest instructions${same}; native counting ${native.toFixed(0)} ms ` +
+        `(CPU ${median(cpu.native).toFixed(0)}; ${(rate / 1e6).toFixed(2)} M instructions/s), JavaScript counting ${js.toFixed(0)} ms ` +
+        `(CPU ${median(cpu.js).toFixed(0)}; ${(js / native).toFixed(2)}×); ` +
+        `the binary natively ${median(times['native binary']).toFixed(0)} ms, ${versus}`,
     );
   }
 }

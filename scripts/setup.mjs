@@ -2,9 +2,11 @@
 // installs the npm dependencies when they are missing, and makes sure the native Unicorn 2 library is there —
 // installing it with apt-get when running as root on Debian/Ubuntu, otherwise saying exactly how to. With --test
 // (what `npm test` runs) also what the tests need: gcc with 32-bit support (the tests compile C for both
-// architectures) and Debian's Chromium (the playground's browser tests).
+// architectures) and Debian's Chromium (the playground's browser tests). Builds the native block counter
+// (native/shimcount.c) when a C compiler is present; without one shimulator counts in JavaScript: same counts, slower.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,7 +26,7 @@ function run(command, args) {
 const major = Number(process.versions.node.split('.')[0]);
 if (major < MIN_NODE_MAJOR) fail(`Node ${MIN_NODE_MAJOR} or newer is required (this is ${process.version})`);
 
-const needed = ['koffi', 'pako', 'elfy', 'tsx', 'vitest'];
+const needed = ['koffi', 'pako', 'elfy', 'tsx', 'vitest', 'playwright-core', 'axe-core'];
 if (needed.some((name) => !existsSync(join(root, 'node_modules', name, 'package.json')))) {
   // `npm install` (not `npm ci`): it follows package-lock.json too, and npm 11 writes locks without other
   // platforms' optional packages, which `npm ci` then rejects as out of sync.
@@ -78,4 +80,49 @@ if (process.argv.includes('--test')) {
   if (missing.length > 0 && !(aptInstall(missing) && haveMultilibGcc() && existsSync('/usr/bin/chromium'))) {
     fail(`the tests need ${missing.join(' and ')}: install with \`sudo apt-get install -y ${missing.join(' ')}\` (Debian/Ubuntu)`);
   }
+}
+
+// The native block counter (src/emu/native-counter.ts loads it). Rebuilt when its source, the flags or the compiler
+// change (a stamp file beside it records what built it); written under a temporary name and renamed, so that an
+// interrupted build never leaves a half-written library. A failure only warns: counting then runs in JavaScript.
+const NATIVE_SOURCE = join(root, 'native', 'shimcount.c');
+const NATIVE_DIR = join(root, 'build', 'native');
+const NATIVE_LIBRARY = join(NATIVE_DIR, process.platform === 'darwin' ? 'libshimcount.dylib' : 'libshimcount.so');
+const NATIVE_FLAGS = ['-O2', '-std=c99', '-Wall', '-Wextra', '-shared', '-fPIC'];
+
+function findCompiler() {
+  for (const cc of [process.env.CC, 'cc', 'gcc', 'clang'].filter(Boolean)) {
+    const probe = spawnSync(cc, ['--version'], { encoding: 'utf8' });
+    if (probe.status === 0) return { cc, version: probe.stdout.split('\n')[0] };
+  }
+  return undefined;
+}
+
+function buildNativeCounter() {
+  if (!existsSync(NATIVE_SOURCE)) return; // (built even with SHIMULATOR_NATIVE=0: that only stops loading it)
+  const compiler = findCompiler();
+  if (!compiler) {
+    console.error('shimulator setup: no C compiler (cc, gcc or clang): instructions are counted in JavaScript (same counts, slower runs)');
+    return;
+  }
+  const stamp = createHash('sha256').update(readFileSync(NATIVE_SOURCE)).update(NATIVE_FLAGS.join(' ')).update(compiler.version).digest('hex');
+  const stampFile = `${NATIVE_LIBRARY}.stamp`;
+  if (existsSync(NATIVE_LIBRARY) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
+  mkdirSync(NATIVE_DIR, { recursive: true });
+  const partial = `${NATIVE_LIBRARY}.${process.pid}.tmp`;
+  if (run(compiler.cc, [...NATIVE_FLAGS, '-o', partial, NATIVE_SOURCE])) {
+    renameSync(partial, NATIVE_LIBRARY);
+    writeFileSync(stampFile, stamp);
+  } else {
+    rmSync(partial, { force: true });
+    console.error('shimulator setup: the native block counter did not build (see above): instructions are counted in JavaScript (same counts, slower runs)');
+  }
+}
+
+buildNativeCounter();
+
+// ---- Build (scripts/build.mjs): compile src/ to dist/, which bin/shimulator.mjs runs; a no-op when dist/ is up to
+// date. Where it cannot be built, bin/shimulator.mjs runs the TypeScript sources through tsx instead (slower start).
+if (spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' }).status !== 0) {
+  console.error('shimulator setup: dist/ could not be built (see above); the CLI runs the TypeScript sources through tsx (slower)');
 }

@@ -12,6 +12,8 @@ export type { CallSpec, CType, Prototype, Location, ArgSpec, ReturnSpec } from '
 export type { Arch } from './emu/arch.ts';
 export { GuestFault, BudgetExceededError, EngineUnavailableError, EngineError } from './emu/errors.ts';
 export { virtualCpuid } from './emu/cpuid.ts';
+export type { CountingChoice, CountingInfo, CountingMode } from './emu/block-counter.ts';
+export { NativeCounterUnavailableError, NATIVE_ENV } from './emu/native-counter.ts';
 export { GuestExit } from './kernel/kernel.ts';
 export { OutputLimitError, CapturedOutput, type OutputSink } from './kernel/output.ts';
 export { GuestDeadlockError } from './kernel/threads.ts';
@@ -20,6 +22,7 @@ export type { ElfFile, ElfSymbol } from './loader/elf.ts';
 export { LoaderError } from './loader/process.ts';
 export { SymbolNotFoundError } from './loader/symbols.ts';
 export { FixtureError } from './loader/fixtures.ts';
+export { WallTimeoutError, TimeLimitError, DEFAULT_CALL_TIMEOUT_SECONDS } from './loader/limits.ts';
 // The ABI checker's reports for long runs: grouped violations, call events (--calls), IFUNCs known up front.
 export { groupViolations, formatViolationGroups } from './check/group.ts';
 export type { ViolationGroup } from './check/group.ts';

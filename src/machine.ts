@@ -10,6 +10,7 @@ import { CapturedOutput, OutputLimitError, type OutputSink } from './kernel/outp
 import { GuestExit } from './kernel/kernel.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Arch } from './emu/arch.ts';
+import type { CountingChoice, CountingInfo } from './emu/block-counter.ts';
 import type { SavedContext } from './emu/engine.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, type RegName } from './emu/engine.ts';
 import { CodeArena, GuestArena } from './callspec/arena.ts';
@@ -24,7 +25,7 @@ import { generateWorker, WORKER_MAILBOX } from './callspec/worker.ts';
 import { generateTrampoline, MAILBOX_BYTES } from './callspec/trampoline.ts';
 import { Declarations } from './callspec/parse.ts';
 import type { CallSpec, Prototype } from './callspec/types.ts';
-import { ArgumentError, type DecodedValue, type HostValue, out } from './callspec/values.ts';
+import { ArgumentError, type DecodedValue, HOST_ARENA_BYTES, type HostValue, out } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import type { CallEvent } from './check/calls.ts';
 import { ifuncSymbols, recordIfuncImplementation } from './check/ifunc.ts';
@@ -35,13 +36,14 @@ import type { AbiReport, Violation } from './check/rules.ts';
 import { type ArgumentDiff, diffArguments } from './check/shim-diff.ts';
 import { TCB_FIELDS, type TlsLayout, type TlsModuleBlock, type TlsReport, TlsWatch } from './check/tls-watch.ts';
 import { findFixture } from './loader/fixtures.ts';
+import { DEFAULT_CALL_TIMEOUT_SECONDS } from './loader/limits.ts';
 import type { GuestThread } from './kernel/threads.ts';
 import { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
 import { bytesOf, unsignedOf } from './emu/bytes.ts';
 
 export const DEFAULT_CALL_BUDGET = 20_000_000;
-const ARENA_BYTES = 4 * 1024 * 1024;
+const ARENA_BYTES = HOST_ARENA_BYTES;
 /** Where callback stubs find an x87 return value (10 bytes, rounded). */
 const X87_SLOT_BYTES = 16;
 /** Space left above the call frame: main's frame and the 128-byte red zone below the boot stack pointer. */
@@ -64,6 +66,11 @@ export interface BootOptions {
   bootBudget?: number;
   /** Default instruction budget per call. */
   callBudget?: number;
+  /**
+   * Host wall-clock seconds one call may take (default DEFAULT_CALL_TIMEOUT_SECONDS, 600); beyond it the call ends
+   * with WallTimeoutError (the machine stays usable, as after a BudgetExceededError; `reset()` for a clean one).
+   */
+  callTimeoutSeconds?: number;
   /** Record every system call in `machine.process.kernel.records`. */
   recordSyscalls?: boolean;
   /** Extra read-only files for the guest, by guest path (e.g. a capture file for pcap_open_offline). */
@@ -83,6 +90,8 @@ export interface BootOptions {
   outputLimit?: number;
   /** Size limit of the guest's writable in-memory /tmp (default 256 MiB); beyond it: ENOSPC. */
   tmpLimit?: number;
+  /** How instructions are counted (default 'auto': natively when the helper is built; the counts are the same). */
+  counting?: CountingChoice;
 }
 
 /** The in-memory copy of a stream, when the output goes to the default sink. */
@@ -274,7 +283,7 @@ export class Machine {
   private constructor(options: BootOptions) {
     this.options = options;
     this.arch = options.arch ?? 'amd64';
-    this.declarations = new Declarations();
+    this.declarations = new Declarations({ arch: this.arch });
     if (options.decls) this.declarations.addDeclarations(options.decls);
     this.callBudget = options.callBudget ?? DEFAULT_CALL_BUDGET;
     this.checking = options.check ?? false;
@@ -316,6 +325,8 @@ export class Machine {
       stderr: options.stderr,
       outputLimit: options.outputLimit,
       tmpLimit: options.tmpLimit,
+      counting: options.counting,
+      callTimeoutSeconds: options.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS,
     });
     const engine = process.engine;
     const clean = engine.saveContext();
@@ -457,6 +468,11 @@ export class Machine {
   }
 
   /** Instructions ld.so and libc start-up took. */
+  /** Whether instructions are counted natively or in JavaScript (and why). */
+  get counting(): CountingInfo {
+    return this.process.engine.counting;
+  }
+
   get bootInstructions(): number {
     return this.process.bootInstructions;
   }
@@ -651,8 +667,8 @@ export class Machine {
   // ---- threads, the fakecgo way ----
 
   /**
-   * Starts a guest thread exactly as fakecgo's `_cgo_thread_start` does: signals blocked around the guest's own
-   * `pthread_create`, whose start routine (fakecgo's `threadentry`) then waits for work from the host. Calls made
+   * Starts a guest thread as runtime/cgo's (and fakecgo's) `_cgo_sys_thread_start` does: signals blocked around the
+   * guest's own `pthread_create`, whose start routine (fakecgo's `threadentry`) then waits for work from the host. Calls made
    * through `onThread(thread)` run on it — its own stack, TLS and errno.
    */
   startThread(options: { detached?: boolean } = {}): GuestThreadHandle {

@@ -271,6 +271,12 @@ describe('API', () => {
     const fault = await post('/api/call', { arch: 'amd64', prototype: 'unsigned long strlen(const char *s)', args: ['ptr:16'] });
     expect(fault.status).toBe(400);
     expect(fault.json.error).toMatch(/guest fault/);
+    // With the recording up to the fault, for the stepper: strlen ran a few instructions before reading address 16.
+    expect(fault.json.partial.fault).toBe(fault.json.error);
+    expect(fault.json.partial.spec.function).toBe('strlen');
+    expect(fault.json.partial.result.instructions).toBeGreaterThan(5);
+    expect(fault.json.partial.trace.length).toBeGreaterThan(100);
+    expect(fault.json.partial.result.return).toBeUndefined();
     const notJson = await fetch(new URL('/api/call', pg.url), { method: 'POST', headers: { 'x-shimulator-token': pg.token }, body: '{nope' });
     expect(notJson.status).toBe(400);
     expect(((await notJson.json()) as { error: string }).error).toContain('not JSON');

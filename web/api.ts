@@ -53,6 +53,8 @@ export interface CallResponse {
   explanations?: Record<string, string>;
   /** Set when the recording was cut at the server's trace limit: why the trace ends before the call returned. */
   truncated?: string;
+  /** Set when the guest faulted: the error; the trace ends at the faulting instruction. */
+  fault?: string;
 }
 
 export interface CallRequest {
@@ -104,6 +106,10 @@ export interface StaticData {
 /** An error the API reported (its message is meant for people). */
 export class ApiError extends Error {
   override name = 'ApiError';
+  /** For a call whose guest faulted: the recording up to the fault (`fault` set). */
+  constructor(message: string, readonly partial?: CallResponse) {
+    super(message);
+  }
 }
 
 declare global {
@@ -148,7 +154,8 @@ async function request<T>(path: string, body?: unknown): Promise<T> {
   }
   if (!response.ok || (data && typeof data === 'object' && 'error' in data && !('result' in data))) {
     const message = data && typeof data === 'object' && 'error' in data ? (data as { error: unknown }).error : `HTTP ${response.status}`;
-    throw new ApiError(typeof message === 'string' ? message : JSON.stringify(message));
+    const partial = data && typeof data === 'object' && 'partial' in data ? (data as { partial: CallResponse }).partial : undefined;
+    throw new ApiError(typeof message === 'string' ? message : JSON.stringify(message), partial);
   }
   return data as T;
 }

@@ -32,6 +32,8 @@ export interface Session {
   returnStep?: number;
   /** The stack pointer at entry (the return address is stored there). */
   entrySp?: number;
+  /** The guest faulted: why (the trace ends at the faulting instruction and the call has no result). */
+  fault?: string;
 }
 
 export const POINTER_SIZE: Record<Arch, number> = { amd64: 8, i386: 4 };
@@ -71,6 +73,7 @@ export async function openSession(arch: Arch, response: CallResponse): Promise<S
     disassembly,
     symbols: normaliseSymbols(response.symbols),
     mainRun: main,
+    fault: response.fault,
   };
   findEntry(session);
   player.seek(main.start);
@@ -174,6 +177,46 @@ export function registerRoles(spec: CallSpec): Map<string, string> {
   if (spec.hiddenPointer?.kind === 'reg') add(spec.hiddenPointer.reg, 'hidden return pointer');
   if (spec.al !== undefined) add('al', `%al = ${spec.al}`);
   return roles;
+}
+
+/** What the registers and the stack held at the callee's entry, read once per session (seeking costs). */
+const entryState = new WeakMap<Session, { registers: Record<string, string>; stack: Map<number, string> }>();
+
+function atEntry(s: Session): { registers: Record<string, string>; stack: Map<number, string> } | undefined {
+  if (s.entryStep === undefined) return undefined;
+  let state = entryState.get(s);
+  if (!state) {
+    const p = s.player;
+    const here = p.step;
+    p.seek(s.entryStep);
+    const stack = new Map<number, string>();
+    for (const address of stackRoles(s).keys()) stack.set(address, slotText(s, address));
+    state = { registers: { ...p.registers() }, stack };
+    p.seek(here);
+    entryState.set(s, state);
+  }
+  return state;
+}
+
+/** A stack word as hex, `?` for bytes the trace does not know. */
+function slotText(s: Session, address: number): string {
+  const { bytes, known } = s.player.peek(address, POINTER_SIZE[s.arch]);
+  return [...bytes].map((b, i) => (known[i] ? b.toString(16).padStart(2, '0') : '?')).join('');
+}
+
+/**
+ * The argument labels true at the player's current step: a register or stack slot is labelled while it holds the
+ * value it had at the callee's entry — not before the caller has set it up, not after the callee overwrote it.
+ */
+export function liveRoles(s: Session): { registers: Map<string, string>; stack: Map<number, string> } {
+  const entry = atEntry(s);
+  const registers = new Map<string, string>();
+  const stack = new Map<number, string>();
+  if (!entry) return { registers, stack };
+  const now = s.player.registers();
+  for (const [reg, label] of registerRoles(s.spec)) if (now[reg] !== undefined && now[reg] === entry.registers[reg]) registers.set(reg, label);
+  for (const [address, label] of stackRoles(s)) if (slotText(s, address) === entry.stack.get(address)) stack.set(address, label);
+  return { registers, stack };
 }
 
 /** Registers the return value comes back in. */

@@ -2,7 +2,7 @@
 export const styles = String.raw`
 :root {
   --bg: #0b0e14; --bg-2: #10141c; --panel: #131823; --panel-2: #181e2b; --border: #232b3a; --border-2: #2e384a;
-  --text: #d9e1ee; --muted: #8390a6; --faint: #5a6578; --accent: #6cb6ff; --accent-2: #3b82f6;
+  --text: #d9e1ee; --muted: #9aa6ba; --faint: #808ca1; --accent: #6cb6ff; --accent-2: #3b82f6;
   --green: #4ade80; --red: #f87171; --yellow: #fbbf24; --purple: #c4a5ff; --orange: #fb923c; --cyan: #5eead4;
   --hl: rgba(108, 182, 255, 0.14); --hl-strong: rgba(108, 182, 255, 0.28); --changed: rgba(251, 191, 36, 0.18);
   --mono: 'JetBrains Mono', 'Fira Code', ui-monospace, 'SFMono-Regular', 'DejaVu Sans Mono', Menlo, Consolas, monospace;
@@ -14,15 +14,24 @@ html, body { margin: 0; height: 100%; background: var(--bg); color: var(--text);
 button, input, select, textarea { font: inherit; color: inherit; }
 code, .mono { font-family: var(--mono); font-size: 12px; }
 a { color: var(--accent); }
+/* Keyboard focus is always visible. */
+:focus-visible { outline: 2px solid var(--accent); outline-offset: 1px; }
+/* Lists of buttons: no bullets, and buttons that look like the rows they are. */
+ul.fn-list, ul.list, ul.lesson-items, ol.dots { list-style: none; margin: 0; padding: 0; }
+button.fn-item, button.li-lesson, button.li, button.why { font: inherit; color: inherit; background: transparent; border: 0; text-align: left; width: 100%; }
+h1.brand { margin: 0; font-size: 14px; }
+/* On a highlighted row the dim greys are lightened to keep 4.5:1 (WCAG AA). */
+.insn.current, .srow.sp, .list .li.now, .fn-item[aria-current="true"], .li-lesson[aria-current="true"], .reg.changed { --faint: #aab4c6; --muted: #b4bdcc; }
+h2.panel-h { margin: 0; font: inherit; }
 ::-webkit-scrollbar { width: 10px; height: 10px; }
 ::-webkit-scrollbar-thumb { background: #263044; border-radius: 6px; border: 2px solid var(--bg-2); }
 ::-webkit-scrollbar-track { background: transparent; }
 * { scrollbar-color: #263044 transparent; scrollbar-width: thin; }
 
 shim-playground { display: flex; flex-direction: column; height: 100vh; }
-.app-header { display: flex; align-items: center; gap: 16px; padding: 0 16px; height: 48px; flex: none;
+.app-header { display: flex; align-items: center; gap: 8px 16px; padding: 6px 16px; min-height: 48px; flex: none; flex-wrap: wrap;
   background: linear-gradient(180deg, #121826, #0e131d); border-bottom: 1px solid var(--border); }
-.brand { display: flex; align-items: baseline; gap: 8px; font-weight: 650; letter-spacing: .2px; white-space: nowrap; }
+.brand { display: flex; font-size: 14px; align-items: baseline; gap: 8px; font-weight: 650; letter-spacing: .2px; white-space: nowrap; }
 .brand .logo { font-family: var(--mono); color: var(--accent); font-size: 15px; }
 .brand .sub { color: var(--muted); font-weight: 400; font-size: 12px; }
 .seg { display: inline-flex; border: 1px solid var(--border-2); border-radius: 8px; overflow: hidden; }
@@ -39,8 +48,9 @@ select:focus, input:focus, textarea:focus { border-color: var(--accent-2); box-s
   display: inline-flex; align-items: center; gap: 6px; white-space: nowrap; }
 .btn:hover:not(:disabled) { border-color: var(--accent-2); background: #1d2536; }
 .btn:disabled { opacity: .45; cursor: default; }
-.btn.primary { background: var(--accent-2); border-color: var(--accent-2); color: #fff; font-weight: 600; }
-.btn.primary:hover:not(:disabled) { background: #2f6fe0; }
+/* #2563eb: white on it is 5.2:1 (WCAG AA) */
+.btn.primary { background: #2563eb; border-color: #2563eb; color: #fff; font-weight: 600; }
+.btn.primary:hover:not(:disabled) { background: #1d4ed8; }
 .btn.icon { padding: 4px 8px; font-family: var(--mono); }
 .btn.ghost { background: transparent; border-color: transparent; color: var(--muted); }
 .btn.ghost:hover { color: var(--text); }
@@ -55,10 +65,12 @@ kbd { font-family: var(--mono); font-size: 11px; background: var(--bg-2); border
   background-repeat: no-repeat; animation: slide 1s linear infinite; }
 @keyframes slide { from { background-position: -40% 0; } to { background-position: 140% 0; } }
 
-.layout { flex: 1; min-height: 0; display: grid; grid-template-columns: 310px minmax(0, 1fr) 480px; }
-.col { min-height: 0; overflow: auto; border-right: 1px solid var(--border); }
+.layout { flex: 1; min-height: 0; display: grid; grid-template-columns: minmax(250px, 300px) minmax(0, 1fr) minmax(320px, 440px); }
+.col { min-height: 0; min-width: 0; overflow: auto; border-right: 1px solid var(--border); }
 .col:last-child { border-right: 0; }
 .col.center { display: flex; flex-direction: column; overflow: hidden; }
+.col.left.lessons-mode { display: flex; flex-direction: column; overflow: hidden; }
+.plan-panel { flex: none; max-height: 40%; overflow: auto; }
 .panel { border-bottom: 1px solid var(--border); }
 .panel > header, .panel-title { display: flex; align-items: center; gap: 8px; padding: 8px 12px; font-size: 11px; font-weight: 650;
   text-transform: uppercase; letter-spacing: .7px; color: var(--muted); background: var(--bg-2); border-bottom: 1px solid var(--border);
@@ -87,8 +99,9 @@ kbd { font-family: var(--mono); font-size: 11px; background: var(--bg-2); border
 .fn-item { display: flex; align-items: center; gap: 8px; padding: 4px 12px; cursor: pointer; font-family: var(--mono); font-size: 12px;
   border-left: 2px solid transparent; }
 .fn-item:hover { background: var(--hl); }
-.fn-item[aria-selected="true"] { background: var(--hl-strong); border-left-color: var(--accent); }
+.fn-item[aria-current="true"] { background: var(--hl-strong); border-left-color: var(--accent); }
 .fn-item .lib { margin-left: auto; color: var(--faint); font-size: 10.5px; }
+.fn-item[aria-current="true"] .lib { color: var(--muted); }
 .fn-item .va { color: var(--purple); font-size: 10.5px; }
 .picker label.upload { display: flex; align-items: center; gap: 8px; font-size: 11px; cursor: pointer; position: relative; }
 .picker label.upload input[type="file"] { position: absolute; width: 1px; height: 1px; opacity: 0; pointer-events: none; }
@@ -140,7 +153,7 @@ table.plan td.loc { white-space: nowrap; width: 1%; }
 table.plan tr.extra td { color: var(--muted); }
 table.plan tr.variadic td.p { color: var(--purple); }
 table.plan tr:hover td { background: rgba(255,255,255,.02); }
-.why { cursor: pointer; color: var(--text); }
+.why { cursor: pointer; color: var(--text); padding: 0; }
 .why .more { color: var(--accent); font-size: 11px; margin-left: 4px; white-space: nowrap; }
 .why-detail { margin-top: 6px; padding: 8px 10px; background: var(--bg-2); border: 1px solid var(--border); border-left: 2px solid var(--accent);
   border-radius: 4px; color: var(--muted); font-size: 12px; }
@@ -167,22 +180,30 @@ table.plan tr:hover td { background: rgba(255,255,255,.02); }
 .timeline .span { position: absolute; height: 4px; top: 4px; background: rgba(74,222,128,.18); border-radius: 2px; }
 .whereami { padding: 6px 12px; font-size: 12px; color: var(--muted); border-bottom: 1px solid var(--border); display: flex; gap: 14px; flex-wrap: wrap; }
 .whereami b { color: var(--text); font-weight: 500; font-family: var(--mono); }
-.disasm { flex: 1; overflow: auto; font-family: var(--mono); font-size: 12px; min-height: 120px; }
-.insn { display: grid; grid-template-columns: 48px 116px 150px 150px minmax(0, 1fr); gap: 10px; padding: 1px 12px; cursor: pointer;
+.disasm { flex: 1; overflow: auto; font-family: var(--mono); font-size: 12px; min-height: 120px; container-type: inline-size; }
+/* The instruction column takes the width its text needs (min-content: the nowrap instruction); the symbol column gives way. */
+.insn { display: grid; grid-template-columns: 5ch 12ch minmax(0, 1fr) minmax(min-content, 2fr); gap: 8px; padding: 1px 8px; cursor: pointer;
   white-space: nowrap; border-left: 2px solid transparent; }
+.insn .bytes { display: none; }
+@container (min-width: 760px) {
+  .insn { grid-template-columns: 5ch 12ch minmax(0, 1fr) 18ch minmax(min-content, 2fr); gap: 10px; padding: 1px 12px; }
+  .insn .bytes { display: block; }
+}
 .insn:hover { background: rgba(255,255,255,.03); }
 .insn > span { overflow: hidden; text-overflow: ellipsis; }
+.insn > span.text { overflow: visible; white-space: normal; }
+.insn .text .code { white-space: nowrap; }
 .insn .st { color: var(--faint); text-align: right; }
 .insn .addr { color: var(--muted); }
-.insn .sym { color: var(--cyan); opacity: .8; }
+.insn .sym { color: var(--cyan); }
 .insn .bytes { color: var(--faint); }
 .insn .text .mn { color: var(--accent); }
 .insn .text .mn.flow { color: var(--purple); }
 .insn .text .mn.sys { color: var(--orange); }
-.insn.past { opacity: .6; }
+.insn.past .text .code { filter: saturate(.6); }
 .insn.current { background: var(--hl-strong); border-left-color: var(--accent); opacity: 1; }
 .insn.current .st { color: var(--accent); }
-.insn .tag { color: var(--green); font-size: 10.5px; margin-left: 8px; }
+.insn .tag { color: var(--green); font-size: 10.5px; margin-left: 8px; white-space: normal; }
 .insn.divider { cursor: default; color: var(--faint); font-size: 11px; padding: 4px 12px; grid-template-columns: 1fr; }
 
 /* state */
@@ -197,6 +218,7 @@ table.plan tr:hover td { background: rgba(255,255,255,.02); }
 .reg .interp { color: var(--yellow); font-size: 11px; margin-left: 8px; }
 .reg.changed > span { background: var(--changed); }
 .reg.changed .name { color: var(--yellow); }
+.reg.changed .val .lead { color: var(--muted); }
 .reg-group { grid-column: 1 / -1; color: var(--faint); font-size: 10.5px; text-transform: uppercase; letter-spacing: .6px; padding: 6px 4px 2px; font-family: var(--sans); }
 .flags { color: var(--faint); font-size: 11px; margin-left: 8px; }
 .flags b { color: var(--text); font-weight: 500; }
@@ -225,8 +247,9 @@ table.plan tr:hover td { background: rgba(255,255,255,.02); }
 .kv > .v { font-family: var(--mono); word-break: break-all; }
 .list { font-family: var(--mono); font-size: 12px; }
 .list .li { padding: 2px 12px; display: flex; gap: 8px; cursor: pointer; white-space: nowrap; }
+.list .li.future .ok, .list .li.future .bad { color: var(--muted); }
 .list .li:hover { background: rgba(255,255,255,.03); }
-.list .li.future { opacity: .45; }
+.list .li.future { color: var(--muted); }
 .list .li.now { background: var(--hl-strong); }
 .violation { border: 1px solid rgba(248,113,113,.35); background: rgba(248,113,113,.06); border-radius: 6px; padding: 8px 10px; margin-bottom: 8px; }
 .violation.warning { border-color: rgba(251,191,36,.35); background: rgba(251,191,36,.06); }
@@ -235,6 +258,7 @@ table.plan tr:hover td { background: rgba(255,255,255,.02); }
 .abi-ok { display: flex; align-items: center; gap: 10px; }
 .abi-ok .big { font-size: 18px; color: var(--green); }
 .result-line { font-family: var(--mono); font-size: 13px; margin-bottom: 8px; word-break: break-all; }
+.fault-msg { font-family: var(--mono); font-size: 11.5px; white-space: pre-wrap; color: var(--muted); margin-bottom: 8px; }
 .result-line .eq { color: var(--faint); }
 .result-line .ret { color: var(--green); font-weight: 600; }
 .outbuf { font-family: var(--mono); font-size: 12px; background: var(--bg-2); border: 1px solid var(--border); border-radius: 6px; padding: 6px 8px; margin-top: 6px; word-break: break-all; }
@@ -244,20 +268,33 @@ table.plan tr:hover td { background: rgba(255,255,255,.02); }
 /* lessons */
 .lessons .li-lesson { padding: 10px 12px; border-bottom: 1px solid var(--border); cursor: pointer; border-left: 2px solid transparent; }
 .lessons .li-lesson:hover { background: var(--hl); }
-.lessons .li-lesson[aria-selected="true"] { border-left-color: var(--accent); background: var(--hl-strong); }
-.lessons .li-lesson .t { font-weight: 600; }
-.lessons .li-lesson .s { color: var(--muted); font-size: 12px; margin-top: 2px; }
-.lesson-view { padding: 12px; }
+.lessons .li-lesson[aria-current="true"] { border-left-color: var(--accent); background: var(--hl-strong); }
+.lessons .li-lesson .t { font-weight: 600; display: block; }
+.lessons .li-lesson .s { color: var(--muted); font-size: 12px; margin-top: 2px; display: block; }
+.lessons { display: flex; flex-direction: column; min-height: 0; flex: 1; }
+.lessons .lesson-list { overflow: auto; flex: 0 1 auto; }
+.lessons .lesson-list.collapsed { flex: none; max-height: 30%; }
+.lessons > .lesson-panel { flex: 1 1 auto; min-height: 0; display: flex; flex-direction: column; }
+.lesson-status:empty { display: none; }
+.lesson-status { padding: 8px 12px; font-size: 12px; color: var(--muted); display: flex; gap: 8px; align-items: center; border-bottom: 1px solid var(--border); }
+.spinner { width: 12px; height: 12px; border-radius: 50%; border: 2px solid var(--border-2); border-top-color: var(--accent); animation: spin .8s linear infinite; flex: none; }
+@keyframes spin { to { transform: rotate(360deg); } }
+.lesson-view { padding: 12px; display: flex; flex-direction: column; min-height: 0; flex: 1; }
+.lesson-view .text { overflow: auto; min-height: 60px; flex: 0 1 auto; }
 .lesson-view h2 { font-size: 16px; margin: 4px 0 2px; }
 .lesson-view h3 { font-size: 14px; margin: 12px 0 6px; color: var(--accent); }
 .lesson-view .text { font-size: 13px; line-height: 1.6; }
 .lesson-view .text p { margin: 0 0 10px; }
 .lesson-view .text code { background: var(--bg-2); border: 1px solid var(--border); border-radius: 4px; padding: 0 4px; }
-.lesson-nav { display: flex; align-items: center; gap: 8px; margin-top: 12px; }
+.lesson-nav { display: flex; align-items: center; gap: 8px; margin-top: 12px; flex: none; }
 .lesson-nav .pos { font-family: var(--mono); color: var(--muted); margin: 0 auto; }
-.dots { display: flex; gap: 4px; margin: 8px 0; flex-wrap: wrap; }
-.dots span { width: 18px; height: 4px; border-radius: 2px; background: var(--border-2); cursor: pointer; }
-.dots span.on { background: var(--accent); }
+ol.dots { display: flex; gap: 0; margin: 6px 0; flex-wrap: wrap; }
+/* each dot is a 24×16 button (a target large enough to hit) drawing an 18×4 bar */
+.dots button { width: 24px; height: 16px; padding: 6px 3px; border: 0; background: transparent; cursor: pointer; display: block; }
+.dots button::before { content: ''; display: block; height: 4px; border-radius: 2px; background: var(--border-2); }
+.dots button.on::before { background: var(--accent); }
+.dots button[aria-current="step"]::before { box-shadow: 0 0 0 1px var(--text); }
+.lesson-view h2.lesson-title { margin: 0; font-size: 11px; font-weight: 400; color: var(--faint); text-transform: uppercase; letter-spacing: .6px; }
 
 .placeholder { flex: 1; display: flex; align-items: center; justify-content: center; color: var(--faint); text-align: center; padding: 30px; }
 .placeholder .big { font-size: 15px; color: var(--muted); margin-bottom: 6px; }
@@ -272,10 +309,21 @@ table.plan tr:hover td { background: rgba(255,255,255,.02); }
 .focus-flash { animation: flash 1.6s ease-out; }
 @keyframes flash { 0%, 30% { box-shadow: inset 0 0 0 2px var(--accent); } 100% { box-shadow: inset 0 0 0 2px transparent; } }
 
-@media (max-width: 1250px) {
-  .layout { grid-template-columns: 290px minmax(0, 1fr) 440px; }
-  .insn { grid-template-columns: 52px 120px 140px minmax(0, 1fr); }
-  .insn .bytes { display: none; }
+@media (max-width: 1279px) {
+  .layout { grid-template-columns: minmax(230px, 270px) minmax(0, 1fr) minmax(300px, 380px); }
+  .app-header .about { display: none; }
+}
+/* Narrow screens: the three columns stack and the page scrolls; the listing keeps a height of its own. */
+@media (max-width: 1023px) {
+  shim-playground { height: auto; min-height: 100vh; }
+  .layout { display: flex; flex-direction: column; }
+  .col { overflow: visible; border-right: 0; border-bottom: 1px solid var(--border); }
+  .col.center { overflow: visible; }
+  .col.left.lessons-mode { overflow: visible; }
+  .lessons .lesson-list.collapsed { max-height: 180px; }
+  .plan-panel { max-height: none; }
+  shim-stepper { height: 70vh; min-height: 360px; }
+  .compare { grid-template-columns: minmax(0, 1fr); }
 }
 `;
 

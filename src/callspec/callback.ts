@@ -4,7 +4,8 @@
  *     int 0x81               ; trap: the host decodes the arguments by the CallSpec, runs the JS function and
  *                            ;       puts the result where the ABI wants it
  *     fld tword [rax/eax]    ; only for x87 returns: push the result the host left at [rax] onto the x87 stack
- *     ret / ret 4            ; i386 struct returns: the callee pops the hidden pointer
+ *     ret / ret N            ; what the convention pops: i386 cdecl struct returns the hidden pointer (4),
+ *                            ; stdcall/fastcall/thiscall their stack arguments
  *
  * so any C code — qsort, bsearch, pcap_dispatch — can call TypeScript. Stubs live in the code arena; there is no
  * fixed limit on how many exist, and freed stubs are reused.
@@ -13,9 +14,9 @@ import type { Arch } from '../emu/arch.ts';
 import type { Engine, RegName } from '../emu/engine.ts';
 import type { CodeArena, GuestArena } from './arena.ts';
 import { callSpec } from './classify.ts';
-import { encodeFloat80 } from './float80.ts';
+import { encodeFloat80, FLOAT80_BYTES } from './float80.ts';
 import { typeName } from './layout.ts';
-import type { CallSpec, CType, Prototype } from './types.ts';
+import type { ArgSpec, CallSpec, CType, Location, Prototype } from './types.ts';
 import { ArgumentError, decodeValue, type DecodedValue, encodeValue, GuestPointer, type HostValue } from './values.ts';
 import { Assembler, GPR } from './x86-asm.ts';
 import { bytesOf, unsignedOf } from '../emu/bytes.ts';
@@ -77,6 +78,7 @@ export class CallbackRegistry {
     }
     if (fnType.variadic) throw new ArgumentError('variadic callbacks are not supported: C code cannot tell the host the variadic types');
     const proto: Prototype = { name: 'callback', ret: fnType.ret, params: fnType.params, variadic: false, text };
+    if (fnType.convention) proto.convention = fnType.convention;
     const spec = callSpec(proto, this.arch);
     const stub = this.stub(spec);
     const address = this.code.place(stub);
@@ -91,7 +93,7 @@ export class CallbackRegistry {
     const entry = this.entries.get(pc - INT_IMM8_BYTES);
     if (!entry) return false;
     this.invocations++;
-    const args = entry.spec.args.map((arg) => decodeValue(arg.type, this.argumentImage(entry.spec, arg.locations, arg.size), this.arch));
+    const args = entry.spec.args.map((arg) => decodeValue(arg.type, this.argumentImage(arg), this.arch));
     const result = entry.fn(...args);
     this.setReturn(entry.spec, result === undefined ? null : result);
     return true;
@@ -107,8 +109,19 @@ export class CallbackRegistry {
     return Number(this.engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
   }
 
-  /** Reassembles an argument's memory image from its registers and stack slots (at entry: sp → return address). */
-  private argumentImage(spec: CallSpec, locations: CallSpec['args'][number]['locations'], size: number): Uint8Array {
+  /**
+   * Reassembles an argument's memory image from its registers and stack slots (at entry: sp → return address);
+   * a by-reference argument (Win64) is read where they point.
+   */
+  private argumentImage(arg: ArgSpec): Uint8Array {
+    if (arg.indirect) {
+      const pointer = this.locationsImage(arg.locations, WORD[this.arch]);
+      return this.engine.read(Number(unsignedOf(pointer)), arg.size);
+    }
+    return this.locationsImage(arg.locations, arg.size);
+  }
+
+  private locationsImage(locations: Location[], size: number): Uint8Array {
     const image = new Uint8Array(size);
     const word = WORD[this.arch];
     for (const location of locations) {
@@ -133,7 +146,10 @@ export class CallbackRegistry {
     const resultRegister: RegName = this.arch === 'amd64' ? 'rax' : 'eax';
     switch (ret.kind) {
       case 'x87':
-        this.engine.write(this.x87Slot, encodeFloat80(decodeValue(ret.type, image, this.arch) as number));
+        // float/double results are widened to 80 bits; a long double (or amd64 struct { long double }) is its image.
+        this.engine.write(this.x87Slot, ret.type.kind === 'float' && ret.type.name !== 'long double'
+          ? encodeFloat80(decodeValue(ret.type, image, this.arch) as number)
+          : image.subarray(0, FLOAT80_BYTES));
         this.engine.setReg(resultRegister, this.x87Slot);
         return;
       case 'memory': {

@@ -5,7 +5,7 @@
  */
 import { structLayout, sizeOf, alignOf, X87_EXTENDED_BYTES, typeName } from './layout.ts';
 import {
-  argumentHead, callArguments, describeLocations, extensionOf, ordinal, roundUp, type CallArgument,
+  argumentHead, callArguments, planOf, describeLocations, extensionOf, ordinal, roundUp, type CallArgument,
 } from './classify-common.ts';
 import type { ArgSpec, CallSpec, CType, Location, Prototype, ReturnSpec } from './types.ts';
 
@@ -243,7 +243,7 @@ function placeArgument(arg: CallArgument, registers: RegisterState, stack: Stack
 function registerReason(arg: CallArgument, classes: ArgClass[], before: RegisterState): string {
   const shifted = before.hiddenPointer && before.integer > 0 ? '; %rdi already carries the hidden return pointer' : '';
   const extension = extensionOf(arg.type);
-  const widened = extension === 'none' ? '' : `, ${extension}-extended to 32 bits as GCC and Clang expect`;
+  const widened = extension === 'none' ? '' : `, ${extension}-extended to 32 bits: Clang-compiled callees rely on it (GCC's extend again themselves)`;
   if (classes.length === 1 && arg.type.kind !== 'struct' && arg.type.kind !== 'union' && arg.type.kind !== 'array') {
     if (classes[0] === 'INTEGER') {
       return `${ordinal(before.integer + 1)} general-purpose argument register${widened}${shifted} (${PSABI}: INTEGER class uses the next available register of %rdi, %rsi, %rdx, %rcx, %r8, %r9)`;
@@ -296,16 +296,7 @@ export function callSpecAmd64(proto: Prototype, variadicTypes: CType[]): CallSpe
   const registers: RegisterState = { integer: hidden ? 1 : 0, sse: 0, hiddenPointer: hidden };
   const stack: StackState = { offset: 0 };
   const args = callArguments(proto, ARCH, variadicTypes).map((arg) => placeArgument(arg, registers, stack));
-  const spec: CallSpec = {
-    arch: ARCH,
-    prototype: proto.text,
-    function: proto.name,
-    args,
-    ret,
-    stackSize: roundUp(stack.offset, STACK_ALIGN),
-    stackAlign: STACK_ALIGN,
-    calleePops: 0,
-  };
+  const spec = planOf(proto, ARCH, args, ret, stack.offset, STACK_ALIGN, 0);
   if (hidden) spec.hiddenPointer = { kind: 'reg', reg: INTEGER_ARGUMENT_REGISTERS[0], offset: 0, size: POINTER_SIZE };
   // §3.2.3: "For calls that may call functions that use varargs or stdargs (prototype-less calls or calls to
   // functions containing ellipsis (...) in the declaration) %al is used as hidden argument to specify the

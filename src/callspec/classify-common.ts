@@ -4,7 +4,7 @@
  */
 import type { Arch } from '../emu/arch.ts';
 import { alignOf, sizeOf, typeName } from './layout.ts';
-import type { CType, Extension, IntKind, Location, Prototype } from './types.ts';
+import type { ArgSpec, CallSpec, CType, Extension, IntKind, Location, Prototype, ReturnSpec } from './types.ts';
 
 /** A call that cannot be planned: a bad variadic type, an argument without a size. `argIndex` is 1-based. */
 export class CallSpecError extends Error {
@@ -39,8 +39,8 @@ export function isSignedInt(name: IntKind): boolean {
 
 /**
  * How a narrow integer is widened in its register or stack slot. The psABIs leave the upper bits unspecified,
- * but GCC and Clang extend `_Bool`, `char` and `short` arguments to 32 bits according to signedness (and Clang
- * relies on it), so a caller must do so. Values of 32 bits and more are not extended.
+ * but GCC and Clang extend `_Bool`, `char` and `short` arguments to 32 bits according to signedness, and code
+ * compiled by Clang relies on it (GCC's callees extend again), so a caller must do so. Values of 32 bits and more are not extended.
  */
 export function extensionOf(type: CType): Extension {
   if (type.kind !== 'int' || !PROMOTED_INT_KINDS.has(type.name)) return 'none';
@@ -107,4 +107,11 @@ export function describeLocations(locations: Location[], valueSize: number): str
 /** The `arg 3 \`double x\`` head of an argument's reason sentence. */
 export function argumentHead(arg: CallArgument): string {
   return `arg ${arg.index} \`${arg.text}\``;
+}
+
+/** The plan's common fields: `stackBytes` of outgoing arguments, rounded up to the stack alignment. */
+export function planOf(proto: Prototype, arch: Arch, args: ArgSpec[], ret: ReturnSpec, stackBytes: number, stackAlign: number, calleePops: number): CallSpec {
+  return {
+    arch, prototype: proto.text, function: proto.name, args, ret, stackSize: roundUp(stackBytes, stackAlign), stackAlign, calleePops,
+  };
 }

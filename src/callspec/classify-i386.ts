@@ -1,14 +1,24 @@
 /**
- * The i386 System V (Linux cdecl) calling convention, i386 psABI §2.2.3 "Parameter Passing and Returning
- * Values": every argument on the stack, left to right at increasing addresses, in 4-byte-rounded slots; integer
- * results in %eax (and %edx), floating-point results on the x87 stack, structs and unions through a hidden
+ * The i386 calling conventions. The default is System V (Linux cdecl), i386 psABI §2.2.3 "Parameter Passing and
+ * Returning Values": every argument on the stack, left to right at increasing addresses, in 4-byte-rounded slots;
+ * integer results in %eax (and %edx), floating-point results on the x87 stack, structs and unions through a hidden
  * pointer that the callee pops.
+ *
+ * The other conventions (GCC manual, "x86 Function Attributes"; libffi src/x86/ffi.c for pascal and register)
+ * change three things only, each decided by one function below:
+ *  - which arguments travel in registers (`registerPlan`: fastcall ecx/edx, thiscall ecx, regparm(N) eax/edx/ecx,
+ *    register eax/edx/ecx),
+ *  - the order of the stack arguments (pascal and register push left to right, so the first is highest),
+ *  - who removes the stack arguments (`calleePops`: stdcall, fastcall, thiscall, pascal, register pop them).
+ * A variadic function always gets every argument on the stack and pops none of them (GCC: "If the number of
+ * arguments is variable all arguments are pushed on the stack").
  */
-import { sizeOf, typeName, X87_EXTENDED_BYTES } from './layout.ts';
+import { sizeOf, structLayout, typeName, X87_EXTENDED_BYTES } from './layout.ts';
 import {
-  argumentHead, callArguments, describeLocations, extensionOf, roundUp, type CallArgument,
+  argumentHead, callArguments, planOf, CallSpecError, describeLocations, extensionOf, roundUp, type CallArgument,
 } from './classify-common.ts';
-import type { ArgSpec, CallSpec, CType, Location, Prototype, ReturnSpec } from './types.ts';
+import { conventionText } from './conventions.ts';
+import type { ArgSpec, CallSpec, Convention, CType, Location, Prototype, ReturnSpec } from './types.ts';
 
 const ARCH = 'i386';
 
@@ -17,37 +27,158 @@ const STACK_SLOT = 4;
 /** The Linux i386 ABI (psABI 1.1, §2.2.2 "The Stack Frame") keeps %esp 16-byte aligned at calls. */
 const STACK_ALIGN = 16;
 const POINTER_SIZE = 4;
-/** The hidden return pointer occupies the first slot and the callee pops it with `ret $4`. */
+/** The hidden return pointer occupies the first slot and the cdecl callee pops it with `ret $4`. */
 const HIDDEN_POINTER_POP = POINTER_SIZE;
 const REGISTER_SIZE = 4;
 const INTEGER_RETURN_REGISTERS = ['eax', 'edx'] as const;
 const X87_RETURN_REGISTER = 'st0';
+/** GCC's register order for regparm(N), and libffi's for FFI_REGISTER. */
+const REGPARM_REGISTERS = ['eax', 'edx', 'ecx'] as const;
+/** GCC fastcall: "the first argument (if of integral type) … in ECX and the second … in EDX". */
+const FASTCALL_REGISTERS = ['ecx', 'edx'] as const;
+/** GCC thiscall: "the first argument (if of integral type) … in the register ECX". */
+const THISCALL_REGISTERS = ['ecx'] as const;
 
 const PSABI = 'i386 psABI §2.2.3';
+const GCC = 'GCC "x86 Function Attributes"';
 
-/** Every argument, whatever its type, goes in the next slot, its size rounded up to 4 (§2.2.3). */
-function assignStack(arg: CallArgument, stack: { offset: number }): Location {
-  const stackOffset = stack.offset;
-  stack.offset += roundUp(arg.size, STACK_SLOT);
-  return { kind: 'stack', stackOffset, offset: 0, size: arg.size };
+/** How a convention passes arguments: the pure data every rule below reads. */
+interface ConventionRules {
+  name: string;
+  registers: readonly string[];
+  /** GCC regparm: any non-floating argument whose words fit in the registers left (long long, structs) takes them; fastcall/thiscall/register: only integers of up to 4 bytes. */
+  wideRegisters: boolean;
+  /** libffi FFI_REGISTER: arguments that do not fit a register use none up (GCC's consume their words). */
+  consumesSkipped: boolean;
+  calleePopsArguments: boolean;
+  /** pascal, register: the first stack argument is pushed first, so it ends up highest. */
+  leftToRight: boolean;
+  /** cdecl (Linux): the callee pops the hidden pointer (`ret $4`); MS cdecl leaves it to the caller. */
+  calleePopsHidden: boolean;
 }
+
+function rulesOf(c: Convention | undefined, variadic: boolean): ConventionRules {
+  const name = c ? conventionText(c) : 'cdecl';
+  const base: ConventionRules = {
+    name, registers: [], wideRegisters: false, consumesSkipped: true, calleePopsArguments: false, leftToRight: false, calleePopsHidden: true,
+  };
+  const kind = c?.name ?? 'cdecl';
+  if (variadic) {
+    if (kind === 'pascal' || kind === 'register') throw new CallSpecError(`a ${kind} function cannot be variadic: its callee pops a fixed number of bytes`);
+    // GCC pops the hidden pointer in a variadic call only when the convention has no register arguments.
+    const registerConvention = kind === 'fastcall' || kind === 'thiscall' || (c?.regparm ?? 0) > 0;
+    return { ...base, calleePopsHidden: kind !== 'ms_cdecl' && !registerConvention };
+  }
+  const regparm = c?.regparm ?? 0;
+  switch (kind) {
+    case 'stdcall':
+      return { ...base, registers: REGPARM_REGISTERS.slice(0, regparm), wideRegisters: true, calleePopsArguments: true };
+    case 'fastcall':
+      return { ...base, registers: FASTCALL_REGISTERS, calleePopsArguments: true };
+    case 'thiscall':
+      return { ...base, registers: THISCALL_REGISTERS, calleePopsArguments: true };
+    case 'pascal':
+      return { ...base, calleePopsArguments: true, leftToRight: true };
+    case 'register':
+      return { ...base, registers: REGPARM_REGISTERS, consumesSkipped: false, calleePopsArguments: true, leftToRight: true };
+    case 'ms_cdecl':
+      return { ...base, calleePopsHidden: false };
+    default:
+      return { ...base, registers: REGPARM_REGISTERS.slice(0, regparm), wideRegisters: true, calleePopsHidden: regparm === 0 };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// GCC's view of an argument: its machine mode decides whether it may use registers.
+
+/**
+ * A float, double or long double, or an aggregate whose only content is one (GCC gives `struct { float f; }` the
+ * mode SFmode): these never use an argument register and, unlike other skipped arguments, use none up.
+ */
+export function isFloatLike(type: CType): boolean {
+  if (type.kind === 'float') return true;
+  if (type.kind === 'array') return type.length === 1 && isFloatLike(type.of);
+  if (type.kind !== 'struct' && type.kind !== 'union') return false;
+  const fields = structLayout(type, ARCH).fields;
+  return fields.length === 1 && fields[0]!.bits === undefined && sizeOf(type, ARCH) === fields[0]!.size && isFloatLike(fields[0]!.type);
+}
+
+function isAggregate(type: CType): boolean {
+  return type.kind === 'struct' || type.kind === 'union' || type.kind === 'array';
+}
+
+
+const words = (size: number) => Math.ceil(size / REGISTER_SIZE);
+
+/** Free argument registers, used up left to right. */
+interface RegisterState {
+  next: number;
+}
+
+/**
+ * The registers an argument takes, or undefined for the stack (and then how many registers it uses up: GCC's
+ * function_arg_advance subtracts a skipped integer or aggregate argument's words from the registers left).
+ */
+function registerPlan(arg: CallArgument, rules: ConventionRules, state: RegisterState): string[] | undefined {
+  const left = rules.registers.length - state.next;
+  if (left <= 0 || isFloatLike(arg.type) || arg.size === 0) return undefined;
+  const n = words(arg.size);
+  const fits = rules.wideRegisters ? n <= left : n === 1 && !isAggregate(arg.type);
+  if (fits) {
+    const taken = rules.registers.slice(state.next, state.next + n);
+    state.next += n;
+    return [...taken];
+  }
+  if (rules.consumesSkipped) state.next = Math.min(rules.registers.length, state.next + n);
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 /** `a 4-byte slot`, `an 8-byte slot`, `an 11-byte ...`. */
 function article(n: number): string {
   return /^(8|11|18)/.test(String(n)) ? 'an' : 'a';
 }
 
-function placeArgument(arg: CallArgument, stack: { offset: number }, hidden: boolean): ArgSpec {
-  const locations = arg.size === 0 ? [] : [assignStack(arg, stack)];
+function stackWhy(arg: CallArgument, rules: ConventionRules, hidden: boolean): string {
   const extension = extensionOf(arg.type);
   const widened = extension === 'none' ? '' : `, ${extension}-extended to 32 bits`;
   const after = hidden && arg.index === 1 ? ', after the hidden return pointer' : '';
-  const what = arg.type.kind === 'struct' || arg.type.kind === 'union' ? `the ${arg.size}-byte ${typeName(arg.type)} is copied by value` : `in ${article(roundUp(arg.size, STACK_SLOT))} ${roundUp(arg.size, STACK_SLOT)}-byte slot${widened}`;
-  return {
+  const what = isAggregate(arg.type) ? `the ${arg.size}-byte ${typeName(arg.type)} is copied by value` : `in ${article(roundUp(arg.size, STACK_SLOT))} ${roundUp(arg.size, STACK_SLOT)}-byte slot${widened}`;
+  const rule = rules.leftToRight
+    ? `libffi ${rules.name}: the stack arguments are pushed left to right, so the first one is highest, each rounded up to 4 bytes`
+    : `${PSABI}: stack arguments go left to right at increasing addresses, each rounded up to 4 bytes`;
+  const notInRegister = rules.registers.length === 0 ? '' : `${registerRefusal(arg, rules)}; `;
+  return `${notInRegister}${what}${after} (${rule})`;
+}
+
+/** Why an argument of a register convention is on the stack anyway. */
+function registerRefusal(arg: CallArgument, rules: ConventionRules): string {
+  if (isFloatLike(arg.type)) return `${rules.name} passes floating-point values (and structs holding just one) on the stack, without using up a register`;
+  if (!rules.wideRegisters && (isAggregate(arg.type) || arg.size > REGISTER_SIZE)) {
+    return `${rules.name} passes only integers and pointers of up to 4 bytes in registers; ${rules.consumesSkipped ? `as GCC does, this ${words(arg.size)}-word argument still uses up that many registers` : 'it uses up no register'}`;
+  }
+  if (rules.wideRegisters) return `${rules.name}: its ${words(arg.size)} words do not fit in the registers left, so it goes on the stack and (as GCC does) uses them up`;
+  return `${rules.name}: no argument register is left`;
+}
+
+function placeArgument(arg: CallArgument, rules: ConventionRules, state: RegisterState, stack: { offset: number }, hidden: boolean): ArgSpec {
+  const spec = (locations: Location[], why: string): ArgSpec => ({
     index: arg.index, text: arg.text, type: arg.type, size: arg.size, align: arg.align, variadic: arg.variadic,
-    locations, extension, classes: [],
-    reason: `${argumentHead(arg)} → ${describeLocations(locations, arg.size)}: ${what}${after} (${PSABI}: all arguments are passed on the stack, left to right at increasing addresses, each rounded up to 4 bytes)`,
-  };
+    locations, extension: extensionOf(arg.type), classes: [],
+    reason: `${argumentHead(arg)} → ${describeLocations(locations, arg.size)}: ${why}`,
+  });
+  const registers = registerPlan(arg, rules, state);
+  if (registers) {
+    const locations: Location[] = registers.map((reg, i) => ({ kind: 'reg', reg, offset: i * REGISTER_SIZE, size: Math.min(REGISTER_SIZE, arg.size - i * REGISTER_SIZE) }));
+    const extension = extensionOf(arg.type);
+    const widened = extension === 'none' ? '' : `, ${extension}-extended to 32 bits`;
+    return spec(locations, `${rules.name} passes the first integer arguments in ${rules.registers.map((r) => `%${r}`).join(', ')}${widened} (${GCC})`);
+  }
+  if (arg.size === 0) return spec([], `an empty ${typeName(arg.type)} occupies no stack (GCC extension)`);
+  const location: Location = { kind: 'stack', stackOffset: stack.offset, offset: 0, size: arg.size };
+  stack.offset += roundUp(arg.size, STACK_SLOT);
+  return spec([location], stackWhy(arg, rules, hidden));
 }
 
 /** §2.2.3 "Returning Values": structs and unions (of any size, on Linux) are returned in memory. */
@@ -55,13 +186,19 @@ function isReturnedInMemory(type: CType): boolean {
   return type.kind === 'struct' || type.kind === 'union';
 }
 
-function returnSpec(type: CType): ReturnSpec {
+function returnSpec(type: CType, rules: ConventionRules): ReturnSpec {
   if (type.kind === 'void') return { type, size: 0, kind: 'void', locations: [], classes: [], reason: 'void: nothing is returned' };
   const size = sizeOf(type, ARCH);
   if (isReturnedInMemory(type)) {
+    const where = rules.registers.length
+      ? `in %${rules.registers[0]}, the first argument register (${rules.name})`
+      : 'as a hidden first stack argument';
+    const pop = !rules.registers.length && rules.calleePopsArguments ? `pops it with the other arguments (${rules.name})`
+      : rules.registers.length ? 'pops nothing for it'
+        : rules.calleePopsHidden ? 'pops it with `ret $4`' : `leaves it for the caller to remove (${rules.name})`;
     return {
       type, size, kind: 'memory', locations: [], classes: [],
-      reason: `a ${typeName(type)} is returned in memory: the caller passes a buffer's address as a hidden first stack argument; the callee returns it in %eax and pops it with \`ret $4\` (${PSABI})`,
+      reason: `a ${typeName(type)} is returned in memory: the caller passes a buffer's address ${where}; the callee returns it in %eax and ${pop} (${PSABI})`,
     };
   }
   if (type.kind === 'float') {
@@ -80,21 +217,27 @@ function returnSpec(type: CType): ReturnSpec {
   return { type, size, kind: 'reg', locations, classes: [], reason: `${typeName(type)} is returned in ${where} (${PSABI})` };
 }
 
+/** pascal/register: the stack arguments were laid out left to right; flip them so the first is highest. */
+function reverseStack(args: ArgSpec[], total: number): void {
+  for (const arg of args) {
+    for (const l of arg.locations) if (l.kind === 'stack') l.stackOffset = total - l.stackOffset - roundUp(arg.size, STACK_SLOT);
+  }
+}
+
 export function callSpecI386(proto: Prototype, variadicTypes: CType[]): CallSpec {
-  const ret = returnSpec(proto.ret);
+  const rules = rulesOf(proto.convention, proto.variadic);
+  const ret = returnSpec(proto.ret, rules);
   const hidden = ret.kind === 'memory';
-  const stack = { offset: hidden ? POINTER_SIZE : 0 };
-  const args = callArguments(proto, ARCH, variadicTypes).map((arg) => placeArgument(arg, stack, hidden));
-  const spec: CallSpec = {
-    arch: ARCH,
-    prototype: proto.text,
-    function: proto.name,
-    args,
-    ret,
-    stackSize: roundUp(stack.offset, STACK_ALIGN),
-    stackAlign: STACK_ALIGN,
-    calleePops: hidden ? HIDDEN_POINTER_POP : 0,
-  };
-  if (hidden) spec.hiddenPointer = { kind: 'stack', stackOffset: 0, offset: 0, size: POINTER_SIZE };
+  const state: RegisterState = { next: 0 };
+  const hiddenRegister = hidden && rules.registers.length ? rules.registers[state.next++] : undefined;
+  const stack = { offset: hidden && !hiddenRegister ? POINTER_SIZE : 0 };
+  const args = callArguments(proto, ARCH, variadicTypes).map((arg) => placeArgument(arg, rules, state, stack, hidden && !hiddenRegister));
+  if (rules.leftToRight) reverseStack(args, stack.offset);
+  const hiddenOnStack = hidden && !hiddenRegister;
+  const calleePops = rules.calleePopsArguments ? stack.offset : hiddenOnStack && rules.calleePopsHidden ? HIDDEN_POINTER_POP : 0;
+  const spec = planOf(proto, ARCH, args, ret, stack.offset, STACK_ALIGN, calleePops);
+  if (hiddenRegister) spec.hiddenPointer = { kind: 'reg', reg: hiddenRegister, offset: 0, size: POINTER_SIZE };
+  else if (hidden) spec.hiddenPointer = { kind: 'stack', stackOffset: rules.leftToRight ? stack.offset - POINTER_SIZE : 0, offset: 0, size: POINTER_SIZE };
+  if (proto.convention) spec.convention = rules.name;
   return spec;
 }

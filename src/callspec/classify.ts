@@ -5,6 +5,9 @@
 import type { Arch } from '../emu/arch.ts';
 import { callSpecAmd64 } from './classify-amd64.ts';
 import { callSpecI386 } from './classify-i386.ts';
+import { callSpecWin64 } from './classify-win64.ts';
+import { CallSpecError } from './classify-common.ts';
+import { conventionArchProblem } from './conventions.ts';
 import type { CallSpec, CType, Prototype } from './types.ts';
 
 export { CallSpecError } from './classify-common.ts';
@@ -21,5 +24,13 @@ const CLASSIFIERS: Record<Arch, (proto: Prototype, variadicTypes: CType[]) => Ca
  * unpromoted types are rejected with a CallSpecError.
  */
 export function callSpec(proto: Prototype, arch: Arch, variadicTypes: CType[] = []): CallSpec {
-  return CLASSIFIERS[arch](proto, variadicTypes);
+  const convention = proto.convention;
+  if (convention) {
+    const problem = conventionArchProblem(convention, arch);
+    if (problem) throw new CallSpecError(`${proto.name}: ${problem}`);
+    if (convention.name === 'ms_abi') return callSpecWin64(proto, variadicTypes);
+  }
+  const spec = CLASSIFIERS[arch](proto, variadicTypes);
+  if (convention?.name === 'sysv_abi') spec.convention = 'sysv_abi';
+  return spec;
 }

@@ -7,6 +7,9 @@
  * scope and expanded ("materialised") only when a type leaves the parser, so a struct defined after a typedef
  * that names it is still complete when used, and self-referential structs stay acyclic.
  */
+import type { Arch } from '../emu/arch.ts';
+import { CONVENTION_KEYWORDS, readAttributes } from './attributes.ts';
+import { addConventionPart, conventionArchProblem, conventionOf, type ConventionParts } from './conventions.ts';
 import type { CField, CParam, CType, FloatKind, IntKind, Prototype } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -271,7 +274,11 @@ export class Declarations {
   private readonly constants = new Map<string, bigint>();
   private readonly prototypes = new Map<string, Prototype>();
 
-  constructor(options: { builtins?: boolean } = {}) {
+  /** When set, calling conventions of the other architecture are refused while parsing (with their position). */
+  readonly arch: Arch | undefined;
+
+  constructor(options: { builtins?: boolean; arch?: Arch } = {}) {
+    this.arch = options.arch;
     if (options.builtins !== false) {
       const source = Object.entries(BUILTIN_TYPEDEFS).map(([name, type]) => `typedef ${type} ${name};`).join('\n');
       this.addDeclarations(source);
@@ -418,6 +425,9 @@ interface Specifiers {
   pos: number;
   /** True when the specifiers defined a struct/union/enum body (so `struct X {...};` alone is meaningful). */
   definesTag: boolean;
+  /** Calling-convention attributes among the specifiers (`__stdcall`, `__attribute__((stdcall)) int`). */
+  convention?: ConventionParts;
+  conventionAt?: number;
 }
 
 /** One suffix of a direct declarator: `[N]` or `(params)`. */
@@ -438,10 +448,31 @@ interface Declarator {
   suffixes: Suffix[];
   /** Position just past the declarator. */
   end: number;
+  /** Calling-convention attributes written at this level (`(__stdcall *p)`, `int __stdcall f(int)`). */
+  convention?: ConventionParts;
+  conventionAt?: number;
 }
 
-function applyDeclarator(d: Declarator, base: QualType): QualType {
+/** Reports a problem at a source position (the parser's `fail`). */
+type Fail = (pos: number, problem: string) => never;
+
+/**
+ * Builds the declared type. A calling convention written at a level applies to that level's function suffix
+ * (`int __stdcall f(int)`), or else to the function type the level's pointers point to (`int (__stdcall *p)(int)`).
+ */
+function applyDeclarator(d: Declarator, base: QualType, fail: Fail, arch?: Arch): QualType {
   let q = base;
+  const withConvention = (type: CType): CType => {
+    if (!d.convention) return type;
+    if (type.kind !== 'function') fail(d.conventionAt!, 'a calling-convention attribute applies to a function or a pointer to one');
+    const convention = conventionOf(d.convention);
+    if (typeof convention === 'string') fail(d.conventionAt!, convention);
+    const problem = arch && conventionArchProblem(convention, arch);
+    if (problem) fail(d.conventionAt!, problem);
+    return { ...type, convention };
+  };
+  const ownFunction = d.suffixes[0]?.kind === 'function';
+  if (!ownFunction && d.convention) q = { ...q, type: withConvention(q.type) };
   for (const pointerIsConst of d.pointers) {
     const pointer: CType = { kind: 'pointer', to: q.type };
     if (q.const) pointer.const = true;
@@ -453,10 +484,22 @@ function applyDeclarator(d: Declarator, base: QualType): QualType {
       if (suffix.flexible) array.flexible = true;
       q = { type: array, const: q.const };
     } else {
-      q = { type: { kind: 'function', ret: q.type, params: suffix.params, variadic: suffix.variadic }, const: false };
+      const fn: CType = { kind: 'function', ret: q.type, params: suffix.params, variadic: suffix.variadic };
+      q = { type: suffix === d.suffixes[0] ? withConvention(fn) : fn, const: false };
     }
   }
-  return d.inner ? applyDeclarator(d.inner, q) : q;
+  return d.inner ? applyDeclarator(d.inner, q, fail, arch) : q;
+}
+
+/** Attributes written outside a declarator (in the specifiers, after it) belong to its innermost level, the name's. */
+function addConventionToName(d: Declarator, parts: ConventionParts | undefined, at: number | undefined, fail: Fail): void {
+  if (!parts || (parts.name === undefined && parts.regparm === undefined)) return;
+  let level = d;
+  while (level.inner) level = level.inner;
+  const combined = addConventionPart(level.convention ?? {}, parts);
+  if (typeof combined === 'string') fail(at!, combined);
+  level.convention = combined;
+  level.conventionAt ??= at;
 }
 
 /** The declared name, wherever it sits in nested declarators (`(*signal(int))(int)` declares `signal`). */
@@ -541,6 +584,14 @@ class Parser {
     throw new DeclarationError(this.source, token.pos, problem);
   }
 
+  private readonly failAt: Fail = (pos, problem) => {
+    throw new DeclarationError(this.source, pos, problem);
+  };
+
+  private apply(d: Declarator, base: QualType): QualType {
+    return applyDeclarator(d, base, this.failAt, this.scope.arch);
+  }
+
   /** Runs `body` `levels` nesting levels deeper than now; beyond MAX_DECLARATION_NESTING the declaration is refused. */
   private nested<T>(at: Token, body: () => T, levels = 1): T {
     this.depth += levels;
@@ -577,19 +628,43 @@ class Parser {
     return this.clean.slice(start, end).replace(/\s+/g, ' ').trim();
   }
 
-  /** Skip `word(...)` with balanced parentheses (attributes, asm labels) and glibc decoration macros. */
-  private skipDecorations(): void {
+  /**
+   * Skip `word(...)` with balanced parentheses (asm labels), glibc decoration macros and attributes, returning the
+   * calling convention the attributes and MSVC keywords (`__stdcall`) name. Unknown attributes are refused.
+   */
+  private skipDecorations(): { convention?: ConventionParts; at?: number } {
+    let convention: ConventionParts | undefined;
+    let at: number | undefined;
+    const add = (part: ConventionParts, pos: number) => {
+      const combined = addConventionPart(convention ?? {}, part);
+      if (typeof combined === 'string') this.failAt(pos, combined);
+      convention = combined;
+      at ??= pos;
+    };
     for (;;) {
       const t = this.token;
-      if (t.kind !== 'ident') return;
-      if (PAREN_SKIP_WORDS.has(t.text)) {
+      if (t.kind !== 'ident') return { convention, at };
+      if (t.text === '__attribute__' || t.text === '__attribute') {
+        this.next();
+        const reading = readAttributes(this.skipBalanced(), this.failAt);
+        if (reading.conventionAt !== undefined) add(reading.convention, reading.conventionAt);
+      } else if (PAREN_SKIP_WORDS.has(t.text)) {
         this.next();
         this.skipBalanced();
+      } else if (CONVENTION_KEYWORDS[t.text]) {
+        this.next();
+        add({ name: CONVENTION_KEYWORDS[t.text] }, t.pos);
       } else if (IGNORED_MACROS.has(t.text)) {
         this.next();
         if (this.is('(')) this.skipBalanced();
-      } else return;
+      } else return { convention, at };
     }
+  }
+
+  /** Decorations where no calling convention may stand (between declarations, inside a struct's attributes). */
+  private skipNeutralDecorations(what: string): void {
+    const { at } = this.skipDecorations();
+    if (at !== undefined) this.failAt(at, `a calling-convention attribute cannot stand ${what}; write it on a function declaration or a function pointer`);
   }
 
   /** Skip a parenthesised group, returning its tokens (without the outer parentheses). */
@@ -611,7 +686,11 @@ class Parser {
   translationUnit(): void {
     while (this.token.kind !== 'eof') {
       if (this.accept(';')) continue;
-      this.skipDecorations();
+      // Bare macros (`__BEGIN_DECLS`); attributes stay for the declaration's specifiers.
+      while (this.token.kind === 'ident' && IGNORED_MACROS.has(this.token.text)) {
+        this.next();
+        if (this.is('(')) this.skipBalanced();
+      }
       if (this.atEnd()) break;
       this.externalDeclaration();
     }
@@ -622,14 +701,17 @@ class Parser {
     const specs = this.specifiers();
     if (specs.typedef) this.fail(this.tokens[this.index - 1], 'expected a prototype, found a typedef');
     const d = this.declarator('named');
-    this.skipDecorations();
+    const after = this.skipDecorations();
+    addConventionToName(d, specs.convention, specs.conventionAt, this.failAt);
+    addConventionToName(d, after.convention, after.at, this.failAt);
     return this.toPrototype(specs, d, start);
   }
 
   typeName(): CType {
     const specs = this.specifiers();
     const d = this.declarator('abstract');
-    return applyDeclarator(d, specs.base).type;
+    addConventionToName(d, specs.convention, specs.conventionAt, this.failAt);
+    return this.apply(d, specs.base).type;
   }
 
   // --- declarations ---
@@ -640,8 +722,10 @@ class Parser {
     if (this.accept(';')) return; // `struct X {...};`, `enum {A, B};`, or a useless `int;`
     for (;;) {
       const d = this.declarator('named');
-      this.skipDecorations();
-      const q = applyDeclarator(d, specs.base);
+      const after = this.skipDecorations();
+      addConventionToName(d, specs.convention, specs.conventionAt, this.failAt);
+      addConventionToName(d, after.convention, after.at, this.failAt);
+      const q = this.apply(d, specs.base);
       if (specs.typedef) {
         this.scope.defineTypedef(declaredName(d)!, q);
       } else if (q.type.kind === 'function' && isFunctionDeclarator(d)) {
@@ -655,19 +739,21 @@ class Parser {
   }
 
   private toPrototype(specs: Specifiers, d: Declarator, start: number): Prototype {
-    const q = applyDeclarator(d, specs.base);
+    const q = this.apply(d, specs.base);
     if (q.type.kind !== 'function' || !isFunctionDeclarator(d)) {
       this.fail(this.tokens[this.index - 1], `"${declaredName(d)}" is not declared as a function: expected "(" and its parameters`);
     }
     const fn = this.scope.materialize(q.type);
     if (fn.kind !== 'function') throw new Error('unreachable');
-    return {
+    const proto: Prototype = {
       name: declaredName(d)!,
       ret: fn.ret,
       params: fn.params,
       variadic: fn.variadic,
       text: this.textBetween(start, d.end),
     };
+    if (fn.convention) proto.convention = fn.convention;
+    return proto;
   }
 
   /** Declaration specifiers: storage class, qualifiers and exactly one type (C11 §6.7). */
@@ -678,6 +764,8 @@ class Parser {
     let isConst = false;
     let typedef = false;
     let definesTag = false;
+    let convention: ConventionParts | undefined;
+    let conventionAt: number | undefined;
     for (;;) {
       const t = this.token;
       if (t.kind !== 'ident') break;
@@ -691,8 +779,14 @@ class Parser {
         isConst ||= CONST_WORDS.has(word);
         this.next();
         if (word === '_Atomic' && this.is('(')) this.fail(t, '_Atomic(type) is not supported');
-      } else if (PAREN_SKIP_WORDS.has(word) || IGNORED_MACROS.has(word)) {
-        this.skipDecorations();
+      } else if (PAREN_SKIP_WORDS.has(word) || IGNORED_MACROS.has(word) || CONVENTION_KEYWORDS[word]) {
+        const found = this.skipDecorations();
+        if (found.convention) {
+          const combined = addConventionPart(convention ?? {}, found.convention);
+          if (typeof combined === 'string') this.failAt(found.at!, combined);
+          convention = combined;
+          conventionAt ??= found.at;
+        }
       } else if (TYPE_WORDS.has(word)) {
         if (base) this.fail(t, `"${t.text}" cannot be combined with the type before it`);
         words.push({ ...t, text: word });
@@ -716,7 +810,12 @@ class Parser {
       base = { type: this.basicType(words), const: false };
     }
     if (isConst) base = { ...base, const: true };
-    return { base, typedef, pos, definesTag };
+    const specs: Specifiers = { base, typedef, pos, definesTag };
+    if (convention) {
+      specs.convention = convention;
+      specs.conventionAt = conventionAt;
+    }
+    return specs;
   }
 
   /** Resolve a combination of basic type keywords (`unsigned long int`) through BASIC_TYPES. */
@@ -777,14 +876,10 @@ class Parser {
     let align: number | undefined;
     while (this.token.kind === 'ident' && (this.token.text === '__attribute__' || this.token.text === '__attribute')) {
       this.next();
-      const inside = this.skipBalanced();
-      for (let i = 0; i < inside.length; i++) {
-        const name = inside[i].text.replace(/^__(.*)__$/, '$1');
-        if (name === 'packed') packed = true;
-        if (name === 'aligned' && inside[i + 1]?.text === '(' && inside[i + 2]?.kind === 'number') {
-          align = Number(inside[i + 2].value);
-        }
-      }
+      const reading = readAttributes(this.skipBalanced(), this.failAt);
+      if (reading.conventionAt !== undefined) this.failAt(reading.conventionAt, 'a calling-convention attribute applies to a function, not to a struct, union or enum');
+      packed ||= reading.packed;
+      align = reading.align ?? align;
     }
     return { packed, align };
   }
@@ -804,7 +899,8 @@ class Parser {
       if (!this.is(':')) {
         const d = this.declarator('named');
         field.name = declaredName(d)!;
-        field.type = applyDeclarator(d, specs.base).type;
+        addConventionToName(d, specs.convention, specs.conventionAt, this.failAt);
+        field.type = this.apply(d, specs.base).type;
       }
       if (this.accept(':')) {
         const widthToken = this.token;
@@ -816,7 +912,7 @@ class Parser {
         if (bits === 0 && field.name !== undefined) this.fail(widthToken, `a zero-width bit-field cannot have a name ("${field.name}")`);
         field.bits = bits;
       }
-      this.skipDecorations();
+      this.skipNeutralDecorations('after a struct member');
       fields.push(field);
       if (this.accept(';')) return fields;
       this.expect(',', '"," or ";"');
@@ -863,7 +959,14 @@ class Parser {
   private declarator(mode: 'named' | 'abstract' | 'either', parameter = false): Declarator {
     const pointers: boolean[] = [];
     const d: Declarator = { namePos: this.token.pos, pointers, suffixes: [], end: this.token.pos };
-    this.skipDecorations();
+    const noteConvention = (found: { convention?: ConventionParts; at?: number }) => {
+      if (!found.convention) return;
+      const combined = addConventionPart(d.convention ?? {}, found.convention);
+      if (typeof combined === 'string') this.failAt(found.at!, combined);
+      d.convention = combined;
+      d.conventionAt ??= found.at;
+    };
+    noteConvention(this.skipDecorations());
     while (this.accept('*')) {
       let pointerIsConst = false;
       for (;;) {
@@ -871,8 +974,8 @@ class Parser {
         if (this.token.kind === 'ident' && QUALIFIER_WORDS.has(word)) {
           pointerIsConst ||= CONST_WORDS.has(word);
           this.next();
-        } else if (this.token.kind === 'ident' && (PAREN_SKIP_WORDS.has(word) || IGNORED_MACROS.has(word))) {
-          this.skipDecorations();
+        } else if (this.token.kind === 'ident' && (PAREN_SKIP_WORDS.has(word) || IGNORED_MACROS.has(word) || CONVENTION_KEYWORDS[word])) {
+          noteConvention(this.skipDecorations());
         } else break;
       }
       pointers.push(pointerIsConst);
@@ -976,7 +1079,10 @@ class Parser {
       const startToken = this.token;
       const specs = this.specifiers();
       const d = this.declarator('either', true);
-      const q = applyDeclarator(d, specs.base);
+      const after = this.skipDecorations();
+      addConventionToName(d, specs.convention, specs.conventionAt, this.failAt);
+      addConventionToName(d, after.convention, after.at, this.failAt);
+      const q = this.apply(d, specs.base);
       const text = this.textBetween(startToken.pos, this.tokens[this.index - 1].end);
       if (q.type.kind === 'void') {
         if (declaredName(d) !== undefined || params.length || !this.is(')')) this.fail(startToken, 'a parameter cannot have type void');

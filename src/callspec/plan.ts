@@ -72,7 +72,7 @@ export function makePlan(spec: CallSpec): CallPlan {
 function placementKey(spec: CallSpec): string {
   return JSON.stringify([
     spec.arch,
-    spec.args.map((a) => [a.size, a.extension, a.type.kind === 'float' ? a.type.name : '', a.locations]),
+    spec.args.map((a) => [a.size, a.extension, a.type.kind === 'float' ? a.type.name : '', a.locations, a.indirect ?? false]),
     [spec.ret.kind, spec.ret.size, spec.ret.locations],
     spec.hiddenPointer ?? null,
     spec.stackSize,

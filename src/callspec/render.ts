@@ -4,14 +4,8 @@
  */
 import { describeLocations } from './classify-common.ts';
 import { typeName } from './layout.ts';
+import { shortReason } from './reason.ts';
 import type { ArgSpec, CallSpec, Location } from './types.ts';
-
-/** The reason sentences have the form `head → where: why (rule)`; the table shows only `why`. */
-function shortReason(reason: string): string {
-  const afterColon = reason.includes(' → ') ? reason.slice(reason.indexOf(': ', reason.indexOf(' → ')) + 2) : reason;
-  const withoutRule = afterColon.replace(/\s*\((i386 )?psABI §[^)]*\)(;.*)?$/, '');
-  return withoutRule.split(/; | \(/)[0];
-}
 
 function where(locations: Location[], size: number): string {
   return describeLocations(locations, size);
@@ -35,10 +29,12 @@ export function renderCallSpec(spec: CallSpec): string {
   const returnNote = ret.kind === 'memory' ? `(through the hidden pointer; the callee returns its address in ${spec.arch === 'amd64' ? 'rax' : 'eax'})` : '';
   const returnClasses = ret.classes.length ? `[${ret.classes.join(', ')}]` : '';
   rows.push(['return', typeName(ret.type), `→ ${returnWhere}`, [returnNote, returnClasses].filter(Boolean).join(' ')]);
-  const lines = [`${spec.prototype}    (${spec.arch})`, ...padColumns(rows).map((line) => `  ${line}`)];
+  const convention = spec.convention ? `, ${spec.convention}` : '';
+  const lines = [`${spec.prototype}    (${spec.arch}${convention})`, ...padColumns(rows).map((line) => `  ${line}`)];
   if (spec.hiddenPointer) lines.push(`  hidden return pointer in ${where([spec.hiddenPointer], spec.hiddenPointer.size)}`);
-  lines.push(`  stack: ${spec.stackSize} bytes of arguments, ${spec.stackAlign}-byte aligned at the call`);
+  const shadow = spec.shadowSpace ? ` (the first ${spec.shadowSpace} are the callee's shadow space)` : '';
+  lines.push(`  stack: ${spec.stackSize} bytes of arguments${shadow}, ${spec.stackAlign}-byte aligned at the call`);
   if (spec.al !== undefined) lines.push(`  %al = ${spec.al} (vector registers used by this variadic call)`);
-  if (spec.calleePops) lines.push(`  callee pops ${spec.calleePops} bytes (ret $${spec.calleePops})`);
+  if (spec.calleePops) lines.push(`  callee pops ${spec.calleePops} bytes (ret $${spec.calleePops})${spec.convention ? `: ${spec.convention}` : ''}`);
   return lines.join('\n');
 }

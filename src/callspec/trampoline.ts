@@ -7,7 +7,9 @@
  *      pointer in the machine's mailbox (a fixed guest address),
  *   2. aligns the stack to 16 bytes and reserves the outgoing argument area,
  *   3. copies stack arguments, loads SSE and integer registers (widening narrow integers to 32 bits), passes the
- *      hidden return pointer, sets %al for variadic calls,
+ *      address of by-reference arguments (Win64) and the hidden return pointer, sets %al for variadic calls —
+ *      whatever the calling convention (i386 ecx/edx for fastcall, eax/edx/ecx for regparm; Win64 rcx/rdx/r8/r9
+ *      above 32 bytes of shadow space) the spec describes,
  *   4. calls the target through the block, and
  *   5. reloads the block pointer from the mailbox — not from rbx: a broken callee may have clobbered it, and the
  *      reference must survive the callees it diagnoses — stores rax/rdx/xmm0/xmm1/st0 (whatever the spec says
@@ -122,7 +124,10 @@ export function generateTrampoline(spec: CallSpec, mailbox: number): Uint8Array 
   // Stack arguments first: they use the scratch register, which is free until %al is set.
   spec.args.forEach((arg, i) => {
     for (const location of arg.locations) {
-      if (location.kind === 'stack') copyStackPiece(asm, arg, location, layout.argOffsets[i]! + location.offset, word);
+      if (location.kind !== 'stack') continue;
+      // Win64 by-reference arguments: the block's image is the caller's copy; the slot gets its address.
+      if (arg.indirect) asm.lea(SCRATCH, BLOCK, layout.argOffsets[i]!).store(GPR.sp, location.stackOffset, SCRATCH);
+      else copyStackPiece(asm, arg, location, layout.argOffsets[i]! + location.offset, word);
     }
   });
   if (spec.hiddenPointer?.kind === 'stack') {
@@ -130,7 +135,9 @@ export function generateTrampoline(spec: CallSpec, mailbox: number): Uint8Array 
   }
   spec.args.forEach((arg, i) => {
     for (const location of arg.locations) {
-      if (location.kind === 'reg') loadRegisterPiece(asm, arg, location, layout.argOffsets[i]! + location.offset, word);
+      if (location.kind !== 'reg') continue;
+      if (arg.indirect) asm.lea(registerNumber(location.reg), BLOCK, layout.argOffsets[i]!);
+      else loadRegisterPiece(asm, arg, location, layout.argOffsets[i]! + location.offset, word);
     }
   });
   if (spec.hiddenPointer?.kind === 'reg') asm.lea(registerNumber(spec.hiddenPointer.reg), BLOCK, layout.returnOffset);

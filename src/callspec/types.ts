@@ -15,6 +15,21 @@ export type IntKind =
 
 export type FloatKind = 'float' | 'double' | 'long double';
 
+/**
+ * A calling convention named by an attribute (`__attribute__((stdcall))`, `__stdcall`, `__attribute__((ms_abi))`).
+ * Absent on a prototype: the platform's default (i386 cdecl, amd64 System V). i386: `cdecl`, `stdcall`,
+ * `fastcall`, `thiscall` (GCC's attributes), `ms_cdecl` (cdecl whose callee leaves the hidden struct-return
+ * pointer to the caller: GCC's `callee_pop_aggregate_return(0)`, libffi's FFI_MS_CDECL), `pascal` and `register`
+ * (libffi's FFI_PASCAL and FFI_REGISTER); amd64: `ms_abi` (Win64) and `sysv_abi`.
+ */
+export type ConventionName = 'cdecl' | 'stdcall' | 'fastcall' | 'thiscall' | 'ms_cdecl' | 'pascal' | 'register' | 'ms_abi' | 'sysv_abi';
+
+export interface Convention {
+  name: ConventionName;
+  /** GCC `regparm(N)` (i386): the first N integer arguments in eax, edx, ecx; combines with cdecl and stdcall. */
+  regparm?: number;
+}
+
 export type CType =
   | { kind: 'void' }
   | { kind: 'int'; name: IntKind }
@@ -23,7 +38,7 @@ export type CType =
   | { kind: 'pointer'; to: CType; const?: boolean }
   /** `flexible: true` for `T name[]` (length 0): a flexible array member, which has no size of its own. */
   | { kind: 'array'; of: CType; length: number; flexible?: boolean }
-  | { kind: 'function'; ret: CType; params: CParam[]; variadic: boolean }
+  | { kind: 'function'; ret: CType; params: CParam[]; variadic: boolean; convention?: Convention }
   /**
    * `packed` / `align` come from `__attribute__((packed))` / `__attribute__((aligned(N)))` on the definition.
    * A struct reached again through a pointer inside its own definition (`struct node *next`) is given without
@@ -60,6 +75,8 @@ export interface Prototype {
   params: CParam[];
   variadic: boolean;
   text: string;
+  /** The calling convention its attributes name; absent for the platform's default. */
+  convention?: Convention;
 }
 
 /** Where a value (or a piece of it) lives. Register names are lowercase: `rdi`, `xmm1`, `eax`, `st0`. */
@@ -97,6 +114,11 @@ export interface ArgSpec {
   classes: string[];
   /** One sentence saying why the argument goes where it goes (the rule applied). */
   reason: string;
+  /**
+   * Passed by reference (Win64: aggregates not of 1, 2, 4 or 8 bytes, and long double): the caller copies the
+   * value to memory and the location holds the copy's address.
+   */
+  indirect?: boolean;
 }
 
 export interface ReturnSpec {
@@ -123,6 +145,10 @@ export interface CallSpec {
   stackAlign: number;
   /** amd64 variadic calls: the value %al must hold (upper bound of vector registers used). */
   al?: number;
-  /** Bytes the callee pops on return (i386 hidden pointer: 4). */
+  /** Bytes the callee pops on return (i386 hidden pointer: 4; stdcall, fastcall, thiscall: its stack arguments). */
   calleePops: number;
+  /** The calling convention, when the prototype names one (`stdcall`, `regparm(3)`, `ms_abi`, …). */
+  convention?: string;
+  /** Win64: the 32 bytes of "home" (shadow) space the caller reserves above the return address for the callee. */
+  shadowSpace?: number;
 }

@@ -11,11 +11,16 @@ export class ArgumentError extends Error {
   override name = 'ArgumentError';
 }
 
+/** The host arena's size: one call's strings, out-buffers and struct-return buffers together live in it. */
+export const HOST_ARENA_BYTES = 4 * 1024 * 1024;
+
 /** A zeroed guest buffer of `size` bytes passed as a pointer; its contents are reported after the call. */
 export class OutBuffer {
   constructor(readonly size: number) {
-    if (!Number.isInteger(size) || size < 0 || size > 64 * 1024 * 1024) {
-      throw new ArgumentError(`out buffer size must be a whole number of bytes up to 64 MiB, got ${size}`);
+    if (!Number.isInteger(size) || size < 0 || size > HOST_ARENA_BYTES) {
+      throw new ArgumentError(
+        `out buffer size must be a whole number of bytes up to ${HOST_ARENA_BYTES >> 20} MiB (the host arena a call's strings and buffers share), got ${size}`,
+      );
     }
   }
 }

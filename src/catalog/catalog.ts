@@ -65,7 +65,8 @@ export class CatalogError extends Error {
 }
 
 function readCatalogFile(file: string): string {
-  return readFileSync(new URL(`./${file}`, import.meta.url), 'utf8');
+  // `../catalog/` rather than `./`: the same path from the CLI bundle (dist/bundle/, see scripts/build.mjs).
+  return readFileSync(new URL(`../catalog/${file}`, import.meta.url), 'utf8');
 }
 
 /** Split a catalog file into its sections. Text before the first marker (the file's comment) is dropped. */

@@ -80,6 +80,13 @@ function gather(view: MachineView, locations: Location[], size: number, sp: numb
   return image;
 }
 
+/** An argument's image; a by-reference one (Win64) is read where its location points. */
+function argumentImage(view: MachineView, arg: ArgSpec): Uint8Array {
+  if (!arg.indirect) return gather(view, arg.locations, arg.size, view.sp);
+  const pointer = gather(view, arg.locations, pointerSize(view.arch), view.sp);
+  return view.read(Number(new DataView(pointer.buffer).getBigUint64(0, true)), arg.size);
+}
+
 function littleEndian(value: bigint, size: number): Uint8Array {
   const bytes = new Uint8Array(size);
   for (let i = 0; i < size; i++) bytes[i] = Number((value >> BigInt(8 * i)) & 0xffn);
@@ -102,7 +109,7 @@ function valueOf(view: MachineView, text: string, type: CType, image: Uint8Array
 
 /** The arguments at a function's entry, by the CallSpec (variadic ones only when `spec` includes them). */
 export function readArguments(view: MachineView, spec: CallSpec): CallValue[] {
-  return spec.args.map((arg: ArgSpec) => valueOf(view, arg.text, arg.type, gather(view, arg.locations, arg.size, view.sp)));
+  return spec.args.map((arg: ArgSpec) => valueOf(view, arg.text, arg.type, argumentImage(view, arg)));
 }
 
 /** The return value right after the return, where the CallSpec puts it (memory results: at the hidden pointer). */

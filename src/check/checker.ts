@@ -22,15 +22,25 @@ import { type CallEvent, type CallValue, type MachineView, readArguments, readRe
 import { cachedIfuncImplementation, recordIfuncImplementation } from './ifunc.ts';
 import { analysePrintfFormat, PRINTF_FORMAT_INDEX, printfVariadicTypes } from './printf-format.ts';
 import {
-  type AbiReport, checkEntry, type CheckedCall, checkReturn, checkX87EmptyPop, type CpuState, type Violation, type X87Read,
+  type AbiReport, checkCallerCleanup, checkEntry, type CheckedCall, checkReturn, checkX87EmptyPop, type CpuState, type StackCleanup,
+  type Violation, type X87Read,
 } from './rules.ts';
+import { stackCleanup } from './stack-cleanup.ts';
 import { X87_SCAN_INSTRUCTIONS, x87Reads } from './x87-scan.ts';
+import { WIN64_CALLEE_SAVED_XMM, WIN64_EXTRA_CALLEE_SAVED } from '../callspec/classify-win64.ts';
 
 const CALLEE_SAVED: Record<Arch, RegName[]> = {
   amd64: ['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15'],
   i386: ['ebx', 'esi', 'edi', 'ebp'],
 };
 const NARROW_INT_BYTES = 4;
+const XMM_BYTES = 16;
+
+function bytesToBigInt(bytes: Uint8Array): bigint {
+  let v = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
+  return v;
+}
 /** Longest x86 instruction: the scan after a return address reads at most this many bytes per instruction. */
 const MAX_INSTRUCTION_BYTES = 15;
 
@@ -110,8 +120,8 @@ export class AbiChecker {
    * view; format with `formatCallLine` or `callPrinter`). Unset, nothing is decoded.
    */
   onCall: ((event: CallEvent) => void) | undefined;
-  /** What the code after each return address does to the x87 stack (x87-empty-pop), for this address space. */
-  private x87Scans = new Map<number, X87Read[]>();
+  /** What the code after each return address does to the x87 stack and the stack pointer, for this address space. */
+  private x87Scans = new Map<number, { x87: X87Read[]; cleanup: StackCleanup | undefined }>();
   /** Specs with printf's variadic arguments, by function and format types (classification is not free). */
   private readonly variadicSpecs = new Map<string, CallSpec>();
 
@@ -284,8 +294,10 @@ export class AbiChecker {
       call.hiddenPointer = hidden.kind === 'reg' ? Number(engine.reg(hidden.reg as RegName)) : this.word(sp + this.pointerSize + hidden.stackOffset);
     }
     if (fn) this.watchCallbacks(fn, spec, sp);
-    const entry = this.snapshot(sp);
+    const entry = this.snapshot(sp, spec);
     const frames = this.frames.get(thread) ?? [];
+    const enclosing = frames[frames.length - 1];
+    if (enclosing && !fromHost) call.enclosingSp = enclosing.entry.sp;
     this.frames.set(thread, frames);
     const frame: Frame = { id: ++this.callSequence, call, entry, returnAddress, fromHost, object, tailCall };
     const violations = checkEntry(call, entry);
@@ -314,6 +326,7 @@ export class AbiChecker {
       if (address === 0 || !object || this.functions.has(address) || this.callbacks.has(address)) return;
       const name = `${fn.name}'s ${param.name ?? `argument ${index + 1}`}`;
       const proto: Prototype = { name, ret: type.to.ret, params: type.to.params, variadic: false, text: `${param.text ?? name}` };
+      if (type.to.convention) proto.convention = type.to.convention;
       this.callbacks.set(address, { name, address, object, proto, spec: callSpec(proto, this.arch) });
     });
   }
@@ -385,11 +398,11 @@ export class AbiChecker {
   private onReturn(frames: Frame[], thread: number): void {
     const frame = frames.pop()!;
     const sp = this.sp();
-    const ret = this.snapshot(sp);
+    const ret = this.snapshot(sp, frame.call.spec);
     const violations = checkReturn(frame.call, frame.entry, ret, MXCSR_CONTROL_MASK);
     // The host's reference trampoline reads st0 exactly when the CallSpec says so: only guest callers are scanned.
-    const reads = frame.fromHost || this.host.isHostCode(frame.returnAddress) ? undefined : this.x87ReadsAt(frame.returnAddress);
-    if (reads) violations.push(...checkX87EmptyPop(frame.call, ret, reads));
+    const after = frame.fromHost || this.host.isHostCode(frame.returnAddress) ? undefined : this.codeAfter(frame.returnAddress);
+    if (after) violations.push(...checkX87EmptyPop(frame.call, ret, after.x87), ...checkCallerCleanup(frame.call, after.cleanup));
     this.report(violations, thread, frame, frames);
     if (this.onCall) this.emitReturn(frame, sp, frames.length, violations);
     // The calls that jumped to this one return with it (their state was checked as this call's).
@@ -399,17 +412,21 @@ export class AbiChecker {
     }
   }
 
-  /** The x87 reads after a return address (decoded once per address and address space; needs Capstone loaded). */
-  private x87ReadsAt(address: number): X87Read[] | undefined {
-    let reads = this.x87Scans.get(address);
-    if (reads) return reads;
+  /**
+   * The x87 reads and the stack cleanup after a return address (decoded once per address and address space; needs
+   * Capstone loaded).
+   */
+  private codeAfter(address: number): { x87: X87Read[]; cleanup: StackCleanup | undefined } | undefined {
+    let scan = this.x87Scans.get(address);
+    if (scan) return scan;
     if (!disassemblerLoaded()) return undefined; // see loadAbiChecker(): Machine.boot({ check: true }) loads it
     const region = this.host.process.space.find(address);
     if (!region) return undefined;
     const bytes = this.host.process.engine.read(address, Math.min(X87_SCAN_INSTRUCTIONS * MAX_INSTRUCTION_BYTES, region.end - address));
-    reads = x87Reads(disassembleRun(bytes, address, this.arch, X87_SCAN_INSTRUCTIONS));
-    this.x87Scans.set(address, reads);
-    return reads;
+    const instructions = disassembleRun(bytes, address, this.arch, X87_SCAN_INSTRUCTIONS);
+    scan = { x87: x87Reads(instructions), cleanup: this.arch === 'i386' ? stackCleanup(instructions) : undefined };
+    this.x87Scans.set(address, scan);
+    return scan;
   }
 
   /** Records violations with their thread and call (and the calls enclosing it, for knock-on folding). */
@@ -423,10 +440,15 @@ export class AbiChecker {
     }
   }
 
-  private snapshot(sp: number): CpuState {
+  private snapshot(sp: number, spec: CallSpec): CpuState {
     const engine = this.host.process.engine;
     const calleeSaved: Record<string, bigint> = {};
     for (const reg of CALLEE_SAVED[this.arch]) calleeSaved[reg] = engine.reg(reg);
+    // Win64 callees keep rdi, rsi and xmm6–xmm15 too (Microsoft x64 calling convention, "Callee/caller saved registers").
+    if (spec.convention === 'ms_abi') {
+      for (const reg of WIN64_EXTRA_CALLEE_SAVED) calleeSaved[reg] = engine.reg(reg);
+      for (const reg of WIN64_CALLEE_SAVED_XMM) calleeSaved[reg] = bytesToBigInt(engine.regBytes(reg as RegName, XMM_BYTES));
+    }
     return {
       sp,
       flags: Number(engine.reg(this.arch === 'amd64' ? 'rflags' : 'eflags')),

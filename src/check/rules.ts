@@ -16,7 +16,10 @@ export type RuleId =
   | 'control-words'
   | 'narrow-int-extension'
   | 'sret-return'
-  | 'x87-empty-pop';
+  | 'x87-empty-pop'
+  | 'callee-pop'
+  | 'caller-cleanup'
+  | 'shadow-space';
 
 export type Severity = 'error' | 'warning';
 
@@ -46,6 +49,30 @@ export interface AbiReport {
   ok: boolean;
   violations: Violation[];
 }
+
+const CONVENTION_RULES: Record<'callee-pop' | 'caller-cleanup' | 'shadow-space', { severity: Severity; statement: Record<Arch, string> }> = {
+  'callee-pop': {
+    severity: 'error',
+    statement: {
+      amd64: 'no amd64 convention has the callee pop its arguments',
+      i386: 'a stdcall, fastcall or thiscall function (also libffi\'s pascal and register) removes its own stack arguments, and the hidden struct-return pointer when it is on the stack: it returns with `ret $N`, N the bytes of stack arguments (GCC "x86 Function Attributes"; a variadic one is cdecl)',
+    },
+  },
+  'caller-cleanup': {
+    severity: 'error',
+    statement: {
+      amd64: 'no amd64 convention has the callee pop its arguments',
+      i386: 'a caller of a stdcall, fastcall or thiscall function does not remove the arguments after the call (the callee did), and passes the register arguments (fastcall: the first two integers in ecx, edx; thiscall: the first in ecx) in registers, not on the stack (GCC "x86 Function Attributes")',
+    },
+  },
+  'shadow-space': {
+    severity: 'error',
+    statement: {
+      amd64: 'a caller of an ms_abi (Win64) function reserves 32 bytes of shadow ("home") space directly above the return address, below any stack arguments; the callee may store rcx, rdx, r8 and r9 there (Microsoft x64 calling convention, "Stack allocation")',
+      i386: 'i386 conventions have no shadow space',
+    },
+  },
+};
 
 /** What the rules know about each rule: its level and the one-line statement used in messages and the playground. */
 export const RULES: Record<RuleId, { severity: Severity; statement: Record<Arch, string> }> = {
@@ -112,6 +139,7 @@ export const RULES: Record<RuleId, { severity: Severity; statement: Record<Arch,
       i386: 'after a call the x87 register stack holds only what the callee returns — st0 for float, double and long double, nothing otherwise (i386 psABI §2.2): a caller must not pop or read an x87 register the callee did not return',
     },
   },
+  ...CONVENTION_RULES,
 };
 
 /** The CPU state the rules read at entry and at return. */
@@ -143,6 +171,8 @@ export interface CheckedCall {
   narrowArguments: { index: number; text: string; size: number; extension: 'sign' | 'zero'; container: number }[];
   /** The hidden struct-return pointer at entry (amd64 rdi / i386 [esp+4]). */
   hiddenPointer?: number;
+  /** The stack pointer at entry of the innermost checked call still open on this thread (its return-address slot). */
+  enclosingSp?: number;
 }
 
 const DF = 1 << 10;
@@ -163,7 +193,7 @@ function violation(call: CheckedCall, rule: RuleId, at: 'entry' | 'return', expe
     at,
     expected,
     actual,
-    message: `${rule}: ${found}. Rule: ${statement}. In the call to ${call.function} from ${caller} (${call.arch}).`,
+    message: `${rule}: ${found}. Rule: ${statement}. In the call to ${call.function} from ${caller} (${call.arch}${call.spec.convention ? `, ${call.spec.convention}` : ''}).`,
   };
 }
 
@@ -222,13 +252,74 @@ export function checkCalleeSaved(call: CheckedCall, entry: CpuState, ret: CpuSta
     }
   }
   const expectedSp = entry.sp + word(call.arch) + call.spec.calleePops;
-  const sretMissingPop = call.spec.calleePops > 0 && ret.sp === entry.sp + word(call.arch);
-  if (ret.sp !== expectedSp && !sretMissingPop) {
+  // A callee that popped nothing where it should have is sret-return's (hidden pointer) or callee-pop's to report.
+  const missingPop = call.spec.calleePops > 0 && ret.sp === entry.sp + word(call.arch);
+  if (ret.sp !== expectedSp && !missingPop) {
     const sp = spName(call.arch);
+    const popped = ret.sp - entry.sp - word(call.arch);
+    const hint = popped > 0 && call.spec.calleePops === 0 ? ` (it popped ${popped} bytes with \`ret $${popped}\`, as a stdcall or fastcall function does, but ${call.function} is ${call.spec.convention ?? (call.arch === 'i386' ? 'cdecl' : 'System V')})` : '';
     out.push(violation(call, 'callee-saved', 'return', `${sp} = ${hex(expectedSp)}`, `${sp} = ${hex(ret.sp)}`,
-      `${call.function} returned with the stack pointer off by ${ret.sp - expectedSp} bytes`));
+      `${call.function} returned with the stack pointer off by ${ret.sp - expectedSp} bytes${hint}`));
   }
   return out;
+}
+
+/** Conventions whose callee pops its arguments (not a cdecl callee popping only the hidden pointer). */
+function popsArguments(call: CheckedCall): boolean {
+  return call.arch === 'i386' && !call.variadic && call.spec.convention !== undefined && call.spec.calleePops > 0 &&
+    !/^(cdecl|regparm|ms_cdecl)/.test(call.spec.convention);
+}
+
+/** callee-pop (return): a stdcall/fastcall/thiscall callee returns with `ret $N`. */
+export function checkCalleePop(call: CheckedCall, entry: CpuState, ret: CpuState): Violation[] {
+  if (!popsArguments(call)) return [];
+  const pops = call.spec.calleePops;
+  if (ret.sp !== entry.sp + word(call.arch)) return []; // popped something: callee-saved judges the amount
+  return [violation(call, 'callee-pop', 'return', `esp = ${hex(entry.sp + 4 + pops)} (ret $${pops})`, `esp = ${hex(ret.sp)} (plain ret)`,
+    `${call.function} is ${call.spec.convention}, so it must remove its ${pops} bytes of stack arguments itself with \`ret $${pops}\`, but it returned with a plain \`ret\` (as a cdecl function does): its caller's stack is left ${pops} bytes too low`)];
+}
+
+/** What the caller's code does to the stack pointer right after a call (see stack-cleanup.ts). */
+export interface StackCleanup {
+  /** Bytes past the return address. */
+  offset: number;
+  text: string;
+  /** Bytes the instruction removes from the stack. */
+  bytes: number;
+}
+
+const STACK_SLOT_I386 = 4;
+
+/**
+ * caller-cleanup (return, guest callers of callee-pops conventions): the first instruction after the call that
+ * moves the stack pointer removes at least as many bytes as all the arguments would take on the stack (cdecl), and
+ * more than alignment padding can be: the caller treated the function as cdecl — it put register arguments on the
+ * stack and removes what the callee already popped. A removal a correct caller could make is not reported.
+ */
+export function checkCallerCleanup(call: CheckedCall, cleanup: StackCleanup | undefined): Violation[] {
+  if (!popsArguments(call) || !cleanup || cleanup.bytes <= 0) return [];
+  const spec = call.spec;
+  const allOnStack = spec.args.reduce((sum, a) => sum + Math.ceil(a.size / STACK_SLOT_I386) * STACK_SLOT_I386, 0) + (spec.hiddenPointer ? STACK_SLOT_I386 : 0);
+  // A correct caller removes at most its alignment padding (under 16 bytes); a cdecl-style caller removes every
+  // argument byte as well. Between the two (all bytes, under 16) the rule stays silent rather than guess.
+  if (cleanup.bytes < allOnStack || cleanup.bytes < STACK_ALIGNMENT) return [];
+  const inRegisters = spec.args.filter((a) => a.locations.some((l) => l.kind === 'reg'));
+  const registers = inRegisters.length
+    ? ` It passes ${inRegisters.map((a) => `\`${a.text}\` in ${a.locations.map((l) => (l.kind === 'reg' ? l.reg : 'stack')).join('+')}`).join(', ')}: a caller that pushed them left ecx/edx as garbage and shifted every stack argument.`
+    : '';
+  return [violation(call, 'caller-cleanup', 'return', 'the caller removes at most its own alignment padding (under 16 bytes) after the call', `\`${cleanup.text}\` removes ${cleanup.bytes}`,
+    `${call.function} is ${spec.convention}: it takes ${spec.calleePops} bytes of arguments on the stack and pops them itself (ret $${spec.calleePops}), but the caller's first stack adjustment after the call (return address +${hex(cleanup.offset)}), \`${cleanup.text}\`, removes ${cleanup.bytes} bytes — what a cdecl call with all ${allOnStack} bytes of arguments on the stack removes. The caller called ${call.function} as cdecl: its stack ends up ${spec.calleePops} bytes too high.${registers}`)];
+}
+
+/** shadow-space (entry, ms_abi callees with a checked call open around them): 32 bytes reserved above the return address. */
+export function checkShadowSpace(call: CheckedCall, entry: CpuState): Violation[] {
+  const shadow = call.spec.shadowSpace;
+  if (!shadow || call.enclosingSp === undefined) return [];
+  const argumentsEnd = Math.max(shadow, ...call.spec.args.flatMap((a) => a.locations.map((l) => (l.kind === 'stack' ? l.stackOffset + 8 : 0))));
+  const reserved = call.enclosingSp - (entry.sp + word(call.arch));
+  if (reserved >= argumentsEnd) return [];
+  return [violation(call, 'shadow-space', 'entry', `${argumentsEnd} bytes (32 of shadow space${argumentsEnd > shadow ? ' + stack arguments' : ''}) between the return address and the caller's own return address`, `${reserved} bytes`,
+    `${call.function} is ms_abi: the 32 bytes above its return address (rsp+8 to rsp+40 at entry) are its shadow space, where it may store rcx, rdx, r8 and r9${argumentsEnd > shadow ? `, and its stack arguments follow up to rsp+${8 + argumentsEnd}` : ''}. But the caller's frame ends ${reserved} bytes above the return address (the return address of the enclosing call is at ${hex(call.enclosingSp)}): it did not reserve the shadow space, so ${call.function} may overwrite the caller's saved data and return address`)];
 }
 
 /** control-words (return): x87 control word and MXCSR control bits unchanged. */
@@ -265,7 +356,7 @@ export function checkSretReturn(call: CheckedCall, entry: CpuState, ret: CpuStat
     return [violation(call, 'sret-return', 'return', `rax = ${hex(call.hiddenPointer)} (the hidden pointer)`, `rax = ${hex(ret.rax)}`,
       `${call.function} returns a struct in memory but did not return the hidden pointer in rax`)];
   }
-  if (ret.sp === entry.sp + word(call.arch) + call.spec.calleePops) return [];
+  if (ret.sp === entry.sp + word(call.arch) + call.spec.calleePops || popsArguments(call) || call.spec.calleePops === 0) return [];
   return [violation(call, 'sret-return', 'return', `esp = ${hex(entry.sp + 8)} (ret $4)`, `esp = ${hex(ret.sp)}`,
     `${call.function} returns a struct through the hidden pointer but returned with a plain ret instead of ret $4`)];
 }
@@ -323,6 +414,7 @@ export function checkEntry(call: CheckedCall, entry: CpuState): Violation[] {
     ...checkDirectionFlag(call, entry, 'entry'),
     ...checkX87AtEntry(call, entry),
     ...checkNarrowIntExtension(call),
+    ...checkShadowSpace(call, entry),
   ];
 }
 
@@ -334,5 +426,6 @@ export function checkReturn(call: CheckedCall, entry: CpuState, ret: CpuState, m
     ...checkX87AtReturn(call, ret),
     ...checkControlWords(call, entry, ret, mxcsrControlMask),
     ...checkSretReturn(call, entry, ret),
+    ...checkCalleePop(call, entry, ret),
   ];
 }

@@ -7,6 +7,8 @@
  *   expect(m.fn(undefined, 'int my_shim(double x)')(1.5)).toConformToAbi();
  *   expect(m.fn(undefined, 'int broken(int x)')(1)).toViolateAbiRule('callee-saved');
  */
+// The augmentation below needs vitest's types in the program (type-only: nothing of vitest loads at run time).
+import type {} from 'vitest';
 import type { HostValue } from '../callspec/values.ts';
 import type { CallResult, Machine } from '../machine.ts';
 import { formatViolations } from './report.ts';

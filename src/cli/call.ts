@@ -17,8 +17,9 @@ import { formatTlsReport, type TlsReport } from '../check/tls-watch.ts';
 import { parseToken, type TokenContext } from './tokens.ts';
 import { writeTraceFile } from './trace.ts';
 import { readInputText } from './files.ts';
-import { parseSize, SIZE_OPTIONS } from './sizes.ts';
+import { parseSeconds, parseSize, SIZE_OPTIONS, TIMEOUT_EXIT_STATUS } from './sizes.ts';
 import { recordTrace } from '../trace/recorder.ts';
+import { WallTimeoutError } from '../loader/limits.ts';
 import type { Trace } from '../trace/format.ts';
 
 export class UsageError extends Error {
@@ -35,6 +36,8 @@ export interface CallOptions {
   budget?: number;
   memoryLimit?: number;
   outputLimit?: number;
+  /** `--timeout SECONDS`: host wall-clock seconds each call may take. */
+  timeout?: number;
   seed?: number;
   check: boolean;
   /** `--calls`: an ltrace-like line per cross-object call (and the host's call). */
@@ -47,8 +50,8 @@ export interface CallOptions {
 
 export const CALL_USAGE = `usage: shimulator call [--arch amd64|i386] [--lib NAME|PATH]... [--decls FILE.h] [--json]
                        [--batch FILE.jsonl] [--spec] [--check] [--calls] [--tls]
-                       [--trace FILE] [--threads N] [--budget N] [--memory-limit SIZE] [--output-limit SIZE]
-                       [--seed N] [PROTOTYPE ARG...]`;
+                       [--trace FILE] [--threads N] [--budget N] [--timeout SECONDS] [--memory-limit SIZE]
+                       [--output-limit SIZE] [--seed N] [PROTOTYPE ARG...]`;
 
 /** Threads `--threads` may start (each gets a glibc thread stack of 8 MiB of guest address space). */
 const MAX_THREADS = 64;
@@ -108,6 +111,9 @@ export function parseCallOptions(argv: string[]): CallOptions {
         break;
       case '--budget':
         o.budget = positiveInteger(value(i++, a), a);
+        break;
+      case '--timeout':
+        o.timeout = parseSeconds(value(i++, a), a);
         break;
       case '--seed':
         o.seed = positiveInteger(value(i++, a), a);
@@ -284,7 +290,7 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
   // Read before the boot: a missing file is reported at once.
   const batch = o.batch ? readBatch(o.batch) : [];
   if (o.spec) {
-    const scope = new Declarations();
+    const scope = new Declarations({ arch: o.arch });
     if (decls) scope.addDeclarations(decls);
     const proto = scope.parsePrototype(o.positional[0]!);
     // Only the variadic tokens matter for the plan (their type prefixes); fixed arguments may be omitted.
@@ -296,7 +302,7 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
   }
   const machine = await Machine.boot({
     arch: o.arch, libs: o.libs, decls, callBudget: o.budget, seed: o.seed, check: o.check, watchTls: o.tls,
-    memoryLimit: o.memoryLimit, outputLimit: o.outputLimit,
+    memoryLimit: o.memoryLimit, outputLimit: o.outputLimit, callTimeoutSeconds: o.timeout,
   });
   // --calls: the lines of each call, taken (and reset) when its result is written.
   let callLines: string[] = [];
@@ -341,6 +347,7 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
     }
     const results = new Map<string, HostValue>();
     let failures = 0;
+    let timedOut = false;
     return traced(`batch ${o.batch}`, () => {
     for (const line of batch) {
       try {
@@ -352,10 +359,11 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
         write(JSON.stringify(withCalls(takeCalls(), resultJson(line.id, o.arch, proto, args, r, machine.takeOutput()))));
       } catch (error) {
         failures++;
+        timedOut ||= error instanceof WallTimeoutError;
         write(JSON.stringify({ id: line.id, arch: o.arch, error: (error as Error).message }));
       }
     }
-    return failures === 0 ? 0 : 1;
+    return timedOut ? TIMEOUT_EXIT_STATUS : failures === 0 ? 0 : 1;
     });
   } finally {
     machine.close();

@@ -9,6 +9,7 @@ import { GuestDeadlockError } from '../kernel/threads.ts';
 import { ElfError } from '../loader/elf.ts';
 import { FixtureError } from '../loader/fixtures.ts';
 import { LoaderError } from '../loader/process.ts';
+import { WallTimeoutError } from '../loader/limits.ts';
 import { SymbolNotFoundError } from '../loader/symbols.ts';
 import { DlopenError, MachineExitedError, UnknownLibraryError } from '../machine.ts';
 import { UsageError } from './call.ts';
@@ -19,7 +20,7 @@ import type { AbiReport } from '../check/rules.ts';
 const USER_ERRORS = [
   UsageError, ArgumentError, CallSpecError, DeclarationError, LayoutError, BudgetExceededError, EngineUnavailableError,
   GuestFault, GuestDeadlockError, GuestExit, ElfError, FixtureError, LoaderError, SymbolNotFoundError, DlopenError,
-  UnknownLibraryError, MachineExitedError, OutputLimitError, CommandLineFileError,
+  UnknownLibraryError, MachineExitedError, OutputLimitError, CommandLineFileError, WallTimeoutError,
 ];
 
 export function isUserError(error: unknown): error is Error {

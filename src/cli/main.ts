@@ -1,11 +1,14 @@
 /**
- * The `shimulator` command line: `call`, `demo` (what `npm start` runs) and `bench` (what `npm run bench` runs).
+ * The `shimulator` command line: `call`, `run`, `trace`, `playground` (what `npm start` runs), `export-lesson`, `demo`.
+ * Each command loads its own modules on first use, so that `call` does not load the playground, esbuild or Capstone.
  * Every failure the user can cause prints one clear message and exits non-zero; unexpected errors keep their stack.
  */
 import { CALL_USAGE, runCall, UsageError } from './call.ts';
 import { formatError, isUserError } from './errors.ts';
 import { CommandLineFileError } from './files.ts';
 import { RUN_USAGE } from './run.ts';
+import { TIMEOUT_EXIT_STATUS } from './sizes.ts';
+import { WallTimeoutError } from '../loader/limits.ts';
 
 const USAGE = `shimulator — run real glibc and libpcap (i386, amd64) in an emulated x86 process and call C functions
 
@@ -18,7 +21,6 @@ commands:
   shimulator export-lesson [ID|all] [--out DIR]
                          write lessons as a static site (no server needed)
   shimulator demo        boot both architectures and make the example calls
-  shimulator bench       boot and call timings (npm run bench)
 
 ${CALL_USAGE}
 
@@ -43,8 +45,6 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./trace.ts')).runTraceCommand(rest, write);
       case 'demo':
         return await (await import('./demo.ts')).runDemo(write);
-      case 'bench':
-        return await (await import('../../bench/bench.ts')).runBench(write);
       case undefined:
       case 'help':
       case '--help':
@@ -57,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (!isUserError(error)) throw error;
     process.stderr.write(`shimulator: ${formatError(error)}\n`);
+    if (error instanceof WallTimeoutError) return TIMEOUT_EXIT_STATUS;
     return error instanceof UsageError || error instanceof CommandLineFileError ? 2 : 1;
   }
 }

@@ -9,10 +9,10 @@ import { formatViolationGroups } from '../check/group.ts';
 import { ProgramError } from '../run/image.ts';
 import { type RunProgramOptions, type RunReport, runProgram } from '../run/program.ts';
 import { UsageError } from './call.ts';
-import { parseSize, SIZE_OPTIONS } from './sizes.ts';
+import { parseSeconds, parseSize, SIZE_OPTIONS, TIMEOUT_EXIT_STATUS } from './sizes.ts';
 import { writeTraceFile } from './trace.ts';
 
-/** The exit status when the emulator, not the guest, ended the run (as `env`/`timeout` use 125–127). */
+/** The exit status when the emulator, not the guest, ended the run (as `env`/`timeout` use 125–127); 124 for --timeout. */
 export const EMULATOR_EXIT_STATUS = 125;
 
 export const RUN_USAGE = `usage: shimulator run [--arch amd64|i386] [--check] [--calls] [--trace FILE [--trace-limit N]]
@@ -58,20 +58,20 @@ export function parseRunOptions(argv: string[]): RunCliOptions {
         o.declsFile = value(i++, a);
         break;
       case '--budget':
-        o.budget = number(value(i++, a), a, true);
+        o.budget = positiveInteger(value(i++, a), a);
         break;
       case '--time-limit':
-        o.timeLimitSeconds = number(value(i++, a), a, false);
+        o.timeLimitSeconds = parseSeconds(value(i++, a), a);
         break;
       case '--timeout':
-        o.timeoutSeconds = number(value(i++, a), a, false);
+        o.timeoutSeconds = parseSeconds(value(i++, a), a);
         break;
       case '--memory-limit':
       case '--output-limit':
         o[SIZE_OPTIONS[a]] = parseSize(value(i++, a), a);
         break;
       case '--seed':
-        o.seed = number(value(i++, a), a, true);
+        o.seed = positiveInteger(value(i++, a), a);
         break;
       case '--env': {
         const pair = value(i++, a);
@@ -86,7 +86,7 @@ export function parseRunOptions(argv: string[]): RunCliOptions {
         break;
       }
       case '--trace-limit':
-        o.traceLimit = number(value(i++, a), a, true);
+        o.traceLimit = positiveInteger(value(i++, a), a);
         break;
       case '--cwd':
         o.cwd = value(i++, a);
@@ -108,11 +108,9 @@ export function parseRunOptions(argv: string[]): RunCliOptions {
   return o;
 }
 
-function number(text: string, flag: string, integer: boolean): number {
+function positiveInteger(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isSafeInteger(n))) {
-    throw new UsageError(`${flag} takes a positive ${integer ? 'integer' : 'number'}, got "${text}"`);
-  }
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`${flag} takes a positive integer, got "${text}"`);
   return n;
 }
 
@@ -136,6 +134,7 @@ export async function runRun(argv: string[]): Promise<number> {
   if (options.check) process.stderr.write(checkSummary(report));
   if (report.error) {
     process.stderr.write(`shimulator: ${report.error.message}\n`);
+    if (report.error.kind === 'WallTimeoutError') return TIMEOUT_EXIT_STATUS;
     if (report.exit === null) return EMULATOR_EXIT_STATUS;
   }
   return report.exit ?? EMULATOR_EXIT_STATUS;

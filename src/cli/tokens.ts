@@ -52,8 +52,14 @@ export function parseToken(token: string, type: CType | undefined, position: num
 }
 
 function parseSpecial(token: string, what: string, context: TokenContext): HostValue | undefined {
-  const outMatch = /^out:(\d+)$/.exec(token);
-  if (outMatch) return new OutBuffer(Number(outMatch[1]));
+  const outMatch = /^out:(.*)$/s.exec(token);
+  if (outMatch) {
+    // Not a string that happens to start with "out:": a size that is not a whole number is a mistake to report.
+    if (!/^\d+$/.test(outMatch[1]!)) {
+      throw new ArgumentError(`${what}: "out:${outMatch[1]}" is not an out-buffer size; write out:N with N a whole number of bytes, e.g. out:64`);
+    }
+    return new OutBuffer(Number(outMatch[1]));
+  }
   const retMatch = /^ret:(.+)$/.exec(token);
   if (retMatch) {
     const value = context.results?.get(retMatch[1]!);

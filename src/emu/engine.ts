@@ -3,6 +3,7 @@
  * binding (`unicorn.ts`) implements it; a WebAssembly build of Unicorn can implement the same interface later.
  */
 import type { Arch } from './arch.ts';
+import type { CountingInfo } from './block-counter.ts';
 import type { X86_REG } from './unicorn-ids.ts';
 
 export type RegName = keyof typeof X86_REG;
@@ -136,13 +137,16 @@ export interface Engine {
   run(begin: number, options: RunOptions): RunResult;
   /** Stop the current run from inside a hook; `run` then returns with reason 'stopped'. */
   stop(): void;
+  /** How instructions are counted: natively, or in JavaScript (and why); the counts are the same either way. */
+  readonly counting: CountingInfo;
   /** Guest instructions executed so far in the current run (valid inside hooks). */
   readonly instructionsInRun: number;
   /** Forget cached instruction counts for code in a range (call after code is unmapped or remapped). */
   invalidateCode(address: number, size: number): void;
   /**
    * Observes every basic-block start. Costs no extra native hook (the counting hook already runs per block), so
-   * it is the cheap way to notice function entries and returns.
+   * it is the cheap way to notice function entries and returns; while one is attached every block calls into
+   * JavaScript (with native counting, nothing does otherwise).
    */
   addBlockObserver(observer: BlockObserver): HookHandle;
   /** A per-instruction hook over [begin, end] (all code when omitted). ~30x slower: for tracing only. */

@@ -2,9 +2,10 @@
  * The native Unicorn 2 engine. With unicorn-native.ts (the koffi binding) the only code that talks to libunicorn.
  *
  * Instruction counting: a block hook adds the instruction count of each translation block as it starts; the count
- * per block address comes from Unicorn's own translator (uc_ctl TB_REQUEST_CACHE) and is cached. This keeps the
- * cost at one host callback per basic block (a per-instruction hook is ~30x slower), gives deterministic counts,
- * and lets the budget stop a runaway guest.
+ * per block address comes from Unicorn's own translator (uc_ctl TB_REQUEST_CACHE) on the block's first sight and is
+ * cached. The hook is the project's native helper where it could be built (block-counter.ts, native-counter.ts),
+ * else a JavaScript callback per block; both give the same deterministic counts, budget stops and quanta (a
+ * per-instruction hook would be ~30x slower).
  *
  * Timestamp reads: with a `rdtsc` hook, the first sight of a block holding rdtsc/rdtscp patches them into traps
  * (see timestamp.ts) before the block runs: the block hook stops the run without counting the block, `run` patches
@@ -21,6 +22,8 @@ import type {
 import { BudgetExceededError, EngineError, GuestFault, type RegisterDump } from './errors.ts';
 import { NativeHostMemory } from './host-memory.ts';
 import { loadUnicorn, type Native } from './unicorn-native.ts';
+import type { BlockCounter, CountingChoice, CountingInfo } from './block-counter.ts';
+import { createBlockCounter, helperPath } from './native-counter.ts';
 import {
   findTimestampReads, lastTimestampCandidate, TIMESTAMP_TRAPS, type TimestampInstruction, trappedInstruction,
 } from './timestamp.ts';
@@ -82,6 +85,14 @@ const DUMP_REGS: Record<Arch, RegName[]> = {
   i386: ['eip', 'eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp', 'eflags', 'gs'],
 };
 
+/** How an engine counts instructions (see block-counter.ts). */
+export interface EngineOptions {
+  /** Default 'auto': the native helper when it loads, else JavaScript. */
+  counting?: CountingChoice;
+  /** The native helper to load (default: $SHIMULATOR_NATIVE, else the one scripts/setup.mjs builds). */
+  nativeHelper?: string;
+}
+
 /** A patched rdtsc/rdtscp: which one, and the bytes the trap replaced. */
 interface TimestampPatch {
   instruction: TimestampInstruction;
@@ -125,14 +136,12 @@ export class UnicornEngine implements Engine {
   private readonly scratch = Buffer.alloc(64);
   private readonly tb = Buffer.alloc(UC_TB_SIZE);
   private readonly callbacks: koffi.IKoffiRegisteredCallback[] = [];
-  /** Instruction count per translation-block start address. */
-  private readonly blockSizes = new Map<number, number>();
+  /** Counts instructions per block and makes the budget and quantum stops. */
+  private readonly counter: BlockCounter;
+  /** Which counter, and why not the native one when it is not. */
+  readonly counting: CountingInfo;
   /** Pages holding counted blocks: a host write there is a code rewrite (see `write`). */
   private readonly codePages = new Set<number>();
-  private runCount = 0;
-  private runBudget = Infinity;
-  private runQuantum = Infinity;
-  private stopReason: 'stopped' | 'budget' | 'quantum' | undefined;
   private lastBadAccess: { type: number; address: number; size: number } | undefined;
   private hookError: unknown;
   private blockObservers: BlockObserver[] = [];
@@ -155,25 +164,26 @@ export class UnicornEngine implements Engine {
   constructor(
     readonly arch: Arch,
     hooks: Hooks = {},
+    options: EngineOptions = {},
   ) {
     this.n = loadUnicorn();
+    // Before uc_open: asking for the native counter where there is none throws, and must leak no engine.
+    ({ counter: this.counter, info: this.counting } = createBlockCounter(options.counting ?? 'auto', {
+      firstSight: (address, size) => this.guard(() => this.firstSight(address, size)),
+      observe: (address, size) => this.observe(address, size),
+      stopEngine: () => this.n.uc_emu_stop(this.uc),
+    }, options.nativeHelper ?? helperPath()));
     const out: unknown[] = [null];
     this.check(this.n.uc_open(UC_ARCH_X86, arch === 'amd64' ? UC_MODE_64 : UC_MODE_32, out), 'uc_open');
     this.uc = out[0];
     this.rdtsc = hooks.rdtsc;
-    this.addHook(UC_HOOK_BLOCK, this.n.protos.block, (_uc: unknown, address: number | bigint, size: number) => {
-      if (!this.onBlock(toNumber(address), size)) return;
-      if (this.blockObservers.length > 0) {
-        // One try/catch for all observers (this runs per basic block: no closure per call).
-        const start = toNumber(address);
-        try {
-          for (const observer of this.blockObservers) observer(start, size);
-        } catch (error) {
-          this.hookError ??= error;
-          this.n.uc_emu_stop(this.uc);
-        }
-      }
-    });
+    const hook = this.counter.hook;
+    if (hook.kind === 'js') {
+      this.addHook(UC_HOOK_BLOCK, this.n.protos.block, (_uc: unknown, address: number | bigint, size: number) => hook.onBlock(toNumber(address), size));
+    } else {
+      const hh = [0];
+      this.check(this.n.uc_hook_add(this.uc, hh, UC_HOOK_BLOCK, hook.callback, hook.userData, 1, 0), 'uc_hook_add (native block counter)');
+    }
     this.addHook(UC_HOOK_MEM_INVALID, this.n.protos.memInvalid, (_uc: unknown, type: number, address: number | bigint, size: number) => {
       this.lastBadAccess = { type, address: toNumber(address), size };
       return false;
@@ -307,7 +317,23 @@ export class UnicornEngine implements Engine {
 
   addBlockObserver(observer: BlockObserver): HookHandle {
     this.blockObservers = [...this.blockObservers, observer];
-    return { remove: () => void (this.blockObservers = this.blockObservers.filter((o) => o !== observer)) };
+    this.counter.observing = true;
+    return {
+      remove: () => {
+        this.blockObservers = this.blockObservers.filter((o) => o !== observer);
+        this.counter.observing = this.blockObservers.length > 0;
+      },
+    };
+  }
+
+  /** Runs the block observers; one try/catch for all (this runs per basic block: no closure per call). */
+  private observe(address: number, size: number): void {
+    try {
+      for (const observer of this.blockObservers) observer(address, size);
+    } catch (error) {
+      this.hookError ??= error;
+      this.n.uc_emu_stop(this.uc);
+    }
   }
 
   addCodeHook(fn: (address: number, size: number) => void, begin = 1, end = 0): HookHandle {
@@ -330,28 +356,15 @@ export class UnicornEngine implements Engine {
     );
   }
 
-  /** Counts a block that is about to run; false when it must not run yet (its timestamp reads get patched first). */
-  private onBlock(address: number, size: number): boolean {
-    let count = this.blockSizes.get(address);
-    if (count === undefined) {
-      if (this.rdtsc && this.deferForTimestampPatch(address, size)) return false;
-      this.n.uc_ctl(this.uc, UC_CTL_TB_REQUEST_CACHE_RW, 'uint64_t', address, 'void *', this.tb);
-      count = this.tb.readUInt16LE(UC_TB_ICOUNT_OFFSET);
-      this.blockSizes.set(address, count);
-      this.codePages.add(Math.floor(address / PAGE_BYTES));
-    }
-    this.runCount += count;
-    if (this.stopReason !== undefined) return true;
-    if (this.runCount > this.runBudget) {
-      this.stopReason = 'budget';
-      this.n.uc_emu_stop(this.uc);
-    } else if (this.runCount > this.runQuantum) {
-      // The block that crossed the slice has not run yet: it runs first when this thread is resumed.
-      this.runCount -= count;
-      this.stopReason = 'quantum';
-      this.n.uc_emu_stop(this.uc);
-    }
-    return true;
+  /**
+   * The first sight of a block (the counter remembers the answer): its instruction count from Unicorn's
+   * translator, or undefined when it must not run yet (its timestamp reads get patched first).
+   */
+  private firstSight(address: number, size: number): number | undefined {
+    if (this.rdtsc && this.deferForTimestampPatch(address, size)) return undefined;
+    this.n.uc_ctl(this.uc, UC_CTL_TB_REQUEST_CACHE_RW, 'uint64_t', address, 'void *', this.tb);
+    this.codePages.add(Math.floor(address / PAGE_BYTES));
+    return this.tb.readUInt16LE(UC_TB_ICOUNT_OFFSET);
   }
 
   /**
@@ -401,9 +414,7 @@ export class UnicornEngine implements Engine {
    * (a block starting before the range may end inside it): they are translated, counted and scanned again.
    */
   private retranslate(address: number, size: number): void {
-    for (const start of this.blockSizes.keys()) {
-      if (start > address - MAX_BLOCK_SPAN && start < address + size) this.blockSizes.delete(start);
-    }
+    this.counter.forget(address - MAX_BLOCK_SPAN + 1, address + size);
     this.n.uc_ctl(this.uc, UC_CTL_TB_REMOVE_CACHE_W, 'uint64_t', address, 'uint64_t', address + size);
   }
 
@@ -513,14 +524,11 @@ export class UnicornEngine implements Engine {
   }
 
   get instructionsInRun(): number {
-    return this.runCount;
+    return this.counter.instructions;
   }
 
   run(begin: number, options: RunOptions): RunResult {
-    this.runCount = 0;
-    this.runBudget = options.budget;
-    this.runQuantum = options.quantum ?? Infinity;
-    this.stopReason = undefined;
+    this.counter.begin(options.budget, options.quantum ?? Infinity);
     this.lastBadAccess = undefined;
     this.hookError = undefined;
     this.pendingPatch = undefined;
@@ -531,24 +539,25 @@ export class UnicornEngine implements Engine {
       rc = this.n.uc_emu_start(this.uc, begin, options.until, 0, 0) as number;
       while (this.pendingPatch !== undefined) {
         const resume = this.applyPendingPatch();
-        if (rc !== UC_ERR.OK || this.hookError !== undefined || this.stopReason !== undefined) break;
+        if (rc !== UC_ERR.OK || this.hookError !== undefined || this.counter.reason !== undefined) break;
         rc = this.n.uc_emu_start(this.uc, resume, options.until, 0, 0) as number;
       }
     } finally {
       this.running = false;
     }
-    const instructions = this.runCount;
+    const instructions = this.counter.instructions;
+    const stopReason = this.counter.reason;
     if (this.hookError !== undefined) {
       const error = this.hookError;
       this.hookError = undefined;
       throw error;
     }
     if (rc !== UC_ERR.OK) throw this.fault(rc);
-    if (this.stopReason === 'budget') {
+    if (stopReason === 'budget') {
       const pc = this.pc();
       throw new BudgetExceededError(options.budget, pc);
     }
-    if (this.stopReason === 'stopped' || this.stopReason === 'quantum') return { reason: this.stopReason, instructions };
+    if (stopReason === 'stopped' || stopReason === 'quantum') return { reason: stopReason, instructions };
     const pc = this.pc();
     if (pc !== options.until) {
       throw new GuestFault('the guest halted (hlt) before returning', 'HALT', pc, undefined, this.dumpRegisters());
@@ -557,7 +566,7 @@ export class UnicornEngine implements Engine {
   }
 
   stop(): void {
-    this.stopReason ??= 'stopped';
+    this.counter.stop();
     this.n.uc_emu_stop(this.uc);
   }
 
@@ -575,14 +584,8 @@ export class UnicornEngine implements Engine {
     return false;
   }
 
-  private forgetBlocks(address: number, size: number): void {
-    for (const start of this.blockSizes.keys()) {
-      if (start >= address && start < address + size) this.blockSizes.delete(start);
-    }
-  }
-
   invalidateCode(address: number, size: number): void {
-    this.forgetBlocks(address, size);
+    this.counter.forget(address, address + size);
     // And Unicorn's own translations of that range (code rewritten in place must be translated again).
     this.n.uc_ctl(this.uc, UC_CTL_TB_REMOVE_CACHE_W, 'uint64_t', address, 'uint64_t', address + size);
   }
@@ -664,6 +667,7 @@ export class UnicornEngine implements Engine {
     if (this.closed) return;
     this.closed = true;
     this.n.uc_close(this.uc);
+    this.counter.close();
     for (const cb of this.callbacks) koffi.unregister(cb);
   }
 }

@@ -83,6 +83,11 @@ export interface KernelOptions {
   outputLimit?: number;
   /** Size limit of the writable in-memory /tmp, in bytes (256 MiB); beyond it writes fail with ENOSPC. */
   tmpLimit?: number;
+  /**
+   * Whether the run's wall-clock deadline has passed: checked after every system call (which can be host work
+   * the instruction count does not see), it stops the engine so that the scheduler ends the run.
+   */
+  overdue?: () => boolean;
 }
 
 /** Every system call this layer implements, by name. */
@@ -227,6 +232,7 @@ export class Kernel {
     }
     if (this.exit || this.failure) return;
     engine.setReg(SYSCALL_NR_REG[this.arch], BigInt.asUintN(this.ptr * 8, result));
+    if (this.o.overdue?.()) engine.stop();
   }
 
   // ---- helpers used by the handlers ----

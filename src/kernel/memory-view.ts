@@ -116,16 +116,8 @@ export class MemoryView {
     }
     if (prot !== 0) pieces.push({ start, end, prot });
     const runs = coalesce(pieces.sort((a, b) => a.start - b.start));
-    const before = new Set(old.flatMap(blocks).map(key));
-    const after = runs.flatMap(blocks);
-    const afterKeys = new Set(after.map(key));
-    return {
-      first,
-      count: last - first,
-      runs,
-      remove: old.flatMap(blocks).filter((b) => !afterKeys.has(key(b))),
-      add: after.filter((b) => !before.has(key(b))),
-    };
+    const { remove, add } = difference(old.flatMap(blocks), runs.flatMap(blocks));
+    return { first, count: last - first, runs, remove, add };
   }
 
   private slab(address: number): HostMemory {
@@ -174,6 +166,32 @@ function blocks(run: Span): Span[] {
   return out;
 }
 
-function key(span: Span): string {
-  return `${span.start}:${span.end}:${span.prot}`;
+/**
+ * The blocks only in `before` (to unmap) and only in `after` (to map). Both are sorted by start and disjoint, so
+ * one merge walk compares them (this runs for every mapping change: no sets, no string keys).
+ */
+function difference(before: Span[], after: Span[]): { remove: Span[]; add: Span[] } {
+  const remove: Span[] = [];
+  const add: Span[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < before.length || j < after.length) {
+    const a = before[i];
+    const b = after[j];
+    if (a && b && a.start === b.start) {
+      if (a.end !== b.end || a.prot !== b.prot) {
+        remove.push(a);
+        add.push(b);
+      }
+      i++;
+      j++;
+    } else if (a && (!b || a.start < b.start)) {
+      remove.push(a);
+      i++;
+    } else {
+      add.push(b!);
+      j++;
+    }
+  }
+  return { remove, add };
 }

@@ -18,7 +18,8 @@
  * PT_DYNAMIC (PT_TLS, PT_NOTE, PT_INTERP of a library...) are read when sane and otherwise ignored with a warning
  * (`reader.warnings`), because glibc's dlopen loads such files.
  */
-import { createRequire } from 'node:module';
+// @ts-expect-error elfy is CommonJS without types: ElfyModule below describes what we use of it
+import elfyModule from 'elfy';
 import type { Arch } from '../emu/arch.ts';
 import {
   EHDR_SIZE, EI_CLASS, EI_DATA, EI_NIDENT, EI_OSABI, EI_ABIVERSION, EI_VERSION, ELFCLASS32, ELFCLASS64, ELFDATA2LSB,
@@ -81,8 +82,9 @@ interface ElfyModule {
   constants: { entryFlags: Record<string, string>; sectFlags: Record<string, string> };
 }
 
-// elfy is CommonJS without types; createRequire gives us a typed handle without an ambient declaration file.
-const elfy = createRequire(import.meta.url)('elfy') as ElfyModule;
+// A plain import (not createRequire) so that the CLI bundle carries elfy instead of loading it through Node's
+// CommonJS loader at every start.
+const elfy = elfyModule as ElfyModule;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Result

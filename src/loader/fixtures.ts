@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pako from 'pako';
+import { gunzipSync } from 'node:zlib';
 import type { Arch } from '../emu/arch.ts';
 
 /** The fixtures directory shipped with the package (repo root /fixtures). */
@@ -139,18 +139,13 @@ export function findFixture(arch: Arch, name: string, dir?: string): FixtureEntr
   return fixtureEntries(arch, dir).find((entry) => entry[key] === name);
 }
 
-/** Inflate a gzip file, turning pako's thrown strings into FixtureErrors. */
+/** Inflate a gzip file with node:zlib (several times faster than pako; fixtures are read in Node only), as a FixtureError. */
 function inflate(compressed: Uint8Array, path: string): Uint8Array {
-  let bytes: Uint8Array | undefined;
   try {
-    bytes = pako.ungzip(compressed);
+    return gunzipSync(compressed);
   } catch (error) {
-    throw new FixtureError(path, `cannot decompress (${String(error)})`);
+    throw new FixtureError(path, `cannot decompress (${(error as Error).message})`);
   }
-  if (!(bytes instanceof Uint8Array)) {
-    throw new FixtureError(path, 'cannot decompress (truncated gzip data)');
-  }
-  return bytes;
 }
 
 function sha256Hex(bytes: Uint8Array): string {

@@ -6,6 +6,7 @@
 import type { Arch } from '../emu/arch.ts';
 import { multiarchTriplet } from '../emu/arch.ts';
 import { virtualCpuid } from '../emu/cpuid.ts';
+import type { CountingChoice } from '../emu/block-counter.ts';
 import type { Engine, RunResult } from '../emu/engine.ts';
 import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from '../emu/engine.ts';
 import { BudgetExceededError, GuestFault } from '../emu/errors.ts';
@@ -24,7 +25,7 @@ import { VirtualFileSystem } from '../kernel/vfs.ts';
 import { AT_RANDOM_BYTES, buildInitialStack } from './auxv.ts';
 import { type ElfFile, parseElf } from './elf.ts';
 import { fixtureEntries, loadFixture } from './fixtures.ts';
-import { type TimeLimits, TimeLimitError, WALL_CHECK_INSTRUCTIONS, WallTimeoutError } from './limits.ts';
+import { type TimeLimits, TimeLimitError, WALL_CHECK_INSTRUCTIONS, WallTimeoutError, wallTimeLimit } from './limits.ts';
 
 /** Where things go in the guest's address space, per architecture (close to what Linux picks, minus ASLR). */
 export interface MemoryLayout {
@@ -147,6 +148,10 @@ export interface ProcessOptions {
   stderr?: OutputSink;
   outputLimit?: number;
   tmpLimit?: number;
+  /** How the engine counts instructions (default 'auto': natively when the helper loads; see block-counter.ts). */
+  counting?: CountingChoice;
+  /** Host wall-clock seconds each host call (`run`, `runUntilHost`) may take; beyond it: WallTimeoutError. */
+  callTimeoutSeconds?: number;
 }
 
 /** An executable to run: its bytes, mounted read-only in the guest at `guestPath` (its own absolute host path). */
@@ -185,8 +190,10 @@ export class Process {
   readonly mountedLibraries: string[] = [];
   /** Instructions the boot took (ld.so start to `shimulator_ready`). */
   bootInstructions = 0;
-  /** Time limits in force for the current run (whole programs; host calls use only their budget). */
+  /** Time limits in force for the current run (whole programs; host calls: their wall-clock timeout only). */
   private limits: TimeLimits = {};
+  /** Host wall-clock seconds a host call may take (undefined: no limit besides its budget). */
+  callTimeoutSeconds: number | undefined;
   private readonly elfCache = new Map<string, ElfFile>();
   /** Whether the engine is inside a run (the virtual clock then adds the run's own instructions). */
   private inRun = false;
@@ -195,6 +202,7 @@ export class Process {
     const arch = options.arch;
     this.arch = arch;
     this.layout = LAYOUTS[arch];
+    this.callTimeoutSeconds = options.callTimeoutSeconds;
     const kernelRef: { k?: Kernel } = {};
     this.engine = new UnicornEngine(arch, {
       cpuid: virtualCpuid,
@@ -202,7 +210,7 @@ export class Process {
       interrupt: (intno) => this.onInterrupt(intno, kernelRef.k!),
       // Guest rdtsc/rdtscp read the virtual clock (the clock exists before the guest runs its first instruction).
       rdtsc: () => this.clock.timestampCounter(),
-    });
+    }, { counting: options.counting });
     this.vfs = new VirtualFileSystem();
     this.space = new AddressSpace(this.engine, {
       mmapTop: this.layout.mmapTop,
@@ -244,6 +252,7 @@ export class Process {
       stderr: options.stderr,
       outputLimit: options.outputLimit,
       tmpLimit: options.tmpLimit,
+      overdue: () => this.limits.wall !== undefined && Date.now() >= this.limits.wall.deadlineMs,
       log: process.env.SHIMULATOR_DEBUG?.includes('syscalls') ? (message) => process.stderr.write(`shimulator: ${message}\n`) : undefined,
     });
     kernelRef.k = this.kernel;
@@ -366,7 +375,20 @@ export class Process {
     return Number(this.engine.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
   }
 
+  /** Runs the scheduler; a host call (no run's limits in force) gets its wall-clock timeout for the while. */
   private schedule(target: GuestThread, begin: number | undefined, until: number, budget: number, finished: () => boolean): number {
+    if (this.limits.wall !== undefined || this.callTimeoutSeconds === undefined) {
+      return this.scheduleWithin(target, begin, until, budget, finished);
+    }
+    this.limits = wallTimeLimit(this.callTimeoutSeconds, 'call');
+    try {
+      return this.scheduleWithin(target, begin, until, budget, finished);
+    } finally {
+      this.limits = {};
+    }
+  }
+
+  private scheduleWithin(target: GuestThread, begin: number | undefined, until: number, budget: number, finished: () => boolean): number {
     const threads = this.threads;
     const before = target.instructions;
     let executed = 0;
@@ -384,7 +406,7 @@ export class Process {
       // A time slice only matters when someone else could run (or wake): single-threaded calls run in one go,
       // unless a wall-clock deadline must be checked now and then.
       const shared = threads.othersRunnable || threads.earliestDeadline() !== undefined;
-      const quantum = shared ? QUANTUM : this.limits.wallDeadlineMs !== undefined ? WALL_CHECK_INSTRUCTIONS : undefined;
+      const quantum = shared ? QUANTUM : this.limits.wall !== undefined ? WALL_CHECK_INSTRUCTIONS : undefined;
       let result: RunResult;
       try {
         this.inRun = true;
@@ -457,7 +479,7 @@ export class Process {
 
   /** Throws when the run's virtual time or the host's wall-clock time is up. */
   private checkTimeLimits(): void {
-    const { virtualTimeNs, wallDeadlineMs } = this.limits;
+    const { virtualTimeNs, wall } = this.limits;
     if (virtualTimeNs !== undefined && this.kernel.now() >= virtualTimeNs) {
       const states = this.threads.describe().filter((t) => t.state !== 'exited');
       throw new TimeLimitError(
@@ -467,9 +489,7 @@ export class Process {
         states,
       );
     }
-    if (wallDeadlineMs !== undefined && Date.now() >= wallDeadlineMs) {
-      throw new WallTimeoutError('the run took longer than its wall-clock timeout (--timeout SECONDS) and was stopped');
-    }
+    if (wall !== undefined && Date.now() >= wall.deadlineMs) throw new WallTimeoutError(wall.seconds, wall.what);
   }
 
   /** Parses (once) the ELF file at a guest path. */

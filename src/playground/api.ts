@@ -72,6 +72,18 @@ class RecordingCut extends Error {
   }
 }
 
+/**
+ * A call whose guest stopped with an error (a fault, a violation that led to one, the budget): the error's message,
+ * and the recording up to where it stopped (`partial`, a call answer with `fault` set) for the stepper to show.
+ * Thrown so that the machine, stopped in the middle of the call, is discarded.
+ */
+export class CallFailedError extends Error {
+  override name = 'CallFailedError';
+  constructor(message: string, readonly partial: Json) {
+    super(message);
+  }
+}
+
 /** An encoded trace larger than MAX_TRACE_BYTES. */
 export class TraceTooLargeError extends PlaygroundError {
   override name = 'TraceTooLargeError';
@@ -310,6 +322,10 @@ export function plan(body: unknown): Json {
   if (!proto.variadic && tokens.length > proto.params.length) {
     throw new ArgumentError(`${proto.name} takes ${proto.params.length} argument(s), got ${tokens.length}: ${proto.text}`);
   }
+  // The tokens given for fixed parameters must parse as they would for the call (a bad out:N shows while typing).
+  proto.params.forEach((param, i) => {
+    if (i < tokens.length) parseToken(tokens[i]!, param.type, i + 1);
+  });
   const raw = callSpec(proto, arch, variadic);
   const { spec, explanations } = annotate(raw);
   return { spec, table: renderCallSpec(raw), explanations };
@@ -329,8 +345,8 @@ interface Slot {
 
 /** By (profile, arch), least recently used first. */
 const slots = new Map<string, Slot>();
-/** Machines one process keeps booted (each holds a whole glibc process, ~0.3–0.5 GB): the least recently used beyond
- * this is closed, so that many uploads or profiles cannot grow a server or worker without end. */
+/** Machines one process keeps booted (each holds a whole glibc process, ~35–75 MiB resident: `npm run bench`): the least
+ * recently used beyond this is closed, so that many uploads or profiles cannot grow a server or worker without end. */
 export const MAX_BOOTED_MACHINES = 4;
 
 /** Closes a slot's machine once the tasks already queued on it are done. */
@@ -522,8 +538,12 @@ export async function call(body: unknown, hooks: CallHooks = {}): Promise<Json> 
     try {
       recorded = recordTrace(machine, label, () => f(...(args as HostValue[])), { maxSteps: MAX_TRACE_STEPS });
     } catch (error) {
-      if (!(error instanceof TraceLimitError)) throw error;
-      throw new RecordingCut(cutResponse(machine, error, { arch, proto, spec, callee: f.address }));
+      const call = { arch, proto, spec, callee: f.address };
+      if (error instanceof TraceLimitError) throw new RecordingCut(cutResponse(machine, error, call));
+      const trace = (error as { trace?: Trace }).trace;
+      if (!trace || trace.steps === 0 || keepsMachine(error)) throw error;
+      const message = errorMessage(error);
+      throw new CallFailedError(message, partialResponse(machine, trace, call, { fault: message }));
     }
     const { result, trace } = recorded;
     const json = resultJson(null, arch, proto, args, result, machine.takeOutput());
@@ -548,17 +568,24 @@ function encodedTrace(trace: Trace, label: string): string {
 }
 
 /** The answer for a call stopped at MAX_TRACE_STEPS: the recording up to there, and `truncated` saying why it ends. */
-function cutResponse(machine: Machine, error: TraceLimitError, call: { arch: Arch; proto: Prototype; spec: CallSpec; callee: number }): Json {
+function cutResponse(machine: Machine, error: TraceLimitError, call: StoppedCall): Json {
   const trace = (error as TraceLimitError & { trace?: Trace }).trace;
   if (!trace) throw error;
   const truncated = `the recording was cut at ${MAX_TRACE_STEPS} instructions (the playground's trace limit) and the call stopped there: it had not returned; try a smaller input`;
+  return partialResponse(machine, trace, call, { truncated });
+}
+
+interface StoppedCall { arch: Arch; proto: Prototype; spec: CallSpec; callee: number }
+
+/** The answer for a call that did not return: the recording up to where it stopped, and why (`truncated` or `fault`). */
+function partialResponse(machine: Machine, trace: Trace, call: StoppedCall, why: { truncated: string } | { fault: string }): Json {
   const output = machine.takeOutput();
   return {
     result: { function: call.proto.name, arch: call.arch, instructions: trace.steps, stdout: output.stdout, stderr: output.stderr },
     spec: call.spec,
     trace: encodedTrace(trace, `${call.proto.text} (${call.arch})`),
     symbols: symbolsFor(machine, trace, call.callee, call.proto.name),
-    truncated,
+    ...why,
   };
 }
 
@@ -691,6 +718,7 @@ export function forgetUpload(id: string, keepFiles = false): void {
 /** The message for an error answer (guest faults with their registers, violations that led to a fault). */
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) {
+    if (error instanceof CallFailedError) return error.message;
     if (error.name === 'TraceLimitError') {
       return `the call ran longer than the playground records (${MAX_TRACE_STEPS} instructions, the trace limit); try a smaller input`;
     }

@@ -3,13 +3,34 @@
  * packages it points to (under node_modules), project files (web/, src/) with TypeScript transpiled on the fly,
  * and content types.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { extname, join, resolve, sep } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { transform, type TsconfigRaw } from 'esbuild';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const NODE_MODULES = join(PROJECT_ROOT, 'node_modules');
+/**
+ * The node_modules folders Node searches from this package, nearest first: in a checkout the project's own; in an
+ * installed package the dependencies usually sit in an ancestor's (npm hoists them next to shimulator).
+ */
+export const NODE_MODULES_DIRS: string[] = ancestors(resolve(PROJECT_ROOT)).map((dir) => join(dir, 'node_modules'));
+
+function ancestors(dir: string): string[] {
+  const parent = dirname(dir);
+  return parent === dir ? [dir] : [dir, ...ancestors(parent)];
+}
+
+/** A dependency the playground serves or bundles is not installed (a broken or partial install). */
+export class MissingDependencyError extends Error {
+  override name = 'MissingDependencyError';
+}
+
+/** The folder of an installed dependency (`lit`, `@alexaltea/capstone-js`), found as Node would find it. */
+export function packageDir(name: string): string {
+  const found = NODE_MODULES_DIRS.map((dir) => join(dir, name)).find((dir) => existsSync(join(dir, 'package.json')));
+  if (found === undefined) throw new MissingDependencyError(`the dependency ${name} is not installed next to shimulator: run \`npm install\``);
+  return found;
+}
 /** Where the HTML marker for the import map sits in web/index.html. */
 export const IMPORTMAP_MARKER = '<!-- shimulator:importmap -->';
 
@@ -98,7 +119,7 @@ export function vendorFile(rest: string): { name: string; file: string; inner: s
     .find((n) => rest === n || rest.startsWith(`${n}/`));
   if (!name) throw new ForbiddenPathError(`not a vendored package: /vendor/${rest} (served: ${Object.keys(VENDOR_PACKAGES).join(', ')})`);
   const inner = rest.slice(name.length + 1);
-  return { name, inner, file: safeJoin(join(NODE_MODULES, name), inner) };
+  return { name, inner, file: safeJoin(packageDir(name), inner) };
 }
 
 let capstoneCache: { mtimeMs: number; code: string } | undefined;
@@ -110,7 +131,7 @@ let capstoneCache: { mtimeMs: number; code: string } | undefined;
  * do not try to resolve it.
  */
 export function capstoneModule(): string {
-  const path = join(NODE_MODULES, '@alexaltea/capstone-js/dist/capstone.js');
+  const path = join(packageDir('@alexaltea/capstone-js'), 'dist/capstone.js');
   const mtimeMs = statSync(path).mtimeMs;
   if (capstoneCache?.mtimeMs === mtimeMs) return capstoneCache.code;
   let code = readFileSync(path, 'utf8');

@@ -14,7 +14,7 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { build, type Plugin } from 'esbuild';
-import { capstoneModule, IMPORTMAP_MARKER, importMapScript, NODE_MODULES, PROJECT_ROOT, tsconfigRaw } from './assets.ts';
+import { capstoneModule, IMPORTMAP_MARKER, importMapScript, NODE_MODULES_DIRS, packageDir, PROJECT_ROOT, tsconfigRaw } from './assets.ts';
 import { info } from './api.ts';
 import { lesson, LESSONS, LessonNotFoundError } from './lessons.ts';
 
@@ -35,7 +35,7 @@ const capstonePlugin: Plugin = {
     b.onLoad({ filter: /.*/, namespace: 'shimulator-capstone' }, () => ({
       contents: capstoneModule(),
       loader: 'js',
-      resolveDir: join(NODE_MODULES, '@alexaltea/capstone-js/dist'),
+      resolveDir: join(packageDir('@alexaltea/capstone-js'), 'dist'),
     }));
   },
 };
@@ -131,13 +131,13 @@ export async function exportLesson(id: string, outDir: string, options: ExportOp
     logLevel: 'silent',
     metafile: true,
     tsconfigRaw: tsconfigRaw(),
-    nodePaths: [NODE_MODULES],
+    nodePaths: NODE_MODULES_DIRS,
     plugins: resolve(webDir) === resolve(PROJECT_ROOT, 'web') ? [capstonePlugin] : [capstonePlugin, projectPlugin(webDir)],
     loader: { '.wasm': 'file', '.png': 'file', '.svg': 'file' },
   });
   const bundleFiles = Object.keys(result.metafile.outputs).map((f) => resolve(PROJECT_ROOT, f));
   const wasm = join(out, 'capstone.wasm');
-  copyFileSync(join(NODE_MODULES, '@alexaltea/capstone-js/dist/capstone.wasm'), wasm);
+  copyFileSync(join(packageDir('@alexaltea/capstone-js'), 'dist/capstone.wasm'), wasm);
   copyStaticFiles(webDir, out, bundleFiles);
   const data = { version: STATIC_FORMAT_VERSION, info: info(), lessons };
   const index = join(out, 'index.html');

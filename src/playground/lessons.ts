@@ -7,6 +7,8 @@
  */
 import type { Arch } from '../emu/arch.ts';
 import { call, plan } from './api.ts';
+import { type InstructionPointer, openRecording, type Recording, resolvePointer } from './lesson-focus.ts';
+import { CONVENTION_LESSONS } from './lessons-conventions.ts';
 
 export type FocusView = 'plan' | 'registers' | 'stack' | 'tls' | 'abi' | 'syscalls';
 
@@ -33,6 +35,8 @@ export interface StepDefinition {
   call?: StepCall;
   plan?: StepPlan;
   focus?: { view: FocusView; at?: 'entry' | 'return' };
+  /** The instruction the text discusses: the step opens there (resolved to `focus.step` in the recording). */
+  point?: InstructionPointer;
 }
 
 export interface LessonDefinition {
@@ -48,7 +52,8 @@ export interface LessonStep {
   text: string;
   arch: Arch;
   call?: StepCall;
-  focus?: StepDefinition['focus'];
+  focus?: StepDefinition['focus'] & { step?: number };
+  point?: InstructionPointer;
   recording?: unknown;
   plan?: unknown;
   /** For plan-only steps: the plan request. */
@@ -90,6 +95,7 @@ export const LESSONS: LessonDefinition[] = [
         arch: 'amd64',
         call: snprintfDF,
         focus: { view: 'plan' },
+        point: { insn: '^mov eax, 1$', in: 'trampoline' },
         text: `The System V AMD64 ABI passes the first six integer or pointer arguments in registers (rdi, rsi, rdx, rcx, r8, r9) and the first eight floating-point arguments in xmm0–xmm7. Each argument takes the next free register of its own class, independently of the other class.
 
 For \`snprintf(buf, 64, "%d %f", 42, 1.5)\`, buf, 64 and the format go to rdi, rsi and rdx; the variadic int 42 takes the next integer register, rcx, and the double 1.5 the first vector register, xmm0. No stack space is needed.
@@ -101,6 +107,7 @@ Because snprintf is variadic, the caller also sets %al to the number of vector r
         arch: 'amd64',
         call: snprintfDF,
         focus: { view: 'registers', at: 'entry' },
+        point: { at: 'entry' },
         text: `Stop at the first instruction of snprintf and read the registers: rdi points at the 64-byte buffer, rsi is 0x40, rdx points at the format string, rcx is 0x2a (42), the low 8 bytes of xmm0 hold the double 1.5 (0x3ff8000000000000) and %al is 1.
 
 The \`call\` pushed only the return address, so at the entry (rsp + 8) is a multiple of 16: the stack was 16-byte aligned at the call, as the ABI requires.`,
@@ -110,6 +117,7 @@ The \`call\` pushed only the return address, so at the entry (rsp + 8) is a mult
         arch: 'i386',
         call: snprintfDF,
         focus: { view: 'stack', at: 'entry' },
+        point: { at: 'entry' },
         text: `The i386 System V ABI (cdecl) passes every argument on the stack, the first one at the lowest address. At snprintf's entry [esp] holds the return address, [esp+4] buf, [esp+8] 64, [esp+12] the format pointer, [esp+16] 42, and [esp+20] to [esp+27] the 8 bytes of the double 1.5.
 
 There is no %al and no register class: the callee finds every argument, variadic or not, by walking up the stack. The 24 bytes of arguments are padded to 32 to keep the stack 16-byte aligned, and the caller, not snprintf, removes them after the call — the defining trait of cdecl.`,
@@ -119,6 +127,7 @@ There is no %al and no register class: the callee finds every argument, variadic
         arch: 'i386',
         call: snprintfDF,
         focus: { view: 'registers', at: 'return' },
+        point: { at: 'return' },
         text: `The return value, the number of characters written (11, for "42 1.500000"), comes back in eax on i386 and in rax on amd64.
 
 Both ABIs also say which registers the callee must give back unchanged: ebx, esi, edi and ebp (plus esp) on i386; rbx, rbp and r12–r15 (plus rsp) on amd64. Everything else may be clobbered. The ABI checker compares them at every return — the ABI view shows this call is clean.`,
@@ -135,6 +144,7 @@ Both ABIs also say which registers the callee must give back unchanged: ebx, esi
         arch: 'amd64',
         call: snprintfF,
         focus: { view: 'plan' },
+        point: { insn: '^mov eax, 1$', in: 'trampoline' },
         text: `A variadic function cannot know the types of its \`...\` arguments, so on amd64 it must save every register an argument might be in. glibc's snprintf starts by storing rcx, r8 and r9 (rdi, rsi and rdx carry its three fixed parameters) into a register save area and then, only if %al is not zero, xmm0–xmm7 as well. %al is the caller's promise: an upper bound of the number of vector registers that carry arguments.
 
 This call passes one double, in xmm0, so the reference trampoline sets %al = 1.`,
@@ -144,6 +154,7 @@ This call passes one double, in xmm0, so the reference trampoline sets %al = 1.`
         arch: 'amd64',
         call: snprintfF,
         focus: { view: 'registers', at: 'entry' },
+        point: { insn: '^test al, al$', in: 'snprintf' },
         text: `Step through the first instructions of snprintf: \`sub rsp, 0xd8\` makes room, rcx, r8 and r9 are stored unconditionally, then \`test al, al\` and \`je\` decide whether the eight \`movaps\` stores of xmm0–xmm7 run. Right after them comes the stack protector: \`mov rax, fs:[0x28]\`.
 
 With %al = 1 they run, va_arg finds 1.5 in the save area, and the buffer holds "1.500000".`,
@@ -153,7 +164,10 @@ With %al = 1 they run, va_arg finds 1.5 in the save area, and the buffer holds "
         arch: 'amd64',
         call: { library: 'libabi-shims.so', prototype: SHIM('shim_snprintf_al0'), args: ['out:64', '64', '%f', '1.5'] },
         focus: { view: 'abi' },
-        text: `\`shim_snprintf_al0\` (from shimulator's ABI test fixtures) is a hand-written forwarder of the kind purego generated: it leaves its arguments where they are and calls snprintf — but with \`xor eax, eax\` in front, so %al is 0 although xmm0 carries the double.
+        point: { insn: '^xor eax, eax$', in: 'shim_snprintf_al0' },
+        text: `\`shim_snprintf_al0\` (from shimulator's ABI test fixtures) is a hand-written forwarder that leaves its arguments where they are and calls snprintf — but with \`xor eax, eax\` in front, so %al is 0 although xmm0 carries the double.
+
+purego makes the same mistake without any per-function forwarder: its one generic call trampoline (\`sys_amd64.s\`) loads the argument registers from a struct and runs \`XORL AX, AX\` ("vararg: say no float args") before every call, whatever the callee (purego issue #527).
 
 snprintf skips saving xmm0, va_arg reads the untouched save area, and the buffer says "0.000000" instead of "1.500000". No crash, just a wrong number.
 
@@ -164,6 +178,7 @@ The checker catches it at snprintf's entry: a varargs-al violation, because the 
         arch: 'amd64',
         call: { library: 'libabi-shims.so', prototype: SHIM('shim_snprintf_good'), args: ['out:64', '64', '%f', '1.5'] },
         focus: { view: 'abi' },
+        point: { insn: '^mov eax, 1$', in: 'shim_snprintf_good' },
         text: `The correct twin, \`shim_snprintf_good\`, differs by one instruction: \`mov eax, 1\` before the call. The value arrives and the checker is quiet.
 
 On i386 the problem cannot occur: there is no %al, because every argument is on the stack.`,
@@ -180,6 +195,7 @@ On i386 the problem cannot occur: there is no %al, because every argument is on 
         arch: 'amd64',
         call: { library: 'libabi-targets.so', prototype: 'struct pair make_pair(double x, long n)', args: ['2.5', '7'], decls: PAIR },
         focus: { view: 'registers', at: 'return' },
+        point: { at: 'return' },
         text: `On amd64 a struct of up to 16 bytes is not passed or returned as a block: it is cut into 8-byte pieces, "eightbytes", and each is classified on its own. \`struct pair { double x; long n; }\` has two: the first holds only a double (class SSE), the second a long (class INTEGER).
 
 So \`make_pair(2.5, 7)\` returns its struct in two different kinds of register: at the return the low 8 bytes of xmm0 hold x = 2.5 and rax holds n = 7.`,
@@ -202,6 +218,7 @@ A struct larger than 16 bytes, like \`struct big { long a, b, c; }\`, is class M
         arch: 'i386',
         call: { library: 'libabi-targets.so', prototype: 'struct pair make_pair(double x, long n)', args: ['2.5', '7'], decls: PAIR },
         focus: { view: 'stack', at: 'entry' },
+        point: { at: 'entry' },
         text: `i386 has no classification at all: struct arguments are copied onto the stack, and every struct result is returned in memory. The caller passes a pointer to the result buffer as a hidden first argument, so at make_pair's entry [esp+4] is that pointer, and x and n follow at [esp+8] and [esp+16].
 
 The callee writes the struct there, returns the pointer in eax, and pops it itself with \`ret 4\` — the one case where an i386 System V callee removes an argument.`,
@@ -218,6 +235,7 @@ The callee writes the struct there, returns the pointer in eax, and pops it itse
         arch: 'i386',
         call: { library: 'libc.so.6', prototype: STRTOD, args: ['2.5', '0'] },
         focus: { view: 'registers', at: 'return' },
+        point: { at: 'return' },
         text: `\`strtod("2.5", NULL)\` returns a double. On i386 it comes back on the x87 register stack: at the return st0 holds 2.5 as an 80-bit extended value, and eax and edx mean nothing.
 
 The caller must pop it (\`fstp\`): the ABI wants the x87 stack empty at every call and exactly one value deep after a floating-point return. The checker's x87-stack rule verifies both.`,
@@ -227,6 +245,7 @@ The caller must pop it (\`fstp\`): the ABI wants the x87 stack empty at every ca
         arch: 'amd64',
         call: { library: 'libc.so.6', prototype: STRTOD, args: ['2.5', '0'] },
         focus: { view: 'registers', at: 'return' },
+        point: { at: 'return' },
         text: `On amd64 the same double comes back in xmm0, like every SSE-class value; only long double still uses st0.
 
 A shim that reads the wrong register gets a stale value, not an error — one more reason to compare against a reference.`,
@@ -236,6 +255,7 @@ A shim that reads the wrong register gets a stale value, not an error — one mo
         arch: 'i386',
         call: { library: 'libc.so.6', prototype: 'long long llabs(long long x)', args: ['-5000000000'] },
         focus: { view: 'registers', at: 'return' },
+        point: { at: 'return' },
         text: `A 64-bit integer on i386 travels in two halves: the argument takes two stack slots (low half first, at the lower address) and the result comes back in edx:eax. Here 5000000000 = 0x12a05f200, so edx = 0x1 and eax = 0x2a05f200.`,
       },
       {
@@ -250,6 +270,7 @@ A shim that reads the wrong register gets a stale value, not an error — one mo
         arch: 'amd64',
         call: { library: 'libabi-callees.so', prototype: 'struct big sret_good(long v)', args: ['5'], decls: BIG },
         focus: { view: 'registers', at: 'return' },
+        point: { at: 'return' },
         text: `\`struct big\` is 24 bytes, class MEMORY. The caller reserves the space and passes its address as a hidden first argument in rdi, so v moves to rsi. The callee fills the struct in and must return the same address in rax.
 
 Forgetting that last part is a classic bug of hand-written assembly: callers compiled by GCC or Clang may use rax to find the result. The checker's sret-return rule looks for it.`,
@@ -266,6 +287,7 @@ Forgetting that last part is a classic bug of hand-written assembly: callers com
         arch: 'amd64',
         call: snprintfDF,
         focus: { view: 'tls' },
+        point: { insn: 'fs:\\[0x28\\]', in: 'snprintf' },
         text: `Every thread has a thread pointer. On amd64 it is the fs segment base, which glibc sets at start-up with \`arch_prctl(ARCH_SET_FS)\`. It points at the thread control block (TCB, glibc's tcbhead_t), and the static TLS blocks of libc and the other libraries lie just below it (x86 uses TLS "variant II").
 
 Functions compiled with -fstack-protector copy a random canary from fs:0x28 into their frame on entry and compare it before they return. \`snprintf(buf, 64, "%d %f", 42, 1.5)\` reads fs:0x28 eight times, and it also reads libc's own thread-local variables at negative offsets, errno at fs:-0x80 among them.`,
@@ -275,7 +297,8 @@ Functions compiled with -fstack-protector copy a random canary from fs:0x28 into
         arch: 'i386',
         call: snprintfDF,
         focus: { view: 'tls' },
-        text: `On i386 the thread pointer is the base of the segment that gs selects. gs = 0x63 names the GDT entry that glibc installed with \`set_thread_area\`. The i386 tcbhead_t is made of 4-byte words, so the canary is at gs:0x14.
+        point: { insn: 'gs:\\[0x14\\]', in: 'snprintf' },
+        text: `On i386 the thread pointer is the base of the segment that gs selects, a GDT entry glibc installs with \`set_thread_area\`. Here gs = 0x63: entry 12 (0x63 = 12 × 8 + 3, privilege level 3), the first TLS entry a 64-bit kernel hands a 32-bit process — the case shimulator models. A native i386 kernel's TLS entries start at 6, and there gs would be 0x33. The i386 tcbhead_t is made of 4-byte words, so the canary is at gs:0x14.
 
 Code that calls C without glibc's start-up (a JIT, a nocgo runtime) must provide a valid thread pointer before the first call: with no TLS set up, the very first canary read faults.`,
       },
@@ -284,6 +307,7 @@ Code that calls C without glibc's start-up (a JIT, a nocgo runtime) must provide
         arch: 'amd64',
         call: { library: 'libc.so.6', prototype: PTHREAD_SELF, args: [] },
         focus: { view: 'registers', at: 'return' },
+        point: { insn: 'fs:\\[0x10\\]', in: 'pthread_self' },
         text: `In glibc a pthread_t is the address of the thread's \`struct pthread\`, which begins with the TCB. \`pthread_self()\` is just \`mov rax, fs:[0x10]\` — the TCB's self pointer — so the value it returns equals the fs base.
 
 The canary itself comes from the 16 random bytes the kernel hands over in the auxiliary vector (AT_RANDOM). shimulator derives them from its seed, so the canary, and every trace, is the same on every run.`,
@@ -300,6 +324,7 @@ The canary itself comes from the 16 random bytes the kernel hands over in the au
         arch: 'amd64',
         call: openMissing,
         focus: { view: 'syscalls' },
+        point: { insn: '^syscall$' },
         text: `\`open("/nonexistent/file", O_RDONLY)\` ends in the \`openat\` system call. The kernel reports failure the Linux way: it returns -ENOENT (-2) in rax.
 
 glibc's wrapper turns that into the C convention: it returns -1 and stores 2 (ENOENT) in errno.`,
@@ -309,6 +334,7 @@ glibc's wrapper turns that into the C convention: it returns -1 and stores 2 (EN
         arch: 'amd64',
         call: openMissing,
         focus: { view: 'tls' },
+        point: { write: 'errno' },
         text: `errno is a thread-local variable of libc, so the store is a TLS access: \`write fs:-0x80 errno\`, a fixed offset below the thread pointer, inside libc's static TLS block. Every thread has its own errno because every thread has its own fs base.
 
 cgo's \`n, err := C.open(…)\` reads errno through \`__errno_location()\` right after the call, on the same thread. shimulator does the same, and sets errno to 0 before the call.`,
@@ -318,6 +344,7 @@ cgo's \`n, err := C.open(…)\` reads errno through \`__errno_location()\` right
         arch: 'i386',
         call: openMissing,
         focus: { view: 'tls' },
+        point: { insn: '^call dword ptr gs:\\[0x10\\]$' },
         text: `On i386 errno is at gs:-0x4c. The wrapper also reads two TCB words: gs:0xc, multiple_threads (open is a cancellation point, and glibc takes the cancellable path only once a second thread exists), and gs:0x10, sysinfo: i386 glibc enters the kernel with \`call gs:[0x10]\`, through the entry point stored there (the vDSO's, or an \`int 0x80\` stub when there is none).`,
       },
       {
@@ -325,30 +352,33 @@ cgo's \`n, err := C.open(…)\` reads errno through \`__errno_location()\` right
         arch: 'amd64',
         call: { library: 'libc.so.6', prototype: 'int *__errno_location(void)', args: [] },
         focus: { view: 'registers', at: 'return' },
-        text: `\`errno\` in C is a macro for \`(*__errno_location())\`. The function returns the address of the calling thread's errno: it reads the TCB's self pointer at fs:0 and adds errno's (negative) offset, giving the fs base minus 0x80 on amd64. This is the function cgo, and shimulator, call after every call.`,
+        point: { insn: 'fs:\\[0\\]', in: '__errno_location' },
+        text: `\`errno\` in C is a macro for \`(*__errno_location())\`. The function returns the address of the calling thread's errno: it reads fs:0 — the first word of glibc's tcbhead_t, \`tcb\`, which holds the thread pointer itself (the self pointer, \`self\`, is at fs:0x10) — and adds errno's (negative) offset, giving the fs base minus 0x80 on amd64. This is the function cgo, and shimulator, call after every call.`,
       },
     ],
   },
   {
     id: 'threads-fakecgo',
     title: 'Starting a thread the fakecgo way',
-    summary: 'Real glibc threads without cgo: pthread_create with signals blocked, a parked start routine, and per-thread TLS.',
+    summary: 'Real glibc threads without cgo: _cgo_sys_thread_start\'s pthread_create with signals blocked, a parked start routine, and per-thread TLS.',
     steps: [
       {
         title: 'The main thread',
         arch: 'amd64',
         call: { library: 'libc.so.6', prototype: PTHREAD_SELF, args: [] },
         focus: { view: 'registers', at: 'return' },
+        point: { insn: 'fs:\\[0x10\\]', in: 'pthread_self' },
         text: `Go without cgo (fakecgo, as used by purego) still needs real C threads: C code relies on the TLS, errno and stack guard of the thread it runs on, so every Go M that calls C must be a thread glibc created.
 
-fakecgo reimplements runtime/cgo's small C part in Go: \`_cgo_thread_start\` blocks all signals, calls the real \`pthread_create\` with a start routine (\`threadentry\`), and restores the signal mask. First, for comparison, \`pthread_self()\` on the main thread: its thread pointer.`,
+fakecgo reimplements runtime/cgo's small C part in Go. \`_cgo_thread_start\` copies the start data and calls the OS-dependent half, \`_cgo_sys_thread_start\`, which blocks all signals, reads the default stack size (\`pthread_attr_getstacksize\`: it becomes the new goroutine stack's upper bound), calls the real \`pthread_create\` with a start routine (\`threadentry\`), and restores the signal mask. fakecgo, like older runtime/cgo, detaches the thread right after creating it (\`pthread_detach\`); current runtime/cgo creates it detached with \`pthread_attr_setdetachstate\`. First, for comparison, \`pthread_self()\` on the main thread: its thread pointer.`,
       },
       {
         title: 'A thread started by pthread_create',
         arch: 'amd64',
         call: { library: 'libc.so.6', prototype: PTHREAD_SELF, args: [], thread: true },
         focus: { view: 'registers', at: 'return' },
-        text: `\`Machine.startThread()\` does the same through the guest's own glibc: pthread_sigmask (block all), pthread_attr_init and setdetachstate, pthread_create, pthread_sigmask (restore). The new thread's start routine parks, waiting for work; \`m.onThread(t).fn(…)\` posts a call to it and lets the scheduler run it.
+        point: { insn: 'fs:\\[0x10\\]', in: 'pthread_self' },
+        text: `\`Machine.startThread()\` follows \`_cgo_sys_thread_start\` through the guest's own glibc: pthread_sigmask (block all), pthread_attr_init and pthread_attr_setdetachstate (detached, as current runtime/cgo does), pthread_create, pthread_sigmask (restore). It skips the stack-size query: there is no goroutine stack to bound. The new thread's start routine parks, waiting for work; \`m.onThread(t).fn(…)\` posts a call to it and lets the scheduler run it.
 
 The same \`pthread_self()\` on that thread returns a different value: its own struct pthread, which pthread_create placed at the top of the thread stack it allocated with mmap.`,
       },
@@ -357,10 +387,12 @@ The same \`pthread_self()\` on that thread returns a different value: its own st
         arch: 'amd64',
         call: { ...openMissing, thread: true },
         focus: { view: 'tls' },
+        point: { write: 'errno' },
         text: `Calls on the new thread have their own errno: the same fs:-0x80 offset, relative to this thread's fs base. That is the point of creating Ms with pthread_create: errno, the stack guard and every __thread variable of every library work per thread, exactly as with cgo.`,
       },
     ],
   },
+  ...CONVENTION_LESSONS,
 ];
 
 /** GET /api/lessons */
@@ -392,7 +424,11 @@ async function buildLesson(definition: LessonDefinition, runCall: CallRunner): P
   const steps: Lesson['steps'] = [];
   for (const { plan: planRequest, ...step } of definition.steps) {
     if (step.call) {
-      steps.push({ ...step, recording: await runCall({ arch: step.arch, ...step.call }) });
+      const recording = await runCall({ arch: step.arch, ...step.call });
+      const focus = step.point
+        ? { view: step.focus?.view ?? 'registers', ...step.focus, step: resolvePointer(await openRecording(recording as Recording), recording as Recording, step.point) }
+        : step.focus;
+      steps.push({ ...step, focus, recording });
     } else if (planRequest) {
       steps.push({ ...step, plan: plan(planRequest), planRequest });
     } else {

@@ -30,7 +30,8 @@ const WORKER_HEAP_MB = 2048;
 /** Pause before replacing a worker that died while starting: a broken install must not become a fork loop. */
 const STARTUP_RETRY_MS = 1000;
 
-const ENTRY = fileURLToPath(new URL('./worker-entry.mjs', import.meta.url));
+/** The worker's entry: compiled (dist/) it is worker.js itself; from the TypeScript sources, a stub that loads tsx. */
+const ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? './worker.js' : './worker-entry.mjs', import.meta.url));
 
 export interface PoolOptions {
   workers?: number;
@@ -38,10 +39,10 @@ export interface PoolOptions {
   bootTimeoutMs?: number;
 }
 
-/** A call the pool could not complete; `status` is the HTTP status to answer with. */
+/** A call the pool could not complete; `status` is the HTTP status to answer with, `partial` the recording up to a fault. */
 export class GuestJobError extends Error {
   override name = 'GuestJobError';
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly partial?: unknown) {
     super(message);
   }
 }
@@ -91,6 +92,11 @@ export class GuestPool {
       this.queue.push({ id: this.nextId++, body, resolve, reject });
       this.dispatch();
     });
+  }
+
+  /** The process ids of the live workers (for measurements: `npm run bench` reads their resident memory). */
+  get workerPids(): number[] {
+    return [...this.slots].map((slot) => slot.child.pid).filter((pid): pid is number => pid !== undefined);
   }
 
   /** Kills every worker; waiting and running calls fail. */
@@ -145,7 +151,7 @@ export class GuestPool {
     clearTimeout(slot.timer);
     slot.job = undefined;
     if (message.kind === 'done') job.resolve(message.value);
-    else job.reject(new GuestJobError(400, message.message));
+    else job.reject(new GuestJobError(400, message.message, message.partial));
     this.dispatch();
   }
 

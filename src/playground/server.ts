@@ -15,7 +15,8 @@
  *   GET  /api/lessons        { lessons: [{ id, title, summary }] }
  *   GET  /api/lessons/<id>   the lesson with its steps and their recordings
  *
- * API errors answer 400 with `{ "error": "…" }` (404 for unknown routes and lessons); nothing a request sends can
+ * API errors answer 400 with `{ "error": "…" }` (404 for unknown routes and lessons) — a call whose guest faulted
+ * adds `partial`: the call answer with its recording up to the fault and `fault` set; nothing a request sends can
  * crash the server. Requests from other origins or under other Host names answer 403, and so do API POSTs without
  * the server's token (guard.ts).
  */
@@ -220,7 +221,8 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
         res.destroy();
         return;
       }
-      sendJson(res, status, { error: passesMessage(error) ? (error as Error).message : errorMessage(error) });
+      const partial = error instanceof GuestJobError ? error.partial : undefined;
+      sendJson(res, status, { error: passesMessage(error) ? (error as Error).message : errorMessage(error), ...(partial ? { partial } : {}) });
     });
   });
   server.keepAliveTimeout = 1000;

@@ -5,9 +5,9 @@
  *
  * Protocol (parent → child): { kind: 'call', id, body, upload? } | { kind: 'forget', upload }
  *          (child → parent): { kind: 'ready' } | { kind: 'running', id } | { kind: 'done', id, value } |
- *                            { kind: 'failed', id, message }
+ *                            { kind: 'failed', id, message, partial? }  (partial: the recording up to a fault)
  */
-import { adoptUpload, call, errorMessage, forgetUpload, type Upload } from './api.ts';
+import { adoptUpload, call, CallFailedError, errorMessage, forgetUpload, type Upload } from './api.ts';
 
 export type ToWorker =
   | { kind: 'call'; id: number; body: unknown; upload?: Upload }
@@ -17,7 +17,7 @@ export type FromWorker =
   | { kind: 'ready' }
   | { kind: 'running'; id: number }
   | { kind: 'done'; id: number; value: unknown }
-  | { kind: 'failed'; id: number; message: string };
+  | { kind: 'failed'; id: number; message: string; partial?: unknown };
 
 function send(message: FromWorker): void {
   process.send!(message);
@@ -29,7 +29,7 @@ async function runCall(message: Extract<ToWorker, { kind: 'call' }>): Promise<vo
     const value = await call(message.body, { onGuestStart: () => send({ kind: 'running', id: message.id }) });
     send({ kind: 'done', id: message.id, value });
   } catch (error) {
-    send({ kind: 'failed', id: message.id, message: errorMessage(error) });
+    send({ kind: 'failed', id: message.id, message: errorMessage(error), partial: error instanceof CallFailedError ? error.partial : undefined });
   }
 }
 

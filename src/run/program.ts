@@ -9,6 +9,7 @@
  */
 import { posix } from 'node:path';
 import type { Arch } from '../emu/arch.ts';
+import type { CountingChoice } from '../emu/block-counter.ts';
 import { BudgetExceededError, GuestFault } from '../emu/errors.ts';
 import { AddressSpaceError } from '../kernel/memory-errors.ts';
 import { CapturedOutput, OutputLimitError, type OutputSink } from '../kernel/output.ts';
@@ -19,7 +20,7 @@ import { groupViolations, type ViolationGroup } from '../check/group.ts';
 import { precomputeIfuncImplementations } from '../check/ifunc.ts';
 import { lookupPrototype } from '../catalog/catalog.ts';
 import { Declarations } from '../callspec/parse.ts';
-import { type TimeLimits, TimeLimitError, WallTimeoutError } from '../loader/limits.ts';
+import { DEFAULT_RUN_TIMEOUT_SECONDS, type TimeLimits, TimeLimitError, WallTimeoutError, wallTimeLimit } from '../loader/limits.ts';
 import { Process } from '../loader/process.ts';
 import { SymbolTable } from '../loader/symbols.ts';
 import type { Trace } from '../trace/format.ts';
@@ -40,7 +41,7 @@ export const DEFAULT_RUN_BUDGET = 20_000_000_000;
 /** Virtual seconds a run may last by default. */
 export const DEFAULT_TIME_LIMIT_SECONDS = 600;
 /** Host wall-clock seconds a run may take by default. */
-export const DEFAULT_TIMEOUT_SECONDS = 600;
+export const DEFAULT_TIMEOUT_SECONDS = DEFAULT_RUN_TIMEOUT_SECONDS;
 const SIGSEGV = 11;
 const SIGNAL_EXIT_BASE = 128;
 
@@ -66,6 +67,8 @@ export interface RunProgramOptions {
   timeoutSeconds?: number;
   /** Check every cross-object call against the ABI. */
   check?: boolean;
+  /** How instructions are counted (default 'auto': natively when the helper is built; the counts are the same). */
+  counting?: CountingChoice;
   /** Receives an ltrace-like line per cross-object call (`llabs(4294967291) = 4294967291`). */
   calls?: (line: string) => void;
   /** Extra C declarations (prototypes of the program's own exports, structs) for the checker. */
@@ -145,6 +148,7 @@ export async function runProgram(options: RunProgramOptions): Promise<RunReport>
     stderr: sinkFor(options.stderr),
     outputLimit: options.outputLimit,
     memoryLimit: options.memoryLimit,
+    counting: options.counting,
   }));
   try {
     if (options.cwd !== undefined) process.kernel.cwd = guestDirectory(process, options.cwd);
@@ -153,7 +157,7 @@ export async function runProgram(options: RunProgramOptions): Promise<RunReport>
     if (checker && options.calls) checker.onCall = callPrinter(options.calls);
     const limits: TimeLimits = {
       virtualTimeNs: BigInt(Math.round((options.timeLimitSeconds ?? DEFAULT_TIME_LIMIT_SECONDS) * 1e9)),
-      wallDeadlineMs: Date.now() + (options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+      ...wallTimeLimit(options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, 'run'),
     };
     let exit: number | null = null;
     let signal: number | null = null;

@@ -292,7 +292,7 @@ export function genValue(rng: Rng, t: TypeName, structs: Map<string, StructDef>)
 // Structs
 
 /** Fixed structs: every return size class and the alignment- and classification-sensitive shapes. */
-const KNOWN_STRUCTS: [tag: string, body: string, attributes?: { packed?: boolean; aligned?: number }][] = [
+export const KNOWN_STRUCTS: [tag: string, body: string, attributes?: { packed?: boolean; aligned?: number }][] = [
   ['k_c1', 'char a;'],
   ['k_b1', '_Bool a;'],
   ['k_s1', 'short a;'],
@@ -422,7 +422,7 @@ export const DEFAULT_SEED = 20260101;
 export const DEFAULT_COUNT = 1000;
 const RANDOM_STRUCTS = 80;
 
-function makeSignature(
+export function makeSignature(
   rng: Rng,
   structs: Map<string, StructDef>,
   name: string,
@@ -499,10 +499,8 @@ function handPicked(rng: Rng, structs: Map<string, StructDef>): Signature[] {
   return out;
 }
 
-export function generateCorpus(options: { seed?: number; count?: number } = {}): Corpus {
-  const seed = options.seed ?? DEFAULT_SEED;
-  const count = options.count ?? DEFAULT_COUNT;
-  const rng = new Rng(seed);
+/** The known structs and RANDOM_STRUCTS random ones (`s00`…), drawn from `rng`. */
+export function makeStructs(rng: Rng): Map<string, StructDef> {
   const structs = new Map<string, StructDef>();
   for (const [tag, body, attributes] of KNOWN_STRUCTS) structs.set(tag, { tag, fields: parseFields(body), ...attributes });
   const nestable = KNOWN_STRUCTS.map(([tag]) => tag).filter((tag) => maxSize(`struct ${tag}`, structs) <= 24);
@@ -511,6 +509,14 @@ export function generateCorpus(options: { seed?: number; count?: number } = {}):
     randomStruct(rng, tag, structs, nestable);
     if (maxSize(`struct ${tag}`, structs) <= 24) nestable.push(tag);
   }
+  return structs;
+}
+
+export function generateCorpus(options: { seed?: number; count?: number } = {}): Corpus {
+  const seed = options.seed ?? DEFAULT_SEED;
+  const count = options.count ?? DEFAULT_COUNT;
+  const rng = new Rng(seed);
+  const structs = makeStructs(rng);
   const structTypes = [...structs.keys()].map((tag) => `struct ${tag}`);
 
   const randomType = (): TypeName => (rng.chance(0.33) ? rng.pick(structTypes) : rng.pick(SCALAR_TYPES));
@@ -570,7 +576,7 @@ function intLiteral(t: TypeName, v: bigint): string {
 }
 
 /** A C expression (or, inside an initializer, a braced list) for the value. */
-function literal(t: TypeName, v: Value, structs: Map<string, StructDef>, inInitializer = false): string {
+export function literal(t: TypeName, v: Value, structs: Map<string, StructDef>, inInitializer = false): string {
   if (isStruct(t)) {
     const def = structs.get(tagOf(t))!;
     const values = v as Value[];
@@ -593,7 +599,7 @@ function literal(t: TypeName, v: Value, structs: Map<string, StructDef>, inIniti
 const cName = (t: TypeName) => t.replace(/^struct /, '').replace(/\W+/g, '_');
 
 /** C statement(s) appending the meaningful bytes of the object `expr` (an lvalue) of type t. */
-function putStatement(t: TypeName, expr: string): string {
+export function putStatement(t: TypeName, expr: string): string {
   if (isStruct(t)) return `put_${cName(t)}(&${expr});`;
   if (t === 'long double') return `PUTLD(${expr});`;
   return `PUT(${expr});`;
@@ -620,7 +626,7 @@ export function renderHeader(corpus: Corpus): string {
 }
 
 /** Serialisers for every struct, writing to SINK / SINK_LEN (defined by the including file). */
-function renderSerialisers(corpus: Corpus): string {
+export function renderSerialisers(corpus: Pick<Corpus, 'structs'>): string {
   const lines = [
     'static void __attribute__((noinline)) put(const void *p, unsigned n) {',
     '  const unsigned char *b = p;',

@@ -23,7 +23,7 @@ export const expectedLines = (arch: Arch) => readFileSync(`${DIR}expected-${arch
 // ---------------------------------------------------------------------------------------------------------------
 // Host values from the corpus's JSON values
 
-function hostValue(type: CType, value: Value, arch: Arch): HostValue {
+export function hostValue(type: CType, value: Value, arch: Arch): HostValue {
   switch (type.kind) {
     case 'struct': {
       const values = value as Value[];
@@ -47,7 +47,7 @@ function hostValue(type: CType, value: Value, arch: Arch): HostValue {
 // The emulated line
 
 /** The meaningful bytes of a C value's memory image: field by field, long double as its 10 x87 bytes. */
-function meaningful(type: CType, bytes: Uint8Array, arch: Arch): number[] {
+export function meaningful(type: CType, bytes: Uint8Array, arch: Arch): number[] {
   switch (type.kind) {
     case 'void':
       return [];

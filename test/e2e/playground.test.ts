@@ -10,69 +10,17 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startPlayground, type Playground } from '../../src/playground/server.ts';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { byTest, eventually, haveChromium, LONG, ROOT, shot, stepValue, text, watch, withPlayground } from '../support/browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.warn(`playground e2e tests skipped: ${CHROMIUM} is not installed (apt-get install -y chromium)`);
-
-const ROOT = new URL('../../', import.meta.url).pathname;
-const SHOTS = join(ROOT, 'test-results/playground');
 const UPDATE_DOCS = process.env.UPDATE_SCREENSHOTS === '1';
-const LONG = 120_000;
-
-/** Console errors and uncaught page errors, collected per page. */
-function watch(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  return problems;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) => boolean, timeout = 30_000): Promise<T> {
-  const until = Date.now() + timeout;
-  let last: T | undefined;
-  for (;;) {
-    last = await probe();
-    if (ok(last)) return last;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const byTest = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
-const text = (page: Page, id: string) => byTest(page, id).first().innerText();
-const stepValue = async (page: Page) => Number(await text(page, 'step-value'));
-
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
-}
 
 describe.skipIf(!haveChromium)('playground in Chromium', () => {
-  let server: Playground;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startPlayground({ port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
-  }, LONG);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const ctx = withPlayground();
 
   async function openPage(url: string): Promise<{ page: Page; problems: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    const page = await ctx.browser.newPage({ viewport: { width: 1600, height: 1000 } });
     const problems = watch(page);
     await page.goto(url);
     return { page, problems };
@@ -97,7 +45,7 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
   }
 
   it('snprintf("%f", 1.5) on amd64 and i386: plan, run, step 50, step back 10, run to return', async () => {
-    const { page, problems } = await openPage(server.url);
+    const { page, problems } = await openPage(ctx.server.url);
     await byTest(page, 'function-item-snprintf').waitFor({ timeout: 60_000 });
     await chooseSnprintf(page, 'amd64');
 
@@ -179,7 +127,7 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
     try {
       writeFileSync(join(dir, 'add3.c'), 'int add3(int a, int b, int c) { return a + b + c; }\n');
       execFileSync('gcc', ['-m32', '-shared', '-fPIC', '-o', join(dir, 'libadd3.so'), join(dir, 'add3.c')]);
-      const { page, problems } = await openPage(server.url);
+      const { page, problems } = await openPage(ctx.server.url);
       await byTest(page, 'function-item-snprintf').waitFor({ timeout: 60_000 });
       await byTest(page, 'upload-input').setInputFiles(join(dir, 'libadd3.so'));
       await byTest(page, 'upload-info').waitFor();
@@ -207,7 +155,7 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
   }, LONG);
 
   it('compare mode: the same call on i386 and amd64, plans side by side, stepping either', async () => {
-    const { page, problems } = await openPage(server.url);
+    const { page, problems } = await openPage(ctx.server.url);
     await byTest(page, 'function-item-snprintf').waitFor({ timeout: 60_000 });
     await chooseSnprintf(page, 'amd64');
     await byTest(page, 'arch-select').selectOption('both');
@@ -234,7 +182,7 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
   }, LONG);
 
   it('shows API errors in the banner, not the console', async () => {
-    const { page, problems } = await openPage(server.url);
+    const { page, problems } = await openPage(ctx.server.url);
     await byTest(page, 'function-item-snprintf').waitFor({ timeout: 60_000 });
     await byTest(page, 'prototype').fill('int nosuchfunction_xyz(int a)');
     await byTest(page, 'arg-0').fill('1').catch(() => undefined);
@@ -249,7 +197,7 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
   }, LONG);
 
   it('lessons: open a lesson, go to the next step and back', async () => {
-    const { page, problems } = await openPage(server.url);
+    const { page, problems } = await openPage(ctx.server.url);
     await byTest(page, 'mode-lessons').click();
     const first = page.locator('[data-testid^="lesson-item-"]').first();
     await first.waitFor({ timeout: 60_000 });
@@ -291,7 +239,7 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
       });
       await new Promise<void>((resolve) => site!.listen(0, '127.0.0.1', resolve));
       const port = (site.address() as { port: number }).port;
-      const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+      const page = await ctx.browser.newPage({ viewport: { width: 1600, height: 1000 } });
       const problems = watch(page);
       const apiRequests: string[] = [];
       page.on('request', (r) => {

@@ -2,7 +2,7 @@
 import { LitElement, html, nothing } from 'lit';
 import type { CallSpec } from '../../src/callspec/types.ts';
 import {
-  api, isStatic, type Arch, type CallResponse, type Lesson, type LessonStep, type LessonSummary, type PlanResponse, type UploadInfo,
+  api, ApiError, isStatic, type Arch, type CallResponse, type Lesson, type LessonStep, type LessonSummary, type PlanResponse, type UploadInfo,
 } from '../api.ts';
 import { openSession, type Session } from '../session.ts';
 import type { CallDraft, CallPicker } from './picker.ts';
@@ -45,6 +45,7 @@ export class Playground extends LitElement {
     lesson: { state: true },
     lessonIndex: { state: true },
     lessonsLoading: { state: true },
+    lessonOpening: { state: true },
     compare: { state: true },
     plans: { state: true },
     results: { state: true },
@@ -65,6 +66,8 @@ export class Playground extends LitElement {
   declare lesson?: Lesson;
   declare lessonIndex: number;
   declare lessonsLoading: boolean;
+  /** The title of the lesson being fetched (its calls are recorded on first use). */
+  declare lessonOpening?: string;
   /** Compare mode: plan and run every call on i386 and amd64; `arch` is the one the stepper shows. */
   declare compare: boolean;
   declare plans: Partial<Record<Arch, PlanResponse>>;
@@ -75,12 +78,12 @@ export class Playground extends LitElement {
   private readonly staticSite = isStatic();
   private planSeq = 0;
   private loadSeq = 0;
-  private errorFromPlan = false;
   private lessonsLoaded = false;
 
   constructor() {
     super();
-    this.mode = isStatic() ? 'lessons' : 'explore';
+    // A link to a lesson (?lesson=<id>&step=<n>) opens Lessons, on the live server as in an export.
+    this.mode = isStatic() || new URLSearchParams(location.search).has('lesson') ? 'lessons' : 'explore';
     this.arch = 'amd64';
     this.busy = false;
     this.step = 0;
@@ -124,9 +127,8 @@ export class Playground extends LitElement {
     window.removeEventListener('unhandledrejection', this.onRejection);
   }
 
-  showError(error: unknown, fromPlan = false): void {
+  showError(error: unknown): void {
     this.error = error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
-    this.errorFromPlan = fromPlan;
   }
 
   private picker(): CallPicker | null {
@@ -143,27 +145,34 @@ export class Playground extends LitElement {
     const seq = ++this.planSeq;
     try {
       if (this.comparing()) {
-        const both = await Promise.all(BOTH.map((arch) => api.plan({ arch, prototype: draft.prototype, args: draft.args })));
+        const both = await Promise.all(BOTH.map((arch) => api.plan({ arch, prototype: draft.prototype, args: draft.shape ? undefined : draft.args })));
         if (seq !== this.planSeq) return;
         this.plans = Object.fromEntries(BOTH.map((arch, i) => [arch, both[i]!]));
         this.spec = this.plans[this.arch]!.spec;
         this.explanations = this.plans[this.arch]!.explanations;
-        if (this.errorFromPlan) this.error = undefined;
+        this.error = undefined;
         return;
       }
-      const plan = await api.plan({ arch: this.arch, prototype: draft.prototype, args: draft.args, upload: draft.upload });
+      const plan = await api.plan({ arch: this.arch, prototype: draft.prototype, args: draft.shape ? undefined : draft.args, upload: draft.upload });
       if (seq !== this.planSeq) return;
       this.spec = plan.spec;
       this.explanations = plan.explanations;
-      if (this.errorFromPlan) this.error = undefined;
+      // The input changed and now makes a plan: whatever the banner said about the earlier input is past.
+      this.error = undefined;
     } catch (error) {
-      if (seq === this.planSeq) this.showError(error, true);
+      if (seq !== this.planSeq) return;
+      this.showError(error);
+      // The table must not keep showing the plan of an input that is no longer there.
+      this.spec = undefined;
+      this.plans = {};
     }
   }
 
   private async run(draft: CallDraft): Promise<void> {
     const seq = ++this.loadSeq;
     this.busy = true;
+    // Nothing of the call being replaced may stay on screen under the new one (least of all if the new one fails).
+    this.clearRun();
     try {
       if (this.comparing()) {
         const both = await Promise.all(BOTH.map((arch) =>
@@ -182,11 +191,28 @@ export class Playground extends LitElement {
       if (seq !== this.loadSeq) return;
       await this.load(response, draft.args);
       this.error = response.truncated;
+      void this.updateComplete.then(() => this.revealTrace());
     } catch (error) {
-      if (seq === this.loadSeq) this.showError(error);
+      if (seq !== this.loadSeq) return;
+      this.showError(error);
+      // A guest fault comes with the recording up to the faulting instruction: show it, stopped there.
+      const partial = error instanceof ApiError ? error.partial : undefined;
+      if (partial && !this.comparing()) {
+        await this.load(partial, draft.args);
+        if (this.session) this.step = Math.max(0, this.session.player.length - 1);
+        void this.updateComplete.then(() => this.revealTrace());
+      }
     } finally {
       if (seq === this.loadSeq) this.busy = false;
     }
+  }
+
+  /** Forgets the last call's recording, results and state panels. */
+  private clearRun(): void {
+    this.session = undefined;
+    this.results = {};
+    this.tokens = [];
+    this.step = 0;
   }
 
   private async load(response: CallResponse, tokens: string[], explanations?: Record<string, string>): Promise<void> {
@@ -197,6 +223,18 @@ export class Playground extends LitElement {
     if (response.explanations || explanations) this.explanations = response.explanations ?? explanations;
     this.tokens = tokens;
     this.step = session.player.step;
+  }
+
+  /** On a narrow screen the panels stack and the page scrolls: bring a panel on screen if it is not. */
+  private reveal(selector: string): void {
+    const el = this.querySelector(selector);
+    if (!el) return;
+    const box = el.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) el.scrollIntoView({ block: 'start' });
+  }
+
+  private revealTrace(): void {
+    this.reveal('shim-stepper');
   }
 
   private setArch(choice: Arch | 'both'): void {
@@ -308,6 +346,7 @@ export class Playground extends LitElement {
       void this.loadLessons(false);
       if (this.lesson) void this.lessonStep(this.lessonIndex);
     } else {
+      history.replaceState(null, '', location.pathname);
       this.picker()?.requestPlan(0);
     }
   }
@@ -318,8 +357,10 @@ export class Playground extends LitElement {
     try {
       this.lessons = (await api.lessons()).lessons;
       this.lessonsLoaded = true;
-      const wanted = new URLSearchParams(location.search).get('lesson') ?? (openFirst && this.staticSite ? this.lessons[0]?.id : undefined);
-      if (wanted) await this.openLesson(wanted);
+      const params = new URLSearchParams(location.search);
+      const wanted = params.get('lesson') ?? (openFirst && this.staticSite ? this.lessons[0]?.id : undefined);
+      const step = Number(params.get('step') ?? '1');
+      if (wanted) await this.openLesson(wanted, Number.isInteger(step) && step > 0 ? step - 1 : 0);
     } catch (error) {
       this.showError(error);
     } finally {
@@ -327,12 +368,22 @@ export class Playground extends LitElement {
     }
   }
 
-  private async openLesson(id: string): Promise<void> {
+  private async openLesson(id: string, index = 0): Promise<void> {
+    // The first opening records the lesson's calls on the server (seconds): say so while it runs.
+    this.lessonOpening = this.lessons.find((l) => l.id === id)?.title ?? id;
+    this.busy = true;
     try {
       this.lesson = await api.lesson(id);
-      await this.lessonStep(0);
+      this.lessonIndex = index;
+      this.lessonOpening = undefined;
+      await this.updateComplete;
+      this.reveal('[data-testid="lesson-view"]');
+      await this.lessonStep(index);
     } catch (error) {
       this.showError(error);
+    } finally {
+      this.lessonOpening = undefined;
+      this.busy = false;
     }
   }
 
@@ -341,6 +392,8 @@ export class Playground extends LitElement {
     if (!lesson) return;
     const i = Math.max(0, Math.min(lesson.steps.length - 1, index));
     this.lessonIndex = i;
+    // The address bar links to this step (?lesson=<id>&step=<n>).
+    history.replaceState(null, '', `${location.pathname}?lesson=${encodeURIComponent(lesson.id)}&step=${i + 1}`);
     const step = lesson.steps[i]!;
     const seq = ++this.loadSeq;
     this.arch = step.arch ?? this.arch;
@@ -394,7 +447,7 @@ export class Playground extends LitElement {
       const id = ids[f.view] ?? f.view;
       void this.updateComplete.then(() => {
         const el = this.querySelector(`[data-testid="${id}"]`);
-        el?.scrollIntoView({ block: 'nearest' });
+        if (el instanceof HTMLElement) scrollWithinPanel(el);
         el?.classList.add('focus-flash');
         setTimeout(() => el?.classList.remove('focus-flash'), 1600);
       });
@@ -419,7 +472,7 @@ export class Playground extends LitElement {
     const explore = this.mode === 'explore';
     return html`
       <header class="app-header">
-        <div class="brand"><span class="logo">⟨shim⟩</span><span>shimulator</span><span class="sub">ABI playground</span></div>
+        <h1 class="brand"><span class="logo" aria-hidden="true">⟨shim⟩</span><span>shimulator</span><span class="sub">ABI playground</span></h1>
         <div class="seg" role="group" aria-label="Mode">
           <button data-testid="mode-explore" aria-pressed=${String(explore)} ?disabled=${this.staticSite} @click=${() => this.setMode('explore')}>Explore</button>
           <button data-testid="mode-lessons" aria-pressed=${String(!explore)} @click=${() => this.setMode('lessons')}>Lessons</button>
@@ -434,19 +487,20 @@ export class Playground extends LitElement {
           </select></label>
         <span class="spacer"></span>
         ${this.staticSite ? html`<span class="badge">exported lessons · read-only</span>` : nothing}
-        <span class="faint" style="font-size:12px">glibc 2.36 · Debian bookworm · Unicorn</span>
-        <button class="btn icon" data-testid="help" title="Keyboard shortcuts (?)" @click=${() => (this.help = !this.help)}>?</button>
+        <span class="faint about" style="font-size:12px">glibc 2.36 · Debian bookworm · Unicorn</span>
+        <button class="btn icon" data-testid="help" title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts"
+          aria-expanded=${String(this.help)} @click=${() => (this.help = !this.help)}>?</button>
       </header>
       ${this.error ? html`<div class="error-banner" role="alert" data-testid="error-banner"><strong>Error</strong>
-          <span class="msg">${this.error}</span><button class="btn ghost icon" data-testid="error-dismiss" title="Dismiss" @click=${() => (this.error = undefined)}>×</button></div>` : nothing}
+          <span class="msg">${this.error}</span><button class="btn ghost icon" data-testid="error-dismiss" title="Dismiss" aria-label="Dismiss the error" @click=${() => (this.error = undefined)}>×</button></div>` : nothing}
       ${this.busy ? html`<div class="progress"></div>` : html`<div style="height:2px"></div>`}
       <div class="layout">
-        <aside class="col left">
+        <aside class="col left ${explore ? '' : 'lessons-mode'}">
           ${this.staticSite ? nothing : html`<shim-call-picker style=${explore ? '' : 'display:none'} .arch=${this.comparing() ? 'both' : this.arch} .spec=${this.spec} .busy=${this.busy}></shim-call-picker>`}
-          ${explore ? nothing : html`<shim-lessons .lessons=${this.lessons} .lesson=${this.lesson} .index=${this.lessonIndex} .loading=${this.lessonsLoading}></shim-lessons>`}
+          ${explore ? nothing : html`<shim-lessons .lessons=${this.lessons} .lesson=${this.lesson} .index=${this.lessonIndex} .loading=${this.lessonsLoading} .opening=${this.lessonOpening}></shim-lessons>`}
         </aside>
         <main class="col center">
-          ${this.comparing() ? this.comparePanel() : html`<section class="panel" style="flex:none;max-height:42%;overflow:auto">
+          ${this.comparing() ? this.comparePanel() : html`<section class="panel plan-panel">
             <header>Calling-convention plan <span class="right faint">${this.spec ? `${this.spec.arch} · CallSpec` : ''}</span></header>
             <shim-plan .spec=${this.spec} .explanations=${this.explanations}></shim-plan>
           </section>`}
@@ -489,6 +543,21 @@ function compareColumn(app: { arch: Arch; plans: Partial<Record<Arch, PlanRespon
             ${abi.violations.map((v) => html`<div class="violation ${v.severity}"><span class="badge ${v.severity === 'error' ? 'bad' : 'warn'}">${v.rule}</span> ${v.message}</div>`)}`}</div>
       </div>` : html`<div class="faint compare-result">Run the call to see the ${arch} result and ABI report.</div>`}
   </div>`;
+}
+
+/**
+ * Shows an element by scrolling the panel that holds it, never the page: on a narrow screen the page scrolling to a
+ * panel would take the lesson text, which the student is reading, off screen.
+ */
+function scrollWithinPanel(el: HTMLElement): void {
+  for (let box = el.parentElement; box && box !== document.body; box = box.parentElement) {
+    const { overflowY } = getComputedStyle(box);
+    if ((overflowY === 'auto' || overflowY === 'scroll') && box.scrollHeight > box.clientHeight) {
+      const top = el.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+      box.scrollTop = Math.max(0, top - 8);
+      return;
+    }
+  }
 }
 
 function safeText(s: Session, step: number): string {

@@ -1,6 +1,7 @@
 /** Lessons mode, left column: the list of lessons, and the current lesson's step text with next/previous. */
 import { LitElement, html, nothing, type TemplateResult } from 'lit';
 import type { Lesson, LessonSummary } from '../api.ts';
+import { onRovingKey, rovingTabIndex } from './roving.ts';
 
 /** A little Markdown: paragraphs, `code`, **bold**, *emphasis*, and "- " lists. */
 export function renderText(text: string): TemplateResult[] {
@@ -33,12 +34,15 @@ export class LessonsPane extends LitElement {
     lesson: { attribute: false },
     index: { type: Number },
     loading: { type: Boolean },
+    opening: { attribute: false },
   };
 
   declare lessons: LessonSummary[];
   declare lesson?: Lesson;
   declare index: number;
   declare loading: boolean;
+  /** The lesson being fetched, while it is. */
+  declare opening?: string;
 
   constructor() {
     super();
@@ -58,18 +62,16 @@ export class LessonsPane extends LitElement {
   override render() {
     const lesson = this.lesson;
     const step = lesson?.steps[this.index];
+    // The open lesson's text and its Next come first (beside the trace); the list of lessons follows, shortened.
     return html`<div class="lessons">
-      <section class="panel">
-        <header>Lessons <span class="right faint">${this.lessons.length}</span></header>
-        ${this.lessons.map((l) => html`<div class="li-lesson" data-testid="lesson-item-${l.id}" aria-selected=${String(l.id === lesson?.id)}
-            @click=${() => this.emit('open-lesson', l.id)}>
-            <div class="t">${l.title}</div><div class="s">${l.summary}</div></div>`)}
-        ${this.lessons.length === 0 ? html`<div class="empty">${this.loading ? 'Loading…' : 'No lessons.'}</div>` : nothing}
-      </section>
-      ${lesson && step ? html`<section class="panel" data-testid="lesson-view">
+      <div class="lesson-status" role="status" data-testid="lesson-status">${this.opening
+        ? html`<span class="spinner" aria-hidden="true"></span> Opening “${this.opening}”: recording its calls in the emulator…` : nothing}</div>
+      ${lesson && step ? html`<section class="panel lesson-panel" data-testid="lesson-view">
         <div class="lesson-view">
-          <div class="faint" style="font-size:11px;text-transform:uppercase;letter-spacing:.6px">${lesson.title}</div>
-          <div class="dots">${lesson.steps.map((_, i) => html`<span class=${i <= this.index ? 'on' : ''} title="step ${i + 1}" @click=${() => this.emit('lesson-step', i)}></span>`)}</div>
+          <h2 class="lesson-title">${lesson.title}</h2>
+          <ol class="dots" aria-label="Steps of this lesson">${lesson.steps.map((st, i) => html`<li><button type="button" class=${i <= this.index ? 'on' : ''}
+            data-testid="lesson-dot-${i}" aria-label="Step ${i + 1}: ${st.title}" aria-current=${i === this.index ? 'step' : 'false'}
+            title="Step ${i + 1}: ${st.title}" @click=${() => this.emit('lesson-step', i)}></button></li>`)}</ol>
           <h3 data-testid="lesson-step-title">${step.title}</h3>
           <div class="faint" style="font-size:11px;margin-bottom:6px"><span class="badge">${step.arch}</span></div>
           <div class="text" data-testid="lesson-text">${renderText(step.text)}</div>
@@ -80,6 +82,16 @@ export class LessonsPane extends LitElement {
           </div>
         </div>
       </section>` : nothing}
+      <section class="panel lesson-list ${lesson ? 'collapsed' : ''}">
+        <header><h2 class="panel-h">${lesson ? 'Other lessons' : 'Lessons'}</h2> <span class="right faint">${this.lessons.length}</span></header>
+        <ul class="lesson-items" aria-label="Lessons" @keydown=${onRovingKey}>
+          ${this.lessons.map((l, i) => html`<li><button type="button" class="li-lesson" data-roving data-testid="lesson-item-${l.id}"
+              tabindex=${rovingTabIndex(i, this.lessons.findIndex((x) => x.id === lesson?.id))} aria-current=${l.id === lesson?.id ? 'true' : 'false'}
+              @click=${() => this.emit('open-lesson', l.id)}>
+              <span class="t">${l.title}</span>${lesson ? nothing : html`<span class="s">${l.summary}</span>`}</button></li>`)}
+        </ul>
+        ${this.lessons.length === 0 ? html`<div class="empty">${this.loading ? 'Loading…' : 'No lessons.'}</div>` : nothing}
+      </section>
     </div>`;
   }
 }

@@ -2,6 +2,7 @@
 import { LitElement, html, nothing } from 'lit';
 import type { CallSpec } from '../../src/callspec/types.ts';
 import { typeName } from '../../src/callspec/layout.ts';
+import { onRovingKey, rovingTabIndex } from './roving.ts';
 import { api, bytesToBase64, type Arch, type CatalogEntry, type CatalogParam, type UploadInfo } from '../api.ts';
 
 export const VARIADIC_TYPES = ['int', 'uint', 'long', 'ulong', 'longlong', 'ulonglong', 'double', 'longdouble', 'ptr', 'str'] as const;
@@ -17,6 +18,8 @@ export interface CallDraft {
   /** The id of the uploaded shared object the call runs in. */
   upload?: string;
   args: string[];
+  /** Plan the prototype alone (its parameters), without the argument rows: they are about to follow it. */
+  shape?: boolean;
 }
 
 interface ParamView {
@@ -124,6 +127,8 @@ export class CallPicker extends LitElement {
 
   /** True while the prototype text is the user's own (params come from the plan's spec). */
   private custom = false;
+  /** The typed prototype changed: the next plan is of its parameters alone, and the rows follow it. */
+  private shapePending = false;
   private searchTimer?: ReturnType<typeof setTimeout>;
   private planTimer?: ReturnType<typeof setTimeout>;
   private searchSeq = 0;
@@ -144,7 +149,14 @@ export class CallPicker extends LitElement {
   }
 
   protected override willUpdate(changed: Map<string, unknown>): void {
-    if (changed.has('spec') && this.spec && this.custom) this.adoptSpecParams(this.spec);
+    if (changed.has('spec') && this.spec && this.custom) {
+      this.adoptSpecParams(this.spec);
+      if (this.shapePending) {
+        // The rows follow the typed prototype now; plan again with their values.
+        this.shapePending = false;
+        this.requestPlan(0);
+      }
+    }
   }
 
   /** Loads a call (from a lesson) into the editor. */
@@ -207,11 +219,13 @@ export class CallPicker extends LitElement {
       const name = /([A-Za-z_]\w*)\s*(\[[^\]]*\])?\s*$/.exec(a.text)?.[1] ?? `arg${a.index}`;
       return { name: name === type.split(' ').pop() ? `arg${a.index}` : name, type, kind: paramKind({ type, name }) };
     });
-    const same = params.length === this.params.length && params.every((p, i) => p.type === this.params[i]!.type);
+    this.isVariadic = isVariadicPrototype(this.prototype);
+    if (!this.isVariadic) this.variadic = [];
+    const same = params.length === this.params.length && params.every((p, i) => p.type === this.params[i]!.type && p.name === this.params[i]!.name);
     if (same) return;
+    // A row keeps its value while its parameter keeps its type; a new or retyped parameter starts from its default.
+    this.values = params.map((p, i) => (this.params[i]?.type === p.type ? this.values[i] : undefined) ?? defaultToken(p));
     this.params = params;
-    this.values = params.map((p, i) => this.values[i] ?? defaultToken(p));
-    this.isVariadic = /\.\.\.\s*\)\s*;?\s*$/.test(this.prototype);
   }
 
   private onPrototype(e: Event): void {
@@ -220,13 +234,16 @@ export class CallPicker extends LitElement {
     this.custom = !entry;
     if (this.custom) {
       this.selected = undefined;
-      this.isVariadic = /\.\.\.\s*\)\s*;?\s*$/.test(this.prototype);
+      this.isVariadic = isVariadicPrototype(this.prototype);
+      this.shapePending = true;
     }
     this.requestPlan();
   }
 
+  /** The argument tokens: one per parameter row, then the variadic rows (only for a variadic prototype). */
   tokens(): string[] {
-    return [...this.values, ...this.variadic.map((v) => `${v.type}:${v.value}`)];
+    const fixed = this.values.slice(0, this.params.length || this.values.length);
+    return [...fixed, ...(this.isVariadic ? this.variadic.map((v) => `${v.type}:${v.value}`) : [])];
   }
 
   draft(): CallDraft {
@@ -287,13 +304,15 @@ export class CallPicker extends LitElement {
   private functionList() {
     const u = this.uploaded;
     if (!u) {
-      return html`<div class="fn-list" role="listbox" aria-label="Functions">
-          ${this.entries.map((e) => html`<div class="fn-item" role="option" data-testid="function-item-${e.name}"
-              aria-selected=${String(e.name === this.selected)} title=${e.prototype} @click=${() => this.select(e)}>
-              <span>${e.name}</span>${e.variadic ? html`<span class="va">…</span>` : nothing}
-              <span class="lib">${e.library.replace(/\.so.*$/, '')}</span></div>`)}
-          ${this.entries.length === 0 ? html`<div class="empty">No function matches.</div>` : nothing}
-        </div>`;
+      const current = this.entries.findIndex((e) => e.name === this.selected);
+      return html`<ul class="fn-list" aria-label="Functions" @keydown=${onRovingKey}>
+          ${this.entries.map((e, i) => html`<li><button type="button" class="fn-item" data-roving data-testid="function-item-${e.name}"
+              tabindex=${rovingTabIndex(i, current)} aria-current=${e.name === this.selected ? 'true' : 'false'} title=${e.prototype}
+              @click=${() => this.select(e)}>
+              <span>${e.name}</span>${e.variadic ? html`<span class="va" aria-label="variadic">…</span>` : nothing}
+              <span class="lib">${e.library.replace(/\.so.*$/, '')}</span></button></li>`)}
+          ${this.entries.length === 0 ? html`<li class="empty">No function matches.</li>` : nothing}
+        </ul>`;
     }
     const q = this.query.trim().toLowerCase();
     const shown = u.exports.filter((n) => n.toLowerCase().includes(q));
@@ -301,19 +320,20 @@ export class CallPicker extends LitElement {
         <span class="badge">${u.arch}</span><b>${u.name}</b>${u.soname && u.soname !== u.name ? html`<span class="faint">soname ${u.soname}</span>` : nothing}
         <button class="btn ghost" data-testid="upload-close" title="Back to the libc and libpcap catalog" @click=${this.leaveUpload}>× catalog</button>
       </div>
-      <div class="fn-list" role="listbox" aria-label="Functions of ${u.name}">
-        ${shown.map((name) => html`<div class="fn-item" role="option" data-testid="function-item-${name}" data-kind="uploaded"
-            aria-selected=${String(name === this.selected)} title="${name} in ${u.name}: type its prototype" @click=${() => this.selectExport(name)}>
-            <span>${name}</span><span class="lib">uploaded</span></div>`)}
-        ${shown.length === 0 ? html`<div class="empty">No exported function matches.</div>` : nothing}
-      </div>`;
+      <ul class="fn-list" aria-label="Functions of ${u.name}" @keydown=${onRovingKey}>
+        ${shown.map((name, i) => html`<li><button type="button" class="fn-item" data-roving data-testid="function-item-${name}" data-kind="uploaded"
+            tabindex=${rovingTabIndex(i, shown.indexOf(this.selected ?? ''))} aria-current=${name === this.selected ? 'true' : 'false'}
+            title="${name} in ${u.name}: type its prototype" @click=${() => this.selectExport(name)}>
+            <span>${name}</span><span class="lib">uploaded</span></button></li>`)}
+        ${shown.length === 0 ? html`<li class="empty">No exported function matches.</li>` : nothing}
+      </ul>`;
   }
 
   /** Asks the app for a new plan (debounced while typing). */
   requestPlan(delay = 250): void {
     clearTimeout(this.planTimer);
     this.planTimer = setTimeout(() => {
-      if (this.prototype.trim()) this.dispatchEvent(new CustomEvent('plan-request', { detail: this.draft(), bubbles: true }));
+      if (this.prototype.trim()) this.dispatchEvent(new CustomEvent('plan-request', { detail: { ...this.draft(), shape: this.shapePending }, bubbles: true }));
     }, delay);
   }
 
@@ -374,7 +394,7 @@ export class CallPicker extends LitElement {
               <span class="idx">${i + 1}</span>
               <span class="decl" title="${p.type} ${p.name}">${p.type} <b>${p.name}</b></span>
               <span class="idx"></span>
-              <input type="text" spellcheck="false" data-testid="arg-${i}" aria-label="argument ${i} ${p.name}"
+              <input type="text" spellcheck="false" data-testid="arg-${i}" aria-label="argument ${i + 1}: ${p.type} ${p.name}"
                 .value=${this.values[i] ?? ''} @input=${(e: Event) => this.setValue(i, (e.target as HTMLInputElement).value)} />
               <span class="idx"></span><span class="hint">${HINTS[p.kind]}</span>
             </div>`)}
@@ -387,7 +407,7 @@ export class CallPicker extends LitElement {
                 </select>
                 <input type="text" spellcheck="false" data-testid="variadic-value-${i}" aria-label="variadic ${i} value" .value=${v.value}
                   @input=${(e: Event) => this.setVariadic(i, { value: (e.target as HTMLInputElement).value })} />
-                <button class="btn ghost icon" title="Remove" @click=${() => this.removeVariadic(i)}>×</button>
+                <button class="btn ghost icon" title="Remove" aria-label="Remove variadic argument ${fixedCount + i + 1}" @click=${() => this.removeVariadic(i)}>×</button>
               </div>`)}
             <button class="btn" data-testid="add-variadic" @click=${this.addVariadic}>+ variadic argument</button>` : nothing}
           <div class="run-row">
@@ -401,6 +421,10 @@ export class CallPicker extends LitElement {
       </section>
     </div>`;
   }
+}
+
+function isVariadicPrototype(prototype: string): boolean {
+  return /\.\.\.\s*\)\s*;?\s*$/.test(prototype);
 }
 
 function toView(p: CatalogParam, i: number): ParamView {

@@ -2,12 +2,11 @@
 import { LitElement, html, nothing } from 'lit';
 import type { ArgSpec, CallSpec, Location } from '../../src/callspec/types.ts';
 import { typeName } from '../../src/callspec/layout.ts';
+import { shortReason } from '../../src/callspec/reason.ts';
 
-/** The short "why" of a reason sentence `arg 4 \`double x\` → xmm0: first SSE-class register (psABI §3.2.3)`. */
-export function shortReason(reason: string): string {
-  const arrow = reason.indexOf(' → ');
-  const after = arrow >= 0 && reason.indexOf(': ', arrow) >= 0 ? reason.slice(reason.indexOf(': ', arrow) + 2) : reason;
-  const short = after.replace(/\s*\((i386 )?psABI §[^)]*\)(;.*)?$/, '').split(/; /)[0]!;
+/** The short "why" of a reason sentence, capitalized for the table. */
+export function shortWhy(reason: string): string {
+  const short = shortReason(reason);
   return short.charAt(0).toUpperCase() + short.slice(1);
 }
 
@@ -71,8 +70,8 @@ export class PlanTable extends LitElement {
 
   private why(key: string, reason: string, extra: string[]) {
     const open = this.open.has(key);
-    return html`<div class="why" data-testid="why-${key}" @click=${() => this.toggle(key)} title="Click for the full explanation">
-        ${shortReason(reason)}<span class="more">${open ? '▾ less' : '▸ why'}</span></div>
+    return html`<button type="button" class="why" data-testid="why-${key}" aria-expanded=${String(open)} @click=${() => this.toggle(key)}
+        title="The full explanation">${shortWhy(reason)}<span class="more" aria-hidden="true">${open ? '▾ less' : '▸ why'}</span></button>
       ${open ? html`<div class="why-detail" data-testid="why-detail-${key}"><p>${reason}</p>${extra.map((t) => html`<p>${t}</p>`)}</div>` : nothing}`;
   }
 
@@ -89,7 +88,7 @@ export class PlanTable extends LitElement {
     const alText = spec.al !== undefined ? `%al = ${spec.al}` : undefined;
     return html`
       <div class="plan-head"><span class="proto" title=${spec.prototype}>${spec.prototype}</span>
-        <span class="badge">${arch}</span></div>
+        <span class="badge">${arch}</span>${spec.convention ? html` <span class="badge" data-testid="plan-convention">${spec.convention}</span>` : nothing}</div>
       <table class="plan" data-testid="plan-table">
         <thead><tr><th>#</th><th>parameter</th><th>location</th><th>class</th><th>why</th></tr></thead>
         <tbody>
@@ -111,7 +110,7 @@ export class PlanTable extends LitElement {
             </tr>` : nothing}
           ${spec.hiddenPointer ? html`<tr data-testid="plan-hidden" class="extra">
               <td class="n">sret</td><td class="p">hidden return pointer</td><td class="loc">${locationBadges([spec.hiddenPointer], spec.hiddenPointer.size)}</td><td></td>
-              <td>${this.why('hidden', `The ${typeName(ret.type)} result is returned in memory: the caller passes a pointer to the buffer as a hidden first argument${arch === 'i386' ? ', and the callee pops it (ret $4)' : ', and the callee returns it in rax'}`, this.explain(['hidden-pointer']))}</td>
+              <td>${this.why('hidden', ret.reason, this.explain(['hidden-pointer']))}</td>
             </tr>` : nothing}
         </tbody>
       </table>
@@ -119,8 +118,9 @@ export class PlanTable extends LitElement {
         <span class="note">stack args: <b>${spec.stackSize} B</b></span>
         <span class="note">aligned to <b>${spec.stackAlign}</b> at the call</span>
         ${alText ? html`<span class="note" data-testid="plan-al-note"><b>${alText}</b> (variadic)</span>` : nothing}
-        ${spec.calleePops ? html`<span class="note">callee pops <b>${spec.calleePops} B</b></span>` : nothing}
-        ${arch === 'amd64' ? html`<span class="note">red zone: <b>128 B</b> below rsp</span>` : nothing}
+        ${spec.shadowSpace ? html`<span class="note" data-testid="plan-shadow">shadow space: <b>${spec.shadowSpace} B</b> above the return address</span>` : nothing}
+        ${spec.calleePops ? html`<span class="note">callee pops <b>${spec.calleePops} B</b>${spec.convention ? ` (${spec.convention})` : ''}</span>` : nothing}
+        ${arch === 'amd64' && !spec.shadowSpace ? html`<span class="note">red zone: <b>128 B</b> below rsp</span>` : nothing}
       </div>`;
   }
 }

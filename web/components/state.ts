@@ -2,7 +2,7 @@
 import { LitElement, html, nothing } from 'lit';
 import { TCB_FIELDS } from '../../src/check/tls-watch.ts';
 import {
-  float80, formatNumber, hexBytes, PC, POINTER_SIZE, registerRoles, returnRegisters, SP, stackRoles, symbolize, type Session,
+  float80, formatNumber, hexBytes, liveRoles, PC, POINTER_SIZE, returnRegisters, SP, symbolize, type Session,
 } from '../session.ts';
 
 const FLAG_BITS: [number, string][] = [[0, 'CF'], [2, 'PF'], [4, 'AF'], [6, 'ZF'], [7, 'SF'], [10, 'DF'], [11, 'OF']];
@@ -76,7 +76,7 @@ export class StatePanels extends LitElement {
     const p = s.player;
     const regs = p.registers();
     const changed = new Set(this.step > 0 ? p.changedRegisters(this.step) : []);
-    const roles = registerRoles(s.spec);
+    const roles = liveRoles(s).registers;
     const rets = returnRegisters(s.spec);
     const width = s.arch === 'amd64' ? 16 : 8;
     const showRet = s.returnStep !== undefined ? this.step >= s.returnStep : this.step >= p.length;
@@ -147,7 +147,7 @@ export class StatePanels extends LitElement {
     const p = s.player;
     const ptr = POINTER_SIZE[s.arch];
     const sp = Number(p.registerBigInt(SP[s.arch]));
-    const roles = stackRoles(s);
+    const roles = liveRoles(s).stack;
     const written = new Set<number>();
     if (this.step > 0) {
       for (const w of p.writesAt(this.step - 1)) {
@@ -163,7 +163,6 @@ export class StatePanels extends LitElement {
       highest = Math.max(highest, s.entrySp + ptr + s.spec.stackSize + 2 * ptr);
     }
     highest = Math.min(highest, lowest + 56 * ptr);
-    const inCall = s.entryStep !== undefined && this.step >= s.entryStep && (s.returnStep === undefined || this.step < s.returnStep);
     const rows = [];
     for (let a = highest; a >= lowest; a -= ptr) {
       const { bytes, known } = p.peek(a, ptr);
@@ -184,7 +183,7 @@ export class StatePanels extends LitElement {
       if (a === sp) anns.push(html`<span style="color:var(--accent)">← ${SP[s.arch]}</span>`);
       if (role) {
         const sym = role === 'return address' && allKnown ? symbolize(s.symbols, Number(BigInt(`0x${value}`))) : undefined;
-        anns.push(html`<span class=${role === 'return address' ? 'ra' : role.startsWith('hidden') ? 'hp' : 'role'} style=${inCall ? '' : 'opacity:.6'}>${role}${sym ? ` (${sym})` : ''}</span>`);
+        anns.push(html`<span class=${role === 'return address' ? 'ra' : role.startsWith('hidden') ? 'hp' : 'role'}>${role}${sym ? ` (${sym})` : ''}</span>`);
       }
       if (redZone && a < sp && a >= sp - redZone && a + ptr === sp) anns.push(html`<span class="bad" style="opacity:.8">red zone (128 B)</span>`);
       if (written.has(a)) anns.push(html`<span class="warn">written</span>`);
@@ -252,10 +251,10 @@ export class StatePanels extends LitElement {
     const calls = s.player.trace.syscalls;
     return html`<section class="panel" data-testid="syscalls">
       <header>System calls <span class="right faint">${calls.length}</span></header>
-      ${calls.length ? html`<div class="list" style="padding:4px 0">${calls.map((c) => html`<div data-testid="syscall-item"
-          class="li ${c.step === this.step ? 'now' : c.step > this.step ? 'future' : ''}" @click=${() => this.seek(c.step)}>
+      ${calls.length ? html`<ul class="list" style="padding:4px 0" aria-label="System calls: pick one to go to its step">${calls.map((c) => html`<li><button type="button" data-testid="syscall-item"
+          class="li ${c.step === this.step ? 'now' : c.step > this.step ? 'future' : ''}" aria-current=${c.step === this.step ? 'step' : 'false'} @click=${() => this.seek(c.step)}>
           <span class="faint">#${c.step}</span><span>${c.name}(${c.args.slice(0, 3).join(', ')}…)</span><span class="faint">=</span>
-          <span class=${c.result.startsWith('-') ? 'bad' : 'ok'}>${c.result}</span></div>`)}</div>`
+          <span class=${c.result.startsWith('-') ? 'bad' : 'ok'}>${c.result}</span></button></li>`)}</ul>`
         : html`<div class="empty">No system calls: the call stayed in user space.</div>`}
     </section>`;
   }
@@ -276,8 +275,8 @@ export class StatePanels extends LitElement {
               <div class="kv" style="margin-bottom:4px"><span class="k">expected</span><span class="v">${v.expected}</span>
                 <span class="k">found</span><span class="v bad">${v.actual}</span><span class="k">caller</span><span class="v faint">${v.caller}</span></div>
               <div class="msg">${v.message}</div></div>`)}
-        ${events.length ? html`<div class="list" style="margin-top:6px">${events.map((e) => html`<div class="li" @click=${() => this.seek(e.step)}>
-            <span class="faint">#${e.step}</span><span>${e.kind}</span></div>`)}</div>` : nothing}
+        ${events.length ? html`<ul class="list" style="margin-top:6px" aria-label="Checked events: pick one to go to its step">${events.map((e) => html`<li><button type="button" class="li" @click=${() => this.seek(e.step)}>
+            <span class="faint">#${e.step}</span><span>${e.kind}</span></button></li>`)}</ul>` : nothing}
       </div>
     </section>`;
   }
@@ -290,8 +289,10 @@ export class StatePanels extends LitElement {
     return html`<section class="panel" data-testid="result">
       <header>Result <span class="right faint">${r.instructions ?? s.player.length} instructions</span></header>
       <div class="body">
-        <div class="result-line">${s.spec.function}(…) <span class="eq">=</span> <span class="ret" data-testid="return-value">${typeof r.return === 'object' && r.return !== null ? JSON.stringify(r.return) : String(r.return ?? 'void')}</span>
-          <span class="faint" style="margin-left:10px">errno</span> <span data-testid="errno" class=${r.errno ? 'bad' : ''}>${r.errno ?? 0}</span></div>
+        ${s.fault ? html`<div class="result-line bad" data-testid="fault">${s.spec.function}(…) did not return: the guest faulted at step ${Math.max(0, s.player.length - 1)}</div>
+            <div class="fault-msg" data-testid="fault-message">${s.fault}</div>`
+          : html`<div class="result-line">${s.spec.function}(…) <span class="eq">=</span> <span class="ret" data-testid="return-value">${typeof r.return === 'object' && r.return !== null ? JSON.stringify(r.return) : String(r.return ?? 'void')}</span>
+          <span class="faint" style="margin-left:10px">errno</span> <span data-testid="errno" class=${r.errno ? 'bad' : ''}>${r.errno ?? 0}</span></div>`}
         ${r.string !== undefined ? html`<div class="outbuf"><span class="lbl">returned string</span><span class="str">"${r.string}"</span></div>` : nothing}
         ${outs.map(([i, v]) => html`<div class="outbuf" data-testid="out-${i}"><span class="lbl">${s.spec.args[Number(i)]?.text ?? `arg ${i}`} (after the call)</span><span class="str">"${v}"</span></div>`)}
         ${live.map((b) => html`<div class="outbuf" data-testid="live-${b.index}"><span class="lbl">${b.label} at step ${this.step}</span><span class="str">"${b.text}"</span></div>`)}

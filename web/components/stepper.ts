@@ -60,13 +60,16 @@ export class Stepper extends LitElement {
     this.dispatchEvent(new CustomEvent('step-action', { detail: { action: 'seek', to }, bubbles: true }));
   }
 
+  /** Keeps the current row in the listing's view, a third of the way down (measured from the listing, not the page). */
   protected override updated(): void {
-    const current = this.querySelector('.insn.current');
-    const box = this.querySelector('.disasm');
-    if (current && box) {
-      const top = (current as HTMLElement).offsetTop - box.clientHeight / 3;
-      box.scrollTop = Math.max(0, top);
-    }
+    const current = this.querySelector<HTMLElement>('.insn.current');
+    const box = this.querySelector<HTMLElement>('.disasm');
+    if (!current || !box) return;
+    const row = current.getBoundingClientRect();
+    const view = box.getBoundingClientRect();
+    const top = row.top - view.top + box.scrollTop;
+    box.scrollTop = Math.max(0, top - box.clientHeight / 3);
+    box.scrollLeft = 0;
   }
 
   private insnText(s: Session, step: number): string {
@@ -84,9 +87,12 @@ export class Stepper extends LitElement {
     const length = s?.player.length ?? 0;
     const step = this.step;
     const disabled = !s;
-    const btn = (action: StepAction, label: unknown, title: string, testid: string, off = false) =>
-      html`<button class="btn icon" data-testid=${testid} title=${title} aria-label=${title} ?disabled=${disabled || off}
-        @click=${() => this.act(action)}>${label}</button>`;
+    // Icon buttons are named by their title; worded ones by their word (the glyph before it is decoration).
+    const btn = (action: StepAction, label: unknown, title: string, testid: string, off = false) => {
+      const worded = typeof label === 'string' ? /^(\S+) (.+)$/.exec(label) : null;
+      return html`<button class="btn icon" data-testid=${testid} title=${title} aria-label=${worded ? nothing : title} ?disabled=${disabled || off}
+        @click=${() => this.act(action)}>${worded ? html`<span aria-hidden="true">${worded[1]}</span> ${worded[2]}` : label}</button>`;
+    };
     const atStart = step <= 0;
     const atEnd = step >= length;
     return html`<div class="stepper">
@@ -106,12 +112,13 @@ export class Stepper extends LitElement {
       <div class="timeline">
         <div class="track">
           <input type="range" data-testid="timeline" min="0" max=${length} .value=${String(step)} ?disabled=${disabled}
-            aria-label="Timeline" @input=${(e: Event) => this.seek(Number((e.target as HTMLInputElement).value))} />
+            aria-label="Timeline: step" @input=${(e: Event) => this.seek(Number((e.target as HTMLInputElement).value))} />
           ${s ? this.marks(s) : nothing}
         </div>
       </div>
       ${s ? this.whereAmI(s) : nothing}
-      <div class="disasm" data-testid="disassembly">${s ? this.listing(s) : html`<div class="placeholder"><div>
+      <div class="disasm" data-testid="disassembly" tabindex="0" role=${s ? 'listbox' : nothing} aria-label="Executed instructions"
+        aria-activedescendant=${s ? 'insn-current' : nothing}>${s ? this.listing(s) : html`<div class="placeholder"><div>
           <div class="big">No trace yet</div>Run a call: every instruction the real glibc executes is recorded, and you can step through it both ways.</div></div>`}</div>
     </div>`;
   }
@@ -156,7 +163,8 @@ export class Stepper extends LitElement {
     let lastSym: string | undefined;
     for (let i = from; i <= to; i++) {
       if (i === p.length) {
-        rows.push(html`<div class="insn divider ${i === this.step ? 'current' : ''}" @click=${() => this.seek(i)}>— end of trace (${i} instructions) —</div>`);
+        rows.push(html`<div class="insn divider ${i === this.step ? 'current' : ''}" role="option" aria-selected=${String(i === this.step)}
+          id=${i === this.step ? 'insn-current' : nothing} @click=${() => this.seek(i)}>— end of trace (${i} instructions) —</div>`);
         break;
       }
       const pc = p.trace.pc[i]!;
@@ -174,12 +182,13 @@ export class Stepper extends LitElement {
       lastSym = fn;
       const cls = i === this.step ? 'insn current' : i < this.step ? 'insn past' : 'insn';
       const [mn, ...rest] = text.split(' ');
-      rows.push(html`<div class=${cls} data-testid=${i === this.step ? 'current-instruction' : nothing} @click=${() => this.seek(i)}>
+      rows.push(html`<div class=${cls} data-testid=${i === this.step ? 'current-instruction' : nothing} role="option"
+        aria-selected=${String(i === this.step)} id=${i === this.step ? 'insn-current' : nothing} @click=${() => this.seek(i)}>
         <span class="st">${i}</span>
         <span class="addr">${hex(pc)}</span>
         <span class="sym" title=${sym ?? ''}>${'·'.repeat(Math.min(Math.max(depth, 0), 6))}${sym ?? ''}</span>
         <span class="bytes">${insn ? bytesText(insn.bytes) : ''}</span>
-        <span class="text"><span class=${mnemonicClass(text)}>${mn}</span> ${rest.join(' ')}${tags.length ? html`<span class="tag">${tags.join(' · ')}</span>` : nothing}</span>
+        <span class="text"><span class="code"><span class=${mnemonicClass(text)}>${mn}</span> ${rest.join(' ')}</span>${tags.length ? html`<span class="tag">${tags.join(' · ')}</span>` : nothing}</span>
       </div>`);
     }
     return rows;

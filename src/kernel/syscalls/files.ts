@@ -148,10 +148,19 @@ export function read(k: Kernel, fd: number, address: number, count: number, at?:
 }
 
 /**
+ * Bytes to write: an array, or guest memory read a window at a time (a gigabyte `write` or `writev` must not
+ * take a gigabyte of host memory, nor read it again on every restart of a blocked pipe write).
+ */
+export interface ByteSource {
+  readonly length: number;
+  subarray(from: number, to: number): Uint8Array;
+}
+
+/**
  * Writes `bytes` (at `at` for pwrite), or waits. A blocking write into a pipe waits until all of it went in,
  * carrying what already went in over each restart (`resumed.progress`); a non-blocking one writes what fits.
  */
-export function write(k: Kernel, fd: number, bytes: Uint8Array, at?: number): number | typeof BLOCKED {
+export function write(k: Kernel, fd: number, bytes: ByteSource, at?: number): number | typeof BLOCKED {
   const f = k.files.file(fd);
   if (!writable(f.flags)) throw new ErrnoError(ERRNO.EBADF);
   if (f.ops) {
@@ -161,19 +170,20 @@ export function write(k: Kernel, fd: number, bytes: Uint8Array, at?: number): nu
   }
   if (!(f.node instanceof TmpNode)) throw new ErrnoError(ERRNO.EBADF);
   const offset = at ?? ((f.flags & O_APPEND) !== 0 ? f.node.size : f.offset);
-  const n = k.tmp.write(f.node, offset, bytes);
+  const n = k.tmp.write(f.node, offset, bytes.subarray(0, bytes.length));
   if (at === undefined) f.offset = offset + n;
   return n;
 }
 
-function writeSpecial(k: Kernel, f: OpenFile, ops: FileOps, bytes: Uint8Array): number | typeof BLOCKED {
+function writeSpecial(k: Kernel, f: OpenFile, ops: FileOps, bytes: ByteSource): number | typeof BLOCKED {
   let done = k.resumed?.progress ?? 0;
   do {
     let n: number | typeof WOULD_BLOCK;
     try {
-      n = ops.write!(k, f, bytes.subarray(done));
+      // A stream (a pipe takes 64 KiB at most) gets a window; the rest waits for room.
+      n = ops.write!(k, f, bytes.subarray(done, ops.streams ? Math.min(bytes.length, done + WRITE_CHUNK) : bytes.length));
     } catch (error) {
-      if (done > 0 && error instanceof ErrnoError) return done; // EPIPE after a partial write: report the part
+      if (done > 0 && error instanceof ErrnoError) return done; // EPIPE or EFAULT after a partial write: report the part
       throw error;
     }
     if (n === WOULD_BLOCK) return done > 0 && (f.flags & O_NONBLOCK) !== 0 ? done : waitOrAgain(k, f, done);
@@ -185,20 +195,53 @@ function writeSpecial(k: Kernel, f: OpenFile, ops: FileOps, bytes: Uint8Array): 
 
 /** Bytes a write moves out of guest memory at a time: writing a mapped gigabyte must not take a host gigabyte. */
 const WRITE_CHUNK = 1 << 20;
+/** Linux's MAX_RW_COUNT: one read or write moves at most this many bytes (INT_MAX rounded down to a page). */
+const MAX_RW_COUNT = 0x7ffff000;
+/** Linux's UIO_MAXIOV: the most iovecs readv/writev take. */
+export const IOV_MAX = 1024;
+
+/** Guest memory pieces (write: one; writev: its iovecs) as one byte sequence, read only where asked. */
+class GuestBytes implements ByteSource {
+  readonly length: number;
+
+  constructor(
+    private readonly k: Kernel,
+    private readonly pieces: { base: number; length: number }[],
+  ) {
+    this.length = Math.min(MAX_RW_COUNT, pieces.reduce((sum, p) => sum + p.length, 0));
+  }
+
+  subarray(from: number, to: number): Uint8Array {
+    const out = new Uint8Array(Math.max(0, Math.min(to, this.length) - from));
+    let offset = 0;
+    for (const piece of this.pieces) {
+      const start = Math.max(from - offset, 0);
+      const end = Math.min(piece.length, from + out.length - offset);
+      if (start < end) out.set(this.k.readGuest(piece.base + start, end - start), offset + start - from);
+      offset += piece.length;
+      if (offset >= from + out.length) break;
+    }
+    return out;
+  }
+}
 
 /**
- * write(2) from guest memory. Large writes to files and to stdout/stderr go a chunk at a time (so the output
- * limit stops a runaway one after its first chunks); a fault or error after some chunks reports what was written,
- * as Linux does. Pipes keep the one-piece write that their blocking and restart logic expects.
+ * write(2)/writev(2) from guest memory. Large writes to files and to stdout/stderr go a chunk at a time (so the
+ * output limit stops a runaway one after its first chunks); a fault or error after some chunks reports what was
+ * written, as Linux does. A pipe gets one write, which its blocking and restart logic expects (read from guest
+ * memory a window at a time).
  */
-function writeFromGuest(k: Kernel, fd: number, address: number, length: number, at?: number): number | typeof BLOCKED {
-  if (length <= WRITE_CHUNK || k.files.file(fd).ops?.streams) return write(k, fd, k.readGuest(address, length), at);
+function writeFromGuest(k: Kernel, fd: number, pieces: { base: number; length: number }[], at?: number): number | typeof BLOCKED {
+  const bytes = new GuestBytes(k, pieces);
+  const length = bytes.length;
+  if (length <= WRITE_CHUNK) return write(k, fd, bytes.subarray(0, length), at);
+  if (k.files.file(fd).ops?.streams) return write(k, fd, bytes, at);
   let done = 0;
   while (done < length) {
     const size = Math.min(WRITE_CHUNK, length - done);
     let n: number | typeof BLOCKED;
     try {
-      n = write(k, fd, k.readGuest(address + done, size), at === undefined ? undefined : at + done);
+      n = write(k, fd, bytes.subarray(done, done + size), at === undefined ? undefined : at + done);
     } catch (error) {
       if (done > 0 && error instanceof ErrnoError) return done;
       throw error;
@@ -217,14 +260,18 @@ export function outputOps(write: (bytes: Uint8Array) => number): FileOps {
 
 /** Reads an iovec array (readv/writev). */
 export function iovecs(k: Kernel, address: number, count: number): { base: number; length: number }[] {
+  // Linux (rw_copy_check_uvector): more than UIO_MAXIOV vectors, or a length that is negative as ssize_t, is EINVAL.
+  if (count > IOV_MAX) throw new ErrnoError(ERRNO.EINVAL);
   const ptr = k.pointerSize;
   const raw = k.readGuest(address, count * ptr * 2);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  return Array.from({ length: count }, (_, i) =>
+  const vectors = Array.from({ length: count }, (_, i) =>
     ptr === 8
       ? { base: Number(view.getBigUint64(i * 16, true)), length: Number(view.getBigUint64(i * 16 + 8, true)) }
       : { base: view.getUint32(i * 8, true), length: view.getUint32(i * 8 + 4, true) },
   );
+  if (vectors.some((v) => v.length >= 2 ** (ptr * 8 - 1))) throw new ErrnoError(ERRNO.EINVAL);
+  return vectors;
 }
 
 function stat(k: Kernel, node: VfsNode): Uint8Array {
@@ -399,16 +446,9 @@ function readv(k: Kernel, fd: number, address: number, count: number): number | 
   return bytes.length;
 }
 
-/** Writes the iovecs as one write (so a pipe gets them in one piece). */
+/** Writes the iovecs as one write (so a pipe gets them in one piece), read from guest memory as it goes. */
 function writev(k: Kernel, fd: number, address: number, count: number): number | typeof BLOCKED {
-  const parts = iovecs(k, address, count).map((v) => k.readGuest(v.base, v.length));
-  const bytes = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.length;
-  }
-  return write(k, fd, bytes);
+  return writeFromGuest(k, fd, iovecs(k, address, count));
 }
 
 /** A 64-bit file offset argument: one register on amd64, two (low, high) on i386. */
@@ -422,8 +462,8 @@ const path = (k: Kernel, address: bigint) => k.readString(num(address));
 export const FILE_SYSCALLS: SyscallTable = {
   read: (k, a) => read(k, s32(a[0]!), num(a[1]!), num(a[2]!)),
   pread64: (k, a) => read(k, s32(a[0]!), num(a[1]!), num(a[2]!), offset64(k, a, 3)),
-  write: (k, a) => writeFromGuest(k, s32(a[0]!), num(a[1]!), num(a[2]!)),
-  pwrite64: (k, a) => writeFromGuest(k, s32(a[0]!), num(a[1]!), num(a[2]!), offset64(k, a, 3)),
+  write: (k, a) => writeFromGuest(k, s32(a[0]!), [{ base: num(a[1]!), length: num(a[2]!) }]),
+  pwrite64: (k, a) => writeFromGuest(k, s32(a[0]!), [{ base: num(a[1]!), length: num(a[2]!) }], offset64(k, a, 3)),
   readv: (k, a) => readv(k, s32(a[0]!), num(a[1]!), num(a[2]!)),
   writev: (k, a) => writev(k, s32(a[0]!), num(a[1]!), num(a[2]!)),
   open: (k, a) => open(k, AT_FDCWD, path(k, a[0]!), s32(a[1]!), u32(a[2]!)),

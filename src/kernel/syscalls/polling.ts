@@ -6,6 +6,7 @@
 import { EpollInstance, encodeEvents, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLL_EVENT_BYTES, epollOps, readiness } from '../epoll.ts';
 import { ERRNO, ErrnoError } from '../errno.ts';
 import { EFD_SEMAPHORE, EventCounter, eventfdOps } from '../eventfd.ts';
+import { MAX_OPEN_FILES } from '../fd-table.ts';
 import type { Kernel } from '../kernel.ts';
 import { POLLERR, POLLHUP } from '../pipe.ts';
 import { BLOCKED, num, s32, type SyscallTable, u32 } from '../syscall.ts';
@@ -97,6 +98,8 @@ function epollWait(k: Kernel, epfd: number, address: number, max: number, timeou
 
 /** poll(2) over struct pollfd[nfds]. */
 function poll(k: Kernel, address: number, count: number, timeout: bigint | undefined): number | typeof BLOCKED {
+  // Linux: more descriptors than RLIMIT_NOFILE is EINVAL (and bounds what is read from guest memory).
+  if (count > MAX_OPEN_FILES) throw new ErrnoError(ERRNO.EINVAL);
   const raw = count > 0 ? k.readGuest(address, count * POLLFD_BYTES) : new Uint8Array(0);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const channels: object[] = [];

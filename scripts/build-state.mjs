@@ -1,0 +1,34 @@
+// Whether dist/ (the compiled JavaScript, see scripts/build.mjs) is up to date with the sources it is built from.
+// Shared by the build (skip when fresh) and by bin/shimulator.mjs in a checkout (fall back to the TypeScript
+// sources when dist/ is stale, so that an edit is never run as its previous build).
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Written last by the build; its modification time is the moment the build read its sources. */
+export const STAMP = join('dist', '.stamp');
+/** What the build reads besides src/: a change to any of them makes dist/ stale. */
+const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'];
+
+function mtime(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The newest modification time among the build's inputs under ROOT. */
+export function newestInput(root) {
+  let newest = 0;
+  for (const entry of readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) newest = Math.max(newest, mtime(join(entry.parentPath ?? entry.path, entry.name)) ?? 0);
+  }
+  for (const file of INPUT_FILES) newest = Math.max(newest, mtime(join(root, file)) ?? 0);
+  return newest;
+}
+
+/** True when ROOT/dist was built after its inputs last changed. */
+export function distIsFresh(root) {
+  const built = mtime(join(root, STAMP));
+  return built !== undefined && built >= newestInput(root);
+}
