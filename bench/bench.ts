@@ -22,14 +22,14 @@ export async function runBench(write: (line: string) => void): Promise<number> {
   (await import('./cli-start.ts')).benchCliStart(join(import.meta.dirname, '..'), write);
   for (const arch of ARCHES) {
     let started = performance.now();
-    let m = await Machine.boot({ arch });
+    let m = await Machine.boot({ arch, cache: false });
     const cold = performance.now() - started;
     if (arch === ARCHES[0]) write(`instruction counting in use: ${describeCounting(m.counting)}`);
     m.close();
     const warm: number[] = [];
     for (let i = 0; i < WARM_BOOTS; i++) {
       started = performance.now();
-      m = await Machine.boot({ arch });
+      m = await Machine.boot({ arch, cache: false });
       warm.push(performance.now() - started);
       if (i < WARM_BOOTS - 1) m.close();
     }
@@ -54,7 +54,7 @@ export async function runBench(write: (line: string) => void): Promise<number> {
     write(`${arch}: snprintf("%f", 1.5) with --check ${checkedPerCall.toFixed(1)} µs per call (${(checkedPerCall / perCall).toFixed(2)}× unchecked; goal ≤ 2×)`);
 
     const pcapBoot = performance.now();
-    const p = await Machine.boot({ arch, libs: ['libpcap.so.0.8'] });
+    const p = await Machine.boot({ arch, libs: ['libpcap.so.0.8'], cache: false });
     write(`${arch}: boot with libpcap.so.0.8 (dlopen of 9 more libraries) ${(performance.now() - pcapBoot).toFixed(1)} ms`);
     p.close();
     m.close();
@@ -62,6 +62,7 @@ export async function runBench(write: (line: string) => void): Promise<number> {
 
   await (await import('./counting-bench.ts')).benchCounting(write);
   (await import('./call-bench.ts')).benchCalls(write);
+  await (await import('./snapshot-bench.ts')).runSnapshotBench(write);
   await (await import('./memory-bench.ts')).runMemoryBench(write);
   await (await import('./playground-bench.ts')).benchPlaygroundWorker(write);
 

@@ -23,7 +23,7 @@ function timeProcess(args: string[], expect: string | undefined): number {
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   const ms = performance.now() - started;
   if (r.status !== 0 || (expect !== undefined && !r.stdout.includes(expect))) {
-    throw new Error(`bench: node ${args.join(' ')} failed (status ${r.status}):\n${r.stdout}${r.stderr}`);
+    throw new Error(`bench: node ${args.join(' ')} failed (status ${r.status}, signal ${r.signal}):\n${r.stdout}${r.stderr}`);
   }
   return ms;
 }

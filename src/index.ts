@@ -17,6 +17,9 @@ export { NativeCounterUnavailableError, NATIVE_ENV } from './emu/native-counter.
 export { GuestExit } from './kernel/kernel.ts';
 export { OutputLimitError, CapturedOutput, type OutputSink } from './kernel/output.ts';
 export { GuestDeadlockError } from './kernel/threads.ts';
+export { SnapshotError, SnapshotUnsupportedError, SnapshotMismatchError, ImageFormatError } from './snapshot/errors.ts';
+export { MachineSnapshot } from './snapshot/machine-snapshot.ts';
+export { BootImageCache, defaultCacheDir, type CacheOption } from './snapshot/image-cache.ts';
 export { parseElf, ElfError } from './loader/elf.ts';
 export type { ElfFile, ElfSymbol } from './loader/elf.ts';
 export { LoaderError } from './loader/process.ts';

@@ -41,6 +41,10 @@ import type { GuestThread } from './kernel/threads.ts';
 import { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
 import { bytesOf, unsignedOf } from './emu/bytes.ts';
+import { SnapshotMismatchError } from './snapshot/errors.ts';
+import { cacheForBoot, type CacheOption } from './snapshot/image-cache.ts';
+import { type HostCallState, MachineSnapshot } from './snapshot/machine-snapshot.ts';
+import { applyProcess, captureProcess } from './snapshot/process-state.ts';
 
 export const DEFAULT_CALL_BUDGET = 20_000_000;
 const ARENA_BYTES = HOST_ARENA_BYTES;
@@ -92,6 +96,12 @@ export interface BootOptions {
   tmpLimit?: number;
   /** How instructions are counted (default 'auto': natively when the helper is built; the counts are the same). */
   counting?: CountingChoice;
+  /**
+   * The boot image cache (src/snapshot/image-cache.ts): by default booted machines are kept in
+   * `$XDG_CACHE_HOME/shimulator` (else `~/.cache/shimulator`) and later boots restore them; `{ dir }` puts them
+   * elsewhere, `false` always boots afresh.
+   */
+  cache?: CacheOption;
 }
 
 /** The in-memory copy of a stream, when the output goes to the default sink. */
@@ -244,6 +254,12 @@ export class Machine {
   private mailbox!: number;
   private inCallback = 0;
   private checkingOn = false;
+  private madeBy: 'boot' | 'cache' | 'fork' = 'boot';
+
+  /** How this machine came to be: a boot that ran ld.so, a restore from the boot image cache, or `fork()`. */
+  get origin(): 'boot' | 'cache' | 'fork' {
+    return this.madeBy;
+  }
 
   /** The emulated process (replaced by `reset()`). */
   get process(): Process {
@@ -280,7 +296,7 @@ export class Machine {
   /** …and, for host calls on the main thread, by plan: no key to build per call. */
   private planTrampolines = new WeakMap<CallPlan, number>();
 
-  private constructor(options: BootOptions) {
+  private constructor(options: BootOptions, image?: MachineSnapshot) {
     this.options = options;
     this.arch = options.arch ?? 'amd64';
     this.declarations = new Declarations({ arch: this.arch });
@@ -295,11 +311,16 @@ export class Machine {
         return !machine.closed && activeRecording(machine.env.engine) === undefined;
       },
     };
-    this.start(options);
+    // A fork starts from its parent's snapshot; anything else from the boot image cache or a boot.
+    if (image) this.start(options, image);
+    else this.startCached();
   }
 
-  /** Boots the guest process and sets up everything host calls need in it (arenas, trampolines, errno). */
-  private start(options: BootOptions): void {
+  /**
+   * Boots the guest process and sets up everything host calls need in it (arenas, trampolines, errno) — or, from
+   * `image`, puts a process into that booted state without running anything.
+   */
+  private start(options: BootOptions, image?: MachineSnapshot): void {
     this.forgetGuestAddresses();
     const hostLibraries = (options.libs ?? [])
       .filter((lib) => !findFixture(this.arch, lib))
@@ -312,7 +333,7 @@ export class Machine {
         if (!statSync(lib).isFile()) throw new UnknownLibraryError(`library "${lib}" is not a file (a directory?): give the shared object's path`);
         return { path: lib, bytes: new Uint8Array(readFileSync(lib)) };
       });
-    const process = Process.boot({
+    const processOptions = {
       arch: this.arch,
       hostLibraries,
       seed: options.seed,
@@ -327,23 +348,37 @@ export class Machine {
       tmpLimit: options.tmpLimit,
       counting: options.counting,
       callTimeoutSeconds: options.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS,
-    });
+    };
+    const process = image ? Process.create(processOptions) : Process.boot(processOptions);
+    try {
+      if (image) applyProcess(process, image.process);
+    } catch (error) {
+      process.close();
+      throw error;
+    }
     const engine = process.engine;
-    const clean = engine.saveContext();
-    const sp = Number(engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
-    const stackTop = Math.floor((sp - STACK_MARGIN) / 16) * 16;
-    this.callCpu = saveCallCpu(engine, this.arch, clean, stackTop);
-    clean.free();
-    const arenaBase = process.space.mapAnywhere(ARENA_BYTES, PROT_READ | PROT_WRITE, '[shimulator host arena]');
+    let stackTop: number;
+    if (image) {
+      // The call context itself was saved (the stack pointer already at the call frame's entry).
+      this.callCpu = engine.importContext(image.host.callCpu);
+      stackTop = image.host.stackTop;
+    } else {
+      const clean = engine.saveContext();
+      const sp = Number(engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
+      stackTop = Math.floor((sp - STACK_MARGIN) / 16) * 16;
+      this.callCpu = saveCallCpu(engine, this.arch, clean, stackTop);
+      clean.free();
+    }
+    const arenaBase = image?.host.arenaBase ?? process.space.mapAnywhere(ARENA_BYTES, PROT_READ | PROT_WRITE, '[shimulator host arena]');
     this.arena = new GuestArena(engine, arenaBase, ARENA_BYTES, new GuestWindow(process.space, engine, arenaBase, ARENA_BYTES, this.direct));
     this.code = new CodeArena(engine, (size) => process.space.mapAnywhere(size, PROT_READ | PROT_EXEC, '[shimulator code]'));
     this.booted = {
       process,
       symbols: new SymbolTable(process),
-      callbacks: new CallbackRegistry(this.arch, engine, this.code, this.arena, this.arena.alloc(X87_SLOT_BYTES, 16)),
+      callbacks: new CallbackRegistry(this.arch, engine, this.code, this.arena, image?.host.x87Slot ?? this.arena.alloc(X87_SLOT_BYTES, 16)),
     };
     this.generation++;
-    this.mailbox = this.arena.alloc(MAILBOX_BYTES, 16);
+    this.mailbox = image?.host.mailbox ?? this.arena.alloc(MAILBOX_BYTES, 16);
     this.arena.keepFirst();
     this.process.isParkSite = (pc) => this.code.contains(pc);
     this.process.onCallbackTrap = (pc) => {
@@ -379,6 +414,10 @@ export class Machine {
         recording?.addEvent(Math.max(recording.step, 0), { kind: 'check', data: violation });
       },
     });
+    if (image) {
+      this.applyHostState(image);
+      return;
+    }
     this.errnoAddress = Number(this.libc('int *__errno_location(void)')().value);
     this.errnoWindow = new GuestWindow(process.space, engine, this.errnoAddress, 4, this.direct);
     let guestPathIndex = 0;
@@ -386,6 +425,76 @@ export class Machine {
       const bundled = findFixture(this.arch, lib);
       this.dlopen(bundled ? bundled.name : this.process.mountedLibraries[guestPathIndex++]!);
     }
+  }
+
+  /**
+   * The whole machine as it is now — guest memory, every thread's CPU, the kernel, the host's call bookkeeping —
+   * for `restore` (milliseconds) or `fork`. Refused (SnapshotUnsupportedError) while the guest holds a pipe,
+   * eventfd or epoll instance, or after it ended.
+   */
+  snapshot(): MachineSnapshot {
+    if (this.inCallback > 0) throw new ArgumentError('cannot take a snapshot from inside a callback');
+    return new MachineSnapshot(captureProcess(this.process), this.hostState(), this.callbacks.state(), this.options);
+  }
+
+  /**
+   * Puts the machine back into the state of `snapshot` (taken on this machine or a fork of it). CFunctions from `fn`
+   * keep working; threads, callbacks and dlopen handles made after the snapshot are gone, those from before it are back.
+   */
+  restore(snapshot: MachineSnapshot): void {
+    if (snapshot.owner !== this.options) {
+      throw new SnapshotMismatchError('this snapshot was taken on another machine: restore it into the machine it came from, or one of its forks');
+    }
+    if (this.inCallback > 0) throw new ArgumentError('cannot restore a snapshot from inside a callback');
+    applyProcess(this.process, snapshot.process);
+    this.applyHostState(snapshot);
+  }
+
+  /**
+   * An independent second machine in this one's state (its own engine, memory and kernel). Host-side settings carry
+   * over (`checking`, `watchTls`, BootOptions' declarations); callbacks run the same JavaScript functions.
+   */
+  fork(): Machine {
+    const copy = new Machine(this.options, this.snapshot());
+    copy.madeBy = 'fork';
+    copy.checking = this.checking;
+    copy.watchTls = this.watchTls;
+    return copy;
+  }
+
+  private hostState(): HostCallState {
+    return {
+      callCpu: this.process.engine.exportContext(this.callCpu),
+      stackTop: this.env.stackTop,
+      arenaBase: this.arena.base,
+      arena: this.arena.state(),
+      code: this.code.state(),
+      x87Slot: this.callbacks.x87Slot,
+      mailbox: this.mailbox,
+      errnoAddress: this.errnoAddress,
+      trampolines: [...this.trampolines],
+      workerCode: this.workerCode,
+      threadRegion: this.threadRegion && { ...this.threadRegion },
+      outputTaken: { ...this.outputTaken },
+    };
+  }
+
+  private applyHostState(snapshot: MachineSnapshot): void {
+    const host = snapshot.host;
+    this.arena.restoreState(host.arena);
+    this.code.restoreState(host.code);
+    this.callbacks.restoreState(snapshot.callbacks);
+    this.trampolines = new Map(host.trampolines);
+    this.planTrampolines = new WeakMap(); // plans' trampolines made after the snapshot are gone with its code arena
+    this.errnoAddress = host.errnoAddress;
+    this.errnoWindow = host.errnoAddress ? new GuestWindow(this.process.space, this.process.engine, host.errnoAddress, 4, this.direct) : undefined;
+    this.workerCode = host.workerCode;
+    this.threadRegion = host.threadRegion && { ...host.threadRegion };
+    this.outputTaken = { ...host.outputTaken };
+    // Symbols may have moved (libraries dlopen'ed since): every CFunction looks its symbol up again.
+    this.generation++;
+    this.internal = new Map();
+    this.tlsLayoutCache = undefined;
   }
 
   /** Drops what pointed into the previous process: cached functions, trampolines, thread memory, the TLS layout. */
@@ -413,11 +522,40 @@ export class Machine {
     const onCall = this.onCall;
     this.close();
     this.closed = false;
-    this.start(this.options);
+    this.startCached();
     this.onCall = onCall;
   }
 
-  /** Boots a process: ld.so, libc and the requested libraries, with TLS set up by glibc itself. */
+  /** Starts the process from the boot image cache when it holds this boot; else boots it, and caches the result. */
+  private startCached(): void {
+    const options = this.options;
+    const cached = cacheForBoot({ ...options, arch: this.arch, libs: options.libs ?? [] });
+    const image = cached?.cache.load(cached.key, cached.arch, options);
+    if (image) {
+      try {
+        this.start(options, image);
+        this.madeBy = 'cache';
+        return;
+      } catch {
+        cached!.cache.discard(cached!.key, cached!.arch); // decoded but not applicable: boot afresh and replace it
+      }
+    }
+    this.start(options);
+    this.madeBy = 'boot';
+    // A boot that wrote output is not cached: host-given sinks could not see it again.
+    if (cached && this.process.kernel.outputBytes === 0) {
+      try {
+        cached.cache.save(cached.key, this.snapshot());
+      } catch {
+        // a boot the snapshot layer cannot carry (SnapshotUnsupportedError) is simply not cached
+      }
+    }
+  }
+
+  /**
+   * Boots a process: ld.so, libc and the requested libraries, with TLS set up by glibc itself — or restores the same
+   * boot from the image cache (see `BootOptions.cache`), which gives the same machine in milliseconds.
+   */
   static async boot(options: BootOptions = {}): Promise<Machine> {
     // The x87-empty-pop rule decodes callers' code with Capstone, which can only start asynchronously.
     if (options.check) await loadAbiChecker();

@@ -116,6 +116,15 @@ describe('loadFixture', () => {
     expect(loadFixture(libc)).toBe(loadFixture(libc));
   });
 
+  it('returns a plain Uint8Array: slice() copies, so a caller changing its copy leaves the cached bytes intact', () => {
+    const stub = findFixture('i386', 'shimulator-stub')!;
+    const bytes = loadFixture(stub);
+    expect(Buffer.isBuffer(bytes)).toBe(false);
+    const copy = bytes.slice();
+    copy[0] = copy[0]! ^ 0xff;
+    expect(loadFixture(stub)[0]).toBe(ELF_MAGIC[0]);
+  });
+
   for (const arch of ARCHES) {
     it(`finds the Debian glibc version string in ${arch} libc`, () => {
       const libc = loadFixture(findFixture(arch, 'libc.so.6')!);

@@ -42,6 +42,15 @@ const EXPECT: Record<string, Expectation> = {
   'threads-fakecgo/0': { insn: /^mov rax, qword ptr fs:\[0x10\]$/, fn: 'pthread_self', mentions: '`pthread_self()` on the main thread' },
   'threads-fakecgo/1': { insn: /^mov rax, qword ptr fs:\[0x10\]$/, fn: 'pthread_self', mentions: 'returns a different value' },
   'threads-fakecgo/2': { errnoStore: true, mentions: 'fs:-0x80' },
+  // The conventions lessons compare plans (no recording): each step shows a plan, not an instruction.
+  'i386-conventions/0': { planOnly: true },
+  'i386-conventions/1': { planOnly: true },
+  'i386-conventions/2': { planOnly: true },
+  'i386-conventions/3': { planOnly: true },
+  'i386-conventions/4': { planOnly: true },
+  'win64-vs-sysv/0': { planOnly: true },
+  'win64-vs-sysv/1': { planOnly: true },
+  'win64-vs-sysv/2': { planOnly: true },
 };
 
 describe('lesson steps point at the instruction they discuss', () => {

@@ -80,6 +80,16 @@ export class GuestArena implements ArgumentMemory {
     return this.window ? this.window.read(address, size) : this.engine.read(address, size);
   }
 
+  /** How much is allocated and kept (snapshots). */
+  state(): { used: number; kept: number } {
+    return { used: this.used, kept: this.kept };
+  }
+
+  restoreState(state: { used: number; kept: number }): void {
+    this.used = state.used;
+    this.kept = state.kept;
+  }
+
   /** Releases everything but the kept prefix (the next call reuses the space; its bytes are rewritten as needed). */
   reset(): void {
     this.used = this.kept;
@@ -94,6 +104,13 @@ export class GuestArena implements ArgumentMemory {
 /** Grows by whole chunks; each chunk is a fresh executable mapping labelled for fault reports. */
 const CODE_CHUNK = 64 * 1024;
 const CODE_ALIGN = 16;
+
+export interface CodeArenaState {
+  chunkEnd: number;
+  cursor: number;
+  freeSlots: [number, number[]][];
+  chunks: { start: number; end: number }[];
+}
 
 /** Where generated guest code (trampolines, callback stubs) lives: read+execute pages the host writes into. */
 export class CodeArena {
@@ -117,6 +134,24 @@ export class CodeArena {
     // Code may be rewritten in place: make sure no translation of the old bytes survives.
     if (reused !== undefined) this.engine.invalidateCode(address, size);
     return address;
+  }
+
+  /** Where code goes next, the freed slots and the chunks (snapshots: plain data). */
+  state(): CodeArenaState {
+    return {
+      chunkEnd: this.chunkEnd,
+      cursor: this.cursor,
+      freeSlots: [...this.freeSlots].map(([size, slots]) => [size, [...slots]]),
+      chunks: this.chunks.map((c) => ({ ...c })),
+    };
+  }
+
+  restoreState(state: CodeArenaState): void {
+    this.chunkEnd = state.chunkEnd;
+    this.cursor = state.cursor;
+    this.freeSlots.clear();
+    for (const [size, slots] of state.freeSlots) this.freeSlots.set(size, [...slots]);
+    this.chunks.splice(0, this.chunks.length, ...state.chunks.map((c) => ({ ...c })));
   }
 
   /** Whether `address` is inside generated code. */

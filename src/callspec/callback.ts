@@ -52,6 +52,12 @@ interface Entry {
   codeLength: number;
 }
 
+/** Opaque outside this file: what `CallbackRegistry.state` returns. */
+export interface CallbackRegistryState {
+  readonly entries: readonly [number, Entry][];
+  readonly invocations: number;
+}
+
 export class CallbackRegistry {
   private readonly entries = new Map<number, Entry>();
   /** How many times callbacks ran (all callbacks), for reports and tests. */
@@ -63,8 +69,19 @@ export class CallbackRegistry {
     private readonly code: CodeArena,
     private readonly memory: GuestArena,
     /** Scratch memory for x87 return values (10 bytes, written by the host, read by the stub's fld). */
-    private readonly x87Slot: number,
+    readonly x87Slot: number,
   ) {}
+
+  /** The live callbacks (snapshots: a restored or forked machine calls the same functions). */
+  state(): CallbackRegistryState {
+    return { entries: [...this.entries], invocations: this.invocations };
+  }
+
+  restoreState(state: CallbackRegistryState): void {
+    this.entries.clear();
+    for (const [address, entry] of state.entries) this.entries.set(address, entry);
+    this.invocations = state.invocations;
+  }
 
   get live(): number {
     return this.entries.size;

@@ -45,19 +45,22 @@ export interface CallOptions {
   tls: boolean;
   trace?: string;
   threads?: number;
+  /** `--no-cache`: boot afresh; `--cache-dir DIR`: where boot images are kept (default: see image-cache.ts). */
+  cache: boolean;
+  cacheDir?: string;
   positional: string[];
 }
 
 export const CALL_USAGE = `usage: shimulator call [--arch amd64|i386] [--lib NAME|PATH]... [--decls FILE.h] [--json]
                        [--batch FILE.jsonl] [--spec] [--check] [--calls] [--tls]
                        [--trace FILE] [--threads N] [--budget N] [--timeout SECONDS] [--memory-limit SIZE]
-                       [--output-limit SIZE] [--seed N] [PROTOTYPE ARG...]`;
+                       [--output-limit SIZE] [--seed N] [--no-cache | --cache-dir DIR] [PROTOTYPE ARG...]`;
 
 /** Threads `--threads` may start (each gets a glibc thread stack of 8 MiB of guest address space). */
 const MAX_THREADS = 64;
 
 export function parseCallOptions(argv: string[]): CallOptions {
-  const o: CallOptions = { arch: 'amd64', libs: [], json: false, spec: false, check: false, calls: false, tls: false, positional: [] };
+  const o: CallOptions = { arch: 'amd64', libs: [], json: false, spec: false, check: false, calls: false, tls: false, cache: true, positional: [] };
   const value = (i: number, flag: string) => {
     const v = argv[i + 1];
     if (v === undefined) throw new UsageError(`${flag} needs a value\n${CALL_USAGE}`);
@@ -117,6 +120,12 @@ export function parseCallOptions(argv: string[]): CallOptions {
         break;
       case '--seed':
         o.seed = positiveInteger(value(i++, a), a);
+        break;
+      case '--no-cache':
+        o.cache = false;
+        break;
+      case '--cache-dir':
+        o.cacheDir = value(i++, a);
         break;
       case '--':
         o.positional.push(...argv.slice(i + 1));
@@ -302,7 +311,7 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
   }
   const machine = await Machine.boot({
     arch: o.arch, libs: o.libs, decls, callBudget: o.budget, seed: o.seed, check: o.check, watchTls: o.tls,
-    memoryLimit: o.memoryLimit, outputLimit: o.outputLimit, callTimeoutSeconds: o.timeout,
+    memoryLimit: o.memoryLimit, outputLimit: o.outputLimit, callTimeoutSeconds: o.timeout, cache: o.cache && { dir: o.cacheDir },
   });
   // --calls: the lines of each call, taken (and reset) when its result is written.
   let callLines: string[] = [];

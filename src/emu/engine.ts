@@ -103,6 +103,20 @@ export interface HostMemory {
   discard(offset: number, size: number): void;
   /** Returns the reservation to the host (after the engine is closed). */
   release(): void;
+  /** A live view of [offset, offset+size): reads and writes go straight to the guest's bytes (snapshots). */
+  view(offset: number, size: number): Uint8Array;
+  /**
+   * One byte per page of [offset, offset+size) (page-aligned): 0 when the page was never touched or was discarded
+   * since (it reads as zeros), else non-zero. Lets a snapshot skip the untouched bulk of the stack and heap.
+   */
+  residentPages(offset: number, size: number): Uint8Array;
+}
+
+/** A patched rdtsc/rdtscp (see timestamp.ts): where, which, and the bytes the trap replaced. */
+export interface TimestampPatchRecord {
+  address: number;
+  instruction: 'rdtsc' | 'rdtscp';
+  original: Uint8Array;
 }
 
 export interface Engine {
@@ -158,6 +172,10 @@ export interface Engine {
    * cost on every access: for guests that handle SIGSEGV/SIGBUS, whose handlers read the pc.
    */
   enablePreciseFaults(): void;
+  /** Whether fault addresses are exact (see enablePreciseFaults): part of what a snapshot restores. */
+  readonly preciseFaultsEnabled: boolean;
+  /** Back to block-start fault addresses (a snapshot restore into a state without a fault handler). */
+  disablePreciseFaults(): void;
   saveContext(): SavedContext;
   restoreContext(context: SavedContext): void;
   /**
@@ -165,5 +183,19 @@ export interface Engine {
    * takes effect at the next `restoreContext(context)`), or undefined when the engine cannot offer one.
    */
   contextRegisterWriter(context: SavedContext, name: RegName): ((value: number) => void) | undefined;
+  /** A saved context's bytes (every register the guest can observe: GPRs, segments and bases, GDTR, x87, SSE). */
+  exportContext(context: SavedContext): Uint8Array;
+  /** A saved context from `exportContext`'s bytes (of an engine of the same build and architecture). */
+  importContext(bytes: Uint8Array): SavedContext;
+  /** The patched timestamp reads (engine-side state that a snapshot must carry: see timestamp.ts). */
+  timestampPatchList(): TimestampPatchRecord[];
+  /**
+   * Replaces the patch table with `patches` (guest memory already holds their bytes) and drops every translation
+   * and block count that may no longer match memory: of `changedPages` (guest pages whose bytes were replaced
+   * behind the engine's back) and of patches that appear or disappear.
+   */
+  restoreCodeState(patches: TimestampPatchRecord[], changedPages: Iterable<number>): void;
+  /** Pages (address / 4096) holding translated code: a snapshot restore compares them. */
+  translatedPages(): number[];
   close(): void;
 }

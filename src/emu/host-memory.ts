@@ -20,6 +20,8 @@ const MAP_NORESERVE = IS_MAC ? 0 : 0x4000;
  *  semantics differ, so there we overwrite with zeros instead (see `discard`). */
 const MADV_DONTNEED = 4;
 const MAP_FAILED = -1n;
+/** The host's page size as mincore counts it (4 KiB on x86-64 Linux; guest pages are 4 KiB too). */
+const HOST_PAGE = 4096;
 
 export class HostMemoryError extends Error {
   override name = 'HostMemoryError';
@@ -31,6 +33,9 @@ interface LibcMemory {
   madvise: koffi.KoffiFunction;
   memset: koffi.KoffiFunction;
   memcpy: koffi.KoffiFunction;
+  /** memcpy(p, p, 0) declared to return `void *`: turns an address into the pointer object koffi.view wants. */
+  pointer: koffi.KoffiFunction;
+  mincore: koffi.KoffiFunction;
 }
 
 let libc: LibcMemory | undefined;
@@ -45,6 +50,8 @@ function loadLibc(): LibcMemory {
     madvise: lib.func('int madvise(uintptr_t addr, size_t length, int advice)'),
     memset: lib.func('uintptr_t memset(uintptr_t dest, int c, size_t n)'),
     memcpy: lib.func('uintptr_t memcpy(uintptr_t dest, const uint8_t *src, size_t n)'),
+    pointer: lib.func('void *memcpy(uintptr_t dest, uintptr_t src, size_t n)'),
+    mincore: lib.func('int mincore(uintptr_t addr, size_t length, _Out_ uint8_t *vec)'),
   };
   return libc;
 }
@@ -97,6 +104,20 @@ export class NativeHostMemory implements HostMemory {
     if (IS_MAC || c.madvise(this.at(offset), size, MADV_DONTNEED) !== 0) c.memset(this.at(offset), 0, size);
   }
 
+  view(offset: number, size: number): Uint8Array {
+    this.checkRange(offset, size);
+    if (size === 0) return new Uint8Array(0);
+    return new Uint8Array(koffi.view(pointerAt(this.at(offset)), size));
+  }
+
+  residentPages(offset: number, size: number): Uint8Array {
+    this.checkRange(offset, size);
+    const pages = new Uint8Array(Math.ceil(size / HOST_PAGE));
+    // Where mincore fails (another platform's semantics), every page counts as touched: slower, still right.
+    if (pages.length > 0 && loadLibc().mincore(this.at(offset), size, pages) !== 0) pages.fill(1);
+    return pages;
+  }
+
   release(): void {
     if (this.released) return;
     this.released = true;
@@ -109,4 +130,9 @@ export class NativeHostMemory implements HostMemory {
       throw new HostMemoryError(`host memory range ${offset}+${size} is outside the ${this.size}-byte reservation`);
     }
   }
+}
+
+/** A koffi pointer object for a host address (what koffi.view takes). */
+export function pointerAt(address: bigint): unknown {
+  return loadLibc().pointer(address, address, 0);
 }

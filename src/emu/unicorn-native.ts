@@ -25,6 +25,7 @@ export interface Native {
   uc_context_save: koffi.KoffiFunction;
   uc_context_restore: koffi.KoffiFunction;
   uc_context_free: koffi.KoffiFunction;
+  uc_context_size: koffi.KoffiFunction;
   uc_ctl: koffi.KoffiFunction;
   uc_version: koffi.KoffiFunction;
   protos: {
@@ -68,6 +69,7 @@ function bind(path: string): Native {
     uc_context_save: f('int uc_context_save(uc_engine *uc, uc_context *context)'),
     uc_context_restore: f('int uc_context_restore(uc_engine *uc, uc_context *context)'),
     uc_context_free: f('int uc_context_free(uc_context *context)'),
+    uc_context_size: f('size_t uc_context_size(uc_engine *uc)'),
     uc_ctl: f('int uc_ctl(uc_engine *uc, int control, ...)'),
     uc_version: f('unsigned int uc_version(unsigned int *major, unsigned int *minor)'),
     protos: {

@@ -17,7 +17,7 @@
 import koffi from 'koffi';
 import type { Arch } from './arch.ts';
 import type {
-  BlockObserver, CpuidResult, Engine, HookHandle, HostMemory, Hooks, MemoryAccess, RegName, RunOptions, RunResult, SavedContext, TableRegister,
+  TimestampPatchRecord, BlockObserver, CpuidResult, Engine, HookHandle, HostMemory, Hooks, MemoryAccess, RegName, RunOptions, RunResult, SavedContext, TableRegister,
 } from './engine.ts';
 import { BudgetExceededError, EngineError, GuestFault, type RegisterDump } from './errors.ts';
 import { NativeHostMemory } from './host-memory.ts';
@@ -64,6 +64,8 @@ const MAX_BLOCK_SPAN = 2 * PAGE_BYTES;
 const TSC_AUX = 0n;
 const TWO_32 = 2 ** 32;
 const LOW_32_BITS = 0xffffffffn;
+/** uc_context's header: size_t context_size, uc_mode mode, uc_arch arch (then the CPU state). */
+const UC_CONTEXT_HEADER_BYTES = 16;
 
 /** uc_mem_type of an ordinary read (UC_MEM_READ); writes are UC_MEM_WRITE (17). */
 const UC_MEM_READ = 16;
@@ -217,6 +219,16 @@ export class UnicornEngine implements Engine {
     // Inside a hook (sigaction is a system call) the translations cannot be flushed: stop, and apply at the next run.
     if (this.running) this.stop();
     else this.applyPreciseFaults();
+  }
+
+  get preciseFaultsEnabled(): boolean {
+    return this.preciseFaults !== undefined || this.preciseRequested;
+  }
+
+  disablePreciseFaults(): void {
+    this.preciseRequested = false;
+    this.preciseFaults?.remove();
+    this.preciseFaults = undefined;
   }
 
   private applyPreciseFaults(): void {
@@ -661,6 +673,42 @@ export class UnicornEngine implements Engine {
 
   restoreContext(context: SavedContext): void {
     this.check(this.n.uc_context_restore(this.uc, (context as UnicornContext).handle), 'uc_context_restore');
+  }
+
+  exportContext(context: SavedContext): Uint8Array {
+    const size = Number(this.n.uc_context_size(this.uc));
+    return Uint8Array.from(new Uint8Array(koffi.view((context as UnicornContext).handle as never, size)));
+  }
+
+  importContext(bytes: Uint8Array): SavedContext {
+    const context = this.saveContext() as UnicornContext;
+    const target = new Uint8Array(koffi.view(context.handle as never, Number(this.n.uc_context_size(this.uc))));
+    // The header (context size, mode, arch) must be this engine's: anything else is another build or architecture.
+    if (bytes.length !== target.length || !target.subarray(0, UC_CONTEXT_HEADER_BYTES).every((b, i) => b === bytes[i])) {
+      context.free();
+      throw new EngineError(`a saved CPU context of ${bytes.length} bytes does not fit this ${this.arch} engine (${target.length} bytes)`, UC_ERR.ARG);
+    }
+    target.set(bytes);
+    return context;
+  }
+
+  timestampPatchList(): TimestampPatchRecord[] {
+    return [...this.timestampPatches].map(([address, p]) => ({ address, instruction: p.instruction, original: p.original.slice() }));
+  }
+
+  restoreCodeState(patches: TimestampPatchRecord[], changedPages: Iterable<number>): void {
+    const wanted = new Map(patches.map((p) => [p.address, p]));
+    const differs = new Set<number>();
+    for (const [at, p] of this.timestampPatches) if (wanted.get(at)?.instruction !== p.instruction) differs.add(at);
+    for (const at of wanted.keys()) if (!this.timestampPatches.has(at)) differs.add(at);
+    this.timestampPatches.clear();
+    for (const p of patches) this.timestampPatches.set(p.address, { instruction: p.instruction, original: p.original.slice() });
+    for (const at of differs) this.retranslate(at, TIMESTAMP_TRAPS.rdtscp.length);
+    for (const page of changedPages) this.retranslate(page * PAGE_BYTES, PAGE_BYTES);
+  }
+
+  translatedPages(): number[] {
+    return [...this.codePages];
   }
 
   close(): void {

@@ -44,6 +44,17 @@ export interface AddressSpaceOptions {
   maxEngineRegions?: number;
 }
 
+/** The address space's bookkeeping, as a snapshot keeps it (plain data). */
+export interface AddressSpaceState {
+  regions: Region[];
+  runs: { start: number; end: number; prot: number }[];
+  brkStart: number;
+  brkEnd: number;
+  accessible: number;
+  searchTop: number;
+  holeAbove: number;
+}
+
 export class AddressSpace {
   /** Mapped regions, sorted by start, non-overlapping. */
   private regions: Region[] = [];
@@ -67,6 +78,33 @@ export class AddressSpace {
     this.mmapFloor = options.mmapFloor;
     this.memoryLimit = options.memoryLimit;
     this.view = new MemoryView(engine, options.maxEngineRegions);
+  }
+
+  state(): AddressSpaceState {
+    return {
+      regions: this.regions.map((r) => ({ ...r })),
+      runs: this.view.runsState(),
+      brkStart: this.brkStart,
+      brkEnd: this.brkEnd,
+      accessible: this.accessible,
+      searchTop: this.searchTop,
+      holeAbove: this.holeAbove,
+    };
+  }
+
+  /**
+   * Puts the bookkeeping and the engine's regions back as `state` says (the bytes are the snapshot layer's job).
+   * The generation moves on, never back: what observers derived from a later layout must not look current.
+   */
+  restoreState(state: AddressSpaceState): void {
+    this.view.restoreRuns(state.runs);
+    this.regions = state.regions.map((r) => ({ ...r }));
+    this.brkStart = state.brkStart;
+    this.brkEnd = state.brkEnd;
+    this.accessible = state.accessible;
+    this.searchTop = state.searchTop;
+    this.holeAbove = state.holeAbove;
+    this.generation++;
   }
 
   list(): readonly Region[] {

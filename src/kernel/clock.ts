@@ -36,6 +36,15 @@ export class VirtualClock {
     return this.monotonicNs() * TSC_TICKS_PER_NANOSECOND;
   }
 
+  /** Virtual nanoseconds spent with every thread waiting (snapshots carry it). */
+  get idleNs(): bigint {
+    return this.idle;
+  }
+
+  set idleNs(value: bigint) {
+    this.idle = value;
+  }
+
   /** Moves time forward while no thread runs (all wait for timeouts). */
   advance(nanoseconds: bigint): void {
     this.idle += nanoseconds;
@@ -68,6 +77,15 @@ export class SeededRandom {
 
   constructor(seed: number | bigint) {
     this.state = BigInt.asUintN(64, BigInt(seed));
+  }
+
+  /** The generator's whole state (snapshots carry it). */
+  get stateValue(): bigint {
+    return this.state;
+  }
+
+  set stateValue(value: bigint) {
+    this.state = BigInt.asUintN(64, value);
   }
 
   next64(): bigint {

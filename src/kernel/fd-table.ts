@@ -56,6 +56,17 @@ export class FileTable {
   /** Called when a description loses its last descriptor (the Kernel releases pipe ends there). */
   onRelease: ((file: OpenFile) => void) | undefined;
 
+  /** Every descriptor in order (snapshots). */
+  entries(): [number, Descriptor][] {
+    return [...this.descriptors].sort((a, b) => a[0] - b[0]);
+  }
+
+  /** Replaces every descriptor (descriptions carry their own `refs`). */
+  restoreEntries(entries: readonly [number, Descriptor][]): void {
+    this.descriptors.clear();
+    for (const [fd, d] of entries) this.descriptors.set(fd, d);
+  }
+
   file(fd: number): OpenFile {
     return this.descriptor(fd).file;
   }

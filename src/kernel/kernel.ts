@@ -52,6 +52,18 @@ export class GuestExit extends Error {
   }
 }
 
+/** See Kernel.miscState. */
+export interface KernelMiscState {
+  outputBytes: number;
+  unimplemented: [string, number][];
+  records: SyscallRecord[];
+  syscallCounts: [string, number][];
+  threadName: string;
+  cwd: string;
+  stderrTail: Uint8Array;
+  nr: number;
+}
+
 export interface SyscallRecord {
   nr: number;
   name: string;
@@ -156,6 +168,38 @@ export class Kernel {
       [STDERR, { offset: 0, flags: O_WRONLY, ops: outputOps((bytes) => this.output('stderr', bytes)), node: options.vfs.pipe('pipe:[stderr]') }],
     ];
     for (const [fd, file] of stdio) this.files.install(fd, file);
+    this.stdio = stdio.map(([, file]) => file);
+  }
+
+  /** The standard streams' descriptions as the kernel made them (snapshots name them instead of copying them). */
+  readonly stdio: readonly OpenFile[];
+
+  /** The bookkeeping a snapshot carries besides files, threads and signals. */
+  miscState(): KernelMiscState {
+    return {
+      outputBytes: this.outputBytes,
+      unimplemented: [...this.unimplemented],
+      records: this.records.map((r) => ({ ...r, args: [...r.args] })),
+      syscallCounts: [...this.syscallCounts],
+      threadName: this.threadName,
+      cwd: this.cwd,
+      stderrTail: this.stderrTail.slice(),
+      nr: this.nr,
+    };
+  }
+
+  restoreMisc(state: KernelMiscState): void {
+    this.outputBytes = state.outputBytes;
+    this.unimplemented.clear();
+    for (const [name, count] of state.unimplemented) this.unimplemented.set(name, count);
+    this.records.splice(0, this.records.length, ...state.records.map((r) => ({ ...r, args: [...r.args] })));
+    this.syscallCounts.clear();
+    for (const [name, count] of state.syscallCounts) this.syscallCounts.set(name, count);
+    this.threadName = state.threadName;
+    this.cwd = state.cwd;
+    this.stderrTail = state.stderrTail.slice();
+    this.nr = state.nr;
+    this.resumed = undefined;
   }
 
   /** Passes guest output to its sink, within the output limit (beyond it the run stops with OutputLimitError). */

@@ -97,6 +97,40 @@ export class MemoryView {
     return this.slabs.get(index)?.bytes(address % SLAB_BYTES, size);
   }
 
+  /** The accessible runs (a snapshot's copy). */
+  runsState(): { start: number; end: number; prot: number }[] {
+    return this.runs.map((r) => ({ ...r }));
+  }
+
+  /** Makes the engine's regions those of `runs` (from `runsState`), swapping only the blocks that differ. */
+  restoreRuns(runs: readonly { start: number; end: number; prot: number }[]): void {
+    const { remove, add } = difference(this.runs.flatMap(blocks), runs.flatMap(blocks));
+    for (const r of remove) {
+      this.engine.unmap(r.start, r.end - r.start);
+      this.regions--;
+    }
+    for (const r of add) {
+      this.engine.mapHost(r.start, r.end - r.start, r.prot, this.slab(r.start), r.start % SLAB_BYTES);
+      this.regions++;
+    }
+    this.runs.splice(0, this.runs.length, ...runs.map((r) => ({ ...r })));
+  }
+
+  /**
+   * Live views of the host bytes behind [start, end) (one per slab it crosses), for snapshots: reading and writing
+   * them bypasses the engine (no protection, no translation bookkeeping).
+   */
+  hostViews(start: number, end: number): { address: number; bytes: Uint8Array }[] {
+    const views: { address: number; bytes: Uint8Array }[] = [];
+    this.eachSlabPiece(start, end, (_memory, offset, size, at) => views.push({ address: at, bytes: this.slab(at).view(offset, size) }));
+    return views;
+  }
+
+  /** For each page of [start, end) (within one slab): whether the host ever backed it with memory (see HostMemory). */
+  residentPages(start: number, end: number): Uint8Array {
+    return this.slab(start).residentPages(start % SLAB_BYTES, end - start);
+  }
+
   /** Returns the host reservations (after the engine is closed). */
   release(): void {
     for (const memory of this.slabs.values()) memory.release();

@@ -44,6 +44,17 @@ export class CapturedOutput implements OutputSink {
     while (this.kept - this.chunks[0]!.length >= this.capacity) this.kept -= this.chunks.shift()!.length;
   }
 
+  /** What was written, as a snapshot keeps it: the kept bytes and the total count. */
+  state(): { bytes: Uint8Array; length: number } {
+    return { bytes: this.bytes(this.length - this.kept), length: this.length };
+  }
+
+  restoreState(state: { bytes: Uint8Array; length: number }): void {
+    this.chunks = state.bytes.length > 0 ? [state.bytes.slice()] : [];
+    this.kept = state.bytes.length;
+    this.length = state.length;
+  }
+
   /** The kept bytes written at or after offset `from` (of all bytes ever written). */
   bytes(from = 0): Uint8Array {
     const firstKept = this.length - this.kept;

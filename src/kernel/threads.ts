@@ -96,25 +96,30 @@ export class GuestDeadlockError extends Error {
 /** `syscall` (0F 05) and `int $0x80` (CD 80). */
 const SYSCALL_INSTRUCTION_BYTES = 2;
 
-/** Slices whose hash text is collected before one sha256 update (bounds the text kept: ~20 bytes a slice). */
-const SLICES_PER_HASH_UPDATE = 4096;
-
 /** Instructions a thread runs before the scheduler switches (when another thread is runnable). */
 export const QUANTUM = 10_000;
+
+/** Characters of slice records hashed together (see ThreadTable.recordSlice). */
+const SLICE_FOLD_CHARS = 4096;
+
+export interface ThreadTableState {
+  nextTid: number;
+  pendingSlices: string;
+  foldedSlices: string;
+  sliceCount: number;
+}
 
 export class ThreadTable {
   readonly threads: GuestThread[] = [];
   current: GuestThread;
   private nextTid: number;
-  /** (tid, instructions) per slice, hashed into `scheduleHash`. */
-  private readonly slices = createHash('sha256');
-  private sliceCount = 0;
   /**
-   * Slices not yet hashed, as their hash text: hashing them in batches gives the same digest (a hash is a stream)
-   * and keeps a sha256 update off every call.
+   * (tid, instructions) per slice, hashed into `scheduleHash`: slices not yet hashed, and the hash of those before
+   * them (folded at a fixed size, so the hash depends only on the slices; and plain data a snapshot can carry).
    */
-  private unhashed = '';
-  private unhashedCount = 0;
+  private pendingSlices = '';
+  private foldedSlices = '';
+  private sliceCount = 0;
 
   constructor(
     private readonly arch: Arch,
@@ -151,22 +156,29 @@ export class ThreadTable {
   recordSlice(thread: GuestThread, instructions: number): void {
     if (instructions === 0) return;
     thread.instructions += instructions;
-    this.unhashed += `${thread.tid}:${instructions};`;
+    this.pendingSlices += `${thread.tid}:${instructions};`;
     this.sliceCount++;
-    if (++this.unhashedCount >= SLICES_PER_HASH_UPDATE) this.hashSlices();
-  }
-
-  private hashSlices(): void {
-    if (this.unhashedCount === 0) return;
-    this.slices.update(this.unhashed);
-    this.unhashed = '';
-    this.unhashedCount = 0;
+    if (this.pendingSlices.length >= SLICE_FOLD_CHARS) {
+      this.foldedSlices = createHash('sha256').update(this.foldedSlices).update(this.pendingSlices).digest('hex');
+      this.pendingSlices = '';
+    }
   }
 
   /** A hash of the interleaving so far: identical runs give identical hashes. */
   scheduleHash(): string {
-    this.hashSlices();
-    return `${this.sliceCount}:${this.slices.copy().digest('hex').slice(0, 16)}`;
+    return `${this.sliceCount}:${createHash('sha256').update(this.foldedSlices).update(this.pendingSlices).digest('hex').slice(0, 16)}`;
+  }
+
+  /** The scheduler's counters and hash state (snapshots). */
+  state(): ThreadTableState {
+    return { nextTid: this.nextTid, pendingSlices: this.pendingSlices, foldedSlices: this.foldedSlices, sliceCount: this.sliceCount };
+  }
+
+  /** Puts back the scheduler's state and its threads (`current` among them). */
+  restoreState(state: ThreadTableState, threads: GuestThread[], current: GuestThread): void {
+    Object.assign(this, state);
+    this.threads.splice(0, this.threads.length, ...threads);
+    this.current = current;
   }
 
   /** The next runnable thread after the current one, round robin in creation order. */

@@ -12,6 +12,15 @@ export const DEFAULT_TMP_LIMIT = 256 * 1024 * 1024;
 const DIRECTORY_SIZE = 4096;
 const S_IFMT = 0o170000;
 
+/** A tmpfs node as a snapshot keeps it. */
+export interface TmpNodeState {
+  path: string;
+  inode: number;
+  mode: number;
+  mtime: Timespec;
+  data: Uint8Array;
+}
+
 /** A file or directory in the tmpfs: its bytes live in a growing buffer. */
 export class TmpNode implements VfsNode {
   private data = new Uint8Array(0);
@@ -77,6 +86,25 @@ export class TmpFs implements MountedFileSystem {
     private readonly now: () => Timespec,
   ) {
     this.root = this.add(mountPoint, S_IFDIR | 0o1777);
+  }
+
+  /** Every node, with a copy of its bytes (snapshots). */
+  state(): TmpNodeState[] {
+    return [...this.nodes.values()].map((n) => ({ path: n.path, inode: n.inode, mode: n.mode, mtime: { ...n.mtime }, data: n.contents().slice() }));
+  }
+
+  /** Replaces every node with those of `state` (from `state()`); returns them by path. */
+  restoreState(state: readonly TmpNodeState[]): void {
+    this.nodes.clear();
+    this.used = 0;
+    for (const s of state) {
+      // The root stays the same object: the file system tree holds it as the mount point.
+      const node = s.path === this.mountPoint ? this.root : new TmpNode(s.path, s.inode, s.mode, { ...s.mtime }, (dir) => this.list(dir));
+      node.mtime = { ...s.mtime };
+      if (!node.isDirectory) node.writeAt(0, s.data);
+      this.used += node.isDirectory ? 0 : s.data.length;
+      this.nodes.set(s.path, node);
+    }
   }
 
   /** Whether `path` (normalized) is this file system's. */

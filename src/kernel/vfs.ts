@@ -103,6 +103,15 @@ export class VirtualFileSystem {
     this.mounts.set(normalized, fs);
   }
 
+  /** The next inode number to hand out (snapshots carry it). */
+  get inodeCounter(): number {
+    return this.nextInode;
+  }
+
+  set inodeCounter(value: number) {
+    this.nextInode = value;
+  }
+
   /** A fresh inode number (for nodes created after boot). */
   allocateInode(): number {
     return this.nextInode++;

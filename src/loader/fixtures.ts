@@ -142,7 +142,10 @@ export function findFixture(arch: Arch, name: string, dir?: string): FixtureEntr
 /** Inflate a gzip file with node:zlib (several times faster than pako; fixtures are read in Node only), as a FixtureError. */
 function inflate(compressed: Uint8Array, path: string): Uint8Array {
   try {
-    return gunzipSync(compressed);
+    const inflated = gunzipSync(compressed);
+    // A plain Uint8Array over the same memory, not the Buffer: Buffer's slice() shares memory where
+    // Uint8Array's copies, and callers copy fixtures with slice() before changing them.
+    return new Uint8Array(inflated.buffer, inflated.byteOffset, inflated.byteLength);
   } catch (error) {
     throw new FixtureError(path, `cannot decompress (${(error as Error).message})`);
   }

@@ -198,7 +198,8 @@ export class Process {
   /** Whether the engine is inside a run (the virtual clock then adds the run's own instructions). */
   private inRun = false;
 
-  private constructor(options: ProcessOptions) {
+  /** `restoring`: a snapshot's state will replace memory and registers, so nothing is mapped or written here. */
+  private constructor(options: ProcessOptions, restoring = false) {
     const arch = options.arch;
     this.arch = arch;
     this.layout = LAYOUTS[arch];
@@ -219,14 +220,18 @@ export class Process {
       maxEngineRegions: options.maxEngineRegions,
     });
     if (this.layout.gdtPage !== undefined) {
-      this.space.mapFixed(this.layout.gdtPage, PAGE_SIZE, PROT_READ | PROT_WRITE, '[gdt]');
       this.gdt = new GlobalDescriptorTable(this.engine, this.layout.gdtPage);
-      this.gdt.install();
+      if (!restoring) {
+        this.space.mapFixed(this.layout.gdtPage, PAGE_SIZE, PROT_READ | PROT_WRITE, '[gdt]');
+        this.gdt.install();
+      }
     }
-    this.space.mapFixed(this.layout.trapPage, PAGE_SIZE, PROT_READ | PROT_EXEC, '[shimulator trap]');
-    // Reserved without access (no engine region): hinted mmaps go elsewhere, and stops at the trap stay cheap.
-    this.space.mapFixed(this.layout.trapPage - PAGE_SIZE, PAGE_SIZE, PROT_NONE, '[shimulator guard]');
-    this.engine.write(this.layout.trapPage, new Uint8Array(PAGE_SIZE).fill(HLT));
+    if (!restoring) {
+      this.space.mapFixed(this.layout.trapPage, PAGE_SIZE, PROT_READ | PROT_EXEC, '[shimulator trap]');
+      // Reserved without access (no engine region): hinted mmaps go elsewhere, and stops at the trap stay cheap.
+      this.space.mapFixed(this.layout.trapPage - PAGE_SIZE, PAGE_SIZE, PROT_NONE, '[shimulator guard]');
+      this.engine.write(this.layout.trapPage, new Uint8Array(PAGE_SIZE).fill(HLT));
+    }
 
     this.mountFixtures();
     for (const lib of options.hostLibraries ?? []) this.mountHostLibrary(lib.path, lib.bytes);
@@ -264,17 +269,20 @@ export class Process {
     // ET_EXEC runs at its link addresses; a position-independent executable where Linux puts one (no ASLR).
     const exeBase = exeElf.type === 'EXEC' ? 0 : this.layout.exeBase;
     this.exe = { path: exePath, base: exeBase, elf: exeElf };
-    this.mapElf(this.exe);
+    if (!restoring) this.mapElf(this.exe);
     this.space.initBrk(this.exe.base + exeElf.loadSpan.end);
     if (exeElf.interp) {
       const interpElf = this.elfAt(exeElf.interp);
       const interpBase = this.layout.mmapTop - pageUp(interpElf.loadSpan.end - interpElf.loadSpan.start);
       this.interp = { path: exeElf.interp, base: interpBase - interpElf.loadSpan.start, elf: interpElf };
-      this.mapElf(this.interp);
+      if (!restoring) this.mapElf(this.interp);
     }
     this.kernel.options.exePath = exePath;
     this.kernel.threadName = exePath.split('/').pop()!.slice(0, TASK_COMM_LEN - 1);
 
+    // Where the process starts: ld.so for a dynamically linked program, the program itself for a static one.
+    this.entry = this.interp ? this.interp.base + this.interp.elf.entry : this.exe.base + exeElf.entry;
+    if (restoring) return;
     const stackBottom = this.layout.stackTop - this.layout.stackSize;
     // PT_GNU_STACK absent or executable: Linux gives the process an executable stack (READ_IMPLIES_EXEC aside).
     const stackProt = PROT_READ | PROT_WRITE | (wantsExecutableStack(exeElf) ? PROT_EXEC : 0);
@@ -300,8 +308,6 @@ export class Process {
     this.engine.write(stack.sp, stack.bytes);
     this.engine.setReg(arch === 'amd64' ? 'rsp' : 'esp', stack.sp);
     resetFpu(this.engine);
-    // Where the process starts: ld.so for a dynamically linked program, the program itself for a static one.
-    this.entry = this.interp ? this.interp.base + this.interp.elf.entry : this.exe.base + exeElf.entry;
   }
 
   /** Boots the stub (ld.so, libc, constructors) and stops at `shimulator_ready`, ready for host calls. */
@@ -316,6 +322,14 @@ export class Process {
       throw error;
     }
     return p;
+  }
+
+  /**
+   * The process exec'd but not run: what a snapshot's state is applied to (src/snapshot), which replaces its
+   * memory, registers and kernel state wholesale.
+   */
+  static create(options: ProcessOptions): Process {
+    return new Process(options, true);
   }
 
   /**

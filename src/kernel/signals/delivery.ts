@@ -71,6 +71,14 @@ export class Signals {
     }
   }
 
+  /** Puts every action back (snapshots); a handler for a fault signal makes fault addresses exact, as setAction does. */
+  restoreActions(actions: readonly SignalAction[]): void {
+    actions.forEach((a, signal) => {
+      this.process.actions[signal] = { ...a };
+      if (PRECISE_PC_SIGNALS.has(signal) && a.handler !== SIG_DFL && a.handler !== SIG_IGN) this.k.engine.enablePreciseFaults();
+    });
+  }
+
   /** A new thread inherits the blocked mask; clone(CLONE_VM) clears the alternate stack (copy_process). */
   onClone(parent: GuestThread, child: GuestThread): void {
     this.of(child).blocked = this.of(parent).blocked;

@@ -27,6 +27,17 @@ export class PendingSignals {
     return this.bits;
   }
 
+  /** The pending instances (snapshots). */
+  state(): SigInfo[] {
+    return [...this.infos.values()].map((i) => ({ ...i }));
+  }
+
+  restoreState(infos: readonly SigInfo[]): void {
+    this.infos.clear();
+    this.bits = EMPTY_SET;
+    for (const info of infos) this.add({ ...info });
+  }
+
   add(info: SigInfo): void {
     if (this.infos.has(info.signo)) return;
     this.infos.set(info.signo, info);
