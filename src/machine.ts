@@ -307,8 +307,9 @@ export class Machine {
     this.watchTls = options.watchTls ?? false;
     const machine = this;
     this.direct = {
+      // Asked several times per call: straight to the engine, not through the `process` getter.
       get on() {
-        return !machine.closed && activeRecording(machine) === undefined;
+        return !machine.closed && activeRecording(machine.env.engine) === undefined;
       },
     };
     // A fork starts from its parent's snapshot; anything else from the boot image cache or a boot.

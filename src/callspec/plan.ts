@@ -127,8 +127,8 @@ function argumentWriter(arg: ArgSpec, index: number, arch: Arch, what: string): 
   const general = generalWriter(arg, index, arch, what);
   const type = arg.type;
   const size = arg.size;
-  // A TypedValue of exactly this type (variadic arguments) is its value; any other type takes the general path.
-  const unwrap = (value: HostValue): HostValue | typeof general => (value instanceof TypedValue ? (value.type === type ? value.value : general) : value);
+  // A TypedValue of exactly this type (variadic arguments) is its value; of another type, undefined: the general path.
+  const unwrap = (value: HostValue): HostValue | undefined => (value instanceof TypedValue ? (value.type === type ? value.value : undefined) : value);
   if ((type.kind === 'int' && type.name !== '_Bool') || type.kind === 'enum') {
     return (value, image, view, offset, memory, outs) => {
       const v = unwrap(value);
@@ -150,7 +150,9 @@ function argumentWriter(arg: ArgSpec, index: number, arch: Arch, what: string): 
     const text = isCharPointer(type);
     return (value, image, view, offset, memory, outs) => {
       const v = unwrap(value);
-      if (v === null) {
+      if (v === undefined) {
+        general(value, image, view, offset, memory, outs);
+      } else if (v === null) {
         image.fill(0, offset, offset + size);
       } else if (typeof v === 'number' && storeInteger(v, size, view, offset)) {
         // a pointer given as its address

@@ -95,9 +95,10 @@ export interface HostMemory {
   write(offset: number, bytes: Uint8Array): void;
   /**
    * The bytes [offset, offset+size) as a live view (no copy: reads see guest stores, writes reach the guest without
-   * the engine). Valid until `release()`; see AddressSpace.dataWindow for when writing through it is safe.
+   * the engine), or undefined when the host cannot make one. Valid until `release()`; see AddressSpace.dataWindow
+   * for when writing through it is safe.
    */
-  bytes(offset: number, size: number): Uint8Array;
+  bytes(offset: number, size: number): Uint8Array | undefined;
   /** Makes [offset, offset+size) read as zeros again and gives its pages back to the host. */
   discard(offset: number, size: number): void;
   /** Returns the reservation to the host (after the engine is closed). */

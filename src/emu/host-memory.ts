@@ -63,6 +63,7 @@ export class NativeHostMemory implements HostMemory {
   private readonly external: unknown;
   /** A JavaScript view of the whole reservation, made on first use (creating it is one native call). */
   private whole: Uint8Array | undefined;
+  private viewFailed = false;
 
   constructor(readonly size: number) {
     const c = loadLibc();
@@ -73,10 +74,16 @@ export class NativeHostMemory implements HostMemory {
     this.external = external;
   }
 
-  bytes(offset: number, size: number): Uint8Array {
+  bytes(offset: number, size: number): Uint8Array | undefined {
     this.checkRange(offset, size);
-    this.whole ??= new Uint8Array(koffi.view(this.external, this.size));
-    return this.whole.subarray(offset, offset + size);
+    if (this.whole === undefined && !this.viewFailed) {
+      try {
+        this.whole = new Uint8Array(koffi.view(this.external, this.size));
+      } catch {
+        this.viewFailed = true; // a JavaScript engine whose typed arrays cannot span the reservation: no views
+      }
+    }
+    return this.whole?.subarray(offset, offset + size);
   }
 
   /** The host address of `offset`, for the engine. */
