@@ -7,6 +7,7 @@ import {
 import { openSession, type Session } from '../session.ts';
 import type { CallDraft, CallPicker } from './picker.ts';
 import type { StepAction } from './stepper.ts';
+import type { TraceTools } from './trace-tools.ts';
 import './picker.ts';
 import './plan.ts';
 import './stepper.ts';
@@ -24,6 +25,8 @@ const SHORTCUTS: [string, string][] = [
   ['r', 'run to return (leave the current function)'],
   ['y', 'run to the next system call'],
   ['e', 'jump to the function entry'],
+  ['/', 'find in the trace (Enter: next, Shift+Enter: previous)'],
+  ['c / C', 'continue to the next / previous breakpoint'],
   ['Home / End', 'start / end of the trace'],
   ['PageUp / PageDown', '10 steps back / forward'],
   ['?', 'show or hide this help'],
@@ -320,13 +323,17 @@ export class Playground extends LitElement {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const target = e.target as HTMLElement | null;
     if (target && (target.closest('input, textarea, select, [contenteditable]'))) return;
-    const map: Record<string, StepAction | 'help' | 'page-up' | 'page-down' | 'escape'> = {
+    const map: Record<string, StepAction | 'help' | 'page-up' | 'page-down' | 'escape' | 'find' | 'continue' | 'reverse'> = {
       ArrowRight: 'forward', s: 'forward', ArrowLeft: 'back', b: 'back', o: 'over', r: 'return', y: 'syscall',
       e: 'entry', Home: 'start', End: 'end', '?': 'help', PageUp: 'page-up', PageDown: 'page-down', Escape: 'escape',
+      '/': 'find', c: 'continue', C: 'reverse',
     };
     const action = map[e.key];
     if (!action) return;
-    if (action === 'help') this.help = !this.help;
+    const tools = this.querySelector<TraceTools>('shim-trace-tools');
+    if (action === 'find') tools?.querySelector<HTMLInputElement>('[data-testid="trace-search"]')?.focus();
+    else if (action === 'continue' || action === 'reverse') tools?.continueTo(action === 'continue' ? 1 : -1);
+    else if (action === 'help') this.help = !this.help;
     else if (action === 'escape') this.help = false;
     else if (action === 'page-up') this.act({ action: 'seek', to: this.step - 10 });
     else if (action === 'page-down') this.act({ action: 'seek', to: this.step + 10 });
