@@ -178,6 +178,14 @@ table.plan tr:hover td { background: rgba(255,255,255,.02); }
 .timeline .mark.entry { background: var(--green); }
 .timeline .mark.ret { background: var(--purple); }
 .timeline .span { position: absolute; height: 4px; top: 4px; background: rgba(74,222,128,.18); border-radius: 2px; }
+.trace-tools { display: flex; flex-wrap: wrap; gap: 6px 14px; align-items: center; padding: 6px 12px; border-bottom: 1px solid var(--border); font-size: 12px; }
+.trace-tools .tt-group { display: flex; gap: 4px; align-items: center; flex-wrap: wrap; margin: 0; }
+.trace-tools input { font-family: var(--mono); font-size: 12px; width: 15em; padding: 3px 6px; }
+.trace-tools .bp { display: inline-flex; align-items: center; gap: 2px; font-family: var(--mono); font-size: 11px; color: var(--red);
+  border: 1px solid rgba(248,113,113,.4); border-radius: 10px; padding: 0 0 0 8px; }
+.trace-tools .bp .btn { padding: 0 6px; }
+.trace-tools .tt-note { color: var(--muted); }
+.trace-tools .tt-note:empty { display: none; }
 .whereami { padding: 6px 12px; font-size: 12px; color: var(--muted); border-bottom: 1px solid var(--border); display: flex; gap: 14px; flex-wrap: wrap; }
 .whereami b { color: var(--text); font-weight: 500; font-family: var(--mono); }
 .disasm { flex: 1; overflow: auto; font-family: var(--mono); font-size: 12px; min-height: 120px; container-type: inline-size; }

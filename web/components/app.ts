@@ -5,29 +5,22 @@ import {
   api, ApiError, isStatic, type Arch, type CallResponse, type Lesson, type LessonStep, type LessonSummary, type PlanResponse, type UploadInfo,
 } from '../api.ts';
 import { openSession, type Session } from '../session.ts';
+import { scrollWithinPanel } from '../scroll.ts';
 import type { CallDraft, CallPicker } from './picker.ts';
 import type { StepAction } from './stepper.ts';
+import type { TraceTools } from './trace-tools.ts';
 import './picker.ts';
 import './plan.ts';
 import './stepper.ts';
 import './state.ts';
 import './lessons.ts';
+import { compareColumn } from './compare.ts';
+import { helpPopover } from './help.ts';
 
 type Mode = 'explore' | 'lessons';
 
 const BOTH: Arch[] = ['i386', 'amd64'];
 
-const SHORTCUTS: [string, string][] = [
-  ['→ or s', 'step one instruction'],
-  ['← or b', 'step back one instruction'],
-  ['o', 'step over a call'],
-  ['r', 'run to return (leave the current function)'],
-  ['y', 'run to the next system call'],
-  ['e', 'jump to the function entry'],
-  ['Home / End', 'start / end of the trace'],
-  ['PageUp / PageDown', '10 steps back / forward'],
-  ['?', 'show or hide this help'],
-];
 
 export class Playground extends LitElement {
   static override properties = {
@@ -320,13 +313,17 @@ export class Playground extends LitElement {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const target = e.target as HTMLElement | null;
     if (target && (target.closest('input, textarea, select, [contenteditable]'))) return;
-    const map: Record<string, StepAction | 'help' | 'page-up' | 'page-down' | 'escape'> = {
+    const map: Record<string, StepAction | 'help' | 'page-up' | 'page-down' | 'escape' | 'find' | 'continue' | 'reverse'> = {
       ArrowRight: 'forward', s: 'forward', ArrowLeft: 'back', b: 'back', o: 'over', r: 'return', y: 'syscall',
       e: 'entry', Home: 'start', End: 'end', '?': 'help', PageUp: 'page-up', PageDown: 'page-down', Escape: 'escape',
+      '/': 'find', c: 'continue', C: 'reverse',
     };
     const action = map[e.key];
     if (!action) return;
-    if (action === 'help') this.help = !this.help;
+    const tools = this.querySelector<TraceTools>('shim-trace-tools');
+    if (action === 'find') tools?.querySelector<HTMLInputElement>('[data-testid="trace-search"]')?.focus();
+    else if (action === 'continue' || action === 'reverse') tools?.continueTo(action === 'continue' ? 1 : -1);
+    else if (action === 'help') this.help = !this.help;
     else if (action === 'escape') this.help = false;
     else if (action === 'page-up') this.act({ action: 'seek', to: this.step - 10 });
     else if (action === 'page-down') this.act({ action: 'seek', to: this.step + 10 });
@@ -510,53 +507,7 @@ export class Playground extends LitElement {
           <shim-state .session=${this.session} .step=${this.step} .tokens=${this.tokens}></shim-state>
         </aside>
       </div>
-      ${this.help ? html`<div class="popover" role="dialog" aria-label="Keyboard shortcuts" data-testid="help-popover">
-          <h4>Keyboard shortcuts</h4>
-          <table>${SHORTCUTS.map(([k, v]) => html`<tr><td>${k.split(' ').map((x) => (/^(or|\/)$/.test(x) ? html` ${x} ` : html`<kbd>${x}</kbd>`))}</td><td class="muted">${v}</td></tr>`)}</table>
-          <div class="faint" style="margin-top:8px;font-size:12px">Click any instruction, system call or the timeline to jump there.</div>
-        </div>` : nothing}`;
-  }
-}
-
-/** Compare mode: the two plans side by side, each with its result and ABI report, and tabs for the stepper. */
-function compareColumn(app: { arch: Arch; plans: Partial<Record<Arch, PlanResponse>>; results: Partial<Record<Arch, CallResponse>> },
-  arch: Arch, pick: (arch: Arch) => void) {
-  const plan = app.plans[arch];
-  const response = app.results[arch];
-  const r = response?.result;
-  const abi = r?.abi;
-  const ret = r ? (typeof r.return === 'object' && r.return !== null ? JSON.stringify(r.return) : String(r.return ?? 'void')) : undefined;
-  const outs = Object.entries(r?.out ?? {});
-  return html`<div class="compare-col ${app.arch === arch ? 'stepping' : ''}" data-testid="compare-${arch}">
-    <div class="compare-head"><b>${arch}</b><span class="faint">${arch === 'amd64' ? 'System V AMD64' : 'System V i386 cdecl'}</span>
-      <button class="btn ${app.arch === arch ? 'primary' : ''}" data-testid="compare-tab-${arch}" aria-pressed=${String(app.arch === arch)}
-        title="Show the ${arch} recording in the stepper" @click=${() => pick(arch)}>${app.arch === arch ? 'stepping' : 'step this'}</button></div>
-    <shim-plan .spec=${response?.spec ?? plan?.spec} .explanations=${plan?.explanations}></shim-plan>
-    ${r ? html`<div class="compare-result" data-testid="compare-result-${arch}">
-        <div class="result-line">${response!.spec.function}(…) <span class="eq">=</span> <span class="ret" data-testid="compare-return-${arch}">${ret}</span>
-          <span class="faint">errno</span> <span class=${r.errno ? 'bad' : ''}>${r.errno ?? 0}</span>
-          <span class="faint">· ${r.instructions ?? '?'} instructions</span></div>
-        ${outs.map(([i, v]) => html`<div class="outbuf"><span class="lbl">${response!.spec.args[Number(i)]?.text ?? `arg ${i}`}</span><span class="str">"${v}"</span></div>`)}
-        <div data-testid="compare-abi-${arch}">${!abi ? html`<span class="faint">ABI checker off</span>`
-          : abi.ok && abi.violations.length === 0 ? html`<span class="badge ok">ABI clean</span>`
-          : html`<span class="badge bad">${abi.violations.length} ABI violation(s)</span>
-            ${abi.violations.map((v) => html`<div class="violation ${v.severity}"><span class="badge ${v.severity === 'error' ? 'bad' : 'warn'}">${v.rule}</span> ${v.message}</div>`)}`}</div>
-      </div>` : html`<div class="faint compare-result">Run the call to see the ${arch} result and ABI report.</div>`}
-  </div>`;
-}
-
-/**
- * Shows an element by scrolling the panel that holds it, never the page: on a narrow screen the page scrolling to a
- * panel would take the lesson text, which the student is reading, off screen.
- */
-function scrollWithinPanel(el: HTMLElement): void {
-  for (let box = el.parentElement; box && box !== document.body; box = box.parentElement) {
-    const { overflowY } = getComputedStyle(box);
-    if ((overflowY === 'auto' || overflowY === 'scroll') && box.scrollHeight > box.clientHeight) {
-      const top = el.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
-      box.scrollTop = Math.max(0, top - 8);
-      return;
-    }
+      ${this.help ? helpPopover() : nothing}`;
   }
 }
 

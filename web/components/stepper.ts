@@ -1,6 +1,7 @@
 /** The stepper: toolbar, timeline, "where am I", and the executed instructions around the current step. */
 import { LitElement, html, nothing } from 'lit';
 import { symbolize, type Session } from '../session.ts';
+import './trace-tools.ts';
 
 export type StepAction = 'start' | 'back' | 'forward' | 'over' | 'return' | 'syscall' | 'end' | 'entry';
 
@@ -116,6 +117,7 @@ export class Stepper extends LitElement {
           ${s ? this.marks(s) : nothing}
         </div>
       </div>
+      <shim-trace-tools .session=${s} .step=${step}></shim-trace-tools>
       ${s ? this.whereAmI(s) : nothing}
       <div class="disasm" data-testid="disassembly" tabindex="0" role=${s ? 'listbox' : nothing} aria-label="Executed instructions"
         aria-activedescendant=${s ? 'insn-current' : nothing}>${s ? this.listing(s) : html`<div class="placeholder"><div>
