@@ -4,12 +4,12 @@
  * convention; the lines are compared with what the natively compiled caller printed on real x86.
  */
 import { readFileSync } from 'node:fs';
-import { encodeValue, type HostValue, TypedValue } from '../../src/callspec/values.ts';
+import { encodeValue, type HostValue } from '../../src/callspec/values.ts';
 import { Machine } from '../../src/machine.ts';
 import type { ConventionsCorpus, ConventionSignature } from './conventions.ts';
 import { hasCallback, pointerType } from './conventions.ts';
 import { type Arch, hexOf } from './generate.ts';
-import { DIR, hostValue, meaningful } from './runner.ts';
+import { DIR, hostValue, meaningful, Runner } from './runner.ts';
 
 export const CONVENTIONS_LIB = 'libconventions.so';
 
@@ -20,43 +20,20 @@ export function bootConventionsMachine(arch: Arch, corpus: ConventionsCorpus): P
   return Machine.boot({ arch, libs: [`${DIR}libconventions-${arch}.so`], decls: corpus.decls });
 }
 
-/** Calls signatures of the corpus on one machine; addresses and the helper functions are looked up once. */
-export class ConventionRunner {
-  private readonly lenAddress: number;
+/** Calls signatures of the conventions corpus, and their invokers with callbacks. */
+export class ConventionRunner extends Runner {
   private readonly splitAddress: number;
-  private readonly outAddress: number;
-  private readonly reset: () => void;
 
-  constructor(
-    private readonly m: Machine,
-    private readonly arch: Arch,
-  ) {
-    this.lenAddress = m.address('conformance_len', CONVENTIONS_LIB);
+  constructor(m: Machine, arch: Arch) {
+    super(m, arch, CONVENTIONS_LIB);
     this.splitAddress = m.address('conformance_split', CONVENTIONS_LIB);
-    this.outAddress = m.address('conformance_out', CONVENTIONS_LIB);
-    const reset = m.fn(CONVENTIONS_LIB, 'void conformance_reset(void)');
-    this.reset = () => void reset();
-  }
-
-  private read(): { out: Uint8Array; split: number } {
-    const { m } = this;
-    const length = new DataView(m.read(this.lenAddress, 4).buffer).getUint32(0, true);
-    const split = new DataView(m.read(this.splitAddress, 4).buffer).getUint32(0, true);
-    return { out: length ? m.read(this.outAddress, length) : new Uint8Array(0), split };
   }
 
   /** Calls one signature and, when it has one, its invoker with a callback: the lines in the native caller's format. */
-  run(sig: ConventionSignature): string[] {
+  override run(sig: ConventionSignature): string[] {
     const { m, arch } = this;
-    const proto = m.declarations.parsePrototype(sig.proto);
-    const args: HostValue[] = proto.params.map((p, i) => hostValue(p.type, sig.args[i]!, arch));
-    sig.variadic.forEach((t, j) => {
-      const type = m.declarations.parseType(t);
-      args.push(new TypedValue(type, hostValue(type, sig.args[proto.params.length + j]!, arch)));
-    });
-    this.reset();
-    const result = m.fnAt(m.address(sig.name, CONVENTIONS_LIB), proto)(...args);
-    const lines = [`${sig.name} ${hexOf(this.read().out)} ${hexOf(meaningful(proto.ret, result.returnBytes, arch))}`];
+    const { proto, result } = this.callSignature(sig);
+    const lines = [`${sig.name} ${hexOf(this.recorded())} ${hexOf(meaningful(proto.ret, result.returnBytes, arch))}`];
     if (!hasCallback(sig)) return lines;
 
     // The callback records the meaningful bytes of what it received, re-encoded from the decoded values.
@@ -72,8 +49,9 @@ export class ConventionRunner {
     try {
       this.reset();
       m.fnAt(m.address(`cb_${sig.name}`, CONVENTIONS_LIB), INVOKER)(callback);
-      const { out, split } = this.read();
-      lines.push(`cb_${sig.name} ${hexOf(received)} ${hexOf(out.subarray(split))}`);
+      // The invoker recorded the callee's arguments (none: the callback records its own) and then the return value.
+      const split = new DataView(m.read(this.splitAddress, 4).buffer).getUint32(0, true);
+      lines.push(`cb_${sig.name} ${hexOf(received)} ${hexOf(this.recorded().subarray(split))}`);
     } finally {
       callback.free();
     }
