@@ -22,7 +22,8 @@ import { typeName } from './callspec/layout.ts';
 import { Declarations } from './callspec/parse.ts';
 import type { CallSpec, CType, Prototype } from './callspec/types.ts';
 import {
-  ArgumentError, decodeValue, type DecodedValue, encodeValue, type HostValue, isCharPointer, out, OutBuffer, TypedValue,
+  ArgumentError, completeVariadicType, decodeValue, type DecodedValue, encodeValue, type HostValue, isCharPointer, out, OutBuffer,
+  TypedValue,
 } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import type { CallEvent } from './check/calls.ts';
@@ -507,7 +508,8 @@ export class Machine {
         `${proto.name} takes ${proto.params.length}${proto.variadic ? ' or more' : ''} argument(s), got ${args.length}`,
       );
     }
-    const variadicTypes = args.slice(proto.params.length).map((a, i) => variadicType(a, i + 1));
+    const lookup = (kind: 'struct' | 'union', tag: string) => this.declarations.tag(kind, tag);
+    const variadicTypes = args.slice(proto.params.length).map((a, i) => completeVariadicType(variadicType(a, i + 1), lookup, i + 1));
     // Classification is pure, so a spec is computed once per prototype and variadic signature.
     let byVariadics = this.specCache.get(proto);
     if (!byVariadics) this.specCache.set(proto, (byVariadics = new Map()));

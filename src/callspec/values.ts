@@ -62,10 +62,34 @@ export const vararg = {
   longdouble: (v: number) => new TypedValue({ kind: 'float', name: 'long double' }, v),
   ptr: (v: number | bigint | null) => new TypedValue(voidPtr, v),
   str: (v: string) => new TypedValue(charPtr, v),
+  /**
+   * A struct (or union) passed through `...` by value (libffi's va_struct tests): `vararg.struct('pt', {x: 1, y: 2})`.
+   * The tag is looked up in the machine's declarations when the call is planned.
+   */
+  struct: (tag: string, v: HostValue) => new TypedValue({ kind: 'struct', tag }, v),
+  union: (tag: string, v: HostValue) => new TypedValue({ kind: 'union', tag }, v),
 };
 
-/** The variadic type prefixes the CLI accepts (`double:1.5`), mapped to the constructors above. */
-export const VARARG_PREFIXES = Object.keys(vararg) as (keyof typeof vararg)[];
+/** The scalar variadic type prefixes the CLI accepts (`double:1.5`), mapped to the constructors above. */
+export const VARARG_PREFIXES = Object.keys(vararg).filter((k) => k !== 'struct' && k !== 'union') as Exclude<keyof typeof vararg, 'struct' | 'union'>[];
+
+/** A `struct tag` reference without its fields (`vararg.struct`): to be completed from declarations. */
+export function isRecordReference(type: CType): type is CType & { kind: 'struct' | 'union'; tag: string } {
+  return (type.kind === 'struct' || type.kind === 'union') && type.fields === undefined && type.tag !== undefined;
+}
+
+/**
+ * The type of a variadic argument with `vararg.struct('tag', …)` references completed by `lookup` (a scope's
+ * `tag(kind, tag)`); an undeclared tag is an ArgumentError saying how to declare it.
+ */
+export function completeVariadicType(type: CType, lookup: (kind: 'struct' | 'union', tag: string) => CType | undefined, position: number): CType {
+  if (!isRecordReference(type)) return type;
+  const complete = lookup(type.kind, type.tag);
+  if (!complete || (complete.kind !== 'struct' && complete.kind !== 'union') || !complete.fields) {
+    throw new ArgumentError(`variadic argument #${position}: ${type.kind} ${type.tag} is not defined; declare it (Machine.boot({ decls }), --decls) to pass it by value`);
+  }
+  return complete;
+}
 
 export function out(size: number): OutBuffer {
   return new OutBuffer(size);
@@ -146,7 +170,8 @@ export interface EncodedArgument {
 
 /** Encodes one host value as the C type `type`. Strings and buffers for pointer types are placed via `memory`. */
 export function encodeValue(type: CType, value: HostValue, arch: Arch, memory: GuestMemory, what: string): EncodedArgument {
-  if (value instanceof TypedValue) return encodeValue(value.type, value.value, arch, memory, what);
+  // A `vararg.struct` reference takes the planned (complete) type.
+  if (value instanceof TypedValue) return encodeValue(isRecordReference(value.type) ? type : value.type, value.value, arch, memory, what);
   switch (type.kind) {
     case 'int':
       if (type.name === '_Bool') return { bytes: Uint8Array.of(toBigInt(value, what) !== 0n ? 1 : 0) }; // C: nonzero → 1

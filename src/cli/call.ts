@@ -8,7 +8,7 @@ import { callSpec } from '../callspec/classify.ts';
 import { Declarations } from '../callspec/parse.ts';
 import { renderCallSpec } from '../callspec/render.ts';
 import type { CType, Prototype } from '../callspec/types.ts';
-import { ArgumentError, type DecodedValue, type HostValue, isCharPointer, TypedValue } from '../callspec/values.ts';
+import { ArgumentError, completeVariadicType, type DecodedValue, type HostValue, isCharPointer, TypedValue } from '../callspec/values.ts';
 import { type CallResult, Machine } from '../machine.ts';
 import { callPrinter } from '../check/calls.ts';
 import { formatViolations } from '../check/report.ts';
@@ -290,7 +290,10 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
     // Only the variadic tokens matter for the plan (their type prefixes); fixed arguments may be omitted.
     const variadic: CType[] = o.positional
       .slice(1 + proto.params.length)
-      .map((token, i) => (parseToken(token, undefined, proto.params.length + i + 1, {}) as TypedValue).type);
+      .map((token, i) => {
+        const position = proto.params.length + i + 1;
+        return completeVariadicType((parseToken(token, undefined, position, {}) as TypedValue).type, (kind, tag) => scope.tag(kind, tag), i + 1);
+      });
     write(renderCallSpec(callSpec(proto, o.arch, variadic)));
     return 0;
   }

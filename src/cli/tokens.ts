@@ -15,6 +15,8 @@ export interface TokenContext {
 }
 
 const TYPED = new RegExp(`^(${VARARG_PREFIXES.join('|')}):(.*)$`, 's');
+/** A struct or union through `...`: `struct pt:{1, 2.5}` (the tag is completed from the declarations). */
+const TYPED_RECORD = /^(struct|union)\s+([A-Za-z_]\w*):(\{.*\})$/s;
 const INTEGER = /^-?(0x[0-9a-f]+|\d+)$/i;
 
 /** Parses the token for a fixed parameter of type `type`. */
@@ -25,7 +27,7 @@ export function parseToken(token: string, type: CType | undefined, position: num
   if (type === undefined) {
     // A variadic argument: only explicitly typed tokens are accepted (C has no types for `...`).
     throw new ArgumentError(
-      `${what} is variadic and needs a type prefix: ${VARARG_PREFIXES.map((p) => `${p}:`).join(' ')} (e.g. double:1.5)`,
+      `${what} is variadic and needs a type prefix: ${VARARG_PREFIXES.map((p) => `${p}:`).join(' ')} (e.g. double:1.5), or struct TAG:{…} for a struct`,
     );
   }
   switch (type.kind) {
@@ -62,9 +64,11 @@ function parseSpecial(token: string, what: string, context: TokenContext): HostV
     }
     return value;
   }
+  const record = TYPED_RECORD.exec(token);
+  if (record) return vararg[record[1] as 'struct' | 'union'](record[2]!, parseBraces(record[3]!, what));
   const typed = TYPED.exec(token);
   if (typed) {
-    const [, prefix, text] = typed as unknown as [string, keyof typeof vararg, string];
+    const [, prefix, text] = typed as unknown as [string, (typeof VARARG_PREFIXES)[number], string];
     if (prefix === 'str') return vararg.str(text);
     if (prefix === 'double' || prefix === 'longdouble') {
       const n = Number(text);
@@ -74,7 +78,7 @@ function parseSpecial(token: string, what: string, context: TokenContext): HostV
     const nested = parseSpecial(text, what, context);
     if (nested !== undefined && prefix === 'ptr') return vararg.ptr(nested as number);
     if (!INTEGER.test(text)) throw new ArgumentError(`${what}: "${text}" is not an integer`);
-    return vararg[prefix](parseInteger(text) as never);
+    return (vararg[prefix] as (v: number | bigint) => HostValue)(parseInteger(text));
   }
   return undefined;
 }
