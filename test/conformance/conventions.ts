@@ -16,7 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  type Arch, ARCHES, corpusJson, KNOWN_STRUCTS, literal, makeSignature, makeStructs, predictLine, PROMOTED_TYPES, putStatement,
+  type Arch, ARCHES, corpusJson, INT128_TYPES, KNOWN_STRUCTS, literal, makeSignature, makeStructs, predictLine, PROMOTED_TYPES, putStatement,
   renderSerialisers, Rng, SCALAR_TYPES, type Signature, type StructDef, structDecl, type TypeName,
 } from './generate.ts';
 
@@ -120,6 +120,14 @@ function families(def: ConventionDef, arch: Arch, structTypes: TypeName[]): Fami
   }
   out.push({ ret: 'long long', params: ['long long', 'int', 'long long', 'int'] }, { ret: 'void', params: [] }, { ret: 'int', params: ['void *', 'void *', 'void *', 'void *', 'void *'] });
   out.push({ ret: 'double', params: ['float', 'double', 'int', 'long double', 'int', 'char'] });
+  if (arch === 'amd64') {
+    // __int128: two INTEGER eightbytes (System V: a register pair or a 16-byte-aligned stack slot, never split);
+    // Win64: by reference, returned in xmm0.
+    for (const t of INT128_TYPES) {
+      out.push({ ret: t, params: [t, 'int', t] }, { ret: t, params: ['long', 'long', 'long', 'long', 'long', t, 'int'] });
+      out.push({ ret: 'int', params: ['char', t, 'double', t, 'long', t] }, { ret: 'double', params: ['double', t, 'float'] });
+    }
+  }
   // Variadic tails: all arguments on the stack (i386), doubles in both register files (Win64).
   const tails: TypeName[][] = [['int', 'int', 'int'], ['double', 'long long', 'int'], ['void *', 'double', 'unsigned int', 'double', 'long']];
   if (arch === 'i386') tails.push(['struct k_ii', 'struct k_c3', 'long double']);
