@@ -4,6 +4,7 @@
  */
 import type { Arch } from '../emu/arch.ts';
 import { decodeFloat80, encodeFloat80, FLOAT80_BYTES } from './float80.ts';
+import { LongDouble, parseFloat80 } from './long-double.ts';
 import { sizeOf, structLayout, typeName } from './layout.ts';
 import type { CType, IntKind } from './types.ts';
 
@@ -43,6 +44,7 @@ export type HostValue =
   | OutBuffer
   | TypedValue
   | GuestPointer
+  | LongDouble
   | HostValue[]
   | { [field: string]: HostValue };
 
@@ -59,7 +61,8 @@ export const vararg = {
   longlong: (v: number | bigint) => new TypedValue(int('long long'), v),
   ulonglong: (v: number | bigint) => new TypedValue(int('unsigned long long'), v),
   double: (v: number) => new TypedValue({ kind: 'float', name: 'double' }, v),
-  longdouble: (v: number) => new TypedValue({ kind: 'float', name: 'long double' }, v),
+  /** A number (a double, converted exactly), or text / a LongDouble for the value exactly (`'2.71828182846'`). */
+  longdouble: (v: number | string | LongDouble) => new TypedValue({ kind: 'float', name: 'long double' }, v),
   ptr: (v: number | bigint | null) => new TypedValue(voidPtr, v),
   str: (v: string) => new TypedValue(charPtr, v),
   /**
@@ -150,6 +153,17 @@ function encodeInt(value: bigint, info: IntInfo, what: string): Uint8Array {
 }
 
 function encodeFloat(name: 'float' | 'double' | 'long double', value: HostValue, arch: Arch, what: string): Uint8Array {
+  if (name === 'long double' && (value instanceof LongDouble || typeof value === 'string')) {
+    // Text is parsed straight to the 64-bit significand: a double in between would round it twice.
+    const out = new Uint8Array(sizeOf({ kind: 'float', name: 'long double' }, arch));
+    try {
+      out.set(value instanceof LongDouble ? value.bytes : parseFloat80(value));
+    } catch (error) {
+      throw new ArgumentError(`${what}: ${(error as Error).message}`);
+    }
+    return out;
+  }
+  if (value instanceof LongDouble) value = value.toNumber();
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
   if (Number.isNaN(n) && !(typeof value === 'string' && /^[-+]?nan$/i.test(value.trim()))) {
     throw new ArgumentError(`${what}: expected a number, got ${describe(value)}`);

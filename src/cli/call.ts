@@ -15,6 +15,8 @@ import { formatViolations } from '../check/report.ts';
 import type { AbiReport } from '../check/rules.ts';
 import { formatTlsReport, type TlsReport } from '../check/tls-watch.ts';
 import { parseToken, type TokenContext } from './tokens.ts';
+import { LongDouble } from '../callspec/long-double.ts';
+import { FLOAT80_BYTES } from '../callspec/float80.ts';
 import { writeTraceFile } from './trace.ts';
 import { readInputText } from './files.ts';
 import { parseSize, SIZE_OPTIONS } from './sizes.ts';
@@ -221,6 +223,11 @@ export function resultJson(
     errno: r.errno,
     out: outs,
   };
+  // A long double result exactly, as an x87: token, with the nearest double beside it.
+  if (proto.ret.kind === 'float' && proto.ret.name === 'long double') {
+    json.return = new LongDouble(r.returnBytes.subarray(0, FLOAT80_BYTES)).toString();
+    json.returnApprox = jsonValue(r.value);
+  }
   if (r.string !== undefined) json.string = r.string;
   json.instructions = r.instructions;
   if (r.abi) json.abi = r.abi;

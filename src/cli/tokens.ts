@@ -7,6 +7,7 @@
  */
 import { MAX_DECLARATION_NESTING } from '../callspec/parse.ts';
 import type { CType } from '../callspec/types.ts';
+import { LongDouble } from '../callspec/long-double.ts';
 import { ArgumentError, type HostValue, isCharPointer, OutBuffer, vararg, VARARG_PREFIXES } from '../callspec/values.ts';
 
 export interface TokenContext {
@@ -36,6 +37,14 @@ export function parseToken(token: string, type: CType | undefined, position: num
       if (!INTEGER.test(token)) throw new ArgumentError(`${what}: expected an integer for ${describe(type)}`);
       return parseInteger(token);
     case 'float':
+      // long double: exactly, from text or an x87: token (a double in between would round twice).
+      if (type.name === 'long double') {
+        try {
+          return LongDouble.parse(token);
+        } catch (error) {
+          throw new ArgumentError(`${what}: ${(error as Error).message}`);
+        }
+      }
       if (!/^[-+]?(\d+\.?\d*(e[-+]?\d+)?|\.\d+(e[-+]?\d+)?|inf(inity)?|nan)$/i.test(token)) {
         throw new ArgumentError(`${what}: expected a number for ${type.name}`);
       }
@@ -70,7 +79,14 @@ function parseSpecial(token: string, what: string, context: TokenContext): HostV
   if (typed) {
     const [, prefix, text] = typed as unknown as [string, (typeof VARARG_PREFIXES)[number], string];
     if (prefix === 'str') return vararg.str(text);
-    if (prefix === 'double' || prefix === 'longdouble') {
+    if (prefix === 'longdouble') {
+      try {
+        return vararg.longdouble(LongDouble.parse(text));
+      } catch (error) {
+        throw new ArgumentError(`${what}: ${(error as Error).message}`);
+      }
+    }
+    if (prefix === 'double') {
       const n = Number(text);
       if (text.trim() === '' || Number.isNaN(n)) throw new ArgumentError(`${what}: "${text}" is not a number`);
       return vararg[prefix](n);
