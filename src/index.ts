@@ -3,6 +3,7 @@ export { Machine, DEFAULT_CALL_BUDGET, DlopenError, MachineExitedError, UnknownL
 export type { BootOptions, CallResult, CFunction, GuestThreadHandle, ThreadCall, ShimTestOptions, ShimTestResult } from './machine.ts';
 export { out, vararg, OutBuffer, TypedValue, GuestPointer, ArgumentError } from './callspec/values.ts';
 export { Callback, type CallbackFunction } from './callspec/callback.ts';
+export { LongDouble, LongDoubleError } from './callspec/long-double.ts';
 export type { HostValue, DecodedValue } from './callspec/values.ts';
 export { Declarations, DeclarationError } from './callspec/parse.ts';
 export { callSpec, CallSpecError } from './callspec/classify.ts';

@@ -25,7 +25,7 @@ import { generateWorker, WORKER_MAILBOX } from './callspec/worker.ts';
 import { generateTrampoline, MAILBOX_BYTES } from './callspec/trampoline.ts';
 import { Declarations } from './callspec/parse.ts';
 import type { CallSpec, Prototype } from './callspec/types.ts';
-import { ArgumentError, type DecodedValue, HOST_ARENA_BYTES, type HostValue, out } from './callspec/values.ts';
+import { ArgumentError, completeVariadicType, type DecodedValue, HOST_ARENA_BYTES, type HostValue, out } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import type { CallEvent } from './check/calls.ts';
 import { ifuncSymbols, recordIfuncImplementation } from './check/ifunc.ts';
@@ -687,7 +687,12 @@ export class Machine {
   /** The call plans of `proto` (classification is pure: a plan is made once per prototype and variadic types). */
   private plans(proto: Prototype): PlanCache {
     let plans = this.planCaches.get(proto);
-    if (!plans) this.planCaches.set(proto, (plans = new PlanCache(proto, this.arch)));
+    if (!plans) {
+      // vararg.struct('tag', …) names a struct: its fields come from this machine's declarations.
+      const lookup = (kind: 'struct' | 'union', tag: string) => this.declarations.tag(kind, tag);
+      plans = new PlanCache(proto, this.arch, (type, position) => completeVariadicType(type, lookup, position));
+      this.planCaches.set(proto, plans);
+    }
     return plans;
   }
 

@@ -51,6 +51,9 @@ export interface Classification {
 function classifyScalar(type: CType): ArgClass[] | undefined {
   switch (type.kind) {
     case 'int':
+      // §3.2.3: "Arguments of type __int128 offer the same operations as INTEGERs, yet they do not fit into one
+      // general purpose register but require two registers" — two INTEGER eightbytes.
+      return type.name === '__int128' || type.name === 'unsigned __int128' ? ['INTEGER', 'INTEGER'] : ['INTEGER'];
     case 'enum':
     case 'pointer':
       return ['INTEGER'];

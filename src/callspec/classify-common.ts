@@ -30,7 +30,7 @@ export interface CallArgument {
 /** Integer kinds narrower than `int`: the ones the default argument promotions widen (C11 §6.5.2.2p6). */
 const PROMOTED_INT_KINDS = new Set<IntKind>(['_Bool', 'char', 'signed char', 'unsigned char', 'short', 'unsigned short']);
 
-const UNSIGNED_INT_KINDS = new Set<IntKind>(['_Bool', 'unsigned char', 'unsigned short', 'unsigned int', 'unsigned long', 'unsigned long long']);
+const UNSIGNED_INT_KINDS = new Set<IntKind>(['_Bool', 'unsigned char', 'unsigned short', 'unsigned int', 'unsigned long', 'unsigned long long', 'unsigned __int128']);
 
 /** `char` is signed on x86 (i386 psABI §2.1.2, AMD64 psABI §3.1.2: "char" is signed). */
 export function isSignedInt(name: IntKind): boolean {

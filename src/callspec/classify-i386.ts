@@ -217,27 +217,33 @@ function returnSpec(type: CType, rules: ConventionRules): ReturnSpec {
   return { type, size, kind: 'reg', locations, classes: [], reason: `${typeName(type)} is returned in ${where} (${PSABI})` };
 }
 
-/** pascal/register: the stack arguments were laid out left to right; flip them so the first is highest. */
-function reverseStack(args: ArgSpec[], total: number): void {
+/**
+ * pascal/register: the stack arguments were laid out left to right from `start`; flip them so the first is
+ * highest. The hidden struct-return pointer (Delphi: an extra parameter after the declared ones) stays lowest.
+ */
+function reverseStack(args: ArgSpec[], start: number, total: number): void {
   for (const arg of args) {
-    for (const l of arg.locations) if (l.kind === 'stack') l.stackOffset = total - l.stackOffset - roundUp(arg.size, STACK_SLOT);
+    for (const l of arg.locations) if (l.kind === 'stack') l.stackOffset = start + total - l.stackOffset - roundUp(arg.size, STACK_SLOT);
   }
 }
 
 export function callSpecI386(proto: Prototype, variadicTypes: CType[]): CallSpec {
   const rules = rulesOf(proto.convention, proto.variadic);
   const ret = returnSpec(proto.ret, rules);
+  if (ret.kind === 'memory' && proto.convention?.name === 'register') {
+    throw new CallSpecError(`${proto.name}: a register-convention function cannot return a ${typeName(proto.ret)}: libffi's FFI_REGISTER defines no place for the hidden return pointer`);
+  }
   const hidden = ret.kind === 'memory';
   const state: RegisterState = { next: 0 };
   const hiddenRegister = hidden && rules.registers.length ? rules.registers[state.next++] : undefined;
   const stack = { offset: hidden && !hiddenRegister ? POINTER_SIZE : 0 };
   const args = callArguments(proto, ARCH, variadicTypes).map((arg) => placeArgument(arg, rules, state, stack, hidden && !hiddenRegister));
-  if (rules.leftToRight) reverseStack(args, stack.offset);
+  if (rules.leftToRight) reverseStack(args, hidden && !hiddenRegister ? POINTER_SIZE : 0, stack.offset);
   const hiddenOnStack = hidden && !hiddenRegister;
   const calleePops = rules.calleePopsArguments ? stack.offset : hiddenOnStack && rules.calleePopsHidden ? HIDDEN_POINTER_POP : 0;
   const spec = planOf(proto, ARCH, args, ret, stack.offset, STACK_ALIGN, calleePops);
   if (hiddenRegister) spec.hiddenPointer = { kind: 'reg', reg: hiddenRegister, offset: 0, size: POINTER_SIZE };
-  else if (hidden) spec.hiddenPointer = { kind: 'stack', stackOffset: rules.leftToRight ? stack.offset - POINTER_SIZE : 0, offset: 0, size: POINTER_SIZE };
+  else if (hidden) spec.hiddenPointer = { kind: 'stack', stackOffset: 0, offset: 0, size: POINTER_SIZE };
   if (proto.convention) spec.convention = rules.name;
   return spec;
 }

@@ -24,6 +24,7 @@ export const WIN64_FLOAT_REGISTERS = ['xmm0', 'xmm1', 'xmm2', 'xmm3'] as const;
 /** "The caller is responsible for allocating space for the parameters [of the four registers]": 4 × 8 bytes. */
 export const WIN64_SHADOW_SPACE = 32;
 const SLOT = 8;
+const INT128_BYTES = 16;
 const STACK_ALIGN = 16;
 const POINTER_SIZE = 8;
 /** The sizes an aggregate may have to be passed (and returned) like an integer of that size. */
@@ -70,10 +71,16 @@ function placeArgument(arg: CallArgument, position: number, stack: { offset: num
 function returnSpec(type: CType): ReturnSpec {
   if (type.kind === 'void') return { type, size: 0, kind: 'void', locations: [], classes: [], reason: 'void: nothing is returned' };
   const size = sizeOf(type, ARCH);
-  if (isWin64Indirect(type, size)) {
+  if (isWin64Indirect(type, size) && !(type.kind === 'int' && size === INT128_BYTES)) {
     return {
       type, size, kind: 'memory', locations: [], classes: [],
       reason: `a ${size}-byte ${typeName(type)} is not 1, 2, 4 or 8 bytes: the caller passes a buffer's address in RCX as a hidden first argument (every other argument moves one position on) and the callee returns that address in RAX (${MS})`,
+    };
+  }
+  if (type.kind === 'int' && size === INT128_BYTES) {
+    return {
+      type, size, kind: 'reg', locations: [{ kind: 'reg', reg: 'xmm0', offset: 0, size }], classes: [],
+      reason: `${typeName(type)} is returned in all 16 bytes of xmm0 (GCC's ms_abi, like MSVC's __m128 returns)`,
     };
   }
   const reg = isSseScalar(type) ? 'xmm0' : 'rax';

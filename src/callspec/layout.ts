@@ -27,9 +27,10 @@ interface ScalarLayout {
 }
 
 type ScalarName = IntKind | FloatKind | 'pointer' | 'enum';
+type Int128 = '__int128' | 'unsigned __int128';
 
 /** i386 psABI §2.1.2 (Figure 2.1, "Scalar Types"): ABI alignment of 8-byte scalars is 4. */
-const I386_SCALARS: Record<ScalarName, ScalarLayout> = {
+const I386_SCALARS: Record<Exclude<ScalarName, Int128>, ScalarLayout> = {
   _Bool: { size: 1, align: 1 },
   char: { size: 1, align: 1 }, 'signed char': { size: 1, align: 1 }, 'unsigned char': { size: 1, align: 1 },
   short: { size: 2, align: 2 }, 'unsigned short': { size: 2, align: 2 },
@@ -51,9 +52,18 @@ const AMD64_SCALARS: Record<ScalarName, ScalarLayout> = {
   double: { size: 8, align: 8 },
   'long double': { size: 16, align: 16 },
   pointer: { size: 8, align: 8 },
+  // AMD64 psABI §3.1.2: __int128 is 16 bytes, 16-byte aligned.
+  __int128: { size: 16, align: 16 }, 'unsigned __int128': { size: 16, align: 16 },
 };
 
-const SCALARS: Record<Arch, Record<ScalarName, ScalarLayout>> = { i386: I386_SCALARS, amd64: AMD64_SCALARS };
+const SCALARS: Record<Arch, Partial<Record<ScalarName, ScalarLayout>>> = { i386: I386_SCALARS, amd64: AMD64_SCALARS };
+
+/** A scalar's layout on `arch`; __int128 exists only on amd64. */
+function scalarLayout(scalar: ScalarName, type: CType, arch: Arch): ScalarLayout {
+  const layout = SCALARS[arch][scalar];
+  if (!layout) throw new LayoutError(type, `${scalar} is not supported on ${arch} (GCC: "__int128 is not supported on this target"); it exists on amd64`);
+  return layout;
+}
 
 /** Bytes of a long double's memory image that hold the 80-bit x87 extended value (the rest is padding). */
 export const X87_EXTENDED_BYTES = 10;
@@ -139,7 +149,7 @@ function requireSized(type: CType): void {
 /** sizeof(type) on `arch`. */
 export function sizeOf(type: CType, arch: Arch): number {
   const scalar = scalarName(type);
-  if (scalar) return SCALARS[arch][scalar].size;
+  if (scalar) return scalarLayout(scalar, type, arch).size;
   requireSized(type);
   if (type.kind === 'array') return type.length * sizeOf(type.of, arch);
   return structLayout(type, arch).size;
@@ -148,7 +158,7 @@ export function sizeOf(type: CType, arch: Arch): number {
 /** The ABI alignment of `type` on `arch` (as a struct member or argument; C11 `_Alignof`). */
 export function alignOf(type: CType, arch: Arch): number {
   const scalar = scalarName(type);
-  if (scalar) return SCALARS[arch][scalar].align;
+  if (scalar) return scalarLayout(scalar, type, arch).align;
   requireSized(type);
   if (type.kind === 'array') return alignOf(type.of, arch);
   return structLayout(type, arch).align;

@@ -174,7 +174,7 @@ function tokenize(source: string, clean: string): Token[] {
  */
 export const MAX_DECLARATION_NESTING = 256;
 
-const TYPE_WORDS = new Set(['void', 'char', 'short', 'int', 'long', 'float', 'double', 'signed', 'unsigned', '_Bool', 'bool']);
+const TYPE_WORDS = new Set(['void', 'char', 'short', 'int', 'long', 'float', 'double', 'signed', 'unsigned', '_Bool', 'bool', '__int128']);
 /** Alternative spellings of type-specifier keywords. */
 const TYPE_WORD_SPELLINGS: Record<string, string> = { __signed: 'signed', __signed__: 'signed', bool: '_Bool' };
 /** Storage classes and function specifiers: accepted and ignored (except `typedef`). */
@@ -194,7 +194,7 @@ const IGNORED_MACROS = new Set(['__THROW', '__THROWNL', '__wur', '__nonnull', '_
   'PCAP_AVAILABLE_1_10', 'PCAP_DEPRECATED']);
 
 /** Type keywords outside the type model: rejected with a clear message rather than misparsed as names. */
-const UNSUPPORTED_TYPE_WORDS = new Set(['_Complex', '__complex__', '_Imaginary', '__int128', '__int128_t', '__uint128_t',
+const UNSUPPORTED_TYPE_WORDS = new Set(['_Complex', '__complex__', '_Imaginary',
   '_Float16', '_Float32', '_Float64', '_Float128', '__float128', '__float80', '_Decimal32', '_Decimal64', '_Decimal128',
   '__m64', '__m128', '__m128d', '__m128i', '__m256', '__m256d', '__m256i', '__m512']);
 
@@ -203,7 +203,7 @@ const ENUM_MIN = -(2n ** 31n);
 const ENUM_MAX = 2n ** 32n - 1n;
 
 /** The order in which basic type words are written in a canonical spelling. */
-const TYPE_WORD_ORDER = ['signed', 'unsigned', 'short', 'long', 'char', 'int', 'float', 'double', 'void', '_Bool'];
+const TYPE_WORD_ORDER = ['signed', 'unsigned', 'short', 'long', 'char', 'int', 'float', 'double', 'void', '_Bool', '__int128'];
 
 /**
  * Canonical spelling of a basic-type keyword combination → the type. `int` is dropped before lookup when
@@ -221,6 +221,7 @@ const BASIC_TYPES: Record<string, CType> = (() => {
     long: int('long'), 'signed long': int('long'), 'unsigned long': int('unsigned long'),
     'long long': int('long long'), 'signed long long': int('long long'), 'unsigned long long': int('unsigned long long'),
     float: float('float'), double: float('double'), 'long double': float('long double'),
+    __int128: int('__int128'), 'signed __int128': int('__int128'), 'unsigned __int128': int('unsigned __int128'),
   };
 })();
 
@@ -232,7 +233,7 @@ const BUILTIN_TYPEDEFS: Record<string, string> = {
   size_t: 'unsigned long', ssize_t: 'long', ptrdiff_t: 'long', intptr_t: 'long', uintptr_t: 'unsigned long',
   int8_t: 'signed char', uint8_t: 'unsigned char', int16_t: 'short', uint16_t: 'unsigned short',
   int32_t: 'int', uint32_t: 'unsigned int', int64_t: 'long long', uint64_t: 'unsigned long long',
-  intmax_t: 'long long', uintmax_t: 'unsigned long long',
+  intmax_t: 'long long', uintmax_t: 'unsigned long long', __int128_t: '__int128', __uint128_t: 'unsigned __int128',
   off_t: 'long', off64_t: 'long long', pid_t: 'int', uid_t: 'unsigned int', gid_t: 'unsigned int',
   mode_t: 'unsigned int', time_t: 'long', clock_t: 'long', suseconds_t: 'long', useconds_t: 'unsigned int',
   socklen_t: 'unsigned int', wchar_t: 'int', wint_t: 'unsigned int', ino_t: 'unsigned long', dev_t: 'unsigned long long',

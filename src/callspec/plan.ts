@@ -248,6 +248,8 @@ export class PlanCache {
   constructor(
     readonly proto: Prototype,
     readonly arch: Arch,
+    /** Completes a variadic argument's type before classification (e.g. a `struct tag` reference's fields). */
+    private readonly complete: (type: CType, position: number) => CType = (type) => type,
   ) {}
 
   planFor(args: readonly HostValue[]): CallPlan {
@@ -271,7 +273,10 @@ export class PlanCache {
   private planByName(variadicTypes: CType[]): CallPlan {
     const key = variadicTypes.map(typeName).join(',');
     let plan = this.byName.get(key);
-    if (!plan) this.byName.set(key, (plan = makePlan(callSpec(this.proto, this.arch, variadicTypes))));
+    if (!plan) {
+      const complete = variadicTypes.map((type, i) => this.complete(type, i + 1));
+      this.byName.set(key, (plan = makePlan(callSpec(this.proto, this.arch, complete))));
+    }
     return plan;
   }
 }

@@ -153,7 +153,7 @@ export function generateTrampoline(spec: CallSpec, mailbox: number): Uint8Array 
     for (const location of spec.ret.locations) {
       if (location.kind !== 'reg') continue;
       const target = layout.returnOffset + location.offset;
-      if (isXmm(location.reg)) asm.storeXmm(after, target, registerNumber(location.reg), 8);
+      if (isXmm(location.reg)) asm.storeXmm(after, target, registerNumber(location.reg), location.size > 8 ? 16 : 8);
       else asm.store(after, target, registerNumber(location.reg), word);
     }
   }

@@ -11,7 +11,9 @@ export type IntKind =
   | 'short' | 'unsigned short'
   | 'int' | 'unsigned int'
   | 'long' | 'unsigned long'
-  | 'long long' | 'unsigned long long';
+  | 'long long' | 'unsigned long long'
+  /** amd64 only (GCC: "__int128 is not supported on this target" for i386). */
+  | '__int128' | 'unsigned __int128';
 
 export type FloatKind = 'float' | 'double' | 'long double';
 

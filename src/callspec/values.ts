@@ -4,6 +4,7 @@
  */
 import type { Arch } from '../emu/arch.ts';
 import { decodeFloat80, encodeFloat80, FLOAT80_BYTES } from './float80.ts';
+import { LongDouble, parseFloat80 } from './long-double.ts';
 import { sizeOf, structLayout, typeName } from './layout.ts';
 import type { CType, IntKind } from './types.ts';
 
@@ -48,6 +49,7 @@ export type HostValue =
   | OutBuffer
   | TypedValue
   | GuestPointer
+  | LongDouble
   | HostValue[]
   | { [field: string]: HostValue };
 
@@ -76,13 +78,50 @@ export const vararg = {
   longlong: (v: number | bigint) => new TypedValue(LONG_LONG, v),
   ulonglong: (v: number | bigint) => new TypedValue(ULONG_LONG, v),
   double: (v: number) => new TypedValue(DOUBLE, v),
-  longdouble: (v: number) => new TypedValue(LONG_DOUBLE, v),
+  /** A number (a double, converted exactly), or text / a LongDouble for the value exactly (`'2.71828182846'`). */
+  longdouble: (v: number | string | LongDouble) => new TypedValue(LONG_DOUBLE, v),
   ptr: (v: number | bigint | null) => new TypedValue(VOID_POINTER, v),
   str: (v: string) => new TypedValue(CHAR_POINTER, v),
+  /**
+   * A struct (or union) passed through `...` by value (libffi's va_struct tests): `vararg.struct('pt', {x: 1, y: 2})`.
+   * The tag is looked up in the machine's declarations when the call is planned.
+   */
+  struct: (tag: string, v: HostValue) => new TypedValue(recordReference('struct', tag), v),
+  union: (tag: string, v: HostValue) => new TypedValue(recordReference('union', tag), v),
 };
 
-/** The variadic type prefixes the CLI accepts (`double:1.5`), mapped to the constructors above. */
-export const VARARG_PREFIXES = Object.keys(vararg) as (keyof typeof vararg)[];
+/** The scalar variadic type prefixes the CLI accepts (`double:1.5`), mapped to the constructors above. */
+export const VARARG_PREFIXES = Object.keys(vararg).filter((k) => k !== 'struct' && k !== 'union') as Exclude<keyof typeof vararg, 'struct' | 'union'>[];
+
+/**
+ * One CType object per `struct tag` / `union tag` reference: call plans are found by type identity, so the same
+ * tag must give the same object on every call.
+ */
+const recordReferences = new Map<string, CType>();
+function recordReference(kind: 'struct' | 'union', tag: string): CType {
+  const key = `${kind} ${tag}`;
+  let type = recordReferences.get(key);
+  if (!type) recordReferences.set(key, (type = Object.freeze({ kind, tag }) as CType));
+  return type;
+}
+
+/** A `struct tag` reference without its fields (`vararg.struct`): to be completed from declarations. */
+export function isRecordReference(type: CType): type is CType & { kind: 'struct' | 'union'; tag: string } {
+  return (type.kind === 'struct' || type.kind === 'union') && type.fields === undefined && type.tag !== undefined;
+}
+
+/**
+ * The type of a variadic argument with `vararg.struct('tag', …)` references completed by `lookup` (a scope's
+ * `tag(kind, tag)`); an undeclared tag is an ArgumentError saying how to declare it.
+ */
+export function completeVariadicType(type: CType, lookup: (kind: 'struct' | 'union', tag: string) => CType | undefined, position: number): CType {
+  if (!isRecordReference(type)) return type;
+  const complete = lookup(type.kind, type.tag);
+  if (!complete || (complete.kind !== 'struct' && complete.kind !== 'union') || !complete.fields) {
+    throw new ArgumentError(`variadic argument #${position}: ${type.kind} ${type.tag} is not defined; declare it (Machine.boot({ decls }), --decls) to pass it by value`);
+  }
+  return complete;
+}
 
 export function out(size: number): OutBuffer {
   return new OutBuffer(size);
@@ -143,6 +182,17 @@ function encodeInt(value: bigint, info: IntInfo, what: string): Uint8Array {
 }
 
 function encodeFloat(name: 'float' | 'double' | 'long double', value: HostValue, arch: Arch, what: string): Uint8Array {
+  if (name === 'long double' && (value instanceof LongDouble || typeof value === 'string')) {
+    // Text is parsed straight to the 64-bit significand: a double in between would round it twice.
+    const out = new Uint8Array(sizeOf({ kind: 'float', name: 'long double' }, arch));
+    try {
+      out.set(value instanceof LongDouble ? value.bytes : parseFloat80(value));
+    } catch (error) {
+      throw new ArgumentError(`${what}: ${(error as Error).message}`);
+    }
+    return out;
+  }
+  if (value instanceof LongDouble) value = value.toNumber();
   const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
   if (Number.isNaN(n) && !(typeof value === 'string' && /^[-+]?nan$/i.test(value.trim()))) {
     throw new ArgumentError(`${what}: expected a number, got ${describe(value)}`);
@@ -163,7 +213,8 @@ export interface EncodedArgument {
 
 /** Encodes one host value as the C type `type`. Strings and buffers for pointer types are placed via `memory`. */
 export function encodeValue(type: CType, value: HostValue, arch: Arch, memory: GuestMemory, what: string): EncodedArgument {
-  if (value instanceof TypedValue) return encodeValue(value.type, value.value, arch, memory, what);
+  // A `vararg.struct` reference takes the planned (complete) type.
+  if (value instanceof TypedValue) return encodeValue(isRecordReference(value.type) ? type : value.type, value.value, arch, memory, what);
   switch (type.kind) {
     case 'int':
       if (type.name === '_Bool') return { bytes: Uint8Array.of(toBigInt(value, what) !== 0n ? 1 : 0) }; // C: nonzero → 1

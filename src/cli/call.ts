@@ -8,13 +8,15 @@ import { callSpec } from '../callspec/classify.ts';
 import { Declarations } from '../callspec/parse.ts';
 import { renderCallSpec } from '../callspec/render.ts';
 import type { CType, Prototype } from '../callspec/types.ts';
-import { ArgumentError, type DecodedValue, type HostValue, isCharPointer, TypedValue } from '../callspec/values.ts';
+import { ArgumentError, completeVariadicType, type DecodedValue, type HostValue, isCharPointer, TypedValue } from '../callspec/values.ts';
 import { type CallResult, Machine } from '../machine.ts';
 import { callPrinter } from '../check/calls.ts';
 import { formatViolations } from '../check/report.ts';
 import type { AbiReport } from '../check/rules.ts';
 import { formatTlsReport, type TlsReport } from '../check/tls-watch.ts';
 import { parseToken, type TokenContext } from './tokens.ts';
+import { LongDouble } from '../callspec/long-double.ts';
+import { FLOAT80_BYTES } from '../callspec/float80.ts';
 import { writeTraceFile } from './trace.ts';
 import { readInputText } from './files.ts';
 import { parseSeconds, parseSize, SIZE_OPTIONS, TIMEOUT_EXIT_STATUS } from './sizes.ts';
@@ -242,6 +244,11 @@ export function resultJson(
     errno: r.errno,
     out: outs,
   };
+  // A long double result exactly, as an x87: token, with the nearest double beside it.
+  if (proto.ret.kind === 'float' && proto.ret.name === 'long double') {
+    json.return = new LongDouble(r.returnBytes.subarray(0, FLOAT80_BYTES)).toString();
+    json.returnApprox = jsonValue(r.value);
+  }
   if (r.string !== undefined) json.string = r.string;
   json.instructions = r.instructions;
   if (r.abi) json.abi = r.abi;
@@ -311,7 +318,10 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
     // Only the variadic tokens matter for the plan (their type prefixes); fixed arguments may be omitted.
     const variadic: CType[] = o.positional
       .slice(1 + proto.params.length)
-      .map((token, i) => (parseToken(token, undefined, proto.params.length + i + 1, {}) as TypedValue).type);
+      .map((token, i) => {
+        const position = proto.params.length + i + 1;
+        return completeVariadicType((parseToken(token, undefined, position, {}) as TypedValue).type, (kind, tag) => scope.tag(kind, tag), i + 1);
+      });
     write(renderCallSpec(callSpec(proto, o.arch, variadic)));
     return 0;
   }

@@ -7,6 +7,7 @@
  */
 import { MAX_DECLARATION_NESTING } from '../callspec/parse.ts';
 import type { CType } from '../callspec/types.ts';
+import { LongDouble } from '../callspec/long-double.ts';
 import { ArgumentError, type HostValue, isCharPointer, OutBuffer, vararg, VARARG_PREFIXES } from '../callspec/values.ts';
 
 export interface TokenContext {
@@ -15,6 +16,8 @@ export interface TokenContext {
 }
 
 const TYPED = new RegExp(`^(${VARARG_PREFIXES.join('|')}):(.*)$`, 's');
+/** A struct or union through `...`: `struct pt:{1, 2.5}` (the tag is completed from the declarations). */
+const TYPED_RECORD = /^(struct|union)\s+([A-Za-z_]\w*):(\{.*\})$/s;
 const INTEGER = /^-?(0x[0-9a-f]+|\d+)$/i;
 
 /** Parses the token for a fixed parameter of type `type`. */
@@ -25,7 +28,7 @@ export function parseToken(token: string, type: CType | undefined, position: num
   if (type === undefined) {
     // A variadic argument: only explicitly typed tokens are accepted (C has no types for `...`).
     throw new ArgumentError(
-      `${what} is variadic and needs a type prefix: ${VARARG_PREFIXES.map((p) => `${p}:`).join(' ')} (e.g. double:1.5)`,
+      `${what} is variadic and needs a type prefix: ${VARARG_PREFIXES.map((p) => `${p}:`).join(' ')} (e.g. double:1.5), or struct TAG:{…} for a struct`,
     );
   }
   switch (type.kind) {
@@ -34,6 +37,14 @@ export function parseToken(token: string, type: CType | undefined, position: num
       if (!INTEGER.test(token)) throw new ArgumentError(`${what}: expected an integer for ${describe(type)}`);
       return parseInteger(token);
     case 'float':
+      // long double: exactly, from text or an x87: token (a double in between would round twice).
+      if (type.name === 'long double') {
+        try {
+          return LongDouble.parse(token);
+        } catch (error) {
+          throw new ArgumentError(`${what}: ${(error as Error).message}`);
+        }
+      }
       if (!/^[-+]?(\d+\.?\d*(e[-+]?\d+)?|\.\d+(e[-+]?\d+)?|inf(inity)?|nan)$/i.test(token)) {
         throw new ArgumentError(`${what}: expected a number for ${type.name}`);
       }
@@ -68,11 +79,20 @@ function parseSpecial(token: string, what: string, context: TokenContext): HostV
     }
     return value;
   }
+  const record = TYPED_RECORD.exec(token);
+  if (record) return vararg[record[1] as 'struct' | 'union'](record[2]!, parseBraces(record[3]!, what));
   const typed = TYPED.exec(token);
   if (typed) {
-    const [, prefix, text] = typed as unknown as [string, keyof typeof vararg, string];
+    const [, prefix, text] = typed as unknown as [string, (typeof VARARG_PREFIXES)[number], string];
     if (prefix === 'str') return vararg.str(text);
-    if (prefix === 'double' || prefix === 'longdouble') {
+    if (prefix === 'longdouble') {
+      try {
+        return vararg.longdouble(LongDouble.parse(text));
+      } catch (error) {
+        throw new ArgumentError(`${what}: ${(error as Error).message}`);
+      }
+    }
+    if (prefix === 'double') {
       const n = Number(text);
       if (text.trim() === '' || Number.isNaN(n)) throw new ArgumentError(`${what}: "${text}" is not a number`);
       return vararg[prefix](n);
@@ -80,7 +100,7 @@ function parseSpecial(token: string, what: string, context: TokenContext): HostV
     const nested = parseSpecial(text, what, context);
     if (nested !== undefined && prefix === 'ptr') return vararg.ptr(nested as number);
     if (!INTEGER.test(text)) throw new ArgumentError(`${what}: "${text}" is not an integer`);
-    return vararg[prefix](parseInteger(text) as never);
+    return (vararg[prefix] as (v: number | bigint) => HostValue)(parseInteger(text));
   }
   return undefined;
 }

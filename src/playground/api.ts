@@ -24,7 +24,7 @@ import { typeName, LayoutError } from '../callspec/layout.ts';
 import { DeclarationError, type Declarations } from '../callspec/parse.ts';
 import { renderCallSpec } from '../callspec/render.ts';
 import type { ArgSpec, CallSpec, CType, Prototype, ReturnSpec } from '../callspec/types.ts';
-import { ArgumentError, type HostValue, isCharPointer, OutBuffer, TypedValue } from '../callspec/values.ts';
+import { ArgumentError, completeVariadicType, type HostValue, isCharPointer, OutBuffer, TypedValue } from '../callspec/values.ts';
 import { catalog, catalogDeclarations, type CatalogEntry, searchCatalog } from '../catalog/catalog.ts';
 import { argumentsFor, resultJson } from '../cli/call.ts';
 import { parseToken } from '../cli/tokens.ts';
@@ -294,9 +294,9 @@ export function annotate(spec: CallSpec): { spec: CallSpec; explanations: Record
 }
 
 /** The type of a variadic token (`double:1.5`, `str:ok`, `out:16`). */
-function variadicTypeOf(token: string, position: number): CType {
+function variadicTypeOf(token: string, position: number, decls: string | undefined): CType {
   const value = parseToken(token, undefined, position, {});
-  if (value instanceof TypedValue) return value.type;
+  if (value instanceof TypedValue) return completeVariadicType(value.type, (kind, tag) => scopeFor(decls).tag(kind, tag), position);
   if (value instanceof OutBuffer) return { kind: 'pointer', to: { kind: 'void' } };
   throw new ArgumentError(`argument ${position} ("${token}") is variadic and needs a type prefix, e.g. double:1.5, int:42, str:text`);
 }
@@ -317,7 +317,7 @@ export function plan(body: unknown): Json {
   const decls = stringOf(o.decls, 'decls');
   const proto = parsePrototype(prototype, decls);
   const variadic = proto.variadic
-    ? tokens.slice(proto.params.length).map((token, i) => variadicTypeOf(token, proto.params.length + i + 1))
+    ? tokens.slice(proto.params.length).map((token, i) => variadicTypeOf(token, proto.params.length + i + 1, decls))
     : [];
   if (!proto.variadic && tokens.length > proto.params.length) {
     throw new ArgumentError(`${proto.name} takes ${proto.params.length} argument(s), got ${tokens.length}: ${proto.text}`);

@@ -178,3 +178,25 @@ describe('Win64 (ms_abi)', () => {
     expect(s.convention).toBe('sysv_abi');
   });
 });
+
+describe('__int128 (amd64)', () => {
+  it('is two INTEGER eightbytes: a register pair or a 16-byte-aligned stack slot, never split; returned in rax:rdx', () => {
+    const s = spec('__int128 f(long a, long b, long c, long d, long e, unsigned __int128 x, int y, __int128_t z)', 'amd64');
+    expect(places(s)).toEqual(['rdi', 'rsi', 'rdx', 'rcx', 'r8', 'stack+0', 'r9', 'stack+16']);
+    expect(s.args[5]!.classes).toEqual(['INTEGER', 'INTEGER']);
+    expect(s.ret.locations.map(where)).toEqual(['rax', 'rdx']);
+    expect(places(spec('int f(__int128 x, int y)', 'amd64'))).toEqual(['rdi+rsi', 'rdx']);
+  });
+
+  it('Win64 passes it by reference and returns it in xmm0', () => {
+    const s = spec('__int128 __attribute__((ms_abi)) f(__int128 x, int y)', 'amd64');
+    expect(places(s)).toEqual(['rcx', 'rdx']);
+    expect(s.args[0]!.indirect).toBe(true);
+    expect(s.ret.locations).toEqual([{ kind: 'reg', reg: 'xmm0', offset: 0, size: 16 }]);
+  });
+
+  it('does not exist on i386', () => {
+    expect(errorOf(() => spec('int f(__int128 x)', 'i386'))).toBeInstanceOf(CallSpecError);
+    expect(errorOf(() => spec('int f(__int128 x)', 'i386')).message).toMatch(/__int128 is not supported on i386/);
+  });
+});

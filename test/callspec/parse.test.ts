@@ -163,7 +163,7 @@ describe('parsePrototype', () => {
     ['int f(int @)', /^at column 11: unexpected character "@"/],
     ['typedef int t', /expected a prototype, found a typedef/],
     ['double _Complex cexp(double _Complex z)', /^at column 8: _Complex types are not supported/],
-    ['__int128 f(void)', /^at column 1: __int128 types are not supported/],
+    ['_Float128 f(void)', /^at column 1: _Float128 types are not supported/],
     ['', /^at column 1: expected a type name, found the end of the text$/],
   ];
   it.each([

@@ -4,12 +4,12 @@
  * convention; the lines are compared with what the natively compiled caller printed on real x86.
  */
 import { readFileSync } from 'node:fs';
-import { encodeValue, type HostValue, TypedValue } from '../../src/callspec/values.ts';
+import { encodeValue, type HostValue } from '../../src/callspec/values.ts';
 import { Machine } from '../../src/machine.ts';
 import type { ConventionsCorpus, ConventionSignature } from './conventions.ts';
 import { hasCallback, pointerType } from './conventions.ts';
 import { type Arch, hexOf } from './generate.ts';
-import { DIR, hostValue, meaningful } from './runner.ts';
+import { DIR, hostValue, meaningful, Runner } from './runner.ts';
 
 export const CONVENTIONS_LIB = 'libconventions.so';
 
@@ -20,47 +20,46 @@ export function bootConventionsMachine(arch: Arch, corpus: ConventionsCorpus): P
   return Machine.boot({ arch, libs: [`${DIR}libconventions-${arch}.so`], decls: corpus.decls });
 }
 
-/** Calls one signature and, when it has one, its invoker with a callback: the lines in the native caller's format. */
-export function runConventionSignature(m: Machine, arch: Arch, sig: ConventionSignature): string[] {
-  const lib = CONVENTIONS_LIB;
-  const read = () => {
-    const length = new DataView(m.read(m.address('conformance_len', lib), 4).buffer).getUint32(0, true);
-    const split = new DataView(m.read(m.address('conformance_split', lib), 4).buffer).getUint32(0, true);
-    const out = length ? m.read(m.address('conformance_out', lib), length) : new Uint8Array(0);
-    return { out, split };
-  };
-  const reset = m.fn(lib, 'void conformance_reset(void)');
-  const proto = m.declarations.parsePrototype(sig.proto);
-  const args: HostValue[] = proto.params.map((p, i) => hostValue(p.type, sig.args[i]!, arch));
-  sig.variadic.forEach((t, j) => {
-    const type = m.declarations.parseType(t);
-    args.push(new TypedValue(type, hostValue(type, sig.args[proto.params.length + j]!, arch)));
-  });
-  reset();
-  const result = m.fnAt(m.address(sig.name, lib), proto)(...args);
-  const lines = [`${sig.name} ${hexOf(read().out)} ${hexOf(meaningful(proto.ret, result.returnBytes, arch))}`];
-  if (!hasCallback(sig)) return lines;
+/** Calls signatures of the conventions corpus, and their invokers with callbacks. */
+export class ConventionRunner extends Runner {
+  private readonly splitAddress: number;
 
-  // The callback records the meaningful bytes of what it received, re-encoded from the decoded values.
-  let received: number[] = [];
-  const ret = sig.ret === 'void' ? undefined : hostValue(proto.ret, sig.retValue!, arch);
-  const callback = m.callback(pointerType(sig), (...values) => {
-    received = proto.params.flatMap((p, i) => {
-      const image = encodeValue(p.type, values[i] as HostValue, arch, { place: () => 0 }, `cb arg ${i}`).bytes;
-      return meaningful(p.type, image, arch);
-    });
-    return ret;
-  });
-  try {
-    reset();
-    m.fn(lib, `void cb_${sig.name}(${pointerType(sig, 'fp')})`)(callback);
-    const { out, split } = read();
-    lines.push(`cb_${sig.name} ${hexOf(received)} ${hexOf(out.subarray(split))}`);
-  } finally {
-    callback.free();
+  constructor(m: Machine, arch: Arch) {
+    super(m, arch, CONVENTIONS_LIB);
+    this.splitAddress = m.address('conformance_split', CONVENTIONS_LIB);
   }
-  return lines;
+
+  /** Calls one signature and, when it has one, its invoker with a callback: the lines in the native caller's format. */
+  override run(sig: ConventionSignature): string[] {
+    const { m, arch } = this;
+    const { proto, result } = this.callSignature(sig);
+    const lines = [`${sig.name} ${hexOf(this.recorded())} ${hexOf(meaningful(proto.ret, result.returnBytes, arch))}`];
+    if (!hasCallback(sig)) return lines;
+
+    // The callback records the meaningful bytes of what it received, re-encoded from the decoded values.
+    let received: number[] = [];
+    const ret = sig.ret === 'void' ? undefined : hostValue(proto.ret, sig.retValue!, arch);
+    const callback = m.callback(pointerType(sig), (...values) => {
+      received = proto.params.flatMap((p, i) => {
+        const image = encodeValue(p.type, values[i] as HostValue, arch, { place: () => 0 }, `cb arg ${i}`).bytes;
+        return meaningful(p.type, image, arch);
+      });
+      return ret;
+    });
+    try {
+      this.reset();
+      m.fnAt(m.address(`cb_${sig.name}`, CONVENTIONS_LIB), INVOKER)(callback);
+      // The invoker recorded the callee's arguments (none: the callback records its own) and then the return value.
+      const split = new DataView(m.read(this.splitAddress, 4).buffer).getUint32(0, true);
+      lines.push(`cb_${sig.name} ${hexOf(received)} ${hexOf(this.recorded().subarray(split))}`);
+    } finally {
+      callback.free();
+    }
+    return lines;
+  }
 }
+
+const INVOKER = 'void invoker(void *fp)';
 
 export interface ConventionsRun {
   total: number;
@@ -68,26 +67,34 @@ export interface ConventionsRun {
   mismatches: string[];
 }
 
-export function runConventions(m: Machine, arch: Arch, corpus: ConventionsCorpus): ConventionsRun {
-  const expected = conventionsExpected(arch);
-  const actual: string[] = [];
-  const notes = new Map<number, string>();
-  for (const sig of corpus.signatures) {
+/** Signatures run between two yields to the event loop (vitest's worker must answer its RPC meanwhile). */
+const YIELD_EVERY = 25;
+
+/** Runs `signatures` (a run of the corpus, in order) against their lines of the native answers. */
+export async function runConventions(runner: ConventionRunner, signatures: ConventionSignature[], expected: Map<string, string>): Promise<ConventionsRun> {
+  const mismatches: string[] = [];
+  let total = 0;
+  for (const [index, sig] of signatures.entries()) {
+    if (index % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+    let actual: string[];
     try {
-      actual.push(...runConventionSignature(m, arch, sig));
+      actual = runner.run(sig);
     } catch (error) {
-      notes.set(actual.length, `${sig.name}: ${sig.proto}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
-      actual.push(`${sig.name} threw`);
-      if (hasCallback(sig)) actual.push(`cb_${sig.name} skipped`);
+      mismatches.push(`${sig.name}: ${sig.proto}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+      total += hasCallback(sig) ? 2 : 1;
+      continue;
+    }
+    for (const line of actual) {
+      total++;
+      const name = line.slice(0, line.indexOf(' '));
+      const want = expected.get(name);
+      if (want !== line) mismatches.push(`${sig.proto}${sig.isVariadic ? ` with (${sig.variadic.join(', ')})` : ''}\n  expected ${want}\n  actual   ${line}`);
     }
   }
-  const mismatches: string[] = [];
-  expected.forEach((line, i) => {
-    if (actual[i] === line) return;
-    const name = line.split(' ')[0]!.replace(/^cb_/, '');
-    const sig = corpus.signatures.find((s) => s.name === name);
-    mismatches.push(notes.get(i) ?? `${sig?.proto ?? name}${sig?.isVariadic ? ` with (${sig.variadic.join(', ')})` : ''}\n  expected ${line}\n  actual   ${actual[i]}`);
-  });
-  if (actual.length !== expected.length) mismatches.push(`${actual.length} lines, expected ${expected.length}`);
-  return { total: expected.length, passed: expected.length - mismatches.length, mismatches };
+  return { total, passed: total - mismatches.length, mismatches };
+}
+
+/** The native answers by line name (`fastcall_012`, `cb_fastcall_012`). */
+export function expectedByName(arch: Arch): Map<string, string> {
+  return new Map(conventionsExpected(arch).map((line) => [line.slice(0, line.indexOf(' ')), line]));
 }

@@ -16,7 +16,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  type Arch, ARCHES, corpusJson, KNOWN_STRUCTS, literal, makeSignature, makeStructs, predictLine, PROMOTED_TYPES, putStatement,
+  type Arch, ARCHES, corpusJson, INT128_TYPES, KNOWN_STRUCTS, literal, makeSignature, makeStructs, predictLine, PROMOTED_TYPES, putStatement,
   renderSerialisers, Rng, SCALAR_TYPES, type Signature, type StructDef, structDecl, type TypeName,
 } from './generate.ts';
 
@@ -28,8 +28,15 @@ export interface ConventionDef {
   /** The spellings used in prototypes, alternated (GCC attribute and MSVC keyword forms). */
   spellings: string[];
   random: number;
-  /** Variadic tails are allowed (every convention but the ones that pop a fixed amount… which GCC makes cdecl). */
+  /** Every known struct in the families (else a third of them). */
   structsEverywhere: boolean;
+  /**
+   * libffi's conventions that GCC cannot name are compiled as an equivalent GCC one with the parameters reordered:
+   * pascal (pushed left to right, callee pops) is stdcall with the parameters reversed; register (eax, edx, ecx,
+   * then pushed left to right, callee pops) is stdcall+regparm(3) with the three register arguments first and the
+   * rest reversed. Such conventions take no variadic tails.
+   */
+  native?: 'reversed' | 'register-first';
 }
 
 export const CONVENTIONS: Record<Arch, ConventionDef[]> = {
@@ -43,6 +50,8 @@ export const CONVENTIONS: Record<Arch, ConventionDef[]> = {
     { id: 'regparm3', spellings: ['__attribute__((regparm(3)))'], random: 80, structsEverywhere: true },
     { id: 'stdregparm', spellings: ['__attribute__((stdcall, regparm(3)))', '__attribute__((regparm(2))) __stdcall'], random: 50, structsEverywhere: true },
     { id: 'mscdecl', spellings: ['__attribute__((callee_pop_aggregate_return(0)))'], random: 20, structsEverywhere: false },
+    { id: 'pascal', spellings: ['__attribute__((pascal))'], random: 60, structsEverywhere: true, native: 'reversed' },
+    { id: 'register', spellings: ['__attribute__((register))'], random: 80, structsEverywhere: true, native: 'register-first' },
   ],
   amd64: [
     { id: 'msabi', spellings: ['__attribute__((ms_abi))', '__attribute__((__ms_abi__))'], random: 250, structsEverywhere: true },
@@ -54,6 +63,23 @@ export interface ConventionSignature extends Signature {
   convention: string;
   /** The convention's attribute text as written in the prototype. */
   spelling: string;
+  /** For `native` conventions: the GCC declaration the callee is compiled with, and its parameter order. */
+  nativeProto?: string;
+  nativeSpelling?: string;
+  nativeOrder?: number[];
+}
+
+const NATIVE_SPELLING = { reversed: '__attribute__((stdcall))', 'register-first': '__attribute__((stdcall, regparm(3)))' };
+
+/** libffi FFI_REGISTER: an argument that takes a register (an integer or pointer of up to 4 bytes, not a struct). */
+const takesRegister = (t: TypeName) => !t.startsWith('struct ') && !['float', 'double', 'long double', 'long long', 'unsigned long long'].includes(t);
+
+/** The native parameter order of a `native` convention's signature. */
+function nativeOrder(kind: 'reversed' | 'register-first', params: TypeName[]): number[] {
+  const indices = params.map((_, i) => i);
+  if (kind === 'reversed') return indices.reverse();
+  const registers = indices.filter((i) => takesRegister(params[i]!)).slice(0, 3);
+  return [...registers, ...indices.filter((i) => !registers.includes(i)).reverse()];
 }
 
 export interface ConventionsCorpus {
@@ -69,8 +95,19 @@ function withConvention(sig: Signature, spelling: string): string {
   return sig.proto.replace(new RegExp(`^(.*?)\\b${sig.name}\\(`), (_, ret: string) => `${ret}${ret.endsWith(' ') || ret.endsWith('*') ? '' : ' '}${spelling} ${sig.name}(`);
 }
 
-function families(def: ConventionDef, arch: Arch, structTypes: TypeName[]): { ret: TypeName; params: TypeName[]; variadic?: TypeName[] }[] {
-  const out: { ret: TypeName; params: TypeName[]; variadic?: TypeName[] }[] = [];
+type Family = { ret: TypeName; params: TypeName[]; variadic?: TypeName[] };
+
+/** register-first needs three register arguments for the GCC equivalent to hold: ints are added in front. */
+function fitFamily(def: ConventionDef, f: Family): Family | undefined {
+  if (!def.native) return f;
+  if (f.variadic || (def.native === 'register-first' && f.ret.startsWith('struct '))) return undefined;
+  if (def.native === 'reversed') return f;
+  const missing = Math.max(0, 3 - f.params.filter(takesRegister).length);
+  return { ret: f.ret, params: [...Array(missing).fill('int'), ...f.params] };
+}
+
+function families(def: ConventionDef, arch: Arch, structTypes: TypeName[]): Family[] {
+  const out: Family[] = [];
   // Every scalar in each of the first positions (which registers it takes, and what it uses up), and returned.
   for (const t of SCALAR_TYPES) {
     out.push({ ret: t, params: [t, 'int', 'int', 'int'] }, { ret: 'int', params: ['int', t, 'int', 'int'] }, { ret: 'int', params: ['char', 'short', t, 'int', 'int'] });
@@ -83,6 +120,14 @@ function families(def: ConventionDef, arch: Arch, structTypes: TypeName[]): { re
   }
   out.push({ ret: 'long long', params: ['long long', 'int', 'long long', 'int'] }, { ret: 'void', params: [] }, { ret: 'int', params: ['void *', 'void *', 'void *', 'void *', 'void *'] });
   out.push({ ret: 'double', params: ['float', 'double', 'int', 'long double', 'int', 'char'] });
+  if (arch === 'amd64') {
+    // __int128: two INTEGER eightbytes (System V: a register pair or a 16-byte-aligned stack slot, never split);
+    // Win64: by reference, returned in xmm0.
+    for (const t of INT128_TYPES) {
+      out.push({ ret: t, params: [t, 'int', t] }, { ret: t, params: ['long', 'long', 'long', 'long', 'long', t, 'int'] });
+      out.push({ ret: 'int', params: ['char', t, 'double', t, 'long', t] }, { ret: 'double', params: ['double', t, 'float'] });
+    }
+  }
   // Variadic tails: all arguments on the stack (i386), doubles in both register files (Win64).
   const tails: TypeName[][] = [['int', 'int', 'int'], ['double', 'long long', 'int'], ['void *', 'double', 'unsigned int', 'double', 'long']];
   if (arch === 'i386') tails.push(['struct k_ii', 'struct k_c3', 'long double']);
@@ -102,10 +147,19 @@ export function generateConventions(arch: Arch, seed = CONVENTIONS_SEED): Conven
   for (const def of CONVENTIONS[arch]) {
     let n = 0;
     const add = (ret: TypeName, params: TypeName[], variadic?: TypeName[]) => {
+      const fitted = fitFamily(def, { ret, params, variadic });
+      if (!fitted) return;
       const name = `${def.id}_${String(n++).padStart(3, '0')}`;
       const spelling = def.spellings[n % def.spellings.length]!;
-      const sig = makeSignature(rng, structs, name, ret, params, variadic);
-      signatures.push({ ...sig, proto: withConvention(sig, spelling), convention: def.id, spelling });
+      const sig = makeSignature(rng, structs, name, fitted.ret, fitted.params, fitted.variadic);
+      const out: ConventionSignature = { ...sig, proto: withConvention(sig, spelling), convention: def.id, spelling };
+      if (def.native) {
+        out.nativeSpelling = NATIVE_SPELLING[def.native];
+        out.nativeOrder = nativeOrder(def.native, fitted.params);
+        const list = out.nativeOrder.map((i) => `${fitted.params[i]}${fitted.params[i]!.endsWith('*') ? '' : ' '}a${i}`);
+        out.nativeProto = `${fitted.ret}${fitted.ret.endsWith('*') ? '' : ' '}${out.nativeSpelling} ${name}(${list.join(', ') || 'void'})`;
+      }
+      signatures.push(out);
     };
     for (const f of families(def, arch, structTypes)) add(f.ret, f.params, f.variadic);
     // GCC's Win64 va_arg reads a long double in place although its callers pass it by reference (both gcc 12):
@@ -115,9 +169,10 @@ export function generateConventions(arch: Arch, seed = CONVENTIONS_SEED): Conven
     for (let i = 0; i < def.random; i++) {
       const params = Array.from({ length: rng.chance(0.15) ? rng.range(7, 12) : rng.range(0, 6) }, randomType);
       let variadic: TypeName[] | undefined;
-      if (params.length && rng.chance(0.15)) variadic = Array.from({ length: rng.range(1, 4) }, () => rng.pick(variadicTypes));
+      if (params.length && !def.native && rng.chance(0.15)) variadic = Array.from({ length: rng.range(1, 4) }, () => rng.pick(variadicTypes));
       const r = rng.int(100);
-      add(r < 10 ? 'void' : r < 60 ? rng.pick(SCALAR_TYPES) : rng.pick(structTypes), params, variadic);
+      const ret = r < 10 ? 'void' : r < 60 || def.native === 'register-first' ? rng.pick(SCALAR_TYPES) : rng.pick(structTypes);
+      add(ret, params, variadic);
     }
   }
   const defs = [...structs.values()];
@@ -134,10 +189,11 @@ const KEYWORD_DEFINES = ['cdecl', 'stdcall', 'fastcall', 'thiscall']
 const CB = 'cb_';
 const isMsAbi = (sig: ConventionSignature) => sig.convention === 'msabi';
 
-/** The function-pointer type of a signature, `int (__stdcall *NAME)(int, double)`. */
-export function pointerType(sig: ConventionSignature, name = ''): string {
-  const params = [...sig.params];
-  return `${sig.ret} (${sig.spelling} *${name})(${params.join(', ') || 'void'}${sig.isVariadic ? ', ...' : ''})`;
+/** The function-pointer type of a signature, `int (__stdcall *NAME)(int, double)`: as declared, or GCC's equivalent. */
+export function pointerType(sig: ConventionSignature, name = '', native = false): string {
+  const order = native && sig.nativeOrder ? sig.nativeOrder : sig.params.map((_, i) => i);
+  const spelling = native && sig.nativeSpelling ? sig.nativeSpelling : sig.spelling;
+  return `${sig.ret} (${spelling} *${name})(${order.map((i) => sig.params[i]).join(', ') || 'void'}${sig.isVariadic ? ', ...' : ''})`;
 }
 
 export const hasCallback = (sig: ConventionSignature) => !sig.isVariadic;
@@ -151,15 +207,17 @@ export function renderConventionsHeader(c: ConventionsCorpus): string {
     c.decls,
     'extern unsigned char conformance_out[];', 'extern unsigned int conformance_len;', 'extern unsigned int conformance_split;',
     'void conformance_reset(void);',
-    ...c.signatures.map((s) => `${s.proto};`),
-    ...c.signatures.filter(hasCallback).map((s) => `void ${CB}${s.name}(${pointerType(s, 'fp')});`),
+    ...c.signatures.map((s) => `${s.nativeProto ?? s.proto};`),
+    ...c.signatures.filter(hasCallback).map((s) => `void ${CB}${s.name}(${pointerType(s, 'fp', true)});`),
     '#endif', '',
   ].join('\n');
 }
 
+/** A call with the signature's values, in the native parameter order. */
 function callExpression(sig: ConventionSignature, callee: string, structs: Map<string, StructDef>): string {
   const types = [...sig.params, ...sig.variadic];
-  return `${callee}(${types.map((t, i) => literal(t, sig.args[i]!, structs)).join(', ')})`;
+  const order = sig.nativeOrder ?? types.map((_, i) => i);
+  return `${callee}(${order.map((i) => literal(types[i]!, sig.args[i]!, structs)).join(', ')})`;
 }
 
 export function renderConventionsCallees(c: ConventionsCorpus): string {
@@ -183,11 +241,11 @@ export function renderConventionsCallees(c: ConventionsCorpus): string {
       body.push(`  ${end}(ap);`);
     }
     if (sig.ret !== 'void') body.push(`  return ${literal(sig.ret, sig.retValue!, structs)};`);
-    lines.push(`EXPORT ${sig.proto} {`, ...body, '}');
+    lines.push(`EXPORT ${sig.nativeProto ?? sig.proto} {`, ...body, '}');
     if (!hasCallback(sig)) continue;
     // The invoker: calls the pointer with the signature's values, then records the value it got back.
     const call = callExpression(sig, 'fp', structs);
-    lines.push(`EXPORT void ${CB}${sig.name}(${pointerType(sig, 'fp')}) {`);
+    lines.push(`EXPORT void ${CB}${sig.name}(${pointerType(sig, 'fp', true)}) {`);
     if (sig.ret === 'void') lines.push(`  ${call};`, '  conformance_split = conformance_len;');
     else lines.push(`  ${sig.ret}${sig.ret.endsWith('*') ? '' : ' '}r = ${call};`, '  conformance_split = conformance_len;', `  ${putStatement(sig.ret, 'r')}`);
     lines.push('}');

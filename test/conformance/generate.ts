@@ -108,11 +108,15 @@ function intInfo(t: TypeName): IntInfo {
     case 'unsigned long': case 'void *': return { bytes: { amd64: 8, i386: 4 }, signed: false };
     case 'long long': return { bytes: both(8), signed: true };
     case 'unsigned long long': return { bytes: both(8), signed: false };
+    case '__int128': return { bytes: both(16), signed: true };
+    case 'unsigned __int128': return { bytes: both(16), signed: false };
     default: throw new Error(`not an integer type: ${t}`);
   }
 }
 
-const isInt = (t: TypeName) => (INT_TYPES as readonly string[]).includes(t) || t === 'void *';
+/** amd64 only: used by the conventions corpus, never by the cross-arch random corpus. */
+export const INT128_TYPES = ['__int128', 'unsigned __int128'] as const;
+const isInt = (t: TypeName) => (INT_TYPES as readonly string[]).includes(t) || t === 'void *' || (INT128_TYPES as readonly string[]).includes(t);
 const isFloat = (t: TypeName) => (FLOAT_TYPES as readonly string[]).includes(t);
 
 /** Size and alignment (only used to keep generated structs within 64 bytes and to describe them). */
@@ -568,6 +572,11 @@ function floatLiteral(t: TypeName, v: number): string {
 }
 
 function intLiteral(t: TypeName, v: bigint): string {
+  if ((INT128_TYPES as readonly string[]).includes(t)) {
+    // C has no 128-bit literals: the two halves, shifted and or-ed.
+    const u = BigInt.asUintN(128, v);
+    return `(${t})(((unsigned __int128)${u >> 64n}ULL << 64) | ${u & ((1n << 64n) - 1n)}ULL)`;
+  }
   if (t === 'void *') return `(void *)(unsigned long)${v}ULL`;
   if (t === '_Bool') return `(_Bool)${v}`;
   if (!intInfo(t).signed) return `(${t})${v}ULL`;

@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { X87_EXTENDED_BYTES, sizeOf, structLayout } from '../../src/callspec/layout.ts';
-import type { CType } from '../../src/callspec/types.ts';
+import type { CType, Prototype } from '../../src/callspec/types.ts';
 import { type HostValue, TypedValue } from '../../src/callspec/values.ts';
-import { Machine } from '../../src/machine.ts';
+import { type CallResult, Machine } from '../../src/machine.ts';
 import {
   ARCHES, type Arch, type Corpus, floatOf, forArch, hexOf, intOf, predictLine, type Signature, type StructDef, type Value, valueBytes,
 } from './generate.ts';
@@ -67,20 +67,28 @@ export function meaningful(type: CType, bytes: Uint8Array, arch: Arch): number[]
 export class Runner {
   private readonly outAddress: number;
   private readonly lenAddress: number;
-  private readonly reset: () => void;
+  /** Empties the callees' record (conformance_out). */
+  protected readonly reset: () => void;
 
   constructor(
-    private readonly m: Machine,
-    private readonly arch: Arch,
+    protected readonly m: Machine,
+    protected readonly arch: Arch,
+    protected readonly lib: string = LIB,
   ) {
-    this.outAddress = m.address('conformance_out', LIB);
-    this.lenAddress = m.address('conformance_len', LIB);
-    const reset = m.fn(LIB, 'void conformance_reset(void)');
+    this.outAddress = m.address('conformance_out', lib);
+    this.lenAddress = m.address('conformance_len', lib);
+    const reset = m.fn(lib, 'void conformance_reset(void)');
     this.reset = () => void reset();
   }
 
-  /** Calls the signature's function with its values; returns the line in the native caller's format. */
-  run(sig: Signature): string {
+  /** The bytes the callees recorded since the last reset. */
+  protected recorded(): Uint8Array {
+    const length = new DataView(this.m.read(this.lenAddress, 4).buffer).getUint32(0, true);
+    return length ? this.m.read(this.outAddress, length) : new Uint8Array(0);
+  }
+
+  /** Calls the signature's function with its values: the parsed prototype and the result. */
+  protected callSignature(sig: Signature): { proto: Prototype; result: CallResult } {
     const { m, arch } = this;
     const proto = m.declarations.parsePrototype(sig.proto);
     const args: HostValue[] = proto.params.map((p, i) => hostValue(p.type, sig.args[i]!, arch));
@@ -88,12 +96,15 @@ export class Runner {
       const type = m.declarations.parseType(t);
       args.push(new TypedValue(type, hostValue(type, sig.args[proto.params.length + j]!, arch)));
     });
-    const f = m.fnAt(m.address(sig.name, LIB), proto);
+    const f = m.fnAt(m.address(sig.name, this.lib), proto);
     this.reset();
-    const result = f(...args);
-    const length = new DataView(m.read(this.lenAddress, 4).buffer).getUint32(0, true);
-    const received = length ? m.read(this.outAddress, length) : new Uint8Array(0);
-    return `${sig.name} ${hexOf(received)} ${hexOf(meaningful(proto.ret, result.returnBytes, arch))}`;
+    return { proto, result: f(...args) };
+  }
+
+  /** Calls the signature's function with its values; returns the line in the native caller's format. */
+  run(sig: Signature): string | string[] {
+    const { proto, result } = this.callSignature(sig);
+    return `${sig.name} ${hexOf(this.recorded())} ${hexOf(meaningful(proto.ret, result.returnBytes, this.arch))}`;
   }
 }
 
@@ -141,7 +152,7 @@ export function runCorpus(m: Machine, arch: Arch): CorpusRun {
   corpus.signatures.forEach((sig, i) => {
     let line: string;
     try {
-      line = runner.run(sig);
+      line = runner.run(sig) as string;
     } catch (error) {
       line = `${sig.name} threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
     }
