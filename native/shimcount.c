@@ -80,10 +80,16 @@ static int allocate(table *t, size_t size) {
   return 1;
 }
 
+/*
+ * Puts a key that is not in the table (every caller has looked first) into the first free or deleted slot of its
+ * probe: a set that adds and removes the same return address on every call reuses its slot, instead of filling
+ * the table with deleted markers that lengthen every lookup until the next rebuild.
+ */
 static void put(table *t, uint64_t key, uint32_t count) {
   size_t i = slot_of(key, t->size);
-  while (t->slots[i].key != EMPTY && t->slots[i].key != key) i = (i + 1) & (t->size - 1);
-  if (t->slots[i].key == EMPTY) t->used++;
+  while (t->slots[i].key != EMPTY && t->slots[i].key != DELETED) i = (i + 1) & (t->size - 1);
+  if (t->slots[i].key == DELETED) t->deleted--;
+  t->used++;
   t->slots[i].key = key;
   t->slots[i].count = count;
 }
