@@ -302,7 +302,9 @@ export class AbiChecker {
 
   private word(address: number): number {
     const size = this.arch === 'amd64' ? 8 : 4;
-    const bytes = this.host.process.engine.read(address, size);
+    // Stack words: the live host bytes behind guest memory where there are some (the same bytes uc_mem_read gives;
+    // reading them costs no native call from inside the block hook).
+    const bytes = this.host.process.space.dataWindow(address, size) ?? this.host.process.engine.read(address, size);
     const view = new DataView(bytes.buffer, bytes.byteOffset, size);
     return size === 8 ? Number(view.getBigUint64(0, true)) : view.getUint32(0, true);
   }
