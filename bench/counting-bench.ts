@@ -1,7 +1,7 @@
 /**
  * `npm run bench`, instruction counting: warm calls (abs, strlen, snprintf, both architectures) with the native
  * block counter beside the JavaScript fallback, and the bare uc_emu_start round trip of this machine (the floor
- * of any call), all measured in this run. The instruction counts must agree; the bench says so when they do not.
+ * of any call), and `--check` beside unchecked calls with each counter, all measured in this run. The instruction counts must agree; the bench says so when they do not.
  */
 import { ARCHES, type Arch } from '../src/emu/arch.ts';
 import type { CountingMode } from '../src/emu/block-counter.ts';
@@ -29,24 +29,24 @@ interface Timing {
   instructions: number;
 }
 
-/** Per-call times of each mode, interleaved round by round (a shared machine's load hits both alike). */
-function timeInterleaved(calls: Record<CountingMode, () => { instructions: number }>): Record<CountingMode, Timing> {
-  const wall: Record<CountingMode, number[]> = { native: [], js: [] };
-  const cpu: Record<CountingMode, number[]> = { native: [], js: [] };
-  const instructions: Record<CountingMode, number> = { native: 0, js: 0 };
-  for (const mode of MODES) for (let i = 0; i < WARM_UP; i++) calls[mode]();
+/** Per-call times of each variant, interleaved round by round (a shared machine's load hits all alike). */
+function timeInterleaved<K extends string>(calls: Record<K, () => { instructions: number }>): Record<K, Timing> {
+  const keys = Object.keys(calls) as K[];
+  const wall = new Map<K, number[]>(keys.map((k) => [k, []]));
+  const cpu = new Map<K, number[]>(keys.map((k) => [k, []]));
+  const instructions = new Map<K, number>();
+  for (const key of keys) for (let i = 0; i < WARM_UP; i++) calls[key]();
   for (let round = 0; round < ROUNDS; round++) {
-    for (const mode of MODES) {
+    for (const key of keys) {
       const started = performance.now();
       const cpuStarted = process.cpuUsage();
-      for (let i = 0; i < CALLS_PER_ROUND; i++) instructions[mode] = calls[mode]().instructions;
+      for (let i = 0; i < CALLS_PER_ROUND; i++) instructions.set(key, calls[key]().instructions);
       const used = process.cpuUsage(cpuStarted);
-      wall[mode].push(((performance.now() - started) * 1000) / CALLS_PER_ROUND);
-      cpu[mode].push((used.user + used.system) / CALLS_PER_ROUND);
+      wall.get(key)!.push(((performance.now() - started) * 1000) / CALLS_PER_ROUND);
+      cpu.get(key)!.push((used.user + used.system) / CALLS_PER_ROUND);
     }
   }
-  const result = (mode: CountingMode): Timing => ({ us: median(wall[mode]), cpu: median(cpu[mode]), instructions: instructions[mode] });
-  return { native: result('native'), js: result('js') };
+  return Object.fromEntries(keys.map((key) => [key, { us: median(wall.get(key)!), cpu: median(cpu.get(key)!), instructions: instructions.get(key)! }])) as Record<K, Timing>;
 }
 
 /** "12.3 µs (CPU 10.1)" */
@@ -105,6 +105,17 @@ export async function benchCounting(write: (line: string) => void): Promise<void
         `${arch}: ${name.padEnd(18)} native ${show(r.native)}, JavaScript ${show(r.js)}: ` +
           `${(r.js.cpu / r.native.cpu).toFixed(2)}× the CPU, ${r.native.instructions} instructions${same}`,
       );
+    }
+    // --check beside an unchecked call, with each counter (goal: at most 2× the unchecked time).
+    const checked = { native: await Machine.boot({ arch, counting: 'native', check: true }), js: await Machine.boot({ arch, counting: 'js', check: true }) };
+    for (const mode of MODES) {
+      const name = 'snprintf("%f %d")';
+      const r = timeInterleaved({ unchecked: fns(machines[mode])[name], checked: fns(checked[mode])[name] });
+      write(
+        `${arch}: ${name} with --check, ${mode === 'native' ? 'native' : 'JavaScript'} counting: ${show(r.checked)} against ${show(r.unchecked)} ` +
+          `unchecked: ${(r.checked.cpu / r.unchecked.cpu).toFixed(2)}× the CPU, ${(r.checked.us / r.unchecked.us).toFixed(2)}× the wall time (goal ≤ 2×)`,
+      );
+      checked[mode].close();
     }
     machines.native.close();
     machines.js.close();

@@ -171,6 +171,55 @@ describe.each(ARCHES)('%s engine: native and JavaScript counting agree', (arch) 
     expect(seen[0]!.result).toEqual({ reason: 'quantum', instructions: 4 });
   });
 
+  it('filtered observers fire only at the blocks in their address set (counted), in C and in JavaScript alike', () => {
+    const seen = both().map((e) => {
+      const { code, end } = addBlocks(6);
+      e.write(CODE, code);
+      const run = () => e.run(CODE, { until: end, budget: Infinity });
+      const all: number[] = [];
+      const filtered: number[] = [];
+      const set = e.createAddressSet();
+      set.add(CODE + 5);
+      set.add(CODE + 20);
+      set.add(CODE + 20); // twice: stays after one remove
+      set.add(0x999999); // never runs
+      const watch = e.addBlockObserver((address) => filtered.push(address), { at: set });
+      const instructions = [run().instructions];
+      set.remove(CODE + 20);
+      instructions.push(run().instructions);
+      set.remove(CODE + 20);
+      instructions.push(run().instructions);
+      const rounds = [...filtered];
+      // everyBlock: the filtered observer sees every block, like an unfiltered one beside it.
+      filtered.length = 0;
+      set.everyBlock = true;
+      const unfiltered = e.addBlockObserver((address) => all.push(address));
+      instructions.push(run().instructions);
+      unfiltered.remove();
+      set.everyBlock = false;
+      const every = [...filtered];
+      filtered.length = 0;
+      instructions.push(run().instructions);
+      watch.remove();
+      set.add(CODE);
+      instructions.push(run().instructions);
+      return { rounds, every, all, after: [...filtered], instructions, size: set.size };
+    });
+    expect(seen[0]).toEqual(seen[1]);
+    const blocks = [0, 5, 10, 15, 20, 25].map((offset) => CODE + offset);
+    expect(seen[0]!.rounds).toEqual([CODE + 5, CODE + 20, CODE + 5, CODE + 20, CODE + 5]);
+    expect(seen[0]!.every).toEqual(blocks);
+    expect(seen[0]!.all).toEqual(blocks);
+    expect(seen[0]!.after).toEqual([CODE + 5]); // everyBlock off again; then removed: nothing more
+    expect(seen[0]!.instructions).toEqual([12, 12, 12, 12, 12, 12]);
+    expect(seen[0]!.size).toBe(3);
+  });
+
+  it('an address set works only with the engine that made it', () => {
+    const [a, b] = both();
+    expect(() => a!.addBlockObserver(() => {}, { at: b!.createAddressSet() })).toThrow(/same engine/);
+  });
+
   it('a block whose first sight defers it (rdtsc gets patched) is neither counted nor remembered until it runs', () => {
     const results = MODES.map((mode) => {
       const e = new UnicornEngine(arch, { rdtsc: () => 1000n, interrupt: () => {} }, { counting: mode });

@@ -181,6 +181,36 @@ describe('shimulator run: reports and limits', () => {
   });
 });
 
+/** Loads libpcap (not a dependency of the program) at run time and calls into it through dlsym. */
+const DLOPEN_PROGRAM = String.raw`
+#include <dlfcn.h>
+int main(void) {
+  void *pcap = dlopen("libpcap.so.0.8", RTLD_NOW);
+  if (!pcap) { puts(dlerror()); return 1; }
+  const char *(*version)(void) = (const char *(*)(void))dlsym(pcap, "pcap_lib_version");
+  printf("%.7s\n", version());
+  return 0;
+}
+`;
+
+describe.each(ARCHES)('--check on %s follows dlopen', (arch) => {
+  it('watches a library loaded at run time (native and JavaScript counting report the same calls)', async () => {
+    const binary = compile('dlopen', DLOPEN_PROGRAM, arch);
+    const runs = await Promise.all((['native', 'js'] as const).map(async (counting) => {
+      const lines: string[] = [];
+      const report = await runProgram({ program: binary, check: true, counting, calls: (line) => lines.push(line) });
+      return { report, lines };
+    }));
+    const [native, js] = runs;
+    expect(native!.report.stdout).toBe('libpcap\n');
+    expect(native!.lines.some((line) => line.includes('pcap_lib_version()'))).toBe(true);
+    expect(native!.lines).toEqual(js!.lines);
+    expect(native!.report.abi).toEqual(js!.report.abi);
+    expect(native!.report.calls).toBe(js!.report.calls);
+    expect(native!.report.instructions).toBe(js!.report.instructions);
+  }, 240_000);
+});
+
 describe('shimulator run: bad programs get one clear message and exit 125', () => {
   it.each([
     ['a missing file', () => join(dir, 'missing'), /does not exist/],

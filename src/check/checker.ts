@@ -4,15 +4,17 @@
  *
  * How it sees calls without per-instruction hooks: a function's first instruction always starts a basic block,
  * and so does the instruction a `ret` lands on. The engine's block observer (free: the instruction-counting hook
- * already runs per block) looks each block start up in a table of function entries and in a shadow stack of open
- * calls' return addresses. Only entries of known functions read CPU state.
+ * already runs per block) fires only at the addresses in one address set, filtered before JavaScript (in C with
+ * native counting): watched function entries, callback entries, host call targets and open calls' return
+ * addresses. It looks each one up in the table of function entries and in a shadow stack of open calls. Only
+ * entries of known functions read CPU state.
  *
  * At a return into guest code the checker also reads the caller's next instructions (Capstone, cached per return
  * address) for the x87-empty-pop rule, and, when `onCall` is set, reports each call at entry and at return with
  * its arguments and return value decoded (calls.ts) — the same entry/return detection serves both.
  */
 import type { Arch } from '../emu/arch.ts';
-import type { HookHandle, RegName } from '../emu/engine.ts';
+import type { AddressSet, Engine, HookHandle, RegName } from '../emu/engine.ts';
 import { MXCSR_CONTROL_MASK, x87Depth } from '../emu/fpu.ts';
 import { callSpec } from '../callspec/classify.ts';
 import type { CallSpec, Prototype } from '../callspec/types.ts';
@@ -33,6 +35,16 @@ const CALLEE_SAVED: Record<Arch, RegName[]> = {
   amd64: ['rbx', 'rbp', 'r12', 'r13', 'r14', 'r15'],
   i386: ['ebx', 'esi', 'edi', 'ebp'],
 };
+/** A snapshot reads these first (flags, rax, x87 tags, fpcw, mxcsr), then the callee-saved registers. */
+const SNAPSHOT_STATE_COUNT = 5;
+function snapshotRegisters(arch: Arch, calleeSaved: readonly RegName[]): RegName[] {
+  return [arch === 'amd64' ? 'rflags' : 'eflags', arch === 'amd64' ? 'rax' : 'eax', 'fptag', 'fpcw', 'mxcsr', ...calleeSaved];
+}
+const SNAPSHOT_REGISTERS: Record<Arch, RegName[]> = {
+  amd64: snapshotRegisters('amd64', CALLEE_SAVED.amd64),
+  i386: snapshotRegisters('i386', CALLEE_SAVED.i386),
+};
+const SNAPSHOT_REGISTERS_MS_ABI = snapshotRegisters('amd64', [...CALLEE_SAVED.amd64, ...WIN64_EXTRA_CALLEE_SAVED]);
 const NARROW_INT_BYTES = 4;
 const XMM_BYTES = 16;
 
@@ -110,6 +122,14 @@ export class AbiChecker {
   /** The host calls in progress, per thread. */
   private hostCalls = new Map<number, { target: number; spec: CallSpec; entered: boolean }>();
   private observer: HookHandle | undefined;
+  /**
+   * The block starts the observer fires at (counted: an address can be an entry, a callback and a return
+   * address at once): the entries in `functions` and `callbacks`, the host calls' targets, the open calls' return
+   * addresses. Made by the engine it filters (see `addresses`).
+   */
+  private watched: { engine: Engine; set: AddressSet } | undefined;
+  /** Whole-program runs: stops the address space's change listener. */
+  private stopFollowing: (() => void) | undefined;
   /** Calls checked since the checker was created (entries seen), for reports and benchmarks. */
   checkedCalls = 0;
   /** Whole-program runs: rebuild the watched functions when the loaded objects change. */
@@ -137,10 +157,37 @@ export class AbiChecker {
   /** Starts watching host calls made on several threads at once (each thread's calls are checked separately). */
   begin(calls: { thread: number; target: number; spec: CallSpec }[]): void {
     this.refresh();
-    this.frames = new Map();
+    this.forgetOpenCalls();
     this.violations = [];
     this.hostCalls = new Map(calls.map((c) => [c.thread, { target: c.target, spec: c.spec, entered: false }]));
-    this.observer = this.host.process.engine.addBlockObserver((address) => this.onBlock(address));
+    const addresses = this.addresses();
+    for (const call of calls) addresses.add(call.target);
+    this.observer = this.host.process.engine.addBlockObserver((address) => this.onBlock(address), { at: addresses });
+  }
+
+  /** The address set for the process's engine (made on first use, holding every address watched so far). */
+  private addresses(): AddressSet {
+    const engine = this.host.process.engine;
+    if (this.watched?.engine !== engine) {
+      const set = engine.createAddressSet();
+      for (const address of this.functions.keys()) set.add(address);
+      for (const address of this.callbacks.keys()) set.add(address);
+      for (const call of this.hostCalls.values()) set.add(call.target);
+      for (const frames of this.frames.values()) for (const frame of frames) set.add(frame.returnAddress);
+      this.watched = { engine, set };
+    }
+    return this.watched.set;
+  }
+
+  /** Drops the open calls, the host calls and the callbacks, and their addresses from the watched set. */
+  private forgetOpenCalls(): void {
+    const addresses = this.addresses();
+    for (const frames of this.frames.values()) for (const frame of frames) addresses.remove(frame.returnAddress);
+    for (const call of this.hostCalls.values()) addresses.remove(call.target);
+    for (const address of this.callbacks.keys()) addresses.remove(address);
+    this.frames = new Map();
+    this.hostCalls = new Map();
+    this.callbacks = new Map();
   }
 
   /**
@@ -150,6 +197,11 @@ export class AbiChecker {
   watchRun(): void {
     this.begin([]);
     this.followLinkMap = true;
+    // The next block after any change of the address space brings the table up to date (see onBlock).
+    const addresses = this.addresses();
+    this.stopFollowing = this.host.process.space.onChange(() => {
+      addresses.everyBlock = true;
+    });
   }
 
   /** Stops watching and returns what was found during the call. */
@@ -162,9 +214,10 @@ export class AbiChecker {
   end(): Violation[] {
     this.observer?.remove();
     this.observer = undefined;
-    this.hostCalls = new Map();
-    this.frames = new Map();
-    this.callbacks = new Map();
+    this.stopFollowing?.();
+    this.stopFollowing = undefined;
+    this.forgetOpenCalls();
+    this.addresses().everyBlock = false;
     const violations = this.violations;
     this.violations = [];
     return violations;
@@ -201,6 +254,9 @@ export class AbiChecker {
         functions.set(address, { name: symbol.name, address, object, proto, spec: callSpec(proto, this.arch) });
       }
     }
+    const addresses = this.addresses();
+    for (const address of this.functions.keys()) addresses.remove(address);
+    for (const address of functions.keys()) addresses.add(address);
     this.functions = functions;
   }
 
@@ -217,7 +273,12 @@ export class AbiChecker {
   }
 
   private onBlock(address: number): void {
-    if (this.followLinkMap && this.host.process.space.generation !== this.builtForGeneration) this.refresh();
+    const addresses = this.watched!.set;
+    if (addresses.everyBlock) {
+      // The first block after the address space changed (whole-program runs): back to the watched addresses only.
+      addresses.everyBlock = false;
+      this.refresh();
+    }
     const thread = this.host.currentThread();
     const frames = this.frames.get(thread);
     const top = frames?.[frames.length - 1];
@@ -241,7 +302,9 @@ export class AbiChecker {
 
   private word(address: number): number {
     const size = this.arch === 'amd64' ? 8 : 4;
-    const bytes = this.host.process.engine.read(address, size);
+    // Stack words: the live host bytes behind guest memory where there are some (the same bytes uc_mem_read gives;
+    // reading them costs no native call from inside the block hook).
+    const bytes = this.host.process.space.dataWindow(address, size) ?? this.host.process.engine.read(address, size);
     const view = new DataView(bytes.buffer, bytes.byteOffset, size);
     return size === 8 ? Number(view.getBigUint64(0, true)) : view.getUint32(0, true);
   }
@@ -303,6 +366,7 @@ export class AbiChecker {
     const violations = checkEntry(call, entry);
     this.report(violations, thread, frame, frames);
     frames.push(frame);
+    this.watched!.set.add(returnAddress);
     if (this.onCall) this.emitEntry(frame, fn, sp, thread, frames.length - 1, violations);
   }
 
@@ -328,6 +392,7 @@ export class AbiChecker {
       const proto: Prototype = { name, ret: type.to.ret, params: type.to.params, variadic: false, text: `${param.text ?? name}` };
       if (type.to.convention) proto.convention = type.to.convention;
       this.callbacks.set(address, { name, address, object, proto, spec: callSpec(proto, this.arch) });
+      this.watched!.set.add(address);
     });
   }
 
@@ -397,6 +462,8 @@ export class AbiChecker {
 
   private onReturn(frames: Frame[], thread: number): void {
     const frame = frames.pop()!;
+    const addresses = this.watched!.set;
+    addresses.remove(frame.returnAddress);
     const sp = this.sp();
     const ret = this.snapshot(sp, frame.call.spec);
     const violations = checkReturn(frame.call, frame.entry, ret, MXCSR_CONTROL_MASK);
@@ -408,6 +475,7 @@ export class AbiChecker {
     // The calls that jumped to this one return with it (their state was checked as this call's).
     for (let inner = frame; inner.tailCall && frames.length > 0; ) {
       inner = frames.pop()!;
+      addresses.remove(inner.returnAddress);
       if (this.onCall) this.emitReturn(inner, sp, frames.length, []);
     }
   }
@@ -442,20 +510,21 @@ export class AbiChecker {
 
   private snapshot(sp: number, spec: CallSpec): CpuState {
     const engine = this.host.process.engine;
-    const calleeSaved: Record<string, bigint> = {};
-    for (const reg of CALLEE_SAVED[this.arch]) calleeSaved[reg] = engine.reg(reg);
     // Win64 callees keep rdi, rsi and xmm6–xmm15 too (Microsoft x64 calling convention, "Callee/caller saved registers").
+    const names = spec.convention === 'ms_abi' ? SNAPSHOT_REGISTERS_MS_ABI : SNAPSHOT_REGISTERS[this.arch];
+    const values = engine.regs(names); // one engine call: this runs at every checked entry and return
+    const calleeSaved: Record<string, bigint> = {};
+    for (let i = SNAPSHOT_STATE_COUNT; i < names.length; i++) calleeSaved[names[i]!] = values[i]!;
     if (spec.convention === 'ms_abi') {
-      for (const reg of WIN64_EXTRA_CALLEE_SAVED) calleeSaved[reg] = engine.reg(reg);
       for (const reg of WIN64_CALLEE_SAVED_XMM) calleeSaved[reg] = bytesToBigInt(engine.regBytes(reg as RegName, XMM_BYTES));
     }
     return {
       sp,
-      flags: Number(engine.reg(this.arch === 'amd64' ? 'rflags' : 'eflags')),
-      rax: engine.reg(this.arch === 'amd64' ? 'rax' : 'eax'),
-      x87Depth: x87Depth(Number(engine.reg('fptag'))),
-      fpcw: Number(engine.reg('fpcw')),
-      mxcsr: Number(engine.reg('mxcsr')),
+      flags: Number(values[0]!),
+      rax: values[1]!,
+      x87Depth: x87Depth(Number(values[2]!)),
+      fpcw: Number(values[3]!),
+      mxcsr: Number(values[4]!),
       calleeSaved,
     };
   }

@@ -30,7 +30,7 @@ export interface CounterHost {
    * the engine to patch it first: it is neither counted nor remembered, and is seen afresh when it runs).
    */
   firstSight(address: number, size: number): number | undefined;
-  /** Calls the block observers (only while `observing`). */
+  /** Calls the block observers (while `observing`, and for blocks starting in a watched set). */
   observe(address: number, size: number): void;
   /** Stops the engine (uc_emu_stop). */
   stopEngine(): void;
@@ -40,6 +40,16 @@ export interface CounterHost {
 export type BlockHook =
   | { kind: 'js'; onBlock: (address: number, size: number) => void }
   | { kind: 'native'; callback: unknown; userData: unknown };
+
+/**
+ * A set of block start addresses held where the counter filters (C memory for the native counter). Plain
+ * membership: the engine's AddressSet (address-set.ts) counts repeated adds and calls these only at 0 ↔ 1.
+ */
+export interface CounterSet {
+  /** False when the set could not grow (out of memory): the address is not watched. */
+  add(address: number): boolean;
+  delete(address: number): void;
+}
 
 export interface BlockCounter {
   readonly mode: CountingMode;
@@ -55,9 +65,30 @@ export interface BlockCounter {
   forget(low: number, high: number): void;
   /** Whether `observe` is called for every block that runs. */
   observing: boolean;
+  /** A new, empty set (freed with the counter). */
+  newSet(): CounterSet;
+  /**
+   * Calls `observe` for the blocks starting at an address in `set` too (on), or no more (off). False when the
+   * counter cannot watch one more set (TooManyAddressSetsError in the engine).
+   */
+  watch(set: CounterSet, on: boolean): boolean;
   /** Blocks with a remembered count. */
   readonly blocks: number;
   close(): void;
+}
+
+/** MAX_WATCHED_SETS in native/shimcount.c: both counters accept the same number of filtering sets. */
+export const MAX_WATCHED_SETS = 16;
+
+class JsCounterSet implements CounterSet {
+  readonly members = new Set<number>();
+  add(address: number): boolean {
+    this.members.add(address);
+    return true;
+  }
+  delete(address: number): void {
+    this.members.delete(address);
+  }
 }
 
 export class JsBlockCounter implements BlockCounter {
@@ -66,6 +97,7 @@ export class JsBlockCounter implements BlockCounter {
   instructions = 0;
   reason: StopReason | undefined;
   observing = false;
+  private watched: Set<number>[] = [];
   private budget = Infinity;
   private quantum = Infinity;
   /** Instruction count per translation-block start address. */
@@ -94,7 +126,28 @@ export class JsBlockCounter implements BlockCounter {
         this.host.stopEngine();
       }
     }
-    if (this.observing) this.host.observe(address, size);
+    if (this.observing || (this.watched.length > 0 && this.isWatched(address))) this.host.observe(address, size);
+  }
+
+  private isWatched(address: number): boolean {
+    for (const set of this.watched) if (set.has(address)) return true;
+    return false;
+  }
+
+  newSet(): CounterSet {
+    return new JsCounterSet();
+  }
+
+  watch(set: CounterSet, on: boolean): boolean {
+    const members = (set as JsCounterSet).members;
+    const index = this.watched.indexOf(members);
+    if (!on) {
+      if (index >= 0) this.watched.splice(index, 1);
+    } else if (index < 0) {
+      if (this.watched.length === MAX_WATCHED_SETS) return false;
+      this.watched.push(members);
+    }
+    return true;
   }
 
   begin(budget: number, quantum: number): void {

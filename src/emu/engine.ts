@@ -79,6 +79,25 @@ export type MemoryAccess = 'read' | 'write';
 /** Called at the start of every basic block the guest executes (after instruction counting). */
 export type BlockObserver = (address: number, size: number) => void;
 
+/**
+ * Block start addresses that a filtered block observer fires at (`engine.createAddressSet()`). Counted: an address
+ * added n times stays until it is removed n times (two open calls may share a return address).
+ */
+export interface AddressSet {
+  add(address: number): void;
+  /** Removes one count of `address` (nothing when absent). */
+  remove(address: number): void;
+  has(address: number): boolean;
+  readonly size: number;
+  /** While true, the observers filtered by this set fire at every block (e.g. until a table is brought up to date). */
+  everyBlock: boolean;
+}
+
+export interface BlockObserverOptions {
+  /** Fire only at blocks starting at an address in this set (filtered without crossing into JavaScript). */
+  at?: AddressSet;
+}
+
 /** An opaque saved CPU state (registers only, not memory). */
 export interface SavedContext {
   readonly arch: Arch;
@@ -142,6 +161,8 @@ export interface Engine {
   write(address: number, bytes: Uint8Array): void;
   /** Read a general-purpose, segment, control or flags register as an unsigned integer. */
   reg(name: RegName): bigint;
+  /** Several registers as `reg` reads each, in one engine call (the ABI checker's snapshots read a dozen per call). */
+  regs(names: readonly RegName[]): bigint[];
   setReg(name: RegName, value: bigint | number): void;
   /** Read the raw bytes of a wide register (xmm: 16 bytes, st0–st7: 10 bytes of x87 extended precision). */
   regBytes(name: RegName, size: number): Uint8Array;
@@ -158,11 +179,15 @@ export interface Engine {
   /** Forget cached instruction counts for code in a range (call after code is unmapped or remapped). */
   invalidateCode(address: number, size: number): void;
   /**
-   * Observes every basic-block start. Costs no extra native hook (the counting hook already runs per block), so
-   * it is the cheap way to notice function entries and returns; while one is attached every block calls into
-   * JavaScript (with native counting, nothing does otherwise).
+   * Observes every basic-block start, or with `{ at }` only those starting at an address in the set. Costs no
+   * extra native hook (the counting hook already runs per block), so it is the cheap way to notice function
+   * entries and returns. While an unfiltered one is attached every block calls into JavaScript; a filtered one
+   * calls only at its addresses (with native counting the filter runs in C). Throws AddressSetError for a set
+   * made by another engine, or beyond 16 sets in use at once.
    */
-  addBlockObserver(observer: BlockObserver): HookHandle;
+  addBlockObserver(observer: BlockObserver, options?: BlockObserverOptions): HookHandle;
+  /** A new, empty address set for `addBlockObserver(…, { at })` (freed with the engine). */
+  createAddressSet(): AddressSet;
   /** A per-instruction hook over [begin, end] (all code when omitted). ~30x slower: for tracing only. */
   addCodeHook(fn: (address: number, size: number) => void, begin?: number, end?: number): HookHandle;
   /** A memory-access hook over [begin, end]. Slows every memory access while present: for tracing and watches. */

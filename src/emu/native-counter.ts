@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import {
-  type BlockCounter, type BlockHook, type CounterHost, type CountingChoice, type CountingInfo, JsBlockCounter, type StopReason,
+  type BlockCounter, type BlockHook, type CounterHost, type CounterSet, type CountingChoice, type CountingInfo, JsBlockCounter, type StopReason,
 } from './block-counter.ts';
 
 /** Turns the helper off (`0`), or names the file to load instead of the built one. */
@@ -24,7 +24,7 @@ const LIBRARY_NAME = process.platform === 'darwin' ? 'libshimcount.dylib' : 'lib
 export const BUILT_HELPER = fileURLToPath(new URL(`../../build/native/${LIBRARY_NAME}`, import.meta.url));
 
 /** SHIM_COUNT_VERSION in native/shimcount.c: a helper built from other source is not used (rebuild it). */
-const HELPER_VERSION = 1;
+const HELPER_VERSION = 2;
 /** The shared part of the C state (shim_shared): three doubles, then two int32s. */
 const COUNT_INDEX = 0;
 const BUDGET_INDEX = 1;
@@ -48,6 +48,11 @@ interface Helper {
   forget: koffi.KoffiFunction;
   blocks: koffi.KoffiFunction;
   free: koffi.KoffiFunction;
+  setNew: koffi.KoffiFunction;
+  setAdd: koffi.KoffiFunction;
+  setRemove: koffi.KoffiFunction;
+  setFree: koffi.KoffiFunction;
+  watch: koffi.KoffiFunction;
   firstSightProto: koffi.IKoffiCType;
   observeProto: koffi.IKoffiCType;
   stopProto: koffi.IKoffiCType;
@@ -81,6 +86,11 @@ function bind(path: string): Helper {
     forget: lib.func('void shim_count_forget(void *state, uint64_t low, uint64_t high)'),
     blocks: lib.func('uint32_t shim_count_blocks(void *state)'),
     free: lib.func('void shim_count_free(void *state)'),
+    setNew: lib.func('void *shim_set_new(void)'),
+    setAdd: lib.func('int32_t shim_set_add(void *set, uint64_t address)'),
+    setRemove: lib.func('void shim_set_remove(void *set, uint64_t address)'),
+    setFree: lib.func('void shim_set_free(void *set)'),
+    watch: lib.func('int32_t shim_count_watch(void *state, void *set, int32_t on)'),
     firstSightProto: protos.firstSight,
     observeProto: protos.observe,
     stopProto: protos.stop,
@@ -113,6 +123,8 @@ export class NativeBlockCounter implements BlockCounter {
   private numbers: Float64Array;
   private flags: Int32Array;
   private readonly callbacks: koffi.IKoffiRegisteredCallback[];
+  /** The address sets made for this counter, freed with it. */
+  private readonly sets: NativeCounterSet[] = [];
   private closed = false;
 
   constructor(
@@ -163,6 +175,18 @@ export class NativeBlockCounter implements BlockCounter {
     this.flags[OBSERVING_INDEX] = on ? 1 : 0;
   }
 
+  newSet(): CounterSet {
+    const pointer: unknown = this.helper.setNew();
+    if (pointer === null) throw new NativeCounterUnavailableError('the native block counter could not allocate an address set');
+    const set = new NativeCounterSet(this.helper, pointer);
+    this.sets.push(set);
+    return set;
+  }
+
+  watch(set: CounterSet, on: boolean): boolean {
+    return this.helper.watch(this.state, (set as NativeCounterSet).pointer, on ? 1 : 0) !== 0;
+  }
+
   forget(low: number, high: number): void {
     this.helper.forget(this.state, Math.max(0, low), high);
   }
@@ -178,7 +202,32 @@ export class NativeBlockCounter implements BlockCounter {
     this.numbers = this.numbers.slice();
     this.flags = this.flags.slice();
     this.helper.free(this.state);
+    for (const set of this.sets) set.free();
     for (const cb of this.callbacks) koffi.unregister(cb);
+  }
+}
+
+/** An address set in the helper's memory (shim_set_*); after `free` it ignores changes (the engine is closed). */
+class NativeCounterSet implements CounterSet {
+  private freed = false;
+
+  constructor(
+    private readonly helper: Helper,
+    readonly pointer: unknown,
+  ) {}
+
+  add(address: number): boolean {
+    return this.freed || this.helper.setAdd(this.pointer, address) !== 0;
+  }
+
+  delete(address: number): void {
+    if (!this.freed) this.helper.setRemove(this.pointer, address);
+  }
+
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.helper.setFree(this.pointer);
   }
 }
 

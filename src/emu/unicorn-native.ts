@@ -17,6 +17,7 @@ export interface Native {
   uc_mem_write: koffi.KoffiFunction;
   uc_reg_read: koffi.KoffiFunction;
   uc_reg_write: koffi.KoffiFunction;
+  uc_reg_read_batch: koffi.KoffiFunction;
   uc_emu_start: koffi.KoffiFunction;
   uc_emu_stop: koffi.KoffiFunction;
   uc_hook_add: koffi.KoffiFunction;
@@ -59,6 +60,8 @@ function bind(path: string): Native {
     uc_mem_write: f('int uc_mem_write(uc_engine *uc, uint64_t address, const uint8_t *bytes, size_t size)'),
     uc_reg_read: f('int uc_reg_read(uc_engine *uc, int regid, _Out_ uint8_t *value)'),
     uc_reg_write: f('int uc_reg_write(uc_engine *uc, int regid, const uint8_t *value)'),
+    // `vals` is an array of pointers (into memory from koffi.alloc), passed as the bytes of a BigUint64Array.
+    uc_reg_read_batch: f('int uc_reg_read_batch(uc_engine *uc, const int *regs, const void *vals, int count)'),
     uc_emu_start: f('int uc_emu_start(uc_engine *uc, uint64_t begin, uint64_t until, uint64_t timeout, size_t count)'),
     uc_emu_stop: f('int uc_emu_stop(uc_engine *uc)'),
     uc_hook_add: f(

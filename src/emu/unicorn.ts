@@ -17,13 +17,14 @@
 import koffi from 'koffi';
 import type { Arch } from './arch.ts';
 import type {
-  TimestampPatchRecord, BlockObserver, CpuidResult, Engine, HookHandle, HostMemory, Hooks, MemoryAccess, RegName, RunOptions, RunResult, SavedContext, TableRegister,
+  AddressSet, TimestampPatchRecord, BlockObserver, BlockObserverOptions, CpuidResult, Engine, HookHandle, HostMemory, Hooks, MemoryAccess, RegName, RunOptions, RunResult, SavedContext, TableRegister,
 } from './engine.ts';
 import { BudgetExceededError, EngineError, GuestFault, type RegisterDump } from './errors.ts';
 import { NativeHostMemory } from './host-memory.ts';
 import { loadUnicorn, type Native } from './unicorn-native.ts';
 import type { BlockCounter, CountingChoice, CountingInfo } from './block-counter.ts';
 import { createBlockCounter, helperPath } from './native-counter.ts';
+import { BlockObservers } from './block-observers.ts';
 import {
   findTimestampReads, lastTimestampCandidate, TIMESTAMP_TRAPS, type TimestampInstruction, trappedInstruction,
 } from './timestamp.ts';
@@ -132,6 +133,11 @@ class UnicornContext implements SavedContext {
   }
 }
 
+/** `regs` reads up to this many registers in one call (more: one by one); each gets a slot wide enough for any GPR. */
+const BATCH_REGS = 32;
+const BATCH_SLOT_BYTES = 16;
+const BATCH_SLOT_WORDS = BATCH_SLOT_BYTES / 8;
+
 export class UnicornEngine implements Engine {
   private readonly uc: unknown;
   private readonly n: Native;
@@ -146,7 +152,9 @@ export class UnicornEngine implements Engine {
   private readonly codePages = new Set<number>();
   private lastBadAccess: { type: number; address: number; size: number } | undefined;
   private hookError: unknown;
-  private blockObservers: BlockObserver[] = [];
+  private readonly blockObservers: BlockObservers;
+  /** For `regs`: made on first use, freed by `close`. */
+  private regBatch: { memory: unknown; ids: Int32Array; pointers: BigUint64Array; values: BigUint64Array } | undefined;
   private closed = false;
   /** The guest's time-stamp counter; without it rdtsc reads the host's TSC and nothing is patched. */
   private readonly rdtsc: (() => bigint) | undefined;
@@ -175,6 +183,7 @@ export class UnicornEngine implements Engine {
       observe: (address, size) => this.observe(address, size),
       stopEngine: () => this.n.uc_emu_stop(this.uc),
     }, options.nativeHelper ?? helperPath()));
+    this.blockObservers = new BlockObservers(this.counter);
     const out: unknown[] = [null];
     this.check(this.n.uc_open(UC_ARCH_X86, arch === 'amd64' ? UC_MODE_64 : UC_MODE_32, out), 'uc_open');
     this.uc = out[0];
@@ -327,21 +336,18 @@ export class UnicornEngine implements Engine {
     }
   }
 
-  addBlockObserver(observer: BlockObserver): HookHandle {
-    this.blockObservers = [...this.blockObservers, observer];
-    this.counter.observing = true;
-    return {
-      remove: () => {
-        this.blockObservers = this.blockObservers.filter((o) => o !== observer);
-        this.counter.observing = this.blockObservers.length > 0;
-      },
-    };
+  addBlockObserver(observer: BlockObserver, options?: BlockObserverOptions): HookHandle {
+    return this.blockObservers.add(observer, options);
+  }
+
+  createAddressSet(): AddressSet {
+    return this.blockObservers.createSet();
   }
 
   /** Runs the block observers; one try/catch for all (this runs per basic block: no closure per call). */
   private observe(address: number, size: number): void {
     try {
-      for (const observer of this.blockObservers) observer(address, size);
+      this.blockObservers.dispatch(address, size);
     } catch (error) {
       this.hookError ??= error;
       this.n.uc_emu_stop(this.uc);
@@ -502,6 +508,30 @@ export class UnicornEngine implements Engine {
     this.scratch.fill(0, 0, 8);
     this.check(this.n.uc_reg_read(this.uc, X86_REG[name], this.scratch), () => `reading ${name}`);
     return this.arch === 'amd64' ? this.scratch.readBigUInt64LE(0) : BigInt(this.scratch.readUInt32LE(0));
+  }
+
+  regs(names: readonly RegName[]): bigint[] {
+    if (names.length > BATCH_REGS) return names.map((name) => this.reg(name));
+    const batch = (this.regBatch ??= this.allocateRegBatch());
+    for (let i = 0; i < names.length; i++) batch.ids[i] = X86_REG[names[i]!];
+    batch.values.fill(0n, 0, names.length * BATCH_SLOT_WORDS);
+    this.check(this.n.uc_reg_read_batch(this.uc, batch.ids, batch.pointers, names.length), () => `reading ${names.join(', ')}`);
+    const values: bigint[] = [];
+    for (let i = 0; i < names.length; i++) {
+      const value = batch.values[i * BATCH_SLOT_WORDS]!;
+      values.push(this.arch === 'amd64' ? value : value & 0xffffffffn);
+    }
+    return values;
+  }
+
+  /** One slot per register in helper-allocated memory (its address must not move), and the table of pointers to them. */
+  private allocateRegBatch(): NonNullable<UnicornEngine['regBatch']> {
+    const memory = koffi.alloc('uint8_t', BATCH_REGS * BATCH_SLOT_BYTES);
+    const base = BigInt(koffi.address(memory));
+    const pointers = new BigUint64Array(BATCH_REGS);
+    for (let i = 0; i < BATCH_REGS; i++) pointers[i] = base + BigInt(i * BATCH_SLOT_BYTES);
+    const values = new BigUint64Array(koffi.view(memory, BATCH_REGS * BATCH_SLOT_BYTES));
+    return { memory, ids: new Int32Array(BATCH_REGS), pointers, values };
   }
 
   setReg(name: RegName, value: bigint | number): void {
@@ -716,6 +746,7 @@ export class UnicornEngine implements Engine {
     this.closed = true;
     this.n.uc_close(this.uc);
     this.counter.close();
+    if (this.regBatch) koffi.free(this.regBatch.memory);
     for (const cb of this.callbacks) koffi.unregister(cb);
   }
 }

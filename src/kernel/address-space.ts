@@ -61,6 +61,8 @@ export class AddressSpace {
   private brkStart = 0;
   /** Increases whenever memory is mapped or unmapped (lets observers cache what they derived from the layout). */
   generation = 0;
+  /** Told after each `generation` step (see onChange). */
+  private changeListeners: (() => void)[] = [];
   private brkEnd = 0;
   /** Bytes of mapped, accessible memory (counted against the memory limit). */
   private accessible = 0;
@@ -275,8 +277,24 @@ export class AddressSpace {
     }
     if (last > first) {
       this.regions.splice(first, last - first, ...kept);
-      this.generation++;
+      this.changed();
     }
+  }
+
+  /**
+   * Calls `listener` whenever the layout changes (each `generation` step), e.g. the ABI checker of a whole-program
+   * run, which must see libraries as they are loaded; returns the function that stops it.
+   */
+  onChange(listener: () => void): () => void {
+    this.changeListeners = [...this.changeListeners, listener];
+    return () => {
+      this.changeListeners = this.changeListeners.filter((l) => l !== listener);
+    };
+  }
+
+  private changed(): void {
+    this.generation++;
+    for (const listener of this.changeListeners) listener();
   }
 
   private findFree(length: number): number {
@@ -313,7 +331,7 @@ export class AddressSpace {
    * run of 100,000 adjacent anonymous mmaps stays one region, and the array stays short.
    */
   private insert(region: Region): void {
-    this.generation++;
+    this.changed();
     let index = firstEndingAfter(this.regions, region.start);
     const before = this.regions[index - 1];
     if (before && mergeable(before, region)) {
