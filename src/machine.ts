@@ -11,7 +11,7 @@ import { GuestExit } from './kernel/kernel.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Arch } from './emu/arch.ts';
 import type { CountingChoice, CountingInfo } from './emu/block-counter.ts';
-import type { SavedContext } from './emu/engine.ts';
+import type { AddressSet, Engine, SavedContext } from './emu/engine.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, type RegName } from './emu/engine.ts';
 import { CodeArena, GuestArena } from './callspec/arena.ts';
 import { Callback, type CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
@@ -296,6 +296,7 @@ export class Machine {
   private trampolines = new Map<string, number>();
   /** …and, for host calls on the main thread, by plan: no key to build per call. */
   private planTrampolines = new WeakMap<CallPlan, number>();
+  private targetEntries: { engine: Engine; set: AddressSet } | undefined;
 
   private constructor(options: BootOptions, image?: MachineSnapshot) {
     this.options = options;
@@ -994,6 +995,9 @@ export class Machine {
     const engine = this.process.engine;
     const word = this.arch === 'amd64' ? 8 : 4;
     let diffs: ArgumentDiff[] | undefined;
+    // Filtered to the target's entry: no JavaScript at the other blocks of the call.
+    const at = this.targetEntrySet(engine);
+    at.add(targetAddress);
     const watch = engine.addBlockObserver((address) => {
       if (address !== targetAddress || diffs) return;
       const sp = Number(engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
@@ -1010,8 +1014,15 @@ export class Machine {
       result = this.execute(shimAddress, shimPlan, shimBlock, this.callBudget, true, tlsLayout);
     } finally {
       watch.remove();
+      at.remove(targetAddress);
     }
     return { ok: diffs !== undefined && diffs.length === 0, reached: diffs !== undefined, diffs: diffs ?? [], result };
+  }
+
+  /** One address set per engine for testShim's observer (sets live as long as their engine). */
+  private targetEntrySet(engine: Engine): AddressSet {
+    if (this.targetEntries?.engine !== engine) this.targetEntries = { engine, set: engine.createAddressSet() };
+    return this.targetEntries.set;
   }
 
   /**
