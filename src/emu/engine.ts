@@ -122,7 +122,7 @@ export interface HostMemory {
   discard(offset: number, size: number): void;
   /** Returns the reservation to the host (after the engine is closed). */
   release(): void;
-  /** A live view of [offset, offset+size): reads and writes go straight to the guest's bytes (snapshots). */
+  /** As `bytes`, but never undefined (a view of just this range when no whole view exists): for snapshots. */
   view(offset: number, size: number): Uint8Array;
   /**
    * One byte per page of [offset, offset+size) (page-aligned): 0 when the page was never touched or was discarded

@@ -105,7 +105,9 @@ export class NativeHostMemory implements HostMemory {
   }
 
   view(offset: number, size: number): Uint8Array {
-    this.checkRange(offset, size);
+    // The whole reservation's view when the host could make one (see `bytes`); else a view of just this range.
+    const live = this.bytes(offset, size);
+    if (live) return live;
     if (size === 0) return new Uint8Array(0);
     return new Uint8Array(koffi.view(pointerAt(this.at(offset)), size));
   }
