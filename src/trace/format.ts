@@ -41,6 +41,8 @@ export const TRACE_MAGIC = 'SHIMTRACE';
 export const TRACE_PAGE_SIZE = 4096;
 /** zlib level of the encoding: part of the format's determinism (the same pako and level give the same bytes). */
 const DEFLATE_LEVEL = 6;
+/** How far back `functionAt` looks for a function containing an address (bigger than any real function). */
+const MAX_FUNCTION_SPAN = 1 << 20;
 
 export interface TraceRegister {
   name: string;
@@ -101,6 +103,20 @@ export interface TraceRun {
   until: number;
 }
 
+/**
+ * A function the trace executes instructions of, named when it was recorded from the loaded objects' symbols
+ * (glibc's internal functions from the bundled debug symbols). By ascending `address`.
+ */
+export interface TraceFunction {
+  /** Where it starts (absolute). */
+  address: number;
+  /** Its size in bytes (0 for a bare label: then only `address` itself is in it). */
+  size: number;
+  name: string;
+  /** The object's path in the guest (`/lib/x86_64-linux-gnu/libc.so.6`). */
+  object: string;
+}
+
 export interface Trace {
   format: typeof TRACE_FORMAT;
   version: typeof TRACE_VERSION;
@@ -133,6 +149,8 @@ export interface Trace {
   runs: TraceRun[];
   /** How the recording ended: `error` is the error's `name: message` when the recorded code threw. */
   end: { error: string | null };
+  /** The functions the steps are in (absent in traces recorded before names were recorded). */
+  functions?: TraceFunction[];
 }
 
 /** Input that is not a trace, a damaged trace, or a trace of another format version. */
@@ -209,6 +227,7 @@ export function validateTrace(value: unknown): asserts value is Trace {
   if (!initial || !Array.isArray(initial.registers) || !Array.isArray(initial.memory)) fail('initial state missing');
   if ((initial!.registers as unknown[]).length !== (t.registers as unknown[]).length) fail('initial registers do not match the register table');
   if (typeof t.end !== 'object' || t.end === null) fail('end missing');
+  if (t.functions !== undefined && !Array.isArray(t.functions)) fail('functions is not an array');
 }
 
 /** A copy with the keys in the documented order (so that encoding does not depend on how the object was built). */
@@ -232,7 +251,27 @@ function canonicalTrace(t: Trace): Trace {
     events: t.events.map((e) => ({ step: e.step, kind: e.kind, data: canonicalData(e.data) })),
     runs: t.runs.map((r) => ({ step: r.step, begin: r.begin, until: r.until })),
     end: { error: t.end.error },
+    ...(t.functions ? { functions: t.functions.map((f) => ({ address: f.address, size: f.size, name: f.name, object: f.object })) } : {}),
   };
+}
+
+/** The function of `trace.functions` that `pc` is in, with the offset into it (`functions` is sorted by address). */
+export function functionAt(trace: Pick<Trace, 'functions'>, pc: number): { fn: TraceFunction; offset: number } | undefined {
+  const list = trace.functions ?? [];
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.address <= pc) lo = mid + 1;
+    else hi = mid;
+  }
+  // Functions may nest (a tail label inside a bigger function): the closest start that contains pc wins.
+  for (let i = lo - 1; i >= 0; i--) {
+    const f = list[i]!;
+    if (pc < f.address + f.size || (f.size === 0 && pc === f.address)) return { fn: f, offset: pc - f.address };
+    if (pc - f.address > MAX_FUNCTION_SPAN) break;
+  }
+  return undefined;
 }
 
 /**
