@@ -9,6 +9,7 @@
  * user's own libc given with --lib) keeps its own symbols.
  */
 import type { Arch } from '../emu/arch.ts';
+import { containing } from './containing.ts';
 import { FixtureError, loadFixture, manifestDocument } from './fixtures.ts';
 
 /** First line of a table (pack-symbols.mjs writes it). */
@@ -55,20 +56,8 @@ export class FunctionTable {
 
   /** The function containing `vaddr` (the innermost one where functions nest), with the offset into it. */
   at(vaddr: number): { symbol: FunctionSymbol; offset: number } | undefined {
-    const list = this.functions;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (list[mid]!.start <= vaddr) lo = mid + 1;
-      else hi = mid;
-    }
-    // The closest start at or below vaddr that contains it; none starts more than maxSize back.
-    for (let i = lo - 1; i >= 0 && list[i]!.start + this.maxSize > vaddr; i--) {
-      const f = list[i]!;
-      if (vaddr < f.start + f.size || (f.size === 0 && vaddr === f.start)) return { symbol: f, offset: vaddr - f.start };
-    }
-    return undefined;
+    const symbol = containing(this.functions, vaddr, (f) => f.start, (f) => f.size, this.maxSize);
+    return symbol && { symbol, offset: vaddr - symbol.start };
   }
 }
 

@@ -33,6 +33,7 @@
  */
 import pako from 'pako';
 import type { Arch } from '../emu/arch.ts';
+import { containing } from '../loader/containing.ts';
 
 export const TRACE_FORMAT = 'shimulator-trace';
 /** Bumped on any incompatible change; `decodeTrace` refuses other versions. */
@@ -41,8 +42,6 @@ export const TRACE_MAGIC = 'SHIMTRACE';
 export const TRACE_PAGE_SIZE = 4096;
 /** zlib level of the encoding: part of the format's determinism (the same pako and level give the same bytes). */
 const DEFLATE_LEVEL = 6;
-/** How far back `functionAt` looks for a function containing an address (bigger than any real function). */
-const MAX_FUNCTION_SPAN = 1 << 20;
 
 export interface TraceRegister {
   name: string;
@@ -258,20 +257,8 @@ function canonicalTrace(t: Trace): Trace {
 /** The function of `trace.functions` that `pc` is in, with the offset into it (`functions` is sorted by address). */
 export function functionAt(trace: Pick<Trace, 'functions'>, pc: number): { fn: TraceFunction; offset: number } | undefined {
   const list = trace.functions ?? [];
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (list[mid]!.address <= pc) lo = mid + 1;
-    else hi = mid;
-  }
-  // Functions may nest (a tail label inside a bigger function): the closest start that contains pc wins.
-  for (let i = lo - 1; i >= 0; i--) {
-    const f = list[i]!;
-    if (pc < f.address + f.size || (f.size === 0 && pc === f.address)) return { fn: f, offset: pc - f.address };
-    if (pc - f.address > MAX_FUNCTION_SPAN) break;
-  }
-  return undefined;
+  const fn = containing(list, pc, (f) => f.address, (f) => f.size, list.reduce((max, f) => Math.max(max, f.size), 0));
+  return fn && { fn, offset: pc - fn.address };
 }
 
 /**
