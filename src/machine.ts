@@ -23,6 +23,7 @@ import { type DirectAccess, GuestWindow } from './callspec/guest-window.ts';
 import { type CallPlan, PlanCache } from './callspec/plan.ts';
 import { generateWorker, WORKER_MAILBOX } from './callspec/worker.ts';
 import { generateTrampoline, MAILBOX_BYTES } from './callspec/trampoline.ts';
+import { enterNestedCall } from './callspec/nested-call.ts';
 import { Declarations } from './callspec/parse.ts';
 import type { CallSpec, Prototype } from './callspec/types.ts';
 import { ArgumentError, completeVariadicType, type DecodedValue, HOST_ARENA_BYTES, type HostValue, out } from './callspec/values.ts';
@@ -384,6 +385,7 @@ export class Machine {
     this.mailbox = image?.host.mailbox ?? this.arena.alloc(MAILBOX_BYTES, 16);
     this.arena.keepFirst();
     this.process.isParkSite = (pc) => this.code.contains(pc);
+    this.process.isCallbackSite = (pc) => this.callbacks.isStub(pc);
     this.process.onCallbackTrap = (pc) => {
       this.inCallback++;
       try {
@@ -523,6 +525,7 @@ export class Machine {
    * old process: make them again.
    */
   reset(): void {
+    if (this.inCallback > 0) throw new ArgumentError('cannot reset the machine from inside a callback: the call that runs the callback is still in the process');
     const onCall = this.onCall;
     this.close();
     this.closed = false;
@@ -750,9 +753,15 @@ export class Machine {
   private invoke(address: number, plans: PlanCache, args: readonly HostValue[], budget: number, instrument: boolean): CallResult {
     const plan = plans.planFor(args);
     const tlsLayout = this.prepareInstrumentation(instrument);
-    this.arena.reset();
-    const block = writeBlock(this.env, plan, address, args);
-    return this.execute(address, plan, block, budget, instrument, tlsLayout);
+    // A nested call (from a callback) must keep the outer call's arguments: its own are released when it ends.
+    const outer = this.inCallback > 0 ? this.arena.state() : undefined;
+    if (!outer) this.arena.reset();
+    try {
+      const block = writeBlock(this.env, plan, address, args);
+      return this.execute(address, plan, block, budget, instrument, tlsLayout);
+    } finally {
+      if (outer) this.arena.restoreState(outer);
+    }
   }
 
   /** Work that needs guest calls of its own must happen before a call's arguments are placed in the arena. */
@@ -766,31 +775,58 @@ export class Machine {
     address: number, plan: CallPlan, block: PreparedBlock, budget: number, instrument: boolean, tlsLayout?: TlsLayout,
   ): CallResult {
     const spec = plan.spec;
-    if (this.inCallback > 0) {
-      throw new ArgumentError(`cannot call ${spec.function} from inside a callback: nested guest calls are not supported yet; read and write guest memory instead`);
-    }
     this.requireLiveProcess();
+    const nested = this.inCallback > 0;
+    if (nested) this.requireMainThreadCallback(spec.function);
     const check = instrument && this.checking;
     const watch = check || (instrument && this.checker.onCall !== undefined);
     const tls = instrument && tlsLayout ? new TlsWatch(this.process, tlsLayout) : undefined;
     tls?.start();
     this.process.activate(this.mainThread);
+    const outerErrno = nested ? this.errnoWindow?.readInt32(this.errnoAddress) : undefined;
     this.errnoWindow?.zero(this.errnoAddress, 4);
-    if (watch) this.checker.beginHostCall(address, spec);
-    let raw: RawCallResult;
+    // A nested call joins the outer call's watch (its frames above the outer's open calls).
+    const joined = watch && nested && this.checker.watching ? this.checker.beginNestedHostCall(address, spec) : undefined;
+    if (watch && !joined) this.checker.beginHostCall(address, spec);
+    const endWatch = () => (joined ? this.checker.endNestedHostCall(joined) : watch ? this.checker.endHostCall() : undefined);
+    const frame = nested ? enterNestedCall(this.env, this.mailbox, (start, size) => this.window(start, size)) : undefined;
     try {
-      raw = executeCall(this.env, plan, block, budget);
-    } catch (error) {
-      // A fault or runaway after a violation is often caused by it: keep the report with the error.
-      const report = watch ? this.checker.endHostCall() : undefined;
-      if (check && error instanceof Error) Object.assign(error, { abi: report });
-      tls?.stop();
-      throw error;
+      let raw: RawCallResult;
+      try {
+        raw = executeCall(frame?.env ?? this.env, plan, block, budget);
+      } catch (error) {
+        // A fault or runaway after a violation is often caused by it: keep the report with the error.
+        const report = endWatch();
+        if (check && error instanceof Error) Object.assign(error, { abi: report });
+        tls?.stop();
+        throw error;
+      }
+      const report = endWatch();
+      const abi = check ? report : undefined;
+      const tlsReport = tls?.stop();
+      return this.result(plan, raw, this.errnoWindow, abi, tlsReport);
+    } finally {
+      // The thread is still inside the outer call (the nested one's return left it waiting for the host).
+      if (nested) this.mainThread.state = 'running';
+      frame?.leave();
+      if (outerErrno !== undefined) this.errnoWindow!.writeWord(this.errnoAddress, outerErrno >>> 0, 4);
     }
-    const report = watch ? this.checker.endHostCall() : undefined;
-    const abi = check ? report : undefined;
-    const tlsReport = tls?.stop();
-    return this.result(plan, raw, this.errnoWindow, abi, tlsReport);
+  }
+
+  /** A live-memory window on guest bytes (see guest-window.ts). */
+  private window(start: number, size: number): GuestWindow {
+    return new GuestWindow(this.process.space, this.process.engine, start, size, this.direct);
+  }
+
+  /**
+   * Nested calls run on the thread whose callback makes them, below its stack pointer: the main thread's. A callback
+   * on another thread (one the guest started, or `onThread`'s) would need that thread's own trampoline mailbox.
+   */
+  private requireMainThreadCallback(name: string): void {
+    const current = this.process.threads.current;
+    if (current !== this.mainThread) {
+      throw new ArgumentError(`cannot call ${name} from a callback running on thread ${current.tid}: nested guest calls are made only from callbacks on the main thread`);
+    }
   }
 
   /** `errno`: where the calling thread's errno is (none before it is known). */
@@ -874,7 +910,9 @@ export class Machine {
 
   /** `instrument`: apply checking and the TLS watch (not for the host's own bookkeeping calls). */
   private callOnThreads(calls: ThreadCall[], instrument: boolean): CallResult[] {
-    if (this.inCallback > 0) throw new ArgumentError('cannot call into the guest from inside a callback');
+    if (this.inCallback > 0) {
+      throw new ArgumentError('cannot call on started threads (onThread, concurrently) from inside a callback: a callback may call functions from m.fn / m.fnAt, which run on the main thread');
+    }
     this.requireLiveProcess();
     for (const c of calls) {
       if (!this.process.threads.threads.includes(c.thread.thread)) {
@@ -968,6 +1006,7 @@ export class Machine {
    * and stack slot against what the target's CallSpec requires for `args`.
    */
   testShim(options: ShimTestOptions): ShimTestResult {
+    if (this.inCallback > 0) throw new ArgumentError('cannot test a shim from inside a callback: call testShim between calls');
     const proto = this.declarations.parsePrototype(options.prototype);
     const shimProto = options.shimPrototype
       ? this.declarations.parsePrototype(options.shimPrototype)

@@ -105,6 +105,11 @@ export class CallbackRegistry {
     });
   }
 
+  /** Whether `pc` (the address after an `int 0x81`) is in a live callback's stub. */
+  isStub(pc: number): boolean {
+    return this.entries.has(pc - INT_IMM8_BYTES);
+  }
+
   /** Handles the trap at `pc` (the address after `int 0x81`); false when it is not a live callback's stub. */
   dispatch(pc: number): boolean {
     const entry = this.entries.get(pc - INT_IMM8_BYTES);
