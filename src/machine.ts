@@ -14,7 +14,8 @@ import type { CountingChoice, CountingInfo } from './emu/block-counter.ts';
 import type { AddressSet, Engine, SavedContext } from './emu/engine.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, type RegName } from './emu/engine.ts';
 import { CodeArena, GuestArena } from './callspec/arena.ts';
-import { Callback, type CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
+import { Callback, type CallbackFunction, CallbackRegistry, type VariadicTypes } from './callspec/callback.ts';
+import { printfVariadicTypes } from './check/printf-format.ts';
 import {
   argumentImages, CALL_FRAME_BYTES, callCpuStarter, type CallEnvironment, encodeBlock, executeCall, placeBlock, type PreparedBlock,
   type RawCallResult, readBlock, saveCallCpu, writeBlock,
@@ -25,7 +26,7 @@ import { generateWorker, WORKER_MAILBOX } from './callspec/worker.ts';
 import { generateTrampoline, MAILBOX_BYTES } from './callspec/trampoline.ts';
 import { enterNestedCall } from './callspec/nested-call.ts';
 import { Declarations } from './callspec/parse.ts';
-import type { CallSpec, Prototype } from './callspec/types.ts';
+import type { CallSpec, CType, Prototype } from './callspec/types.ts';
 import { ArgumentError, completeVariadicType, type DecodedValue, HOST_ARENA_BYTES, type HostValue, out } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import type { CallEvent } from './check/calls.ts';
@@ -53,6 +54,8 @@ const ARENA_BYTES = HOST_ARENA_BYTES;
 const X87_SLOT_BYTES = 16;
 /** Space left above the call frame: main's frame and the 128-byte red zone below the boot stack pointer. */
 const STACK_MARGIN = 1024;
+/** Longest format string a variadic callback's `format` option reads. */
+const PRINTF_FORMAT_MAX = 4096;
 const RTLD_LAZY = 1;
 const RTLD_NOW = 2;
 const RTLD_NOLOAD = 4;
@@ -128,6 +131,14 @@ export interface CallResult {
   abi?: AbiReport;
   /** With the TLS watch on: the thread's TLS layout and the TLS words the call read and wrote. */
   tls?: TlsReport;
+}
+
+/** For a variadic callback type (`int (*)(const char *, ...)`): how to learn one call's variadic types. */
+export interface CallbackOptions {
+  /** The C type names of the variadic arguments, from the fixed arguments (decoded), e.g. `(n) => Array(n).fill('double')`. */
+  varargs?: (...fixed: DecodedValue[]) => readonly string[];
+  /** Or the index of the fixed `const char *` printf-style format argument that says them (`%d %s %f`). */
+  format?: number;
 }
 
 export interface CFunction {
@@ -1069,8 +1080,32 @@ export class Machine {
    * `m.callback('int (*)(const void *, const void *)', (a, b) => …)` for qsort. Arguments arrive decoded
    * (pointers as numbers: read what they point to with `m.read`); the return value is encoded by the type.
    */
-  callback(type: string, fn: CallbackFunction): Callback {
-    return this.callbacks.create(this.declarations.parseType(type), type, fn);
+  callback(type: string, fn: CallbackFunction, options: CallbackOptions = {}): Callback {
+    return this.callbacks.create(this.declarations.parseType(type), type, fn, this.variadicTypes(type, options));
+  }
+
+  /** A variadic callback's per-call description of its variadic types (see CallbackOptions). */
+  private variadicTypes(type: string, options: CallbackOptions): VariadicTypes | undefined {
+    const { varargs, format } = options;
+    if (varargs && format !== undefined) throw new ArgumentError(`callback ${type}: give either varargs or format, not both`);
+    if (varargs) {
+      const parsed = new Map<string, CType>();
+      const parse = (name: string) => {
+        let t = parsed.get(name);
+        if (!t) parsed.set(name, (t = this.declarations.parseType(name)));
+        return t;
+      };
+      return (fixed) => varargs(...fixed).map(parse);
+    }
+    if (format === undefined) return undefined;
+    return (fixed) => {
+      const pointer = fixed[format];
+      if (typeof pointer !== 'number') throw new ArgumentError(`callback ${type}: argument ${format} is not a format string pointer (got ${String(pointer)})`);
+      const text = this.readCString(pointer, PRINTF_FORMAT_MAX);
+      const types = printfVariadicTypes(text);
+      if (!types) throw new ArgumentError(`callback ${type}: the format ${JSON.stringify(text)} uses positional arguments (%1$d), which cannot be followed; pass { varargs } instead`);
+      return types;
+    };
   }
 
   /** dlopen through the guest's own glibc (RTLD_NOW | RTLD_GLOBAL); returns the handle. */
