@@ -16,6 +16,7 @@ import { PROT_EXEC, PROT_READ, PROT_WRITE, type RegName } from './emu/engine.ts'
 import { CodeArena, GuestArena } from './callspec/arena.ts';
 import { Callback, type CallbackFunction, CallbackRegistry, type VariadicTypes } from './callspec/callback.ts';
 import { printfVariadicTypes } from './check/printf-format.ts';
+import { checkPrintfArguments, printfFormatIndex } from './check/printf-arguments.ts';
 import {
   argumentImages, CALL_FRAME_BYTES, callCpuStarter, type CallEnvironment, encodeBlock, executeCall, placeBlock, type PreparedBlock,
   type RawCallResult, readBlock, saveCallCpu, writeBlock,
@@ -27,7 +28,7 @@ import { generateTrampoline, MAILBOX_BYTES } from './callspec/trampoline.ts';
 import { enterNestedCall } from './callspec/nested-call.ts';
 import { Declarations } from './callspec/parse.ts';
 import type { CallSpec, CType, Prototype } from './callspec/types.ts';
-import { ArgumentError, completeVariadicType, type DecodedValue, HOST_ARENA_BYTES, type HostValue, out } from './callspec/values.ts';
+import { ArgumentError, completeVariadicType, type DecodedValue, GuestPointer, HOST_ARENA_BYTES, type HostValue, out } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import type { CallEvent } from './check/calls.ts';
 import { ifuncSymbols, recordIfuncImplementation } from './check/ifunc.ts';
@@ -54,8 +55,10 @@ const ARENA_BYTES = HOST_ARENA_BYTES;
 const X87_SLOT_BYTES = 16;
 /** Space left above the call frame: main's frame and the 128-byte red zone below the boot stack pointer. */
 const STACK_MARGIN = 1024;
-/** Longest format string a variadic callback's `format` option reads. */
+/** Longest format string read from guest memory (variadic callbacks' `format`, the host printf check). */
 const PRINTF_FORMAT_MAX = 4096;
+/** Formats remembered per call plan by the host printf check before the memo starts over. */
+const PRINTF_CHECKS_KEPT = 64;
 const RTLD_LAZY = 1;
 const RTLD_NOW = 2;
 const RTLD_NOLOAD = 4;
@@ -131,6 +134,12 @@ export interface CallResult {
   abi?: AbiReport;
   /** With the TLS watch on: the thread's TLS layout and the TLS words the call read and wrote. */
   tls?: TlsReport;
+  /**
+   * printf-family calls (snprintf, printf, fprintf, …): where the format and the typed variadic arguments disagree
+   * (`%f` with `vararg.int`, a missing argument, `%ld` with an int on amd64). Checked on every host call, checking
+   * on or not; with checking on they are in `abi` too. A call that faults carries them on the error.
+   */
+  formatWarnings?: Violation[];
 }
 
 /** For a variadic callback type (`int (*)(const char *, ...)`): how to learn one call's variadic types. */
@@ -260,6 +269,8 @@ export class Machine {
   private internal = new Map<string, CFunction>();
   /** Call plans per prototype (pure: they survive `reset()`). */
   private readonly planCaches = new WeakMap<Prototype, PlanCache>();
+  /** Host printf checks per plan and format (see printfWarnings). */
+  private readonly printfChecks = new WeakMap<CallPlan, Map<string, Violation[]>>();
   private code!: CodeArena;
   private workerCode: number | undefined;
   private threadRegion: { base: number; used: number } | undefined;
@@ -764,15 +775,50 @@ export class Machine {
   private invoke(address: number, plans: PlanCache, args: readonly HostValue[], budget: number, instrument: boolean): CallResult {
     const plan = plans.planFor(args);
     const tlsLayout = this.prepareInstrumentation(instrument);
+    const formatWarnings = instrument && plans.proto.variadic ? this.printfWarnings(plan, args) : undefined;
     // A nested call (from a callback) must keep the outer call's arguments: its own are released when it ends.
     const outer = this.inCallback > 0 ? this.arena.state() : undefined;
     if (!outer) this.arena.reset();
     try {
       const block = writeBlock(this.env, plan, address, args);
-      return this.execute(address, plan, block, budget, instrument, tlsLayout);
+      const result = this.execute(address, plan, block, budget, instrument, tlsLayout);
+      if (formatWarnings) {
+        result.formatWarnings = formatWarnings;
+        result.abi?.violations.unshift(...formatWarnings);
+      }
+      return result;
+    } catch (error) {
+      // %s with an int faults inside printf: the warning explains the fault.
+      if (formatWarnings && error instanceof Error) {
+        Object.assign(error, { formatWarnings });
+        (error as { abi?: AbiReport }).abi?.violations.unshift(...formatWarnings);
+      }
+      throw error;
     } finally {
       if (outer) this.arena.restoreState(outer);
     }
+  }
+
+  /**
+   * A variadic printf-family host call's format checked against its typed variadic arguments (printf-arguments.ts);
+   * undefined when it is no such call or they agree. Remembered per plan and format: calls repeat.
+   */
+  private printfWarnings(plan: CallPlan, args: readonly HostValue[]): Violation[] | undefined {
+    const spec = plan.spec;
+    const index = printfFormatIndex(spec.function);
+    if (index === undefined || index >= spec.args.length) return undefined;
+    const value = args[index];
+    const pointer = value instanceof GuestPointer ? value.address : typeof value === 'number' ? value : undefined;
+    const format = typeof value === 'string' ? value : pointer ? this.readCString(pointer, PRINTF_FORMAT_MAX) : undefined;
+    if (format === undefined) return undefined;
+    let byFormat = this.printfChecks.get(plan);
+    if (!byFormat || byFormat.size > PRINTF_CHECKS_KEPT) this.printfChecks.set(plan, (byFormat = new Map()));
+    let found = byFormat.get(format);
+    if (!found) {
+      const passed = spec.args.filter((a) => a.variadic).map((a) => ({ index: a.index - 1, type: a.type })); // ArgSpec.index is 1-based
+      byFormat.set(format, (found = checkPrintfArguments(spec.function, format, passed, this.arch)));
+    }
+    return found.length > 0 ? found.map((v) => ({ ...v })) : undefined;
   }
 
   /** Work that needs guest calls of its own must happen before a call's arguments are placed in the arena. */
