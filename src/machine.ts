@@ -126,7 +126,7 @@ export interface CallResult {
   out: Record<number, Uint8Array>;
   /** For `char *` returns: the C string at the returned pointer (undefined for NULL). */
   string?: string;
-  /** Guest instructions the call executed. */
+  /** Guest instructions the call executed (with those of the nested guest calls its callbacks made). */
   instructions: number;
   /** The return value's memory image as the callee produced it (its C size; long double: the x87 bytes). */
   returnBytes: Uint8Array;
