@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARCHES, type Arch } from '../src/emu/arch.ts';
-import { BudgetExceededError } from '../src/emu/errors.ts';
+import { BudgetExceededError, GuestFault } from '../src/emu/errors.ts';
 import { nestedStackTop } from '../src/callspec/nested-call.ts';
-import { out, vararg } from '../src/callspec/values.ts';
+import { GuestPointer, out, vararg } from '../src/callspec/values.ts';
 import { type CallResult, type CFunction, Machine } from '../src/machine.ts';
 import { recordTrace } from '../src/trace/recorder.ts';
 import { writePcapFile, ethernetFrame } from '../src/capture/pcap-file.ts';
@@ -163,6 +163,25 @@ describe.each(ARCHES)('nested guest calls on %s', (arch: Arch) => {
     f.free();
     expect(printed).toBe('nested-42');
     expect(r.value).toBe(1);
+  });
+
+  it('a nested call that faults fails alone: the callback may catch it and the outer call goes on', () => {
+    const recurse = m.fn(undefined, 'int recurse(int n, int (*f)(int))');
+    const strlen = m.fn('libc.so.6', 'unsigned long strlen(const char *s)');
+    let caught: unknown;
+    const f = m.callback('int (*)(int)', () => {
+      try {
+        strlen(new GuestPointer(16));
+      } catch (error) {
+        caught = error;
+      }
+      return strlen('after').value as number;
+    });
+    const r = recurse(1, f);
+    f.free();
+    expect(caught).toBeInstanceOf(GuestFault);
+    expect(r.value).toBe(6);
+    expect(r.abi?.ok).toBe(true);
   });
 
   it('traces record the nested calls inside the outer one', () => {
