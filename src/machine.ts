@@ -277,6 +277,8 @@ export class Machine {
   /** Where trampolines keep the block pointer and their stack pointer across the call. */
   private mailbox!: number;
   private inCallback = 0;
+  /** Threads from `startThread`, for nested calls from callbacks that run on them. */
+  private threadHandles = new WeakMap<GuestThread, GuestThreadHandle>();
   private checkingOn = false;
   private madeBy: 'boot' | 'cache' | 'fork' = 'boot';
 
@@ -834,19 +836,23 @@ export class Machine {
     const spec = plan.spec;
     this.requireLiveProcess();
     const nested = this.inCallback > 0;
-    if (nested) this.requireMainThreadCallback(spec.function);
+    const site = nested ? this.nestedCallSite(spec.function) : { thread: this.mainThread, mailbox: this.mailbox, errno: this.errnoWindow };
     const check = instrument && this.checking;
     const watch = check || (instrument && this.checker.onCall !== undefined);
-    const tls = instrument && tlsLayout ? new TlsWatch(this.process, tlsLayout) : undefined;
+    const layout = tlsLayout && site.handle ? this.threadTlsLayout(tlsLayout, site.handle) : tlsLayout;
+    const tls = instrument && layout ? new TlsWatch(this.process, layout) : undefined;
     tls?.start();
-    this.process.activate(this.mainThread);
-    const outerErrno = nested ? this.errnoWindow?.readInt32(this.errnoAddress) : undefined;
-    this.errnoWindow?.zero(this.errnoAddress, 4);
+    if (!nested) this.process.activate(this.mainThread);
+    const errno = site.errno;
+    const outerErrno = nested ? errno?.readInt32(errno.start) : undefined;
+    errno?.zero(errno.start, 4);
     // A nested call joins the outer call's watch (its frames above the outer's open calls).
     const joined = watch && nested && this.checker.watching ? this.checker.beginNestedHostCall(address, spec) : undefined;
     if (watch && !joined) this.checker.beginHostCall(address, spec);
     const endWatch = () => (joined ? this.checker.endNestedHostCall(joined) : watch ? this.checker.endHostCall() : undefined);
-    const frame = nested ? enterNestedCall(this.env, this.mailbox, (start, size) => this.window(start, size)) : undefined;
+    const frame = nested
+      ? enterNestedCall({ ...this.env, trampoline: (p) => this.trampolineFor(p, site.mailbox) }, site.mailbox, (start, size) => this.window(start, size))
+      : undefined;
     try {
       let raw: RawCallResult;
       try {
@@ -861,12 +867,12 @@ export class Machine {
       const report = endWatch();
       const abi = check ? report : undefined;
       const tlsReport = tls?.stop();
-      return this.result(plan, raw, this.errnoWindow, abi, tlsReport);
+      return this.result(plan, raw, errno, abi, tlsReport);
     } finally {
       // The thread is still inside the outer call (the nested one's return left it waiting for the host).
-      if (nested) this.mainThread.state = 'running';
+      if (nested) site.thread.state = 'running';
       frame?.leave();
-      if (outerErrno !== undefined) this.errnoWindow!.writeWord(this.errnoAddress, outerErrno >>> 0, 4);
+      if (outerErrno !== undefined) errno!.writeWord(errno!.start, outerErrno >>> 0, 4);
     }
   }
 
@@ -876,14 +882,19 @@ export class Machine {
   }
 
   /**
-   * Nested calls run on the thread whose callback makes them, below its stack pointer: the main thread's. A callback
-   * on another thread (one the guest started, or `onThread`'s) would need that thread's own trampoline mailbox.
+   * Where a nested call runs: on the thread whose callback makes it (as a cgo callback's C calls run on its M), with
+   * that thread's trampoline mailbox and errno — the main thread's, or a `startThread` thread's. A thread the guest
+   * started itself has no mailbox of the host's.
    */
-  private requireMainThreadCallback(name: string): void {
-    const current = this.process.threads.current;
-    if (current !== this.mainThread) {
-      throw new ArgumentError(`cannot call ${name} from a callback running on thread ${current.tid}: nested guest calls are made only from callbacks on the main thread`);
+  private nestedCallSite(name: string): { thread: GuestThread; mailbox: number; errno: GuestWindow | undefined; handle?: GuestThreadHandle } {
+    const thread = this.process.threads.current;
+    if (thread === this.mainThread) return { thread, mailbox: this.mailbox, errno: this.errnoWindow };
+    const handle = this.threadHandles.get(thread);
+    if (!handle) {
+      throw new ArgumentError(`cannot call ${name} from a callback running on thread ${thread.tid}, which the guest started itself: nested guest calls are made from callbacks on the main thread or on threads from startThread`);
     }
+    const errno = handle.errnoAddress ? this.window(handle.errnoAddress, 4) : undefined;
+    return { thread, mailbox: handle.mailbox + WORKER_MAILBOX.trampolineMailbox, errno, handle };
   }
 
   /** `errno`: where the calling thread's errno is (none before it is known). */
@@ -938,6 +949,7 @@ export class Machine {
       errnoAddress: 0,
       threadPointer: 0,
     };
+    this.threadHandles.set(thread, handle);
     const onIt = (proto: string) => {
       const p = this.declarations.parsePrototype(proto);
       return Number(this.callOnThreads([{ thread: handle, address: this.address(p.name, 'libc.so.6'), proto: p, args: [] }], false)[0]!.value);

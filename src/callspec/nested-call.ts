@@ -3,11 +3,13 @@
  * guest's strcmp. The callback runs while its stub is stopped at `int 0x81` (see Process.onInterrupt), so the
  * nested call is an ordinary run of the engine; what must not be lost is the state of the call it interrupts:
  *
- *   - the CPU of the callback's thread (the stub's pc, the caller's registers): saved and restored whole;
+ *   - the CPU of the callback's thread (the stub's pc, the caller's registers): saved and restored whole; the nested
+ *     call starts from it (that thread's TLS base and FPU modes), only its stack pointer and block pointer set;
  *   - the caller's stack: the nested frame goes below the current stack pointer, past the amd64 red zone (psABI
  *     amd64 §3.2.2: "The 128-byte area beyond the location pointed to by %rsp is considered to be reserved"), on
  *     a 16-byte boundary (psABI §3.2.2 / i386 psABI 2.1.2.2: the stack is 16-byte aligned at a call);
- *   - the trampoline's mailbox (the outer trampoline keeps its block pointer and stack pointer there);
+ *   - the trampoline's mailbox (the outer trampoline keeps its block pointer and stack pointer there; each thread
+ *     the host calls on has its own);
  *   - errno (the guest code around the callback may look at it): the nested call clears and reads its own.
  */
 import type { Arch } from '../emu/arch.ts';
@@ -49,9 +51,12 @@ export function enterNestedCall(env: CallEnvironment, mailbox: number, window: (
       ...env,
       stackTop: top,
       frame: window(top - CALL_FRAME_BYTES, CALL_FRAME_BYTES),
+      // The thread's own CPU as the callback found it (its TLS base, its rounding modes: what a C call from the
+      // callback would see), on the stack below the interrupted code; amd64 passes the block in rdi (i386: on the
+      // stack, written by executeCall).
       startCpu: (block) => {
-        env.startCpu(block); // the clean flags, FPU and segment bases host calls start from…
-        engine.setReg(sp, entrySp); // …on the stack below the interrupted code
+        engine.setReg(sp, entrySp);
+        if (arch === 'amd64') engine.setReg('rdi', block);
       },
     },
     leave: () => {
