@@ -1,6 +1,6 @@
 /** shimulator's public API. */
 export { Machine, DEFAULT_CALL_BUDGET, DlopenError, MachineExitedError, UnknownLibraryError, loadAbiChecker } from './machine.ts';
-export type { BootOptions, CallResult, CFunction, GuestThreadHandle, ThreadCall, ShimTestOptions, ShimTestResult } from './machine.ts';
+export type { BootOptions, CallResult, CFunction, CallbackOptions, GuestThreadHandle, ThreadCall, ShimTestOptions, ShimTestResult } from './machine.ts';
 export { out, vararg, OutBuffer, TypedValue, GuestPointer, ArgumentError } from './callspec/values.ts';
 export { Callback, type CallbackFunction } from './callspec/callback.ts';
 export { LongDouble, LongDoubleError } from './callspec/long-double.ts';

@@ -542,7 +542,11 @@ export async function call(body: unknown, hooks: CallHooks = {}): Promise<Json> 
       const trace = (error as { trace?: Trace }).trace;
       if (!trace || trace.steps === 0 || keepsMachine(error)) throw error;
       const message = errorMessage(error);
-      throw new CallFailedError(message, partialResponse(machine, trace, call, { fault: message }));
+      const response = partialResponse(machine, trace, call, { fault: message });
+      // The host printf check's warnings often explain the fault (%s with an int).
+      const { formatWarnings } = error as { formatWarnings?: unknown };
+      if (formatWarnings) (response.result as Json).formatWarnings = formatWarnings;
+      throw new CallFailedError(message, response);
     }
     const { result, trace } = recorded;
     const json = resultJson(null, arch, proto, args, result, machine.takeOutput());

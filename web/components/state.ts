@@ -299,6 +299,9 @@ export class StatePanels extends LitElement {
             <div class="fault-msg" data-testid="fault-message">${s.fault}</div>`
           : html`<div class="result-line">${s.spec.function}(…) <span class="eq">=</span> <span class="ret" data-testid="return-value">${typeof r.return === 'object' && r.return !== null ? JSON.stringify(r.return) : String(r.return ?? 'void')}</span>
           <span class="faint" style="margin-left:10px">errno</span> <span data-testid="errno" class=${r.errno ? 'bad' : ''}>${r.errno ?? 0}</span></div>`}
+        ${(r.formatWarnings ?? []).map((w) => html`<div class="violation warning" data-testid="format-warning" role="note">
+            <div class="head"><span class="badge warn">${w.rule}</span><span>format and arguments disagree</span></div>
+            <div class="msg">${w.message}</div></div>`)}
         ${r.string !== undefined ? html`<div class="outbuf"><span class="lbl">returned string</span><span class="str">"${r.string}"</span></div>` : nothing}
         ${outs.map(([i, v]) => html`<div class="outbuf" data-testid="out-${i}"><span class="lbl">${s.spec.args[Number(i)]?.text ?? `arg ${i}`} (after the call)</span><span class="str">"${v}"</span></div>`)}
         ${live.map((b) => html`<div class="outbuf" data-testid="live-${b.index}"><span class="lbl">${b.label} at step ${this.step}</span><span class="str">"${b.text}"</span></div>`)}
