@@ -93,6 +93,8 @@ export interface LessonStep {
   focus?: unknown;
   /** A recorded call: the same shape as a /api/call response. */
   recording?: CallResponse;
+  /** Predict, then reveal: asked before the text is shown (see src/playground/lessons.ts). */
+  predict?: { question: string; choices: string[]; answer: number; why: string };
 }
 
 export interface Lesson extends LessonSummary {

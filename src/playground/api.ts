@@ -6,7 +6,8 @@
  * Machines. One booted Machine per (profile, arch), booted lazily and reused:
  *   default  libc + libpcap, checking and the TLS watch on;
  *   abi      the same plus the ABI test fixtures (fixtures/abi: libabi-targets.so, libabi-callees.so,
- *            libabi-shims.so — deliberately broken shims and their correct twins);
+ *            libabi-shims.so — deliberately broken shims and their correct twins; fixtures/abi/lessons:
+ *            liblessons.so — gcc-compiled callees of the calling-convention lessons);
  *   threads  libc + libpcap with one guest thread started the fakecgo way (calls with `thread: true` run on it;
  *            kept apart so that the other machines stay single-threaded, as glibc behaves differently once a
  *            second thread exists).
@@ -38,7 +39,7 @@ import { recordTrace, TraceLimitError } from '../trace/recorder.ts';
 export const ARCHES: readonly Arch[] = ['amd64', 'i386'];
 export const LIBRARIES = ['libc.so.6', 'libpcap.so.0.8'] as const;
 /** The ABI test fixtures a call may name as its library (they live on the `abi` machines). */
-export const TEST_LIBRARIES = ['libabi-targets.so', 'libabi-callees.so', 'libabi-shims.so'] as const;
+export const TEST_LIBRARIES = ['libabi-targets.so', 'libabi-callees.so', 'libabi-shims.so', 'liblessons.so'] as const;
 /** Functions listed first by an empty catalog query. */
 export const POPULAR = ['snprintf', 'printf', 'strlen', 'open', 'qsort', 'pcap_lib_version', 'pcap_compile'];
 
@@ -389,7 +390,7 @@ async function bootMachine(profile: Profile, arch: Arch): Promise<{ machine: Mac
     return { machine };
   }
   const libs = ['libpcap.so.0.8'];
-  if (profile === 'abi') libs.push(...['targets', 'callees', 'shims'].map((n) => abiFixture(arch, n)));
+  if (profile === 'abi') libs.push(...['targets', 'callees', 'shims'].map((n) => abiFixture(arch, n)), `${ROOT}fixtures/abi/lessons/liblessons-${arch}.so`);
   const machine = await Machine.boot({
     arch, libs, check: true, watchTls: true, ...LIMITS, decls: profile === 'abi' ? abiDeclarations() : undefined,
   });
