@@ -10,7 +10,7 @@ import type { CallSpec } from '../src/callspec/types.ts';
 
 interface Rec extends Recording {
   spec: CallSpec & Recording['spec'];
-  result: { return: number; abi: { ok: boolean } };
+  result: NonNullable<Recording['result']> & { return: number; abi: { ok: boolean } };
 }
 
 const recordings = async (id: string) => (await lesson(id)).steps.map((s) => ({ rec: s.recording as Rec, at: s.focus!.step! }));
