@@ -186,6 +186,22 @@ table.plan tr:hover td { background: rgba(255,255,255,.02); }
 .trace-tools .bp .btn { padding: 0 6px; }
 .trace-tools .tt-note { color: var(--muted); }
 .trace-tools .tt-note:empty { display: none; }
+.sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+.memory-panel .body { padding: 6px 10px; font-size: 12px; }
+.mem-form, .mem-actions { display: flex; gap: 4px; flex-wrap: wrap; align-items: center; margin-bottom: 4px; }
+.mem-form input { font-family: var(--mono); font-size: 12px; flex: 1; min-width: 10em; padding: 3px 6px; }
+.mem-note { color: var(--muted); margin: 2px 0 4px; overflow-wrap: anywhere; }
+.mem-note:empty { display: none; }
+table.mem { border-collapse: collapse; font-family: var(--mono); font-size: 11.5px; }
+table.mem th, table.mem td { padding: 1px 6px 1px 0; text-align: left; white-space: pre; font-weight: 400; }
+table.mem thead th { color: var(--muted); font-family: var(--sans); font-size: 11px; }
+table.mem .mem-addr { color: var(--faint); }
+table.mem .mem-hex span { margin-right: 4px; }
+table.mem .mem-hex span:nth-child(8) { margin-right: 9px; }
+table.mem .unknown { color: var(--faint); }
+.memory-panel .written { background: var(--changed); color: var(--yellow); }
+.memory-panel .watched { text-decoration: underline; text-decoration-color: var(--accent); text-underline-offset: 2px; }
+.mem-legend { margin-top: 4px; font-size: 11px; }
 .whereami { padding: 6px 12px; font-size: 12px; color: var(--muted); border-bottom: 1px solid var(--border); display: flex; gap: 14px; flex-wrap: wrap; }
 .whereami b { color: var(--text); font-weight: 500; font-family: var(--mono); }
 .disasm { flex: 1; overflow: auto; font-family: var(--mono); font-size: 12px; min-height: 120px; container-type: inline-size; }

@@ -499,6 +499,16 @@ export interface CallHooks {
   onGuestStart?(): void;
 }
 
+/**
+ * What the playground's memory view needs in a trace: every byte the call read (besides what it wrote), and errno
+ * (the thread's, at its fixed offset from the thread pointer) even when the call never touches it.
+ */
+function memoryViewOptions(machine: Machine, thread: GuestThreadHandle | undefined): { reads: true; include: { address: number; size: number }[] } {
+  const layout = machine.tlsLayout();
+  const threadPointer = thread ? thread.threadPointer : layout.threadPointer;
+  return { reads: true, include: [{ address: Number(threadPointer) + (layout.errno - layout.threadPointer), size: 4 }] };
+}
+
 export async function call(body: unknown, hooks: CallHooks = {}): Promise<Json> {
   const o = object(body, 'call request');
   const upload = uploadOf(o.upload);
@@ -537,7 +547,7 @@ export async function call(body: unknown, hooks: CallHooks = {}): Promise<Json> 
     const label = `${proto.text}${thread ? ` on thread ${thread.tid}` : ''} (${arch})`;
     let recorded;
     try {
-      recorded = recordTrace(machine, label, () => f(...(args as HostValue[])), { maxSteps: MAX_TRACE_STEPS });
+      recorded = recordTrace(machine, label, () => f(...(args as HostValue[])), { maxSteps: MAX_TRACE_STEPS, ...memoryViewOptions(machine, thread) });
     } catch (error) {
       const call = { arch, proto, spec, callee: f.address };
       if (error instanceof TraceLimitError) throw new RecordingCut(cutResponse(machine, error, call));

@@ -9,6 +9,10 @@ import { scrollWithinPanel } from '../scroll.ts';
 import type { CallDraft, CallPicker } from './picker.ts';
 import type { StepAction } from './stepper.ts';
 import type { TraceTools } from './trace-tools.ts';
+import type { MemoryView } from './memory.ts';
+
+/** Keys that run to the next (+) or previous (-) write, call or return. */
+type RunTo = 'write+' | 'write-' | 'call+' | 'call-' | 'return+' | 'return-';
 import './picker.ts';
 import './plan.ts';
 import './stepper.ts';
@@ -313,16 +317,19 @@ export class Playground extends LitElement {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const target = e.target as HTMLElement | null;
     if (target && (target.closest('input, textarea, select, [contenteditable]'))) return;
-    const map: Record<string, StepAction | 'help' | 'page-up' | 'page-down' | 'escape' | 'find' | 'continue' | 'reverse'> = {
+    const map: Record<string, StepAction | 'help' | 'page-up' | 'page-down' | 'escape' | 'find' | 'continue' | 'reverse' | RunTo> = {
       ArrowRight: 'forward', s: 'forward', ArrowLeft: 'back', b: 'back', o: 'over', r: 'return', y: 'syscall',
       e: 'entry', Home: 'start', End: 'end', '?': 'help', PageUp: 'page-up', PageDown: 'page-down', Escape: 'escape',
       '/': 'find', c: 'continue', C: 'reverse',
+      w: 'write+', W: 'write-', n: 'call+', N: 'call-', u: 'return+', U: 'return-',
     };
     const action = map[e.key];
     if (!action) return;
     const tools = this.querySelector<TraceTools>('shim-trace-tools');
     if (action === 'find') tools?.querySelector<HTMLInputElement>('[data-testid="trace-search"]')?.focus();
     else if (action === 'continue' || action === 'reverse') tools?.continueTo(action === 'continue' ? 1 : -1);
+    else if (action === 'write+' || action === 'write-') this.querySelector<MemoryView>('shim-memory')?.runToWrite(action === 'write+' ? 1 : -1);
+    else if (action === 'call+' || action === 'call-' || action === 'return+' || action === 'return-') tools?.runTo(action.slice(0, -1) as 'call' | 'return', action.endsWith('+') ? 1 : -1);
     else if (action === 'help') this.help = !this.help;
     else if (action === 'escape') this.help = false;
     else if (action === 'page-up') this.act({ action: 'seek', to: this.step - 10 });
