@@ -32,7 +32,9 @@ describe('memory view and run-to on recorded calls', () => {
     expect(resolveMemoryTarget(s, 'errno')).toMatchObject({ label: 'errno', size: 4, address: errnoAddress(s) });
     expect(resolveMemoryTarget(s, 'snprintf').address).toBe(s.symbols.find((x) => x.name === 'snprintf')!.address);
     expect(() => resolveMemoryTarget(s, 'nosuch')).toThrow(MemoryExpressionError);
-    expect(() => resolveMemoryTarget(s, 'nosuch')).toThrow(/"nosuch" is not an address, errno, an argument \(buf, n, fmt\)/);
+    s.player.seek(s.entryStep!);
+    expect(resolveMemoryTarget(s, 'rdi - 8, 8')).toEqual({ label: 'rdi-8', address: buf - 8, size: 8 });
+    expect(() => resolveMemoryTarget(s, 'nosuch')).toThrow(/"nosuch" is not an address, errno, a register, an argument \(buf, n, fmt\)/);
     expect(() => resolveMemoryTarget(s, 'buf, 0')).toThrow(/size after the comma/);
     expect(parameterName('const char *fmt')).toBe('fmt');
     expect(parameterName('int')).toBeUndefined();

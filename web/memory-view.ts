@@ -6,7 +6,7 @@
  *
  * Expressions: `0x7ffff7dd1000` (or bare hex with a digit), `errno` (the calling thread's), an argument by name
  * (`buf`: the value it had at the callee's entry, i.e. where the pointer points) or by position as `arg1`, `arg2`… (1-based, as the plan numbers them), a function
- * the trace knows; each optionally `+ offset` / `- offset` (hex or decimal), and `, size` for the watched width.
+ * the trace knows, or an integer register (its value at the current step: `rsp + 0x28`); each optionally `+ offset` / `- offset` (hex or decimal), and `, size` for the watched width.
  */
 import { type Session, POINTER_SIZE, SP } from './session.ts';
 
@@ -21,8 +21,8 @@ export interface MemoryTarget {
   size: number;
 }
 
-/** Bytes per row, and rows, of the view. */
-export const ROW_BYTES = 16;
+/** Bytes per row (8 keeps address, hex and ASCII within the state column), and bytes, of the view. */
+export const ROW_BYTES = 8;
 export const VIEW_BYTES = 64;
 /** Widest watched range (a `, size` suffix). */
 export const MAX_WATCH_BYTES = 1 << 16;
@@ -55,6 +55,11 @@ function baseAddress(s: Session, base: string): MemoryTarget {
     const address = Number.parseInt(base.replace(/^0x/i, ''), 16);
     return { label: `0x${address.toString(16)}`, address, size: 1 };
   }
+  const register = s.player.trace.registers.find((r) => r.name === base && r.kind === 'int');
+  if (register) {
+    // A register names the address it holds at the current step (`rsp+0x28`): re-resolved as the student steps.
+    return { label: base, address: Number(BigInt.asUintN(64, s.player.registerBigInt(base))), size: 1 };
+  }
   if (base === 'errno') {
     const address = errnoAddress(s);
     if (address === undefined) throw new MemoryExpressionError('this call has no TLS layout, so errno\'s address is unknown (run it with the TLS watch on)');
@@ -69,7 +74,7 @@ function baseAddress(s: Session, base: string): MemoryTarget {
   const symbol = s.symbols.find((sym) => sym.name === base || sym.name.startsWith(`${base}@`));
   if (symbol) return { label: symbol.name, address: symbol.address, size: 1 };
   const names = s.spec.args.map((a) => parameterName(a.text)).filter((n): n is string => !!n);
-  throw new MemoryExpressionError(`"${base}" is not an address, errno, an argument (${names.length ? names.join(', ') : 'none named'}) or a function in this trace`);
+  throw new MemoryExpressionError(`"${base}" is not an address, errno, a register, an argument (${names.length ? names.join(', ') : 'none named'}) or a function in this trace`);
 }
 
 /** `char *buf` → `buf`; undefined for unnamed and variadic parameters. */

@@ -36,7 +36,8 @@ export class MemoryView extends LitElement {
   }
 
   protected override willUpdate(changed: Map<string, unknown>): void {
-    if (changed.has('session') && this.session && this.expression) this.show(this.expression, false);
+    // Re-resolved at every step: a register (`rsp+0x28`) names what it holds now; the rest resolve the same.
+    if ((changed.has('session') || changed.has('step')) && this.session && this.expression) this.show(this.expression, false);
   }
 
   /** Resolves and shows an expression (typed, or from another tool); false with a note when it does not resolve. */
@@ -45,6 +46,7 @@ export class MemoryView extends LitElement {
     const s = this.session;
     if (!s) return false;
     try {
+      s.player.seek(this.step);
       this.target = resolveMemoryTarget(s, expression);
       if (announce) this.note = `${this.target.label} = 0x${this.target.address.toString(16)} (watching ${this.target.size} byte${this.target.size === 1 ? '' : 's'})`;
       return true;
@@ -115,7 +117,7 @@ export class MemoryView extends LitElement {
           <thead><tr><th scope="col">address</th><th scope="col">bytes</th><th scope="col">ASCII</th></tr></thead>
           <tbody>${rows.map((row) => html`<tr>
             <th scope="row" class="mem-addr">${row.address.toString(16)}</th>
-            <td class="mem-hex" data-testid="memory-hex">${row.bytes.map((b, i) => html`<span class=${[b === undefined ? 'unknown' : '', row.written[i] ? 'written' : '', watched(row.address + i) ? 'watched' : ''].join(' ')}>${hexByte(b)}</span>`)}</td>
+            <td class="mem-hex" data-testid="memory-hex">${row.bytes.map((b, i) => html`${i ? ' ' : ''}<span class=${[b === undefined ? 'unknown' : '', row.written[i] ? 'written' : '', watched(row.address + i) ? 'watched' : ''].join(' ')}>${hexByte(b)}</span>`)}</td>
             <td class="mem-ascii" data-testid="memory-ascii">${row.bytes.map(asciiByte).join('')}</td>
           </tr>`)}</tbody>
         </table>
