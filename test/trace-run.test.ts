@@ -16,11 +16,14 @@ const text = (s: Session, address: number, n: number) => memoryRows(s, address, 
 describe('memory view and run-to on recorded calls', () => {
   let snprintf: Session;
   let open: Session;
+  let puts: Session;
   beforeAll(async () => {
     const a = (await call({ arch: 'amd64', library: 'libc.so.6', prototype: SNPRINTF, args: ['out:32', '32', '%d!', 'int:42'] })) as unknown as CallResponse;
     snprintf = await openSession('amd64', a);
     const b = (await call({ arch: 'i386', library: 'libc.so.6', prototype: 'int open(const char *path, int flags, ...)', args: ['/nonexistent/file', '0'] })) as unknown as CallResponse;
     open = await openSession('i386', b);
+    const c = (await call({ arch: 'amd64', library: 'libc.so.6', prototype: 'int puts(const char *s)', args: ['hi'] })) as unknown as CallResponse;
+    puts = await openSession('amd64', c);
   }, 120_000);
 
   it('resolves addresses, errno, arguments, functions, offsets and sizes; refuses the rest with a clear error', () => {
@@ -34,7 +37,7 @@ describe('memory view and run-to on recorded calls', () => {
     expect(() => resolveMemoryTarget(s, 'nosuch')).toThrow(MemoryExpressionError);
     s.player.seek(s.entryStep!);
     expect(resolveMemoryTarget(s, 'rdi - 8, 8')).toEqual({ label: 'rdi-8', address: buf - 8, size: 8 });
-    expect(() => resolveMemoryTarget(s, 'nosuch')).toThrow(/"nosuch" is not an address, errno, a register, an argument \(buf, n, fmt\)/);
+    expect(() => resolveMemoryTarget(s, 'nosuch')).toThrow(/"nosuch" is not an address, errno, a register, an argument \(buf, n, fmt\), or a global or function this call touched/);
     expect(() => resolveMemoryTarget(s, 'buf, 0')).toThrow(/size after the comma/);
     expect(parameterName('const char *fmt')).toBe('fmt');
     expect(parameterName('int')).toBeUndefined();
@@ -100,5 +103,18 @@ describe('memory view and run-to on recorded calls', () => {
     expect(findReturn(s, back + 1, -1)).toBe(back);
     expect(findReturn(s, s.returnStep! - 1, 1)).toBe(s.returnStep); // snprintf's own return, back in the trampoline
     expect(findCall(s, s.returnStep!, 1)).toBeUndefined(); // the trampoline calls nothing after it
+  });
+
+  it('names the globals the call touched (puts: stdout\'s FILE) and watches them over their whole size', () => {
+    const s = puts;
+    const stdout = s.globals.find((g) => g.name === '_IO_2_1_stdout_');
+    expect(stdout, s.globals.map((g) => g.name).join(' ')).toBeDefined();
+    const target = resolveMemoryTarget(s, '_IO_2_1_stdout_');
+    expect(target).toEqual({ label: '_IO_2_1_stdout_', address: stdout!.address, size: stdout!.size });
+    expect(target.size).toBeGreaterThan(100); // a FILE and its vtable pointer
+    const w = findWrite(s, 0, 1, target.address, target.size)!;
+    expect(w).toBeDefined(); // puts updates the stream's pointers
+    s.player.seek(w.step);
+    expect(memoryRows(s, w.address, w.size).every((r) => r.bytes.every((b) => b !== undefined))).toBe(true);
   });
 });

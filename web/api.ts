@@ -50,6 +50,8 @@ export interface CallResponse {
   /** base64 of the encoded trace. */
   trace: string;
   symbols?: unknown;
+  /** The global variables (ELF data objects) the call read or wrote: name → { address, size } (src/playground/globals.ts). */
+  globals?: Record<string, { address: string; size: number }>;
   explanations?: Record<string, string>;
   /** Set when the recording was cut at the server's trace limit: why the trace ends before the call returned. */
   truncated?: string;

@@ -6,7 +6,8 @@
  *
  * Expressions: `0x7ffff7dd1000` (or bare hex with a digit), `errno` (the calling thread's), an argument by name
  * (`buf`: the value it had at the callee's entry, i.e. where the pointer points) or by position as `arg1`, `arg2`… (1-based, as the plan numbers them), a function
- * the trace knows, or an integer register (its value at the current step: `rsp + 0x28`); each optionally `+ offset` / `- offset` (hex or decimal), and `, size` for the watched width.
+ * the trace knows, a global variable the call touched (watched over its whole size: `_IO_2_1_stdout_`), or an
+ * integer register (its value at the current step: `rsp + 0x28`); each optionally `+ offset` / `- offset` (hex or decimal), and `, size` for the watched width.
  */
 import { type Session, POINTER_SIZE, SP } from './session.ts';
 
@@ -71,10 +72,12 @@ function baseAddress(s: Session, base: string): MemoryTarget {
     if (value === undefined) throw new MemoryExpressionError(`the value of ${base} at the callee's entry is not in this trace`);
     return { label: base, address: value, size: 1 };
   }
+  const global = s.globals.find((g) => g.name === base);
+  if (global) return { label: global.name, address: global.address, size: Math.min(Math.max(global.size ?? 1, 1), MAX_WATCH_BYTES) };
   const symbol = s.symbols.find((sym) => sym.name === base || sym.name.startsWith(`${base}@`));
   if (symbol) return { label: symbol.name, address: symbol.address, size: 1 };
   const names = s.spec.args.map((a) => parameterName(a.text)).filter((n): n is string => !!n);
-  throw new MemoryExpressionError(`"${base}" is not an address, errno, a register, an argument (${names.length ? names.join(', ') : 'none named'}) or a function in this trace`);
+  throw new MemoryExpressionError(`"${base}" is not an address, errno, a register, an argument (${names.length ? names.join(', ') : 'none named'}), or a global or function this call touched`);
 }
 
 /** `char *buf` → `buf`; undefined for unnamed and variadic parameters. */

@@ -35,6 +35,7 @@ import { SymbolNotFoundError } from '../loader/symbols.ts';
 import { ElfError, parseElf } from '../loader/elf.ts';
 import { encodeTrace, type Trace } from '../trace/format.ts';
 import { recordTrace, TraceLimitError } from '../trace/recorder.ts';
+import { globalsTouched } from './globals.ts';
 
 export const ARCHES: readonly Arch[] = ['amd64', 'i386'];
 export const LIBRARIES = ['libc.so.6', 'libpcap.so.0.8'] as const;
@@ -558,7 +559,10 @@ export async function call(body: unknown, hooks: CallHooks = {}): Promise<Json> 
     }
     const { result, trace } = recorded;
     const json = resultJson(null, arch, proto, args, result, machine.takeOutput());
-    const response: Json = { result: json, spec, trace: encodedTrace(trace, label), symbols: symbolsFor(machine, trace, f.address, proto.name) };
+    const response: Json = {
+      result: json, spec, trace: encodedTrace(trace, label), symbols: symbolsFor(machine, trace, f.address, proto.name),
+      globals: globalsTouched(trace, machine.symbols.objects()),
+    };
     if (thread) {
       response.thread = { tid: thread.tid, pthread: hex(thread.pthread), threadPointer: hex(thread.threadPointer), mainThreadPointer: hex(machine.tlsLayout().threadPointer) };
     }

@@ -78,7 +78,7 @@ describe.skipIf(!haveChromium)('playground memory view in Chromium', () => {
     await byTest(page, 'memory-next-write').click();
     expect(await text(page, 'memory-note')).toBe('no later write of errno');
     await showMemory(page, 'nosuch');
-    expect(await text(page, 'memory-note')).toContain('"nosuch" is not an address, errno, a register, an argument (str, size, format)');
+    expect(await text(page, 'memory-note')).toContain('"nosuch" is not an address, errno, a register, an argument (str, size, format), or a global or function this call touched');
 
     // Run to the next call (snprintf's entry) and the next return.
     await byTest(page, 'step-start').click();
