@@ -10,6 +10,7 @@ import type { CallDraft, CallPicker } from './picker.ts';
 import type { StepAction } from './stepper.ts';
 import type { TraceTools } from './trace-tools.ts';
 import type { MemoryView } from './memory.ts';
+import type { LessonsPane } from './lessons.ts';
 
 /** Keys that run to the next (+) or previous (-) write, call or return. */
 type RunTo = 'write+' | 'write-' | 'call+' | 'call-' | 'return+' | 'return-';
@@ -114,6 +115,8 @@ export class Playground extends LitElement {
     this.addEventListener('app-error', (e) => this.showError((e as CustomEvent).detail));
     this.addEventListener('open-lesson', (e) => void this.openLesson((e as CustomEvent<string>).detail));
     this.addEventListener('lesson-step', (e) => void this.lessonStep((e as CustomEvent<number>).detail));
+    // A prediction answered: now show the instruction the step is about (it would have given the answer away).
+    this.addEventListener('predict-reveal', () => this.applyFocus(this.lesson?.steps[this.lessonIndex]?.focus));
     this.addEventListener('upload-ready', (e) => this.onUpload((e as CustomEvent<UploadInfo | undefined>).detail));
     if (this.mode === 'lessons') void this.loadLessons(true);
   }
@@ -439,7 +442,11 @@ export class Playground extends LitElement {
     }
     if (seq !== this.loadSeq) return;
     if (plan?.spec && step.recording) this.explanations = plan.explanations ?? this.explanations;
-    this.applyFocus(step.focus);
+    // Until its question is answered, a step opens at the start of its call rather than at the instruction it
+    // discusses (the answer); the pane's predict-reveal moves there.
+    const pending = step.predict !== undefined && !this.querySelector<LessonsPane>('shim-lessons')?.outcomes.has(`${this.lesson?.id}/${this.lessonIndex}`);
+    const focus = step.focus as { view?: string } | undefined;
+    this.applyFocus(pending && this.session ? { view: focus?.view, step: this.session.mainRun.start } : step.focus);
   }
 
   private applyFocus(focus: unknown): void {
