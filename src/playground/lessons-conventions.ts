@@ -40,7 +40,7 @@ export const CONVENTION_LESSONS: LessonDefinition[] = [
         },
         text: `Every function here computes 100a + 10b + c, so f(1, 2, 3) = 123 proves each argument arrived in its place. Linux's i386 default, cdecl (System V i386 ABI), passes all three ints on the stack — a at the lowest address, [esp+4] at the callee's entry — and gcc's f_cdecl reads them from there and returns with a plain \`ret\`.
 
-The caller removes the 12 bytes afterwards (a gcc-compiled caller with \`add esp, 16\`, padding included; shimulator's trampoline restores the stack pointer it saved). That is what makes variadic functions like printf possible: only the caller knows how many arguments it pushed.`,
+The caller removes the 12 bytes afterwards: a gcc-compiled caller adds them back to esp, usually folded into the \`add esp\` that ends its own frame (gcc -O1: \`add esp, 0x1c\` = 12 + its own 16), and shimulator's trampoline restores the stack pointer it saved. That is what makes variadic functions like printf possible: only the caller knows how many arguments it pushed.`,
       },
       {
         title: 'stdcall: the callee pops',
@@ -54,7 +54,7 @@ The caller removes the 12 bytes afterwards (a gcc-compiled caller with \`add esp
           answer: 2,
           why: 'A stdcall callee removes its own stack arguments: 3 ints × 4 bytes = 12 = 0xc (the alignment padding stays the caller\'s).',
         },
-        text: `\`__attribute__((stdcall))\` (MSVC's \`__stdcall\`, the Win32 API convention) places the arguments exactly as cdecl does — the body is instruction for instruction the same — but the callee removes them: it returns with \`ret 0xc\`, popping 12 bytes after the return address. Code is smaller (one cleanup per function instead of one per call), and variadic functions are impossible: GCC passes a variadic stdcall function's arguments as cdecl, all on the stack, caller cleaning up.
+        text: `\`__attribute__((stdcall))\` (MSVC's \`__stdcall\`, the Win32 API convention) places the arguments exactly as cdecl does — the body is instruction for instruction the same — but the callee removes them: it returns with \`ret 0xc\`, popping 12 bytes after the return address, and a gcc-compiled caller adds nothing back for them. Code is smaller (one cleanup per function instead of one per call), and variadic functions are impossible: GCC passes a variadic stdcall function's arguments as cdecl, all on the stack, caller cleaning up.
 
 A caller that treats a stdcall function as cdecl removes the 12 bytes a second time; its stack pointer ends up 12 bytes too high. shimulator's checker reports it (\`caller-cleanup\`), and a stdcall callee that forgets to pop (\`callee-pop\`).`,
       },
