@@ -600,6 +600,7 @@ function partialResponse(machine: Machine, trace: Trace, call: StoppedCall, why:
     spec: call.spec,
     trace: encodedTrace(trace, `${call.proto.text} (${call.arch})`),
     symbols: symbolsFor(machine, trace, call.callee, call.proto.name),
+    globals: globalsTouched(trace, machine.symbols.objects()),
     ...why,
   };
 }
