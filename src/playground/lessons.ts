@@ -221,6 +221,12 @@ On i386 the problem cannot occur: there is no %al, because every argument is on 
         call: { library: 'libabi-targets.so', prototype: 'struct pair make_pair(double x, long n)', args: ['2.5', '7'], decls: PAIR },
         focus: { view: 'registers', at: 'return' },
         point: { at: 'return' },
+        predict: {
+          question: 'make_pair returns `struct pair { double x; long n; }` (16 bytes) on amd64. Where does n come back?',
+          choices: ['rax', 'rdx', 'xmm1', 'in memory, through a hidden pointer'],
+          answer: 0,
+          why: 'The struct is two eightbytes, classified separately: x is SSE (xmm0), n is INTEGER and takes the first integer return register, rax — rdx only if an earlier eightbyte had used rax.',
+        },
         text: `On amd64 a struct of up to 16 bytes is not passed or returned as a block: it is cut into 8-byte pieces, "eightbytes", and each is classified on its own. \`struct pair { double x; long n; }\` has two: the first holds only a double (class SSE), the second a long (class INTEGER).
 
 So \`make_pair(2.5, 7)\` returns its struct in two different kinds of register: at the return the low 8 bytes of xmm0 hold x = 2.5 and rax holds n = 7.`,
@@ -261,6 +267,12 @@ The callee writes the struct there, returns the pointer in eax, and pops it itse
         call: { library: 'libc.so.6', prototype: STRTOD, args: ['2.5', '0'] },
         focus: { view: 'registers', at: 'return' },
         point: { at: 'return' },
+        predict: {
+          question: 'strtod("2.5", NULL) returns a double. Where is it when strtod returns on i386?',
+          choices: ['edx:eax', 'xmm0', 'st0, the top of the x87 register stack', 'on the stack'],
+          answer: 2,
+          why: 'The i386 System V ABI returns float, double and long double in st0 (as an 80-bit value); xmm registers are used only for vector types (__m128) there, never for float or double.',
+        },
         text: `\`strtod("2.5", NULL)\` returns a double. On i386 it comes back on the x87 register stack: at the return st0 holds 2.5 as an 80-bit extended value, and eax and edx mean nothing.
 
 The caller must pop it (\`fstp\`): the ABI wants the x87 stack empty at every call and exactly one value deep after a floating-point return. The checker's x87-stack rule verifies both.`,
