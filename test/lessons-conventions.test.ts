@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { lesson, lessonList, LESSONS } from '../src/playground/lessons.ts';
 import { openRecording, type Recording } from '../src/playground/lesson-focus.ts';
 import type { CallSpec } from '../src/callspec/types.ts';
+import { float80 } from '../web/session.ts';
 
 interface Rec extends Recording {
   spec: CallSpec & Recording['spec'];
@@ -94,5 +95,35 @@ describe('convention lessons', () => {
     const spill = callee.player.writesAt(varargsCallee!.at);
     expect(spill.map((w) => w.address)).toEqual([entryRsp + 0x10]);
     expect(Buffer.from(spill[0]!.new).readDoubleLE(0)).toBe(1.5);
+  }, 120_000);
+
+  it('every "predict" answer is what the recording shows', async () => {
+    // For each step with a question: the machine state (at the callee's entry, at the pointed instruction or after
+    // the return) that makes the marked choice the right one, read from the step's own recording.
+    const check: Record<string, (o: Awaited<ReturnType<typeof openRecording>>, at: number) => void> = {
+      'cdecl-vs-sysv/0': (o) => { o.player.seek(o.entry!); expect(o.player.registerBigInt('rcx')).toBe(42n); },
+      'varargs-al/0': (o) => { o.player.seek(o.entry!); expect(o.player.registerBigInt('rax') & 0xffn).toBe(1n); },
+      'struct-eightbytes/0': (o) => { o.player.seek(o.returned!); expect(o.player.registerBigInt('rax')).toBe(7n); },
+      'returns/0': (o) => { o.player.seek(o.returned!); expect(float80(Buffer.from(o.player.register('st0'), 'hex'))).toBe(2.5); },
+      'i386-conventions/0': (o, at) => { expect(o.player.instruction(at)!.text).toBe('ret'); },
+      'i386-conventions/1': (o, at) => { expect(o.player.instruction(at)!.text).toBe('ret 0xc'); },
+      'i386-conventions/2': (o) => {
+        o.player.seek(o.entry!);
+        expect(Buffer.from(o.player.memory(Number(o.player.register('esp')) + 4, 4)).readInt32LE(0)).toBe(3);
+      },
+      'i386-conventions/4': (o) => { o.player.seek(o.entry!); expect(o.player.registerBigInt('ecx')).toBe(3n); },
+      'win64-vs-sysv/1': (o) => { o.player.seek(o.entry!); expect(Buffer.from(o.player.register('xmm1'), 'hex').readDoubleLE(0)).toBe(2.5); },
+      'win64-vs-sysv/2': (o) => {
+        o.player.seek(o.entry!);
+        expect(Buffer.from(o.player.memory(Number(o.player.register('rsp')) + 0x28, 8)).readBigInt64LE(0)).toBe(7n);
+      },
+    };
+    const asked = LESSONS.flatMap((l) => l.steps.flatMap((step, i) => (step.predict ? [`${l.id}/${i}`] : [])));
+    expect(asked.sort()).toEqual(Object.keys(check).sort());
+    for (const key of asked) {
+      const [id, index] = key.split('/');
+      const step = (await lesson(id!)).steps[Number(index)]!;
+      check[key]!(await openRecording(step.recording as Recording), step.focus!.step!);
+    }
   }, 120_000);
 });
