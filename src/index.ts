@@ -37,9 +37,9 @@ export type { AbiReport, RuleId, Violation } from './check/rules.ts';
 // Traces: record a call instruction by instruction, encode/decode, play back, print (src/trace).
 export { recordTrace, activeRecording, TraceLimitError, DEFAULT_MAX_STEPS } from './trace/recorder.ts';
 export type { RecordOptions, TraceRecording } from './trace/recorder.ts';
-export { encodeTrace, decodeTrace, TraceFormatError, TRACE_FORMAT, TRACE_VERSION } from './trace/format.ts';
+export { encodeTrace, decodeTrace, functionAt, TraceFormatError, TRACE_FORMAT, TRACE_VERSION } from './trace/format.ts';
 export type {
-  Trace, TraceRegister, TraceCode, TraceMemory, TraceWrite, TraceSyscall, TraceEvent, TraceRun,
+  Trace, TraceRegister, TraceCode, TraceMemory, TraceWrite, TraceSyscall, TraceEvent, TraceRun, TraceFunction,
 } from './trace/format.ts';
 export { TracePlayer } from './trace/player.ts';
 export type { PlayerInstruction } from './trace/player.ts';

@@ -25,6 +25,7 @@ import { VirtualFileSystem } from '../kernel/vfs.ts';
 import { AT_RANDOM_BYTES, buildInitialStack } from './auxv.ts';
 import { type ElfFile, parseElf } from './elf.ts';
 import { fixtureEntries, loadFixture } from './fixtures.ts';
+import { locate } from './symbols.ts';
 import { type TimeLimits, TimeLimitError, WALL_CHECK_INSTRUCTIONS, WallTimeoutError, wallTimeLimit } from './limits.ts';
 
 /** Where things go in the guest's address space, per architecture (close to what Linux picks, minus ASLR). */
@@ -522,16 +523,13 @@ export class Process {
   describeAddress(address: number, objects: MappedObject[] = this.loadedObjects()): string | undefined {
     const region = this.space.find(address);
     if (!region) return undefined;
+    const located = locate(objects, address);
+    if (located) return `${located.name}+0x${located.offset.toString(16)} (${located.object.path})`;
     for (const object of objects) {
       const span = object.elf.loadSpan;
       if (address >= object.base + span.start && address < object.base + span.end) {
         const offset = address - object.base;
         const near = object.elf.nearestSymbol(offset);
-        // Only name a symbol the address is inside: stripped libraries' internal functions have no symbol, and
-        // "the nearest exported symbol +75 KiB" would point the reader at the wrong function.
-        if (near && (near.offset < near.symbol.size || (near.symbol.size === 0 && near.offset === 0))) {
-          return `${near.symbol.name}+0x${near.offset.toString(16)} (${object.path})`;
-        }
         return `${object.path}+0x${offset.toString(16)}${near ? ` (after ${near.symbol.name})` : ''}`;
       }
     }

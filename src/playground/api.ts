@@ -477,15 +477,14 @@ function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
 
-/** Labels for the trace: the callee, the trampoline, the host's return trap, and every function entered. */
-function symbolsFor(machine: Machine, trace: Trace, callee: number, name: string): Record<string, string> {
+/**
+ * Labels for the trace: the callee, the trampoline, the host's return trap, and the start of every function the
+ * steps are in (`trace.functions`: glibc's internal ones named from the bundled debug symbols), also those entered
+ * only by returning into them.
+ */
+function symbolsFor(trace: Trace, callee: number, name: string): Record<string, string> {
   const symbols: Record<string, string> = {};
-  const objects = machine.symbols.objects();
-  for (const code of trace.code) {
-    const where = machine.process.describeAddress(code.address, objects);
-    const match = where ? /^(\S+)\+0x0 \(/.exec(where) : null;
-    if (match) symbols[hex(code.address)] = match[1]!;
-  }
+  for (const f of trace.functions ?? []) symbols[hex(f.address)] = f.name;
   const begin = trace.runs[0]?.begin;
   if (begin !== undefined) symbols[hex(begin)] = 'trampoline';
   const until = trace.runs[0]?.until;
@@ -560,7 +559,7 @@ export async function call(body: unknown, hooks: CallHooks = {}): Promise<Json> 
     const { result, trace } = recorded;
     const json = resultJson(null, arch, proto, args, result, machine.takeOutput());
     const response: Json = {
-      result: json, spec, trace: encodedTrace(trace, label), symbols: symbolsFor(machine, trace, f.address, proto.name),
+      result: json, spec, trace: encodedTrace(trace, label), symbols: symbolsFor(trace, f.address, proto.name),
       globals: globalsTouched(trace, machine.symbols.objects()),
     };
     if (thread) {
@@ -599,7 +598,7 @@ function partialResponse(machine: Machine, trace: Trace, call: StoppedCall, why:
     result: { function: call.proto.name, arch: call.arch, instructions: trace.steps, stdout: output.stdout, stderr: output.stderr },
     spec: call.spec,
     trace: encodedTrace(trace, `${call.proto.text} (${call.arch})`),
-    symbols: symbolsFor(machine, trace, call.callee, call.proto.name),
+    symbols: symbolsFor(trace, call.callee, call.proto.name),
     globals: globalsTouched(trace, machine.symbols.objects()),
     ...why,
   };

@@ -166,6 +166,7 @@ export class StatePanels extends LitElement {
     }
     highest = Math.min(highest, lowest + 56 * ptr);
     const rows = [];
+    const sizedSymbols = s.symbols.filter((sym) => sym.size !== undefined);
     for (let a = highest; a >= lowest; a -= ptr) {
       const { bytes, known } = p.peek(a, ptr);
       const allKnown = known.every((k) => k === 1);
@@ -186,6 +187,11 @@ export class StatePanels extends LitElement {
       if (role) {
         const sym = role === 'return address' && allKnown ? symbolize(s.symbols, Number(BigInt(`0x${value}`))) : undefined;
         anns.push(html`<span class=${role === 'return address' ? 'ra' : role.startsWith('hidden') ? 'hp' : 'role'}>${role}${sym ? ` (${sym})` : ''}</span>`);
+      } else if (allKnown) {
+        // A word pointing into a traced function (one with a known size, so data never gets a name): a return
+        // address that a call inside the callee pushed, or a code pointer.
+        const sym = symbolize(sizedSymbols, Number(BigInt(`0x${value}`)));
+        if (sym) anns.push(html`<span class="ra" data-testid="stack-code-pointer">→ ${sym}</span>`);
       }
       if (redZone && a < sp && a >= sp - redZone && a + ptr === sp) anns.push(html`<span class="bad" style="opacity:.8">red zone (128 B)</span>`);
       if (written.has(a)) anns.push(html`<span class="warn">written</span>`);
