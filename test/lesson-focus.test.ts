@@ -42,15 +42,17 @@ const EXPECT: Record<string, Expectation> = {
   'threads-fakecgo/0': { insn: /^mov rax, qword ptr fs:\[0x10\]$/, fn: 'pthread_self', mentions: '`pthread_self()` on the main thread' },
   'threads-fakecgo/1': { insn: /^mov rax, qword ptr fs:\[0x10\]$/, fn: 'pthread_self', mentions: 'returns a different value' },
   'threads-fakecgo/2': { errnoStore: true, mentions: 'fs:-0x80' },
-  // The conventions lessons compare plans (no recording): each step shows a plan, not an instruction.
-  'i386-conventions/0': { planOnly: true },
-  'i386-conventions/1': { planOnly: true },
-  'i386-conventions/2': { planOnly: true },
-  'i386-conventions/3': { planOnly: true },
-  'i386-conventions/4': { planOnly: true },
-  'win64-vs-sysv/0': { planOnly: true },
-  'win64-vs-sysv/1': { planOnly: true },
-  'win64-vs-sysv/2': { planOnly: true },
+  // The conventions lessons: gcc-compiled callees (fixtures/abi/lessons), at the instruction where each convention shows.
+  'i386-conventions/0': { insn: /^ret$/, fn: 'f_cdecl', mentions: 'plain `ret`' },
+  'i386-conventions/1': { insn: /^ret 0xc$/, fn: 'f_stdcall', mentions: '`ret 0xc`' },
+  'i386-conventions/2': { insn: /^imul ecx, ecx, 0x64$/, fn: 'f_fastcall', mentions: 'straight from ecx' },
+  'i386-conventions/3': { insn: /^imul ecx, ecx, 0x64$/, fn: 'f_thiscall', mentions: 'travels in ecx' },
+  'i386-conventions/4': { insn: /^add eax, ecx$/, fn: 'f_regparm', mentions: '`add eax, ecx`' },
+  'win64-vs-sysv/0': { insn: /^cvtsi2sd xmm2, esi$/, fn: 'mix_sysv', mentions: 'travels in rsi and rdx' },
+  'win64-vs-sysv/1': { insn: /^cvtsi2sd xmm1, dword ptr \[r8\]$/, fn: 'mix_ms', mentions: '*by reference*' },
+  'win64-vs-sysv/2': { insn: /^cvtsi2sd xmm1, qword ptr \[rsp \+ 0x28\]$/, fn: 'mix_ms', mentions: 'shadow ("home") space' },
+  'win64-vs-sysv/3': { insn: /^mov rdx, qword ptr \[rbx \+ 0x60\]$/, fn: 'trampoline', mentions: 'into xmm1 *and* rdx' },
+  'win64-vs-sysv/4': { insn: /^mov qword ptr \[rsp \+ 0x28\], rdx$/, fn: 'sum_ms', mentions: 'stores rdx, r8 and r9 into the caller\'s shadow space' },
 };
 
 describe('lesson steps point at the instruction they discuss', () => {

@@ -52,6 +52,8 @@ export interface CallResponse {
   /** base64 of the encoded trace. */
   trace: string;
   symbols?: unknown;
+  /** The global variables (ELF data objects) the call read or wrote: name → { address, size } (src/playground/globals.ts). */
+  globals?: Record<string, { address: string; size: number }>;
   explanations?: Record<string, string>;
   /** Set when the recording was cut at the server's trace limit: why the trace ends before the call returned. */
   truncated?: string;
@@ -95,6 +97,8 @@ export interface LessonStep {
   focus?: unknown;
   /** A recorded call: the same shape as a /api/call response. */
   recording?: CallResponse;
+  /** Predict, then reveal: asked before the text is shown (see src/playground/lessons.ts). */
+  predict?: { question: string; choices: string[]; answer: number; why: string };
 }
 
 export interface Lesson extends LessonSummary {

@@ -24,6 +24,8 @@ export interface Session {
   /** False when capstone could not be loaded: instructions show as bytes only. */
   disassembly: boolean;
   symbols: SymbolInfo[];
+  /** Global variables the call touched (name, address, size), for the memory view. */
+  globals: SymbolInfo[];
   /** The run that made the call (the trace may start with helper runs: errno lookup, TLS layout). */
   mainRun: { start: number; end: number };
   /** First position inside the called function (after the trampoline's call), if found. */
@@ -72,6 +74,7 @@ export async function openSession(arch: Arch, response: CallResponse): Promise<S
     player,
     disassembly,
     symbols: withTraceFunctions(normaliseSymbols(response.symbols), trace),
+    globals: normaliseSymbols(response.globals),
     mainRun: main,
     fault: response.fault,
   };

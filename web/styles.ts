@@ -186,6 +186,33 @@ table.plan tr:hover td { background: rgba(255,255,255,.02); }
 .trace-tools .bp .btn { padding: 0 6px; }
 .trace-tools .tt-note { color: var(--muted); }
 .trace-tools .tt-note:empty { display: none; }
+.predict { margin: 0 0 10px; padding: 8px 10px; border: 1px solid var(--border-2); border-radius: 8px; background: var(--panel-2); }
+.predict fieldset { border: 0; margin: 0; padding: 0; }
+.predict legend { padding: 0; margin-bottom: 6px; }
+.predict-tag { font-size: 11px; text-transform: uppercase; letter-spacing: .6px; color: var(--purple); margin-right: 4px; }
+.predict-choice { display: flex; gap: 6px; align-items: baseline; padding: 2px 4px; border-radius: 4px; cursor: pointer; }
+.predict-choice.answer { background: rgba(74, 222, 128, 0.12); }
+.predict-choice.wrong { background: rgba(248, 113, 113, 0.12); }
+.predict-mark { color: var(--green); font-size: 11px; }
+.predict-actions { display: flex; gap: 6px; margin-top: 6px; }
+.predict-result { margin-top: 6px; }
+.predict-result:empty { display: none; }
+.predict-result.ok b { color: var(--green); }
+.predict-result.bad b { color: var(--red); }
+.sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+.memory-panel .body { padding: 6px 10px; font-size: 12px; }
+.mem-form, .mem-actions { display: flex; gap: 4px; flex-wrap: wrap; align-items: center; margin-bottom: 4px; }
+.mem-form input { font-family: var(--mono); font-size: 12px; flex: 1; min-width: 10em; padding: 3px 6px; }
+.mem-note { color: var(--muted); margin: 2px 0 4px; overflow-wrap: anywhere; }
+.mem-note:empty { display: none; }
+table.mem { border-collapse: collapse; font-family: var(--mono); font-size: 11.5px; }
+table.mem th, table.mem td { padding: 1px 6px 1px 0; text-align: left; white-space: pre; font-weight: 400; }
+table.mem thead th { color: var(--muted); font-family: var(--sans); font-size: 11px; }
+table.mem .mem-addr { color: var(--faint); }
+table.mem .unknown { color: var(--faint); }
+.memory-panel .written { background: var(--changed); color: var(--yellow); }
+.memory-panel .watched { text-decoration: underline; text-decoration-color: var(--accent); text-underline-offset: 2px; }
+.mem-legend { margin-top: 4px; font-size: 11px; }
 .whereami { padding: 6px 12px; font-size: 12px; color: var(--muted); border-bottom: 1px solid var(--border); display: flex; gap: 14px; flex-wrap: wrap; }
 .whereami b { color: var(--text); font-weight: 500; font-family: var(--mono); }
 .disasm { flex: 1; overflow: auto; font-family: var(--mono); font-size: 12px; min-height: 120px; container-type: inline-size; }

@@ -6,7 +6,8 @@
  * Machines. One booted Machine per (profile, arch), booted lazily and reused:
  *   default  libc + libpcap, checking and the TLS watch on;
  *   abi      the same plus the ABI test fixtures (fixtures/abi: libabi-targets.so, libabi-callees.so,
- *            libabi-shims.so — deliberately broken shims and their correct twins);
+ *            libabi-shims.so — deliberately broken shims and their correct twins; fixtures/abi/lessons:
+ *            liblessons.so — gcc-compiled callees of the calling-convention lessons);
  *   threads  libc + libpcap with one guest thread started the fakecgo way (calls with `thread: true` run on it;
  *            kept apart so that the other machines stay single-threaded, as glibc behaves differently once a
  *            second thread exists).
@@ -34,11 +35,12 @@ import { SymbolNotFoundError } from '../loader/symbols.ts';
 import { ElfError, parseElf } from '../loader/elf.ts';
 import { encodeTrace, type Trace } from '../trace/format.ts';
 import { recordTrace, TraceLimitError } from '../trace/recorder.ts';
+import { globalsTouched } from './globals.ts';
 
 export const ARCHES: readonly Arch[] = ['amd64', 'i386'];
 export const LIBRARIES = ['libc.so.6', 'libpcap.so.0.8'] as const;
 /** The ABI test fixtures a call may name as its library (they live on the `abi` machines). */
-export const TEST_LIBRARIES = ['libabi-targets.so', 'libabi-callees.so', 'libabi-shims.so'] as const;
+export const TEST_LIBRARIES = ['libabi-targets.so', 'libabi-callees.so', 'libabi-shims.so', 'liblessons.so'] as const;
 /** Functions listed first by an empty catalog query. */
 export const POPULAR = ['snprintf', 'printf', 'strlen', 'open', 'qsort', 'pcap_lib_version', 'pcap_compile'];
 
@@ -389,7 +391,7 @@ async function bootMachine(profile: Profile, arch: Arch): Promise<{ machine: Mac
     return { machine };
   }
   const libs = ['libpcap.so.0.8'];
-  if (profile === 'abi') libs.push(...['targets', 'callees', 'shims'].map((n) => abiFixture(arch, n)));
+  if (profile === 'abi') libs.push(...['targets', 'callees', 'shims'].map((n) => abiFixture(arch, n)), `${ROOT}fixtures/abi/lessons/liblessons-${arch}.so`);
   const machine = await Machine.boot({
     arch, libs, check: true, watchTls: true, ...LIMITS, decls: profile === 'abi' ? abiDeclarations() : undefined,
   });
@@ -497,6 +499,16 @@ export interface CallHooks {
   onGuestStart?(): void;
 }
 
+/**
+ * What the playground's memory view needs in a trace: every byte the call read (besides what it wrote), and errno
+ * (the thread's, at its fixed offset from the thread pointer) even when the call never touches it.
+ */
+function memoryViewOptions(machine: Machine, thread: GuestThreadHandle | undefined): { reads: true; include: { address: number; size: number }[] } {
+  const layout = machine.tlsLayout();
+  const threadPointer = thread ? thread.threadPointer : layout.threadPointer;
+  return { reads: true, include: [{ address: Number(threadPointer) + (layout.errno - layout.threadPointer), size: 4 }] };
+}
+
 export async function call(body: unknown, hooks: CallHooks = {}): Promise<Json> {
   const o = object(body, 'call request');
   const upload = uploadOf(o.upload);
@@ -535,7 +547,7 @@ export async function call(body: unknown, hooks: CallHooks = {}): Promise<Json> 
     const label = `${proto.text}${thread ? ` on thread ${thread.tid}` : ''} (${arch})`;
     let recorded;
     try {
-      recorded = recordTrace(machine, label, () => f(...(args as HostValue[])), { maxSteps: MAX_TRACE_STEPS });
+      recorded = recordTrace(machine, label, () => f(...(args as HostValue[])), { maxSteps: MAX_TRACE_STEPS, ...memoryViewOptions(machine, thread) });
     } catch (error) {
       const call = { arch, proto, spec, callee: f.address };
       if (error instanceof TraceLimitError) throw new RecordingCut(cutResponse(machine, error, call));
@@ -550,7 +562,10 @@ export async function call(body: unknown, hooks: CallHooks = {}): Promise<Json> 
     }
     const { result, trace } = recorded;
     const json = resultJson(null, arch, proto, args, result, machine.takeOutput());
-    const response: Json = { result: json, spec, trace: encodedTrace(trace, label), symbols: symbolsFor(trace, f.address, proto.name) };
+    const response: Json = {
+      result: json, spec, trace: encodedTrace(trace, label), symbols: symbolsFor(trace, f.address, proto.name),
+      globals: globalsTouched(trace, machine.symbols.objects()),
+    };
     if (thread) {
       response.thread = { tid: thread.tid, pthread: hex(thread.pthread), threadPointer: hex(thread.threadPointer), mainThreadPointer: hex(machine.tlsLayout().threadPointer) };
     }
@@ -588,6 +603,7 @@ function partialResponse(machine: Machine, trace: Trace, call: StoppedCall, why:
     spec: call.spec,
     trace: encodedTrace(trace, `${call.proto.text} (${call.arch})`),
     symbols: symbolsFor(trace, call.callee, call.proto.name),
+    globals: globalsTouched(trace, machine.symbols.objects()),
     ...why,
   };
 }

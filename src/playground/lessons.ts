@@ -28,6 +28,17 @@ export interface StepPlan {
   decls?: string;
 }
 
+/**
+ * "Predict, then reveal": a question the student answers before the step's text (the answer) is shown. `answer`
+ * is the index of the right choice; `why` is shown with it, whichever choice was picked.
+ */
+export interface Prediction {
+  question: string;
+  choices: string[];
+  answer: number;
+  why: string;
+}
+
 export interface StepDefinition {
   title: string;
   text: string;
@@ -37,6 +48,7 @@ export interface StepDefinition {
   focus?: { view: FocusView; at?: 'entry' | 'return' };
   /** The instruction the text discusses: the step opens there (resolved to `focus.step` in the recording). */
   point?: InstructionPointer;
+  predict?: Prediction;
 }
 
 export interface LessonDefinition {
@@ -54,6 +66,7 @@ export interface LessonStep {
   call?: StepCall;
   focus?: StepDefinition['focus'] & { step?: number };
   point?: InstructionPointer;
+  predict?: Prediction;
   recording?: unknown;
   plan?: unknown;
   /** For plan-only steps: the plan request. */
@@ -96,6 +109,12 @@ export const LESSONS: LessonDefinition[] = [
         call: snprintfDF,
         focus: { view: 'plan' },
         point: { insn: '^mov eax, 1$', in: 'trampoline' },
+        predict: {
+          question: 'snprintf(buf, 64, "%d %f", 42, 1.5) on amd64: which register carries the fourth argument, the variadic int 42?',
+          choices: ['rcx', 'r8', 'xmm0', 'the stack'],
+          answer: 0,
+          why: 'Integer arguments take rdi, rsi, rdx, rcx, r8, r9 in order, whatever the vector arguments do: buf, 64 and the format used the first three, so 42 takes rcx.',
+        },
         text: `The System V AMD64 ABI passes the first six integer or pointer arguments in registers (rdi, rsi, rdx, rcx, r8, r9) and the first eight floating-point arguments in xmm0–xmm7. Each argument takes the next free register of its own class, independently of the other class.
 
 For \`snprintf(buf, 64, "%d %f", 42, 1.5)\`, buf, 64 and the format go to rdi, rsi and rdx; the variadic int 42 takes the next integer register, rcx, and the double 1.5 the first vector register, xmm0. No stack space is needed.
@@ -145,6 +164,12 @@ Both ABIs also say which registers the callee must give back unchanged: ebx, esi
         call: snprintfF,
         focus: { view: 'plan' },
         point: { insn: '^mov eax, 1$', in: 'trampoline' },
+        predict: {
+          question: 'snprintf(buf, 64, "%f", 1.5): what must the caller put in %al before the call?',
+          choices: ['0', '1', '4 (the number of arguments)', 'nothing: %al is not used'],
+          answer: 1,
+          why: '%al is an upper bound on the number of vector registers carrying arguments; the one double is in xmm0, so 1 (any value from 1 to 8 would be correct, and the trampoline uses the exact count).',
+        },
         text: `A variadic function cannot know the types of its \`...\` arguments, so on amd64 it must save every register an argument might be in. glibc's snprintf starts by storing rcx, r8 and r9 (rdi, rsi and rdx carry its three fixed parameters) into a register save area and then, only if %al is not zero, xmm0–xmm7 as well. %al is the caller's promise: an upper bound of the number of vector registers that carry arguments.
 
 This call passes one double, in xmm0, so the reference trampoline sets %al = 1.`,
@@ -196,6 +221,12 @@ On i386 the problem cannot occur: there is no %al, because every argument is on 
         call: { library: 'libabi-targets.so', prototype: 'struct pair make_pair(double x, long n)', args: ['2.5', '7'], decls: PAIR },
         focus: { view: 'registers', at: 'return' },
         point: { at: 'return' },
+        predict: {
+          question: 'make_pair returns `struct pair { double x; long n; }` (16 bytes) on amd64. Where does n come back?',
+          choices: ['rax', 'rdx', 'xmm1', 'in memory, through a hidden pointer'],
+          answer: 0,
+          why: 'The struct is two eightbytes, classified separately: x is SSE (xmm0), n is INTEGER and takes the first integer return register, rax — rdx only if an earlier eightbyte had used rax.',
+        },
         text: `On amd64 a struct of up to 16 bytes is not passed or returned as a block: it is cut into 8-byte pieces, "eightbytes", and each is classified on its own. \`struct pair { double x; long n; }\` has two: the first holds only a double (class SSE), the second a long (class INTEGER).
 
 So \`make_pair(2.5, 7)\` returns its struct in two different kinds of register: at the return the low 8 bytes of xmm0 hold x = 2.5 and rax holds n = 7.`,
@@ -236,6 +267,12 @@ The callee writes the struct there, returns the pointer in eax, and pops it itse
         call: { library: 'libc.so.6', prototype: STRTOD, args: ['2.5', '0'] },
         focus: { view: 'registers', at: 'return' },
         point: { at: 'return' },
+        predict: {
+          question: 'strtod("2.5", NULL) returns a double. Where is it when strtod returns on i386?',
+          choices: ['edx:eax', 'xmm0', 'st0, the top of the x87 register stack', 'on the stack'],
+          answer: 2,
+          why: 'The i386 System V ABI returns float, double and long double in st0 (as an 80-bit value); xmm registers are used only for vector types (__m128) there, never for float or double.',
+        },
         text: `\`strtod("2.5", NULL)\` returns a double. On i386 it comes back on the x87 register stack: at the return st0 holds 2.5 as an 80-bit extended value, and eax and edx mean nothing.
 
 The caller must pop it (\`fstp\`): the ABI wants the x87 stack empty at every call and exactly one value deep after a floating-point return. The checker's x87-stack rule verifies both.`,

@@ -38,7 +38,18 @@ const PAGE = TRACE_PAGE_SIZE;
 export interface RecordOptions {
   /** Stop (with TraceLimitError, carrying the partial trace) after this many instructions. */
   maxSteps?: number;
+  /**
+   * Also put every byte the guest reads into the initial memory (a memory-read hook; costs a callback per load), so
+   * that the trace knows, at every position, every byte the call read or wrote: a memory view of it is exact for
+   * all memory the call touched. Bounded like the writes: at most the bytes the recorded loads read.
+   */
+  reads?: boolean;
+  /** Extra ranges to put into the initial memory (as of position 0), e.g. errno's 4 bytes; at most MAX_INCLUDED_BYTES in all. */
+  include?: { address: number; size: number }[];
 }
+
+/** Bound on `RecordOptions.include`: a memory view's watch list, not a memory dump. */
+export const MAX_INCLUDED_BYTES = 64 << 10;
 
 /** The recording ran past `maxSteps`. */
 export class TraceLimitError extends Error {
@@ -74,7 +85,12 @@ export function activeRecording(target: Recordable | Engine): TraceRecording | u
  * guest executes meanwhile. On an exception the partial trace is attached to the error as `error.trace`.
  */
 export function recordTrace<T>(machine: Recordable, label: string, run: () => T, options: RecordOptions = {}): { result: T; trace: Trace } {
-  const recorder = new Recorder(machine, label, options.maxSteps ?? DEFAULT_MAX_STEPS);
+  const extra = options.include ?? [];
+  const extraBytes = extra.reduce((n, r) => n + r.size, 0);
+  if (extra.some((r) => !Number.isSafeInteger(r.address) || r.address < 0 || !Number.isSafeInteger(r.size) || r.size < 0) || extraBytes > MAX_INCLUDED_BYTES) {
+    throw new RangeError(`RecordOptions.include takes address ranges of at most ${MAX_INCLUDED_BYTES} bytes in all (got ${extraBytes})`);
+  }
+  const recorder = new Recorder(machine, label, options.maxSteps ?? DEFAULT_MAX_STEPS, options.reads === true, extra);
   let result: T;
   try {
     result = run();
@@ -190,6 +206,8 @@ class Recorder implements TraceRecording {
     machine: Recordable,
     readonly label: string,
     private readonly maxSteps: number,
+    reads = false,
+    private readonly extra: { address: number; size: number }[] = [],
   ) {
     this.engine = machine.process.engine;
     this.process = machine.process;
@@ -250,6 +268,7 @@ class Recorder implements TraceRecording {
       this.kernel.observer = this.observer;
       this.hooks.push(e.addCodeHook((address, size) => this.onStep(address, size)));
       this.hooks.push(e.addMemoryHook(['write'], (_access, address, size, value) => this.guestWrite(address, size, value)));
+      if (reads) this.hooks.push(e.addMemoryHook(['read'], (_access, address, size) => this.guestRead(address, size)));
     } catch (error) {
       this.uninstall();
       throw error;
@@ -359,7 +378,7 @@ class Recorder implements TraceRecording {
       return typeof v === 'bigint' ? Number(v) : 0;
     };
     const tp = value(this.arch === 'amd64' ? 'fs_base' : 'gs_base');
-    const ranges = [...this.earlyRanges];
+    const ranges = [...this.earlyRanges, ...this.extra.map((r): [number, number] => [r.address, r.size])];
     if (tp > 0) ranges.push([tp, TLS_HEADER_BYTES]);
     for (const [address, size] of ranges) {
       if (this.shadowBytes(address, size)) this.include(address, size);
@@ -457,6 +476,16 @@ class Recorder implements TraceRecording {
     const bytes = littleEndian(value, size);
     this.writes.push([this.steps - 1, address, toHex(old), toHex(bytes)]);
     this.applyToShadow(address, bytes);
+  }
+
+  /**
+   * A guest load (option `reads`): its bytes join the initial snapshot. Exact: a page's shadow is read from the guest
+   * the first time the trace touches it, and every change since position 0 went through the write hooks, so the
+   * shadow's initial copy is the page as of position 0.
+   */
+  private guestRead(address: number, size: number): void {
+    if (!this.begun || size <= 0) return;
+    if (this.shadowBytes(address, size)) this.include(address, size);
   }
 
   private resolvePendingWrites(): void {

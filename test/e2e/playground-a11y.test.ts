@@ -3,25 +3,10 @@
  * problem in Explore (after a run, with a "why" open and the help shown) or in Lessons; and a keyboard alone picks
  * strlen from the function list, runs it and steps back.
  */
-import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { axeFindings } from '../support/axe.ts';
 import { byTest, eventually, haveChromium, LONG, shot, stepValue, text, watch, withPlayground } from '../support/browser.ts';
-
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-
-interface AxeFinding { id: string; impact: string | null; help: string; nodes: string[] }
-
-/** axe-core's serious and critical violations on the page as it is now. */
-async function axeFindings(page: Page): Promise<AxeFinding[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
-  const found = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => JSON.stringify(n.target)) }));
-  });
-  return found.filter((f) => f.impact === 'serious' || f.impact === 'critical');
-}
 
 /** Presses Tab until the focused element's data-testid matches (at most `limit` times); returns that testid. */
 async function tabTo(page: Page, want: RegExp, limit = 40): Promise<string> {

@@ -9,6 +9,11 @@ import { scrollWithinPanel } from '../scroll.ts';
 import type { CallDraft, CallPicker } from './picker.ts';
 import type { StepAction } from './stepper.ts';
 import type { TraceTools } from './trace-tools.ts';
+import type { MemoryView } from './memory.ts';
+import type { LessonsPane } from './lessons.ts';
+
+/** Keys that run to the next (+) or previous (-) write, call or return. */
+type RunTo = 'write+' | 'write-' | 'call+' | 'call-' | 'return+' | 'return-';
 import './picker.ts';
 import './plan.ts';
 import './stepper.ts';
@@ -110,6 +115,8 @@ export class Playground extends LitElement {
     this.addEventListener('app-error', (e) => this.showError((e as CustomEvent).detail));
     this.addEventListener('open-lesson', (e) => void this.openLesson((e as CustomEvent<string>).detail));
     this.addEventListener('lesson-step', (e) => void this.lessonStep((e as CustomEvent<number>).detail));
+    // A prediction answered: now show the instruction the step is about (it would have given the answer away).
+    this.addEventListener('predict-reveal', () => this.applyFocus(this.lesson?.steps[this.lessonIndex]?.focus));
     this.addEventListener('upload-ready', (e) => this.onUpload((e as CustomEvent<UploadInfo | undefined>).detail));
     if (this.mode === 'lessons') void this.loadLessons(true);
   }
@@ -313,16 +320,19 @@ export class Playground extends LitElement {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const target = e.target as HTMLElement | null;
     if (target && (target.closest('input, textarea, select, [contenteditable]'))) return;
-    const map: Record<string, StepAction | 'help' | 'page-up' | 'page-down' | 'escape' | 'find' | 'continue' | 'reverse'> = {
+    const map: Record<string, StepAction | 'help' | 'page-up' | 'page-down' | 'escape' | 'find' | 'continue' | 'reverse' | RunTo> = {
       ArrowRight: 'forward', s: 'forward', ArrowLeft: 'back', b: 'back', o: 'over', r: 'return', y: 'syscall',
       e: 'entry', Home: 'start', End: 'end', '?': 'help', PageUp: 'page-up', PageDown: 'page-down', Escape: 'escape',
       '/': 'find', c: 'continue', C: 'reverse',
+      w: 'write+', W: 'write-', n: 'call+', N: 'call-', u: 'return+', U: 'return-',
     };
     const action = map[e.key];
     if (!action) return;
     const tools = this.querySelector<TraceTools>('shim-trace-tools');
     if (action === 'find') tools?.querySelector<HTMLInputElement>('[data-testid="trace-search"]')?.focus();
     else if (action === 'continue' || action === 'reverse') tools?.continueTo(action === 'continue' ? 1 : -1);
+    else if (action === 'write+' || action === 'write-') this.querySelector<MemoryView>('shim-memory')?.runToWrite(action === 'write+' ? 1 : -1);
+    else if (action === 'call+' || action === 'call-' || action === 'return+' || action === 'return-') tools?.runTo(action.slice(0, -1) as 'call' | 'return', action.endsWith('+') ? 1 : -1);
     else if (action === 'help') this.help = !this.help;
     else if (action === 'escape') this.help = false;
     else if (action === 'page-up') this.act({ action: 'seek', to: this.step - 10 });
@@ -432,7 +442,11 @@ export class Playground extends LitElement {
     }
     if (seq !== this.loadSeq) return;
     if (plan?.spec && step.recording) this.explanations = plan.explanations ?? this.explanations;
-    this.applyFocus(step.focus);
+    // Until its question is answered, a step opens at the start of its call rather than at the instruction it
+    // discusses (the answer); the pane's predict-reveal moves there.
+    const pending = step.predict !== undefined && !this.querySelector<LessonsPane>('shim-lessons')?.outcomes.has(`${this.lesson?.id}/${this.lessonIndex}`);
+    const focus = step.focus as { view?: string } | undefined;
+    this.applyFocus(pending && this.session ? { view: focus?.view, step: this.session.mainRun.start } : step.focus);
   }
 
   private applyFocus(focus: unknown): void {

@@ -1,32 +1,12 @@
 /** Lessons mode, left column: the list of lessons, and the current lesson's step text with next/previous. */
-import { LitElement, html, nothing, type TemplateResult } from 'lit';
+import { LitElement, html, nothing } from 'lit';
 import type { Lesson, LessonSummary } from '../api.ts';
 import { onRovingKey, rovingTabIndex } from './roving.ts';
+import { renderText } from './text.ts';
+import type { PredictOutcome } from './predict.ts';
+import './predict.ts';
 
-/** A little Markdown: paragraphs, `code`, **bold**, *emphasis*, and "- " lists. */
-export function renderText(text: string): TemplateResult[] {
-  const inline = (s: string) => {
-    const parts: (string | TemplateResult)[] = [];
-    const re = /`([^`]+)`|\*\*([^*]+)\*\*|\*([^*]+)\*/g;
-    let last = 0;
-    for (let m = re.exec(s); m; m = re.exec(s)) {
-      parts.push(s.slice(last, m.index));
-      if (m[1] !== undefined) parts.push(html`<code>${m[1]}</code>`);
-      else if (m[2] !== undefined) parts.push(html`<b>${m[2]}</b>`);
-      else parts.push(html`<em>${m[3]}</em>`);
-      last = re.lastIndex;
-    }
-    parts.push(s.slice(last));
-    return parts;
-  };
-  return text.split(/\n\s*\n/).map((block) => {
-    const lines = block.split('\n');
-    if (lines.every((l) => /^\s*[-*] /.test(l))) {
-      return html`<ul>${lines.map((l) => html`<li>${inline(l.replace(/^\s*[-*] /, ''))}</li>`)}</ul>`;
-    }
-    return html`<p>${inline(block)}</p>`;
-  });
-}
+export { renderText } from './text.ts';
 
 export class LessonsPane extends LitElement {
   static override properties = {
@@ -35,6 +15,7 @@ export class LessonsPane extends LitElement {
     index: { type: Number },
     loading: { type: Boolean },
     opening: { attribute: false },
+    outcomes: { state: true },
   };
 
   declare lessons: LessonSummary[];
@@ -43,12 +24,15 @@ export class LessonsPane extends LitElement {
   declare loading: boolean;
   /** The lesson being fetched, while it is. */
   declare opening?: string;
+  /** Revealed predictions, by `lesson/step`: the step's text shows once its question is answered. */
+  declare outcomes: Map<string, PredictOutcome>;
 
   constructor() {
     super();
     this.lessons = [];
     this.index = 0;
     this.loading = false;
+    this.outcomes = new Map();
   }
 
   protected override createRenderRoot() {
@@ -62,6 +46,8 @@ export class LessonsPane extends LitElement {
   override render() {
     const lesson = this.lesson;
     const step = lesson?.steps[this.index];
+    const key = `${lesson?.id}/${this.index}`;
+    const outcome = this.outcomes.get(key);
     // The open lesson's text and its Next come first (beside the trace); the list of lessons follows, shortened.
     return html`<div class="lessons">
       <div class="lesson-status" role="status" data-testid="lesson-status">${this.opening
@@ -74,7 +60,10 @@ export class LessonsPane extends LitElement {
             title="Step ${i + 1}: ${st.title}" @click=${() => this.emit('lesson-step', i)}></button></li>`)}</ol>
           <h3 data-testid="lesson-step-title">${step.title}</h3>
           <div class="faint" style="font-size:11px;margin-bottom:6px"><span class="badge">${step.arch}</span></div>
-          <div class="text" data-testid="lesson-text">${renderText(step.text)}</div>
+          ${step.predict ? html`<shim-predict .prediction=${step.predict} .outcome=${outcome}
+            @predict-reveal=${(e: CustomEvent<PredictOutcome>) => (this.outcomes = new Map(this.outcomes).set(key, e.detail))}></shim-predict>` : nothing}
+          <div class="text" data-testid="lesson-text">${step.predict && !outcome
+            ? html`<p class="faint">Answer the question above (or show the answer) to read the explanation.</p>` : renderText(step.text)}</div>
           <div class="lesson-nav">
             <button class="btn" data-testid="lesson-prev" ?disabled=${this.index === 0} @click=${() => this.emit('lesson-step', this.index - 1)}>← Previous</button>
             <span class="pos" data-testid="lesson-position">${this.index + 1} / ${lesson.steps.length}</span>

@@ -4,6 +4,7 @@ import { TCB_FIELDS } from '../../src/check/tls-watch.ts';
 import {
   float80, formatNumber, hexBytes, liveRoles, PC, POINTER_SIZE, returnRegisters, SP, symbolize, type Session,
 } from '../session.ts';
+import './memory.ts';
 
 const FLAG_BITS: [number, string][] = [[0, 'CF'], [2, 'PF'], [4, 'AF'], [6, 'ZF'], [7, 'SF'], [10, 'DF'], [11, 'OF']];
 
@@ -67,6 +68,7 @@ export class StatePanels extends LitElement {
       ${this.resultPanel(s)}
       ${this.registersPanel(s)}
       ${this.stackPanel(s)}
+      <shim-memory .session=${s} .step=${this.step}></shim-memory>
       ${this.abiPanel(s)}
       ${this.tlsPanel(s)}
       ${this.syscallsPanel(s)}`;

@@ -1,7 +1,12 @@
-/** Under the stepper's toolbar: search the trace, and breakpoints (address or function) to continue to, both ways. */
+/**
+ * Under the stepper's toolbar: search the trace, breakpoints (address or function) to continue to, and "run to" the
+ * next or previous call or return — all both ways.
+ */
 import { LitElement, html, nothing } from 'lit';
 import type { Session } from '../session.ts';
 import { BreakpointError, type Breakpoint, type Direction, findBreakpoint, findText, parseBreakpoint } from '../trace-find.ts';
+import { findCall, findReturn } from '../trace-run.ts';
+import { symbolize } from '../session.ts';
 
 export class TraceTools extends LitElement {
   static override properties = {
@@ -71,6 +76,20 @@ export class TraceTools extends LitElement {
     }
   }
 
+  /** Runs to the next (previous) call — a callee's first instruction — or return — the caller's next instruction. */
+  runTo(what: 'call' | 'return', direction: Direction): void {
+    const s = this.session;
+    if (!s) return;
+    const found = (what === 'call' ? findCall : findReturn)(s, this.step, direction);
+    if (found === undefined) {
+      this.note = `no ${direction > 0 ? 'later' : 'earlier'} ${what}`;
+      return;
+    }
+    const fn = symbolize(s.symbols, s.player.trace.pc[found]!) ?? `0x${s.player.trace.pc[found]!.toString(16)}`;
+    this.note = what === 'call' ? `call: entered ${fn} at step ${found}` : `return: back in ${fn} at step ${found}`;
+    this.seek(found);
+  }
+
   private addBreakpoint(input: HTMLInputElement): void {
     const s = this.session;
     if (!s) return;
@@ -106,6 +125,12 @@ export class TraceTools extends LitElement {
         <button type="button" class="btn" data-testid="continue" title="On to the next breakpoint (c)" ?disabled=${!this.breakpoints.length}
           @click=${() => this.continueTo(1)}>continue <span aria-hidden="true">▶</span></button>
       </form>
+      <div class="tt-group" role="group" aria-label="Run to a call or a return">
+        <button type="button" class="btn" data-testid="prev-call" title="Back to the previous call (N)" @click=${() => this.runTo('call', -1)}><span aria-hidden="true">◀</span> call</button>
+        <button type="button" class="btn" data-testid="next-call" title="Run to the next call: the callee's first instruction (n)" @click=${() => this.runTo('call', 1)}>call <span aria-hidden="true">▶</span></button>
+        <button type="button" class="btn" data-testid="prev-return" title="Back to the previous return (U)" @click=${() => this.runTo('return', -1)}><span aria-hidden="true">◀</span> ret</button>
+        <button type="button" class="btn" data-testid="next-return" title="Run to the next return: back in a caller (u)" @click=${() => this.runTo('return', 1)}>ret <span aria-hidden="true">▶</span></button>
+      </div>
       <span class="tt-note" role="status" data-testid="trace-tools-note">${this.note}</span>
     </div>`;
   }
