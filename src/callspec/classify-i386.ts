@@ -26,6 +26,7 @@ const ARCH = 'i386';
 const STACK_SLOT = 4;
 /** The Linux i386 ABI (psABI 1.1, §2.2.2 "The Stack Frame") keeps %esp 16-byte aligned at calls. */
 const STACK_ALIGN = 16;
+const SIXTEEN_BYTE_ALIGNED = 16;
 const POINTER_SIZE = 4;
 /** The hidden return pointer occupies the first slot and the cdecl callee pops it with `ret $4`. */
 const HIDDEN_POINTER_POP = POINTER_SIZE;
@@ -96,7 +97,9 @@ function rulesOf(c: Convention | undefined, variadic: boolean): ConventionRules 
  * mode SFmode): these never use an argument register and, unlike other skipped arguments, use none up.
  */
 export function isFloatLike(type: CType): boolean {
-  if (type.kind === 'float') return true;
+  // GCC's function_arg_32 gives register arguments only to integer modes and BLKmode: complex (SCmode, DCmode, XCmode),
+  // __float128 (TFmode) and vectors never take a register and use none up (measured with gcc -m32 regparm(3)/fastcall).
+  if (type.kind === 'float' || type.kind === 'complex' || type.kind === 'vector') return true;
   if (type.kind === 'array') return type.length === 1 && isFloatLike(type.of);
   if (type.kind !== 'struct' && type.kind !== 'union') return false;
   const fields = structLayout(type, ARCH).fields;
@@ -176,14 +179,41 @@ function placeArgument(arg: CallArgument, rules: ConventionRules, state: Registe
     return spec(locations, `${rules.name} passes the first integer arguments in ${rules.registers.map((r) => `%${r}`).join(', ')}${widened} (${GCC})`);
   }
   if (arg.size === 0) return spec([], `an empty ${typeName(arg.type)} occupies no stack (GCC extension)`);
+  const aligned = roundUp(stack.offset, stackSlotAlign(arg));
+  const padding = aligned > stack.offset ? `; its type is 16-byte aligned, so its slot starts at the next 16-byte boundary (GCC's ix86_function_arg_boundary)` : '';
+  stack.offset = aligned;
   const location: Location = { kind: 'stack', stackOffset: stack.offset, offset: 0, size: arg.size };
   stack.offset += roundUp(arg.size, STACK_SLOT);
-  return spec([location], stackWhy(arg, rules, hidden));
+  return spec([location], `${stackWhy(arg, rules, hidden)}${padding}`);
 }
 
-/** §2.2.3 "Returning Values": structs and unions (of any size, on Linux) are returned in memory. */
+/**
+ * §2.2.3 "Returning Values": structs and unions (of any size, on Linux) are returned in memory, and so are (i386
+ * psABI 1.1, Table 2.4 "Return Value Location"; measured with gcc -m32) `_Complex double`, `_Complex long double`
+ * and `__float128`; without MMX and SSE (gcc -m32's default, Debian's i386 baseline) vectors are too. `_Complex
+ * float` comes back in %edx:%eax (real part in %eax).
+ */
 function isReturnedInMemory(type: CType): boolean {
-  return type.kind === 'struct' || type.kind === 'union';
+  if (type.kind === 'complex') return type.of !== 'float';
+  if (type.kind === 'float') return type.name === '__float128';
+  return type.kind === 'struct' || type.kind === 'union' || type.kind === 'vector';
+}
+
+/**
+ * GCC's ix86_function_arg_boundary: a stack argument whose type is 16-byte aligned (__float128, 16-byte vectors, and
+ * structs holding one) starts at a 16-byte-aligned slot ("the ABI for passing parameters with 16-byte alignment has
+ * changed in GCC 4.6"); everything else at the next 4-byte slot.
+ */
+function stackSlotAlign(arg: CallArgument): number {
+  return arg.align >= SIXTEEN_BYTE_ALIGNED ? SIXTEEN_BYTE_ALIGNED : STACK_SLOT;
+}
+
+/** Why a non-struct is returned in memory, for the reason sentence. */
+function memoryReturnNote(type: CType): string {
+  if (type.kind === 'complex') return ' (i386 psABI Table 2.4: complex double and long double are returned in memory)';
+  if (type.kind === 'float') return ' (GCC: __float128 is returned in memory on i386)';
+  if (type.kind === 'vector') return ' (gcc -m32 without MMX/SSE, Debian\'s i386 baseline, returns vectors in memory; code built with -mmmx/-msse uses %mm0/%xmm0 instead)';
+  return '';
 }
 
 function returnSpec(type: CType, rules: ConventionRules): ReturnSpec {
@@ -198,8 +228,13 @@ function returnSpec(type: CType, rules: ConventionRules): ReturnSpec {
         : rules.calleePopsHidden ? 'pops it with `ret $4`' : `leaves it for the caller to remove (${rules.name})`;
     return {
       type, size, kind: 'memory', locations: [], classes: [],
-      reason: `a ${typeName(type)} is returned in memory: the caller passes a buffer's address ${where}; the callee returns it in %eax and ${pop} (${PSABI})`,
+      reason: `a ${typeName(type)} is returned in memory${memoryReturnNote(type)}: the caller passes a buffer's address ${where}; the callee returns it in %eax and ${pop} (${PSABI})`,
     };
+  }
+  if (type.kind === 'complex') {
+    // Only _Complex float gets here: its two 4-byte parts in %eax (real) and %edx (imaginary).
+    const locations: Location[] = INTEGER_RETURN_REGISTERS.map((reg, i) => ({ kind: 'reg', reg, offset: i * REGISTER_SIZE, size: REGISTER_SIZE }));
+    return { type, size, kind: 'reg', locations, classes: [], reason: `_Complex float is returned in %edx:%eax, the real part in %eax and the imaginary part in %edx (${PSABI}, Table 2.4)` };
   }
   if (type.kind === 'float') {
     const bytes = type.name === 'long double' ? X87_EXTENDED_BYTES : size;

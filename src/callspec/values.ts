@@ -4,9 +4,10 @@
  */
 import type { Arch } from '../emu/arch.ts';
 import { decodeFloat80, encodeFloat80, FLOAT80_BYTES } from './float80.ts';
+import { decodeFloat16, encodeFloat16, Float128, FLOAT128_BYTES, parseFloat128 } from './float128.ts';
 import { LongDouble, parseFloat80 } from './long-double.ts';
 import { sizeOf, structLayout, typeName } from './layout.ts';
-import type { CType, IntKind } from './types.ts';
+import type { ComplexPart, CType, FloatKind, IntKind } from './types.ts';
 
 export class ArgumentError extends Error {
   override name = 'ArgumentError';
@@ -50,6 +51,7 @@ export type HostValue =
   | TypedValue
   | GuestPointer
   | LongDouble
+  | Float128
   | HostValue[]
   | { [field: string]: HostValue };
 
@@ -68,6 +70,7 @@ const ULONG = int('unsigned long');
 const LONG_LONG = int('long long');
 const ULONG_LONG = int('unsigned long long');
 const LONG_DOUBLE: CType = Object.freeze({ kind: 'float', name: 'long double' });
+const FLOAT128: CType = Object.freeze({ kind: 'float', name: '__float128' });
 
 /** Typed constructors for variadic arguments, after C's default argument promotions. */
 export const vararg = {
@@ -80,6 +83,8 @@ export const vararg = {
   double: (v: number) => new TypedValue(DOUBLE, v),
   /** A number (a double, converted exactly), or text / a LongDouble for the value exactly (`'2.71828182846'`). */
   longdouble: (v: number | string | LongDouble) => new TypedValue(LONG_DOUBLE, v),
+  /** A __float128 (not promoted): a number (converted exactly), or text / a Float128 for the value exactly. */
+  float128: (v: number | string | Float128) => new TypedValue(FLOAT128, v),
   ptr: (v: number | bigint | null) => new TypedValue(VOID_POINTER, v),
   str: (v: string) => new TypedValue(CHAR_POINTER, v),
   /**
@@ -181,7 +186,28 @@ function encodeInt(value: bigint, info: IntInfo, what: string): Uint8Array {
   return out;
 }
 
-function encodeFloat(name: 'float' | 'double' | 'long double', value: HostValue, arch: Arch, what: string): Uint8Array {
+/** A __float128 from a Float128, text (exactly) or a number (a double, converted exactly). */
+function encodeFloat128(value: HostValue, what: string): Uint8Array {
+  try {
+    if (value instanceof Float128) return Uint8Array.from(value.bytes);
+    if (typeof value === 'string') return parseFloat128(value);
+    if (value instanceof LongDouble) value = value.toNumber();
+    if (typeof value === 'number' && !Number.isNaN(value)) return Float128.fromNumber(value).bytes;
+  } catch (error) {
+    throw new ArgumentError(`${what}: ${(error as Error).message}`);
+  }
+  throw new ArgumentError(`${what}: expected a number, text (\"1.5\", \"0x1.8p+1\") or a Float128 for __float128, got ${describe(value)}`);
+}
+
+function encodeFloat(name: FloatKind, value: HostValue, arch: Arch, what: string): Uint8Array {
+  if (name === '__float128') return encodeFloat128(value, what);
+  if (name === '_Float16' && typeof value === 'string' && !/^[-+]?nan$/i.test(value.trim())) {
+    try {
+      return encodeFloat16(value);
+    } catch (error) {
+      throw new ArgumentError(`${what}: ${(error as Error).message}`);
+    }
+  }
   if (name === 'long double' && (value instanceof LongDouble || typeof value === 'string')) {
     // Text is parsed straight to the 64-bit significand: a double in between would round it twice.
     const out = new Uint8Array(sizeOf({ kind: 'float', name: 'long double' }, arch));
@@ -197,6 +223,7 @@ function encodeFloat(name: 'float' | 'double' | 'long double', value: HostValue,
   if (Number.isNaN(n) && !(typeof value === 'string' && /^[-+]?nan$/i.test(value.trim()))) {
     throw new ArgumentError(`${what}: expected a number, got ${describe(value)}`);
   }
+  if (name === '_Float16') return encodeFloat16(n);
   if (name === 'float') return new Uint8Array(new Float32Array([n]).buffer);
   if (name === 'double') return new Uint8Array(new Float64Array([n]).buffer);
   const out = new Uint8Array(sizeOf({ kind: 'float', name: 'long double' }, arch));
@@ -230,6 +257,10 @@ export function encodeValue(type: CType, value: HostValue, arch: Arch, memory: G
       return { bytes: encodeAggregate(type, value, arch, memory, what) };
     case 'array':
       return { bytes: encodeArray(type, value, arch, memory, what) };
+    case 'complex':
+      return { bytes: encodeComplex(type.of, value, arch, what) };
+    case 'vector':
+      return { bytes: encodeVector(type, value, arch, memory, what) };
     default:
       throw new ArgumentError(`${what}: cannot pass a value of type ${typeName(type)}`);
   }
@@ -270,6 +301,43 @@ function encodeArray(type: CType & { kind: 'array' }, value: HostValue, arch: Ar
     throw new ArgumentError(`${what}: expected {…} element values${type.of.kind === 'int' && type.of.name.endsWith('char') ? ' or a string' : ''} for ${typeName(type)}, got ${describe(value)}`);
   }
   if (value.length > type.length) throw new ArgumentError(`${what}: ${typeName(type)} has ${type.length} elements, got ${value.length}`);
+  value.forEach((element, i) => out.set(encodeValue(type.of, element, arch, memory, `${what}[${i}]`).bytes, i * elementSize));
+  return out;
+}
+
+/** The parts of a complex value: `{ re, im }`, `[re, im]`, or a real number (imaginary part 0). */
+function complexParts(value: HostValue, what: string, type: string): [HostValue, HostValue] {
+  if (Array.isArray(value) && value.length === 2) return [value[0]!, value[1]!];
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && 're' in value) {
+    const v = value as { re: HostValue; im?: HostValue };
+    return [v.re, v.im ?? 0];
+  }
+  if (typeof value === 'number' || typeof value === 'string' || value instanceof LongDouble) return [value, 0];
+  throw new ArgumentError(`${what}: expected a complex value { re, im } (or [re, im], or a real number) for ${type}, got ${describe(value)}`);
+}
+
+/** `_Complex T`: the real part's image then the imaginary part's, each T's size (long double: 12 or 16 bytes). */
+function encodeComplex(part: ComplexPart, value: HostValue, arch: Arch, what: string): Uint8Array {
+  const [re, im] = complexParts(value, what, `_Complex ${part}`);
+  const size = sizeOf({ kind: 'float', name: part }, arch);
+  const out = new Uint8Array(2 * size);
+  out.set(encodeFloat(part, re, arch, `${what}.re`));
+  out.set(encodeFloat(part, im, arch, `${what}.im`), size);
+  return out;
+}
+
+/** A vector: its raw bytes (a Uint8Array of its size), or its elements (missing ones are 0). */
+function encodeVector(type: CType & { kind: 'vector' }, value: HostValue, arch: Arch, memory: GuestMemory, what: string): Uint8Array {
+  if (value instanceof Uint8Array) {
+    if (value.length !== type.size) throw new ArgumentError(`${what}: ${typeName(type)} has ${type.size} bytes, got ${value.length}`);
+    return Uint8Array.from(value);
+  }
+  const elementSize = sizeOf(type.of, arch);
+  const length = type.size / elementSize;
+  if (!Array.isArray(value) || value.length > length) {
+    throw new ArgumentError(`${what}: expected up to ${length} ${typeName(type.of)} elements (or ${type.size} raw bytes) for ${typeName(type)}, got ${describe(value)}`);
+  }
+  const out = new Uint8Array(type.size);
   value.forEach((element, i) => out.set(encodeValue(type.of, element, arch, memory, `${what}[${i}]`).bytes, i * elementSize));
   return out;
 }
@@ -319,7 +387,19 @@ export function decodeValue(type: CType, bytes: Uint8Array, arch: Arch): Decoded
     case 'float':
       if (type.name === 'float') return view.getFloat32(0, true);
       if (type.name === 'double') return view.getFloat64(0, true);
+      if (type.name === '_Float16') return decodeFloat16(bytes);
+      if (type.name === '__float128') return new Float128(bytes.subarray(0, FLOAT128_BYTES)).toNumber();
       return decodeFloat80(bytes.subarray(0, FLOAT80_BYTES));
+    case 'complex': {
+      // `{ re, im }`; long double and __float128 parts are the nearest doubles (the exact bytes are in the image).
+      const part: CType = { kind: 'float', name: type.of };
+      const size = sizeOf(part, arch);
+      return { re: decodeValue(part, bytes.subarray(0, size), arch), im: decodeValue(part, bytes.subarray(size, 2 * size), arch) };
+    }
+    case 'vector': {
+      const size = sizeOf(type.of, arch);
+      return Array.from({ length: type.size / size }, (_, i) => decodeValue(type.of, bytes.subarray(i * size, (i + 1) * size), arch));
+    }
     case 'struct':
     case 'union': {
       const layout = structLayout(type, arch);

@@ -117,7 +117,7 @@ export function readReturn(view: MachineView, ret: ReturnSpec, hiddenPointer: nu
   if (ret.kind === 'void') return undefined;
   const text = typeName(ret.type);
   if (ret.kind === 'memory') return valueOf(view, text, ret.type, hiddenPointer ? view.read(hiddenPointer, ret.size) : new Uint8Array(ret.size));
-  if (ret.kind === 'x87') return valueOf(view, text, ret.type, x87Image(view.regBytes('st0', FLOAT80_BYTES), ret.size));
+  if (ret.kind === 'x87' && ret.locations.length === 1) return valueOf(view, text, ret.type, x87Image(view.regBytes('st0', FLOAT80_BYTES), ret.size));
   return valueOf(view, text, ret.type, gather(view, ret.locations, ret.size, view.sp));
 }
 
