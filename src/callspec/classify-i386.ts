@@ -13,7 +13,7 @@
  * A variadic function always gets every argument on the stack and pops none of them (GCC: "If the number of
  * arguments is variable all arguments are pushed on the stack").
  */
-import { sizeOf, structLayout, typeName, X87_EXTENDED_BYTES } from './layout.ts';
+import { alignOf, sizeOf, structLayout, typeName, X87_EXTENDED_BYTES } from './layout.ts';
 import {
   argumentHead, callArguments, planOf, CallSpecError, describeLocations, extensionOf, roundUp, type CallArgument,
 } from './classify-common.ts';
@@ -96,14 +96,17 @@ function rulesOf(c: Convention | undefined, variadic: boolean): ConventionRules 
  * A float, double or long double, or an aggregate whose only content is one (GCC gives `struct { float f; }` the
  * mode SFmode): these never use an argument register and, unlike other skipped arguments, use none up.
  */
-export function isFloatLike(type: CType): boolean {
+export function isFloatLike(type: CType, inAggregate = false): boolean {
   // GCC's function_arg_32 gives register arguments only to integer modes and BLKmode: complex (SCmode, DCmode, XCmode),
   // __float128 (TFmode) and vectors never take a register and use none up (measured with gcc -m32 regparm(3)/fastcall).
-  if (type.kind === 'float' || type.kind === 'complex' || type.kind === 'vector') return true;
-  if (type.kind === 'array') return type.length === 1 && isFloatLike(type.of);
+  // A struct holding just a vector is not a vector to GCC without MMX/SSE (an integer mode or BLKmode): it uses
+  // registers like any struct of its size (struct { v8qi a; } takes %eax:%edx under regparm(3)).
+  if (type.kind === 'vector') return !inAggregate;
+  if (type.kind === 'float' || type.kind === 'complex') return true;
+  if (type.kind === 'array') return type.length === 1 && isFloatLike(type.of, true);
   if (type.kind !== 'struct' && type.kind !== 'union') return false;
   const fields = structLayout(type, ARCH).fields;
-  return fields.length === 1 && fields[0]!.bits === undefined && sizeOf(type, ARCH) === fields[0]!.size && isFloatLike(fields[0]!.type);
+  return fields.length === 1 && fields[0]!.bits === undefined && sizeOf(type, ARCH) === fields[0]!.size && isFloatLike(fields[0]!.type, true);
 }
 
 function isAggregate(type: CType): boolean {
@@ -200,12 +203,19 @@ function isReturnedInMemory(type: CType): boolean {
 }
 
 /**
- * GCC's ix86_function_arg_boundary: a stack argument whose type is 16-byte aligned (__float128, 16-byte vectors, and
- * structs holding one) starts at a 16-byte-aligned slot ("the ABI for passing parameters with 16-byte alignment has
- * changed in GCC 4.6"); everything else at the next 4-byte slot.
+ * GCC's ix86_function_arg_boundary (with ix86_contains_aligned_value_p): a stack argument that is, or contains, a
+ * non-aggregate value of 16-byte alignment (__float128, a 16-byte vector) starts at a 16-byte-aligned slot ("the ABI
+ * for passing parameters with 16-byte alignment has changed in GCC 4.6"); everything else — long double, and a struct
+ * merely declared `aligned(16)` — at the next 4-byte slot.
  */
 function stackSlotAlign(arg: CallArgument): number {
-  return arg.align >= SIXTEEN_BYTE_ALIGNED ? SIXTEEN_BYTE_ALIGNED : STACK_SLOT;
+  return containsAlignedValue(arg.type) ? SIXTEEN_BYTE_ALIGNED : STACK_SLOT;
+}
+
+function containsAlignedValue(type: CType): boolean {
+  if (type.kind === 'array') return containsAlignedValue(type.of);
+  if (type.kind === 'struct' || type.kind === 'union') return structLayout(type, ARCH).fields.some((f) => containsAlignedValue(f.type));
+  return type.kind !== 'function' && type.kind !== 'void' && alignOf(type, ARCH) >= SIXTEEN_BYTE_ALIGNED;
 }
 
 /** Why a non-struct is returned in memory, for the reason sentence. */
@@ -273,7 +283,11 @@ export function callSpecI386(proto: Prototype, variadicTypes: CType[]): CallSpec
   const hiddenRegister = hidden && rules.registers.length ? rules.registers[state.next++] : undefined;
   const stack = { offset: hidden && !hiddenRegister ? POINTER_SIZE : 0 };
   const args = callArguments(proto, ARCH, variadicTypes).map((arg) => placeArgument(arg, rules, state, stack, hidden && !hiddenRegister));
-  if (rules.leftToRight) reverseStack(args, hidden && !hiddenRegister ? POINTER_SIZE : 0, stack.offset);
+  if (rules.leftToRight) {
+    const aligned = args.find((a) => containsAlignedValue(a.type) && a.locations.some((l) => l.kind === 'stack'));
+    if (aligned) throw new CallSpecError(`${proto.name}: libffi's ${rules.name} convention has no rule for a 16-byte-aligned stack argument (${aligned.text}); GCC cannot compile ${rules.name} either, so there is no reference for it`, aligned.index);
+    reverseStack(args, hidden && !hiddenRegister ? POINTER_SIZE : 0, stack.offset);
+  }
   const hiddenOnStack = hidden && !hiddenRegister;
   const calleePops = rules.calleePopsArguments ? stack.offset : hiddenOnStack && rules.calleePopsHidden ? HIDDEN_POINTER_POP : 0;
   const spec = planOf(proto, ARCH, args, ret, stack.offset, STACK_ALIGN, calleePops);

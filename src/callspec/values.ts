@@ -366,7 +366,7 @@ function encodeAggregate(type: CType, value: HostValue, arch: Arch, memory: Gues
 }
 
 /** A decoded C value: numbers for ints that fit in 2^53, bigints beyond; objects for structs. */
-export type DecodedValue = number | bigint | undefined | { [field: string]: DecodedValue } | DecodedValue[];
+export type DecodedValue = number | bigint | undefined | Float128 | { [field: string]: DecodedValue } | DecodedValue[];
 
 /** Decodes the memory image of a C value. */
 export function decodeValue(type: CType, bytes: Uint8Array, arch: Arch): DecodedValue {
@@ -388,10 +388,11 @@ export function decodeValue(type: CType, bytes: Uint8Array, arch: Arch): Decoded
       if (type.name === 'float') return view.getFloat32(0, true);
       if (type.name === 'double') return view.getFloat64(0, true);
       if (type.name === '_Float16') return decodeFloat16(bytes);
-      if (type.name === '__float128') return new Float128(bytes.subarray(0, FLOAT128_BYTES)).toNumber();
+      // Exactly: no JS number holds a __float128 (`toNumber()` gives the nearest double).
+      if (type.name === '__float128') return new Float128(bytes.subarray(0, FLOAT128_BYTES));
       return decodeFloat80(bytes.subarray(0, FLOAT80_BYTES));
     case 'complex': {
-      // `{ re, im }`; long double and __float128 parts are the nearest doubles (the exact bytes are in the image).
+      // `{ re, im }`; long double parts are the nearest doubles, as long double values are (the exact bytes are in the image).
       const part: CType = { kind: 'float', name: type.of };
       const size = sizeOf(part, arch);
       return { re: decodeValue(part, bytes.subarray(0, size), arch), im: decodeValue(part, bytes.subarray(size, 2 * size), arch) };

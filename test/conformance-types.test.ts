@@ -1,0 +1,54 @@
+/**
+ * The types corpus (issue 12): _Complex float/double/long double, __float128, _Float16 (amd64) and the 8- and
+ * 16-byte vectors, alone and inside structs, under every calling convention GCC compiles on each arch — each called
+ * from the host and each as a TypeScript callback called by gcc-compiled code, against what the natively compiled
+ * caller recorded on this x86 machine (scripts/conformance/build.sh).
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Machine } from '../src/machine.ts';
+import type { ConventionsCorpus } from './conformance/conventions.ts';
+import { predictConventionLines } from './conformance/conventions.ts';
+import { ConventionRunner, runConventions } from './conformance/conventions-runner.ts';
+import { ARCHES, type Arch } from './conformance/generate.ts';
+import { DIR } from './conformance/runner.ts';
+import { generateTypes, TYPE_CONVENTIONS } from './conformance/types.ts';
+import { extraTypes } from './conformance/types-values.ts';
+
+const corpusOf = (arch: Arch) => JSON.parse(readFileSync(`${DIR}types-${arch}.json`, 'utf8')) as ConventionsCorpus;
+const expectedOf = (arch: Arch) => readFileSync(`${DIR}types-expected-${arch}.txt`, 'utf8').trimEnd().split('\n');
+
+for (const arch of ARCHES) {
+  describe(`types corpus on ${arch}`, () => {
+    const corpus = corpusOf(arch);
+    const expected = expectedOf(arch);
+    const byName = new Map(expected.map((line) => [line.slice(0, line.indexOf(' ')), line]));
+    let m: Machine;
+    beforeAll(async () => {
+      m = await Machine.boot({ arch, libs: [`${DIR}libtypes-${arch}.so`], decls: corpus.decls });
+    });
+    afterAll(() => m?.close());
+
+    it('is what the generator makes, covers every new type under every convention, and the native answers are what the values predict', () => {
+      const generated = JSON.parse(JSON.stringify(generateTypes(arch))) as ConventionsCorpus;
+      expect(generated.signatures).toEqual(corpus.signatures);
+      expect(generated.decls).toEqual(corpus.decls);
+      for (const def of TYPE_CONVENTIONS[arch]) {
+        const mine = corpus.signatures.filter((s) => s.convention === def.id);
+        for (const t of extraTypes(arch)) {
+          expect(mine.some((s) => s.ret === t && !s.isVariadic), `${def.id} returns ${t}`).toBe(true);
+          expect(mine.some((s) => s.params.includes(t) && !s.isVariadic), `${def.id} takes ${t}`).toBe(true);
+        }
+      }
+      expect(expected).toEqual(predictConventionLines(corpus));
+    });
+
+    for (const def of TYPE_CONVENTIONS[arch]) {
+      it(`${def.id}: every call and every callback matches native x86`, async () => {
+        const run = await runConventions(new ConventionRunner(m, arch, 'libtypes.so'), corpus.signatures.filter((s) => s.convention === def.id), byName);
+        console.log(`types ${arch} ${def.id}: ${run.passed}/${run.total} match`);
+        expect(run.mismatches.slice(0, 20).join('\n'), `${run.mismatches.length} of ${run.total} lines differ`).toBe('');
+      }, 180_000);
+    }
+  });
+}
