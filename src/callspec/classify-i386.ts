@@ -212,7 +212,7 @@ function stackSlotAlign(arg: CallArgument): number {
   return containsAlignedValue(arg.type) ? SIXTEEN_BYTE_ALIGNED : STACK_SLOT;
 }
 
-function containsAlignedValue(type: CType): boolean {
+export function containsAlignedValue(type: CType): boolean {
   if (type.kind === 'array') return containsAlignedValue(type.of);
   if (type.kind === 'struct' || type.kind === 'union') return structLayout(type, ARCH).fields.some((f) => containsAlignedValue(f.type));
   return type.kind !== 'function' && type.kind !== 'void' && alignOf(type, ARCH) >= SIXTEEN_BYTE_ALIGNED;

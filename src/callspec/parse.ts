@@ -911,6 +911,9 @@ class Parser {
       this.fail(words[0], `"${names.join(' ')}" is not supported: _Complex takes float, double or long double (GCC's complex integers are not modelled)`);
     }
     if (!type) this.fail(words[0], `"${names.join(' ')}" is not a valid type`);
+    if (type.kind === 'float' && type.name === '_Float16' && this.scope.arch === 'i386') {
+      this.fail(words[0], '_Float16 is not supported on i386: GCC 12 refuses it without SSE2 ("\'_Float16\' is not supported on this target"), and Debian\'s i386 baseline has no SSE2; it exists on amd64');
+    }
     return type;
   }
 
