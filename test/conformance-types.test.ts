@@ -11,7 +11,8 @@ import type { ConventionsCorpus } from './conformance/conventions.ts';
 import { predictConventionLines } from './conformance/conventions.ts';
 import { ConventionRunner, runConventions } from './conformance/conventions-runner.ts';
 import { ARCHES, type Arch } from './conformance/generate.ts';
-import { DIR } from './conformance/runner.ts';
+import { DIR, hostValue } from './conformance/runner.ts';
+import { TypedValue, type HostValue } from '../src/callspec/values.ts';
 import { generateTypes, TYPE_CONVENTIONS } from './conformance/types.ts';
 import { extraTypes } from './conformance/types-values.ts';
 
@@ -42,6 +43,30 @@ for (const arch of ARCHES) {
       }
       expect(expected).toEqual(predictConventionLines(corpus));
     });
+
+    it('--check: every type family under every convention is called clean (x87 depth 2 for complex long double, pops, alignment)', async () => {
+      const checked = await Machine.boot({ arch, check: true, libs: [`${DIR}libtypes-${arch}.so`], decls: corpus.decls });
+      try {
+        const reset = checked.fn('libtypes.so', 'void conformance_reset(void)');
+        // The hand-picked families come first in each convention's run: every type alone, returned, among others.
+        for (const def of TYPE_CONVENTIONS[arch]) {
+          for (const sig of corpus.signatures.filter((s) => s.convention === def.id).slice(0, 60)) {
+            const proto = checked.declarations.parsePrototype(sig.proto);
+            const args: HostValue[] = proto.params.map((p, i) => hostValue(p.type, sig.args[i]!, arch));
+            sig.variadic.forEach((t, j) => {
+              const type = checked.declarations.parseType(t);
+              args.push(new TypedValue(type, hostValue(type, sig.args[proto.params.length + j]!, arch)));
+            });
+            reset();
+            const r = checked.fn('libtypes.so', proto)(...args);
+            expect(r.abi, sig.proto).toEqual({ ok: true, violations: [] });
+          }
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      } finally {
+        checked.close();
+      }
+    }, 180_000);
 
     for (const def of TYPE_CONVENTIONS[arch]) {
       it(`${def.id}: every call and every callback matches native x86`, async () => {
