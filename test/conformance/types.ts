@@ -2,10 +2,11 @@
  * The types corpus (issue 12): `_Complex float/double/long double`, `__float128`, `_Float16` (amd64; GCC 12 refuses
  * it for -m32) and vectors (`__m64`, `__m128`, `__m128d`, `__m128i`, `vector_size` typedefs of 8 and 16 bytes), and
  * structs holding them, × every calling convention GCC compiles on the arch (amd64: System V, ms_abi; i386: cdecl,
- * stdcall, fastcall, thiscall, regparm(3), stdcall+regparm(3), MS cdecl) — as calls from the host and as TypeScript
- * callbacks called by gcc-compiled invokers, checked against the natively compiled caller's output on this machine.
- * (libffi's pascal and register cannot be compiled by GCC; the conventions corpus checks them through reordered
- * GCC equivalents, which 16-byte-aligned arguments would break, so shimulator refuses those combinations.)
+ * stdcall, fastcall, thiscall, regparm(3), stdcall+regparm(3), MS cdecl, and libffi's pascal and register through
+ * the conventions corpus's reordered GCC equivalents) — as calls from the host and as TypeScript callbacks called by
+ * gcc-compiled invokers, checked against the natively compiled caller's output on this machine. pascal and register
+ * get no 16-byte-aligned arguments: reordering GCC's padded slots is not a left-to-right push, so shimulator refuses
+ * those combinations.
  *
  * The corpus has the conventions corpus's shape and is rendered and run by the same code (conventions.ts,
  * conventions-runner.ts). CLI: `npx tsx test/conformance/types.ts [--out DIR]` writes types-<arch>.h / -callees.c /
@@ -15,12 +16,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  type ConventionsCorpus, type ConventionSignature, predictConventionLines, renderConventionsCallees, renderConventionsCaller, renderConventionsHeader,
+  type ConventionDef, type ConventionsCorpus, type ConventionSignature, type Family, fitFamily, NATIVE_SPELLING, nativeOrder, predictConventionLines,
+  renderConventionsCallees, renderConventionsCaller, renderConventionsHeader,
 } from './conventions.ts';
 import {
-  type Arch, ARCHES, corpusJson, makeSignature, Rng, SCALAR_TYPES, type StructDef, structDecl, type TypeName,
+  type Arch, ARCHES, corpusJson, makeSignature, Rng, SCALAR_TYPES, type StructDef, structDecl, typeLayout, type TypeName,
 } from './generate.ts';
-import { COMPLEX_TYPES, extraTypes, FLOAT128, VECTOR_TYPEDEFS } from './types-values.ts';
+import { COMPLEX_TYPES, extraTypes, FLOAT128, isExtraType, VECTOR_TYPEDEFS } from './types-values.ts';
 
 export const TYPES_SEED = 20261203;
 
@@ -31,6 +33,8 @@ interface TypeConvention {
   random: number;
   /** Variadic tails (the platform's default convention only). */
   variadic: boolean;
+  /** libffi's pascal / register: compiled as GCC's equivalent with the parameters reordered (conventions.ts). */
+  native?: ConventionDef['native'];
 }
 
 export const TYPE_CONVENTIONS: Record<Arch, TypeConvention[]> = {
@@ -46,6 +50,8 @@ export const TYPE_CONVENTIONS: Record<Arch, TypeConvention[]> = {
     { id: 'tregparm3', spelling: '__attribute__((regparm(3)))', random: 40, variadic: false },
     { id: 'tstdregparm', spelling: '__attribute__((stdcall, regparm(3)))', random: 30, variadic: false },
     { id: 'tmscdecl', spelling: '__attribute__((callee_pop_aggregate_return(0)))', random: 30, variadic: false },
+    { id: 'tpascal', spelling: '__attribute__((pascal))', random: 30, variadic: false, native: 'reversed' },
+    { id: 'tregister', spelling: '__attribute__((register))', random: 30, variadic: false, native: 'register-first' },
   ],
 };
 
@@ -65,8 +71,6 @@ function typeStructs(arch: Arch): StructDef[] {
   return defs;
 }
 
-type Family = { ret: TypeName; params: TypeName[]; variadic?: TypeName[] };
-
 function families(def: TypeConvention, arch: Arch, types: TypeName[], structs: TypeName[]): Family[] {
   const out: Family[] = [];
   for (const t of [...types, ...structs]) {
@@ -82,6 +86,19 @@ function families(def: TypeConvention, arch: Arch, types: TypeName[], structs: T
   }
   return out;
 }
+
+/**
+ * pascal and register have no rule for 16-byte-aligned stack arguments (shimulator refuses them: reversing GCC's
+ * padded slots is not what a left-to-right push gives), and register cannot return in memory.
+ */
+function fitsNative(def: TypeConvention, f: Family, structs: Map<string, StructDef>, arch: Arch): boolean {
+  if (!def.native) return true;
+  if (f.params.some((t) => typeLayout(t, structs, arch).align >= SIXTEEN)) return false;
+  const returnedInMemory = f.ret.startsWith('struct ') || (isExtraType(f.ret) && f.ret !== '_Complex float');
+  return def.native !== 'register-first' || !returnedInMemory;
+}
+
+const SIXTEEN = 16;
 
 /** `int <attr> name(int a0, …)`: the attribute after the return type, as the conventions corpus writes it. */
 function withSpelling(proto: string, name: string, spelling: string): string {
@@ -99,9 +116,18 @@ export function generateTypes(arch: Arch, seed = TYPES_SEED): ConventionsCorpus 
   for (const def of TYPE_CONVENTIONS[arch]) {
     let n = 0;
     const add = (ret: TypeName, params: TypeName[], variadic?: TypeName[]) => {
+      const fitted = fitFamily(def, { ret, params, variadic });
+      if (!fitted || !fitsNative(def, fitted, structs, arch)) return;
       const name = `${def.id}_${String(n++).padStart(3, '0')}`;
-      const sig = makeSignature(rng, structs, name, ret, params, variadic);
-      signatures.push({ ...sig, proto: withSpelling(sig.proto, name, def.spelling), convention: def.id, spelling: def.spelling });
+      const sig = makeSignature(rng, structs, name, fitted.ret, fitted.params, fitted.variadic);
+      const out: ConventionSignature = { ...sig, proto: withSpelling(sig.proto, name, def.spelling), convention: def.id, spelling: def.spelling };
+      if (def.native) {
+        out.nativeSpelling = NATIVE_SPELLING[def.native];
+        out.nativeOrder = nativeOrder(def.native, fitted.params);
+        const list = out.nativeOrder.map((i) => `${fitted.params[i]}${fitted.params[i]!.endsWith('*') ? '' : ' '}a${i}`);
+        out.nativeProto = `${fitted.ret}${fitted.ret.endsWith('*') ? '' : ' '}${out.nativeSpelling} ${name}(${list.join(', ') || 'void'})`;
+      }
+      signatures.push(out);
     };
     for (const f of families(def, arch, types, structTypes)) add(f.ret, f.params, f.variadic);
     const randomType = (): TypeName => (rng.chance(0.55) ? rng.pick(types) : rng.chance(0.2) ? rng.pick(structTypes) : rng.pick(SCALAR_TYPES));
