@@ -10,6 +10,8 @@ import { alignOf, sizeOf, typeName } from '../../src/callspec/layout.ts';
 import { DeclarationError, Declarations } from '../../src/callspec/parse.ts';
 import type { Arch } from '../../src/emu/arch.ts';
 import { plan } from '../../src/playground/api.ts';
+import { formatCallValue } from '../../src/check/calls.ts';
+import { Float128 } from '../../src/callspec/float128.ts';
 
 const DECLS = `
   typedef float v4sf __attribute__((vector_size(16)));
@@ -152,5 +154,16 @@ describe("the playground's plan explains the new types", () => {
     expect(result.spec.args.map((a) => a.explain)).toEqual(argKeys);
     expect(result.spec.ret.explain).toBe(retKey);
     for (const key of [...argKeys, retKey]) expect(result.explanations[key], key).toEqual(expect.any(String));
+  });
+});
+
+describe('--calls lines show the new values', () => {
+  it('complex as re±im·i, __float128 as its exact token, vectors as their elements', () => {
+    const clx = { kind: 'complex', of: 'double' } as const;
+    expect(formatCallValue({ type: clx, value: { re: 1.5, im: -0.25 } })).toBe('1.5-0.25i');
+    expect(formatCallValue({ type: clx, value: { re: 0, im: -0 } })).toBe('0-0i');
+    expect(formatCallValue({ type: clx, value: { re: 2, im: 3 } })).toBe('2+3i');
+    expect(formatCallValue({ type: { kind: 'float', name: '__float128' }, value: Float128.parse('1') })).toBe('f128:3fff0000000000000000000000000000');
+    expect(formatCallValue({ type: type('__m64'), value: [1, -2] })).toBe('[1, -2]');
   });
 });
