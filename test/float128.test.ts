@@ -38,6 +38,24 @@ const GCC128: [string, string, number][] = [
   ['5e-4966', '00000000000000000000000000000001', 0],
 ];
 
+/**
+ * [text, shimulator's shortest decimal for its __float128]: libquadmath's strtoflt128 (gcc 12's, natively) reads
+ * every decimal here back to the same 16 bytes, and no shorter decimal does (the loop tries the correctly rounded
+ * one of each length).
+ */
+const SHORTEST: [string, string][] = [
+  ['0.1', '0.1'], ['-1.0471975511965977461542144610931676', '-1.0471975511965977461542144610931677'],
+  ['3.14159265358979323846264338327950288419716939937510', '3.1415926535897932384626433832795028'], ['1e4932', '1e+4932'],
+  ['1.18973149535723176508575932662800702e4932', '1.189731495357231765085759326628007e+4932'],
+  ['6.475175119438025110924438958227646552e-4966', '6e-4966'],
+  ['3.3621031431120935062626778173217526e-4932', '3.3621031431120935062626778173217526e-4932'],
+  ['0x1.00000000000000000000000000018p0', '1.0000000000000000000000000000000004'],
+  ['123456789012345678901234567890123456789.0', '1.2345678901234567890123456789012346e+38'], ['1e-300', '1e-300'],
+  ['2.2250738585072014e-308', '2.2250738585072014e-308'], ['0x1.fffffffffffff8p+1023', '1.7976931348623158079372897140530342e+308'],
+  ['0.3', '0.3'], ['2.718281828459045235360287471352662497757', '2.7182818284590452353602874713526623'], ['-1e-4940', '-1e-4940'],
+  ['100', '100'], ['0.00001', '0.00001'], ['-0', '-0'], ['-inf', '-inf'],
+];
+
 /** [literal, gcc's _Float16 bits] (amd64: gcc 12 refuses _Float16 for -m32). */
 const GCC16: [string, number][] = [
   ['0.1', 0x2e66], ['65504.0', 0x7bff], ['65519.0', 0x7bff], ['5.960464477539063e-8', 0x0001], ['2.9802322387695312e-8', 0x0000],
@@ -53,6 +71,12 @@ describe('__float128 text', () => {
     const value = Float128.parse(text);
     expect(value.toString()).toBe(`f128:${bytes}`);
     expect(value.toNumber()).toBe(double);
+  });
+
+  it.each(SHORTEST)('%s prints as %s, the shortest decimal that reads back as the same bits', (text, shortest) => {
+    const value = Float128.parse(text);
+    expect(value.toDecimal()).toBe(shortest);
+    expect(Float128.parse(shortest).toString()).toBe(value.toString());
   });
 
   it('round-trips f128: tokens and doubles, and knows the specials', () => {

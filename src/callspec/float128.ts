@@ -6,6 +6,7 @@
  */
 import {
   BINARY128, BINARY16, BINARY64, BinaryFloatError, bitsOfBytes, bitsOfNumber, bytesOfBits, convertBinary, numberOfBits, parseBinary,
+  shortestDecimal,
 } from './ieee-binary.ts';
 
 export const FLOAT128_BYTES = 16;
@@ -38,6 +39,11 @@ export class Float128 {
   /** The nearest double (what JS can compute with). */
   toNumber(): number {
     return numberOfBits(convertBinary(BINARY128, bitsOfBytes(this.bytes), BINARY64));
+  }
+
+  /** The shortest decimal that reads back as exactly this value (`0.1`, `3.141592653589793238462643383279503`). */
+  toDecimal(): string {
+    return shortestDecimal(BINARY128, bitsOfBytes(this.bytes));
   }
 
   /** `f128:4000921fb54442d18469898cc51701b8`: the exact value as a token. */

@@ -158,3 +158,52 @@ export function bitsOfBytes(bytes: Uint8Array): bigint {
   for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
   return v;
 }
+
+/** ⌊log10(n/d)⌋ for a positive rational: the decimal exponent of its leading digit. */
+function decimalExponent(n: bigint, d: bigint): number {
+  let e = n.toString().length - d.toString().length;
+  const at = (k: number) => (k >= 0 ? n >= d * 10n ** BigInt(k) : n * 10n ** BigInt(-k) >= d);
+  while (!at(e)) e--;
+  while (at(e + 1)) e++;
+  return e;
+}
+
+/** n/d rounded to `digits` significant decimal digits (ties to even): the digits and the exponent of the first. */
+function roundDecimal(n: bigint, d: bigint, digits: number): { digits: bigint; exponent: number } {
+  let exponent = decimalExponent(n, d);
+  const shift = digits - 1 - exponent; // value × 10^shift has `digits` digits before the point
+  let m = shift >= 0 ? roundDivide(n * 10n ** BigInt(shift), d) : roundDivide(n, d * 10n ** BigInt(-shift));
+  if (m === 10n ** BigInt(digits)) {
+    m /= 10n;
+    exponent++;
+  }
+  return { digits: m, exponent };
+}
+
+/**
+ * The shortest decimal that reads back (correctly rounded) as exactly `bits` in format `f` — `0.1`, `-1e+4932`,
+ * `inf`, `nan` — in C's `%g`-like scientific form when that is shorter. At most 36 digits for binary128.
+ */
+export function shortestDecimal(f: BinaryFormat, bits: bigint): string {
+  const v = exactOfBinary(f, bits);
+  const sign = v.negative ? '-' : '';
+  if (v.kind !== 'finite') return `${sign}${v.kind}`;
+  if (v.num === 0n) return `${sign}0`;
+  for (let digits = 1; ; digits++) {
+    const r = roundDecimal(v.num, v.den, digits);
+    const text = formatDecimal(sign, r.digits.toString(), r.exponent);
+    if (parseBinary(f, text) === bits) return text;
+  }
+}
+
+/** `d.ddde±x`, or plain positional notation when the exponent is small. */
+function formatDecimal(sign: string, digits: string, exponent: number): string {
+  const trimmed = digits.replace(/0+$/, '') || '0';
+  if (exponent >= -5 && exponent < 21) {
+    if (exponent < 0) return `${sign}0.${'0'.repeat(-exponent - 1)}${trimmed}`;
+    const whole = trimmed.length > exponent + 1 ? `${trimmed.slice(0, exponent + 1)}.${trimmed.slice(exponent + 1)}` : trimmed.padEnd(exponent + 1, '0');
+    return `${sign}${whole}`;
+  }
+  const mantissa = trimmed.length > 1 ? `${trimmed[0]}.${trimmed.slice(1)}` : trimmed;
+  return `${sign}${mantissa}e${exponent >= 0 ? '+' : ''}${exponent}`;
+}
