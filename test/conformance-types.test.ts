@@ -10,9 +10,10 @@ import { Machine } from '../src/machine.ts';
 import type { ConventionsCorpus } from './conformance/conventions.ts';
 import { predictConventionLines } from './conformance/conventions.ts';
 import { ConventionRunner, runConventions } from './conformance/conventions-runner.ts';
-import { ARCHES, type Arch } from './conformance/generate.ts';
+import { ARCHES, type Arch, floatOf, hexFloat, type Value } from './conformance/generate.ts';
 import { DIR, hostValue } from './conformance/runner.ts';
-import { TypedValue, type HostValue } from '../src/callspec/values.ts';
+import { TypedValue, type HostValue, vararg } from '../src/callspec/values.ts';
+import { parseToken } from '../src/cli/tokens.ts';
 import { generateTypes, TYPE_CONVENTIONS } from './conformance/types.ts';
 import { extraTypes } from './conformance/types-values.ts';
 
@@ -69,6 +70,46 @@ for (const arch of ARCHES) {
         checked.close();
       }
     }, 180_000);
+
+    it('complex and __float128 values through ... from vararg.* helpers and CLI tokens arrive as native callers pass them', () => {
+      const helpers: Record<string, (v: HostValue) => HostValue> = {
+        '_Complex float': vararg.complexfloat, '_Complex double': vararg.complexdouble, '_Complex long double': vararg.complexlongdouble,
+        __float128: (v) => vararg.float128(v as string),
+      };
+      const prefixes: Record<string, string> = { '_Complex float': 'complexfloat', '_Complex double': 'complexdouble', '_Complex long double': 'complexlongdouble', __float128: 'float128' };
+      const cases = corpus.signatures.filter((s) => s.isVariadic && s.variadic.some((t) => t in helpers) && s.variadic.every((t) => t in helpers || t === 'int' || t === 'double'));
+      expect(cases.length).toBeGreaterThan(5);
+      const reset = m.fn('libtypes.so', 'void conformance_reset(void)');
+      const out = m.address('conformance_out', 'libtypes.so');
+      const len = m.address('conformance_len', 'libtypes.so');
+      for (const viaTokens of [false, true]) {
+        for (const sig of cases) {
+          const proto = m.declarations.parsePrototype(sig.proto);
+          const args: HostValue[] = proto.params.map((p, i) => hostValue(p.type, sig.args[i]!, arch));
+          sig.variadic.forEach((t, j) => {
+            const value = sig.args[proto.params.length + j]!;
+            if (viaTokens) {
+              // Parts as exact hex floats: a long double part's decimal text would be rounded to 64 bits, not read as the double it is.
+              const part = (v: unknown) => {
+                const n = floatOf(v as Value);
+                return Number.isFinite(n) ? hexFloat(n) : n > 0 ? 'inf' : '-inf';
+              };
+              const text = Array.isArray(value) ? `{${value.map(part).join(', ')}}` : t === 'double' ? part(value) : String(value);
+              args.push(parseToken(`${prefixes[t] ?? t}:${text}`, undefined, j + 1));
+            } else if (helpers[t]) {
+              args.push(helpers[t]!(hostValue(m.declarations.parseType(t), value, arch)));
+            } else {
+              args.push(new TypedValue(m.declarations.parseType(t), hostValue(m.declarations.parseType(t), value, arch)));
+            }
+          });
+          reset();
+          m.fn('libtypes.so', proto)(...args);
+          const n = new DataView(m.read(len, 4).buffer).getUint32(0, true);
+          const received = Buffer.from(m.read(out, n)).toString('hex');
+          expect(received, `${sig.proto} ${viaTokens ? 'tokens' : 'vararg.*'}`).toBe(byName.get(sig.name)!.split(' ')[1]);
+        }
+      }
+    });
 
     for (const def of TYPE_CONVENTIONS[arch]) {
       it(`${def.id}: every call and every callback matches native x86`, async () => {

@@ -16,6 +16,7 @@ export interface BinaryFormat {
 
 /** IEEE 754-2008 §3.6, Table 3.5. */
 export const BINARY16: BinaryFormat = { bits: 16, fraction: 10, exponent: 5 };
+export const BINARY32: BinaryFormat = { bits: 32, fraction: 23, exponent: 8 };
 export const BINARY64: BinaryFormat = { bits: 64, fraction: 52, exponent: 11 };
 export const BINARY128: BinaryFormat = { bits: 128, fraction: 112, exponent: 15 };
 

@@ -5,6 +5,7 @@
 import type { Arch } from '../emu/arch.ts';
 import { decodeFloat80, encodeFloat80, FLOAT80_BYTES } from './float80.ts';
 import { decodeFloat16, encodeFloat16, Float128, FLOAT128_BYTES, parseFloat128 } from './float128.ts';
+import { BINARY16, BINARY32, BINARY64, bytesOfBits, parseBinary } from './ieee-binary.ts';
 import { LongDouble, parseFloat80 } from './long-double.ts';
 import { sizeOf, structLayout, typeName } from './layout.ts';
 import type { ComplexPart, CType, FloatKind, IntKind } from './types.ts';
@@ -71,6 +72,10 @@ const LONG_LONG = int('long long');
 const ULONG_LONG = int('unsigned long long');
 const LONG_DOUBLE: CType = Object.freeze({ kind: 'float', name: 'long double' });
 const FLOAT128: CType = Object.freeze({ kind: 'float', name: '__float128' });
+const complex = (of: ComplexPart): CType => Object.freeze({ kind: 'complex', of });
+const COMPLEX_FLOAT = complex('float');
+const COMPLEX_DOUBLE = complex('double');
+const COMPLEX_LONG_DOUBLE = complex('long double');
 
 /** Typed constructors for variadic arguments, after C's default argument promotions. */
 export const vararg = {
@@ -85,6 +90,10 @@ export const vararg = {
   longdouble: (v: number | string | LongDouble) => new TypedValue(LONG_DOUBLE, v),
   /** A __float128 (not promoted): a number (converted exactly), or text / a Float128 for the value exactly. */
   float128: (v: number | string | Float128) => new TypedValue(FLOAT128, v),
+  /** Complex values are not promoted either: `{ re, im }`, `[re, im]` or a real number (parts exact as their type). */
+  complexfloat: (v: HostValue) => new TypedValue(COMPLEX_FLOAT, v),
+  complexdouble: (v: HostValue) => new TypedValue(COMPLEX_DOUBLE, v),
+  complexlongdouble: (v: HostValue) => new TypedValue(COMPLEX_LONG_DOUBLE, v),
   ptr: (v: number | bigint | null) => new TypedValue(VOID_POINTER, v),
   str: (v: string) => new TypedValue(CHAR_POINTER, v),
   /**
@@ -199,13 +208,16 @@ function encodeFloat128(value: HostValue, what: string): Uint8Array {
   throw new ArgumentError(`${what}: expected a number, text (\"1.5\", \"0x1.8p+1\") or a Float128 for __float128, got ${describe(value)}`);
 }
 
+const TEXT_FORMATS = { _Float16: BINARY16, float: BINARY32, double: BINARY64 } as const;
+
 function encodeFloat(name: FloatKind, value: HostValue, arch: Arch, what: string): Uint8Array {
   if (name === '__float128') return encodeFloat128(value, what);
-  if (name === '_Float16' && typeof value === 'string' && !/^[-+]?nan$/i.test(value.trim())) {
+  if ((name === '_Float16' || name === 'float' || name === 'double') && typeof value === 'string') {
+    // Text (decimal or hex float) is rounded once, straight to the type: a double in between would round twice.
     try {
-      return encodeFloat16(value);
+      return bytesOfBits(parseBinary(TEXT_FORMATS[name], value), TEXT_FORMATS[name].bits / 8);
     } catch (error) {
-      throw new ArgumentError(`${what}: ${(error as Error).message}`);
+      throw new ArgumentError(`${what}: expected a number, got ${describe(value)} (${(error as Error).message})`);
     }
   }
   if (name === 'long double' && (value instanceof LongDouble || typeof value === 'string')) {

@@ -3,13 +3,15 @@
  *   integers (`42`, `-1`, `0x1f`) for integer and pointer parameters; float literals for floating types;
  *   a plain string for `char *`; `out:N` for an N-byte zeroed out-buffer; `{a, b, …}` for a struct by value;
  *   `ret:ID` (batch) for an earlier call's return value; `TYPE:VALUE` for variadic arguments
- *   (int, uint, long, ulong, longlong, ulonglong, double, longdouble, float128, ptr, str).
+ *   (int, uint, long, ulong, longlong, ulonglong, double, longdouble, float128, complexfloat, complexdouble,
+ *   complexlongdouble, ptr, str).
  *   long double and __float128 take exact text (decimal, hex float) or raw `x87:` / `f128:` tokens; a `_Complex`
  *   parameter `{re, im}` (or one real number); a vector `{e0, e1, …}` (its elements, missing ones 0).
  */
 import { MAX_DECLARATION_NESTING } from '../callspec/parse.ts';
 import type { CType } from '../callspec/types.ts';
 import { Float128 } from '../callspec/float128.ts';
+import { BINARY64, numberOfBits, parseBinary } from '../callspec/ieee-binary.ts';
 import { LongDouble } from '../callspec/long-double.ts';
 import { ArgumentError, type HostValue, isCharPointer, OutBuffer, vararg, VARARG_PREFIXES } from '../callspec/values.ts';
 
@@ -95,8 +97,13 @@ function parseSpecial(token: string, what: string, context: TokenContext): HostV
     if (prefix === 'str') return vararg.str(text);
     if (prefix === 'longdouble') return vararg.longdouble(exactFloat('long double', text, what) as LongDouble);
     if (prefix === 'float128') return vararg.float128(exactFloat('__float128', text, what) as Float128);
+    // complexdouble:{1.5, -2} (or one real number): the parts are converted exactly by their type when encoded.
+    if (prefix === 'complexfloat' || prefix === 'complexdouble' || prefix === 'complexlongdouble') {
+      return vararg[prefix](text.trim().startsWith('{') ? parseBraces(text, what) : text);
+    }
     if (prefix === 'double') {
-      const n = Number(text);
+      // A C hex float (double:0x1.8p+1) is exact too.
+      const n = HEX_FLOAT.test(text.trim()) ? numberOfBits(parseBinary(BINARY64, text)) : Number(text);
       if (text.trim() === '' || Number.isNaN(n)) throw new ArgumentError(`${what}: "${text}" is not a number`);
       return vararg[prefix](n);
     }
