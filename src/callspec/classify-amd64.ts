@@ -290,7 +290,14 @@ function registerReason(arg: CallArgument, classes: ArgClass[], before: Register
     if (classes[0] === 'INTEGER') {
       return `${ordinal(before.integer + 1)} general-purpose argument register${widened}${shifted} (${PSABI}: INTEGER class uses the next available register of %rdi, %rsi, %rdx, %rcx, %r8, %r9)`;
     }
-    return `${ordinal(before.sse + 1)} SSE-class argument register (${PSABI}: SSE class uses the next available vector register, %xmm0 to %xmm7)`;
+    const parts = arg.type.kind === 'complex' ? ', the real part in its bytes 0–3 and the imaginary part in bytes 4–7 (one SSE eightbyte)' : '';
+    return `${ordinal(before.sse + 1)} SSE-class argument register${parts} (${PSABI}: SSE class uses the next available vector register, %xmm0 to %xmm7)`;
+  }
+  if (classes.includes('SSEUP') && arg.type.kind !== 'struct' && arg.type.kind !== 'union' && arg.type.kind !== 'array') {
+    return `${ordinal(before.sse + 1)} SSE-class argument register, all 16 bytes: a ${typeName(arg.type)} is classes SSE + SSEUP (${PSABI}: "the most significant [half] belongs to class SSEUP", passed in the upper half of the same vector register)`;
+  }
+  if (arg.type.kind === 'complex') {
+    return `a ${typeName(arg.type)} is classified as the struct of its two parts, [${classes.join(', ')}]: the real part in the next free vector register, the imaginary part in the one after (${PSABI}: complex types are classified like structs of their parts)`;
   }
   return `a ${arg.size}-byte ${typeName(arg.type)} classified [${classes.join(', ')}]; each eightbyte takes the next free register of its class${shifted} (${PSABI}: aggregates of up to two eightbytes are passed in registers when enough are free)`;
 }
