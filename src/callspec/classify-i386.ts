@@ -160,7 +160,7 @@ function stackWhy(arg: CallArgument, rules: ConventionRules, hidden: boolean): s
 
 /** Why an argument of a register convention is on the stack anyway. */
 function registerRefusal(arg: CallArgument, rules: ConventionRules): string {
-  if (isFloatLike(arg.type)) return `${rules.name} passes floating-point values (and structs holding just one) on the stack, without using up a register`;
+  if (isFloatLike(arg.type)) return `${rules.name} passes floating-point, complex, __float128 and vector values (and structs holding just one float) on the stack, without using up a register (GCC gives registers only to integer modes)`;
   if (!rules.wideRegisters && (isAggregate(arg.type) || arg.size > REGISTER_SIZE)) {
     return `${rules.name} passes only integers and pointers of up to 4 bytes in registers; ${rules.consumesSkipped ? `as GCC does, this ${words(arg.size)}-word argument still uses up that many registers` : 'it uses up no register'}`;
   }
