@@ -12,6 +12,7 @@ import type { Arch } from '../../src/emu/arch.ts';
 import { plan } from '../../src/playground/api.ts';
 import { formatCallValue } from '../../src/check/calls.ts';
 import { Float128 } from '../../src/callspec/float128.ts';
+import { ArgumentError, encodeValue, type HostValue } from '../../src/callspec/values.ts';
 
 const DECLS = `
   typedef float v4sf __attribute__((vector_size(16)));
@@ -61,6 +62,8 @@ describe('spellings', () => {
     ['int f(int * __attribute__((vector_size(16))) p)', /vector_size cannot stand inside a declarator/],
     ['__float80 f(void)', /__float80 types are not supported \(shimulator models _Complex float\/double\/long double, _Float16, __float128/],
     ['int f(int __attribute__((vector_size)) v)', /vector_size takes a size in bytes/],
+    ['int f(_Bool __attribute__((vector_size(16))) v)', /vector_size applies to an integer or floating-point element type, not to _Bool/],
+    ['int f(long double __attribute__((vector_size(16))) v)', /vectors of long double are not supported: GCC makes a one-element vector/],
   ])('%s is refused: %s', (text, message) => {
     const error = errorOf(() => scope().parsePrototype(text));
     expect(error).toBeInstanceOf(DeclarationError);
@@ -165,5 +168,29 @@ describe('--calls lines show the new values', () => {
     expect(formatCallValue({ type: clx, value: { re: 2, im: 3 } })).toBe('2+3i');
     expect(formatCallValue({ type: { kind: 'float', name: '__float128' }, value: Float128.parse('1') })).toBe('f128:3fff0000000000000000000000000000');
     expect(formatCallValue({ type: type('__m64'), value: [1, -2] })).toBe('[1, -2]');
+  });
+});
+
+describe('bad values for the new types are one clear ArgumentError', () => {
+  const memory = { place: () => 0 };
+  it.each([
+    ['__float128', { re: 1 }, /expected a number, text .* or a Float128 for __float128/],
+    ['__float128', 'pi', /"pi" is not a number/],
+    ['_Complex double', 'x', /\.re: expected a number, got "x"/],
+    ['_Complex double', [1, 2, 3], /expected a complex value \{ re, im \}/],
+    ['__m64', [1, 2, 3], /expected up to 2 int elements \(or 8 raw bytes\) for __m64/],
+    ['__m128', new Uint8Array(8), /__m128 has 16 bytes, got 8/],
+    ['_Float16', 'half', /expected a number, got "half"/],
+  ] as const)('%s ← %j', (text, value, message) => {
+    const error = errorOf(() => encodeValue(type(text), value as HostValue, 'amd64', memory, 'arg'));
+    expect(error).toBeInstanceOf(ArgumentError);
+    expect(error.message).toMatch(message);
+  });
+
+  it('good values encode to the C images', () => {
+    expect([...encodeValue(type('__m64'), [1, -1], 'amd64', memory, 'arg').bytes]).toEqual([1, 0, 0, 0, 255, 255, 255, 255]);
+    expect([...encodeValue(type('_Complex float'), { re: 1, im: -2 }, 'i386', memory, 'arg').bytes]).toEqual([0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0]);
+    expect([...encodeValue(type('_Complex float'), 2.5, 'i386', memory, 'arg').bytes]).toEqual([0, 0, 0x20, 0x40, 0, 0, 0, 0]);
+    expect([...encodeValue(type('float'), '0x1.8p+1', 'i386', memory, 'arg').bytes]).toEqual([0, 0, 0x40, 0x40]);
   });
 });
