@@ -4,6 +4,7 @@ export type { BootOptions, CallResult, CFunction, CallbackOptions, GuestThreadHa
 export { out, vararg, OutBuffer, TypedValue, GuestPointer, ArgumentError } from './callspec/values.ts';
 export { Callback, type CallbackFunction } from './callspec/callback.ts';
 export { LongDouble, LongDoubleError } from './callspec/long-double.ts';
+export { Float128, Float128Error } from './callspec/float128.ts';
 export type { HostValue, DecodedValue } from './callspec/values.ts';
 export { Declarations, DeclarationError } from './callspec/parse.ts';
 export { callSpec, CallSpecError } from './callspec/classify.ts';

@@ -52,7 +52,8 @@ import { applyProcess, captureProcess } from './snapshot/process-state.ts';
 export const DEFAULT_CALL_BUDGET = 20_000_000;
 const ARENA_BYTES = HOST_ARENA_BYTES;
 /** Where callback stubs find an x87 return value (10 bytes, rounded). */
-const X87_SLOT_BYTES = 16;
+/** Room for an x87 result: st0 at 0 and, for a _Complex long double (COMPLEX_X87), st1 at 16. */
+const X87_SLOT_BYTES = 32;
 /** Space left above the call frame: main's frame and the 128-byte red zone below the boot stack pointer. */
 const STACK_MARGIN = 1024;
 /** Longest format string read from guest memory (variadic callbacks' `format`, the host printf check). */

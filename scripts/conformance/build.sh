@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the conformance corpora into fixtures/conformance/:
 #   1. test/conformance/generate.ts writes the C sources and corpus.json (seeded: same seed, same files), and
-#      test/conformance/conventions.ts the calling-conventions corpus (issue 12), one per architecture;
+#      test/conformance/conventions.ts the calling-conventions corpus and test/conformance/types.ts the types corpus
+#      (_Complex, __float128, _Float16, vectors; issue 12), one per architecture;
 #   2. the callees become libconformance-<arch>.so / libconventions-<arch>.so (gcc -O2 -fPIC -shared);
 #   3. a natively compiled caller runs on this x86-64 host (-m64 and -m32) and its output becomes
 #      expected-<arch>.txt / conventions-expected-<arch>.txt: the answers real hardware gives, which the emulator
@@ -21,6 +22,7 @@ rm -rf "$BUILD"
 mkdir -p "$BUILD" "$OUT"
 npx tsx test/conformance/generate.ts --out "$BUILD" "$@"
 npx tsx test/conformance/conventions.ts --out "$BUILD"
+npx tsx test/conformance/types.ts --out "$BUILD"
 
 CFLAGS=(-O2 -Wall -Werror -Wno-unused-function -Wno-psabi)
 
@@ -49,5 +51,7 @@ for arch in amd64 i386; do
   build_one "$arch" "$flag" libconventions "conventions-$arch-callees.c" "conventions-$arch-caller.c" \
     "conventions-expected-$arch.txt" "conventions-predicted-$arch.txt"
   cp "$BUILD/conventions-$arch.json" "$OUT/conventions-$arch.json"
+  build_one "$arch" "$flag" libtypes "types-$arch-callees.c" "types-$arch-caller.c" "types-expected-$arch.txt" "types-predicted-$arch.txt"
+  cp "$BUILD/types-$arch.json" "$OUT/types-$arch.json"
 done
 cp "$BUILD/corpus.json" "$OUT/corpus.json"

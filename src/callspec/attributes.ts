@@ -20,6 +20,9 @@ export interface AttributeReading {
   conventionAt?: number;
   packed: boolean;
   align?: number;
+  /** `vector_size(N)`: the declared base type becomes a vector of N bytes. */
+  vectorSize?: number;
+  vectorAt?: number;
 }
 
 /** MSVC-style keywords (also accepted with one underscore, as MSVC does). */
@@ -54,7 +57,6 @@ const NEUTRAL_ATTRIBUTES = new Set([
 /** Attributes known to change a call or a type in ways shimulator does not model: refused with the reason. */
 const UNSUPPORTED_ATTRIBUTES: Record<string, string> = {
   sseregparm: 'it passes float and double arguments in SSE registers, which shimulator does not model',
-  vector_size: 'vector types are not supported',
   mode: 'it changes the type\'s machine mode, which shimulator does not model',
   transparent_union: 'transparent unions are not supported',
   ms_struct: 'the Microsoft struct layout is not supported',
@@ -128,6 +130,11 @@ export function readAttributes(inside: AttributeToken[], fail: (pos: number, pro
       const n = args?.length === 1 && args[0]!.kind === 'number' ? Number(args[0]!.value) : NaN;
       if (n !== 0 && n !== 1) fail(token.pos, 'callee_pop_aggregate_return takes 0 (the caller pops the hidden struct-return pointer) or 1 (the callee does)');
       if (n === 0) add(token, { name: 'ms_cdecl' });
+    } else if (name === 'vector_size') {
+      const n = args?.length === 1 && args[0]!.kind === 'number' ? Number(args[0]!.value) : NaN;
+      if (!Number.isInteger(n) || n <= 0) fail(token.pos, 'vector_size takes a size in bytes, as in vector_size(16)');
+      reading.vectorSize = n;
+      reading.vectorAt = token.pos;
     } else if (name === 'packed') {
       reading.packed = true;
     } else if (name === 'aligned') {

@@ -170,6 +170,8 @@ function returnImage(spec: CallSpec, memory: GuestArena, area: number): Uint8Arr
     case 'void':
       return new Uint8Array(0);
     case 'x87':
+      // A COMPLEX_X87 result (st0, st1) was stored at its parts' offsets: the area is its memory image.
+      if (spec.ret.locations.length > 1) return memory.read(area, spec.ret.size);
       return x87Return(memory.read(area, FLOAT80_BYTES), spec.ret.size);
     default:
       return memory.read(area, spec.ret.size);

@@ -148,7 +148,8 @@ export class CallbackRegistry {
 
   private stub(spec: CallSpec): Uint8Array {
     const asm = new Assembler(this.arch).interrupt(CALLBACK_TRAP_VECTOR);
-    if (spec.ret.kind === 'x87') asm.fldExtended(GPR.ax, 0);
+    // Last location first: a COMPLEX_X87 result loads its imaginary part, then its real part on top (st0).
+    if (spec.ret.kind === 'x87') for (const location of [...spec.ret.locations].reverse()) asm.fldExtended(GPR.ax, location.offset);
     return asm.ret(spec.calleePops).code();
   }
 
@@ -194,9 +195,14 @@ export class CallbackRegistry {
     switch (ret.kind) {
       case 'x87':
         // float/double results are widened to 80 bits; a long double (or amd64 struct { long double }) is its image.
-        this.engine.write(this.x87Slot, ret.type.kind === 'float' && ret.type.name !== 'long double'
-          ? encodeFloat80(decodeValue(ret.type, image, this.arch) as number)
-          : image.subarray(0, FLOAT80_BYTES));
+        if (ret.locations.length > 1) {
+          // _Complex long double: each part's image where the stub loads it from.
+          for (const location of ret.locations) this.engine.write(this.x87Slot + location.offset, image.subarray(location.offset, location.offset + FLOAT80_BYTES));
+        } else {
+          this.engine.write(this.x87Slot, ret.type.kind === 'float' && ret.type.name !== 'long double'
+            ? encodeFloat80(decodeValue(ret.type, image, this.arch) as number)
+            : image.subarray(0, FLOAT80_BYTES));
+        }
         this.engine.setReg(resultRegister, this.x87Slot);
         return;
       case 'memory': {

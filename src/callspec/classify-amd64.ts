@@ -7,11 +7,11 @@ import { structLayout, sizeOf, alignOf, X87_EXTENDED_BYTES, typeName } from './l
 import {
   argumentHead, callArguments, planOf, describeLocations, extensionOf, ordinal, roundUp, type CallArgument,
 } from './classify-common.ts';
-import type { ArgSpec, CallSpec, CType, Location, Prototype, ReturnSpec } from './types.ts';
+import type { ArgSpec, CallSpec, ComplexPart, CType, FloatKind, Location, Prototype, ReturnSpec } from './types.ts';
 
 const ARCH = 'amd64';
 
-/** The eightbyte classes of psABI §3.2.3. COMPLEX_X87 is listed for completeness: the type model has no complex types. */
+/** The eightbyte classes of psABI §3.2.3. */
 export type ArgClass = 'INTEGER' | 'SSE' | 'SSEUP' | 'X87' | 'X87UP' | 'COMPLEX_X87' | 'NO_CLASS' | 'MEMORY';
 
 export const EIGHTBYTE = 8;
@@ -27,6 +27,8 @@ export const SSE_ARGUMENT_REGISTERS = ['xmm0', 'xmm1', 'xmm2', 'xmm3', 'xmm4', '
 const INTEGER_RETURN_REGISTERS = ['rax', 'rdx'] as const;
 const SSE_RETURN_REGISTERS = ['xmm0', 'xmm1'] as const;
 const X87_RETURN_REGISTER = 'st0';
+/** §3.2.3 "Returning of Values" rule 8: a COMPLEX_X87 value's imaginary part comes back in %st1. */
+const X87_SECOND_RETURN_REGISTER = 'st1';
 /** §3.2.2 "The Stack Frame": stack arguments occupy eightbyte slots; the stack is 16-byte aligned at the call. */
 const STACK_SLOT = 8;
 const STACK_ALIGN = 16;
@@ -58,10 +60,41 @@ function classifyScalar(type: CType): ArgClass[] | undefined {
     case 'pointer':
       return ['INTEGER'];
     case 'float':
-      return type.name === 'long double' ? ['X87', 'X87UP'] : ['SSE'];
+      return classifyFloat(type.name);
+    case 'complex':
+      return classifyComplex(type.of);
+    case 'vector':
+      return classifyVector(type.size);
     default:
       return undefined;
   }
+}
+
+/**
+ * §3.2.3: "Arguments of types float, double, _Decimal32, _Decimal64 and __m64 are in class SSE" (and _Float16, added
+ * in psABI 1.0); "Arguments of types __float128, _Decimal128 and __m128 are split into two halves. The least
+ * significant ones belong to class SSE, the most significant one to class SSEUP"; long double's 64-bit mantissa is
+ * X87, its exponent X87UP.
+ */
+function classifyFloat(name: FloatKind): ArgClass[] {
+  if (name === 'long double') return ['X87', 'X87UP'];
+  if (name === '__float128') return ['SSE', 'SSEUP'];
+  return ['SSE'];
+}
+
+/**
+ * §3.2.3: "A variable of type complex long double is classified as type COMPLEX_X87"; complex float and complex
+ * double are treated as a struct of their two parts ("Each field of an object is classified recursively"): complex
+ * float is one SSE eightbyte holding both parts, complex double two SSE eightbytes.
+ */
+function classifyComplex(part: ComplexPart): ArgClass[] {
+  if (part === 'long double') return ['COMPLEX_X87'];
+  return part === 'float' ? ['SSE'] : ['SSE', 'SSE'];
+}
+
+/** §3.2.3: 8-byte vectors (__m64) are SSE; 16-byte ones (__m128) an SSE eightbyte and an SSEUP one: one XMM register. */
+function classifyVector(size: number): ArgClass[] {
+  return size === EIGHTBYTE ? ['SSE'] : ['SSE', 'SSEUP'];
 }
 
 /**
@@ -91,6 +124,12 @@ function isUnaligned(offset: number, type: CType): boolean {
  * Returns a reason when a field is unaligned.
  */
 function mergeFieldClasses(type: CType, offset: number, classes: ArgClass[]): string | undefined {
+  if (type.kind === 'complex') {
+    // A complex member is its two parts, each classified where it lies (a complex float may straddle eightbytes).
+    const part: CType = { kind: 'float', name: type.of };
+    const size = sizeOf(part, ARCH);
+    return mergeFieldClasses(part, offset, classes) ?? mergeFieldClasses(part, offset + size, classes);
+  }
   const scalar = classifyScalar(type);
   if (scalar) {
     if (isUnaligned(offset, type)) return `its field of type ${typeName(type)} at offset ${offset} is unaligned`;
@@ -224,7 +263,7 @@ function placeArgument(arg: CallArgument, registers: RegisterState, stack: Stack
   if (isPassedInMemory(classes)) {
     const why = memoryReason
       ? `class MEMORY because ${memoryReason}; it is copied to the stack (${PSABI}: MEMORY-class arguments are passed on the stack)`
-      : `class ${classes.join('+')}: x87 values are always passed on the stack, in a 16-byte-aligned slot (${PSABI}: X87 and X87UP classes are passed in memory)`;
+      : `class ${classes.join('+')}: x87 values are always passed on the stack, in a 16-byte-aligned slot (${PSABI}: X87, X87UP and COMPLEX_X87 classes are passed in memory)`;
     return spec([assignStack(arg, stack)], why);
   }
   const needInteger = count(classes, 'INTEGER');
@@ -251,7 +290,14 @@ function registerReason(arg: CallArgument, classes: ArgClass[], before: Register
     if (classes[0] === 'INTEGER') {
       return `${ordinal(before.integer + 1)} general-purpose argument register${widened}${shifted} (${PSABI}: INTEGER class uses the next available register of %rdi, %rsi, %rdx, %rcx, %r8, %r9)`;
     }
-    return `${ordinal(before.sse + 1)} SSE-class argument register (${PSABI}: SSE class uses the next available vector register, %xmm0 to %xmm7)`;
+    const parts = arg.type.kind === 'complex' ? ', the real part in its bytes 0–3 and the imaginary part in bytes 4–7 (one SSE eightbyte)' : '';
+    return `${ordinal(before.sse + 1)} SSE-class argument register${parts} (${PSABI}: SSE class uses the next available vector register, %xmm0 to %xmm7)`;
+  }
+  if (classes.includes('SSEUP') && arg.type.kind !== 'struct' && arg.type.kind !== 'union' && arg.type.kind !== 'array') {
+    return `${ordinal(before.sse + 1)} SSE-class argument register, all 16 bytes: a ${typeName(arg.type)} is classes SSE + SSEUP (${PSABI}: "the most significant [half] belongs to class SSEUP", passed in the upper half of the same vector register)`;
+  }
+  if (arg.type.kind === 'complex') {
+    return `a ${typeName(arg.type)} is classified as the struct of its two parts, [${classes.join(', ')}]: the real part in the next free vector register, the imaginary part in the one after (${PSABI}: complex types are classified like structs of their parts)`;
   }
   return `a ${arg.size}-byte ${typeName(arg.type)} classified [${classes.join(', ')}]; each eightbyte takes the next free register of its class${shifted} (${PSABI}: aggregates of up to two eightbytes are passed in registers when enough are free)`;
 }
@@ -269,6 +315,17 @@ function returnSpec(type: CType): ReturnSpec {
       reason: `class MEMORY because ${memoryReason}: the caller passes a buffer's address in %rdi as a hidden first argument, and the callee returns that address in %rax (${PSABI} "Returning of Values", rule 2)`,
     };
   }
+  if (classes.includes('COMPLEX_X87')) {
+    const part = size / 2;
+    const locations: Location[] = [
+      { kind: 'reg', reg: X87_RETURN_REGISTER, offset: 0, size: X87_EXTENDED_BYTES },
+      { kind: 'reg', reg: X87_SECOND_RETURN_REGISTER, offset: part, size: X87_EXTENDED_BYTES },
+    ];
+    return {
+      type, size, kind: 'x87', locations, classes,
+      reason: `class COMPLEX_X87: the real part is returned in %st0 and the imaginary part in %st1, both 80-bit extended values (${PSABI} "Returning of Values", rule 8)`,
+    };
+  }
   if (classes.includes('X87')) {
     const locations: Location[] = [{ kind: 'reg', reg: X87_RETURN_REGISTER, offset: 0, size: X87_EXTENDED_BYTES }];
     return {
@@ -283,6 +340,9 @@ function returnSpec(type: CType): ReturnSpec {
     const bytes = Math.min(EIGHTBYTE, size - offset);
     if (cls === 'INTEGER') locations.push({ kind: 'reg', reg: INTEGER_RETURN_REGISTERS[next.integer++], offset, size: bytes });
     if (cls === 'SSE') locations.push({ kind: 'reg', reg: SSE_RETURN_REGISTERS[next.sse++], offset, size: bytes });
+    // §3.2.3 "Returning of Values" rule 5: an SSEUP eightbyte comes back in the upper half of the last used vector register.
+    const previous = locations[locations.length - 1];
+    if (cls === 'SSEUP' && previous) previous.size += bytes;
   });
   const where = describeLocations(locations, size);
   return {

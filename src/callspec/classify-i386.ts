@@ -13,7 +13,7 @@
  * A variadic function always gets every argument on the stack and pops none of them (GCC: "If the number of
  * arguments is variable all arguments are pushed on the stack").
  */
-import { sizeOf, structLayout, typeName, X87_EXTENDED_BYTES } from './layout.ts';
+import { alignOf, sizeOf, structLayout, typeName, X87_EXTENDED_BYTES } from './layout.ts';
 import {
   argumentHead, callArguments, planOf, CallSpecError, describeLocations, extensionOf, roundUp, type CallArgument,
 } from './classify-common.ts';
@@ -26,6 +26,7 @@ const ARCH = 'i386';
 const STACK_SLOT = 4;
 /** The Linux i386 ABI (psABI 1.1, §2.2.2 "The Stack Frame") keeps %esp 16-byte aligned at calls. */
 const STACK_ALIGN = 16;
+const SIXTEEN_BYTE_ALIGNED = 16;
 const POINTER_SIZE = 4;
 /** The hidden return pointer occupies the first slot and the cdecl callee pops it with `ret $4`. */
 const HIDDEN_POINTER_POP = POINTER_SIZE;
@@ -95,12 +96,17 @@ function rulesOf(c: Convention | undefined, variadic: boolean): ConventionRules 
  * A float, double or long double, or an aggregate whose only content is one (GCC gives `struct { float f; }` the
  * mode SFmode): these never use an argument register and, unlike other skipped arguments, use none up.
  */
-export function isFloatLike(type: CType): boolean {
-  if (type.kind === 'float') return true;
-  if (type.kind === 'array') return type.length === 1 && isFloatLike(type.of);
+export function isFloatLike(type: CType, inAggregate = false): boolean {
+  // GCC's function_arg_32 gives register arguments only to integer modes and BLKmode: complex (SCmode, DCmode, XCmode),
+  // __float128 (TFmode) and vectors never take a register and use none up (measured with gcc -m32 regparm(3)/fastcall).
+  // A struct holding just a vector is not a vector to GCC without MMX/SSE (an integer mode or BLKmode): it uses
+  // registers like any struct of its size (struct { v8qi a; } takes %eax:%edx under regparm(3)).
+  if (type.kind === 'vector') return !inAggregate;
+  if (type.kind === 'float' || type.kind === 'complex') return true;
+  if (type.kind === 'array') return type.length === 1 && isFloatLike(type.of, true);
   if (type.kind !== 'struct' && type.kind !== 'union') return false;
   const fields = structLayout(type, ARCH).fields;
-  return fields.length === 1 && fields[0]!.bits === undefined && sizeOf(type, ARCH) === fields[0]!.size && isFloatLike(fields[0]!.type);
+  return fields.length === 1 && fields[0]!.bits === undefined && sizeOf(type, ARCH) === fields[0]!.size && isFloatLike(fields[0]!.type, true);
 }
 
 function isAggregate(type: CType): boolean {
@@ -154,7 +160,7 @@ function stackWhy(arg: CallArgument, rules: ConventionRules, hidden: boolean): s
 
 /** Why an argument of a register convention is on the stack anyway. */
 function registerRefusal(arg: CallArgument, rules: ConventionRules): string {
-  if (isFloatLike(arg.type)) return `${rules.name} passes floating-point values (and structs holding just one) on the stack, without using up a register`;
+  if (isFloatLike(arg.type)) return `${rules.name} passes floating-point, complex, __float128 and vector values (and structs holding just one float) on the stack, without using up a register (GCC gives registers only to integer modes)`;
   if (!rules.wideRegisters && (isAggregate(arg.type) || arg.size > REGISTER_SIZE)) {
     return `${rules.name} passes only integers and pointers of up to 4 bytes in registers; ${rules.consumesSkipped ? `as GCC does, this ${words(arg.size)}-word argument still uses up that many registers` : 'it uses up no register'}`;
   }
@@ -176,14 +182,48 @@ function placeArgument(arg: CallArgument, rules: ConventionRules, state: Registe
     return spec(locations, `${rules.name} passes the first integer arguments in ${rules.registers.map((r) => `%${r}`).join(', ')}${widened} (${GCC})`);
   }
   if (arg.size === 0) return spec([], `an empty ${typeName(arg.type)} occupies no stack (GCC extension)`);
+  const aligned = roundUp(stack.offset, stackSlotAlign(arg));
+  const padding = aligned > stack.offset ? `; its type is 16-byte aligned, so its slot starts at the next 16-byte boundary (GCC's ix86_function_arg_boundary)` : '';
+  stack.offset = aligned;
   const location: Location = { kind: 'stack', stackOffset: stack.offset, offset: 0, size: arg.size };
   stack.offset += roundUp(arg.size, STACK_SLOT);
-  return spec([location], stackWhy(arg, rules, hidden));
+  return spec([location], `${stackWhy(arg, rules, hidden)}${padding}`);
 }
 
-/** §2.2.3 "Returning Values": structs and unions (of any size, on Linux) are returned in memory. */
+/**
+ * §2.2.3 "Returning Values": structs and unions (of any size, on Linux) are returned in memory, and so are (i386
+ * psABI 1.1, Table 2.4 "Return Value Location"; measured with gcc -m32) `_Complex double`, `_Complex long double`
+ * and `__float128`; without MMX and SSE (gcc -m32's default, Debian's i386 baseline) vectors are too. `_Complex
+ * float` comes back in %edx:%eax (real part in %eax).
+ */
 function isReturnedInMemory(type: CType): boolean {
-  return type.kind === 'struct' || type.kind === 'union';
+  if (type.kind === 'complex') return type.of !== 'float';
+  if (type.kind === 'float') return type.name === '__float128';
+  return type.kind === 'struct' || type.kind === 'union' || type.kind === 'vector';
+}
+
+/**
+ * GCC's ix86_function_arg_boundary (with ix86_contains_aligned_value_p): a stack argument that is, or contains, a
+ * non-aggregate value of 16-byte alignment (__float128, a 16-byte vector) starts at a 16-byte-aligned slot ("the ABI
+ * for passing parameters with 16-byte alignment has changed in GCC 4.6"); everything else — long double, and a struct
+ * merely declared `aligned(16)` — at the next 4-byte slot.
+ */
+function stackSlotAlign(arg: CallArgument): number {
+  return containsAlignedValue(arg.type) ? SIXTEEN_BYTE_ALIGNED : STACK_SLOT;
+}
+
+export function containsAlignedValue(type: CType): boolean {
+  if (type.kind === 'array') return containsAlignedValue(type.of);
+  if (type.kind === 'struct' || type.kind === 'union') return structLayout(type, ARCH).fields.some((f) => containsAlignedValue(f.type));
+  return type.kind !== 'function' && type.kind !== 'void' && alignOf(type, ARCH) >= SIXTEEN_BYTE_ALIGNED;
+}
+
+/** Why a non-struct is returned in memory, for the reason sentence. */
+function memoryReturnNote(type: CType): string {
+  if (type.kind === 'complex') return ' (i386 psABI Table 2.4: complex double and long double are returned in memory)';
+  if (type.kind === 'float') return ' (GCC: __float128 is returned in memory on i386)';
+  if (type.kind === 'vector') return ' (gcc -m32 without MMX/SSE, Debian\'s i386 baseline, returns vectors in memory; code built with -mmmx/-msse uses %mm0/%xmm0 instead)';
+  return '';
 }
 
 function returnSpec(type: CType, rules: ConventionRules): ReturnSpec {
@@ -198,8 +238,13 @@ function returnSpec(type: CType, rules: ConventionRules): ReturnSpec {
         : rules.calleePopsHidden ? 'pops it with `ret $4`' : `leaves it for the caller to remove (${rules.name})`;
     return {
       type, size, kind: 'memory', locations: [], classes: [],
-      reason: `a ${typeName(type)} is returned in memory: the caller passes a buffer's address ${where}; the callee returns it in %eax and ${pop} (${PSABI})`,
+      reason: `a ${typeName(type)} is returned in memory${memoryReturnNote(type)}: the caller passes a buffer's address ${where}; the callee returns it in %eax and ${pop} (${PSABI})`,
     };
+  }
+  if (type.kind === 'complex') {
+    // Only _Complex float gets here: its two 4-byte parts in %eax (real) and %edx (imaginary).
+    const locations: Location[] = INTEGER_RETURN_REGISTERS.map((reg, i) => ({ kind: 'reg', reg, offset: i * REGISTER_SIZE, size: REGISTER_SIZE }));
+    return { type, size, kind: 'reg', locations, classes: [], reason: `_Complex float is returned in %edx:%eax, the real part in %eax and the imaginary part in %edx (${PSABI}, Table 2.4)` };
   }
   if (type.kind === 'float') {
     const bytes = type.name === 'long double' ? X87_EXTENDED_BYTES : size;
@@ -238,7 +283,11 @@ export function callSpecI386(proto: Prototype, variadicTypes: CType[]): CallSpec
   const hiddenRegister = hidden && rules.registers.length ? rules.registers[state.next++] : undefined;
   const stack = { offset: hidden && !hiddenRegister ? POINTER_SIZE : 0 };
   const args = callArguments(proto, ARCH, variadicTypes).map((arg) => placeArgument(arg, rules, state, stack, hidden && !hiddenRegister));
-  if (rules.leftToRight) reverseStack(args, hidden && !hiddenRegister ? POINTER_SIZE : 0, stack.offset);
+  if (rules.leftToRight) {
+    const aligned = args.find((a) => containsAlignedValue(a.type) && a.locations.some((l) => l.kind === 'stack'));
+    if (aligned) throw new CallSpecError(`${proto.name}: libffi's ${rules.name} convention has no rule for a 16-byte-aligned stack argument (${aligned.text}); GCC cannot compile ${rules.name} either, so there is no reference for it`, aligned.index);
+    reverseStack(args, hidden && !hiddenRegister ? POINTER_SIZE : 0, stack.offset);
+  }
   const hiddenOnStack = hidden && !hiddenRegister;
   const calleePops = rules.calleePopsArguments ? stack.offset : hiddenOnStack && rules.calleePopsHidden ? HIDDEN_POINTER_POP : 0;
   const spec = planOf(proto, ARCH, args, ret, stack.offset, STACK_ALIGN, calleePops);

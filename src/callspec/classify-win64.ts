@@ -33,11 +33,20 @@ const BY_VALUE_SIZES = new Set([1, 2, 4, 8]);
 export const WIN64_EXTRA_CALLEE_SAVED = ['rdi', 'rsi'] as const;
 export const WIN64_CALLEE_SAVED_XMM = ['xmm6', 'xmm7', 'xmm8', 'xmm9', 'xmm10', 'xmm11', 'xmm12', 'xmm13', 'xmm14', 'xmm15'] as const;
 
-const isSseScalar = (type: CType) => type.kind === 'float' && type.name !== 'long double';
+/**
+ * float and double travel in XMM registers. GCC 12's ms_abi passes and returns `_Float16` like a 2-byte integer
+ * (in CX/DX/R8/R9 and AX, measured), and `_Complex float` and 8-byte vectors like 8-byte structs.
+ */
+const isSseScalar = (type: CType) => type.kind === 'float' && (type.name === 'float' || type.name === 'double');
 
 /** Passed by reference: anything that is not a 1-, 2-, 4- or 8-byte value (and GCC's 16-byte long double). */
 export function isWin64Indirect(type: CType, size: number): boolean {
   return !BY_VALUE_SIZES.has(size) || (type.kind === 'float' && type.name === 'long double');
+}
+
+/** Returned in all 16 bytes of XMM0: __int128 (GCC) and the 16-byte vectors (__m128, "returned in XMM0" per Microsoft). */
+function isXmmReturned(type: CType, size: number): boolean {
+  return size === INT128_BYTES && (type.kind === 'int' || type.kind === 'vector');
 }
 
 function placeArgument(arg: CallArgument, position: number, stack: { offset: number }): ArgSpec {
@@ -54,7 +63,7 @@ function placeArgument(arg: CallArgument, position: number, stack: { offset: num
   const size = indirect ? POINTER_SIZE : arg.size;
   const what = indirect
     ? `a ${arg.size}-byte ${typeName(arg.type)}, which is not 1, 2, 4 or 8 bytes: the caller copies it to 16-byte-aligned memory and passes the copy's address`
-    : isSseScalar(arg.type) ? `a ${typeName(arg.type)}` : arg.type.kind === 'struct' || arg.type.kind === 'union' ? `a ${arg.size}-byte ${typeName(arg.type)} travels like an integer of its size` : `an integer-class ${typeName(arg.type)}`;
+    : isSseScalar(arg.type) ? `a ${typeName(arg.type)}` : !['int', 'enum', 'pointer'].includes(arg.type.kind) ? `a ${arg.size}-byte ${typeName(arg.type)} travels like an integer of its size` : `an integer-class ${typeName(arg.type)}`;
   if (position < WIN64_INTEGER_REGISTERS.length) {
     const sse = isSseScalar(arg.type) && !indirect;
     const gpr: Location = { kind: 'reg', reg: WIN64_INTEGER_REGISTERS[position]!, offset: 0, size };
@@ -71,16 +80,16 @@ function placeArgument(arg: CallArgument, position: number, stack: { offset: num
 function returnSpec(type: CType): ReturnSpec {
   if (type.kind === 'void') return { type, size: 0, kind: 'void', locations: [], classes: [], reason: 'void: nothing is returned' };
   const size = sizeOf(type, ARCH);
-  if (isWin64Indirect(type, size) && !(type.kind === 'int' && size === INT128_BYTES)) {
+  if (isWin64Indirect(type, size) && !isXmmReturned(type, size)) {
     return {
       type, size, kind: 'memory', locations: [], classes: [],
       reason: `a ${size}-byte ${typeName(type)} is not 1, 2, 4 or 8 bytes: the caller passes a buffer's address in RCX as a hidden first argument (every other argument moves one position on) and the callee returns that address in RAX (${MS})`,
     };
   }
-  if (type.kind === 'int' && size === INT128_BYTES) {
+  if (isXmmReturned(type, size)) {
     return {
       type, size, kind: 'reg', locations: [{ kind: 'reg', reg: 'xmm0', offset: 0, size }], classes: [],
-      reason: `${typeName(type)} is returned in all 16 bytes of xmm0 (GCC's ms_abi, like MSVC's __m128 returns)`,
+      reason: `${typeName(type)} is returned in all 16 bytes of xmm0 (${MS}: "__m128 … returned in XMM0"; GCC's ms_abi does the same for __int128)`,
     };
   }
   const reg = isSseScalar(type) ? 'xmm0' : 'rax';

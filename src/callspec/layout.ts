@@ -27,10 +27,11 @@ interface ScalarLayout {
 }
 
 type ScalarName = IntKind | FloatKind | 'pointer' | 'enum';
-type Int128 = '__int128' | 'unsigned __int128';
+/** The scalars that exist on amd64 only (GCC for i386: "__int128 is not supported on this target", and likewise _Float16). */
+type Amd64Only = '__int128' | 'unsigned __int128' | '_Float16';
 
 /** i386 psABI §2.1.2 (Figure 2.1, "Scalar Types"): ABI alignment of 8-byte scalars is 4. */
-const I386_SCALARS: Record<Exclude<ScalarName, Int128>, ScalarLayout> = {
+const I386_SCALARS: Record<Exclude<ScalarName, Amd64Only>, ScalarLayout> = {
   _Bool: { size: 1, align: 1 },
   char: { size: 1, align: 1 }, 'signed char': { size: 1, align: 1 }, 'unsigned char': { size: 1, align: 1 },
   short: { size: 2, align: 2 }, 'unsigned short': { size: 2, align: 2 },
@@ -40,6 +41,8 @@ const I386_SCALARS: Record<Exclude<ScalarName, Int128>, ScalarLayout> = {
   float: { size: 4, align: 4 },
   double: { size: 8, align: 4 },
   'long double': { size: 12, align: 4 },
+  // GCC: __float128 keeps its 16-byte alignment on i386 (sizeof(struct { char c; __float128 q; }) is 32).
+  __float128: { size: 16, align: 16 },
   pointer: { size: 4, align: 4 },
   enum: { size: 4, align: 4 },
 };
@@ -54,6 +57,8 @@ const AMD64_SCALARS: Record<ScalarName, ScalarLayout> = {
   pointer: { size: 8, align: 8 },
   // AMD64 psABI §3.1.2: __int128 is 16 bytes, 16-byte aligned.
   __int128: { size: 16, align: 16 }, 'unsigned __int128': { size: 16, align: 16 },
+  // AMD64 psABI §3.1.2 (Figure 3.1): _Float16 is 2 bytes, 2-byte aligned; __float128 16 bytes, 16-byte aligned.
+  _Float16: { size: 2, align: 2 },
 };
 
 const SCALARS: Record<Arch, Partial<Record<ScalarName, ScalarLayout>>> = { i386: I386_SCALARS, amd64: AMD64_SCALARS };
@@ -61,8 +66,33 @@ const SCALARS: Record<Arch, Partial<Record<ScalarName, ScalarLayout>>> = { i386:
 /** A scalar's layout on `arch`; __int128 exists only on amd64. */
 function scalarLayout(scalar: ScalarName, type: CType, arch: Arch): ScalarLayout {
   const layout = SCALARS[arch][scalar];
-  if (!layout) throw new LayoutError(type, `${scalar} is not supported on ${arch} (GCC: "__int128 is not supported on this target"); it exists on amd64`);
+  if (!layout) {
+    const why = scalar === '_Float16' ? 'GCC 12 for i386 without SSE2, the Debian i386 baseline: "\'_Float16\' is not supported on this target"' : `GCC: "${scalar} is not supported on this target"`;
+    throw new LayoutError(type, `${scalar} is not supported on ${arch} (${why}); it exists on amd64`);
+  }
   return layout;
+}
+
+/**
+ * `_Complex T`: the real and imaginary parts one after the other, aligned like T (i386 psABI §2.1.2 and AMD64 psABI
+ * §3.1.2, "complex" rows of Figure 2.1 / 3.1: on i386 `_Complex double` is 16 bytes, 4-byte aligned; `_Complex long
+ * double` 24 bytes).
+ */
+function complexLayout(type: CType & { kind: 'complex' }, arch: Arch): ScalarLayout {
+  const part = scalarLayout(type.of, type, arch);
+  return { size: 2 * part.size, align: part.align };
+}
+
+/** The sizes GCC accepts for the vectors modelled here: an MMX-sized and an SSE-sized one. */
+export const VECTOR_SIZES = [8, 16] as const;
+
+/**
+ * A GCC vector: its `vector_size` bytes, aligned to its size — except that i386 without MMX (Debian's baseline,
+ * GCC's default for -m32) gives 8-byte vectors the 4-byte ABI alignment of `long long` (sizeof(struct { char c;
+ * __m64 v; }) is 12 there).
+ */
+function vectorLayout(type: CType & { kind: 'vector' }, arch: Arch): ScalarLayout {
+  return { size: type.size, align: arch === 'i386' && type.size === 8 ? 4 : type.size };
 }
 
 /** Bytes of a long double's memory image that hold the 80-bit x87 extended value (the rest is padding). */
@@ -119,6 +149,10 @@ function baseName(type: CType): string {
     case 'int':
     case 'float':
       return type.name;
+    case 'complex':
+      return `_Complex ${type.of}`;
+    case 'vector':
+      return type.name ?? `${baseName(type.of)} __attribute__((vector_size(${type.size})))`;
     case 'struct':
     case 'union':
     case 'enum':
@@ -150,6 +184,8 @@ function requireSized(type: CType): void {
 export function sizeOf(type: CType, arch: Arch): number {
   const scalar = scalarName(type);
   if (scalar) return scalarLayout(scalar, type, arch).size;
+  if (type.kind === 'complex') return complexLayout(type, arch).size;
+  if (type.kind === 'vector') return vectorLayout(type, arch).size;
   requireSized(type);
   if (type.kind === 'array') return type.length * sizeOf(type.of, arch);
   return structLayout(type, arch).size;
@@ -159,6 +195,8 @@ export function sizeOf(type: CType, arch: Arch): number {
 export function alignOf(type: CType, arch: Arch): number {
   const scalar = scalarName(type);
   if (scalar) return scalarLayout(scalar, type, arch).align;
+  if (type.kind === 'complex') return complexLayout(type, arch).align;
+  if (type.kind === 'vector') return vectorLayout(type, arch).align;
   requireSized(type);
   if (type.kind === 'array') return alignOf(type.of, arch);
   return structLayout(type, arch).align;

@@ -10,6 +10,7 @@
 import type { Arch } from '../emu/arch.ts';
 import { CONVENTION_KEYWORDS, readAttributes } from './attributes.ts';
 import { addConventionPart, conventionArchProblem, conventionOf, type ConventionParts } from './conventions.ts';
+import { typeName, VECTOR_SIZES } from './layout.ts';
 import type { CField, CParam, CType, FloatKind, IntKind, Prototype } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -174,9 +175,12 @@ function tokenize(source: string, clean: string): Token[] {
  */
 export const MAX_DECLARATION_NESTING = 256;
 
-const TYPE_WORDS = new Set(['void', 'char', 'short', 'int', 'long', 'float', 'double', 'signed', 'unsigned', '_Bool', 'bool', '__int128']);
+const TYPE_WORDS = new Set(['void', 'char', 'short', 'int', 'long', 'float', 'double', 'signed', 'unsigned', '_Bool', 'bool', '__int128',
+  '_Complex', '__float128', '_Float16']);
 /** Alternative spellings of type-specifier keywords. */
-const TYPE_WORD_SPELLINGS: Record<string, string> = { __signed: 'signed', __signed__: 'signed', bool: '_Bool' };
+const TYPE_WORD_SPELLINGS: Record<string, string> = {
+  __signed: 'signed', __signed__: 'signed', bool: '_Bool', __complex__: '_Complex', _Float128: '__float128',
+};
 /** Storage classes and function specifiers: accepted and ignored (except `typedef`). */
 const STORAGE_WORDS = new Set([
   'typedef', 'extern', 'static', 'inline', '__inline', '__inline__', 'register', 'auto',
@@ -194,16 +198,50 @@ const IGNORED_MACROS = new Set(['__THROW', '__THROWNL', '__wur', '__nonnull', '_
   'PCAP_AVAILABLE_1_10', 'PCAP_DEPRECATED']);
 
 /** Type keywords outside the type model: rejected with a clear message rather than misparsed as names. */
-const UNSUPPORTED_TYPE_WORDS = new Set(['_Complex', '__complex__', '_Imaginary',
-  '_Float16', '_Float32', '_Float64', '_Float128', '__float128', '__float80', '_Decimal32', '_Decimal64', '_Decimal128',
-  '__m64', '__m128', '__m128d', '__m128i', '__m256', '__m256d', '__m256i', '__m512']);
+const UNSUPPORTED_TYPE_WORDS = new Set(['_Imaginary',
+  '_Float32', '_Float64', '_Float32x', '_Float64x', '__float80', '__ibm128', '_Decimal32', '_Decimal64', '_Decimal128',
+  '__m256', '__m256d', '__m256i', '__m512', '__m512d', '__m512i']);
+
+/**
+ * The x86 intrinsic vector types, as <mmintrin.h> / <xmmintrin.h> / <emmintrin.h> define them
+ * (`typedef int __m64 __attribute__((__vector_size__(8)))`, `typedef float __m128 …(16)`, …): built in, so that a
+ * prototype can use them without the headers.
+ */
+const VECTOR_TYPEDEFS: Record<string, CType> = (() => {
+  const vector = (name: string, of: CType, size: number): CType => ({ kind: 'vector', of, size, name });
+  return {
+    __m64: vector('__m64', { kind: 'int', name: 'int' }, 8),
+    __m128: vector('__m128', { kind: 'float', name: 'float' }, 16),
+    __m128d: vector('__m128d', { kind: 'float', name: 'double' }, 16),
+    __m128i: vector('__m128i', { kind: 'int', name: 'long long' }, 16),
+  };
+})();
+
+/**
+ * `T __attribute__((vector_size(N)))`: GCC requires a power-of-two multiple of an integer or real element type;
+ * the two sizes the x86 ABIs pass in one vector register (8: MMX / one SSE eightbyte, 16: one XMM register) are
+ * modelled. Returns the vector, or a sentence saying why not.
+ */
+function vectorOf(base: CType, size: number): CType | string {
+  if ((base.kind !== 'int' && base.kind !== 'float') || base.name === '_Bool') {
+    return `vector_size applies to an integer or floating-point element type, not to ${typeName(base)}`;
+  }
+  if (base.name === 'long double' || base.name === '__float128' || base.name === '__int128' || base.name === 'unsigned __int128') {
+    return `vectors of ${base.name} are not supported: GCC makes a one-element vector of it, an ABI case shimulator has no rule for`;
+  }
+  if (!VECTOR_SIZES.includes(size as 8 | 16)) {
+    return `vector_size(${size}) is not supported: shimulator models the 8- and 16-byte vectors (MMX and SSE sizes; __m64, __m128)`;
+  }
+  return { kind: 'vector', of: base, size };
+}
 
 /** The range of enumerator values GCC gives a 4-byte enum (beyond it the enum grows to 8 bytes). */
 const ENUM_MIN = -(2n ** 31n);
 const ENUM_MAX = 2n ** 32n - 1n;
 
 /** The order in which basic type words are written in a canonical spelling. */
-const TYPE_WORD_ORDER = ['signed', 'unsigned', 'short', 'long', 'char', 'int', 'float', 'double', 'void', '_Bool', '__int128'];
+const TYPE_WORD_ORDER = ['_Complex', 'signed', 'unsigned', 'short', 'long', 'char', 'int', 'float', 'double', 'void', '_Bool', '__int128',
+  '__float128', '_Float16'];
 
 /**
  * Canonical spelling of a basic-type keyword combination → the type. `int` is dropped before lookup when
@@ -222,6 +260,11 @@ const BASIC_TYPES: Record<string, CType> = (() => {
     'long long': int('long long'), 'signed long long': int('long long'), 'unsigned long long': int('unsigned long long'),
     float: float('float'), double: float('double'), 'long double': float('long double'),
     __int128: int('__int128'), 'signed __int128': int('__int128'), 'unsigned __int128': int('unsigned __int128'),
+    __float128: float('__float128'), _Float16: float('_Float16'),
+    // GCC accepts a bare `_Complex` as `_Complex double` (with a pedantic warning).
+    _Complex: { kind: 'complex', of: 'double' },
+    '_Complex float': { kind: 'complex', of: 'float' }, '_Complex double': { kind: 'complex', of: 'double' },
+    '_Complex long double': { kind: 'complex', of: 'long double' },
   };
 })();
 
@@ -429,6 +472,17 @@ interface Specifiers {
   /** Calling-convention attributes among the specifiers (`__stdcall`, `__attribute__((stdcall)) int`). */
   convention?: ConventionParts;
   conventionAt?: number;
+  /** `__attribute__((vector_size(N)))` among the specifiers: the base type becomes a vector. */
+  vectorSize?: number;
+  vectorAt?: number;
+}
+
+/** What `skipDecorations` found: a calling convention and a `vector_size`, with where they were written. */
+interface Decorations {
+  convention?: ConventionParts;
+  at?: number;
+  vectorSize?: number;
+  vectorAt?: number;
 }
 
 /** One suffix of a direct declarator: `[N]` or `(params)`. */
@@ -633,9 +687,10 @@ class Parser {
    * Skip `word(...)` with balanced parentheses (asm labels), glibc decoration macros and attributes, returning the
    * calling convention the attributes and MSVC keywords (`__stdcall`) name. Unknown attributes are refused.
    */
-  private skipDecorations(): { convention?: ConventionParts; at?: number } {
+  private skipDecorations(): Decorations {
     let convention: ConventionParts | undefined;
     let at: number | undefined;
+    const vector: Pick<Decorations, 'vectorSize' | 'vectorAt'> = {};
     const add = (part: ConventionParts, pos: number) => {
       const combined = addConventionPart(convention ?? {}, part);
       if (typeof combined === 'string') this.failAt(pos, combined);
@@ -644,11 +699,12 @@ class Parser {
     };
     for (;;) {
       const t = this.token;
-      if (t.kind !== 'ident') return { convention, at };
+      if (t.kind !== 'ident') return { convention, at, ...vector };
       if (t.text === '__attribute__' || t.text === '__attribute') {
         this.next();
         const reading = readAttributes(this.skipBalanced(), this.failAt);
         if (reading.conventionAt !== undefined) add(reading.convention, reading.conventionAt);
+        if (reading.vectorSize !== undefined) Object.assign(vector, { vectorSize: reading.vectorSize, vectorAt: reading.vectorAt });
       } else if (PAREN_SKIP_WORDS.has(t.text)) {
         this.next();
         this.skipBalanced();
@@ -658,13 +714,32 @@ class Parser {
       } else if (IGNORED_MACROS.has(t.text)) {
         this.next();
         if (this.is('(')) this.skipBalanced();
-      } else return { convention, at };
+      } else return { convention, at, ...vector };
     }
+  }
+
+  /**
+   * `vector_size` written among the specifiers or after the declarator applies to the base type (GCC builds the
+   * vector from the type the declarator's pointers and arrays derive from: `int v __attribute__((vector_size(16)))`).
+   */
+  private applyVectorSize(specs: Specifiers, after: Decorations): void {
+    const size = after.vectorSize ?? specs.vectorSize;
+    if (size === undefined) return;
+    const vector = vectorOf(specs.base.type, size);
+    if (typeof vector === 'string') this.failAt((after.vectorAt ?? specs.vectorAt)!, vector);
+    specs.base = { ...specs.base, type: vector };
+  }
+
+  /** A `vector_size` where it cannot apply (inside a declarator, after a struct member). */
+  private refuseVectorSize(found: Decorations, where: string): void {
+    if (found.vectorAt !== undefined) this.failAt(found.vectorAt, `vector_size cannot stand ${where}; write it after the type or after the declared name`);
   }
 
   /** Decorations where no calling convention may stand (between declarations, inside a struct's attributes). */
   private skipNeutralDecorations(what: string): void {
-    const { at } = this.skipDecorations();
+    const found = this.skipDecorations();
+    this.refuseVectorSize(found, what);
+    const { at } = found;
     if (at !== undefined) this.failAt(at, `a calling-convention attribute cannot stand ${what}; write it on a function declaration or a function pointer`);
   }
 
@@ -705,6 +780,7 @@ class Parser {
     const after = this.skipDecorations();
     addConventionToName(d, specs.convention, specs.conventionAt, this.failAt);
     addConventionToName(d, after.convention, after.at, this.failAt);
+    this.applyVectorSize(specs, after);
     return this.toPrototype(specs, d, start);
   }
 
@@ -712,6 +788,7 @@ class Parser {
     const specs = this.specifiers();
     const d = this.declarator('abstract');
     addConventionToName(d, specs.convention, specs.conventionAt, this.failAt);
+    this.applyVectorSize(specs, {});
     return this.apply(d, specs.base).type;
   }
 
@@ -721,11 +798,14 @@ class Parser {
     const start = this.token.pos;
     const specs = this.specifiers();
     if (this.accept(';')) return; // `struct X {...};`, `enum {A, B};`, or a useless `int;`
+    const base = specs.base;
     for (;;) {
       const d = this.declarator('named');
       const after = this.skipDecorations();
       addConventionToName(d, specs.convention, specs.conventionAt, this.failAt);
       addConventionToName(d, after.convention, after.at, this.failAt);
+      specs.base = base;
+      this.applyVectorSize(specs, after);
       const q = this.apply(d, specs.base);
       if (specs.typedef) {
         this.scope.defineTypedef(declaredName(d)!, q);
@@ -767,12 +847,16 @@ class Parser {
     let definesTag = false;
     let convention: ConventionParts | undefined;
     let conventionAt: number | undefined;
+    const vector: Pick<Specifiers, 'vectorSize' | 'vectorAt'> = {};
     for (;;) {
       const t = this.token;
       if (t.kind !== 'ident') break;
       const word = TYPE_WORD_SPELLINGS[t.text] ?? t.text;
       if (UNSUPPORTED_TYPE_WORDS.has(word)) {
-        this.fail(t, `${t.text} types are not supported (no complex, 128-bit, decimal or vector types)`);
+        this.fail(t, `${t.text} types are not supported (shimulator models _Complex float/double/long double, _Float16, __float128 and the 8- and 16-byte vectors, not ${t.text})`);
+      } else if (VECTOR_TYPEDEFS[word] && !base && !words.length && !this.scope.lookupTypedef(word)) {
+        base = { type: VECTOR_TYPEDEFS[word], const: false };
+        this.next();
       } else if (STORAGE_WORDS.has(word)) {
         typedef ||= word === 'typedef';
         this.next();
@@ -782,6 +866,7 @@ class Parser {
         if (word === '_Atomic' && this.is('(')) this.fail(t, '_Atomic(type) is not supported');
       } else if (PAREN_SKIP_WORDS.has(word) || IGNORED_MACROS.has(word) || CONVENTION_KEYWORDS[word]) {
         const found = this.skipDecorations();
+        if (found.vectorSize !== undefined) Object.assign(vector, { vectorSize: found.vectorSize, vectorAt: found.vectorAt });
         if (found.convention) {
           const combined = addConventionPart(convention ?? {}, found.convention);
           if (typeof combined === 'string') this.failAt(found.at!, combined);
@@ -811,7 +896,7 @@ class Parser {
       base = { type: this.basicType(words), const: false };
     }
     if (isConst) base = { ...base, const: true };
-    const specs: Specifiers = { base, typedef, pos, definesTag };
+    const specs: Specifiers = { base, typedef, pos, definesTag, ...vector };
     if (convention) {
       specs.convention = convention;
       specs.conventionAt = conventionAt;
@@ -825,7 +910,13 @@ class Parser {
     const keep = names.includes('short') || names.includes('long') ? names.filter((n) => n !== 'int') : names;
     const canonical = [...keep].sort((a, b) => TYPE_WORD_ORDER.indexOf(a) - TYPE_WORD_ORDER.indexOf(b)).join(' ');
     const type = BASIC_TYPES[canonical];
+    if (!type && names.includes('_Complex')) {
+      this.fail(words[0], `"${names.join(' ')}" is not supported: _Complex takes float, double or long double (GCC's complex integers are not modelled)`);
+    }
     if (!type) this.fail(words[0], `"${names.join(' ')}" is not a valid type`);
+    if (type.kind === 'float' && type.name === '_Float16' && this.scope.arch === 'i386') {
+      this.fail(words[0], '_Float16 is not supported on i386: GCC 12 refuses it without SSE2 ("\'_Float16\' is not supported on this target"), and Debian\'s i386 baseline has no SSE2; it exists on amd64');
+    }
     return type;
   }
 
@@ -901,6 +992,7 @@ class Parser {
         const d = this.declarator('named');
         field.name = declaredName(d)!;
         addConventionToName(d, specs.convention, specs.conventionAt, this.failAt);
+        this.applyVectorSize(specs, {});
         field.type = this.apply(d, specs.base).type;
       }
       if (this.accept(':')) {
@@ -960,7 +1052,8 @@ class Parser {
   private declarator(mode: 'named' | 'abstract' | 'either', parameter = false): Declarator {
     const pointers: boolean[] = [];
     const d: Declarator = { namePos: this.token.pos, pointers, suffixes: [], end: this.token.pos };
-    const noteConvention = (found: { convention?: ConventionParts; at?: number }) => {
+    const noteConvention = (found: Decorations) => {
+      this.refuseVectorSize(found, 'inside a declarator');
       if (!found.convention) return;
       const combined = addConventionPart(d.convention ?? {}, found.convention);
       if (typeof combined === 'string') this.failAt(found.at!, combined);
@@ -1046,7 +1139,7 @@ class Parser {
   /** Whether an identifier begins declaration specifiers (keyword or typedef name). */
   private startsType(t: Token): boolean {
     const word = TYPE_WORD_SPELLINGS[t.text] ?? t.text;
-    return this.isKeyword(t) || this.scope.lookupTypedef(word) !== undefined;
+    return this.isKeyword(t) || this.scope.lookupTypedef(word) !== undefined || VECTOR_TYPEDEFS[word] !== undefined;
   }
 
   /** Skips a parameter's decaying array dimension up to and including its `]` (nested brackets balanced). */
@@ -1083,6 +1176,7 @@ class Parser {
       const after = this.skipDecorations();
       addConventionToName(d, specs.convention, specs.conventionAt, this.failAt);
       addConventionToName(d, after.convention, after.at, this.failAt);
+      this.applyVectorSize(specs, after);
       const q = this.apply(d, specs.base);
       const text = this.textBetween(startToken.pos, this.tokens[this.index - 1].end);
       if (q.type.kind === 'void') {

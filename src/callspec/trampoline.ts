@@ -148,7 +148,8 @@ export function generateTrampoline(spec: CallSpec, mailbox: number): Uint8Array 
   // Results back into the block, found again through the mailbox (rbx may not have survived a broken callee).
   asm.movImmWord(after, mailbox).load(after, after, 0);
   asm.store(after, layout.spAfterOffset, GPR.sp).store(after, layout.raxOffset, GPR.ax);
-  if (spec.ret.kind === 'x87') asm.fstpExtended(after, layout.returnOffset);
+  // st0 first (each fstp pops, so st1 — a COMPLEX_X87 result's imaginary part — is then st0).
+  if (spec.ret.kind === 'x87') for (const location of spec.ret.locations) asm.fstpExtended(after, layout.returnOffset + location.offset);
   if (spec.ret.kind === 'reg') {
     for (const location of spec.ret.locations) {
       if (location.kind !== 'reg') continue;

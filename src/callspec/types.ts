@@ -15,7 +15,14 @@ export type IntKind =
   /** amd64 only (GCC: "__int128 is not supported on this target" for i386). */
   | '__int128' | 'unsigned __int128';
 
-export type FloatKind = 'float' | 'double' | 'long double';
+/**
+ * `_Float16` (amd64 only: GCC 12 refuses it on i386 without SSE2, Debian's i386 baseline) and `__float128`
+ * (`_Float128`): IEEE binary16 and binary128.
+ */
+export type FloatKind = 'float' | 'double' | 'long double' | '_Float16' | '__float128';
+
+/** The real types a `_Complex` type can be built on (GCC's complex integer extension is not modelled). */
+export type ComplexPart = 'float' | 'double' | 'long double';
 
 /**
  * A calling convention named by an attribute (`__attribute__((stdcall))`, `__stdcall`, `__attribute__((ms_abi))`).
@@ -36,6 +43,13 @@ export type CType =
   | { kind: 'void' }
   | { kind: 'int'; name: IntKind }
   | { kind: 'float'; name: FloatKind }
+  /** `_Complex float` / `double` / `long double`: the real part then the imaginary part, like a two-element array. */
+  | { kind: 'complex'; of: ComplexPart }
+  /**
+   * A GCC vector (`__attribute__((vector_size(N)))`, `__m64`, `__m128`, `__m128d`, `__m128i`): `size` bytes of
+   * `of` elements. `name` is the intrinsic typedef it came from, for messages.
+   */
+  | { kind: 'vector'; of: CType; size: number; name?: string }
   /** `const: true` when the pointed-to object is const-qualified (`const char *`); absent otherwise. */
   | { kind: 'pointer'; to: CType; const?: boolean }
   /** `flexible: true` for `T name[]` (length 0): a flexible array member, which has no size of its own. */

@@ -4,9 +4,11 @@
  */
 import type { Arch } from '../emu/arch.ts';
 import { decodeFloat80, encodeFloat80, FLOAT80_BYTES } from './float80.ts';
+import { decodeFloat16, encodeFloat16, Float128, FLOAT128_BYTES, parseFloat128 } from './float128.ts';
+import { BINARY16, BINARY32, BINARY64, bytesOfBits, parseBinary } from './ieee-binary.ts';
 import { LongDouble, parseFloat80 } from './long-double.ts';
 import { sizeOf, structLayout, typeName } from './layout.ts';
-import type { CType, IntKind } from './types.ts';
+import type { ComplexPart, CType, FloatKind, IntKind } from './types.ts';
 
 export class ArgumentError extends Error {
   override name = 'ArgumentError';
@@ -50,6 +52,7 @@ export type HostValue =
   | TypedValue
   | GuestPointer
   | LongDouble
+  | Float128
   | HostValue[]
   | { [field: string]: HostValue };
 
@@ -68,6 +71,11 @@ const ULONG = int('unsigned long');
 const LONG_LONG = int('long long');
 const ULONG_LONG = int('unsigned long long');
 const LONG_DOUBLE: CType = Object.freeze({ kind: 'float', name: 'long double' });
+const FLOAT128: CType = Object.freeze({ kind: 'float', name: '__float128' });
+const complex = (of: ComplexPart): CType => Object.freeze({ kind: 'complex', of });
+const COMPLEX_FLOAT = complex('float');
+const COMPLEX_DOUBLE = complex('double');
+const COMPLEX_LONG_DOUBLE = complex('long double');
 
 /** Typed constructors for variadic arguments, after C's default argument promotions. */
 export const vararg = {
@@ -80,6 +88,12 @@ export const vararg = {
   double: (v: number) => new TypedValue(DOUBLE, v),
   /** A number (a double, converted exactly), or text / a LongDouble for the value exactly (`'2.71828182846'`). */
   longdouble: (v: number | string | LongDouble) => new TypedValue(LONG_DOUBLE, v),
+  /** A __float128 (not promoted): a number (converted exactly), or text / a Float128 for the value exactly. */
+  float128: (v: number | string | Float128) => new TypedValue(FLOAT128, v),
+  /** Complex values are not promoted either: `{ re, im }`, `[re, im]` or a real number (parts exact as their type). */
+  complexfloat: (v: HostValue) => new TypedValue(COMPLEX_FLOAT, v),
+  complexdouble: (v: HostValue) => new TypedValue(COMPLEX_DOUBLE, v),
+  complexlongdouble: (v: HostValue) => new TypedValue(COMPLEX_LONG_DOUBLE, v),
   ptr: (v: number | bigint | null) => new TypedValue(VOID_POINTER, v),
   str: (v: string) => new TypedValue(CHAR_POINTER, v),
   /**
@@ -181,7 +195,31 @@ function encodeInt(value: bigint, info: IntInfo, what: string): Uint8Array {
   return out;
 }
 
-function encodeFloat(name: 'float' | 'double' | 'long double', value: HostValue, arch: Arch, what: string): Uint8Array {
+/** A __float128 from a Float128, text (exactly) or a number (a double, converted exactly). */
+function encodeFloat128(value: HostValue, what: string): Uint8Array {
+  try {
+    if (value instanceof Float128) return Uint8Array.from(value.bytes);
+    if (typeof value === 'string') return parseFloat128(value);
+    if (value instanceof LongDouble) value = value.toNumber();
+    if (typeof value === 'number' && !Number.isNaN(value)) return Float128.fromNumber(value).bytes;
+  } catch (error) {
+    throw new ArgumentError(`${what}: ${(error as Error).message}`);
+  }
+  throw new ArgumentError(`${what}: expected a number, text (\"1.5\", \"0x1.8p+1\") or a Float128 for __float128, got ${describe(value)}`);
+}
+
+const TEXT_FORMATS = { _Float16: BINARY16, float: BINARY32, double: BINARY64 } as const;
+
+function encodeFloat(name: FloatKind, value: HostValue, arch: Arch, what: string): Uint8Array {
+  if (name === '__float128') return encodeFloat128(value, what);
+  if ((name === '_Float16' || name === 'float' || name === 'double') && typeof value === 'string') {
+    // Text (decimal or hex float) is rounded once, straight to the type: a double in between would round twice.
+    try {
+      return bytesOfBits(parseBinary(TEXT_FORMATS[name], value), TEXT_FORMATS[name].bits / 8);
+    } catch (error) {
+      throw new ArgumentError(`${what}: expected a number, got ${describe(value)} (${(error as Error).message})`);
+    }
+  }
   if (name === 'long double' && (value instanceof LongDouble || typeof value === 'string')) {
     // Text is parsed straight to the 64-bit significand: a double in between would round it twice.
     const out = new Uint8Array(sizeOf({ kind: 'float', name: 'long double' }, arch));
@@ -197,6 +235,7 @@ function encodeFloat(name: 'float' | 'double' | 'long double', value: HostValue,
   if (Number.isNaN(n) && !(typeof value === 'string' && /^[-+]?nan$/i.test(value.trim()))) {
     throw new ArgumentError(`${what}: expected a number, got ${describe(value)}`);
   }
+  if (name === '_Float16') return encodeFloat16(n);
   if (name === 'float') return new Uint8Array(new Float32Array([n]).buffer);
   if (name === 'double') return new Uint8Array(new Float64Array([n]).buffer);
   const out = new Uint8Array(sizeOf({ kind: 'float', name: 'long double' }, arch));
@@ -230,6 +269,10 @@ export function encodeValue(type: CType, value: HostValue, arch: Arch, memory: G
       return { bytes: encodeAggregate(type, value, arch, memory, what) };
     case 'array':
       return { bytes: encodeArray(type, value, arch, memory, what) };
+    case 'complex':
+      return { bytes: encodeComplex(type.of, value, arch, what) };
+    case 'vector':
+      return { bytes: encodeVector(type, value, arch, memory, what) };
     default:
       throw new ArgumentError(`${what}: cannot pass a value of type ${typeName(type)}`);
   }
@@ -274,6 +317,43 @@ function encodeArray(type: CType & { kind: 'array' }, value: HostValue, arch: Ar
   return out;
 }
 
+/** The parts of a complex value: `{ re, im }`, `[re, im]`, or a real number (imaginary part 0). */
+function complexParts(value: HostValue, what: string, type: string): [HostValue, HostValue] {
+  if (Array.isArray(value) && value.length === 2) return [value[0]!, value[1]!];
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && 're' in value) {
+    const v = value as { re: HostValue; im?: HostValue };
+    return [v.re, v.im ?? 0];
+  }
+  if (typeof value === 'number' || typeof value === 'string' || value instanceof LongDouble) return [value, 0];
+  throw new ArgumentError(`${what}: expected a complex value { re, im } (or [re, im], or a real number) for ${type}, got ${describe(value)}`);
+}
+
+/** `_Complex T`: the real part's image then the imaginary part's, each T's size (long double: 12 or 16 bytes). */
+function encodeComplex(part: ComplexPart, value: HostValue, arch: Arch, what: string): Uint8Array {
+  const [re, im] = complexParts(value, what, `_Complex ${part}`);
+  const size = sizeOf({ kind: 'float', name: part }, arch);
+  const out = new Uint8Array(2 * size);
+  out.set(encodeFloat(part, re, arch, `${what}.re`));
+  out.set(encodeFloat(part, im, arch, `${what}.im`), size);
+  return out;
+}
+
+/** A vector: its raw bytes (a Uint8Array of its size), or its elements (missing ones are 0). */
+function encodeVector(type: CType & { kind: 'vector' }, value: HostValue, arch: Arch, memory: GuestMemory, what: string): Uint8Array {
+  if (value instanceof Uint8Array) {
+    if (value.length !== type.size) throw new ArgumentError(`${what}: ${typeName(type)} has ${type.size} bytes, got ${value.length}`);
+    return Uint8Array.from(value);
+  }
+  const elementSize = sizeOf(type.of, arch);
+  const length = type.size / elementSize;
+  if (!Array.isArray(value) || value.length > length) {
+    throw new ArgumentError(`${what}: expected up to ${length} ${typeName(type.of)} elements (or ${type.size} raw bytes) for ${typeName(type)}, got ${describe(value)}`);
+  }
+  const out = new Uint8Array(type.size);
+  value.forEach((element, i) => out.set(encodeValue(type.of, element, arch, memory, `${what}[${i}]`).bytes, i * elementSize));
+  return out;
+}
+
 function encodeAggregate(type: CType, value: HostValue, arch: Arch, memory: GuestMemory, what: string): Uint8Array {
   const layout = structLayout(type, arch);
   const out = new Uint8Array(layout.size);
@@ -298,7 +378,7 @@ function encodeAggregate(type: CType, value: HostValue, arch: Arch, memory: Gues
 }
 
 /** A decoded C value: numbers for ints that fit in 2^53, bigints beyond; objects for structs. */
-export type DecodedValue = number | bigint | undefined | { [field: string]: DecodedValue } | DecodedValue[];
+export type DecodedValue = number | bigint | undefined | Float128 | { [field: string]: DecodedValue } | DecodedValue[];
 
 /** Decodes the memory image of a C value. */
 export function decodeValue(type: CType, bytes: Uint8Array, arch: Arch): DecodedValue {
@@ -319,7 +399,20 @@ export function decodeValue(type: CType, bytes: Uint8Array, arch: Arch): Decoded
     case 'float':
       if (type.name === 'float') return view.getFloat32(0, true);
       if (type.name === 'double') return view.getFloat64(0, true);
+      if (type.name === '_Float16') return decodeFloat16(bytes);
+      // Exactly: no JS number holds a __float128 (`toNumber()` gives the nearest double).
+      if (type.name === '__float128') return new Float128(bytes.subarray(0, FLOAT128_BYTES));
       return decodeFloat80(bytes.subarray(0, FLOAT80_BYTES));
+    case 'complex': {
+      // `{ re, im }`; long double parts are the nearest doubles, as long double values are (the exact bytes are in the image).
+      const part: CType = { kind: 'float', name: type.of };
+      const size = sizeOf(part, arch);
+      return { re: decodeValue(part, bytes.subarray(0, size), arch), im: decodeValue(part, bytes.subarray(size, 2 * size), arch) };
+    }
+    case 'vector': {
+      const size = sizeOf(type.of, arch);
+      return Array.from({ length: type.size / size }, (_, i) => decodeValue(type.of, bytes.subarray(i * size, (i + 1) * size), arch));
+    }
     case 'struct':
     case 'union': {
       const layout = structLayout(type, arch);

@@ -117,7 +117,7 @@ export function readReturn(view: MachineView, ret: ReturnSpec, hiddenPointer: nu
   if (ret.kind === 'void') return undefined;
   const text = typeName(ret.type);
   if (ret.kind === 'memory') return valueOf(view, text, ret.type, hiddenPointer ? view.read(hiddenPointer, ret.size) : new Uint8Array(ret.size));
-  if (ret.kind === 'x87') return valueOf(view, text, ret.type, x87Image(view.regBytes('st0', FLOAT80_BYTES), ret.size));
+  if (ret.kind === 'x87' && ret.locations.length === 1) return valueOf(view, text, ret.type, x87Image(view.regBytes('st0', FLOAT80_BYTES), ret.size));
   return valueOf(view, text, ret.type, gather(view, ret.locations, ret.size, view.sp));
 }
 
@@ -138,6 +138,12 @@ export function formatCallValue(v: Pick<CallValue, 'type' | 'value' | 'string'>)
     return v.string !== undefined ? quote(v.string) : hex(value as number | bigint);
   }
   if (type.kind === 'float') return Number.isNaN(value) ? 'nan' : String(value);
+  if (type.kind === 'complex') {
+    // `1.5-0.25i`, as C's complex literals read.
+    const { re, im } = value as { re: number; im: number };
+    const imText = Number.isNaN(im) ? '+nan' : Object.is(im, -0) ? '-0' : im < 0 ? String(im) : `+${im}`;
+    return `${Number.isNaN(re) ? 'nan' : re}${imText}i`;
+  }
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   if (Array.isArray(value)) return `[${value.map((x) => formatCallValue({ type: { kind: 'void' }, value: x })).join(', ')}]`;
   if (type.kind === 'struct' || type.kind === 'union') {

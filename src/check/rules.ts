@@ -241,10 +241,10 @@ export function checkX87AtEntry(call: CheckedCall, entry: CpuState): Violation[]
 
 /** x87-stack (return): empty, or exactly one value in st0 for an x87-returned result. */
 export function checkX87AtReturn(call: CheckedCall, ret: CpuState): Violation[] {
-  const expected = call.spec.ret.kind === 'x87' ? 1 : 0;
+  const expected = call.spec.ret.kind === 'x87' ? call.spec.ret.locations.length : 0;
   if (ret.x87Depth === expected) return [];
-  const what = expected === 1
-    ? `${call.function} returns a ${typeName(call.spec.ret.type)} in st0, so exactly one value must be on the x87 stack at return; found ${ret.x87Depth}`
+  const what = expected > 0
+    ? `${call.function} returns a ${typeName(call.spec.ret.type)} in ${expected === 1 ? 'st0' : 'st0 and st1'}, so exactly ${expected === 1 ? 'one value' : `${expected} values`} must be on the x87 stack at return; found ${ret.x87Depth}`
     : `${call.function} returned with ${ret.x87Depth} value(s) left on the x87 register stack`;
   return [violation(call, 'x87-stack', 'return', `x87 stack depth ${expected}`, `x87 stack depth ${ret.x87Depth}`, what)];
 }
@@ -396,7 +396,7 @@ const ordinal = (n: number) => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n 
  * faults, so this is found by reading the caller's code (purego's i386 trampoline `fstp`s after every call).
  */
 export function checkX87EmptyPop(call: CheckedCall, ret: CpuState, reads: readonly X87Read[]): Violation[] {
-  const returned = call.spec.ret.kind === 'x87' ? 1 : 0;
+  const returned = call.spec.ret.kind === 'x87' ? call.spec.ret.locations.length : 0;
   let depth = Math.min(returned, ret.x87Depth);
   for (const [i, read] of reads.entries()) {
     if (read.stop) return [];

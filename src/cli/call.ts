@@ -17,6 +17,7 @@ import { formatTlsReport, type TlsReport } from '../check/tls-watch.ts';
 import { parseToken, type TokenContext } from './tokens.ts';
 import { LongDouble } from '../callspec/long-double.ts';
 import { FLOAT80_BYTES } from '../callspec/float80.ts';
+import { Float128, FLOAT128_BYTES } from '../callspec/float128.ts';
 import { writeTraceFile } from './trace.ts';
 import { readInputText } from './files.ts';
 import { parseSeconds, parseSize, SIZE_OPTIONS, TIMEOUT_EXIT_STATUS } from './sizes.ts';
@@ -205,10 +206,22 @@ export function argumentsFor(proto: Prototype, tokens: string[], context: TokenC
 /** The JSON form of a decoded value: integers beyond 2^53 become decimal strings, non-finite floats strings. */
 export function jsonValue(value: DecodedValue): unknown {
   if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Float128) return value.toNumber();
   if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
   if (Array.isArray(value)) return value.map(jsonValue);
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonValue(v)]));
   return value ?? null;
+}
+
+/** The exact JSON form of a value no JS number holds: long double and __float128, alone or as complex parts. */
+export function exactJson(type: CType, bytes: Uint8Array, arch: Arch): unknown {
+  if (type.kind === 'float' && type.name === 'long double') return new LongDouble(bytes.subarray(0, FLOAT80_BYTES)).toString();
+  if (type.kind === 'float' && type.name === '__float128') return new Float128(bytes.subarray(0, FLOAT128_BYTES)).toString();
+  if (type.kind === 'complex' && type.of === 'long double') {
+    const part = arch === 'amd64' ? 16 : 12;
+    return { re: exactJson({ kind: 'float', name: 'long double' }, bytes, arch), im: exactJson({ kind: 'float', name: 'long double' }, bytes.subarray(part), arch) };
+  }
+  return undefined;
 }
 
 function hex(bytes: Uint8Array): string {
@@ -244,9 +257,11 @@ export function resultJson(
     errno: r.errno,
     out: outs,
   };
-  // A long double result exactly, as an x87: token, with the nearest double beside it.
-  if (proto.ret.kind === 'float' && proto.ret.name === 'long double') {
-    json.return = new LongDouble(r.returnBytes.subarray(0, FLOAT80_BYTES)).toString();
+  // A long double or __float128 result (or a complex one's parts) exactly, as x87: / f128: tokens, with the nearest
+  // double beside it.
+  const exact = exactJson(proto.ret, r.returnBytes, arch);
+  if (exact !== undefined) {
+    json.return = exact;
     json.returnApprox = jsonValue(r.value);
   }
   if (r.string !== undefined) json.string = r.string;

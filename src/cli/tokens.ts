@@ -3,10 +3,15 @@
  *   integers (`42`, `-1`, `0x1f`) for integer and pointer parameters; float literals for floating types;
  *   a plain string for `char *`; `out:N` for an N-byte zeroed out-buffer; `{a, b, …}` for a struct by value;
  *   `ret:ID` (batch) for an earlier call's return value; `TYPE:VALUE` for variadic arguments
- *   (int, uint, long, ulong, longlong, ulonglong, double, longdouble, ptr, str).
+ *   (int, uint, long, ulong, longlong, ulonglong, double, longdouble, float128, complexfloat, complexdouble,
+ *   complexlongdouble, ptr, str).
+ *   long double and __float128 take exact text (decimal, hex float) or raw `x87:` / `f128:` tokens; a `_Complex`
+ *   parameter `{re, im}` (or one real number); a vector `{e0, e1, …}` (its elements, missing ones 0).
  */
 import { MAX_DECLARATION_NESTING } from '../callspec/parse.ts';
 import type { CType } from '../callspec/types.ts';
+import { Float128 } from '../callspec/float128.ts';
+import { BINARY64, numberOfBits, parseBinary } from '../callspec/ieee-binary.ts';
 import { LongDouble } from '../callspec/long-double.ts';
 import { ArgumentError, type HostValue, isCharPointer, OutBuffer, vararg, VARARG_PREFIXES } from '../callspec/values.ts';
 
@@ -19,6 +24,7 @@ const TYPED = new RegExp(`^(${VARARG_PREFIXES.join('|')}):(.*)$`, 's');
 /** A struct or union through `...`: `struct pt:{1, 2.5}` (the tag is completed from the declarations). */
 const TYPED_RECORD = /^(struct|union)\s+([A-Za-z_]\w*):(\{.*\})$/s;
 const INTEGER = /^-?(0x[0-9a-f]+|\d+)$/i;
+const HEX_FLOAT = /^[-+]?0x([0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(p[-+]?\d+)?$/i;
 
 /** Parses the token for a fixed parameter of type `type`. */
 export function parseToken(token: string, type: CType | undefined, position: number, context: TokenContext = {}): HostValue {
@@ -37,17 +43,14 @@ export function parseToken(token: string, type: CType | undefined, position: num
       if (!INTEGER.test(token)) throw new ArgumentError(`${what}: expected an integer for ${describe(type)}`);
       return parseInteger(token);
     case 'float':
-      // long double: exactly, from text or an x87: token (a double in between would round twice).
-      if (type.name === 'long double') {
-        try {
-          return LongDouble.parse(token);
-        } catch (error) {
-          throw new ArgumentError(`${what}: ${(error as Error).message}`);
-        }
-      }
+      // long double and __float128: exactly, from text or an x87: / f128: token (a double in between would round twice).
+      if (type.name === 'long double' || type.name === '__float128') return exactFloat(type.name, token, what);
+      // _Float16: the text itself (decimal or hex float), rounded once to binary16 when the value is encoded.
+      if (type.name === '_Float16' && HEX_FLOAT.test(token)) return token;
       if (!/^[-+]?(\d+\.?\d*(e[-+]?\d+)?|\.\d+(e[-+]?\d+)?|inf(inity)?|nan)$/i.test(token)) {
         throw new ArgumentError(`${what}: expected a number for ${type.name}`);
       }
+      if (type.name === '_Float16') return token;
       return Number(token.replace(/^([-+]?)inf(inity)?$/i, '$1Infinity'));
     case 'pointer':
       if (isCharPointer(type)) return token;
@@ -56,6 +59,13 @@ export function parseToken(token: string, type: CType | undefined, position: num
     case 'struct':
     case 'union':
       if (!token.trim().startsWith('{')) throw new ArgumentError(`${what}: expected a struct value like {1, 2.5}`);
+      return parseBraces(token, what);
+    case 'complex':
+      // {re, im}, or a real number (imaginary part 0); each part is text, converted exactly by the part's type.
+      if (!token.trim().startsWith('{')) return token;
+      return parseBraces(token, what);
+    case 'vector':
+      if (!token.trim().startsWith('{')) throw new ArgumentError(`${what}: expected the vector's elements like {1, 2, 3, 4}`);
       return parseBraces(token, what);
     default:
       throw new ArgumentError(`${what}: parameters of this type cannot be given on the command line`);
@@ -85,15 +95,15 @@ function parseSpecial(token: string, what: string, context: TokenContext): HostV
   if (typed) {
     const [, prefix, text] = typed as unknown as [string, (typeof VARARG_PREFIXES)[number], string];
     if (prefix === 'str') return vararg.str(text);
-    if (prefix === 'longdouble') {
-      try {
-        return vararg.longdouble(LongDouble.parse(text));
-      } catch (error) {
-        throw new ArgumentError(`${what}: ${(error as Error).message}`);
-      }
+    if (prefix === 'longdouble') return vararg.longdouble(exactFloat('long double', text, what) as LongDouble);
+    if (prefix === 'float128') return vararg.float128(exactFloat('__float128', text, what) as Float128);
+    // complexdouble:{1.5, -2} (or one real number): the parts are converted exactly by their type when encoded.
+    if (prefix === 'complexfloat' || prefix === 'complexdouble' || prefix === 'complexlongdouble') {
+      return vararg[prefix](text.trim().startsWith('{') ? parseBraces(text, what) : text);
     }
     if (prefix === 'double') {
-      const n = Number(text);
+      // A C hex float (double:0x1.8p+1) is exact too.
+      const n = HEX_FLOAT.test(text.trim()) ? numberOfBits(parseBinary(BINARY64, text)) : Number(text);
       if (text.trim() === '' || Number.isNaN(n)) throw new ArgumentError(`${what}: "${text}" is not a number`);
       return vararg[prefix](n);
     }
@@ -103,6 +113,15 @@ function parseSpecial(token: string, what: string, context: TokenContext): HostV
     return (vararg[prefix] as (v: number | bigint) => HostValue)(parseInteger(text));
   }
   return undefined;
+}
+
+/** A long double or __float128 token, exactly (text correctly rounded, or raw x87: / f128: bytes). */
+function exactFloat(name: 'long double' | '__float128', token: string, what: string): HostValue {
+  try {
+    return name === 'long double' ? LongDouble.parse(token) : Float128.parse(token);
+  } catch (error) {
+    throw new ArgumentError(`${what}: ${(error as Error).message}`);
+  }
 }
 
 function parseInteger(token: string): number | bigint {

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Arch } from '../emu/arch.ts';
 import { callSpec, CallSpecError } from '../callspec/classify.ts';
+import { containsAlignedValue } from '../callspec/classify-i386.ts';
 import { typeName, LayoutError } from '../callspec/layout.ts';
 import { DeclarationError, type Declarations } from '../callspec/parse.ts';
 import { renderCallSpec } from '../callspec/render.ts';
@@ -174,6 +175,8 @@ export function paramKind(type: CType): ParamKind {
       return 'float';
     case 'struct':
     case 'union':
+    case 'complex': // {re, im}
+    case 'vector': // {e0, e1, …}
       return 'struct';
     case 'function':
       return 'function';
@@ -242,6 +245,18 @@ export const EXPLANATIONS: Record<string, string> = {
     'float and double come back in xmm0 (a second SSE eightbyte in xmm1); a small struct mixing both classes comes back in xmm0 and rax, one eightbyte each.',
   'amd64-x87-return':
     'long double comes back in st0, the top of the x87 register stack, as an 80-bit value; the caller must pop it.',
+  'amd64-sseup':
+    '__float128 and the 16-byte vectors (__m128, __m128d, __m128i) are classes SSE + SSEUP: the whole 16-byte value travels in one xmm register (all of xmm0 for a result), never split across two.',
+  'amd64-complex':
+    '_Complex float and _Complex double are classified as a struct of their real and imaginary parts: a complex float is one SSE eightbyte (both parts in the low 8 bytes of one xmm register), a complex double two (real part in one xmm register, imaginary part in the next).',
+  'amd64-complex-x87':
+    '_Complex long double is class COMPLEX_X87: like long double it is never passed in registers — the caller copies both 16-byte parts into a 32-byte, 16-byte-aligned stack slot.',
+  'amd64-complex-x87-return':
+    '_Complex long double comes back on the x87 stack: the real part in st0 and the imaginary part in st1; the caller pops both.',
+  'i386-16-aligned':
+    'A __float128 or a 16-byte vector (or a struct holding one) is 16-byte aligned, and GCC gives it a 16-byte-aligned stack slot: padding is left after the previous argument (GCC 4.6 changed this; older compilers and other ABIs disagree).',
+  'i386-return-complex-float':
+    '_Complex float comes back in edx:eax, like a 64-bit integer: the real part in eax, the imaginary part in edx. _Complex double and long double, __float128 and vectors come back in memory, like structs.',
   'i386-return-eax':
     'Integers and pointers come back in eax; 64-bit integers in edx:eax (high half in edx).',
   'i386-x87-return':
@@ -262,20 +277,26 @@ function isAggregate(type: CType): boolean {
 }
 
 export function argKey(spec: CallSpec, arg: ArgSpec): string {
-  if (spec.arch === 'i386') return 'i386-stack';
+  if (spec.arch === 'i386') return arg.locations.some((l) => l.kind === 'stack') && containsAlignedValue(arg.type) ? 'i386-16-aligned' : 'i386-stack';
   if (arg.classes.includes('MEMORY')) return 'amd64-memory';
   if (arg.classes.includes('X87')) return 'amd64-x87';
+  if (arg.classes.includes('COMPLEX_X87')) return 'amd64-complex-x87';
   const inRegisters = arg.locations.every((l) => l.kind === 'reg');
   if (!inRegisters) return 'amd64-stack';
   if (isAggregate(arg.type)) return 'amd64-eightbytes';
+  if (arg.type.kind === 'complex') return 'amd64-complex';
+  if (arg.classes.includes('SSEUP')) return 'amd64-sseup';
   return arg.classes.includes('SSE') ? 'amd64-sse' : 'amd64-integer';
 }
 
 export function returnKey(spec: CallSpec, ret: ReturnSpec): string {
   if (ret.kind === 'void') return 'void-return';
   if (ret.kind === 'memory') return 'hidden-pointer';
+  if (ret.kind === 'x87' && ret.locations.length > 1) return 'amd64-complex-x87-return';
   if (ret.kind === 'x87') return spec.arch === 'amd64' ? 'amd64-x87-return' : 'i386-x87-return';
-  if (spec.arch === 'i386') return 'i386-return-eax';
+  if (spec.arch === 'i386') return ret.type.kind === 'complex' ? 'i386-return-complex-float' : 'i386-return-eax';
+  if (ret.type.kind === 'complex') return 'amd64-complex';
+  if (ret.classes.includes('SSEUP')) return 'amd64-sseup';
   return ret.classes.includes('SSE') ? 'amd64-return-sse' : 'amd64-return-integer';
 }
 

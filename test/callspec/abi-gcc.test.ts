@@ -123,7 +123,7 @@ capture_sret:
 /** A C expression of type `type` with a recognisable value; aggregates are filled byte by byte instead. */
 function scalarValue(type: CType, seed: number): string | undefined {
   if (type.kind === 'pointer') return `(void *)(unsigned long)0x${(0x10203040 + seed).toString(16)}`;
-  if (type.kind === 'float') return { float: `${seed}.25f`, double: `${seed}.5`, 'long double': `${seed}.75L` }[type.name];
+  if (type.kind === 'float') return { float: `${seed}.25f`, double: `${seed}.5`, 'long double': `${seed}.75L`, _Float16: `${seed}.5f16`, __float128: `${seed}.125Q` }[type.name];
   if (type.kind !== 'int') return undefined;
   const narrowSigned: Record<string, string> = { char: `-${seed}`, 'signed char': `-${seed}`, short: `-${seed * 300}` };
   const narrowUnsigned: Record<string, string> = { 'unsigned char': `${0xf0 + seed}`, 'unsigned short': `${0xf000 + seed}`, _Bool: '1' };

@@ -24,9 +24,9 @@ export function bootConventionsMachine(arch: Arch, corpus: ConventionsCorpus): P
 export class ConventionRunner extends Runner {
   private readonly splitAddress: number;
 
-  constructor(m: Machine, arch: Arch) {
-    super(m, arch, CONVENTIONS_LIB);
-    this.splitAddress = m.address('conformance_split', CONVENTIONS_LIB);
+  constructor(m: Machine, arch: Arch, lib = CONVENTIONS_LIB) {
+    super(m, arch, lib);
+    this.splitAddress = m.address('conformance_split', lib);
   }
 
   /** Calls one signature and, when it has one, its invoker with a callback: the lines in the native caller's format. */
@@ -48,7 +48,7 @@ export class ConventionRunner extends Runner {
     });
     try {
       this.reset();
-      m.fnAt(m.address(`cb_${sig.name}`, CONVENTIONS_LIB), INVOKER)(callback);
+      m.fnAt(m.address(`cb_${sig.name}`, this.lib), INVOKER)(callback);
       // The invoker recorded the callee's arguments (none: the callback records its own) and then the return value.
       const split = new DataView(m.read(this.splitAddress, 4).buffer).getUint32(0, true);
       lines.push(`cb_${sig.name} ${hexOf(received)} ${hexOf(this.recorded().subarray(split))}`);

@@ -19,6 +19,7 @@ import {
   type Arch, ARCHES, corpusJson, INT128_TYPES, KNOWN_STRUCTS, literal, makeSignature, makeStructs, predictLine, PROMOTED_TYPES, putStatement,
   renderSerialisers, Rng, SCALAR_TYPES, type Signature, type StructDef, structDecl, type TypeName,
 } from './generate.ts';
+import { isExtraType } from './types-values.ts';
 
 export const CONVENTIONS_SEED = 20261202;
 
@@ -69,13 +70,16 @@ export interface ConventionSignature extends Signature {
   nativeOrder?: number[];
 }
 
-const NATIVE_SPELLING = { reversed: '__attribute__((stdcall))', 'register-first': '__attribute__((stdcall, regparm(3)))' };
+export const NATIVE_SPELLING = { reversed: '__attribute__((stdcall))', 'register-first': '__attribute__((stdcall, regparm(3)))' };
 
-/** libffi FFI_REGISTER: an argument that takes a register (an integer or pointer of up to 4 bytes, not a struct). */
-const takesRegister = (t: TypeName) => !t.startsWith('struct ') && !['float', 'double', 'long double', 'long long', 'unsigned long long'].includes(t);
+/**
+ * libffi FFI_REGISTER: an argument that takes a register (an integer or pointer of up to 4 bytes, not a struct;
+ * never a complex, __float128 or vector value: types-values.ts).
+ */
+const takesRegister = (t: TypeName) => !t.startsWith('struct ') && !isExtraType(t) && !['float', 'double', 'long double', 'long long', 'unsigned long long'].includes(t);
 
 /** The native parameter order of a `native` convention's signature. */
-function nativeOrder(kind: 'reversed' | 'register-first', params: TypeName[]): number[] {
+export function nativeOrder(kind: 'reversed' | 'register-first', params: TypeName[]): number[] {
   const indices = params.map((_, i) => i);
   if (kind === 'reversed') return indices.reverse();
   const registers = indices.filter((i) => takesRegister(params[i]!)).slice(0, 3);
@@ -95,10 +99,10 @@ function withConvention(sig: Signature, spelling: string): string {
   return sig.proto.replace(new RegExp(`^(.*?)\\b${sig.name}\\(`), (_, ret: string) => `${ret}${ret.endsWith(' ') || ret.endsWith('*') ? '' : ' '}${spelling} ${sig.name}(`);
 }
 
-type Family = { ret: TypeName; params: TypeName[]; variadic?: TypeName[] };
+export type Family = { ret: TypeName; params: TypeName[]; variadic?: TypeName[] };
 
 /** register-first needs three register arguments for the GCC equivalent to hold: ints are added in front. */
-function fitFamily(def: ConventionDef, f: Family): Family | undefined {
+export function fitFamily(def: Pick<ConventionDef, 'native'>, f: Family): Family | undefined {
   if (!def.native) return f;
   if (f.variadic || (def.native === 'register-first' && f.ret.startsWith('struct '))) return undefined;
   if (def.native === 'reversed') return f;

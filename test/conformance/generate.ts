@@ -16,6 +16,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { extraBytes, extraLayout, extraLiteral, extraPut, extraValue, type Helpers, isExtraType } from './types-values.ts';
 
 export type Arch = 'amd64' | 'i386';
 export const ARCHES: Arch[] = ['amd64', 'i386'];
@@ -121,6 +122,7 @@ const isFloat = (t: TypeName) => (FLOAT_TYPES as readonly string[]).includes(t);
 
 /** Size and alignment (only used to keep generated structs within 64 bytes and to describe them). */
 function scalarLayout(t: TypeName, arch: Arch): { size: number; align: number } {
+  if (isExtraType(t)) return extraLayout(t, arch, HELPERS);
   if (isInt(t)) {
     const size = intInfo(t).bytes[arch];
     return { size, align: arch === 'i386' ? Math.min(size, 4) : size };
@@ -273,6 +275,7 @@ function genFloat(rng: Rng, single: boolean): number {
 }
 
 export function genValue(rng: Rng, t: TypeName, structs: Map<string, StructDef>): Value {
+  if (isExtraType(t)) return extraValue(rng, t, HELPERS);
   if (isStruct(t)) {
     const def = structs.get(tagOf(t))!;
     return def.fields.map((f) =>
@@ -586,6 +589,7 @@ function intLiteral(t: TypeName, v: bigint): string {
 
 /** A C expression (or, inside an initializer, a braced list) for the value. */
 export function literal(t: TypeName, v: Value, structs: Map<string, StructDef>, inInitializer = false): string {
+  if (isExtraType(t)) return extraLiteral(t, v, HELPERS);
   if (isStruct(t)) {
     const def = structs.get(tagOf(t))!;
     const values = v as Value[];
@@ -609,6 +613,7 @@ const cName = (t: TypeName) => t.replace(/^struct /, '').replace(/\W+/g, '_');
 
 /** C statement(s) appending the meaningful bytes of the object `expr` (an lvalue) of type t. */
 export function putStatement(t: TypeName, expr: string): string {
+  if (isExtraType(t)) return extraPut(t, expr);
   if (isStruct(t)) return `put_${cName(t)}(&${expr});`;
   if (t === 'long double') return `PUTLD(${expr});`;
   return `PUT(${expr});`;
@@ -758,6 +763,7 @@ function float80Bytes(v: number): number[] {
 
 /** The meaningful bytes of a value of type t on arch. */
 export function valueBytes(t: TypeName, v: Value, structs: Map<string, StructDef>, arch: Arch): number[] {
+  if (isExtraType(t)) return extraBytes(t, v, arch, HELPERS);
   if (isStruct(t)) {
     const def = structs.get(tagOf(t))!;
     const values = v as Value[];
@@ -792,6 +798,16 @@ export function corpusJson(corpus: Corpus): string {
   fields.push(` "structs": ${list(structs)}`, ` "signatures": ${list(signatures)}`);
   return `{\n${fields.join(',\n')}\n}\n`;
 }
+
+/** generate.ts's element-type helpers, for the types corpus's hooks (types-values.ts). */
+const NO_STRUCTS = new Map<string, StructDef>();
+const HELPERS: Helpers = {
+  scalarLayout,
+  genValue: (rng, t) => genValue(rng, t, NO_STRUCTS),
+  literal: (t, v) => literal(t, v, NO_STRUCTS),
+  valueBytes: (t, v, arch) => valueBytes(t, v, NO_STRUCTS, arch),
+  hexFloat,
+};
 
 // ---------------------------------------------------------------------------------------------------------------
 // CLI

@@ -32,7 +32,16 @@ export function hostValue(type: CType, value: Value, arch: Arch): HostValue {
     case 'array':
       return (value as Value[]).map((e) => hostValue(type.of, e, arch));
     case 'float':
+      // __float128 values are text, parsed exactly (a number would be a double first).
+      if (type.name === '__float128') return value as string;
       return floatOf(forArch(value, arch));
+    case 'complex': {
+      const [re, im] = value as Value[];
+      const part: CType = { kind: 'float', name: type.of };
+      return { re: hostValue(part, re!, arch), im: hostValue(part, im!, arch) };
+    }
+    case 'vector':
+      return (value as Value[]).map((e) => hostValue(type.of, e, arch));
     case 'int':
     case 'pointer': {
       const v = intOf(forArch(value, arch));
@@ -59,6 +68,12 @@ export function meaningful(type: CType, bytes: Uint8Array, arch: Arch): number[]
     }
     case 'float':
       return [...bytes.subarray(0, type.name === 'long double' ? X87_EXTENDED_BYTES : sizeOf(type, arch))];
+    case 'complex': {
+      // Each part's meaningful bytes (a long double part's 10 x87 bytes, not its padding).
+      const part: CType = { kind: 'float', name: type.of };
+      const size = sizeOf(part, arch);
+      return [...meaningful(part, bytes.subarray(0, size), arch), ...meaningful(part, bytes.subarray(size, 2 * size), arch)];
+    }
     default:
       return [...bytes.subarray(0, sizeOf(type, arch))];
   }

@@ -84,7 +84,8 @@ export class PlanTable extends LitElement {
       ? html`<span class="faint">nothing</span>`
       : ret.kind === 'memory'
         ? html`<span class="badge stack">memory</span> <span class="faint">via hidden pointer</span>`
-        : ret.kind === 'x87' ? html`<span class="badge reg">st0</span>` : locationBadges(ret.locations, ret.size);
+        // st0, or st0 and st1 for a _Complex long double (its imaginary part in st1).
+        : ret.kind === 'x87' ? ret.locations.map((l) => html`<span class="badge reg">${l.kind === 'reg' ? l.reg : 'st0'}</span> `) : locationBadges(ret.locations, ret.size);
     const alText = spec.al !== undefined ? `%al = ${spec.al}` : undefined;
     return html`
       <div class="plan-head"><span class="proto" title=${spec.prototype}>${spec.prototype}</span>
