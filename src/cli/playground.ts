@@ -1,13 +1,15 @@
 /**
- * `shimulator playground [--port N] [--host H] [--no-open]`: starts the playground server, prints its URL, opens a
- * browser (xdg-open / open / start, failures ignored) and runs until SIGINT/SIGTERM.
+ * `shimulator playground [--port N] [--host H] [--no-open] [--no-cache | --cache-dir DIR]`: starts the playground
+ * server, prints its URL, opens a browser (xdg-open / open / start, failures ignored) and runs until SIGINT/SIGTERM.
+ * It makes every lesson right away (from the disk cache, else by recording it), in the background.
  * `shimulator export-lesson [ID|all] [--out DIR]`: writes a lesson (default: all) as a static site (default
  * ./lesson-site).
  */
 import { spawn } from 'node:child_process';
+import type { CacheOption } from '../snapshot/image-cache.ts';
 import { UsageError } from './call.ts';
 
-export const PLAYGROUND_USAGE = `usage: shimulator playground [--port N] [--host HOST] [--no-open]
+export const PLAYGROUND_USAGE = `usage: shimulator playground [--port N] [--host HOST] [--no-open] [--no-cache | --cache-dir DIR]
        shimulator export-lesson [ID|all] [--out DIR]`;
 
 function openBrowser(url: string): void {
@@ -26,6 +28,7 @@ export async function runPlayground(argv: string[], write: (line: string) => voi
   let port: number | undefined;
   let host: string | undefined;
   let open = true;
+  let cache: CacheOption | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--port') {
@@ -38,13 +41,19 @@ export async function runPlayground(argv: string[], write: (line: string) => voi
       if (!host) throw new UsageError(`--host needs a value\n${PLAYGROUND_USAGE}`);
     } else if (a === '--no-open') {
       open = false;
+    } else if (a === '--no-cache') {
+      cache = false;
+    } else if (a === '--cache-dir') {
+      const dir = argv[++i];
+      if (!dir) throw new UsageError(`--cache-dir needs a directory\n${PLAYGROUND_USAGE}`);
+      cache = { dir };
     } else {
       throw new UsageError(`unknown argument ${a}\n${PLAYGROUND_USAGE}`);
     }
   }
   const { startPlayground } = await import('../playground/server.ts');
   const { closeMachines } = await import('../playground/api.ts');
-  const server = await startPlayground({ port, host });
+  const server = await startPlayground({ port, host, cache, prepareLessons: true });
   write(`shimulator playground: ${server.url}  (Ctrl-C to stop)`);
   if (open) openBrowser(server.url);
   await new Promise<void>((resolve) => {

@@ -32,6 +32,7 @@ import { formatError } from '../cli/errors.ts';
 import { type GuestThreadHandle, Machine } from '../machine.ts';
 import { SymbolNotFoundError } from '../loader/symbols.ts';
 import { ElfError, parseElf } from '../loader/elf.ts';
+import type { CacheOption } from '../snapshot/image-cache.ts';
 import { encodeTrace, type Trace } from '../trace/format.ts';
 import { recordTrace, TraceLimitError } from '../trace/recorder.ts';
 
@@ -54,6 +55,12 @@ export const PLAYGROUND_OUTPUT_LIMIT = 1 << 20;
 export const PLAYGROUND_MEMORY_LIMIT = 1 << 30;
 /** The limits every playground machine boots with. */
 const LIMITS = { callBudget: CALL_BUDGET, outputLimit: PLAYGROUND_OUTPUT_LIMIT, memoryLimit: PLAYGROUND_MEMORY_LIMIT };
+/** The boot image cache this process's machines use (the server's `--cache-dir` / `--no-cache`; default: the default). */
+let bootCache: CacheOption | undefined;
+
+export function setBootCache(option: CacheOption | undefined): void {
+  bootCache = option;
+}
 const MAX_TOKENS = 64;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -384,14 +391,14 @@ async function bootMachine(profile: Profile, arch: Arch): Promise<{ machine: Mac
   if (profile.startsWith('upload:')) {
     const upload = uploads.get(profile.slice('upload:'.length));
     if (!upload) throw new PlaygroundError('the uploaded object is gone (the server keeps the latest uploads only): upload it again');
-    const machine = await Machine.boot({ arch, libs: [upload.path], check: true, watchTls: true, ...LIMITS });
+    const machine = await Machine.boot({ arch, libs: [upload.path], check: true, watchTls: true, cache: bootCache, ...LIMITS });
     machine.tlsLayout();
     return { machine };
   }
   const libs = ['libpcap.so.0.8'];
   if (profile === 'abi') libs.push(...['targets', 'callees', 'shims'].map((n) => abiFixture(arch, n)));
   const machine = await Machine.boot({
-    arch, libs, check: true, watchTls: true, ...LIMITS, decls: profile === 'abi' ? abiDeclarations() : undefined,
+    arch, libs, check: true, watchTls: true, cache: bootCache, ...LIMITS, decls: profile === 'abi' ? abiDeclarations() : undefined,
   });
   // Warm up: the first instrumented call computes the TLS layout (through dlinfo) and resolves IFUNCs; done here,
   // it does not show up in the first recording.

@@ -15,6 +15,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { onUploadForgotten, uploadEntry } from './api.ts';
+import type { CacheOption } from '../snapshot/image-cache.ts';
 import type { FromWorker, ToWorker } from './worker.ts';
 
 /** Workers started by default: two calls run at once, a third waits. */
@@ -23,8 +24,8 @@ export const DEFAULT_WORKERS = 2;
 export const DEFAULT_GUEST_TIMEOUT_MS = 30_000;
 /** Wall-clock time for starting the worker and booting the machines a call needs (two architectures' glibc). */
 export const DEFAULT_BOOT_TIMEOUT_MS = 120_000;
-/** Calls waiting for a worker at most; beyond that the server answers 503 rather than queueing without end. */
-const MAX_QUEUED = 500;
+/** Calls waiting for a worker at most (by default); beyond that the server answers 503 rather than queueing without end. */
+export const DEFAULT_MAX_QUEUED = 500;
 /** JavaScript heap of one worker: recordings are capped well below it; a worker that still outgrows it dies. */
 const WORKER_HEAP_MB = 2048;
 /** Pause before replacing a worker that died while starting: a broken install must not become a fork loop. */
@@ -37,6 +38,10 @@ export interface PoolOptions {
   workers?: number;
   guestTimeoutMs?: number;
   bootTimeoutMs?: number;
+  /** Calls that may wait for a worker; one more is answered 503 (default DEFAULT_MAX_QUEUED). */
+  maxQueued?: number;
+  /** The workers' boot image cache (image-cache.ts): false to boot afresh, or its folder. */
+  cache?: CacheOption;
 }
 
 /** A call the pool could not complete; `status` is the HTTP status to answer with, `partial` the recording up to a fault. */
@@ -73,11 +78,15 @@ export class GuestPool {
   private readonly size: number;
   private readonly guestTimeoutMs: number;
   private readonly bootTimeoutMs: number;
+  private readonly maxQueued: number;
+  private readonly cache: CacheOption | undefined;
 
   constructor(options: PoolOptions = {}) {
     this.size = Math.max(1, options.workers ?? DEFAULT_WORKERS);
     this.guestTimeoutMs = options.guestTimeoutMs ?? DEFAULT_GUEST_TIMEOUT_MS;
     this.bootTimeoutMs = options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
+    this.maxQueued = Math.max(0, options.maxQueued ?? DEFAULT_MAX_QUEUED);
+    this.cache = options.cache;
     onUploadForgotten((upload) => this.broadcast({ kind: 'forget', upload }));
     for (let i = 0; i < this.size; i++) this.spawn();
   }
@@ -85,8 +94,8 @@ export class GuestPool {
   /** Runs POST /api/call's request in a worker; rejects with GuestJobError when a limit or a crash stopped it. */
   call(body: unknown): Promise<unknown> {
     if (this.closed) return Promise.reject(new GuestJobError(503, 'the playground is shutting down'));
-    if (this.queue.length >= MAX_QUEUED) {
-      return Promise.reject(new GuestJobError(503, `the playground is busy (${MAX_QUEUED} calls waiting): try again shortly`));
+    if (this.queue.length >= this.maxQueued) {
+      return Promise.reject(new GuestJobError(503, `the playground is busy (${this.queue.length} calls waiting for its ${this.size} guest worker(s)): try again shortly`));
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ id: this.nextId++, body, resolve, reject });
@@ -108,7 +117,7 @@ export class GuestPool {
 
   private spawn(): void {
     if (this.closed) return;
-    const child = fork(ENTRY, [], {
+    const child = fork(ENTRY, this.cache === undefined ? [] : [JSON.stringify(this.cache)], {
       execArgv: [`--max-old-space-size=${WORKER_HEAP_MB}`],
       serialization: 'advanced',
       // The worker's own output is the engine's diagnostics, not the guest's (that is captured): keep the server's.
