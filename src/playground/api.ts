@@ -11,7 +11,8 @@
  *            kept apart so that the other machines stay single-threaded, as glibc behaves differently once a
  *            second thread exists).
  * Calls on one machine run one at a time (a promise queue per machine). A machine whose guest run failed
- * (fault, budget, trace limit) is discarded and booted again on the next request, so its state cannot leak.
+ * (fault, budget, trace limit) is discarded and booted again on the next request, so its state cannot leak; so is one
+ * whose recordings have grown it too much (recycle.ts).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +36,7 @@ import { ElfError, parseElf } from '../loader/elf.ts';
 import type { CacheOption } from '../snapshot/image-cache.ts';
 import { encodeTrace, type Trace } from '../trace/format.ts';
 import { recordTrace, TraceLimitError } from '../trace/recorder.ts';
+import { noteRecording, wornOut } from './recycle.ts';
 
 export const ARCHES: readonly Arch[] = ['amd64', 'i386'];
 export const LIBRARIES = ['libc.so.6', 'libpcap.so.0.8'] as const;
@@ -424,19 +426,23 @@ function onMachine<T>(profile: Profile, arch: Arch, task: (machine: Machine, thr
       s.machine = booted.machine;
       s.thread = booted.thread;
     }
-    try {
-      return task(s.machine, s.thread);
-    } catch (error) {
-      if (!keepsMachine(error)) {
-        // The guest stopped somewhere in the middle: its heap or locks may be inconsistent. Start afresh next time.
-        try {
-          s.machine.close();
-        } catch {
-          /* already broken */
-        }
-        s.machine = undefined;
-        s.thread = undefined;
+    const machine = s.machine;
+    const discard = () => {
+      try {
+        machine.close();
+      } catch {
+        /* already broken */
       }
+      s.machine = undefined;
+      s.thread = undefined;
+    };
+    try {
+      const result = task(machine, s.thread);
+      if (wornOut(machine)) discard();
+      return result;
+    } catch (error) {
+      // The guest stopped somewhere in the middle: its heap or locks may be inconsistent. Start afresh next time.
+      if (!keepsMachine(error)) discard();
       throw error;
     }
   };
@@ -553,6 +559,7 @@ export async function call(body: unknown, hooks: CallHooks = {}): Promise<Json> 
       throw new CallFailedError(message, partialResponse(machine, trace, call, { fault: message }));
     }
     const { result, trace } = recorded;
+    noteRecording(machine, trace);
     const json = resultJson(null, arch, proto, args, result, machine.takeOutput());
     const response: Json = { result: json, spec, trace: encodedTrace(trace, label), symbols: symbolsFor(machine, trace, f.address, proto.name) };
     if (thread) {
