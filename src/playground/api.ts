@@ -354,9 +354,12 @@ interface Slot {
 
 /** By (profile, arch), least recently used first. */
 const slots = new Map<string, Slot>();
-/** Machines one process keeps booted (each holds a whole glibc process, ~35–75 MiB resident: `npm run bench`): the least
- * recently used beyond this is closed, so that many uploads or profiles cannot grow a server or worker without end. */
-export const MAX_BOOTED_MACHINES = 4;
+/** Machines one process keeps booted (each holds a whole glibc process, ~20–65 MiB resident plus at most ~32 MiB of
+ * translated code, recycle.ts: `npm run bench`): the least recently used beyond this is closed, so that many uploads
+ * or profiles cannot grow a server or worker without end. Six: the five the lessons use (libc + libpcap on both
+ * architectures, the ABI fixtures on both, the guest thread on amd64) and one upload, so that recording lessons
+ * does not evict the machines students call. */
+export const MAX_BOOTED_MACHINES = 6;
 
 /** Closes a slot's machine once the tasks already queued on it are done. */
 function retireSlot(slot: Slot): void {

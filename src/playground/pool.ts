@@ -55,6 +55,8 @@ export class GuestJobError extends Error {
 interface Job {
   id: number;
   body: unknown;
+  /** Queued ahead of ordinary calls (behind earlier `first` ones). */
+  first?: boolean;
   resolve(value: unknown): void;
   reject(error: GuestJobError): void;
 }
@@ -91,14 +93,20 @@ export class GuestPool {
     for (let i = 0; i < this.size; i++) this.spawn();
   }
 
-  /** Runs POST /api/call's request in a worker; rejects with GuestJobError when a limit or a crash stopped it. */
-  call(body: unknown): Promise<unknown> {
+  /**
+   * Runs POST /api/call's request in a worker; rejects with GuestJobError when a limit or a crash stopped it.
+   * `first`: ahead of the calls already waiting (a lesson's recording: made once per lesson, while students wait).
+   */
+  call(body: unknown, { first = false }: { first?: boolean } = {}): Promise<unknown> {
     if (this.closed) return Promise.reject(new GuestJobError(503, 'the playground is shutting down'));
     if (this.queue.length >= this.maxQueued) {
       return Promise.reject(new GuestJobError(503, `the playground is busy (${this.queue.length} calls waiting for its ${this.size} guest worker(s)): try again shortly`));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, body, resolve, reject });
+      const job = { id: this.nextId++, body, resolve, reject };
+      const ordinary = this.queue.findIndex((waiting) => !waiting.first);
+      if (first && ordinary >= 0) this.queue.splice(ordinary, 0, { ...job, first });
+      else this.queue.push({ ...job, first });
       this.dispatch();
     });
   }

@@ -236,7 +236,8 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   // The allowed Host names need the port, known once the server listens; no request arrives before that.
   const guard: Guard = { hosts: new Set(), token: newToken() };
   const pool = new GuestPool({ cache: options.cache, ...options.pool });
-  const lessons = new LessonStore((body) => pool.call(body), options.cache);
+  // A lesson's recording goes ahead of waiting calls: it is made once, and every student opening it waits for it.
+  const lessons = new LessonStore((body) => pool.call(body, { first: true }), options.cache);
   const context: Context = { webDir, guard, pool, lessons };
   const server = createServer((req, res) => {
     route(req, res, context).catch((error: unknown) => {
