@@ -10,6 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startPlayground, type Playground } from '../src/playground/server.ts';
+import { GuestPool } from '../src/playground/pool.ts';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'shimulator-class-'));
 const SNPRINTF = 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)';
@@ -158,5 +159,22 @@ describe('a class on one server', () => {
       for (const a of done) expect(a.json.result.return).toBe(3);
       for (const a of busy) expect(a.json.error).toMatch(/the playground is busy \(2 calls waiting for its 1 guest worker\(s\)\): try again shortly/);
     });
+  });
+
+  it('runs a lesson recording\'s calls ahead of the calls already waiting', { timeout: 120_000 }, async () => {
+    const pool = new GuestPool({ workers: 1, cache: { dir: cacheDir } });
+    try {
+      const done: string[] = [];
+      const strlen = (name: string, first = false) =>
+        pool.call({ arch: 'amd64', prototype: STRLEN, args: [name] }, { first }).then((value) => {
+          expect((value as { result: { return: number } }).result.return).toBe(name.length);
+          done.push(name);
+        });
+      // All queued before the worker is ready: it takes them in queue order, one at a time.
+      await Promise.all([strlen('a'), strlen('bb'), strlen('lesson', true), strlen('ccc'), strlen('lesson2', true)]);
+      expect(done).toEqual(['lesson', 'lesson2', 'a', 'bb', 'ccc']);
+    } finally {
+      pool.close();
+    }
   });
 });

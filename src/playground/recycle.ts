@@ -16,7 +16,7 @@ import type { Trace } from '../trace/format.ts';
 /** Distinct recorded instructions after which a machine is replaced: ≈ 32 MiB of its code buffer. */
 export const RECYCLE_AFTER_CODE = 128_000;
 /** Counted for each recording besides its instructions: the trampoline, the return trap, the warm paths. */
-const CODE_PER_RECORDING = 64;
+export const CODE_PER_RECORDING = 64;
 
 const recordedCode = new WeakMap<Machine, number>();
 

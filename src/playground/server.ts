@@ -47,6 +47,8 @@ export interface PlaygroundOptions {
   pool?: PoolOptions;
   /** Where lesson recordings (and the workers' boot images) are kept on disk: false for nowhere (image-cache.ts). */
   cache?: CacheOption;
+  /** Where lesson recordings alone are kept (default: `cache`); false records each lesson once per server. */
+  lessonCache?: CacheOption;
   /** Make every lesson right after starting (load it from the cache, else record it), not on its first request. */
   prepareLessons?: boolean;
 }
@@ -237,7 +239,7 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   const guard: Guard = { hosts: new Set(), token: newToken() };
   const pool = new GuestPool({ cache: options.cache, ...options.pool });
   // A lesson's recording goes ahead of waiting calls: it is made once, and every student opening it waits for it.
-  const lessons = new LessonStore((body) => pool.call(body, { first: true }), options.cache);
+  const lessons = new LessonStore((body) => pool.call(body, { first: true }), options.lessonCache ?? options.cache);
   const context: Context = { webDir, guard, pool, lessons };
   const server = createServer((req, res) => {
     route(req, res, context).catch((error: unknown) => {

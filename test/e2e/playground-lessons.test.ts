@@ -34,8 +34,10 @@ describe.skipIf(!haveChromium)('playground lessons in Chromium', () => {
     await byTest(page, 'mode-lessons').click();
     await byTest(page, 'lesson-item-varargs-al').click();
     await eventually('the recording notice', () => byTest(page, 'lesson-status').innerText(), (t) => t.includes('Opening “Varargs and %al”: recording its calls'), 10_000);
+    expect(await page.locator('.lessons').getAttribute('aria-busy')).toBe('true');
     await byTest(page, 'lesson-view').waitFor({ timeout: 90_000 });
     await eventually('the notice to go', () => byTest(page, 'lesson-status').innerText(), (t) => t.trim() === '');
+    expect(await page.locator('.lessons').getAttribute('aria-busy')).toBe('false');
     await eventually('the trampoline\'s mov eax, 1', () => byTest(page, 'current-instruction').innerText(), (t) => t.includes('mov eax, 1'));
     expect(new URL(page.url()).search).toBe('?lesson=varargs-al&step=1');
     expect(problems).toEqual([]);
