@@ -1,7 +1,8 @@
 /**
- * `shimulator playground [--port N] [--host H] [--no-open] [--no-cache | --cache-dir DIR]`: starts the playground
- * server, prints its URL, opens a browser (xdg-open / open / start, failures ignored) and runs until SIGINT/SIGTERM.
- * It makes every lesson right away (from the disk cache, else by recording it), in the background.
+ * `shimulator playground [--port N] [--host H] [--no-open] [--no-cache | --cache-dir DIR] [--workers N]`: starts the
+ * playground server (with N guest worker processes, pool.ts), prints its URL, opens a browser (xdg-open / open /
+ * start, failures ignored) and runs until SIGINT/SIGTERM. It makes every lesson right away (from the disk cache,
+ * else by recording it), in the background.
  * `shimulator export-lesson [ID|all] [--out DIR]`: writes a lesson (default: all) as a static site (default
  * ./lesson-site).
  */
@@ -9,7 +10,10 @@ import { spawn } from 'node:child_process';
 import type { CacheOption } from '../snapshot/image-cache.ts';
 import { UsageError } from './call.ts';
 
-export const PLAYGROUND_USAGE = `usage: shimulator playground [--port N] [--host HOST] [--no-open] [--no-cache | --cache-dir DIR]
+/** More worker processes than this would only compete for the cores (each is single-threaded) and memory. */
+const MAX_WORKERS = 64;
+
+export const PLAYGROUND_USAGE = `usage: shimulator playground [--port N] [--host HOST] [--no-open] [--no-cache | --cache-dir DIR] [--workers N]
        shimulator export-lesson [ID|all] [--out DIR]`;
 
 function openBrowser(url: string): void {
@@ -29,6 +33,7 @@ export async function runPlayground(argv: string[], write: (line: string) => voi
   let host: string | undefined;
   let open = true;
   let cache: CacheOption | undefined;
+  let workers: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--port') {
@@ -41,6 +46,10 @@ export async function runPlayground(argv: string[], write: (line: string) => voi
       if (!host) throw new UsageError(`--host needs a value\n${PLAYGROUND_USAGE}`);
     } else if (a === '--no-open') {
       open = false;
+    } else if (a === '--workers') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new UsageError(`--workers takes a number of guest worker processes (1-${MAX_WORKERS})\n${PLAYGROUND_USAGE}`);
+      workers = n;
     } else if (a === '--no-cache') {
       cache = false;
     } else if (a === '--cache-dir') {
@@ -53,7 +62,7 @@ export async function runPlayground(argv: string[], write: (line: string) => voi
   }
   const { startPlayground } = await import('../playground/server.ts');
   const { closeMachines } = await import('../playground/api.ts');
-  const server = await startPlayground({ port, host, cache, prepareLessons: true });
+  const server = await startPlayground({ port, host, cache, prepareLessons: true, pool: { workers } });
   write(`shimulator playground: ${server.url}  (Ctrl-C to stop)`);
   if (open) openBrowser(server.url);
   await new Promise<void>((resolve) => {

@@ -13,13 +13,15 @@
  * each child's memory goes back to the system when it is replaced.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { onUploadForgotten, uploadEntry } from './api.ts';
 import type { CacheOption } from '../snapshot/image-cache.ts';
 import type { FromWorker, ToWorker } from './worker.ts';
 
-/** Workers started by default: two calls run at once, a third waits. */
-export const DEFAULT_WORKERS = 2;
+/** Workers started by default: one per core, at least two (a call runs while another waits on a slow one) and at
+ * most four (each holds ~100 MiB plus ~35 MiB per booted machine; `npm run bench`). */
+export const DEFAULT_WORKERS = Math.min(4, Math.max(2, availableParallelism()));
 /** Wall-clock time a guest may run once its machine is booted: a backstop above what MAX_TRACE_STEPS takes to record. */
 export const DEFAULT_GUEST_TIMEOUT_MS = 30_000;
 /** Wall-clock time for starting the worker and booting the machines a call needs (two architectures' glibc). */
