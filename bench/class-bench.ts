@@ -7,10 +7,11 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LESSONS } from '../src/playground/lessons.ts';
+import { residentMiB } from './playground-bench.ts';
 
 const STUDENTS = 30;
 /** Rounds of the request mix each student runs under load (one student alone runs the same). */
@@ -18,7 +19,6 @@ const ROUNDS = 4;
 const RSS_SAMPLE_MS = 250;
 /** The goal the issue sets: every kind of request answered in under this at the median under a class's load. */
 const MEDIAN_GOAL_MS = 2000;
-const KIB_PER_MIB = 1024;
 
 type Kind = 'call strlen' | 'call snprintf' | 'plan' | 'lesson (first open)' | 'lesson';
 
@@ -47,7 +47,8 @@ function requestMix(student: number, round: number): Request[] {
   ];
 }
 
-interface Sample { kind: Kind; ms: number; ok: boolean; status: number }
+/** One answered request: when it was sent (performance.now()), how long it took, and whether it was right. */
+interface Sample { kind: Kind; at: number; ms: number; ok: boolean; status: number }
 
 /** The server under test, in its own process (class-server.mjs). */
 interface Server {
@@ -87,7 +88,7 @@ async function send(pg: Server, request: Request, firstOpens: Set<string>): Prom
   });
   const json = await response.json().catch(() => undefined);
   const ms = performance.now() - started;
-  return { kind, ms, status: response.status, ok: response.status === 200 && request.check(json) };
+  return { kind, at: started, ms, status: response.status, ok: response.status === 200 && request.check(json) };
 }
 
 async function student(pg: Server, n: number, firstOpens: Set<string>, samples: Sample[]): Promise<void> {
@@ -96,21 +97,12 @@ async function student(pg: Server, n: number, firstOpens: Set<string>, samples: 
   }
 }
 
-function residentMiB(pid: number): number {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / KIB_PER_MIB : 0;
-  } catch {
-    return 0;
-  }
-}
-
 /** Peak resident memory of the server (this process) and of all its workers together, sampled while `run` runs. */
 async function sampleMemory<T>(pg: Server, run: () => Promise<T>): Promise<{ value: T; server: number; workers: number; perWorker: number }> {
   const peak = { server: 0, workers: 0, perWorker: 0 };
   const sample = async () => {
-    const workers = (await serverState(pg)).pids.map(residentMiB);
-    peak.server = Math.max(peak.server, residentMiB(pg.child.pid!));
+    const workers = (await serverState(pg)).pids.map((pid) => residentMiB(pid) ?? 0);
+    peak.server = Math.max(peak.server, residentMiB(pg.child.pid!) ?? 0);
     peak.workers = Math.max(peak.workers, workers.reduce((a, b) => a + b, 0));
     peak.perWorker = Math.max(peak.perWorker, ...workers);
   };
@@ -136,11 +128,55 @@ async function warmServer(dir: string): Promise<Server> {
   return pg;
 }
 
+/** The class on a fresh server over `dir`'s boot images (and lessons, when they are there). */
+async function runClass(dir: string): Promise<{ samples: Sample[]; started: number; seconds: number; recorded: number; workers: number; memory: { server: number; workers: number; perWorker: number } }> {
+  const pg = await warmServer(dir);
+  const started = performance.now();
+  try {
+    const firstOpens = new Set<string>();
+    const load = await sampleMemory(pg, async () => {
+      const samples: Sample[] = [];
+      await Promise.all(Array.from({ length: STUDENTS }, (_, n) => student(pg, n, firstOpens, samples)));
+      return samples;
+    });
+    const state = await serverState(pg);
+    const { value: samples, ...memory } = load;
+    return { samples, started, seconds: (performance.now() - started) / 1000, recorded: state.stats.recorded, workers: state.pids.length, memory };
+  } finally {
+    await stopServer(pg);
+  }
+}
+
+function report(write: (line: string) => void, title: string, run: Awaited<ReturnType<typeof runClass>>, alone: Sample[]): void {
+  const { samples, started } = run;
+  const failed = samples.filter((s) => !s.ok);
+  write(`playground class, ${title}: ${STUDENTS} students × ${ROUNDS} rounds (${samples.length} requests in ${run.seconds.toFixed(1)} s, ${failed.length} failed`
+    + `${failed.length ? `: statuses ${[...new Set(failed.map((f) => f.status))].join(', ')}` : ''}; ${run.recorded} lessons recorded during the load), ${run.workers} workers;`
+    + ' latency median / worst, beside one student alone:');
+  const kinds: Kind[] = ['call strlen', 'call snprintf', 'plan', 'lesson (first open)', 'lesson'];
+  let slowest = 0;
+  for (const kind of kinds) {
+    const kindSamples = samples.filter((s) => s.kind === kind);
+    if (kindSamples.length === 0) continue;
+    const under = kindSamples.map((s) => s.ms);
+    const slowestAt = (kindSamples.reduce((a, b) => (b.ms > a.ms ? b : a)).at - started) / 1000;
+    const single = alone.filter((s) => s.kind === kind).map((s) => s.ms);
+    slowest = Math.max(slowest, median(under));
+    const ratio = single.length ? ` (${(median(under) / median(single)).toFixed(1)}× alone)` : '';
+    write(`  ${kind.padEnd(20)} class ${median(under).toFixed(0).padStart(5)} / ${worst(under).toFixed(0).padStart(5)} ms${ratio};`
+      + ` alone ${single.length ? `${median(single).toFixed(0)} / ${worst(single).toFixed(0)} ms` : '—'}`
+      + ` (${under.length} requests; the worst sent ${slowestAt.toFixed(1)} s into the load)`);
+  }
+  write(`  every kind's median under ${MEDIAN_GOAL_MS} ms: ${slowest < MEDIAN_GOAL_MS ? 'yes' : 'NO'} (slowest median ${slowest.toFixed(0)} ms);`
+    + ` resident memory during the load (peak): server ${run.memory.server.toFixed(0)} MiB, workers ${run.memory.workers.toFixed(0)} MiB together`
+    + ` (largest worker ${run.memory.perWorker.toFixed(0)} MiB)`);
+}
+
 export async function benchClass(write: (line: string) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'shimulator-class-bench-'));
   try {
-    // One student alone: every lesson's first opening (a recording), then the request mix.
-    let pg = await warmServer(dir);
+    // One student alone: the request mix, then every lesson's first opening (a recording).
+    const pg = await warmServer(dir);
     const alone: Sample[] = [];
     try {
       const opened = new Set<string>();
@@ -149,43 +185,11 @@ export async function benchClass(write: (line: string) => void): Promise<void> {
     } finally {
       await stopServer(pg);
     }
-    // The class, on a fresh server with the same boot images but no lesson on disk: first openings happen under load.
+    // The class on a fresh server with the same boot images but no lesson on disk: every lesson is recorded under load.
     for (const name of readdirSync(dir)) if (name.startsWith('lesson-')) unlinkSync(join(dir, name));
-    pg = await warmServer(dir);
-    let load;
-    let lessons;
-    const started = performance.now();
-    try {
-      const firstOpens = new Set<string>();
-      load = await sampleMemory(pg, async () => {
-        const samples: Sample[] = [];
-        await Promise.all(Array.from({ length: STUDENTS }, (_, n) => student(pg, n, firstOpens, samples)));
-        return samples;
-      });
-      lessons = (await serverState(pg)).stats;
-    } finally {
-      await stopServer(pg);
-    }
-    const seconds = (performance.now() - started) / 1000;
-    const samples = load.value;
-    const failed = samples.filter((s) => !s.ok);
-    write(`playground class: ${STUDENTS} students × ${ROUNDS} rounds (${samples.length} requests in ${seconds.toFixed(1)} s, ${failed.length} failed`
-      + `${failed.length ? `: statuses ${[...new Set(failed.map((f) => f.status))].join(', ')}` : ''}; ${lessons.recorded} lessons recorded during the load), 2 workers;`
-      + ' latency median / worst, beside one student alone:');
-    const kinds: Kind[] = ['call strlen', 'call snprintf', 'plan', 'lesson (first open)', 'lesson'];
-    let slowest = 0;
-    for (const kind of kinds) {
-      const under = samples.filter((s) => s.kind === kind).map((s) => s.ms);
-      const single = alone.filter((s) => s.kind === kind).map((s) => s.ms);
-      if (under.length === 0) continue;
-      slowest = Math.max(slowest, median(under));
-      const ratio = single.length ? ` (${(median(under) / median(single)).toFixed(1)}× alone)` : '';
-      write(`  ${kind.padEnd(20)} class ${median(under).toFixed(0).padStart(5)} / ${worst(under).toFixed(0).padStart(5)} ms${ratio};`
-        + ` alone ${single.length ? `${median(single).toFixed(0)} / ${worst(single).toFixed(0)} ms` : '—'} (${under.length} requests)`);
-    }
-    write(`  every kind's median under ${MEDIAN_GOAL_MS} ms: ${slowest < MEDIAN_GOAL_MS ? 'yes' : 'NO'} (slowest median ${slowest.toFixed(0)} ms)`);
-    write(`  resident memory during the load (peak): server ${load.server.toFixed(0)} MiB, workers ${load.workers.toFixed(0)} MiB together`
-      + ` (largest worker ${load.perWorker.toFixed(0)} MiB)`);
+    report(write, 'lessons recorded during the class', await runClass(dir), alone);
+    // And on the next start: the lessons come from disk.
+    report(write, 'lessons on disk (any later start)', await runClass(dir), alone);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -15,7 +15,7 @@ const GOAL_MIB_PER_MACHINE = 150;
 const SNPRINTF = 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)';
 
 /** VmRSS of a process in MiB, or undefined where /proc is not there. */
-function residentMiB(pid: number): number | undefined {
+export function residentMiB(pid: number): number | undefined {
   try {
     const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) / KIB_PER_MIB : undefined;
