@@ -62,6 +62,7 @@ export async function runBench(write: (line: string) => void): Promise<number> {
 
   await (await import('./counting-bench.ts')).benchCounting(write);
   (await import('./call-bench.ts')).benchCalls(write);
+  await (await import('./callback-bench.ts')).benchCallbacks(write);
   await (await import('./snapshot-bench.ts')).runSnapshotBench(write);
   await (await import('./memory-bench.ts')).runMemoryBench(write);
   await (await import('./playground-bench.ts')).benchPlaygroundWorker(write);

@@ -1,6 +1,6 @@
 /** shimulator's public API. */
 export { Machine, DEFAULT_CALL_BUDGET, DlopenError, MachineExitedError, UnknownLibraryError, loadAbiChecker } from './machine.ts';
-export type { BootOptions, CallResult, CFunction, GuestThreadHandle, ThreadCall, ShimTestOptions, ShimTestResult } from './machine.ts';
+export type { BootOptions, CallResult, CFunction, CallbackOptions, GuestThreadHandle, ThreadCall, ShimTestOptions, ShimTestResult } from './machine.ts';
 export { out, vararg, OutBuffer, TypedValue, GuestPointer, ArgumentError } from './callspec/values.ts';
 export { Callback, type CallbackFunction } from './callspec/callback.ts';
 export { LongDouble, LongDoubleError } from './callspec/long-double.ts';
@@ -37,9 +37,9 @@ export type { AbiReport, RuleId, Violation } from './check/rules.ts';
 // Traces: record a call instruction by instruction, encode/decode, play back, print (src/trace).
 export { recordTrace, activeRecording, TraceLimitError, DEFAULT_MAX_STEPS } from './trace/recorder.ts';
 export type { RecordOptions, TraceRecording } from './trace/recorder.ts';
-export { encodeTrace, decodeTrace, TraceFormatError, TRACE_FORMAT, TRACE_VERSION } from './trace/format.ts';
+export { encodeTrace, decodeTrace, functionAt, TraceFormatError, TRACE_FORMAT, TRACE_VERSION } from './trace/format.ts';
 export type {
-  Trace, TraceRegister, TraceCode, TraceMemory, TraceWrite, TraceSyscall, TraceEvent, TraceRun,
+  Trace, TraceRegister, TraceCode, TraceMemory, TraceWrite, TraceSyscall, TraceEvent, TraceRun, TraceFunction,
 } from './trace/format.ts';
 export { TracePlayer } from './trace/player.ts';
 export type { PlayerInstruction } from './trace/player.ts';

@@ -14,7 +14,9 @@ import type { CountingChoice, CountingInfo } from './emu/block-counter.ts';
 import type { AddressSet, Engine, SavedContext } from './emu/engine.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, type RegName } from './emu/engine.ts';
 import { CodeArena, GuestArena } from './callspec/arena.ts';
-import { Callback, type CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
+import { Callback, type CallbackFunction, CallbackRegistry, type VariadicTypes } from './callspec/callback.ts';
+import { printfVariadicTypes } from './check/printf-format.ts';
+import { checkPrintfArguments, printfFormatIndex } from './check/printf-arguments.ts';
 import {
   argumentImages, CALL_FRAME_BYTES, callCpuStarter, type CallEnvironment, encodeBlock, executeCall, placeBlock, type PreparedBlock,
   type RawCallResult, readBlock, saveCallCpu, writeBlock,
@@ -23,9 +25,10 @@ import { type DirectAccess, GuestWindow } from './callspec/guest-window.ts';
 import { type CallPlan, PlanCache } from './callspec/plan.ts';
 import { generateWorker, WORKER_MAILBOX } from './callspec/worker.ts';
 import { generateTrampoline, MAILBOX_BYTES } from './callspec/trampoline.ts';
+import { enterNestedCall } from './callspec/nested-call.ts';
 import { Declarations } from './callspec/parse.ts';
-import type { CallSpec, Prototype } from './callspec/types.ts';
-import { ArgumentError, completeVariadicType, type DecodedValue, HOST_ARENA_BYTES, type HostValue, out } from './callspec/values.ts';
+import type { CallSpec, CType, Prototype } from './callspec/types.ts';
+import { ArgumentError, completeVariadicType, type DecodedValue, GuestPointer, HOST_ARENA_BYTES, type HostValue, out } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import type { CallEvent } from './check/calls.ts';
 import { ifuncSymbols, recordIfuncImplementation } from './check/ifunc.ts';
@@ -52,6 +55,10 @@ const ARENA_BYTES = HOST_ARENA_BYTES;
 const X87_SLOT_BYTES = 16;
 /** Space left above the call frame: main's frame and the 128-byte red zone below the boot stack pointer. */
 const STACK_MARGIN = 1024;
+/** Longest format string read from guest memory (variadic callbacks' `format`, the host printf check). */
+const PRINTF_FORMAT_MAX = 4096;
+/** Formats remembered per call plan by the host printf check before the memo starts over. */
+const PRINTF_CHECKS_KEPT = 64;
 const RTLD_LAZY = 1;
 const RTLD_NOW = 2;
 const RTLD_NOLOAD = 4;
@@ -119,7 +126,7 @@ export interface CallResult {
   out: Record<number, Uint8Array>;
   /** For `char *` returns: the C string at the returned pointer (undefined for NULL). */
   string?: string;
-  /** Guest instructions the call executed. */
+  /** Guest instructions the call executed (with those of the nested guest calls its callbacks made). */
   instructions: number;
   /** The return value's memory image as the callee produced it (its C size; long double: the x87 bytes). */
   returnBytes: Uint8Array;
@@ -127,6 +134,20 @@ export interface CallResult {
   abi?: AbiReport;
   /** With the TLS watch on: the thread's TLS layout and the TLS words the call read and wrote. */
   tls?: TlsReport;
+  /**
+   * printf-family calls (snprintf, printf, fprintf, …): where the format and the typed variadic arguments disagree
+   * (`%f` with `vararg.int`, a missing argument, `%ld` with an int on amd64). Checked on every host call, checking
+   * on or not; with checking on they are in `abi` too. A call that faults carries them on the error.
+   */
+  formatWarnings?: Violation[];
+}
+
+/** For a variadic callback type (`int (*)(const char *, ...)`): how to learn one call's variadic types. */
+export interface CallbackOptions {
+  /** The C type names of the variadic arguments, from the fixed arguments (decoded), e.g. `(n) => Array(n).fill('double')`. */
+  varargs?: (...fixed: DecodedValue[]) => readonly string[];
+  /** Or the index of the fixed `const char *` printf-style format argument that says them (`%d %s %f`). */
+  format?: number;
 }
 
 export interface CFunction {
@@ -248,12 +269,16 @@ export class Machine {
   private internal = new Map<string, CFunction>();
   /** Call plans per prototype (pure: they survive `reset()`). */
   private readonly planCaches = new WeakMap<Prototype, PlanCache>();
+  /** Host printf checks per plan and format (see printfWarnings). */
+  private readonly printfChecks = new WeakMap<CallPlan, Map<string, Violation[]>>();
   private code!: CodeArena;
   private workerCode: number | undefined;
   private threadRegion: { base: number; used: number } | undefined;
   /** Where trampolines keep the block pointer and their stack pointer across the call. */
   private mailbox!: number;
   private inCallback = 0;
+  /** Threads from `startThread`, for nested calls from callbacks that run on them. */
+  private threadHandles = new WeakMap<GuestThread, GuestThreadHandle>();
   private checkingOn = false;
   private madeBy: 'boot' | 'cache' | 'fork' = 'boot';
 
@@ -384,6 +409,7 @@ export class Machine {
     this.mailbox = image?.host.mailbox ?? this.arena.alloc(MAILBOX_BYTES, 16);
     this.arena.keepFirst();
     this.process.isParkSite = (pc) => this.code.contains(pc);
+    this.process.isCallbackSite = (pc) => this.callbacks.isStub(pc);
     this.process.onCallbackTrap = (pc) => {
       this.inCallback++;
       try {
@@ -523,6 +549,7 @@ export class Machine {
    * old process: make them again.
    */
   reset(): void {
+    if (this.inCallback > 0) throw new ArgumentError('cannot reset the machine from inside a callback: the call that runs the callback is still in the process');
     const onCall = this.onCall;
     this.close();
     this.closed = false;
@@ -750,9 +777,50 @@ export class Machine {
   private invoke(address: number, plans: PlanCache, args: readonly HostValue[], budget: number, instrument: boolean): CallResult {
     const plan = plans.planFor(args);
     const tlsLayout = this.prepareInstrumentation(instrument);
-    this.arena.reset();
-    const block = writeBlock(this.env, plan, address, args);
-    return this.execute(address, plan, block, budget, instrument, tlsLayout);
+    const formatWarnings = instrument && plans.proto.variadic ? this.printfWarnings(plan, args) : undefined;
+    // A nested call (from a callback) must keep the outer call's arguments: its own are released when it ends.
+    const outer = this.inCallback > 0 ? this.arena.state() : undefined;
+    if (!outer) this.arena.reset();
+    try {
+      const block = writeBlock(this.env, plan, address, args);
+      const result = this.execute(address, plan, block, budget, instrument, tlsLayout);
+      if (formatWarnings) {
+        result.formatWarnings = formatWarnings;
+        result.abi?.violations.unshift(...formatWarnings);
+      }
+      return result;
+    } catch (error) {
+      // %s with an int faults inside printf: the warning explains the fault.
+      if (formatWarnings && error instanceof Error) {
+        Object.assign(error, { formatWarnings });
+        (error as { abi?: AbiReport }).abi?.violations.unshift(...formatWarnings);
+      }
+      throw error;
+    } finally {
+      if (outer) this.arena.restoreState(outer);
+    }
+  }
+
+  /**
+   * A variadic printf-family host call's format checked against its typed variadic arguments (printf-arguments.ts);
+   * undefined when it is no such call or they agree. Remembered per plan and format: calls repeat.
+   */
+  private printfWarnings(plan: CallPlan, args: readonly HostValue[]): Violation[] | undefined {
+    const spec = plan.spec;
+    const index = printfFormatIndex(spec.function);
+    if (index === undefined || index >= spec.args.length) return undefined;
+    const value = args[index];
+    const pointer = value instanceof GuestPointer ? value.address : typeof value === 'number' ? value : undefined;
+    const format = typeof value === 'string' ? value : pointer ? this.readCString(pointer, PRINTF_FORMAT_MAX) : undefined;
+    if (format === undefined) return undefined;
+    let byFormat = this.printfChecks.get(plan);
+    if (!byFormat || byFormat.size > PRINTF_CHECKS_KEPT) this.printfChecks.set(plan, (byFormat = new Map()));
+    let found = byFormat.get(format);
+    if (!found) {
+      const passed = spec.args.filter((a) => a.variadic).map((a) => ({ index: a.index - 1, type: a.type })); // ArgSpec.index is 1-based
+      byFormat.set(format, (found = checkPrintfArguments(spec.function, format, passed, this.arch)));
+    }
+    return found.length > 0 ? found.map((v) => ({ ...v })) : undefined;
   }
 
   /** Work that needs guest calls of its own must happen before a call's arguments are placed in the arena. */
@@ -766,31 +834,67 @@ export class Machine {
     address: number, plan: CallPlan, block: PreparedBlock, budget: number, instrument: boolean, tlsLayout?: TlsLayout,
   ): CallResult {
     const spec = plan.spec;
-    if (this.inCallback > 0) {
-      throw new ArgumentError(`cannot call ${spec.function} from inside a callback: nested guest calls are not supported yet; read and write guest memory instead`);
-    }
     this.requireLiveProcess();
+    const nested = this.inCallback > 0;
+    const site = nested ? this.nestedCallSite(spec.function) : { thread: this.mainThread, mailbox: this.mailbox, errno: this.errnoWindow };
     const check = instrument && this.checking;
     const watch = check || (instrument && this.checker.onCall !== undefined);
-    const tls = instrument && tlsLayout ? new TlsWatch(this.process, tlsLayout) : undefined;
+    const layout = tlsLayout && site.handle ? this.threadTlsLayout(tlsLayout, site.handle) : tlsLayout;
+    const tls = instrument && layout ? new TlsWatch(this.process, layout) : undefined;
     tls?.start();
-    this.process.activate(this.mainThread);
-    this.errnoWindow?.zero(this.errnoAddress, 4);
-    if (watch) this.checker.beginHostCall(address, spec);
-    let raw: RawCallResult;
+    if (!nested) this.process.activate(this.mainThread);
+    const errno = site.errno;
+    const outerErrno = nested ? errno?.readInt32(errno.start) : undefined;
+    errno?.zero(errno.start, 4);
+    // A nested call joins the outer call's watch (its frames above the outer's open calls).
+    const joined = watch && nested && this.checker.watching ? this.checker.beginNestedHostCall(address, spec) : undefined;
+    if (watch && !joined) this.checker.beginHostCall(address, spec);
+    const endWatch = () => (joined ? this.checker.endNestedHostCall(joined) : watch ? this.checker.endHostCall() : undefined);
+    const frame = nested
+      ? enterNestedCall({ ...this.env, trampoline: (p) => this.trampolineFor(p, site.mailbox) }, site.mailbox, (start, size) => this.window(start, size))
+      : undefined;
     try {
-      raw = executeCall(this.env, plan, block, budget);
-    } catch (error) {
-      // A fault or runaway after a violation is often caused by it: keep the report with the error.
-      const report = watch ? this.checker.endHostCall() : undefined;
-      if (check && error instanceof Error) Object.assign(error, { abi: report });
-      tls?.stop();
-      throw error;
+      let raw: RawCallResult;
+      try {
+        raw = executeCall(frame?.env ?? this.env, plan, block, budget);
+      } catch (error) {
+        // A fault or runaway after a violation is often caused by it: keep the report with the error.
+        const report = endWatch();
+        if (check && error instanceof Error) Object.assign(error, { abi: report });
+        tls?.stop();
+        throw error;
+      }
+      const report = endWatch();
+      const abi = check ? report : undefined;
+      const tlsReport = tls?.stop();
+      return this.result(plan, raw, errno, abi, tlsReport);
+    } finally {
+      // The thread is still inside the outer call (the nested one's return left it waiting for the host).
+      if (nested) site.thread.state = 'running';
+      frame?.leave();
+      if (outerErrno !== undefined) errno!.writeWord(errno!.start, outerErrno >>> 0, 4);
     }
-    const report = watch ? this.checker.endHostCall() : undefined;
-    const abi = check ? report : undefined;
-    const tlsReport = tls?.stop();
-    return this.result(plan, raw, this.errnoWindow, abi, tlsReport);
+  }
+
+  /** A live-memory window on guest bytes (see guest-window.ts). */
+  private window(start: number, size: number): GuestWindow {
+    return new GuestWindow(this.process.space, this.process.engine, start, size, this.direct);
+  }
+
+  /**
+   * Where a nested call runs: on the thread whose callback makes it (as a cgo callback's C calls run on its M), with
+   * that thread's trampoline mailbox and errno — the main thread's, or a `startThread` thread's. A thread the guest
+   * started itself has no mailbox of the host's.
+   */
+  private nestedCallSite(name: string): { thread: GuestThread; mailbox: number; errno: GuestWindow | undefined; handle?: GuestThreadHandle } {
+    const thread = this.process.threads.current;
+    if (thread === this.mainThread) return { thread, mailbox: this.mailbox, errno: this.errnoWindow };
+    const handle = this.threadHandles.get(thread);
+    if (!handle) {
+      throw new ArgumentError(`cannot call ${name} from a callback running on thread ${thread.tid}, which the guest started itself: nested guest calls are made from callbacks on the main thread or on threads from startThread`);
+    }
+    const errno = handle.errnoAddress ? this.window(handle.errnoAddress, 4) : undefined;
+    return { thread, mailbox: handle.mailbox + WORKER_MAILBOX.trampolineMailbox, errno, handle };
   }
 
   /** `errno`: where the calling thread's errno is (none before it is known). */
@@ -845,6 +949,7 @@ export class Machine {
       errnoAddress: 0,
       threadPointer: 0,
     };
+    this.threadHandles.set(thread, handle);
     const onIt = (proto: string) => {
       const p = this.declarations.parsePrototype(proto);
       return Number(this.callOnThreads([{ thread: handle, address: this.address(p.name, 'libc.so.6'), proto: p, args: [] }], false)[0]!.value);
@@ -874,7 +979,9 @@ export class Machine {
 
   /** `instrument`: apply checking and the TLS watch (not for the host's own bookkeeping calls). */
   private callOnThreads(calls: ThreadCall[], instrument: boolean): CallResult[] {
-    if (this.inCallback > 0) throw new ArgumentError('cannot call into the guest from inside a callback');
+    if (this.inCallback > 0) {
+      throw new ArgumentError('cannot call on started threads (onThread, concurrently) from inside a callback: a callback may call functions from m.fn / m.fnAt, which run on the main thread');
+    }
     this.requireLiveProcess();
     for (const c of calls) {
       if (!this.process.threads.threads.includes(c.thread.thread)) {
@@ -968,6 +1075,7 @@ export class Machine {
    * and stack slot against what the target's CallSpec requires for `args`.
    */
   testShim(options: ShimTestOptions): ShimTestResult {
+    if (this.inCallback > 0) throw new ArgumentError('cannot test a shim from inside a callback: call testShim between calls');
     const proto = this.declarations.parsePrototype(options.prototype);
     const shimProto = options.shimPrototype
       ? this.declarations.parsePrototype(options.shimPrototype)
@@ -1030,8 +1138,32 @@ export class Machine {
    * `m.callback('int (*)(const void *, const void *)', (a, b) => …)` for qsort. Arguments arrive decoded
    * (pointers as numbers: read what they point to with `m.read`); the return value is encoded by the type.
    */
-  callback(type: string, fn: CallbackFunction): Callback {
-    return this.callbacks.create(this.declarations.parseType(type), type, fn);
+  callback(type: string, fn: CallbackFunction, options: CallbackOptions = {}): Callback {
+    return this.callbacks.create(this.declarations.parseType(type), type, fn, this.variadicTypes(type, options));
+  }
+
+  /** A variadic callback's per-call description of its variadic types (see CallbackOptions). */
+  private variadicTypes(type: string, options: CallbackOptions): VariadicTypes | undefined {
+    const { varargs, format } = options;
+    if (varargs && format !== undefined) throw new ArgumentError(`callback ${type}: give either varargs or format, not both`);
+    if (varargs) {
+      const parsed = new Map<string, CType>();
+      const parse = (name: string) => {
+        let t = parsed.get(name);
+        if (!t) parsed.set(name, (t = this.declarations.parseType(name)));
+        return t;
+      };
+      return (fixed) => varargs(...fixed).map(parse);
+    }
+    if (format === undefined) return undefined;
+    return (fixed) => {
+      const pointer = fixed[format];
+      if (typeof pointer !== 'number') throw new ArgumentError(`callback ${type}: argument ${format} is not a format string pointer (got ${String(pointer)})`);
+      const text = this.readCString(pointer, PRINTF_FORMAT_MAX);
+      const types = printfVariadicTypes(text);
+      if (!types) throw new ArgumentError(`callback ${type}: the format ${JSON.stringify(text)} uses positional arguments (%1$d), which cannot be followed; pass { varargs } instead`);
+      return types;
+    };
   }
 
   /** dlopen through the guest's own glibc (RTLD_NOW | RTLD_GLOBAL); returns the handle. */

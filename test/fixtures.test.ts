@@ -1,6 +1,6 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pako from 'pako';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,8 @@ import {
   fixtureManifest,
   loadFixture,
 } from '../src/loader/fixtures.ts';
+import { bundledFunctions, debugSymbolEntries } from '../src/loader/debug-symbols.ts';
+import { parseElf } from '../src/loader/elf.ts';
 
 const BUNDLED_DIR = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const ARCHES: readonly Arch[] = ['amd64', 'i386'];
@@ -39,11 +41,11 @@ afterAll(() => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-/** A writable copy of fixtures/ holding the manifest and only the given entry's file. */
-function copyFixturesWith(entry: FixtureEntry): string {
+/** A writable copy of fixtures/ holding the manifest and only the given entry's file (a fixture or a symbol table). */
+function copyFixturesWith(entry: Pick<FixtureEntry, 'file'>): string {
   const dir = mkdtempSync(join(tmpdir(), 'shimulator-fixtures-'));
   tempDirs.push(dir);
-  mkdirSync(join(dir, entry.arch));
+  mkdirSync(dirname(join(dir, entry.file)), { recursive: true });
   copyFileSync(join(BUNDLED_DIR, 'manifest.json'), join(dir, 'manifest.json'));
   copyFileSync(join(BUNDLED_DIR, entry.file), join(dir, entry.file));
   return dir;
@@ -187,5 +189,42 @@ describe('corrupt or missing fixtures', () => {
     expectFixtureError(() => fixtureManifest(dir), 'manifest.json');
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ files: [{ arch: 'arm64' }] }));
     expectFixtureError(() => fixtureManifest(dir), 'arm64');
+  });
+});
+
+describe('debug symbol tables (libc6-dbg)', () => {
+  const PF_X = 1;
+  for (const arch of ARCHES) {
+    for (const name of [LOADER_SONAME[arch], 'libc.so.6', 'libm.so.6']) {
+      it(`has ${arch} ${name}'s table, from the debug file of the fixture's exact build`, () => {
+        const fixture = findFixture(arch, name)!;
+        const entry = debugSymbolEntries().find((e) => e.arch === arch && e.name === name)!;
+        expect(entry).toBeDefined();
+        const elf = parseElf(loadFixture(fixture), fixture.guestPath);
+        expect(entry).toMatchObject({ package: 'libc6-dbg', version: fixture.version, buildId: elf.buildId });
+        expect(entry.debPath).toBe(`/usr/lib/debug/.build-id/${elf.buildId!.slice(0, 2)}/${elf.buildId!.slice(2)}.debug`);
+        expect(entry.file).toBe(`debug/${arch}/${name}.syms.gz`);
+        // Loading checks size and sha256; every function lies in the object's executable segment, in order.
+        const functions = bundledFunctions(arch, elf.buildId)!.functions;
+        expect(functions.length).toBe(entry.functions);
+        const text = elf.programHeaders.filter((ph) => ph.type === 1 && (ph.flags & PF_X) !== 0);
+        for (const [i, f] of functions.entries()) {
+          if (i > 0) expect(f.start).toBeGreaterThan(functions[i - 1]!.start);
+          expect(text.some((ph) => f.start >= ph.vaddr && f.start + f.size <= ph.vaddr + ph.memsz), f.name).toBe(true);
+        }
+        // Every exported function is there under a name (aliases share an address: one name each).
+        const starts = new Set(functions.map((f) => f.start));
+        for (const s of elf.dynsym) if (s.defined && s.type === 'FUNC' && s.size > 0) expect(starts.has(s.value), s.name).toBe(true);
+      });
+    }
+  }
+
+  it('rejects a table whose contents do not match the sha256', () => {
+    const entry = debugSymbolEntries().find((e) => e.arch === 'amd64' && e.name === 'libc.so.6')!;
+    const dir = copyFixturesWith(entry);
+    const text = pako.ungzip(readFileSync(join(BUNDLED_DIR, entry.file)));
+    text[text.length - 2]! ^= 0x01;
+    writeFileSync(join(dir, entry.file), pako.gzip(text));
+    expectFixtureError(() => bundledFunctions('amd64', entry.buildId, dir), entry.file, 'sha256');
   });
 });

@@ -25,14 +25,14 @@ const ALLOWED = [
   /^dist\/[\w/.-]+\.(js|d\.ts|d\.ts\.map|h)$/,
   /^src\/[\w/.-]+\.(ts|mjs|h)$/,
   /^web\/[\w/.-]+\.(ts|html)$/,
-  /^fixtures\/manifest\.json$/, /^fixtures\/(amd64|i386)\/[\w.+-]+\.gz$/, /^fixtures\/abi\/(manifest\.json|libabi-[\w-]+\.so)$/,
+  /^fixtures\/manifest\.json$/, /^fixtures\/(amd64|i386|debug\/amd64|debug\/i386)\/[\w.+-]+\.gz$/, /^fixtures\/abi\/(manifest\.json|libabi-[\w-]+\.so)$/,
   /^native\/[\w/.-]+(?<!\.o|\.so)$/, // a native helper's sources, never its built objects
 ];
 /** What it must hold to run: the CLI bundle, the library and its types, both architectures' fixtures, the UI. */
 const REQUIRED = [
   'bin/shimulator.mjs', 'dist/bundle/cli.js', 'dist/bundle/worker.js', 'dist/index.js', 'dist/index.d.ts', 'dist/check/suite.js',
   'dist/catalog/libc.h', 'dist/trace/capstone-js.d.ts', 'fixtures/manifest.json', 'fixtures/amd64/libc.so.6.gz',
-  'fixtures/i386/libc.so.6.gz', 'fixtures/abi/manifest.json', 'web/index.html', 'web/main.ts', 'src/trace/format.ts',
+  'fixtures/i386/libc.so.6.gz', 'fixtures/debug/amd64/libc.so.6.syms.gz', 'fixtures/abi/manifest.json', 'web/index.html', 'web/main.ts', 'src/trace/format.ts',
 ];
 
 function ok(run: Run): string {

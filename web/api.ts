@@ -38,6 +38,8 @@ export interface CallResultJson {
   string?: string;
   instructions?: number;
   abi?: { ok: boolean; violations: Violation[] };
+  /** printf-family calls: where the format and the typed variadic arguments disagree (checked on every call). */
+  formatWarnings?: Violation[];
   tls?: TlsReport;
   stdout?: string;
   stderr?: string;

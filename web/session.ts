@@ -4,7 +4,7 @@
  */
 import type { CallSpec, Location } from '../src/callspec/types.ts';
 import { typeName } from '../src/callspec/layout.ts';
-import { decodeTrace } from '../src/trace/format.ts';
+import { decodeTrace, type Trace } from '../src/trace/format.ts';
 import { loadDisassembler } from '../src/trace/disassemble.ts';
 import { TracePlayer } from '../src/trace/player.ts';
 import { base64ToBytes, type Arch, type CallResponse, type CallResultJson } from './api.ts';
@@ -71,7 +71,7 @@ export async function openSession(arch: Arch, response: CallResponse): Promise<S
     result,
     player,
     disassembly,
-    symbols: normaliseSymbols(response.symbols),
+    symbols: withTraceFunctions(normaliseSymbols(response.symbols), trace),
     mainRun: main,
     fault: response.fault,
   };
@@ -106,6 +106,20 @@ function findEntry(s: Session): void {
   p.seek(s.entryStep);
   s.entrySp = Number(p.registerBigInt(SP[s.arch]));
   p.seek(saved);
+}
+
+/**
+ * The server's labels plus the functions the trace recorded (`trace.functions`, glibc's internal ones included),
+ * whose sizes let `symbolize` name exactly the addresses inside a function. A label the server gave a start keeps
+ * its name. Mapping labels (`[shimulator code]`, no object) are left to the server's `trampoline` and host labels.
+ */
+export function withTraceFunctions(symbols: SymbolInfo[], trace: Pick<Trace, 'functions'>): SymbolInfo[] {
+  const byAddress = new Map(symbols.map((s) => [s.address, s]));
+  for (const f of trace.functions ?? []) {
+    if (f.object === '') continue;
+    byAddress.set(f.address, { name: byAddress.get(f.address)?.name ?? f.name, address: f.address, size: f.size, object: f.object });
+  }
+  return [...byAddress.values()].sort((a, b) => a.address - b.address);
 }
 
 /** Accepts the shapes a symbol table may come in: an array of {name, address}, or a name → address map. */

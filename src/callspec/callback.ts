@@ -30,6 +30,12 @@ const WORD: Record<Arch, 4 | 8> = { amd64: 8, i386: 4 };
 
 export type CallbackFunction = (...args: DecodedValue[]) => HostValue | void;
 
+/**
+ * The C types of one call's variadic arguments, from its fixed arguments (decoded): a variadic callback's
+ * per-call description, as libffi's `ffi_prep_cif_var` gives a closure's.
+ */
+export type VariadicTypes = (fixed: DecodedValue[]) => readonly CType[];
+
 /** A live callback: pass it (or its `address`) wherever C expects a function pointer. */
 export class Callback extends GuestPointer {
   constructor(
@@ -50,6 +56,7 @@ interface Entry {
   spec: CallSpec;
   fn: CallbackFunction;
   codeLength: number;
+  variadic?: { proto: Prototype; types: VariadicTypes; specs: Map<string, CallSpec> };
 }
 
 /** Opaque outside this file: what `CallbackRegistry.state` returns. */
@@ -88,21 +95,31 @@ export class CallbackRegistry {
   }
 
   /** Creates a callback for the function type `type` (`int (*)(const void *, const void *)`, or a function type). */
-  create(type: CType, text: string, fn: CallbackFunction): Callback {
+  create(type: CType, text: string, fn: CallbackFunction, variadicTypes?: VariadicTypes): Callback {
     const fnType = type.kind === 'pointer' ? type.to : type;
     if (fnType.kind !== 'function') {
       throw new ArgumentError(`a callback needs a function type like "int (*)(const void *, const void *)", got ${typeName(type)}`);
     }
-    if (fnType.variadic) throw new ArgumentError('variadic callbacks are not supported: C code cannot tell the host the variadic types');
-    const proto: Prototype = { name: 'callback', ret: fnType.ret, params: fnType.params, variadic: false, text };
+    if (fnType.variadic && !variadicTypes) {
+      throw new ArgumentError(`a variadic callback (${text}) needs its variadic types per call: pass { varargs: (...fixed) => ['int', 'double'] } or { format: <index of its printf-style format argument> }`);
+    }
+    if (!fnType.variadic && variadicTypes) throw new ArgumentError(`${text} is not variadic: it takes no varargs or format description`);
+    const proto: Prototype = { name: 'callback', ret: fnType.ret, params: fnType.params, variadic: fnType.variadic, text };
     if (fnType.convention) proto.convention = fnType.convention;
     const spec = callSpec(proto, this.arch);
     const stub = this.stub(spec);
     const address = this.code.place(stub);
-    this.entries.set(address, { spec, fn, codeLength: stub.length });
+    const entry: Entry = { spec, fn, codeLength: stub.length };
+    if (variadicTypes) entry.variadic = { proto, types: variadicTypes, specs: new Map() };
+    this.entries.set(address, entry);
     return new Callback(address, text, () => {
       if (this.entries.delete(address)) this.code.release(address, stub.length);
     });
+  }
+
+  /** Whether `pc` (the address after an `int 0x81`) is in a live callback's stub. */
+  isStub(pc: number): boolean {
+    return this.entries.has(pc - INT_IMM8_BYTES);
   }
 
   /** Handles the trap at `pc` (the address after `int 0x81`); false when it is not a live callback's stub. */
@@ -111,9 +128,22 @@ export class CallbackRegistry {
     if (!entry) return false;
     this.invocations++;
     const args = entry.spec.args.map((arg) => decodeValue(arg.type, this.argumentImage(arg), this.arch));
+    if (entry.variadic) args.push(...this.variadicArguments(entry.variadic, args));
     const result = entry.fn(...args);
     this.setReturn(entry.spec, result === undefined ? null : result);
     return true;
+  }
+
+  /**
+   * A variadic call's extra arguments: classified like the caller's (psABI amd64 §3.5.7: variadic arguments take the
+   * same registers and stack slots as named ones — doubles in xmm0–7, %al only bounds how many; i386: the stack).
+   */
+  private variadicArguments(variadic: NonNullable<Entry['variadic']>, fixed: DecodedValue[]): DecodedValue[] {
+    const types = variadic.types(fixed);
+    const key = types.map(typeName).join(',');
+    let spec = variadic.specs.get(key);
+    if (!spec) variadic.specs.set(key, (spec = callSpec(variadic.proto, this.arch, [...types])));
+    return spec.args.slice(fixed.length).map((arg) => decodeValue(arg.type, this.argumentImage(arg), this.arch));
   }
 
   private stub(spec: CallSpec): Uint8Array {

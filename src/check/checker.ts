@@ -108,6 +108,15 @@ export interface CheckerHost {
   onViolation?(violation: Violation): void;
 }
 
+/** What `beginNestedHostCall` saved of the outer call (opaque outside this file). */
+export interface NestedHostCall {
+  readonly thread: number;
+  readonly target: number;
+  readonly outer: { target: number; spec: CallSpec; entered: boolean } | undefined;
+  readonly depth: number;
+  readonly from: number;
+}
+
 export class AbiChecker {
   private readonly arch: Arch;
   private functions = new Map<number, WatchedFunction>();
@@ -202,6 +211,40 @@ export class AbiChecker {
     this.stopFollowing = this.host.process.space.onChange(() => {
       addresses.everyBlock = true;
     });
+  }
+
+  /** Whether calls are being watched now (a callback's nested host call then joins the watch). */
+  get watching(): boolean {
+    return this.observer !== undefined;
+  }
+
+  /**
+   * Starts watching a host call made from inside a callback while an outer call is watched: its frames go on top
+   * of the thread's open calls, and the outer call's report gets its findings too. End it with `endNestedHostCall`.
+   */
+  beginNestedHostCall(target: number, spec: CallSpec, thread = this.host.currentThread()): NestedHostCall {
+    const nested: NestedHostCall = {
+      thread,
+      target,
+      outer: this.hostCalls.get(thread),
+      depth: this.frames.get(thread)?.length ?? 0,
+      from: this.violations.length,
+    };
+    this.hostCalls.set(thread, { target, spec, entered: false });
+    this.addresses().add(target);
+    return nested;
+  }
+
+  /** Ends a nested host call: what was found during it (a failed one's open frames are dropped). */
+  endNestedHostCall(nested: NestedHostCall): AbiReport {
+    const addresses = this.addresses();
+    addresses.remove(nested.target);
+    if (nested.outer) this.hostCalls.set(nested.thread, nested.outer);
+    else this.hostCalls.delete(nested.thread);
+    const frames = this.frames.get(nested.thread);
+    if (frames && frames.length > nested.depth) for (const frame of frames.splice(nested.depth)) addresses.remove(frame.returnAddress);
+    const violations = this.violations.slice(nested.from);
+    return { ok: violations.every((v) => v.severity !== 'error'), violations };
   }
 
   /** Stops watching and returns what was found during the call. */

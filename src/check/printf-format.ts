@@ -44,28 +44,46 @@ const UNSIGNED_BY_LENGTH: Record<string, IntKind> = {
 };
 const VOID_POINTER: CType = { kind: 'pointer', to: { kind: 'void' } };
 
+/** One argument a printf format consumes: the conversion that takes it (`%ld`, or `%*d` for a `*` width) and its type. */
+export interface PrintfConversion {
+  text: string;
+  type: CType;
+}
+
 /**
- * The C types of the variadic arguments a printf format consumes, after the default argument promotions
- * (`%hhd` → int, `%f` → double, `%Lf` → long double, `*` width → int), so that a caller's variadic arguments can
- * be decoded (the `--calls` view). Undefined for formats it cannot follow (positional `%1$d` arguments).
+ * The variadic arguments a printf format consumes, in order, with their C types after the default argument
+ * promotions (`%hhd` → int, `%f` → double, `%Lf` → long double, `*` width → int). Undefined for formats it cannot
+ * follow (positional `%1$d` arguments).
  */
-export function printfVariadicTypes(format: string): CType[] | undefined {
-  const types: CType[] = [];
+export function printfConversions(format: string): PrintfConversion[] | undefined {
+  const conversions: PrintfConversion[] = [];
   for (const match of format.matchAll(CONVERSION)) {
-    const [, position, width, precision, length = '', conversion] = match;
+    const [text, position, width, precision, length = '', conversion] = match;
     if (position !== undefined || width?.includes('$') || precision?.includes('$')) return undefined;
     if (conversion === '%' || conversion === 'm') continue;
-    if (width === '*') types.push(INT('int'));
-    if (precision === '*') types.push(INT('int'));
-    switch (conversion) {
-      case 'd': case 'i': types.push(INT(SIGNED_BY_LENGTH[length] ?? 'int')); break;
-      case 'o': case 'u': case 'x': case 'X': types.push(INT(UNSIGNED_BY_LENGTH[length] ?? 'unsigned int')); break;
-      case 'c': types.push(INT(length === 'l' ? 'unsigned int' : 'int')); break;
-      case 'C': types.push(INT('unsigned int')); break;
-      case 's': types.push(length === 'l' ? VOID_POINTER : { kind: 'pointer', to: INT('char') }); break;
-      case 'S': case 'p': case 'n': types.push(VOID_POINTER); break;
-      default: types.push({ kind: 'float', name: length === 'L' ? 'long double' : 'double' });
-    }
+    if (width === '*') conversions.push({ text: `${text} (its * width)`, type: INT('int') });
+    if (precision === '*') conversions.push({ text: `${text} (its * precision)`, type: INT('int') });
+    conversions.push({ text, type: conversionType(conversion!, length) });
   }
-  return types;
+  return conversions;
+}
+
+function conversionType(conversion: string, length: string): CType {
+  switch (conversion) {
+    case 'd': case 'i': return INT(SIGNED_BY_LENGTH[length] ?? 'int');
+    case 'o': case 'u': case 'x': case 'X': return INT(UNSIGNED_BY_LENGTH[length] ?? 'unsigned int');
+    case 'c': return INT(length === 'l' ? 'unsigned int' : 'int');
+    case 'C': return INT('unsigned int');
+    case 's': return length === 'l' ? VOID_POINTER : { kind: 'pointer', to: INT('char') };
+    case 'S': case 'p': case 'n': return VOID_POINTER;
+    default: return { kind: 'float', name: length === 'L' ? 'long double' : 'double' };
+  }
+}
+
+/**
+ * The C types of the variadic arguments a printf format consumes (see `printfConversions`), so that a caller's
+ * variadic arguments can be decoded (the `--calls` view). Undefined for positional formats.
+ */
+export function printfVariadicTypes(format: string): CType[] | undefined {
+  return printfConversions(format)?.map((c) => c.type);
 }

@@ -19,7 +19,8 @@ export type RuleId =
   | 'x87-empty-pop'
   | 'callee-pop'
   | 'caller-cleanup'
-  | 'shadow-space';
+  | 'shadow-space'
+  | 'printf-format';
 
 export type Severity = 'error' | 'warning';
 
@@ -137,6 +138,13 @@ export const RULES: Record<RuleId, { severity: Severity; statement: Record<Arch,
     statement: {
       amd64: 'after a call the x87 register stack holds only what the callee returns — st0 for a long double, nothing otherwise (psABI §3.2.1, §3.2.3): a caller must not pop or read an x87 register the callee did not return',
       i386: 'after a call the x87 register stack holds only what the callee returns — st0 for float, double and long double, nothing otherwise (i386 psABI §2.2): a caller must not pop or read an x87 register the callee did not return',
+    },
+  },
+  'printf-format': {
+    severity: 'warning',
+    statement: {
+      amd64: 'each conversion of a printf format reads the next variadic argument as its own type: an argument missing or of another type is undefined behaviour (C11 §7.21.6.1p2, p9) — a double conversion reads xmm registers, not the integer registers an int went to (psABI §3.2.3)',
+      i386: 'each conversion of a printf format reads the next variadic argument as its own type: an argument missing or of another type is undefined behaviour (C11 §7.21.6.1p2, p9) — the callee reads as many stack bytes as the conversion says (i386 psABI §2.2)',
     },
   },
   ...CONVENTION_RULES,

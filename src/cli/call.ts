@@ -12,7 +12,7 @@ import { ArgumentError, completeVariadicType, type DecodedValue, type HostValue,
 import { type CallResult, Machine } from '../machine.ts';
 import { callPrinter } from '../check/calls.ts';
 import { formatViolations } from '../check/report.ts';
-import type { AbiReport } from '../check/rules.ts';
+import type { AbiReport, Violation } from '../check/rules.ts';
 import { formatTlsReport, type TlsReport } from '../check/tls-watch.ts';
 import { parseToken, type TokenContext } from './tokens.ts';
 import { LongDouble } from '../callspec/long-double.ts';
@@ -252,10 +252,21 @@ export function resultJson(
   if (r.string !== undefined) json.string = r.string;
   json.instructions = r.instructions;
   if (r.abi) json.abi = r.abi;
+  if (r.formatWarnings) json.formatWarnings = r.formatWarnings;
   if (r.tls) json.tls = r.tls;
   if (output?.stdout) json.stdout = output.stdout;
   if (output?.stderr) json.stderr = output.stderr;
   return json;
+}
+
+/**
+ * The host printf check's warnings on stderr, with or without --check: they come from the command line's own
+ * arguments (an int: token for %f), cost nothing to find, and explain garbage output or a fault, as gcc's -Wformat
+ * does by default. With --check they are in the ABI report already.
+ */
+function warnFormat(found: { formatWarnings?: Violation[] }, check: boolean, warn: (line: string) => void, id?: string): void {
+  if (check || !found.formatWarnings) return;
+  for (const w of found.formatWarnings) warn(`shimulator: warning${id === undefined ? '' : ` (${id})`}: ${w.message.split('. Rule: ')[0]!.replace(/^printf-format: /, '')} [printf-format]`);
 }
 
 function resultText(arch: Arch, proto: Prototype, json: Record<string, unknown>): string {
@@ -306,7 +317,9 @@ function returnHostValue(value: DecodedValue): HostValue {
 }
 
 /** Runs the `call` command; writes results to `write`. Returns the exit code. */
-export async function runCall(argv: string[], write: (line: string) => void): Promise<number> {
+export async function runCall(
+  argv: string[], write: (line: string) => void, warn: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<number> {
   const o = parseCallOptions(argv);
   const decls = o.decls ? readInputText(o.decls, '--decls') : undefined;
   // Read before the boot: a missing file is reported at once.
@@ -368,7 +381,14 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
         write(JSON.stringify(runOnThreads(machine, o, proto, f.address, args, traced), null, o.json ? undefined : 2));
         return 0;
       }
-      const result = traced(proto.text, () => f(...args));
+      let result: CallResult;
+      try {
+        result = traced(proto.text, () => f(...args));
+      } catch (error) {
+        warnFormat(error as { formatWarnings?: Violation[] }, o.check, warn); // e.g. %s with an int faults in printf
+        throw error;
+      }
+      warnFormat(result, o.check, warn);
       const json = withCalls(takeCalls(), resultJson(null, o.arch, proto, args, result, machine.takeOutput()));
       write(o.json ? JSON.stringify(json) : resultText(o.arch, proto, json));
       return 0;
@@ -382,7 +402,14 @@ export async function runCall(argv: string[], write: (line: string) => void): Pr
         if ('error' in line) throw new UsageError(line.error);
         const proto = machine.declarations.parsePrototype(line.proto);
         const args = argumentsFor(proto, line.args, { results });
-        const r = machine.fn(undefined, proto)(...args);
+        let r: CallResult;
+        try {
+          r = machine.fn(undefined, proto)(...args);
+        } catch (error) {
+          warnFormat(error as { formatWarnings?: Violation[] }, o.check, warn, line.id);
+          throw error;
+        }
+        warnFormat(r, o.check, warn, line.id);
         results.set(line.id, returnHostValue(r.value));
         write(JSON.stringify(withCalls(takeCalls(), resultJson(line.id, o.arch, proto, args, r, machine.takeOutput()))));
       } catch (error) {

@@ -18,6 +18,7 @@ import {
 import { dynamicValue, readDynamic, type DynamicInfo } from './elf-dynamic.ts';
 import { GnuHashTable, SysvHashTable, type SymbolHashTable } from './elf-hash.ts';
 import { readLayout } from './elf-header.ts';
+import { lastAtOrBelow } from './containing.ts';
 import { abiTagOf, buildIdOf, gnuPropertiesOf, readNotes } from './elf-notes.ts';
 import { ElfError, type ElfReader } from './elf-reader.ts';
 import { nameRelocations, readRelocations } from './elf-reloc.ts';
@@ -277,15 +278,7 @@ class ParsedElf implements ElfFile {
 
   nearestSymbol(vaddr: number): { symbol: ElfSymbol; offset: number } | undefined {
     const { sorted, maxSize } = this.symbolsByAddress();
-    // Last symbol starting at or before vaddr.
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (sorted[mid]!.value <= vaddr) lo = mid + 1;
-      else hi = mid;
-    }
-    const last = lo - 1;
+    const last = lastAtOrBelow(sorted, vaddr, (s) => s.value);
     if (last < 0) return undefined;
 
     // A symbol containing vaddr may start before a closer, smaller one; none starts more than maxSize back.

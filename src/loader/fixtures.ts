@@ -57,6 +57,7 @@ export interface FixtureEntry {
   sha256: string;
 }
 
+const documentCache = new Map<string, Record<string, unknown>>();
 const manifestCache = new Map<string, FixtureEntry[]>();
 const contentCache = new Map<string, Uint8Array>();
 
@@ -91,6 +92,22 @@ function validateEntry(raw: unknown, index: number, manifestPath: string): Fixtu
 /** Read and validate manifest.json in DIR. */
 function readManifest(dir: string): FixtureEntry[] {
   const manifestPath = join(dir, MANIFEST_NAME);
+  const files = manifestDocument(dir).files;
+  if (!Array.isArray(files)) {
+    throw new FixtureError(manifestPath, 'the manifest has no "files" array');
+  }
+  return files.map((raw, index) => validateEntry(raw, index, manifestPath));
+}
+
+/**
+ * The parsed manifest.json of a fixtures directory (cached per directory), for readers of its other lists
+ * (`debugSymbols`, see debug-symbols.ts).
+ */
+export function manifestDocument(dir?: string): Record<string, unknown> {
+  const root = fixturesDir(dir);
+  const cached = documentCache.get(root);
+  if (cached !== undefined) return cached;
+  const manifestPath = join(root, MANIFEST_NAME);
   let text: string;
   try {
     text = readFileSync(manifestPath, 'utf8');
@@ -103,11 +120,11 @@ function readManifest(dir: string): FixtureEntry[] {
   } catch (error) {
     throw new FixtureError(manifestPath, `the manifest is not valid JSON (${(error as Error).message})`);
   }
-  const files = (parsed as { files?: unknown } | null)?.files;
-  if (!Array.isArray(files)) {
-    throw new FixtureError(manifestPath, 'the manifest has no "files" array');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new FixtureError(manifestPath, 'the manifest is not a JSON object');
   }
-  return files.map((raw, index) => validateEntry(raw, index, manifestPath));
+  documentCache.set(root, parsed as Record<string, unknown>);
+  return parsed as Record<string, unknown>;
 }
 
 /**
@@ -162,7 +179,7 @@ function sha256Hex(bytes: Uint8Array): string {
  * @param dir fixtures directory the entry belongs to; defaults to the bundled one.
  * @throws FixtureError when the file is missing, not gzip, or does not match.
  */
-export function loadFixture(entry: FixtureEntry, dir?: string): Uint8Array {
+export function loadFixture(entry: Pick<FixtureEntry, 'arch' | 'name' | 'file' | 'size' | 'sha256'>, dir?: string): Uint8Array {
   const path = join(fixturesDir(dir), entry.file);
   const cacheKey = `${path}\0${entry.sha256}`;
   const cached = contentCache.get(cacheKey);

@@ -25,6 +25,7 @@ import { VirtualFileSystem } from '../kernel/vfs.ts';
 import { AT_RANDOM_BYTES, buildInitialStack } from './auxv.ts';
 import { type ElfFile, parseElf } from './elf.ts';
 import { fixtureEntries, loadFixture } from './fixtures.ts';
+import { locate } from './symbols.ts';
 import { type TimeLimits, TimeLimitError, WALL_CHECK_INSTRUCTIONS, WallTimeoutError, wallTimeLimit } from './limits.ts';
 
 /** Where things go in the guest's address space, per architecture (close to what Linux picks, minus ASLR). */
@@ -424,6 +425,7 @@ export class Process {
       let result: RunResult;
       try {
         this.inRun = true;
+        this.pendingCallback = undefined;
         result = this.engine.run(pc, { until, budget: budget - executed, quantum });
         this.inRun = false;
       } catch (error) {
@@ -447,6 +449,12 @@ export class Process {
       this.account(current, result.instructions);
       if (this.kernel.exit) throw this.kernel.exit;
       if (this.kernel.failure) throw this.kernel.failure;
+      if (this.pendingCallback !== undefined) {
+        executed += this.runCallback(current, this.pendingCallback);
+        if (executed >= budget) throw new BudgetExceededError(budget, this.pc(), this.describeAddress(this.pc()));
+        pc = this.pc(); // after the stub's `int 0x81`: the same thread goes on with the callback's result
+        continue;
+      }
       if (result.reason === 'until') {
         if (current !== target) {
           throw new LoaderError(`thread ${current.tid} returned into the host's trap page, which only host calls return to`);
@@ -461,6 +469,18 @@ export class Process {
       threads.switchTo(current.state === 'running' && !threads.othersRunnable ? current : this.nextThread());
       pc = this.pc();
     }
+  }
+
+  /**
+   * Runs the callback whose stub trapped, outside the engine's hooks (see `onInterrupt`), so that it may call into
+   * the guest again. Returns the instructions its nested guest calls ran on `thread`: they count against the budget
+   * of the call that is running.
+   */
+  private runCallback(thread: GuestThread, pc: number): number {
+    this.pendingCallback = undefined;
+    const before = thread.instructions;
+    if (!this.onCallbackTrap?.(pc)) throw new LoaderError(`the callback stub before 0x${pc.toString(16)} was freed while it ran`);
+    return thread.instructions - before;
   }
 
   private account(thread: GuestThread, instructions: number): void {
@@ -522,16 +542,13 @@ export class Process {
   describeAddress(address: number, objects: MappedObject[] = this.loadedObjects()): string | undefined {
     const region = this.space.find(address);
     if (!region) return undefined;
+    const located = locate(objects, address);
+    if (located) return `${located.name}+0x${located.offset.toString(16)} (${located.object.path})`;
     for (const object of objects) {
       const span = object.elf.loadSpan;
       if (address >= object.base + span.start && address < object.base + span.end) {
         const offset = address - object.base;
         const near = object.elf.nearestSymbol(offset);
-        // Only name a symbol the address is inside: stripped libraries' internal functions have no symbol, and
-        // "the nearest exported symbol +75 KiB" would point the reader at the wrong function.
-        if (near && (near.offset < near.symbol.size || (near.symbol.size === 0 && near.offset === 0))) {
-          return `${near.symbol.name}+0x${near.offset.toString(16)} (${object.path})`;
-        }
         return `${object.path}+0x${offset.toString(16)}${near ? ` (after ${near.symbol.name})` : ''}`;
       }
     }
@@ -543,8 +560,12 @@ export class Process {
     return this.objectsProvider ? this.objectsProvider() : this.interp ? [this.exe, this.interp] : [this.exe];
   }
 
-  /** Handles `int 0x81` from a callback stub; returns false when `pc` is not a callback (then it is a fault). */
+  /** Runs the callback whose stub trapped at `pc` (the address after its `int 0x81`); false when there is none. */
   onCallbackTrap: ((pc: number) => boolean) | undefined;
+  /** Whether `int 0x81` at `pc` is a live callback's stub (else the interrupt is a fault). */
+  isCallbackSite: ((pc: number) => boolean) | undefined;
+  /** A callback stub trapped: the engine stopped, and the scheduler runs the callback before resuming the thread. */
+  private pendingCallback: number | undefined;
 
   /**
    * Whether an `int 0x85` at `pc` is one of the host's worker threads parking (its code lives in the host's code
@@ -561,7 +582,15 @@ export class Process {
       return;
     }
     const pc = Number(this.engine.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
-    if (intno === CALLBACK_TRAP_VECTOR && this.onCallbackTrap?.(pc)) return;
+    if (intno === CALLBACK_TRAP_VECTOR && this.isCallbackSite?.(pc)) {
+      // Stop here and run the callback outside the hook (scheduleWithin): it may call into the guest again, and a
+      // nested uc_emu_start would cap the depth at Unicorn 2.0.1's UC_MAX_NESTED_LEVEL (64) and share one
+      // instruction counter, budget and stop flag between the levels. A stop after `int` is at a block boundary:
+      // counts are unchanged.
+      this.pendingCallback = pc;
+      this.engine.stop();
+      return;
+    }
     if (intno === PARK_TRAP && this.isParkSite?.(pc)) {
       // A worker thread asks for work: it waits for the host, and the scheduler runs someone else.
       this.threads.current.state = 'host';

@@ -3,6 +3,7 @@
  * reached through `_r_debug` — so libraries that the guest dlopens appear here too. Lookup follows the global
  * scope's order (the executable, then libraries in load order), like ld.so's own symbol resolution.
  */
+import { bundledFunctions } from './debug-symbols.ts';
 import { ElfError, type ElfFile, type ElfSymbol } from './elf.ts';
 import type { MappedObject, Process } from './process.ts';
 
@@ -124,6 +125,35 @@ export class SymbolTable {
       : 'in any loaded object';
     throw new SymbolNotFoundError(`symbol ${name} not found ${where}; check the spelling, or load the library that defines it with --lib`);
   }
+}
+
+/** The function (or, for data, the object symbol) an address is in: where it starts, its size and the offset. */
+export interface Located {
+  name: string;
+  /** Absolute start address (the object's base + the symbol's value). */
+  address: number;
+  size: number;
+  offset: number;
+  object: MappedObject;
+}
+
+/**
+ * The named symbol an address is inside, among the loaded `objects`. Functions come from the bundled debug
+ * symbols when the object's build id has a table (glibc's internal functions too), else from the object's own
+ * .dynsym/.symtab; data symbols (`stdin`) from the object. Only a symbol the address is inside counts: a stripped
+ * library's internal function has none, and "the nearest exported symbol +75 KiB" would name the wrong function.
+ */
+export function locate(objects: readonly MappedObject[], address: number): Located | undefined {
+  const object = objects.find((o) => address >= o.base + o.elf.loadSpan.start && address < o.base + o.elf.loadSpan.end);
+  if (object === undefined) return undefined;
+  const vaddr = address - object.base;
+  const fn = bundledFunctions(object.elf.arch, object.elf.buildId)?.at(vaddr);
+  if (fn) return { name: fn.symbol.name, address: object.base + fn.symbol.start, size: fn.symbol.size, offset: fn.offset, object };
+  const near = object.elf.nearestSymbol(vaddr);
+  if (near && (near.offset < near.symbol.size || (near.symbol.size === 0 && near.offset === 0))) {
+    return { name: near.symbol.name, address: object.base + near.symbol.value, size: near.symbol.size, offset: near.offset, object };
+  }
+  return undefined;
 }
 
 function splitVersion(name: string): [string, string | undefined] {

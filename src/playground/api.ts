@@ -491,15 +491,14 @@ function hex(n: number): string {
   return `0x${n.toString(16)}`;
 }
 
-/** Labels for the trace: the callee, the trampoline, the host's return trap, and every function entered. */
-function symbolsFor(machine: Machine, trace: Trace, callee: number, name: string): Record<string, string> {
+/**
+ * Labels for the trace: the callee, the trampoline, the host's return trap, and the start of every function the
+ * steps are in (`trace.functions`: glibc's internal ones named from the bundled debug symbols), also those entered
+ * only by returning into them.
+ */
+function symbolsFor(trace: Trace, callee: number, name: string): Record<string, string> {
   const symbols: Record<string, string> = {};
-  const objects = machine.symbols.objects();
-  for (const code of trace.code) {
-    const where = machine.process.describeAddress(code.address, objects);
-    const match = where ? /^(\S+)\+0x0 \(/.exec(where) : null;
-    if (match) symbols[hex(code.address)] = match[1]!;
-  }
+  for (const f of trace.functions ?? []) symbols[hex(f.address)] = f.name;
   const begin = trace.runs[0]?.begin;
   if (begin !== undefined) symbols[hex(begin)] = 'trampoline';
   const until = trace.runs[0]?.until;
@@ -559,12 +558,16 @@ export async function call(body: unknown, hooks: CallHooks = {}): Promise<Json> 
       const trace = (error as { trace?: Trace }).trace;
       if (!trace || trace.steps === 0 || keepsMachine(error)) throw error;
       const message = errorMessage(error);
-      throw new CallFailedError(message, partialResponse(machine, trace, call, { fault: message }));
+      const response = partialResponse(machine, trace, call, { fault: message });
+      // The host printf check's warnings often explain the fault (%s with an int).
+      const { formatWarnings } = error as { formatWarnings?: unknown };
+      if (formatWarnings) (response.result as Json).formatWarnings = formatWarnings;
+      throw new CallFailedError(message, response);
     }
     const { result, trace } = recorded;
     noteRecording(machine, trace);
     const json = resultJson(null, arch, proto, args, result, machine.takeOutput());
-    const response: Json = { result: json, spec, trace: encodedTrace(trace, label), symbols: symbolsFor(machine, trace, f.address, proto.name) };
+    const response: Json = { result: json, spec, trace: encodedTrace(trace, label), symbols: symbolsFor(trace, f.address, proto.name) };
     if (thread) {
       response.thread = { tid: thread.tid, pthread: hex(thread.pthread), threadPointer: hex(thread.threadPointer), mainThreadPointer: hex(machine.tlsLayout().threadPointer) };
     }
@@ -601,7 +604,7 @@ function partialResponse(machine: Machine, trace: Trace, call: StoppedCall, why:
     result: { function: call.proto.name, arch: call.arch, instructions: trace.steps, stdout: output.stdout, stderr: output.stderr },
     spec: call.spec,
     trace: encodedTrace(trace, `${call.proto.text} (${call.arch})`),
-    symbols: symbolsFor(machine, trace, call.callee, call.proto.name),
+    symbols: symbolsFor(trace, call.callee, call.proto.name),
     ...why,
   };
 }

@@ -297,8 +297,9 @@ Functions compiled with -fstack-protector copy a random canary from fs:0x28 into
         arch: 'i386',
         call: snprintfDF,
         focus: { view: 'tls' },
-        point: { insn: 'gs:\\[0x14\\]', in: 'snprintf' },
-        text: `On i386 the thread pointer is the base of the segment that gs selects, a GDT entry glibc installs with \`set_thread_area\`. Here gs = 0x63: entry 12 (0x63 = 12 × 8 + 3, privilege level 3), the first TLS entry a 64-bit kernel hands a 32-bit process — the case shimulator models. A native i386 kernel's TLS entries start at 6, and there gs would be 0x33. The i386 tcbhead_t is made of 4-byte words, so the canary is at gs:0x14.
+        // i386 snprintf is a short wrapper without a canary: the first read is in __vsnprintf_internal, which it calls.
+        point: { insn: 'gs:\\[0x14\\]', in: '__vsnprintf_internal' },
+        text: `On i386 the thread pointer is the base of the segment that gs selects, a GDT entry glibc installs with \`set_thread_area\`. Here gs = 0x63: entry 12 (0x63 = 12 × 8 + 3, privilege level 3), the first TLS entry a 64-bit kernel hands a 32-bit process — the case shimulator models. A native i386 kernel's TLS entries start at 6, and there gs would be 0x33. The i386 tcbhead_t is made of 4-byte words, so the canary is at gs:0x14 (the first read is in \`__vsnprintf_internal\`, which snprintf calls).
 
 Code that calls C without glibc's start-up (a JIT, a nocgo runtime) must provide a valid thread pointer before the first call: with no TLS set up, the very first canary read faults.`,
       },

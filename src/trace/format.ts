@@ -33,6 +33,7 @@
  */
 import pako from 'pako';
 import type { Arch } from '../emu/arch.ts';
+import { containing } from '../loader/containing.ts';
 
 export const TRACE_FORMAT = 'shimulator-trace';
 /** Bumped on any incompatible change; `decodeTrace` refuses other versions. */
@@ -101,6 +102,20 @@ export interface TraceRun {
   until: number;
 }
 
+/**
+ * A function the trace executes instructions of, named when it was recorded from the loaded objects' symbols
+ * (glibc's internal functions from the bundled debug symbols). By ascending `address`.
+ */
+export interface TraceFunction {
+  /** Where it starts (absolute). */
+  address: number;
+  /** Its size in bytes (0 for a bare label: then only `address` itself is in it). */
+  size: number;
+  name: string;
+  /** The object's path in the guest (`/lib/x86_64-linux-gnu/libc.so.6`). */
+  object: string;
+}
+
 export interface Trace {
   format: typeof TRACE_FORMAT;
   version: typeof TRACE_VERSION;
@@ -133,6 +148,8 @@ export interface Trace {
   runs: TraceRun[];
   /** How the recording ended: `error` is the error's `name: message` when the recorded code threw. */
   end: { error: string | null };
+  /** The functions the steps are in (absent in traces recorded before names were recorded). */
+  functions?: TraceFunction[];
 }
 
 /** Input that is not a trace, a damaged trace, or a trace of another format version. */
@@ -209,6 +226,7 @@ export function validateTrace(value: unknown): asserts value is Trace {
   if (!initial || !Array.isArray(initial.registers) || !Array.isArray(initial.memory)) fail('initial state missing');
   if ((initial!.registers as unknown[]).length !== (t.registers as unknown[]).length) fail('initial registers do not match the register table');
   if (typeof t.end !== 'object' || t.end === null) fail('end missing');
+  if (t.functions !== undefined && !Array.isArray(t.functions)) fail('functions is not an array');
 }
 
 /** A copy with the keys in the documented order (so that encoding does not depend on how the object was built). */
@@ -232,7 +250,15 @@ function canonicalTrace(t: Trace): Trace {
     events: t.events.map((e) => ({ step: e.step, kind: e.kind, data: canonicalData(e.data) })),
     runs: t.runs.map((r) => ({ step: r.step, begin: r.begin, until: r.until })),
     end: { error: t.end.error },
+    ...(t.functions ? { functions: t.functions.map((f) => ({ address: f.address, size: f.size, name: f.name, object: f.object })) } : {}),
   };
+}
+
+/** The function of `trace.functions` that `pc` is in, with the offset into it (`functions` is sorted by address). */
+export function functionAt(trace: Pick<Trace, 'functions'>, pc: number): { fn: TraceFunction; offset: number } | undefined {
+  const list = trace.functions ?? [];
+  const fn = containing(list, pc, (f) => f.address, (f) => f.size, list.reduce((max, f) => Math.max(max, f.size), 0));
+  return fn && { fn, offset: pc - fn.address };
 }
 
 /**

@@ -2,14 +2,18 @@
  * A readable listing of a trace: one line per instruction (step, address, bytes, Intel-syntax disassembly, the
  * registers it changed and the memory it wrote), strace-like lines for system calls, and events.
  *
+ *   in __vfprintf_internal (libc.so.6)
  *   #000042  0x7ffff7e5a0c0  48 89 e5                  mov rbp, rsp                          rbp=0x7fffffffe930
  *     syscall write(1, 0x55555555a2a0, 12) = 12
+ *
+ * An `in` line names the function the next instructions are in whenever it changes (with the offset when the
+ * code enters it other than at its start: a return), from the names the trace recorded (`Trace.functions`).
  *
  * Needs the disassembler: `await loadDisassembler()` first.
  */
 import { ERRNO } from '../kernel/errno.ts';
 import { disassemble } from './disassemble.ts';
-import { encodeTrace, fromHex, type Trace, type TraceSyscall } from './format.ts';
+import { encodeTrace, fromHex, functionAt, type Trace, type TraceFunction, type TraceSyscall } from './format.ts';
 
 export interface PrintOptions {
   /** Print at most this many instructions (all by default). */
@@ -58,9 +62,16 @@ export function printTrace(trace: Trace, options: PrintOptions = {}): string {
   const eventsAt = groupBy(trace.events, (e) => e.step);
   const writesAt = groupBy(trace.writes, (w) => w[0]);
 
+  let inFunction: TraceFunction | undefined;
   for (let p = 0; p < limit; p++) {
-    for (const r of runsAt.get(p) ?? []) lines.push(`-- run 0x${r.begin.toString(16)} (returns to 0x${r.until.toString(16)})`);
+    for (const r of runsAt.get(p) ?? []) {
+      lines.push(`-- run 0x${r.begin.toString(16)} (returns to 0x${r.until.toString(16)})`);
+      inFunction = undefined;
+    }
     const pc = trace.pc[p]!;
+    const located = functionAt(trace, pc);
+    if (located && located.fn !== inFunction) lines.push(`  in ${functionLabel(located.fn, located.offset)}`);
+    inFunction = located?.fn;
     const versions = code.get(pc) ?? [];
     const version = versions.filter((v) => v.step <= p).pop() ?? versions[0];
     const bytes = version?.bytes ?? new Uint8Array();
@@ -107,7 +118,13 @@ function formatWrite([, address, , newHex]: [number, number, string, string]): s
 }
 
 /** `write(1, 0x55555555a2a0, 12) = 12`, `openat(-100, 0x…, 0) = -2 ENOENT`. */
-export function formatSyscall(s: TraceSyscall): string {
+export /** `__printf_fp_l+0x1c (libc.so.6)`: the name, the offset when not 0, and the object's file name. */
+function functionLabel(fn: TraceFunction, offset: number): string {
+  const file = fn.object.split('/').pop();
+  return `${fn.name}${offset ? `+0x${offset.toString(16)}` : ''}${file ? ` (${file})` : ''}`;
+}
+
+function formatSyscall(s: TraceSyscall): string {
   const arity = SYSCALL_ARITY[s.name] ?? s.args.length;
   const args = s.args.slice(0, arity).map(formatArgument);
   const result = Number(s.result);

@@ -19,13 +19,14 @@ import type { Arch } from '../emu/arch.ts';
 import type { Engine, HookHandle, RegName, RunOptions, RunResult, SavedContext, TableRegister } from '../emu/engine.ts';
 import type { SyscallRecord } from '../kernel/kernel.ts';
 import type { Process } from '../loader/process.ts';
+import { locate } from '../loader/symbols.ts';
 
 /** What can be recorded: a Machine (its calls), or a Process running a whole program. */
 export interface Recordable {
   readonly process: Process;
 }
 import {
-  canonicalData, toHex, type Trace, type TraceCode, TRACE_FORMAT, TRACE_PAGE_SIZE, TRACE_VERSION, type TraceEvent,
+  canonicalData, toHex, type Trace, type TraceCode, type TraceFunction, TRACE_FORMAT, TRACE_PAGE_SIZE, TRACE_VERSION, type TraceEvent,
   type TraceMemory, type TraceRegister, type TraceRun, type TraceSyscall, type TraceWrite,
 } from './format.ts';
 import { instructionEffects, MAY_CHANGE_ALL, MAY_CHANGE_SEGMENT, MAY_CHANGE_VECTOR, MAY_CHANGE_X87 } from './x86-classes.ts';
@@ -135,6 +136,7 @@ type Wrapped = 'write' | 'unmap' | 'setReg' | 'setRegBytes' | 'restoreContext' |
 class Recorder implements TraceRecording {
   readonly arch: Arch;
   private readonly engine: Engine;
+  private readonly process: Process;
   private readonly table: RegisterSpec[];
   private readonly pcIndex: number;
   /** Register indices per group bit (0 = the general-purpose registers, read at every step). */
@@ -190,6 +192,7 @@ class Recorder implements TraceRecording {
     private readonly maxSteps: number,
   ) {
     this.engine = machine.process.engine;
+    this.process = machine.process;
     this.arch = machine.process.arch;
     if (active.has(this.engine)) throw new Error('a trace is already being recorded on this machine');
     this.ptrBits = this.arch === 'amd64' ? 64 : 32;
@@ -588,7 +591,30 @@ class Recorder implements TraceRecording {
       events,
       runs: this.runs,
       end: { error: error === undefined ? null : describeError(error) },
+      functions: this.functions(code),
     };
+  }
+
+  /**
+   * The named functions the executed code is in (from the objects loaded now: ld.so's link map). Code outside
+   * every object (the host's trampolines, a program's generated code) is named by its mapping's label
+   * (`[shimulator code]`), as one function spanning the mapping.
+   */
+  private functions(code: readonly TraceCode[]): TraceFunction[] {
+    const objects = this.process.loadedObjects();
+    const byStart = new Map<number, TraceFunction>();
+    for (const { address } of code) {
+      const located = locate(objects, address);
+      if (located && !byStart.has(located.address)) {
+        byStart.set(located.address, { address: located.address, size: located.size, name: located.name, object: located.object.path });
+      }
+      const inObject = objects.some((o) => address >= o.base + o.elf.loadSpan.start && address < o.base + o.elf.loadSpan.end);
+      const region = inObject ? undefined : this.process.space.find(address);
+      if (region && !byStart.has(region.start)) {
+        byStart.set(region.start, { address: region.start, size: region.end - region.start, name: region.label, object: '' });
+      }
+    }
+    return [...byStart.values()].sort((a, b) => a.address - b.address);
   }
 }
 

@@ -164,6 +164,7 @@ export class StatePanels extends LitElement {
     }
     highest = Math.min(highest, lowest + 56 * ptr);
     const rows = [];
+    const sizedSymbols = s.symbols.filter((sym) => sym.size !== undefined);
     for (let a = highest; a >= lowest; a -= ptr) {
       const { bytes, known } = p.peek(a, ptr);
       const allKnown = known.every((k) => k === 1);
@@ -184,6 +185,11 @@ export class StatePanels extends LitElement {
       if (role) {
         const sym = role === 'return address' && allKnown ? symbolize(s.symbols, Number(BigInt(`0x${value}`))) : undefined;
         anns.push(html`<span class=${role === 'return address' ? 'ra' : role.startsWith('hidden') ? 'hp' : 'role'}>${role}${sym ? ` (${sym})` : ''}</span>`);
+      } else if (allKnown) {
+        // A word pointing into a traced function (one with a known size, so data never gets a name): a return
+        // address that a call inside the callee pushed, or a code pointer.
+        const sym = symbolize(sizedSymbols, Number(BigInt(`0x${value}`)));
+        if (sym) anns.push(html`<span class="ra" data-testid="stack-code-pointer">→ ${sym}</span>`);
       }
       if (redZone && a < sp && a >= sp - redZone && a + ptr === sp) anns.push(html`<span class="bad" style="opacity:.8">red zone (128 B)</span>`);
       if (written.has(a)) anns.push(html`<span class="warn">written</span>`);
@@ -293,6 +299,9 @@ export class StatePanels extends LitElement {
             <div class="fault-msg" data-testid="fault-message">${s.fault}</div>`
           : html`<div class="result-line">${s.spec.function}(…) <span class="eq">=</span> <span class="ret" data-testid="return-value">${typeof r.return === 'object' && r.return !== null ? JSON.stringify(r.return) : String(r.return ?? 'void')}</span>
           <span class="faint" style="margin-left:10px">errno</span> <span data-testid="errno" class=${r.errno ? 'bad' : ''}>${r.errno ?? 0}</span></div>`}
+        ${(r.formatWarnings ?? []).map((w) => html`<div class="violation warning" data-testid="format-warning" role="note">
+            <div class="head"><span class="badge warn">${w.rule}</span><span>format and arguments disagree</span></div>
+            <div class="msg">${w.message}</div></div>`)}
         ${r.string !== undefined ? html`<div class="outbuf"><span class="lbl">returned string</span><span class="str">"${r.string}"</span></div>` : nothing}
         ${outs.map(([i, v]) => html`<div class="outbuf" data-testid="out-${i}"><span class="lbl">${s.spec.args[Number(i)]?.text ?? `arg ${i}`} (after the call)</span><span class="str">"${v}"</span></div>`)}
         ${live.map((b) => html`<div class="outbuf" data-testid="live-${b.index}"><span class="lbl">${b.label} at step ${this.step}</span><span class="str">"${b.text}"</span></div>`)}
