@@ -12,6 +12,8 @@ const KIB_PER_MIB = 1024;
 /** Recorded calls after the machines are booted: their RSS shows whether recording calls keeps memory. */
 const REPEATED_CALLS = 300;
 const GOAL_MIB_PER_MACHINE = 150;
+/** How often the repeated calls' RSS is read for its peak. */
+const RSS_EVERY_CALLS = 10;
 const SNPRINTF = 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)';
 
 /** VmRSS of a process in MiB, or undefined where /proc is not there. */
@@ -48,7 +50,11 @@ export async function benchPlaygroundWorker(write: (line: string) => void): Prom
     }
     const booted = previous;
     const snprintf = (i: number) => pool.call({ arch: i % 2 === 0 ? 'amd64' : 'i386', library: 'libc.so.6', prototype: SNPRINTF, args: ['out:64', '64', '%d %f', `int:${i}`, 'double:1.5'] });
-    for (let i = 0; i < REPEATED_CALLS; i++) await snprintf(i);
+    let peak = booted ?? 0;
+    for (let i = 0; i < REPEATED_CALLS; i++) {
+      await snprintf(i);
+      if (i % RSS_EVERY_CALLS === 0) peak = Math.max(peak, residentMiB(pid) ?? 0);
+    }
     const later = residentMiB(pid);
     if (started.rss === undefined || booted === undefined || later === undefined || figures.length < MACHINES.length) {
       write('playground worker memory: skipped (needs /proc to read a process\'s resident memory)');
@@ -58,8 +64,9 @@ export async function benchPlaygroundWorker(write: (line: string) => void): Prom
     write(`playground worker RSS per booted machine (MiB, booted and called in this order): ${figures.join(', ')};`
       + ` mean ${perMachine.toFixed(0)} MiB per machine (goal ≤ ${GOAL_MIB_PER_MACHINE}), ${booted.toFixed(0)} MiB with all ${MACHINES.length}`
       + ` (reference: ${started.rss.toFixed(0)} MiB for the started worker without a machine)`);
-    write(`playground worker RSS after ${REPEATED_CALLS} more recorded snprintf calls: ${later.toFixed(0)} MiB`
-      + ` (${later >= booted ? '+' : ''}${(later - booted).toFixed(0)} MiB; machines are replaced as their recordings grow them, recycle.ts)`);
+    const signed = (mib: number) => `${mib >= 0 ? '+' : ''}${mib.toFixed(0)}`;
+    write(`playground worker RSS during ${REPEATED_CALLS} more recorded snprintf calls (both machines): peak ${peak.toFixed(0)} MiB`
+      + ` (${signed(peak - booted)}), ${later.toFixed(0)} MiB after them (${signed(later - booted)}; machines are replaced as their recordings grow them, recycle.ts)`);
   } finally {
     pool.close();
   }
