@@ -67,6 +67,7 @@ export async function runBench(write: (line: string) => void): Promise<number> {
   await (await import('./memory-bench.ts')).runMemoryBench(write);
   await (await import('./trace-reads-bench.ts')).benchTraceReads(write);
   await (await import('./playground-bench.ts')).benchPlaygroundWorker(write);
+  await (await import('./class-bench.ts')).benchClass(write);
 
   // The conformance corpus: every signature called once per architecture (goal: 1,000 × 2 arches under 10 s).
   const { bootCorpusMachine, runCorpus } = await import('../test/conformance/runner.ts');

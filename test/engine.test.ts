@@ -384,6 +384,26 @@ describe.each(ARCHES)('UnicornEngine (%s)', (arch) => {
       expect(calls).toBe(1);
     });
 
+    it('a removed hook frees its callback: more hooks than koffi holds at once can come and go (one pair per recorded call)', () => {
+      const e = engine(arch);
+      let steps = 0;
+      // koffi keeps at most 8192 registered callbacks; a removed hook that kept its own failed with "Too many callbacks".
+      for (let i = 0; i < 9000; i++) e.addCodeHook(() => steps++).remove();
+      expect(steps).toBe(0);
+      // One removed from inside its own call, during a run: Unicorn still calls it for the rest of the block already
+      // translated (so its callback must outlive the run, not crash it), and never after.
+      const handle: { remove(): void }[] = [];
+      handle.push(e.addCodeHook(() => {
+        steps++;
+        handle[0]!.remove();
+      }));
+      expect(runCode(e, [0x90, 0x90, 0x90])).toEqual({ reason: 'until', instructions: 4 });
+      const during = steps;
+      expect(during).toBeGreaterThanOrEqual(1);
+      expect(runCode(e, [0x90, 0x90], CODE + 0x100)).toEqual({ reason: 'until', instructions: 3 });
+      expect(steps).toBe(during);
+    });
+
     it('a hook calling stop() ends the run with reason "stopped"', () => {
       const ref: { e?: UnicornEngine } = {};
       const e = engine(arch, { interrupt: () => ref.e!.stop() });

@@ -1,13 +1,19 @@
 /**
- * `shimulator playground [--port N] [--host H] [--no-open]`: starts the playground server, prints its URL, opens a
- * browser (xdg-open / open / start, failures ignored) and runs until SIGINT/SIGTERM.
+ * `shimulator playground [--port N] [--host H] [--no-open] [--no-cache | --cache-dir DIR] [--workers N]`: starts the
+ * playground server (with N guest worker processes, pool.ts), prints its URL, opens a browser (xdg-open / open /
+ * start, failures ignored) and runs until SIGINT/SIGTERM. It makes every lesson right away (from the disk cache,
+ * else by recording it), in the background.
  * `shimulator export-lesson [ID|all] [--out DIR]`: writes a lesson (default: all) as a static site (default
  * ./lesson-site).
  */
 import { spawn } from 'node:child_process';
+import type { CacheOption } from '../snapshot/image-cache.ts';
 import { UsageError } from './call.ts';
 
-export const PLAYGROUND_USAGE = `usage: shimulator playground [--port N] [--host HOST] [--no-open]
+/** More worker processes than this would only compete for the cores (each is single-threaded) and memory. */
+const MAX_WORKERS = 64;
+
+export const PLAYGROUND_USAGE = `usage: shimulator playground [--port N] [--host HOST] [--no-open] [--no-cache | --cache-dir DIR] [--workers N]
        shimulator export-lesson [ID|all] [--out DIR]`;
 
 function openBrowser(url: string): void {
@@ -26,6 +32,8 @@ export async function runPlayground(argv: string[], write: (line: string) => voi
   let port: number | undefined;
   let host: string | undefined;
   let open = true;
+  let cache: CacheOption | undefined;
+  let workers: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--port') {
@@ -38,13 +46,23 @@ export async function runPlayground(argv: string[], write: (line: string) => voi
       if (!host) throw new UsageError(`--host needs a value\n${PLAYGROUND_USAGE}`);
     } else if (a === '--no-open') {
       open = false;
+    } else if (a === '--workers') {
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 1 || n > MAX_WORKERS) throw new UsageError(`--workers takes a number of guest worker processes (1-${MAX_WORKERS})\n${PLAYGROUND_USAGE}`);
+      workers = n;
+    } else if (a === '--no-cache') {
+      cache = false;
+    } else if (a === '--cache-dir') {
+      const dir = argv[++i];
+      if (!dir) throw new UsageError(`--cache-dir needs a directory\n${PLAYGROUND_USAGE}`);
+      cache = { dir };
     } else {
       throw new UsageError(`unknown argument ${a}\n${PLAYGROUND_USAGE}`);
     }
   }
   const { startPlayground } = await import('../playground/server.ts');
   const { closeMachines } = await import('../playground/api.ts');
-  const server = await startPlayground({ port, host });
+  const server = await startPlayground({ port, host, cache, prepareLessons: true, pool: { workers } });
   write(`shimulator playground: ${server.url}  (Ctrl-C to stop)`);
   if (open) openBrowser(server.url);
   await new Promise<void>((resolve) => {

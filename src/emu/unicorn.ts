@@ -143,7 +143,9 @@ export class UnicornEngine implements Engine {
   private readonly n: Native;
   private readonly scratch = Buffer.alloc(64);
   private readonly tb = Buffer.alloc(UC_TB_SIZE);
-  private readonly callbacks: koffi.IKoffiRegisteredCallback[] = [];
+  private readonly callbacks = new Set<koffi.IKoffiRegisteredCallback>();
+  /** Callbacks of hooks removed while the guest ran: unregistered once it stops (the native side may be inside one). */
+  private readonly removedCallbacks: koffi.IKoffiRegisteredCallback[] = [];
   /** Counts instructions per block and makes the budget and quantum stops. */
   private readonly counter: BlockCounter;
   /** Which counter, and why not the native one when it is not. */
@@ -299,7 +301,7 @@ export class UnicornEngine implements Engine {
     type: number, proto: koffi.IKoffiCType, fn: (...args: never[]) => unknown, insn?: number, begin = 1, end = 0,
   ): { handle: number; cb: koffi.IKoffiRegisteredCallback } {
     const cb = koffi.register(fn as (...args: unknown[]) => unknown, koffi.pointer(proto));
-    this.callbacks.push(cb);
+    this.callbacks.add(cb);
     const hh = [0];
     const rc =
       insn === undefined
@@ -319,8 +321,17 @@ export class UnicornEngine implements Engine {
         removed = true;
         this.n.uc_hook_del(this.uc, added.handle);
         this.flushTranslations();
+        // Unregistered, not just deleted: the callback's closure (a trace recorder with its whole recording, say)
+        // would otherwise stay reachable until the engine closes — a playground worker grew ~1 MB per recorded call.
+        this.callbacks.delete(added.cb);
+        this.removedCallbacks.push(added.cb);
+        if (!this.running) this.unregisterRemoved();
       },
     };
+  }
+
+  private unregisterRemoved(): void {
+    for (const cb of this.removedCallbacks.splice(0)) koffi.unregister(cb);
   }
 
   /**
@@ -586,6 +597,7 @@ export class UnicornEngine implements Engine {
       }
     } finally {
       this.running = false;
+      this.unregisterRemoved();
     }
     const instructions = this.counter.instructions;
     const stopReason = this.counter.reason;
@@ -747,6 +759,7 @@ export class UnicornEngine implements Engine {
     this.n.uc_close(this.uc);
     this.counter.close();
     if (this.regBatch) koffi.free(this.regBatch.memory);
-    for (const cb of this.callbacks) koffi.unregister(cb);
+    for (const cb of [...this.callbacks, ...this.removedCallbacks.splice(0)]) koffi.unregister(cb);
+    this.callbacks.clear();
   }
 }

@@ -12,7 +12,8 @@
  *            kept apart so that the other machines stay single-threaded, as glibc behaves differently once a
  *            second thread exists).
  * Calls on one machine run one at a time (a promise queue per machine). A machine whose guest run failed
- * (fault, budget, trace limit) is discarded and booted again on the next request, so its state cannot leak.
+ * (fault, budget, trace limit) is discarded and booted again on the next request, so its state cannot leak; so is one
+ * whose recordings have grown it too much (recycle.ts).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,9 +35,11 @@ import { formatError } from '../cli/errors.ts';
 import { type GuestThreadHandle, Machine } from '../machine.ts';
 import { SymbolNotFoundError } from '../loader/symbols.ts';
 import { ElfError, parseElf } from '../loader/elf.ts';
+import type { CacheOption } from '../snapshot/image-cache.ts';
 import { encodeTrace, type Trace } from '../trace/format.ts';
 import { recordTrace, TraceLimitError } from '../trace/recorder.ts';
 import { globalsTouched } from './globals.ts';
+import { noteRecording, wornOut } from './recycle.ts';
 
 export const ARCHES: readonly Arch[] = ['amd64', 'i386'];
 export const LIBRARIES = ['libc.so.6', 'libpcap.so.0.8'] as const;
@@ -57,6 +60,12 @@ export const PLAYGROUND_OUTPUT_LIMIT = 1 << 20;
 export const PLAYGROUND_MEMORY_LIMIT = 1 << 30;
 /** The limits every playground machine boots with. */
 const LIMITS = { callBudget: CALL_BUDGET, outputLimit: PLAYGROUND_OUTPUT_LIMIT, memoryLimit: PLAYGROUND_MEMORY_LIMIT };
+/** The boot image cache this process's machines use (the server's `--cache-dir` / `--no-cache`; default: the default). */
+let bootCache: CacheOption | undefined;
+
+export function setBootCache(option: CacheOption | undefined): void {
+  bootCache = option;
+}
 const MAX_TOKENS = 64;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -368,9 +377,12 @@ interface Slot {
 
 /** By (profile, arch), least recently used first. */
 const slots = new Map<string, Slot>();
-/** Machines one process keeps booted (each holds a whole glibc process, ~35–75 MiB resident: `npm run bench`): the least
- * recently used beyond this is closed, so that many uploads or profiles cannot grow a server or worker without end. */
-export const MAX_BOOTED_MACHINES = 4;
+/** Machines one process keeps booted (each holds a whole glibc process, ~20–65 MiB resident plus at most ~32 MiB of
+ * translated code, recycle.ts: `npm run bench`): the least recently used beyond this is closed, so that many uploads
+ * or profiles cannot grow a server or worker without end. Six: the five the lessons use (libc + libpcap on both
+ * architectures, the ABI fixtures on both, the guest thread on amd64) and one upload, so that recording lessons
+ * does not evict the machines students call. */
+export const MAX_BOOTED_MACHINES = 6;
 
 /** Closes a slot's machine once the tasks already queued on it are done. */
 function retireSlot(slot: Slot): void {
@@ -407,14 +419,14 @@ async function bootMachine(profile: Profile, arch: Arch): Promise<{ machine: Mac
   if (profile.startsWith('upload:')) {
     const upload = uploads.get(profile.slice('upload:'.length));
     if (!upload) throw new PlaygroundError('the uploaded object is gone (the server keeps the latest uploads only): upload it again');
-    const machine = await Machine.boot({ arch, libs: [upload.path], check: true, watchTls: true, ...LIMITS });
+    const machine = await Machine.boot({ arch, libs: [upload.path], check: true, watchTls: true, cache: bootCache, ...LIMITS });
     machine.tlsLayout();
     return { machine };
   }
   const libs = ['libpcap.so.0.8'];
   if (profile === 'abi') libs.push(...['targets', 'callees', 'shims'].map((n) => abiFixture(arch, n)), `${ROOT}fixtures/abi/lessons/liblessons-${arch}.so`);
   const machine = await Machine.boot({
-    arch, libs, check: true, watchTls: true, ...LIMITS, decls: profile === 'abi' ? abiDeclarations() : undefined,
+    arch, libs, check: true, watchTls: true, cache: bootCache, ...LIMITS, decls: profile === 'abi' ? abiDeclarations() : undefined,
   });
   // Warm up: the first instrumented call computes the TLS layout (through dlinfo) and resolves IFUNCs; done here,
   // it does not show up in the first recording.
@@ -440,19 +452,23 @@ function onMachine<T>(profile: Profile, arch: Arch, task: (machine: Machine, thr
       s.machine = booted.machine;
       s.thread = booted.thread;
     }
-    try {
-      return task(s.machine, s.thread);
-    } catch (error) {
-      if (!keepsMachine(error)) {
-        // The guest stopped somewhere in the middle: its heap or locks may be inconsistent. Start afresh next time.
-        try {
-          s.machine.close();
-        } catch {
-          /* already broken */
-        }
-        s.machine = undefined;
-        s.thread = undefined;
+    const machine = s.machine;
+    const discard = () => {
+      try {
+        machine.close();
+      } catch {
+        /* already broken */
       }
+      s.machine = undefined;
+      s.thread = undefined;
+    };
+    try {
+      const result = task(machine, s.thread);
+      if (wornOut(machine)) discard();
+      return result;
+    } catch (error) {
+      // The guest stopped somewhere in the middle: its heap or locks may be inconsistent. Start afresh next time.
+      if (!keepsMachine(error)) discard();
       throw error;
     }
   };
@@ -582,6 +598,7 @@ export async function call(body: unknown, hooks: CallHooks = {}): Promise<Json> 
       throw new CallFailedError(message, response);
     }
     const { result, trace } = recorded;
+    noteRecording(machine, trace);
     const json = resultJson(null, arch, proto, args, result, machine.takeOutput());
     const response: Json = {
       result: json, spec, trace: encodedTrace(trace, label), symbols: symbolsFor(trace, f.address, proto.name),

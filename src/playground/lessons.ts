@@ -1,7 +1,7 @@
 /**
  * The playground's lessons: short guided tours, each a few steps of text plus a real recorded call (or, where no
  * callable C function shows the point, a call plan). Recordings are made on the playground's machines the first
- * time a lesson is requested and cached for the life of the process.
+ * time a lesson is requested; the server keeps them on disk (lesson-cache.ts), the static export per process.
  *
  * Step text is plain text: paragraphs separated by blank lines, `code` in backticks.
  */
@@ -443,11 +443,21 @@ const built = new Map<string, Promise<Lesson>>();
 /** Runs one recorded call: in-process by default (the static export); the server passes its worker pool. */
 export type CallRunner = (body: unknown) => Promise<unknown>;
 
-/** GET /api/lessons/<id>: the lesson with every step's recording (or plan), computed once. */
-export function lesson(id: string, runCall: CallRunner = call): Promise<Lesson> {
+/** The definition of lesson `id`; throws LessonNotFoundError naming the lessons there are. */
+export function lessonDefinition(id: string): LessonDefinition {
   const definition = LESSONS.find((l) => l.id === id);
-  if (!definition) {
-    return Promise.reject(new LessonNotFoundError(`no lesson "${id}" (lessons: ${LESSONS.map((l) => l.id).join(', ')})`));
+  if (!definition) throw new LessonNotFoundError(`no lesson "${id}" (lessons: ${LESSONS.map((l) => l.id).join(', ')})`);
+  return definition;
+}
+
+/** The lesson with every step's recording (or plan), computed once per process (the static export; the server
+ * keeps its lessons in a LessonStore, lesson-store.ts, backed by the disk cache). */
+export function lesson(id: string, runCall: CallRunner = call): Promise<Lesson> {
+  let definition: LessonDefinition;
+  try {
+    definition = lessonDefinition(id);
+  } catch (error) {
+    return Promise.reject(error);
   }
   let pending = built.get(id);
   if (!pending) {
@@ -458,7 +468,8 @@ export function lesson(id: string, runCall: CallRunner = call): Promise<Lesson> 
   return pending;
 }
 
-async function buildLesson(definition: LessonDefinition, runCall: CallRunner): Promise<Lesson> {
+/** Records every call step of a lesson (one after another, so a lesson occupies at most one worker at a time). */
+export async function buildLesson(definition: LessonDefinition, runCall: CallRunner): Promise<Lesson> {
   const steps: Lesson['steps'] = [];
   for (const { plan: planRequest, ...step } of definition.steps) {
     if (step.call) {

@@ -13,18 +13,21 @@
  * each child's memory goes back to the system when it is replaced.
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { onUploadForgotten, uploadEntry } from './api.ts';
+import type { CacheOption } from '../snapshot/image-cache.ts';
 import type { FromWorker, ToWorker } from './worker.ts';
 
-/** Workers started by default: two calls run at once, a third waits. */
-export const DEFAULT_WORKERS = 2;
+/** Workers started by default: one per core, at least two (a call runs while another waits on a slow one) and at
+ * most four (each holds ~100 MiB plus ~35 MiB per booted machine; `npm run bench`). */
+export const DEFAULT_WORKERS = Math.min(4, Math.max(2, availableParallelism()));
 /** Wall-clock time a guest may run once its machine is booted: a backstop above what MAX_TRACE_STEPS takes to record. */
 export const DEFAULT_GUEST_TIMEOUT_MS = 30_000;
 /** Wall-clock time for starting the worker and booting the machines a call needs (two architectures' glibc). */
 export const DEFAULT_BOOT_TIMEOUT_MS = 120_000;
-/** Calls waiting for a worker at most; beyond that the server answers 503 rather than queueing without end. */
-const MAX_QUEUED = 500;
+/** Calls waiting for a worker at most (by default); beyond that the server answers 503 rather than queueing without end. */
+export const DEFAULT_MAX_QUEUED = 500;
 /** JavaScript heap of one worker: recordings are capped well below it; a worker that still outgrows it dies. */
 const WORKER_HEAP_MB = 2048;
 /** Pause before replacing a worker that died while starting: a broken install must not become a fork loop. */
@@ -37,6 +40,10 @@ export interface PoolOptions {
   workers?: number;
   guestTimeoutMs?: number;
   bootTimeoutMs?: number;
+  /** Calls that may wait for a worker; one more is answered 503 (default DEFAULT_MAX_QUEUED). */
+  maxQueued?: number;
+  /** The workers' boot image cache (image-cache.ts): false to boot afresh, or its folder. */
+  cache?: CacheOption;
 }
 
 /** A call the pool could not complete; `status` is the HTTP status to answer with, `partial` the recording up to a fault. */
@@ -50,6 +57,8 @@ export class GuestJobError extends Error {
 interface Job {
   id: number;
   body: unknown;
+  /** Queued ahead of ordinary calls (behind earlier `first` ones). */
+  first?: boolean;
   resolve(value: unknown): void;
   reject(error: GuestJobError): void;
 }
@@ -73,23 +82,33 @@ export class GuestPool {
   private readonly size: number;
   private readonly guestTimeoutMs: number;
   private readonly bootTimeoutMs: number;
+  private readonly maxQueued: number;
+  private readonly cache: CacheOption | undefined;
 
   constructor(options: PoolOptions = {}) {
     this.size = Math.max(1, options.workers ?? DEFAULT_WORKERS);
     this.guestTimeoutMs = options.guestTimeoutMs ?? DEFAULT_GUEST_TIMEOUT_MS;
     this.bootTimeoutMs = options.bootTimeoutMs ?? DEFAULT_BOOT_TIMEOUT_MS;
+    this.maxQueued = Math.max(0, options.maxQueued ?? DEFAULT_MAX_QUEUED);
+    this.cache = options.cache;
     onUploadForgotten((upload) => this.broadcast({ kind: 'forget', upload }));
     for (let i = 0; i < this.size; i++) this.spawn();
   }
 
-  /** Runs POST /api/call's request in a worker; rejects with GuestJobError when a limit or a crash stopped it. */
-  call(body: unknown): Promise<unknown> {
+  /**
+   * Runs POST /api/call's request in a worker; rejects with GuestJobError when a limit or a crash stopped it.
+   * `first`: ahead of the calls already waiting (a lesson's recording: made once per lesson, while students wait).
+   */
+  call(body: unknown, { first = false }: { first?: boolean } = {}): Promise<unknown> {
     if (this.closed) return Promise.reject(new GuestJobError(503, 'the playground is shutting down'));
-    if (this.queue.length >= MAX_QUEUED) {
-      return Promise.reject(new GuestJobError(503, `the playground is busy (${MAX_QUEUED} calls waiting): try again shortly`));
+    if (this.queue.length >= this.maxQueued) {
+      return Promise.reject(new GuestJobError(503, `the playground is busy (${this.queue.length} calls waiting for its ${this.size} guest worker(s)): try again shortly`));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, body, resolve, reject });
+      const job = { id: this.nextId++, body, resolve, reject };
+      const ordinary = this.queue.findIndex((waiting) => !waiting.first);
+      if (first && ordinary >= 0) this.queue.splice(ordinary, 0, { ...job, first });
+      else this.queue.push({ ...job, first });
       this.dispatch();
     });
   }
@@ -108,7 +127,7 @@ export class GuestPool {
 
   private spawn(): void {
     if (this.closed) return;
-    const child = fork(ENTRY, [], {
+    const child = fork(ENTRY, this.cache === undefined ? [] : [JSON.stringify(this.cache)], {
       execArgv: [`--max-old-space-size=${WORKER_HEAP_MB}`],
       serialization: 'advanced',
       // The worker's own output is the engine's diagnostics, not the guest's (that is captured): keep the server's.

@@ -13,7 +13,8 @@
  *   POST /api/upload         { name, arch?, data: base64 } → { id, name, arch, soname, exports } (a user's shared object, ≤ 8 MiB;
  *                            /api/plan and /api/call take its id as "upload")
  *   GET  /api/lessons        { lessons: [{ id, title, summary }] }
- *   GET  /api/lessons/<id>   the lesson with its steps and their recordings
+ *   GET  /api/lessons/<id>   the lesson with its steps and their recordings: recorded once, kept on disk (lesson-cache.ts)
+ *                            and sent gzip-compressed from the server's memory (lesson-store.ts), never from a worker
  *
  * API errors answer 400 with `{ "error": "…" }` (404 for unknown routes and lessons) — a call whose guest faulted
  * adds `partial`: the call answer with its recording up to the fault and `fault` set; nothing a request sends can
@@ -29,7 +30,9 @@ import {
   safeJoin, transpile, vendorFile,
 } from './assets.ts';
 import { catalogQuery, errorMessage, info, MAX_UPLOAD_BYTES, plan, PlaygroundError, upload } from './api.ts';
-import { lesson, lessonList, LessonNotFoundError } from './lessons.ts';
+import { lessonList, LessonNotFoundError } from './lessons.ts';
+import { type LessonBody, type LessonStats, LessonStore } from './lesson-store.ts';
+import type { CacheOption } from '../snapshot/image-cache.ts';
 import { GuestJobError, GuestPool, type PoolOptions } from './pool.ts';
 import { allowedHosts, ForbiddenRequestError, type Guard, guardRequest, newToken, tokenMeta } from './guard.ts';
 
@@ -42,6 +45,12 @@ export interface PlaygroundOptions {
   webDir?: string;
   /** The guest workers: how many, and their wall-clock limits (pool.ts). */
   pool?: PoolOptions;
+  /** Where lesson recordings (and the workers' boot images) are kept on disk: false for nowhere (image-cache.ts). */
+  cache?: CacheOption;
+  /** Where lesson recordings alone are kept (default: `cache`); false records each lesson once per server. */
+  lessonCache?: CacheOption;
+  /** Make every lesson right after starting (load it from the cache, else record it), not on its first request. */
+  prepareLessons?: boolean;
 }
 
 export interface Playground {
@@ -49,6 +58,10 @@ export interface Playground {
   port: number;
   /** The token API POSTs must send in the x-shimulator-token header (the served page carries it). */
   token: string;
+  /** How many lessons were recorded and how many loaded from the disk cache, so far. */
+  lessonStats: Readonly<LessonStats>;
+  /** The live guest workers' process ids (measurements read their resident memory). */
+  workerPids(): number[];
   close(): Promise<void>;
 }
 
@@ -67,6 +80,17 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/** A lesson's answer: its gzip bytes as they are when the client takes gzip (browsers do), else inflated. */
+async function sendLesson(req: IncomingMessage, res: ServerResponse, body: LessonBody): Promise<void> {
+  const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  const bytes = gzip ? body.gzip : await body.json();
+  res.writeHead(200, {
+    'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', vary: 'accept-encoding',
+    'content-length': bytes.length, ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+  });
+  res.end(bytes);
 }
 
 function sendBody(res: ServerResponse, status: number, type: string, body: string | Buffer): void {
@@ -125,9 +149,10 @@ interface Context {
   webDir: string;
   guard: Guard;
   pool: GuestPool;
+  lessons: LessonStore;
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, { webDir, guard, pool }: Context): Promise<void> {
+async function route(req: IncomingMessage, res: ServerResponse, { webDir, guard, pool, lessons }: Context): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const path = url.pathname;
   const method = req.method ?? 'GET';
@@ -167,7 +192,7 @@ async function route(req: IncomingMessage, res: ServerResponse, { webDir, guard,
     }
     if (endpoint.startsWith('lessons/')) {
       needs('GET');
-      return sendJson(res, 200, await lesson(decodeURIComponent(endpoint.slice('lessons/'.length)), (body) => pool.call(body)));
+      return sendLesson(req, res, await lessons.body(decodeURIComponent(endpoint.slice('lessons/'.length))));
     }
     throw new HttpError(404, `unknown API route: ${method} ${path}`);
   }
@@ -212,8 +237,10 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   const webDir = options.webDir ?? join(PROJECT_ROOT, 'web');
   // The allowed Host names need the port, known once the server listens; no request arrives before that.
   const guard: Guard = { hosts: new Set(), token: newToken() };
-  const pool = new GuestPool(options.pool);
-  const context: Context = { webDir, guard, pool };
+  const pool = new GuestPool({ cache: options.cache, ...options.pool });
+  // A lesson's recording goes ahead of waiting calls: it is made once, and every student opening it waits for it.
+  const lessons = new LessonStore((body) => pool.call(body, { first: true }), options.lessonCache ?? options.cache);
+  const context: Context = { webDir, guard, pool, lessons };
   const server = createServer((req, res) => {
     route(req, res, context).catch((error: unknown) => {
       const status = statusOf(error);
@@ -239,10 +266,13 @@ export async function startPlayground(options: PlaygroundOptions = {}): Promise<
   const port = (server.address() as AddressInfo).port;
   for (const allowed of allowedHosts(host, port)) guard.hosts.add(allowed);
   const shownHost = host.includes(':') ? `[${host}]` : host;
+  if (options.prepareLessons) void lessons.prepareAll();
   return {
     url: `http://${shownHost}:${port}/`,
     port,
     token: guard.token,
+    lessonStats: lessons.stats,
+    workerPids: () => pool.workerPids,
     close: () =>
       new Promise<void>((resolvePromise, reject) => {
         pool.close();

@@ -7,7 +7,7 @@
  *          (child → parent): { kind: 'ready' } | { kind: 'running', id } | { kind: 'done', id, value } |
  *                            { kind: 'failed', id, message, partial? }  (partial: the recording up to a fault)
  */
-import { adoptUpload, call, CallFailedError, errorMessage, forgetUpload, type Upload } from './api.ts';
+import { adoptUpload, call, CallFailedError, errorMessage, forgetUpload, setBootCache, type Upload } from './api.ts';
 
 export type ToWorker =
   | { kind: 'call'; id: number; body: unknown; upload?: Upload }
@@ -32,6 +32,9 @@ async function runCall(message: Extract<ToWorker, { kind: 'call' }>): Promise<vo
     send({ kind: 'failed', id: message.id, message: errorMessage(error), partial: error instanceof CallFailedError ? error.partial : undefined });
   }
 }
+
+// The pool passes its boot image cache option (false, or { dir }) as the one argument.
+if (process.argv[2]) setBootCache(JSON.parse(process.argv[2]) as Parameters<typeof setBootCache>[0]);
 
 process.on('message', (message: ToWorker) => {
   if (message.kind === 'call') void runCall(message);

@@ -56,7 +56,7 @@ const NOT_SOURCE = new Set(['node_modules', '.git', 'fixtures', 'test', 'docs', 
  * This build of shimulator: the image format, Unicorn's version, and every source file's path, size and
  * modification time (a changed file gives new images; hashing the sources' bytes on every boot would cost more).
  */
-function currentBuild(): string {
+export function currentBuild(): string {
   if (buildId) return buildId;
   const root = dirname(dirname(fileURLToPath(import.meta.url)));
   const parts: string[] = [`format ${IMAGE_FORMAT_VERSION}`, `unicorn ${unicornVersion()}`];

@@ -36,8 +36,10 @@ describe.skipIf(!haveChromium)('playground lessons in Chromium', () => {
     await byTest(page, 'mode-lessons').click();
     await byTest(page, 'lesson-item-varargs-al').click();
     await eventually('the recording notice', () => byTest(page, 'lesson-status').innerText(), (t) => t.includes('Opening “Varargs and %al”: recording its calls'), 10_000);
+    expect(await page.locator('.lessons').getAttribute('aria-busy')).toBe('true');
     await byTest(page, 'lesson-view').waitFor({ timeout: 90_000 });
     await eventually('the notice to go', () => byTest(page, 'lesson-status').innerText(), (t) => t.trim() === '');
+    expect(await page.locator('.lessons').getAttribute('aria-busy')).toBe('false');
     // The step asks what %al will be: the trace waits at the call's start until the answer is shown.
     await eventually('the call\'s first instruction', () => byTest(page, 'current-instruction').innerText(), (t) => t.includes('push rbp'));
     await byTest(page, 'predict-show').click();

@@ -58,7 +58,8 @@ export async function shot(page: Page, name: string): Promise<void> {
 export function withPlayground(): { server: Playground; browser: Browser } {
   const ctx = {} as { server: Playground; browser: Browser };
   beforeAll(async () => {
-    ctx.server = await startPlayground({ port: 0 });
+    // Lessons recorded afresh (not from the disk cache): the browser tests watch the notice shown while they record.
+    ctx.server = await startPlayground({ port: 0, lessonCache: false });
     ctx.browser = await launchChromium();
   }, LONG);
   afterAll(async () => {

@@ -49,7 +49,7 @@ export class LessonsPane extends LitElement {
     const key = `${lesson?.id}/${this.index}`;
     const outcome = this.outcomes.get(key);
     // The open lesson's text and its Next come first (beside the trace); the list of lessons follows, shortened.
-    return html`<div class="lessons">
+    return html`<div class="lessons" aria-busy=${this.opening ? 'true' : 'false'}>
       <div class="lesson-status" role="status" data-testid="lesson-status">${this.opening
         ? html`<span class="spinner" aria-hidden="true"></span> Opening “${this.opening}”: recording its calls in the emulator…` : nothing}</div>
       ${lesson && step ? html`<section class="panel lesson-panel" data-testid="lesson-view">
