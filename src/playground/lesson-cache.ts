@@ -36,7 +36,9 @@ function fixturesIdentity(): string {
   const parts = ARCHES.flatMap((arch) => fixtureEntries(arch).map((e) => `${arch} ${e.guestPath} ${e.sha256}`));
   const abiDir = join(ROOT, 'fixtures', 'abi');
   try {
-    for (const name of readdirSync(abiDir).filter((n) => n.endsWith('.so') || n === 'manifest.json').sort()) {
+    // Subfolders too: the conventions lessons call fixtures/abi/lessons/liblessons-<arch>.so.
+    const names = readdirSync(abiDir, { recursive: true, encoding: 'utf8' });
+    for (const name of names.filter((n) => n.endsWith('.so') || n === 'manifest.json').sort()) {
       parts.push(`abi ${name} ${sha256(readFileSync(join(abiDir, name)))}`);
     }
   } catch {
