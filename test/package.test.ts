@@ -25,7 +25,7 @@ const ALLOWED = [
   /^dist\/[\w/.-]+\.(js|d\.ts|d\.ts\.map|h)$/,
   /^src\/[\w/.-]+\.(ts|mjs|h)$/,
   /^web\/[\w/.-]+\.(ts|html)$/,
-  /^fixtures\/manifest\.json$/, /^fixtures\/(amd64|i386|debug\/amd64|debug\/i386)\/[\w.+-]+\.gz$/, /^fixtures\/abi\/(manifest\.json|libabi-[\w-]+\.so)$/,
+  /^fixtures\/manifest\.json$/, /^fixtures\/(amd64|i386|debug\/amd64|debug\/i386)\/[\w.+-]+\.gz$/, /^fixtures\/abi\/(manifest\.json|libabi-[\w-]+\.so|lessons\/liblessons-(amd64|i386)\.so)$/,
   /^native\/[\w/.-]+(?<!\.o|\.so)$/, // a native helper's sources, never its built objects
 ];
 /** What it must hold to run: the CLI bundle, the library and its types, both architectures' fixtures, the UI. */
