@@ -5,14 +5,15 @@
  * was insisted on, fails with one typed error).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ARCHES, type Arch } from '../src/emu/arch.ts';
 import type { CountingMode } from '../src/emu/block-counter.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../src/emu/engine.ts';
 import { BudgetExceededError } from '../src/emu/errors.ts';
+import { ensureHelperBuild, HELPER_SOURCE, helperBuildPath } from '../src/emu/native-build.ts';
 import { BUILT_HELPER, createBlockCounter, helperPath, loadHelper, NATIVE_ENV, NativeCounterUnavailableError } from '../src/emu/native-counter.ts';
 import { UnicornEngine } from '../src/emu/unicorn.ts';
 import { out, vararg } from '../src/callspec/values.ts';
@@ -69,6 +70,39 @@ describe('the native helper', () => {
     const off = createBlockCounter('auto', host, helperPath({ [NATIVE_ENV]: '0' }));
     expect(off.info).toEqual({ mode: 'js', fallback: `turned off by ${NATIVE_ENV}=0` });
     off.counter.close();
+  });
+
+  it('is built on first use into a cache directory when set-up did not build it (an installed package), once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shim-native-build-'));
+    try {
+      const first = ensureHelperBuild({ dir });
+      expect(first).toMatchObject({ built: true, path: helperBuildPath(dir, HELPER_SOURCE) });
+      const path = (first as { path: string }).path;
+      expect(typeof loadHelper(path)).toBe('object'); // the same version and layout as this code expects
+      expect(ensureHelperBuild({ dir })).toEqual({ path, built: false }); // later processes load it, no compiler run
+      expect(readdirSync(dir)).toEqual([basename(path)]); // no temporary file left behind
+      const counted = ARCHES.map((arch) => engine(arch, 'native', path));
+      for (const e of counted) expect(e.counting).toEqual({ mode: 'native' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is not built without a compiler or from broken source: a one-line reason, and a failed build is not retried', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shim-native-build-'));
+    try {
+      expect(ensureHelperBuild({ dir, compilers: [join(dir, 'no-such-cc')] })).toEqual({ reason: 'no C compiler (cc, gcc or clang) to build native/shimcount.c' });
+      const source = join(dir, 'broken.c');
+      writeFileSync(source, 'int broken(void) { return }\n');
+      const failed = ensureHelperBuild({ dir, source });
+      expect('reason' in failed && failed.reason).toMatch(/^building native\/shimcount\.c failed \(\S+ exited with 1: /);
+      const again = ensureHelperBuild({ dir, source });
+      expect('reason' in again && again.reason).toMatch(/^building it failed before \(.*delete .*\.failed to try again\)$/);
+      expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+      expect(ensureHelperBuild({ dir, source: join(dir, 'missing.c') })).toEqual({ reason: `its source ${join(dir, 'missing.c')} is missing` });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('missing: an engine falls back to JavaScript counting, says why, and counts the same', () => {

@@ -7,7 +7,7 @@
  * The install resolves dependencies with --prefer-offline: from npm's cache when the checkout's own `npm install`
  * filled it (a fresh CI clone), from the registry otherwise.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +98,24 @@ describe('installed into an empty directory', () => {
       '}',
     ].join('\n'));
     expect(ok(await spawnAsync(process.execPath, ['use.mjs'], { cwd: app }))).toBe('amd64 11 2.500000 -3 5\ni386 11 2.500000 -3 5\n');
+  });
+
+  it('counts natively without a set-up step: the helper is built on first use into the cache directory, once', async () => {
+    // An installed package has no build/ (npm runs no install scripts here): the first machine builds native/shimcount.c.
+    const cache = join(dir, 'xdg-cache');
+    writeFileSync(join(app, 'counting.mjs'), [
+      "import { Machine } from 'shimulator';",
+      "const m = await Machine.boot({ arch: 'amd64' });",
+      'console.log(m.counting.mode, m.counting.fallback ?? "");',
+      'm.close();',
+    ].join('\n'));
+    const env = { ...process.env, XDG_CACHE_HOME: cache };
+    expect(ok(await spawnAsync(process.execPath, ['counting.mjs'], { cwd: app, env }))).toBe('native \n');
+    const built = readdirSync(join(cache, 'shimulator', 'native')).filter((name) => name.endsWith('.so'));
+    expect(built).toHaveLength(1);
+    const first = statSync(join(cache, 'shimulator', 'native', built[0]!)).mtimeMs;
+    expect(ok(await spawnAsync(process.execPath, ['counting.mjs'], { cwd: app, env }))).toBe('native \n');
+    expect(statSync(join(cache, 'shimulator', 'native', built[0]!)).mtimeMs).toBe(first);
   });
 
   it('its types pass tsc --noEmit (no skipLibCheck) in a TypeScript consumer, and catch a wrong call', async () => {

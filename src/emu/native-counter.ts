@@ -8,12 +8,13 @@
  * The helper never calls Unicorn (stopping goes through a JavaScript callback, once per run at most): it needs no
  * Unicorn headers or link, and cannot bind to a different libunicorn than the one koffi loaded.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import {
   type BlockCounter, type BlockHook, type CounterHost, type CounterSet, type CountingChoice, type CountingInfo, JsBlockCounter, type StopReason,
 } from './block-counter.ts';
+import { ensureHelperBuild, type HelperBuild } from './native-build.ts';
 
 /** Turns the helper off (`0`), or names the file to load instead of the built one. */
 export const NATIVE_ENV = 'SHIMULATOR_NATIVE';
@@ -97,22 +98,47 @@ function bind(path: string): Helper {
   };
 }
 
-/** Loads the helper at `path` once per process: the binding, or a sentence saying why it cannot be used. */
-export function loadHelper(path: string): Helper | string {
+/**
+ * Loads the helper at `path` once per process: the binding, or a sentence saying why it cannot be used. When the
+ * set-up build (BUILT_HELPER) is missing — an installed package has none — the helper is built on first use into
+ * the cache directory instead (native-build.ts); `build` stands in for that step in tests.
+ */
+export function loadHelper(path: string, build: () => HelperBuild = ensureHelperBuild): Helper | string {
   let helper = helpers.get(path);
   if (helper === undefined) {
-    if (!existsSync(path)) {
+    if (path === BUILT_HELPER && !existsSync(path)) {
+      helper = loadBuiltOnUse(build);
+    } else if (!existsSync(path)) {
       helper = `${path} does not exist (it is built by \`node scripts/setup.mjs\` when a C compiler is present)`;
     } else {
-      try {
-        helper = bind(path);
-      } catch (error) {
-        helper = `${path} could not be loaded: ${(error as Error).message.split('\n')[0]}`;
-      }
+      helper = bindOrExplain(path);
     }
     helpers.set(path, helper);
   }
   return helper;
+}
+
+function bindOrExplain(path: string): Helper | string {
+  try {
+    return bind(path);
+  } catch (error) {
+    return `${path} could not be loaded: ${(error as Error).message.split('\n')[0]}`;
+  }
+}
+
+/**
+ * The helper built in the cache, verified by loading it: a file that does not load (a damaged cache) is removed
+ * and built again once; a fresh build that does not load is removed and reported.
+ */
+function loadBuiltOnUse(build: () => HelperBuild): Helper | string {
+  for (let attempt = 0; ; attempt++) {
+    const made = build();
+    if ('reason' in made) return `not built by the set-up step, and ${made.reason}`;
+    const helper = bindOrExplain(made.path);
+    if (typeof helper !== 'string') return helper;
+    rmSync(made.path, { force: true });
+    if (made.built || attempt > 0) return helper;
+  }
 }
 
 export class NativeBlockCounter implements BlockCounter {

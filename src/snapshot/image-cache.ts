@@ -10,12 +10,12 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Arch } from '../emu/arch.ts';
 import { unicornVersion } from '../emu/unicorn-native.ts';
 import { findFixture, fixtureEntries } from '../loader/fixtures.ts';
+import { defaultCacheDir } from './cache-dir.ts';
 import { decodeImage, encodeImage, IMAGE_FORMAT_VERSION } from './image-file.ts';
 import type { MachineSnapshot } from './machine-snapshot.ts';
 
@@ -41,10 +41,7 @@ export interface BootInputs {
   tmpLimit?: number;
 }
 
-export function defaultCacheDir(): string {
-  const xdg = process.env.XDG_CACHE_HOME;
-  return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache'), 'shimulator');
-}
+export { defaultCacheDir };
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
