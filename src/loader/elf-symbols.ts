@@ -39,7 +39,7 @@ export function readSymbols(reader: ElfReader, table: SymbolTableLocation): ElfS
   for (let i = 0; i < table.count; i++) {
     const at = table.offset + i * table.entsize;
     const raw = reader.bits === 64 ? readSym64(reader, at) : readSym32(reader, at);
-    const name = raw.name === 0 ? '' : reader.cString(table.strOffset + raw.name, strEnd, `${table.what} symbol ${i} name`);
+    const name = raw.name === 0 ? '' : reader.cString(table.strOffset + raw.name, strEnd, () => `${table.what} symbol ${i} name`);
     const type = raw.info & 0xf;
     const bind = raw.info >> 4;
     symbols[i] = {
