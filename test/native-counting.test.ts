@@ -183,6 +183,31 @@ describe.each(ARCHES)('%s engine: native and JavaScript counting agree', (arch) 
     }
   });
 
+  it('a run whose last block is the one known to jump to `until` ends there without reading the pc; other ends are checked', () => {
+    for (const e of both()) {
+      const { code, end } = addBlocks(3);
+      e.write(CODE, code);
+      const native = (e as unknown as { n: { uc_reg_read: (...args: unknown[]) => unknown } }).n;
+      const readPc = native.uc_reg_read;
+      let pcReads = 0;
+      native.uc_reg_read = (...args: unknown[]) => {
+        pcReads++;
+        return readPc(...args);
+      };
+      try {
+        expect(e.run(CODE, { until: end, budget: Infinity, lastBlock: CODE + 10 })).toEqual({ reason: 'until', instructions: 6 });
+        expect(pcReads).toBe(0);
+        expect(e.run(CODE, { until: end, budget: Infinity })).toEqual({ reason: 'until', instructions: 6 });
+        expect(pcReads).toBe(1);
+        // The last block now halts: a block that ran earlier is not the last one, so the pc is read and checked.
+        e.write(CODE + 10, Uint8Array.from([0xf4, 0x90, 0x90, 0x90, 0x90]));
+        expect(() => e.run(CODE, { until: end, budget: Infinity, lastBlock: CODE + 5 })).toThrow('the guest halted (hlt) before returning');
+      } finally {
+        native.uc_reg_read = readPc;
+      }
+    }
+  });
+
   it('observers see every block that runs, in the same order, and stop the run when they throw', () => {
     const seen = both().map((e) => {
       const { code, end } = addBlocks(4);

@@ -22,7 +22,7 @@ const TSC_TIMEOUT_MS = 300_000;
 /** What the tarball may hold: each path must match one of these (the `files` list of package.json, checked). */
 const ALLOWED = [
   /^package\.json$/, /^README\.md$/, /^bin\/shimulator\.mjs$/,
-  /^dist\/[\w/.-]+\.(js|d\.ts|d\.ts\.map|h)$/,
+  /^dist\/[\w/.-]+\.(js|d\.ts|d\.ts\.map|h)$/, /^dist\/build-id$/,
   /^src\/[\w/.-]+\.(ts|mjs|h)$/,
   /^web\/[\w/.-]+\.(ts|html)$/,
   /^fixtures\/manifest\.json$/, /^fixtures\/(amd64|i386)\/[\w.+-]+\.gz$/, /^fixtures\/abi\/(manifest\.json|libabi-[\w-]+\.so)$/,
@@ -30,7 +30,7 @@ const ALLOWED = [
 ];
 /** What it must hold to run: the CLI bundle, the library and its types, both architectures' fixtures, the UI. */
 const REQUIRED = [
-  'bin/shimulator.mjs', 'dist/bundle/cli.js', 'dist/bundle/worker.js', 'dist/index.js', 'dist/index.d.ts', 'dist/check/suite.js',
+  'bin/shimulator.mjs', 'dist/build-id', 'dist/bundle/cli.js', 'dist/bundle/worker.js', 'dist/index.js', 'dist/index.d.ts', 'dist/check/suite.js',
   'dist/catalog/libc.h', 'dist/trace/capstone-js.d.ts', 'fixtures/manifest.json', 'fixtures/amd64/libc.so.6.gz',
   'fixtures/i386/libc.so.6.gz', 'fixtures/abi/manifest.json', 'web/index.html', 'web/main.ts', 'src/trace/format.ts',
 ];

@@ -25,14 +25,15 @@ const LIBRARY_NAME = process.platform === 'darwin' ? 'libshimcount.dylib' : 'lib
 export const BUILT_HELPER = fileURLToPath(new URL(`../../build/native/${LIBRARY_NAME}`, import.meta.url));
 
 /** SHIM_COUNT_VERSION in native/shimcount.c: a helper built from other source is not used (rebuild it). */
-const HELPER_VERSION = 2;
-/** The shared part of the C state (shim_shared): three doubles, then two int32s. */
+const HELPER_VERSION = 3;
+/** The shared part of the C state (shim_shared): three doubles, two int32s, then a double. */
 const COUNT_INDEX = 0;
 const BUDGET_INDEX = 1;
 const QUANTUM_INDEX = 2;
 const REASON_INDEX = 6; // int32 index: byte 24
 const OBSERVING_INDEX = 7; // int32 index: byte 28
-const SHARED_BYTES = 32;
+const LAST_BLOCK_INDEX = 4; // double index: byte 32
+const SHARED_BYTES = 40;
 
 /** The C stop reasons (STOP_NONE … STOP_QUANTUM). */
 const REASONS: (StopReason | undefined)[] = [undefined, 'stopped', 'budget', 'quantum'];
@@ -169,7 +170,7 @@ export class NativeBlockCounter implements BlockCounter {
     if (state === null) throw new NativeCounterUnavailableError('the native block counter could not allocate its state');
     this.state = state;
     const shared = koffi.view(state, SHARED_BYTES);
-    this.numbers = new Float64Array(shared, 0, 3);
+    this.numbers = new Float64Array(shared, 0, SHARED_BYTES / 8);
     this.flags = new Int32Array(shared, 0, SHARED_BYTES / 4);
     this.hook = { kind: 'native', callback: helper.hookAddress, userData: state };
   }
@@ -187,6 +188,10 @@ export class NativeBlockCounter implements BlockCounter {
 
   get reason(): StopReason | undefined {
     return REASONS[this.flags[REASON_INDEX]!];
+  }
+
+  get lastBlock(): number {
+    return this.numbers[LAST_BLOCK_INDEX]!;
   }
 
   stop(): void {

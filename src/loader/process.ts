@@ -345,10 +345,10 @@ export class Process {
    * other threads deterministically meanwhile. Faults and exits become errors. `instructions` counts the calling
    * thread's own instructions.
    */
-  run(begin: number, until: number, budget: number): RunResult {
+  run(begin: number, until: number, budget: number, lastBlock?: number): RunResult {
     const caller = this.threads.current;
     caller.state = 'running';
-    return { reason: 'until', instructions: this.schedule(caller, begin, until, budget, () => false) };
+    return { reason: 'until', instructions: this.schedule(caller, begin, until, budget, () => false, lastBlock) };
   }
 
   /**
@@ -390,19 +390,24 @@ export class Process {
   }
 
   /** Runs the scheduler; a host call (no run's limits in force) gets its wall-clock timeout for the while. */
-  private schedule(target: GuestThread, begin: number | undefined, until: number, budget: number, finished: () => boolean): number {
+  private schedule(
+    target: GuestThread, begin: number | undefined, until: number, budget: number, finished: () => boolean, lastBlock?: number,
+  ): number {
     if (this.limits.wall !== undefined || this.callTimeoutSeconds === undefined) {
-      return this.scheduleWithin(target, begin, until, budget, finished);
+      return this.scheduleWithin(target, begin, until, budget, finished, lastBlock);
     }
     this.limits = wallTimeLimit(this.callTimeoutSeconds, 'call');
     try {
-      return this.scheduleWithin(target, begin, until, budget, finished);
+      return this.scheduleWithin(target, begin, until, budget, finished, lastBlock);
     } finally {
       this.limits = {};
     }
   }
 
-  private scheduleWithin(target: GuestThread, begin: number | undefined, until: number, budget: number, finished: () => boolean): number {
+  /** `lastBlock`: the block of the target thread's code that jumps to `until` (RunOptions.lastBlock), if known. */
+  private scheduleWithin(
+    target: GuestThread, begin: number | undefined, until: number, budget: number, finished: () => boolean, lastBlock?: number,
+  ): number {
     const threads = this.threads;
     const before = target.instructions;
     let executed = 0;
@@ -424,7 +429,7 @@ export class Process {
       let result: RunResult;
       try {
         this.inRun = true;
-        result = this.engine.run(pc, { until, budget: budget - executed, quantum });
+        result = this.engine.run(pc, { until, budget: budget - executed, quantum, lastBlock: current === target ? lastBlock : undefined });
         this.inRun = false;
       } catch (error) {
         this.inRun = false;
