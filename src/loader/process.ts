@@ -24,6 +24,7 @@ import { GuestDeadlockError, type GuestThread, QUANTUM, ThreadTable } from '../k
 import { VirtualFileSystem } from '../kernel/vfs.ts';
 import { AT_RANDOM_BYTES, buildInitialStack } from './auxv.ts';
 import { type ElfFile, parseElf } from './elf.ts';
+import { parseElfOnce } from './elf-cache.ts';
 import { fixtureEntries, loadFixture } from './fixtures.ts';
 import { type TimeLimits, TimeLimitError, WALL_CHECK_INSTRUCTIONS, WallTimeoutError, wallTimeLimit } from './limits.ts';
 
@@ -517,7 +518,7 @@ export class Process {
     if (!elf) {
       const node = this.vfs.lookup(path);
       if (!node || node.isDirectory) throw new LoaderError(`${path} is not in the guest file system`);
-      elf = parseElf(node.contents(), path);
+      elf = parseElfOnce(node.contents(), path);
       this.elfCache.set(path, elf);
     }
     return elf;
