@@ -155,6 +155,14 @@ function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** The arrays loadFixture returned: bytes that matched the manifest's size and sha256. */
+const verified = new WeakSet<Uint8Array>();
+
+/** Whether `bytes` is a fixture's content as loadFixture verified it (the same array, not a copy). */
+export function isVerifiedFixture(bytes: Uint8Array): boolean {
+  return verified.has(bytes);
+}
+
 /**
  * The uncompressed bytes of a fixture, verified against the manifest's size
  * and sha256. The result is cached per file and shared between callers: treat
@@ -184,5 +192,6 @@ export function loadFixture(entry: FixtureEntry, dir?: string): Uint8Array {
     throw new FixtureError(path, `sha256 is ${actual}, the manifest says ${entry.sha256} (corrupt or stale file)`);
   }
   contentCache.set(cacheKey, bytes);
+  verified.add(bytes);
   return bytes;
 }

@@ -25,7 +25,7 @@ import { VirtualFileSystem } from '../kernel/vfs.ts';
 import { AT_RANDOM_BYTES, buildInitialStack } from './auxv.ts';
 import { type ElfFile, parseElf } from './elf.ts';
 import { parseElfOnce } from './elf-cache.ts';
-import { fixtureEntries, loadFixture } from './fixtures.ts';
+import { fixtureEntries, isVerifiedFixture, loadFixture } from './fixtures.ts';
 import { type TimeLimits, TimeLimitError, WALL_CHECK_INSTRUCTIONS, WallTimeoutError, wallTimeLimit } from './limits.ts';
 
 /** Where things go in the guest's address space, per architecture (close to what Linux picks, minus ASLR). */
@@ -518,7 +518,9 @@ export class Process {
     if (!elf) {
       const node = this.vfs.lookup(path);
       if (!node || node.isDirectory) throw new LoaderError(`${path} is not in the guest file system`);
-      elf = parseElfOnce(node.contents(), path);
+      // Bundled fixtures are verified against the manifest and known to parse: their tables are read on use.
+      const bytes = node.contents();
+      elf = parseElfOnce(bytes, path, { deferTables: isVerifiedFixture(bytes) });
       this.elfCache.set(path, elf);
     }
     return elf;
