@@ -100,6 +100,10 @@ describe('the native helper', () => {
       expect('reason' in again && again.reason).toMatch(/^building it failed before \(.*delete .*\.failed to try again\)$/);
       expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
       expect(ensureHelperBuild({ dir, source: join(dir, 'missing.c') })).toEqual({ reason: `its source ${join(dir, 'missing.c')} is missing` });
+      // A cache directory that cannot be made (a file is in the way): a reason, no exception.
+      writeFileSync(join(dir, 'file'), '');
+      const blocked = ensureHelperBuild({ dir: join(dir, 'file', 'native') });
+      expect('reason' in blocked && blocked.reason).toMatch(/^the cache directory .* is not writable \(/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -72,6 +72,10 @@ export function ensureHelperBuild(options: HelperBuildOptions = {}): HelperBuild
   } catch (error) {
     return { reason: `the cache directory ${dir} is not writable (${(error as Error).message.split('\n')[0]})` };
   } finally {
-    rmSync(partial, { force: true });
+    try {
+      rmSync(partial, { force: true });
+    } catch {
+      // its folder cannot be read: nothing was written there
+    }
   }
 }

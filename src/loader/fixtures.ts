@@ -6,7 +6,9 @@
  * (`npm run fixtures`).
  *
  * Every loaded file is checked against the size and sha256 the manifest
- * records, and kept in memory so that later boots do not inflate it again.
+ * records, and kept in memory so that later boots do not inflate it again
+ * (and, for the bundled ones, uncompressed in the cache directory so that
+ * later processes do not either: fixture-cache.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { Arch } from '../emu/arch.ts';
+import { readUncompressedCopy, saveUncompressedCopy } from './fixture-cache.ts';
 
 /** The fixtures directory shipped with the package (repo root /fixtures). */
 const DEFAULT_FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -176,6 +179,15 @@ export function loadFixture(entry: FixtureEntry, dir?: string): Uint8Array {
   const cached = contentCache.get(cacheKey);
   if (cached !== undefined) return cached;
 
+  // The bundled fixtures: an uncompressed copy in the cache directory, checked like an inflated file, when there is one.
+  const bundled = dir === undefined;
+  const copy = bundled ? readUncompressedCopy(entry.size, entry.sha256) : undefined;
+  if (copy !== undefined) {
+    contentCache.set(cacheKey, copy);
+    verified.add(copy);
+    return copy;
+  }
+
   let compressed: Uint8Array;
   try {
     compressed = readFileSync(path);
@@ -193,5 +205,6 @@ export function loadFixture(entry: FixtureEntry, dir?: string): Uint8Array {
   }
   contentCache.set(cacheKey, bytes);
   verified.add(bytes);
+  if (bundled) saveUncompressedCopy(bytes, entry.sha256);
   return bytes;
 }
