@@ -19,16 +19,19 @@ const REPEATS = 3;
 /** Goal: `shimulator run` within this factor of qemu-user's wall time. */
 const QEMU_FACTOR_GOAL = 3;
 
-/** Wall and CPU (user + system) milliseconds of a command, measured by bash's `time` (CPU NaN without bash). */
-function timeCommand(command: string, args: string[]): { wall: number; cpu: number } {
+/**
+ * Wall and CPU (user + system) milliseconds of a command, measured by bash's `time` (CPU NaN without bash), and
+ * its exit status (bash's own when the command was killed by a signal: 128 + N).
+ */
+function timeCommand(command: string, args: string[]): { wall: number; cpu: number; status: number | null } {
   const start = performance.now();
   const quoted = [command, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-  const r = spawnSync('bash', ['-c', `TIMEFORMAT='%3U %3S'; time ${quoted} >/dev/null 2>&1`], {
+  const r = spawnSync('bash', ['-c', `TIMEFORMAT='%3U %3S'; time ${quoted} >/dev/null 2>&1; exit $?`], {
     encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: '/tmp', LANG: 'C', TZ: 'UTC' },
   });
   const wall = performance.now() - start;
   const [user, system] = (r.stderr ?? '').trim().split(/\s+/).map(Number);
-  return { wall, cpu: r.status === null || user === undefined || system === undefined ? NaN : (user + system) * 1000 };
+  return { wall, cpu: r.status === null || user === undefined || system === undefined ? NaN : (user + system) * 1000, status: r.status };
 }
 
 function median(values: number[]): number {
@@ -42,6 +45,9 @@ export async function benchPrograms(root: string, write: (line: string) => void)
     const cpu: Record<CountingMode | 'qemu', number[]> = { native: [], js: [], qemu: [] };
     const instructions: Record<CountingMode, number> = { native: 0, js: 0 };
     const hasQemu = existsSync(QEMU[arch]!);
+    // qemu-user's time is a reference only when it runs the program as the CPU does (qemu-i386 8.2 crashes Go 386
+    // programs in its signal handling: "fatal: bad g in signal handler", exit 2, after ~60 ms).
+    const statuses = { binary: new Set<number | null>(), qemu: new Set<number | null>() };
     for (let i = 0; i < REPEATS; i++) {
       for (const counting of ['native', 'js'] as const) {
         const start = performance.now();
@@ -52,9 +58,12 @@ export async function benchPrograms(root: string, write: (line: string) => void)
         cpu[counting].push((used.user + used.system) / 1000);
         instructions[counting] = report.instructions;
       }
-      times['native binary'].push(timeCommand(binary, ARGS).wall);
+      const itself = timeCommand(binary, ARGS);
+      times['native binary'].push(itself.wall);
+      statuses.binary.add(itself.status);
       if (hasQemu) {
         const qemu = timeCommand(QEMU[arch]!, [binary, ...ARGS]);
+        statuses.qemu.add(qemu.status);
         times.qemu.push(qemu.wall);
         cpu.qemu.push(qemu.cpu);
       }
@@ -62,9 +71,13 @@ export async function benchPrograms(root: string, write: (line: string) => void)
     const [native, js] = [median(times.native), median(times.js)];
     const rate = instructions.native / (native / 1000);
     const qemu = hasQemu ? median(times.qemu) : undefined;
+    const expected = [...statuses.binary].join('/');
+    const qemuFails = [...statuses.qemu].some((status) => !statuses.binary.has(status));
     const versus = qemu === undefined
       ? 'qemu-user not installed (apt-get install qemu-user)'
-      : `qemu-user ${qemu.toFixed(0)} ms (CPU ${median(cpu.qemu).toFixed(0)}): ${(native / qemu).toFixed(1)}× qemu-user's wall time, ` +
+      : qemuFails
+        ? `qemu-user fails on this program (exit ${[...statuses.qemu].join('/')} where the binary exits ${expected}, after ${qemu.toFixed(0)} ms): no reference`
+        : `qemu-user ${qemu.toFixed(0)} ms (CPU ${median(cpu.qemu).toFixed(0)}): ${(native / qemu).toFixed(1)}× qemu-user's wall time, ` +
         `${(median(cpu.native) / median(cpu.qemu)).toFixed(1)}× its CPU time (goal ≤ ${QEMU_FACTOR_GOAL}×)`;
     const same = instructions.native === instructions.js ? '' : ` — COUNTS DIFFER (JavaScript: ${instructions.js})`;
     write(

@@ -21,12 +21,13 @@ typedef struct {
   double quantum;   /* stop (reason QUANTUM) before the block that makes count exceed it */
   int32_t reason;   /* STOP_NONE, or why the run stopped */
   int32_t observing; /* nonzero: call `observe` for every block that runs */
+  double last_block; /* the start of the last block that ran (counted): whether a run ended where expected */
 } shim_shared;
 
 enum { STOP_NONE = 0, STOP_STOPPED = 1, STOP_BUDGET = 2, STOP_QUANTUM = 3 };
 
 /* Bumped with any change JavaScript must agree with (layout, functions, semantics): HELPER_VERSION there. */
-#define SHIM_COUNT_VERSION 2
+#define SHIM_COUNT_VERSION 3
 
 typedef int32_t (*first_sight_fn)(uint64_t address, uint32_t size);
 typedef void (*observe_fn)(uint64_t address, uint32_t size);
@@ -163,6 +164,7 @@ static void shim_count_block(void *uc, uint64_t address, uint32_t size, void *us
     remember(&s->blocks, address, (uint32_t)count); /* out of memory: count it, but ask again next time */
   }
   sh->count += (double)count;
+  sh->last_block = (double)address;
   if (sh->reason == STOP_NONE) {
     if (sh->count > sh->budget) {
       sh->reason = STOP_BUDGET;

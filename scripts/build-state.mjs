@@ -6,6 +6,8 @@ import { join } from 'node:path';
 
 /** Written last by the build; its modification time is the moment the build read its sources. */
 export const STAMP = join('dist', '.stamp');
+/** In dist/: a hash of the built files (the boot image cache keys images by it; src/snapshot/image-cache.ts). */
+export const BUILD_ID = 'build-id';
 /** What the build reads besides src/: a change to any of them makes dist/ stale. */
 const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'];
 

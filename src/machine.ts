@@ -428,7 +428,7 @@ export class Machine {
       returnAddress: this.process.layout.trapPage,
       memory: this.arena,
       trampoline: (plan) => this.trampolineFor(plan),
-      run: (begin, until, budget) => this.process.run(begin, until, budget),
+      run: (begin, until, budget, lastBlock) => this.process.run(begin, until, budget, lastBlock),
     };
 
     this.checker = new AbiChecker({

@@ -4,7 +4,7 @@
  * damage to what ld.so needs fails with an ElfError that says what is wrong, damage to what it ignores (section
  * headers, notes, e_entry) is read past with a warning. test/elf-fuzz.test.ts fuzzes further.
  */
-import { findFixture, loadFixture } from '../src/loader/fixtures.ts';
+import { fixtureEntries, findFixture, loadFixture } from '../src/loader/fixtures.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -753,5 +753,30 @@ describe('malformed input', () => {
     }
     expect(failures).toBeGreaterThan(0);
     expect(successes).toBeGreaterThan(0);
+  });
+});
+
+describe('deferred tables (deferTables: the bundled fixtures, verified against the manifest)', () => {
+  it.each(['amd64', 'i386'] as const)('%s: every lookup, then the tables, equal a whole parse; looked-up symbols stay the ones in dynsym', (arch) => {
+    for (const entry of fixtureEntries(arch)) {
+      const bytes = loadFixture(entry);
+      if (bytes[0] !== 0x7f || bytes[1] !== 0x45) continue; // not an ELF file
+      const whole = parseElf(bytes, entry.guestPath);
+      const deferred = parseElf(bytes, entry.guestPath, { deferTables: true });
+      const returned: ElfSymbol[] = [];
+      for (const symbol of whole.dynsym) {
+        if (!symbol.defined || symbol.bind === 'LOCAL') continue;
+        const found = deferred.lookup(symbol.name);
+        expect(found, `${entry.name} ${symbol.name}`).toEqual(whole.lookup(symbol.name));
+        if (found) returned.push(found);
+        if (symbol.version) expect(deferred.lookup(symbol.name, symbol.version.name)).toEqual(whole.lookup(symbol.name, symbol.version.name));
+      }
+      expect(deferred.lookup('no_such_symbol_anywhere')).toBeUndefined();
+      expect(deferred.dynsym).toEqual(whole.dynsym);
+      expect(deferred.relocations).toEqual(whole.relocations);
+      expect(deferred.versionDefinitionEntries).toEqual(whole.versionDefinitionEntries);
+      expect(deferred.versionsNeeded).toEqual(whole.versionsNeeded);
+      for (const symbol of returned) expect(deferred.dynsym).toContain(symbol);
+    }
   });
 });

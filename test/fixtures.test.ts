@@ -1,10 +1,11 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pako from 'pako';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Arch } from '../src/emu/arch.ts';
+import { MIN_CACHED_BYTES, readUncompressedCopy, saveUncompressedCopy } from '../src/loader/fixture-cache.ts';
 import {
   FixtureError,
   type FixtureEntry,
@@ -226,5 +227,41 @@ describe('debug symbol tables (libc6-dbg)', () => {
     text[text.length - 2]! ^= 0x01;
     writeFileSync(join(dir, entry.file), pako.gzip(text));
     expectFixtureError(() => bundledFunctions('amd64', entry.buildId, dir), entry.file, 'sha256');
+  });
+});
+
+describe('uncompressed copies in the cache directory (bundled fixtures)', () => {
+  it('are used only when their size and sha256 match; small files and unwritable caches are skipped', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'shim-fixture-cache-'));
+    const saved = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = cache;
+    try {
+      const libc = findFixture('amd64', 'libc.so.6')!;
+      const bytes = loadFixture(libc);
+      expect(readUncompressedCopy(libc.size, libc.sha256)).toBeUndefined();
+      saveUncompressedCopy(bytes, libc.sha256);
+      const copy = join(cache, 'shimulator', 'fixtures', libc.sha256);
+      expect(readUncompressedCopy(libc.size, libc.sha256)).toEqual(bytes);
+      // A damaged copy (same size, other bytes) is not used.
+      const damaged = Uint8Array.from(bytes);
+      damaged[1000] ^= 0xff;
+      writeFileSync(copy, damaged);
+      expect(readUncompressedCopy(libc.size, libc.sha256)).toBeUndefined();
+      // A truncated one neither.
+      writeFileSync(copy, bytes.subarray(0, 4096));
+      expect(readUncompressedCopy(libc.size, libc.sha256)).toBeUndefined();
+      // Small fixtures are not copied.
+      saveUncompressedCopy(new Uint8Array(MIN_CACHED_BYTES - 1), 'a'.repeat(64));
+      expect(readdirSync(join(cache, 'shimulator', 'fixtures')).sort()).toEqual([libc.sha256]);
+      // A cache that cannot be written: no error, no copy.
+      rmSync(join(cache, 'shimulator'), { recursive: true, force: true });
+      writeFileSync(join(cache, 'shimulator'), 'not a directory');
+      expect(() => saveUncompressedCopy(bytes, libc.sha256)).not.toThrow();
+      expect(readUncompressedCopy(libc.size, libc.sha256)).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = saved;
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });

@@ -5,14 +5,15 @@
  * was insisted on, fails with one typed error).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ARCHES, type Arch } from '../src/emu/arch.ts';
 import type { CountingMode } from '../src/emu/block-counter.ts';
 import { PROT_EXEC, PROT_READ, PROT_WRITE } from '../src/emu/engine.ts';
 import { BudgetExceededError } from '../src/emu/errors.ts';
+import { ensureHelperBuild, HELPER_SOURCE, helperBuildPath } from '../src/emu/native-build.ts';
 import { BUILT_HELPER, createBlockCounter, helperPath, loadHelper, NATIVE_ENV, NativeCounterUnavailableError } from '../src/emu/native-counter.ts';
 import { UnicornEngine } from '../src/emu/unicorn.ts';
 import { out, vararg } from '../src/callspec/values.ts';
@@ -69,6 +70,43 @@ describe('the native helper', () => {
     const off = createBlockCounter('auto', host, helperPath({ [NATIVE_ENV]: '0' }));
     expect(off.info).toEqual({ mode: 'js', fallback: `turned off by ${NATIVE_ENV}=0` });
     off.counter.close();
+  });
+
+  it('is built on first use into a cache directory when set-up did not build it (an installed package), once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shim-native-build-'));
+    try {
+      const first = ensureHelperBuild({ dir });
+      expect(first).toMatchObject({ built: true, path: helperBuildPath(dir, HELPER_SOURCE) });
+      const path = (first as { path: string }).path;
+      expect(typeof loadHelper(path)).toBe('object'); // the same version and layout as this code expects
+      expect(ensureHelperBuild({ dir })).toEqual({ path, built: false }); // later processes load it, no compiler run
+      expect(readdirSync(dir)).toEqual([basename(path)]); // no temporary file left behind
+      const counted = ARCHES.map((arch) => engine(arch, 'native', path));
+      for (const e of counted) expect(e.counting).toEqual({ mode: 'native' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is not built without a compiler or from broken source: a one-line reason, and a failed build is not retried', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shim-native-build-'));
+    try {
+      expect(ensureHelperBuild({ dir, compilers: [join(dir, 'no-such-cc')] })).toEqual({ reason: 'no C compiler (cc, gcc or clang) to build native/shimcount.c' });
+      const source = join(dir, 'broken.c');
+      writeFileSync(source, 'int broken(void) { return }\n');
+      const failed = ensureHelperBuild({ dir, source });
+      expect('reason' in failed && failed.reason).toMatch(/^building native\/shimcount\.c failed \(\S+ exited with 1: /);
+      const again = ensureHelperBuild({ dir, source });
+      expect('reason' in again && again.reason).toMatch(/^building it failed before \(.*delete .*\.failed to try again\)$/);
+      expect(readdirSync(dir).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+      expect(ensureHelperBuild({ dir, source: join(dir, 'missing.c') })).toEqual({ reason: `its source ${join(dir, 'missing.c')} is missing` });
+      // A cache directory that cannot be made (a file is in the way): a reason, no exception.
+      writeFileSync(join(dir, 'file'), '');
+      const blocked = ensureHelperBuild({ dir: join(dir, 'file', 'native') });
+      expect('reason' in blocked && blocked.reason).toMatch(/^the cache directory .* is not writable \(/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('missing: an engine falls back to JavaScript counting, says why, and counts the same', () => {
@@ -146,6 +184,31 @@ describe.each(ARCHES)('%s engine: native and JavaScript counting agree', (arch) 
       // The first block becomes nop; nop; nop; jmp (4 instructions), same length.
       e.write(CODE, Uint8Array.from([0x90, 0x90, 0x90, 0xeb, 0x00]));
       expect(e.run(CODE, { until: end, budget: Infinity }).instructions).toBe(6);
+    }
+  });
+
+  it('a run whose last block is the one known to jump to `until` ends there without reading the pc; other ends are checked', () => {
+    for (const e of both()) {
+      const { code, end } = addBlocks(3);
+      e.write(CODE, code);
+      const native = (e as unknown as { n: { uc_reg_read: (...args: unknown[]) => unknown } }).n;
+      const readPc = native.uc_reg_read;
+      let pcReads = 0;
+      native.uc_reg_read = (...args: unknown[]) => {
+        pcReads++;
+        return readPc(...args);
+      };
+      try {
+        expect(e.run(CODE, { until: end, budget: Infinity, lastBlock: CODE + 10 })).toEqual({ reason: 'until', instructions: 6 });
+        expect(pcReads).toBe(0);
+        expect(e.run(CODE, { until: end, budget: Infinity })).toEqual({ reason: 'until', instructions: 6 });
+        expect(pcReads).toBe(1);
+        // The last block now halts: a block that ran earlier is not the last one, so the pc is read and checked.
+        e.write(CODE + 10, Uint8Array.from([0xf4, 0x90, 0x90, 0x90, 0x90]));
+        expect(() => e.run(CODE, { until: end, budget: Infinity, lastBlock: CODE + 5 })).toThrow('the guest halted (hlt) before returning');
+      } finally {
+        native.uc_reg_read = readPc;
+      }
     }
   });
 

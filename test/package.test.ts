@@ -7,7 +7,7 @@
  * The install resolves dependencies with --prefer-offline: from npm's cache when the checkout's own `npm install`
  * filled it (a fresh CI clone), from the registry otherwise.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ const TSC_TIMEOUT_MS = 300_000;
 /** What the tarball may hold: each path must match one of these (the `files` list of package.json, checked). */
 const ALLOWED = [
   /^package\.json$/, /^README\.md$/, /^bin\/shimulator\.mjs$/,
-  /^dist\/[\w/.-]+\.(js|d\.ts|d\.ts\.map|h)$/,
+  /^dist\/[\w/.-]+\.(js|d\.ts|d\.ts\.map|h)$/, /^dist\/build-id$/,
   /^src\/[\w/.-]+\.(ts|mjs|h)$/,
   /^web\/[\w/.-]+\.(ts|html)$/,
   /^fixtures\/manifest\.json$/, /^fixtures\/(amd64|i386|debug\/amd64|debug\/i386)\/[\w.+-]+\.gz$/, /^fixtures\/abi\/(manifest\.json|libabi-[\w-]+\.so|lessons\/liblessons-(amd64|i386)\.so)$/,
@@ -30,7 +30,7 @@ const ALLOWED = [
 ];
 /** What it must hold to run: the CLI bundle, the library and its types, both architectures' fixtures, the UI. */
 const REQUIRED = [
-  'bin/shimulator.mjs', 'dist/bundle/cli.js', 'dist/bundle/worker.js', 'dist/index.js', 'dist/index.d.ts', 'dist/check/suite.js',
+  'bin/shimulator.mjs', 'dist/build-id', 'dist/bundle/cli.js', 'dist/bundle/worker.js', 'dist/index.js', 'dist/index.d.ts', 'dist/check/suite.js',
   'dist/catalog/libc.h', 'dist/trace/capstone-js.d.ts', 'fixtures/manifest.json', 'fixtures/amd64/libc.so.6.gz',
   'fixtures/i386/libc.so.6.gz', 'fixtures/debug/amd64/libc.so.6.syms.gz', 'fixtures/abi/manifest.json', 'web/index.html', 'web/main.ts', 'src/trace/format.ts',
 ];
@@ -98,6 +98,24 @@ describe('installed into an empty directory', () => {
       '}',
     ].join('\n'));
     expect(ok(await spawnAsync(process.execPath, ['use.mjs'], { cwd: app }))).toBe('amd64 11 2.500000 -3 5\ni386 11 2.500000 -3 5\n');
+  });
+
+  it('counts natively without a set-up step: the helper is built on first use into the cache directory, once', async () => {
+    // An installed package has no build/ (npm runs no install scripts here): the first machine builds native/shimcount.c.
+    const cache = join(dir, 'xdg-cache');
+    writeFileSync(join(app, 'counting.mjs'), [
+      "import { Machine } from 'shimulator';",
+      "const m = await Machine.boot({ arch: 'amd64' });",
+      'console.log(m.counting.mode, m.counting.fallback ?? "");',
+      'm.close();',
+    ].join('\n'));
+    const env = { ...process.env, XDG_CACHE_HOME: cache };
+    expect(ok(await spawnAsync(process.execPath, ['counting.mjs'], { cwd: app, env }))).toBe('native \n');
+    const built = readdirSync(join(cache, 'shimulator', 'native')).filter((name) => name.endsWith('.so'));
+    expect(built).toHaveLength(1);
+    const first = statSync(join(cache, 'shimulator', 'native', built[0]!)).mtimeMs;
+    expect(ok(await spawnAsync(process.execPath, ['counting.mjs'], { cwd: app, env }))).toBe('native \n');
+    expect(statSync(join(cache, 'shimulator', 'native', built[0]!)).mtimeMs).toBe(first);
   });
 
   it('its types pass tsc --noEmit (no skipLibCheck) in a TypeScript consumer, and catch a wrong call', async () => {

@@ -27,7 +27,8 @@ export interface CallEnvironment {
   readonly memory: GuestArena;
   /** The guest address of the reference trampoline for `plan` (generated once, then cached). */
   trampoline(plan: CallPlan): number;
-  run(begin: number, until: number, budget: number): RunResult;
+  /** `lastBlock`: the trampoline's epilogue, the block that returns to `until` (RunOptions.lastBlock). */
+  run(begin: number, until: number, budget: number, lastBlock?: number): RunResult;
 }
 
 export interface RawCallResult {
@@ -159,7 +160,8 @@ export function executeCall(env: CallEnvironment, plan: CallPlan, block: Prepare
   if (BLOCK_REGISTER[arch] === undefined) env.frame.writeWord(callSp, block.address, word);
   env.frame.writeWord(entrySp, env.returnAddress, word);
 
-  const { instructions } = env.run(env.trampoline(plan), env.returnAddress, budget);
+  const entry = env.trampoline(plan);
+  const { instructions } = env.run(entry, env.returnAddress, budget, entry + plan.returnSite);
   const spAtCall = Math.floor((entrySp - TRAMPOLINE_SAVED_REGISTERS * word) / STACK_ALIGN) * STACK_ALIGN - plan.spec.stackSize;
   return readBlock(env, plan, block, instructions, spAtCall);
 }

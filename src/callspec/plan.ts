@@ -11,7 +11,7 @@
 import type { Arch } from '../emu/arch.ts';
 import { callSpec } from './classify.ts';
 import { typeName } from './layout.ts';
-import { type BlockLayout, blockLayout } from './trampoline.ts';
+import { type BlockLayout, blockLayout, trampolineReturnSite } from './trampoline.ts';
 import type { ArgSpec, CallSpec, CType, Prototype } from './types.ts';
 import {
   ArgumentError, CHAR_POINTER, decodeValue, type DecodedValue, DOUBLE, encodeValue, type GuestMemory, type HostValue, INT, isCharPointer,
@@ -49,6 +49,8 @@ export interface CallPlan {
   /** The block image, reused by every call of this plan (calls never overlap: one is written before the next). */
   readonly image: Uint8Array;
   readonly imageView: DataView;
+  /** The offset of the trampoline's epilogue, the block that returns to the host (trampolineReturnSite). */
+  readonly returnSite: number;
 }
 
 const TWO_32 = 2 ** 32;
@@ -65,6 +67,7 @@ export function makePlan(spec: CallSpec): CallPlan {
     returnsString: isCharPointer(spec.ret.type),
     image,
     imageView: new DataView(image.buffer),
+    returnSite: trampolineReturnSite(spec),
   };
 }
 

@@ -107,6 +107,19 @@ function loadRegisterPiece(asm: Assembler, arg: ArgSpec, location: Location & { 
  * it. Otherwise position-independent: it addresses memory through the block pointer.
  */
 export function generateTrampoline(spec: CallSpec, mailbox: number): Uint8Array {
+  return assembleTrampoline(spec, mailbox).code;
+}
+
+/**
+ * Where the trampoline's epilogue starts (the instruction after the call; its code does not depend on the mailbox's
+ * address): one translation block that ends with the `ret` to the host's trap page, so a run whose last block
+ * starts there returned (RunOptions.lastBlock).
+ */
+export function trampolineReturnSite(spec: CallSpec): number {
+  return assembleTrampoline(spec, 0).returnSite;
+}
+
+function assembleTrampoline(spec: CallSpec, mailbox: number): { code: Uint8Array; returnSite: number } {
   const arch = spec.arch;
   const word = WORD[arch];
   const layout = blockLayout(spec);
@@ -144,6 +157,7 @@ export function generateTrampoline(spec: CallSpec, mailbox: number): Uint8Array 
   if (spec.al !== undefined) asm.movImm32(GPR.ax, spec.al); // psABI §3.2.3: %al bounds the vector registers used
 
   asm.callIndirect(BLOCK, layout.targetOffset);
+  const returnSite = asm.size;
 
   // Results back into the block, found again through the mailbox (rbx may not have survived a broken callee).
   asm.movImmWord(after, mailbox).load(after, after, 0);
@@ -161,5 +175,5 @@ export function generateTrampoline(spec: CallSpec, mailbox: number): Uint8Array 
 
   // Epilogue: our stack pointer from the mailbox (the callee may have moved it), then the caller's rbx and rbp.
   asm.movImmWord(after, mailbox).load(GPR.sp, after, word).pop(BLOCK).pop(GPR.bp).ret();
-  return asm.code();
+  return { code: asm.code(), returnSite };
 }

@@ -59,6 +59,12 @@ export interface BlockCounter {
   /** Instructions counted in the current (or last) run. */
   readonly instructions: number;
   readonly reason: StopReason | undefined;
+  /**
+   * The start address of the last block that ran (was counted) — in this run or an earlier one. A run that ends
+   * with no stop reason ended at its `until` address exactly when its last block is the one known to jump there
+   * (RunOptions.lastBlock), which spares reading the program counter.
+   */
+  readonly lastBlock: number;
   /** Marks the run as stopped by the host (the first reason wins); the caller stops the engine. */
   stop(): void;
   /** Forgets the counts of blocks starting in [low, high) (code there changed or is translated again). */
@@ -96,6 +102,7 @@ export class JsBlockCounter implements BlockCounter {
   readonly hook: BlockHook;
   instructions = 0;
   reason: StopReason | undefined;
+  lastBlock = -1;
   observing = false;
   private watched: Set<number>[] = [];
   private budget = Infinity;
@@ -116,6 +123,7 @@ export class JsBlockCounter implements BlockCounter {
       this.sizes.set(address, count);
     }
     this.instructions += count;
+    this.lastBlock = address;
     if (this.reason === undefined) {
       if (this.instructions > this.budget) {
         this.reason = 'budget';

@@ -47,6 +47,12 @@ export interface RunOptions {
   budget: number;
   /** A time slice: after this many instructions the run returns with reason 'quantum' (at a block boundary). */
   quantum?: number;
+  /**
+   * The start of the block that ends by jumping to `until` (a host call's trampoline epilogue), when the caller
+   * knows it: a run whose last block is that one ended at `until`, so the engine need not read the program
+   * counter to tell it from a `hlt` (one native call less per host call).
+   */
+  lastBlock?: number;
 }
 
 export interface RunResult {

@@ -8,12 +8,13 @@
  * The helper never calls Unicorn (stopping goes through a JavaScript callback, once per run at most): it needs no
  * Unicorn headers or link, and cannot bind to a different libunicorn than the one koffi loaded.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import koffi from 'koffi';
 import {
   type BlockCounter, type BlockHook, type CounterHost, type CounterSet, type CountingChoice, type CountingInfo, JsBlockCounter, type StopReason,
 } from './block-counter.ts';
+import { ensureHelperBuild, type HelperBuild } from './native-build.ts';
 
 /** Turns the helper off (`0`), or names the file to load instead of the built one. */
 export const NATIVE_ENV = 'SHIMULATOR_NATIVE';
@@ -24,14 +25,15 @@ const LIBRARY_NAME = process.platform === 'darwin' ? 'libshimcount.dylib' : 'lib
 export const BUILT_HELPER = fileURLToPath(new URL(`../../build/native/${LIBRARY_NAME}`, import.meta.url));
 
 /** SHIM_COUNT_VERSION in native/shimcount.c: a helper built from other source is not used (rebuild it). */
-const HELPER_VERSION = 2;
-/** The shared part of the C state (shim_shared): three doubles, then two int32s. */
+const HELPER_VERSION = 3;
+/** The shared part of the C state (shim_shared): three doubles, two int32s, then a double. */
 const COUNT_INDEX = 0;
 const BUDGET_INDEX = 1;
 const QUANTUM_INDEX = 2;
 const REASON_INDEX = 6; // int32 index: byte 24
 const OBSERVING_INDEX = 7; // int32 index: byte 28
-const SHARED_BYTES = 32;
+const LAST_BLOCK_INDEX = 4; // double index: byte 32
+const SHARED_BYTES = 40;
 
 /** The C stop reasons (STOP_NONE … STOP_QUANTUM). */
 const REASONS: (StopReason | undefined)[] = [undefined, 'stopped', 'budget', 'quantum'];
@@ -97,22 +99,47 @@ function bind(path: string): Helper {
   };
 }
 
-/** Loads the helper at `path` once per process: the binding, or a sentence saying why it cannot be used. */
-export function loadHelper(path: string): Helper | string {
+/**
+ * Loads the helper at `path` once per process: the binding, or a sentence saying why it cannot be used. When the
+ * set-up build (BUILT_HELPER) is missing — an installed package has none — the helper is built on first use into
+ * the cache directory instead (native-build.ts); `build` stands in for that step in tests.
+ */
+export function loadHelper(path: string, build: () => HelperBuild = ensureHelperBuild): Helper | string {
   let helper = helpers.get(path);
   if (helper === undefined) {
-    if (!existsSync(path)) {
+    if (path === BUILT_HELPER && !existsSync(path)) {
+      helper = loadBuiltOnUse(build);
+    } else if (!existsSync(path)) {
       helper = `${path} does not exist (it is built by \`node scripts/setup.mjs\` when a C compiler is present)`;
     } else {
-      try {
-        helper = bind(path);
-      } catch (error) {
-        helper = `${path} could not be loaded: ${(error as Error).message.split('\n')[0]}`;
-      }
+      helper = bindOrExplain(path);
     }
     helpers.set(path, helper);
   }
   return helper;
+}
+
+function bindOrExplain(path: string): Helper | string {
+  try {
+    return bind(path);
+  } catch (error) {
+    return `${path} could not be loaded: ${(error as Error).message.split('\n')[0]}`;
+  }
+}
+
+/**
+ * The helper built in the cache, verified by loading it: a file that does not load (a damaged cache) is removed
+ * and built again once; a fresh build that does not load is removed and reported.
+ */
+function loadBuiltOnUse(build: () => HelperBuild): Helper | string {
+  for (let attempt = 0; ; attempt++) {
+    const made = build();
+    if ('reason' in made) return `not built by the set-up step, and ${made.reason}`;
+    const helper = bindOrExplain(made.path);
+    if (typeof helper !== 'string') return helper;
+    rmSync(made.path, { force: true });
+    if (made.built || attempt > 0) return helper;
+  }
 }
 
 export class NativeBlockCounter implements BlockCounter {
@@ -143,7 +170,7 @@ export class NativeBlockCounter implements BlockCounter {
     if (state === null) throw new NativeCounterUnavailableError('the native block counter could not allocate its state');
     this.state = state;
     const shared = koffi.view(state, SHARED_BYTES);
-    this.numbers = new Float64Array(shared, 0, 3);
+    this.numbers = new Float64Array(shared, 0, SHARED_BYTES / 8);
     this.flags = new Int32Array(shared, 0, SHARED_BYTES / 4);
     this.hook = { kind: 'native', callback: helper.hookAddress, userData: state };
   }
@@ -161,6 +188,10 @@ export class NativeBlockCounter implements BlockCounter {
 
   get reason(): StopReason | undefined {
     return REASONS[this.flags[REASON_INDEX]!];
+  }
+
+  get lastBlock(): number {
+    return this.numbers[LAST_BLOCK_INDEX]!;
   }
 
   stop(): void {

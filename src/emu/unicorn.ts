@@ -612,6 +612,10 @@ export class UnicornEngine implements Engine {
       throw new BudgetExceededError(options.budget, pc);
     }
     if (stopReason === 'stopped' || stopReason === 'quantum') return { reason: stopReason, instructions };
+    // Unicorn stops before the block at `until` without hooking it: the epilogue that jumps there ran last.
+    if (options.lastBlock !== undefined && this.counter.lastBlock === options.lastBlock && instructions > 0) {
+      return { reason: 'until', instructions };
+    }
     const pc = this.pc();
     if (pc !== options.until) {
       throw new GuestFault('the guest halted (hlt) before returning', 'HALT', pc, undefined, this.dumpRegisters());

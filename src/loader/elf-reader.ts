@@ -125,14 +125,18 @@ export class ElfReader {
     return this.bits === 64 ? this.i64(offset, what) : this.i32(offset);
   }
 
-  /** The NUL-terminated string at `offset`, which must end before `limit` (exclusive, a file offset). */
-  cString(offset: number, limit: number, what: string): string {
+  /**
+   * The NUL-terminated string at `offset`, which must end before `limit` (exclusive, a file offset). `what` names it
+   * in an error; a function is called only then (thousands of symbol names need no description each).
+   */
+  cString(offset: number, limit: number, what: string | (() => string)): string {
     const end = Math.min(limit, this.size);
+    const name = () => (typeof what === 'string' ? what : what());
     if (!Number.isSafeInteger(offset) || offset < 0 || offset >= end) {
-      this.fail(`${what}: string offset ${hex(offset)} is outside its table (which ends at file offset ${hex(end)})`);
+      this.fail(`${name()}: string offset ${hex(offset)} is outside its table (which ends at file offset ${hex(end)})`);
     }
     const nul = this.bytes.indexOf(0, offset);
-    if (nul < 0 || nul >= end) this.fail(`${what}: string at file offset ${hex(offset)} is not NUL-terminated`);
+    if (nul < 0 || nul >= end) this.fail(`${name()}: string at file offset ${hex(offset)} is not NUL-terminated`);
     return decodeName(this.bytes, offset, nul);
   }
 
@@ -141,6 +145,9 @@ export class ElfReader {
     return this.bytes.subarray(offset, offset + length);
   }
 }
+
+/** Names up to this long are built a character at a time (no subarray, no spread of a typed array). */
+const SHORT_NAME = 64;
 
 /** Symbol and library names are ASCII in practice; skip the decoder for them. */
 function decodeName(bytes: Uint8Array, start: number, end: number): string {
@@ -153,6 +160,10 @@ function decodeName(bytes: Uint8Array, start: number, end: number): string {
   }
   if (!ascii) return UTF8.decode(bytes.subarray(start, end));
   let text = '';
+  if (end - start <= SHORT_NAME) {
+    for (let i = start; i < end; i++) text += String.fromCharCode(bytes[i]!);
+    return text;
+  }
   // Chunked to keep String.fromCharCode's argument count reasonable for long strings.
   for (let i = start; i < end; i += 4096) {
     text += String.fromCharCode(...bytes.subarray(i, Math.min(end, i + 4096)));

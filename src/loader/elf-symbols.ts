@@ -34,26 +34,29 @@ export function readSymbols(reader: ElfReader, table: SymbolTableLocation): ElfS
     reader.fail(`${table.what}: symbol entry size is ${table.entsize}, expected ${expected} for ELFCLASS${reader.bits}`);
   }
   reader.need(table.offset, table.count * table.entsize, `${table.what} (${table.count} symbols)`);
-  const strEnd = table.strOffset + table.strSize;
   const symbols: ElfSymbol[] = new Array<ElfSymbol>(table.count);
-  for (let i = 0; i < table.count; i++) {
-    const at = table.offset + i * table.entsize;
-    const raw = reader.bits === 64 ? readSym64(reader, at) : readSym32(reader, at);
-    const name = raw.name === 0 ? '' : reader.cString(table.strOffset + raw.name, strEnd, `${table.what} symbol ${i} name`);
-    const type = raw.info & 0xf;
-    const bind = raw.info >> 4;
-    symbols[i] = {
-      name,
-      value: raw.value,
-      size: raw.size,
-      type: SYMBOL_TYPE_NAMES[type] ?? `TYPE_${type}`,
-      bind: SYMBOL_BIND_NAMES[bind] ?? `BIND_${bind}`,
-      visibility: SYMBOL_VISIBILITY_NAMES[raw.other & 0x3]!,
-      shndx: raw.shndx,
-      defined: raw.shndx !== SHN_UNDEF,
-    };
-  }
+  for (let i = 0; i < table.count; i++) symbols[i] = readSymbol(reader, table, i);
   return symbols;
+}
+
+/** Symbol `i` of a table whose entry size and extent the caller has checked (readSymbols; a verified file). */
+export function readSymbol(reader: ElfReader, table: SymbolTableLocation, i: number): ElfSymbol {
+  const at = table.offset + i * table.entsize;
+  const raw = reader.bits === 64 ? readSym64(reader, at) : readSym32(reader, at);
+  const strEnd = table.strOffset + table.strSize;
+  const name = raw.name === 0 ? '' : reader.cString(table.strOffset + raw.name, strEnd, () => `${table.what} symbol ${i} name`);
+  const type = raw.info & 0xf;
+  const bind = raw.info >> 4;
+  return {
+    name,
+    value: raw.value,
+    size: raw.size,
+    type: SYMBOL_TYPE_NAMES[type] ?? `TYPE_${type}`,
+    bind: SYMBOL_BIND_NAMES[bind] ?? `BIND_${bind}`,
+    visibility: SYMBOL_VISIBILITY_NAMES[raw.other & 0x3]!,
+    shndx: raw.shndx,
+    defined: raw.shndx !== SHN_UNDEF,
+  };
 }
 
 interface RawSym {
@@ -219,18 +222,28 @@ export function applyVersions(
   if (address === undefined || symbols.length === 0) return false;
   const offset = map.range(address, symbols.length * 2, 'DT_VERSYM (one entry per dynamic symbol)');
   symbols.forEach((symbol, i) => {
-    const entry = reader.u16(offset + i * 2);
-    const index = entry & VERSYM_VERSION;
-    // 0 is "local", 1 is "global, unversioned" (or the file's base definition): neither has a version name.
-    if (index <= VER_NDX_GLOBAL) return;
-    const name = names.get(index);
-    if (name === undefined) {
-      reader.fail(
-        `dynamic symbol ${i} (${symbol.name}) has version index ${index} (${hex(entry)}), ` +
-          'which no DT_VERDEF or DT_VERNEED entry defines',
-      );
-    }
-    symbol.version = { name, hidden: (entry & VERSYM_HIDDEN) !== 0 };
+    const version = symbolVersion(reader, offset, i, names, symbol.name);
+    if (version) symbol.version = version;
   });
   return true;
+}
+
+/**
+ * The version of dynamic symbol `i` from .gnu.version at file offset `versym`, or undefined for "local" and
+ * "global, unversioned" (or the file's base definition), which have no version name.
+ */
+export function symbolVersion(
+  reader: ElfReader, versym: number, i: number, names: Map<number, string>, name: string,
+): { name: string; hidden: boolean } | undefined {
+  const entry = reader.u16(versym + i * 2);
+  const index = entry & VERSYM_VERSION;
+  if (index <= VER_NDX_GLOBAL) return undefined;
+  const version = names.get(index);
+  if (version === undefined) {
+    reader.fail(
+      `dynamic symbol ${i} (${name}) has version index ${index} (${hex(entry)}), ` +
+        'which no DT_VERDEF or DT_VERNEED entry defines',
+    );
+  }
+  return { name: version, hidden: (entry & VERSYM_HIDDEN) !== 0 };
 }

@@ -12,7 +12,7 @@
  */
 import type { Arch } from '../emu/arch.ts';
 import {
-  DT_FINI, DT_GNU_HASH, DT_HASH, DT_INIT, DT_PLTGOT, DT_SYMENT, DT_SYMTAB, PF_X, PT_GNU_RELRO, PT_GNU_STACK,
+  DT_FINI, DT_GNU_HASH, DT_HASH, DT_INIT, DT_PLTGOT, DT_SYMENT, DT_SYMTAB, DT_VERSYM, PF_X, PT_GNU_RELRO, PT_GNU_STACK,
   PT_INTERP, PT_LOAD, PT_TLS, SHN_ABS, SHT_DYNSYM, SYM_SIZE,
 } from './elf-constants.ts';
 import { dynamicValue, readDynamic, type DynamicInfo } from './elf-dynamic.ts';
@@ -23,7 +23,7 @@ import { abiTagOf, buildIdOf, gnuPropertiesOf, readNotes } from './elf-notes.ts'
 import { ElfError, type ElfReader } from './elf-reader.ts';
 import { nameRelocations, readRelocations } from './elf-reloc.ts';
 import { AddressMap, loadSpanOf } from './elf-segments.ts';
-import { applyVersions, readSymbols, readVersionInfo, symtabLocation, type VersionInfo } from './elf-symbols.ts';
+import { applyVersions, readSymbol, readSymbols, readVersionInfo, symbolVersion, symtabLocation, type VersionInfo } from './elf-symbols.ts';
 import type {
   AbiTag, AddressRange, DynamicEntry, DynamicFlags, ElfNote, ElfSymbol, GnuProperties, ProgramHeader, Relocation,
   SectionHeader, TlsSegment, VersionDefinition, VersionNeeded,
@@ -105,8 +105,28 @@ export interface ElfFile {
   readonly warnings: readonly string[];
 }
 
-export function parseElf(bytes: Uint8Array, name = 'ELF image'): ElfFile {
-  return guard(name, () => new ParsedElf(bytes, name));
+export interface ParseOptions {
+  /**
+   * For files already known to parse (the bundled fixtures, checked against the manifest's sha256, which
+   * test/elf.test.ts parses whole): the relocations, dynamic symbols and versions are read on first use, and
+   * `lookup` reads just the symbols on the name's hash chain until then (~20 ms less for libc in a one-call CLI
+   * process). Any other file is read whole by parseElf, where its errors surface.
+   */
+  deferTables?: boolean;
+}
+
+export function parseElf(bytes: Uint8Array, name = 'ELF image', options: ParseOptions = {}): ElfFile {
+  return guard(name, () => new ParsedElf(bytes, name, options.deferTables === true));
+}
+
+/** What parseElf reads from the dynamic section's relocation, symbol and version tables. */
+interface SymbolTables {
+  relocations: Relocation[];
+  dynsym: ElfSymbol[];
+  hasVersym: boolean;
+  versions: VersionInfo;
+  versionDefinitions: string[];
+  versionsNeeded: { file: string; versions: string[] }[];
 }
 
 /**
@@ -157,13 +177,7 @@ class ParsedElf implements ElfFile {
   readonly preinitArray?: AddressRange;
   readonly pltgot?: number;
 
-  readonly dynsym: ElfSymbol[];
   readonly hashTable?: 'gnu' | 'sysv';
-  readonly versionDefinitionEntries: VersionDefinition[];
-  readonly versionNeededEntries: VersionNeeded[];
-  readonly versionDefinitions: string[];
-  readonly versionsNeeded: { file: string; versions: string[] }[];
-  readonly relocations: Relocation[];
 
   readonly notes: ElfNote[];
   readonly buildId?: string;
@@ -174,11 +188,15 @@ class ParsedElf implements ElfFile {
   private readonly map: AddressMap;
   readonly warnings: readonly string[];
   private readonly hash?: SymbolHashTable;
-  private readonly hasVersym: boolean;
+  private readonly dynamicInfo?: DynamicInfo;
+  private tablesCache?: SymbolTables;
+  /** Symbols `lookup` read one by one before the tables were read (deferTables), by index. */
+  private readonly symbolsRead = new Map<number, ElfSymbol>();
+  private versionNames?: Map<number, string>;
   private symtabCache?: ElfSymbol[];
   private addressIndex?: { sorted: ElfSymbol[]; maxSize: number };
 
-  constructor(readonly bytes: Uint8Array, readonly name: string) {
+  constructor(readonly bytes: Uint8Array, readonly name: string, deferTables = false) {
     const { reader, header, programHeaders, sections } = readLayout(bytes, name);
     this.reader = reader;
     this.warnings = reader.warnings;
@@ -218,22 +236,61 @@ class ParsedElf implements ElfFile {
 
     this.hash = dynamic && this.readHashTable();
     this.hashTable = this.hash?.kind;
-    this.relocations = dynamic ? readRelocations(reader, this.arch, dynamic, this.map) : [];
-    this.dynsym = dynamic ? this.readDynsym(dynamic, this.relocations) : [];
-    nameRelocations(reader, this.relocations, this.dynsym);
-    const versions: VersionInfo = dynamic
-      ? readVersionInfo(reader, dynamic, this.map)
-      : { definitions: [], needed: [], names: new Map() };
-    this.hasVersym = dynamic !== undefined && applyVersions(reader, dynamic, this.map, this.dynsym, versions.names);
-    this.versionDefinitionEntries = versions.definitions;
-    this.versionNeededEntries = versions.needed;
-    this.versionDefinitions = versions.definitions.filter((d) => !d.base).map((d) => d.name);
-    this.versionsNeeded = versions.needed.map((n) => ({ file: n.file, versions: n.versions.map((v) => v.name) }));
+    this.dynamicInfo = dynamic;
+    if (!deferTables) this.tables();
 
     this.notes = readNotes(reader, programHeaders, sections);
     this.buildId = buildIdOf(this.notes);
     this.abiTag = abiTagOf(reader, this.notes);
     this.gnuProperties = gnuPropertiesOf(reader, this.notes);
+  }
+
+  /** The relocation, symbol and version tables (read in the constructor unless deferred). */
+  private tables(): SymbolTables {
+    if (this.tablesCache) return this.tablesCache;
+    const dynamic = this.dynamicInfo;
+    const relocations = dynamic ? readRelocations(this.reader, this.arch, dynamic, this.map) : [];
+    const dynsym = dynamic ? this.readDynsym(dynamic, relocations) : [];
+    nameRelocations(this.reader, relocations, dynsym);
+    const versions: VersionInfo = dynamic
+      ? readVersionInfo(this.reader, dynamic, this.map)
+      : { definitions: [], needed: [], names: new Map() };
+    const hasVersym = dynamic !== undefined && applyVersions(this.reader, dynamic, this.map, dynsym, versions.names);
+    // The symbols `lookup` returned before stay the ones callers see (they are equal: read the same way).
+    for (const [index, symbol] of this.symbolsRead) if (index < dynsym.length) dynsym[index] = symbol;
+    this.tablesCache = {
+      relocations,
+      dynsym,
+      hasVersym,
+      versions,
+      versionDefinitions: versions.definitions.filter((d) => !d.base).map((d) => d.name),
+      versionsNeeded: versions.needed.map((n) => ({ file: n.file, versions: n.versions.map((v) => v.name) })),
+    };
+    return this.tablesCache;
+  }
+
+  get relocations(): Relocation[] {
+    return this.tables().relocations;
+  }
+
+  get dynsym(): ElfSymbol[] {
+    return this.tables().dynsym;
+  }
+
+  get versionDefinitionEntries(): VersionDefinition[] {
+    return this.tables().versions.definitions;
+  }
+
+  get versionNeededEntries(): VersionNeeded[] {
+    return this.tables().versions.needed;
+  }
+
+  get versionDefinitions(): string[] {
+    return this.tables().versionDefinitions;
+  }
+
+  get versionsNeeded(): { file: string; versions: string[] }[] {
+    return this.tables().versionsNeeded;
   }
 
   get symtab(): ElfSymbol[] {
@@ -262,17 +319,40 @@ class ParsedElf implements ElfFile {
       s !== undefined && s.name === name && s.defined && s.bind !== 'LOCAL' && this.versionMatches(s, version);
     if (this.hash === undefined) return this.dynsym.find(accepts);
     for (const index of this.hash.candidates(name)) {
-      const symbol = this.dynsym[index];
+      const symbol = this.tablesCache ? this.tablesCache.dynsym[index] : this.dynamicSymbolAt(index);
       if (accepts(symbol)) return symbol;
     }
     return undefined;
+  }
+
+  /** Dynamic symbol `index` with its version, read alone (deferTables: a file known to parse whole). */
+  private dynamicSymbolAt(index: number): ElfSymbol | undefined {
+    const known = this.symbolsRead.get(index);
+    if (known !== undefined) return known;
+    const dynamic = this.dynamicInfo;
+    const address = this.dynamicValue(DT_SYMTAB);
+    if (dynamic?.strtab === undefined || address === undefined) return undefined;
+    const entsize = SYM_SIZE[this.bits];
+    const offset = this.map.range(address, (index + 1) * entsize, 'DT_SYMTAB');
+    const { offset: strOffset, size: strSize } = dynamic.strtab;
+    const table = { offset, count: index + 1, entsize, strOffset, strSize, what: '.dynsym' };
+    const symbol = readSymbol(this.reader, table, index);
+    const versym = this.dynamicValue(DT_VERSYM);
+    if (versym !== undefined) {
+      this.versionNames ??= readVersionInfo(this.reader, dynamic, this.map).names;
+      const versymOffset = this.map.range(versym, (index + 1) * 2, 'DT_VERSYM');
+      const version = symbolVersion(this.reader, versymOffset, index, this.versionNames, symbol.name);
+      if (version) symbol.version = version;
+    }
+    this.symbolsRead.set(index, symbol);
+    return symbol;
   }
 
   /** Without a version: the default one (`@@`) or an unversioned symbol. With one: exactly that version. */
   private versionMatches(symbol: ElfSymbol, version: string | undefined): boolean {
     if (version === undefined) return symbol.version?.hidden !== true;
     // A file without .gnu.version satisfies any versioned reference, as ld.so allows.
-    if (!this.hasVersym) return true;
+    if (!(this.tablesCache ? this.tablesCache.hasVersym : this.dynamicValue(DT_VERSYM) !== undefined)) return true;
     return symbol.version?.name === version;
   }
 

@@ -6,7 +6,9 @@
  * (`npm run fixtures`).
  *
  * Every loaded file is checked against the size and sha256 the manifest
- * records, and kept in memory so that later boots do not inflate it again.
+ * records, and kept in memory so that later boots do not inflate it again
+ * (and, for the bundled ones, uncompressed in the cache directory so that
+ * later processes do not either: fixture-cache.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { Arch } from '../emu/arch.ts';
+import { readUncompressedCopy, saveUncompressedCopy } from './fixture-cache.ts';
 
 /** The fixtures directory shipped with the package (repo root /fixtures). */
 const DEFAULT_FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -172,6 +175,14 @@ function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** The arrays loadFixture returned: bytes that matched the manifest's size and sha256. */
+const verified = new WeakSet<Uint8Array>();
+
+/** Whether `bytes` is a fixture's content as loadFixture verified it (the same array, not a copy). */
+export function isVerifiedFixture(bytes: Uint8Array): boolean {
+  return verified.has(bytes);
+}
+
 /**
  * The uncompressed bytes of a fixture, verified against the manifest's size
  * and sha256. The result is cached per file and shared between callers: treat
@@ -184,6 +195,15 @@ export function loadFixture(entry: Pick<FixtureEntry, 'arch' | 'name' | 'file' |
   const cacheKey = `${path}\0${entry.sha256}`;
   const cached = contentCache.get(cacheKey);
   if (cached !== undefined) return cached;
+
+  // The bundled fixtures: an uncompressed copy in the cache directory, checked like an inflated file, when there is one.
+  const bundled = dir === undefined;
+  const copy = bundled ? readUncompressedCopy(entry.size, entry.sha256) : undefined;
+  if (copy !== undefined) {
+    contentCache.set(cacheKey, copy);
+    verified.add(copy);
+    return copy;
+  }
 
   let compressed: Uint8Array;
   try {
@@ -201,5 +221,7 @@ export function loadFixture(entry: Pick<FixtureEntry, 'arch' | 'name' | 'file' |
     throw new FixtureError(path, `sha256 is ${actual}, the manifest says ${entry.sha256} (corrupt or stale file)`);
   }
   contentCache.set(cacheKey, bytes);
+  verified.add(bytes);
+  if (bundled) saveUncompressedCopy(bytes, entry.sha256);
   return bytes;
 }

@@ -24,7 +24,8 @@ import { GuestDeadlockError, type GuestThread, QUANTUM, ThreadTable } from '../k
 import { VirtualFileSystem } from '../kernel/vfs.ts';
 import { AT_RANDOM_BYTES, buildInitialStack } from './auxv.ts';
 import { type ElfFile, parseElf } from './elf.ts';
-import { fixtureEntries, loadFixture } from './fixtures.ts';
+import { parseElfOnce } from './elf-cache.ts';
+import { fixtureEntries, isVerifiedFixture, loadFixture } from './fixtures.ts';
 import { locate } from './symbols.ts';
 import { type TimeLimits, TimeLimitError, WALL_CHECK_INSTRUCTIONS, WallTimeoutError, wallTimeLimit } from './limits.ts';
 
@@ -346,10 +347,10 @@ export class Process {
    * other threads deterministically meanwhile. Faults and exits become errors. `instructions` counts the calling
    * thread's own instructions.
    */
-  run(begin: number, until: number, budget: number): RunResult {
+  run(begin: number, until: number, budget: number, lastBlock?: number): RunResult {
     const caller = this.threads.current;
     caller.state = 'running';
-    return { reason: 'until', instructions: this.schedule(caller, begin, until, budget, () => false) };
+    return { reason: 'until', instructions: this.schedule(caller, begin, until, budget, () => false, lastBlock) };
   }
 
   /**
@@ -391,19 +392,24 @@ export class Process {
   }
 
   /** Runs the scheduler; a host call (no run's limits in force) gets its wall-clock timeout for the while. */
-  private schedule(target: GuestThread, begin: number | undefined, until: number, budget: number, finished: () => boolean): number {
+  private schedule(
+    target: GuestThread, begin: number | undefined, until: number, budget: number, finished: () => boolean, lastBlock?: number,
+  ): number {
     if (this.limits.wall !== undefined || this.callTimeoutSeconds === undefined) {
-      return this.scheduleWithin(target, begin, until, budget, finished);
+      return this.scheduleWithin(target, begin, until, budget, finished, lastBlock);
     }
     this.limits = wallTimeLimit(this.callTimeoutSeconds, 'call');
     try {
-      return this.scheduleWithin(target, begin, until, budget, finished);
+      return this.scheduleWithin(target, begin, until, budget, finished, lastBlock);
     } finally {
       this.limits = {};
     }
   }
 
-  private scheduleWithin(target: GuestThread, begin: number | undefined, until: number, budget: number, finished: () => boolean): number {
+  /** `lastBlock`: the block of the target thread's code that jumps to `until` (RunOptions.lastBlock), if known. */
+  private scheduleWithin(
+    target: GuestThread, begin: number | undefined, until: number, budget: number, finished: () => boolean, lastBlock?: number,
+  ): number {
     const threads = this.threads;
     const before = target.instructions;
     let executed = 0;
@@ -426,7 +432,7 @@ export class Process {
       try {
         this.inRun = true;
         this.pendingCallback = undefined;
-        result = this.engine.run(pc, { until, budget: budget - executed, quantum });
+        result = this.engine.run(pc, { until, budget: budget - executed, quantum, lastBlock: current === target ? lastBlock : undefined });
         this.inRun = false;
       } catch (error) {
         this.inRun = false;
@@ -532,7 +538,9 @@ export class Process {
     if (!elf) {
       const node = this.vfs.lookup(path);
       if (!node || node.isDirectory) throw new LoaderError(`${path} is not in the guest file system`);
-      elf = parseElf(node.contents(), path);
+      // Bundled fixtures are verified against the manifest and known to parse: their tables are read on use.
+      const bytes = node.contents();
+      elf = parseElfOnce(bytes, path, { deferTables: isVerifiedFixture(bytes) });
       this.elfCache.set(path, elf);
     }
     return elf;

@@ -10,12 +10,12 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Arch } from '../emu/arch.ts';
 import { unicornVersion } from '../emu/unicorn-native.ts';
 import { findFixture, fixtureEntries } from '../loader/fixtures.ts';
+import { defaultCacheDir } from './cache-dir.ts';
 import { decodeImage, encodeImage, IMAGE_FORMAT_VERSION } from './image-file.ts';
 import type { MachineSnapshot } from './machine-snapshot.ts';
 
@@ -41,40 +41,54 @@ export interface BootInputs {
   tmpLimit?: number;
 }
 
-export function defaultCacheDir(): string {
-  const xdg = process.env.XDG_CACHE_HOME;
-  return join(xdg && xdg.startsWith('/') ? xdg : join(homedir(), '.cache'), 'shimulator');
-}
+export { defaultCacheDir };
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
 let buildId: string | undefined;
 /** Folders that hold no code of ours (should the code be bundled into one file at the package's root). */
 const NOT_SOURCE = new Set(['node_modules', '.git', 'fixtures', 'test', 'docs', 'web', 'scratch']);
+/** Written into dist/ by scripts/build.mjs: a hash of every built file. */
+const BUILD_ID_FILE = 'build-id';
 
 /**
- * This build of shimulator: the image format, Unicorn's version, and every source file's path, size and
- * modification time (a changed file gives new images; hashing the sources' bytes on every boot would cost more).
+ * This build of shimulator: the image format, Unicorn's version, and the code. Compiled code (dist/) carries the
+ * build's own hash (one small read; stat-ing dist/'s ~300 files cost ~10 ms of every CLI call); the TypeScript
+ * sources are identified by every file's path, size and modification time (a changed file gives new images;
+ * hashing the sources' bytes on every boot would cost more).
  */
 export function currentBuild(): string {
   if (buildId) return buildId;
   const root = dirname(dirname(fileURLToPath(import.meta.url)));
   const parts: string[] = [`format ${IMAGE_FORMAT_VERSION}`, `unicorn ${unicornVersion()}`];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (!NOT_SOURCE.has(entry.name)) walk(path);
-      }
-      else if (/\.(ts|js|mjs|c|h)$/.test(entry.name)) {
-        const s = statSync(path);
-        parts.push(`${relative(root, path)} ${s.size} ${s.mtimeMs}`);
-      }
-    }
-  };
-  walk(root);
+  const built = builtId(root);
+  if (built) parts.push(`build ${built}`);
+  else walkSources(root, root, parts);
   buildId = sha256(parts.join('\n'));
   return buildId;
+}
+
+/** The build's hash when `root` is a built dist/, else undefined. */
+function builtId(root: string): string | undefined {
+  try {
+    const id = readFileSync(join(root, BUILD_ID_FILE), 'utf8').trim();
+    return /^[0-9a-f]{64}$/.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Adds each source file's path, size and modification time under `dir` to `parts`. */
+function walkSources(root: string, dir: string, parts: string[]): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!NOT_SOURCE.has(entry.name)) walkSources(root, path, parts);
+    } else if (/\.(ts|js|mjs|c|h)$/.test(entry.name)) {
+      const s = statSync(path);
+      parts.push(`${relative(root, path)} ${s.size} ${s.mtimeMs}`);
+    }
+  }
 }
 
 /** The cache key of a boot: a JSON text (stored in the image and compared on load). */
