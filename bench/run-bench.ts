@@ -11,8 +11,15 @@ import { ARCHES } from '../src/emu/arch.ts';
 import type { CountingMode } from '../src/emu/block-counter.ts';
 import { runProgram } from '../src/run/program.ts';
 
-const PROGRAM = 'go-nocgo';
-const ARGS = ['alpha', 'beta'];
+/**
+ * The programs: go-nocgo as it is, and go-cgo with Go's asynchronous preemption off — for every run, so that all
+ * three run the same program: qemu-i386 crashes multithreaded Go 386 programs in its signal handling otherwise
+ * ("bad g in signal handler"), and go-nocgo's recovered nil dereference crashes it either way.
+ */
+const CASES: readonly { program: string; args: string[]; env: Record<string, string> }[] = [
+  { program: 'go-nocgo', args: ['alpha', 'beta'], env: {} },
+  { program: 'go-cgo', args: [], env: { GODEBUG: 'asyncpreemptoff=1' } },
+];
 const QEMU: Record<string, string> = { amd64: '/usr/bin/qemu-x86_64', i386: '/usr/bin/qemu-i386' };
 /** Runs of each kind per architecture (the median is printed). */
 const REPEATS = 3;
@@ -23,11 +30,11 @@ const QEMU_FACTOR_GOAL = 3;
  * Wall and CPU (user + system) milliseconds of a command, measured by bash's `time` (CPU NaN without bash), and
  * its exit status (bash's own when the command was killed by a signal: 128 + N).
  */
-function timeCommand(command: string, args: string[]): { wall: number; cpu: number; status: number | null } {
+function timeCommand(command: string, args: string[], env: Record<string, string>): { wall: number; cpu: number; status: number | null } {
   const start = performance.now();
   const quoted = [command, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
   const r = spawnSync('bash', ['-c', `TIMEFORMAT='%3U %3S'; time ${quoted} >/dev/null 2>&1; exit $?`], {
-    encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: '/tmp', LANG: 'C', TZ: 'UTC' },
+    encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: '/tmp', LANG: 'C', TZ: 'UTC', ...env },
   });
   const wall = performance.now() - start;
   const [user, system] = (r.stderr ?? '').trim().split(/\s+/).map(Number);
@@ -39,30 +46,30 @@ function median(values: number[]): number {
 }
 
 export async function benchPrograms(root: string, write: (line: string) => void): Promise<void> {
-  for (const arch of ARCHES) {
-    const binary = join(root, 'fixtures/programs', arch, PROGRAM);
+  for (const { program, args, env } of CASES) for (const arch of ARCHES) {
+    const binary = join(root, 'fixtures/programs', arch, program);
     const times: Record<CountingMode | 'native binary' | 'qemu', number[]> = { native: [], js: [], 'native binary': [], qemu: [] };
     const cpu: Record<CountingMode | 'qemu', number[]> = { native: [], js: [], qemu: [] };
     const instructions: Record<CountingMode, number> = { native: 0, js: 0 };
     const hasQemu = existsSync(QEMU[arch]!);
-    // qemu-user's time is a reference only when it runs the program as the CPU does (qemu-i386 8.2 crashes Go 386
-    // programs in its signal handling: "fatal: bad g in signal handler", exit 2, after ~60 ms).
+    // qemu-user's time is a reference only when it runs the program as the CPU does (qemu-i386 7.2 crashes go-nocgo:
+    // "fatal: bad g in signal handler", exit 2, after ~60 ms).
     const statuses = { binary: new Set<number | null>(), qemu: new Set<number | null>() };
     for (let i = 0; i < REPEATS; i++) {
       for (const counting of ['native', 'js'] as const) {
         const start = performance.now();
         const cpuStart = process.cpuUsage();
-        const report = await runProgram({ program: binary, args: ARGS, counting, stdout: () => {}, stderr: () => {} });
+        const report = await runProgram({ program: binary, args: args, env, counting, stdout: () => {}, stderr: () => {} });
         times[counting].push(performance.now() - start);
         const used = process.cpuUsage(cpuStart);
         cpu[counting].push((used.user + used.system) / 1000);
         instructions[counting] = report.instructions;
       }
-      const itself = timeCommand(binary, ARGS);
+      const itself = timeCommand(binary, args, env);
       times['native binary'].push(itself.wall);
       statuses.binary.add(itself.status);
       if (hasQemu) {
-        const qemu = timeCommand(QEMU[arch]!, [binary, ...ARGS]);
+        const qemu = timeCommand(QEMU[arch]!, [binary, ...args], env);
         statuses.qemu.add(qemu.status);
         times.qemu.push(qemu.wall);
         cpu.qemu.push(qemu.cpu);
@@ -81,7 +88,7 @@ export async function benchPrograms(root: string, write: (line: string) => void)
         `${(median(cpu.native) / median(cpu.qemu)).toFixed(1)}× its CPU time (goal ≤ ${QEMU_FACTOR_GOAL}×)`;
     const same = instructions.native === instructions.js ? '' : ` — COUNTS DIFFER (JavaScript: ${instructions.js})`;
     write(
-      `${arch}: run ${PROGRAM}: ${instructions.native} guest instructions${same}; native counting ${native.toFixed(0)} ms ` +
+      `${arch}: run ${program}${env.GODEBUG ? ` (GODEBUG=${env.GODEBUG})` : ''}: ${instructions.native} guest instructions${same}; native counting ${native.toFixed(0)} ms ` +
         `(CPU ${median(cpu.native).toFixed(0)}; ${(rate / 1e6).toFixed(2)} M instructions/s), JavaScript counting ${js.toFixed(0)} ms ` +
         `(CPU ${median(cpu.js).toFixed(0)}; ${(js / native).toFixed(2)}×); ` +
         `the binary natively ${median(times['native binary']).toFixed(0)} ms, ${versus}`,

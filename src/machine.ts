@@ -368,6 +368,7 @@ export class Machine {
       bootBudget: options.bootBudget,
       recordSyscalls: options.recordSyscalls,
       files: options.files,
+      fixtureCopies: options.cache === false ? (false as const) : options.cache?.dir,
       memoryLimit: options.memoryLimit,
       maxEngineRegions: options.maxEngineRegions,
       stdout: options.stdout,

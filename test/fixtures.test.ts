@@ -237,7 +237,7 @@ describe('uncompressed copies in the cache directory (bundled fixtures)', () => 
     process.env.XDG_CACHE_HOME = cache;
     try {
       const libc = findFixture('amd64', 'libc.so.6')!;
-      const bytes = loadFixture(libc);
+      const bytes = loadFixture(libc, undefined, false); // not copied here: the test makes its copies itself
       expect(readUncompressedCopy(libc.size, libc.sha256)).toBeUndefined();
       saveUncompressedCopy(bytes, libc.sha256);
       const copy = join(cache, 'shimulator', 'fixtures', libc.sha256);
@@ -253,6 +253,13 @@ describe('uncompressed copies in the cache directory (bundled fixtures)', () => 
       // Small fixtures are not copied.
       saveUncompressedCopy(new Uint8Array(MIN_CACHED_BYTES - 1), 'a'.repeat(64));
       expect(readdirSync(join(cache, 'shimulator', 'fixtures')).sort()).toEqual([libc.sha256]);
+      // `cache: false` (--no-cache): nothing read, nothing written; a cache directory of its own (--cache-dir) is used.
+      expect(readUncompressedCopy(libc.size, libc.sha256, false)).toBeUndefined();
+      const own = join(cache, 'own');
+      saveUncompressedCopy(bytes, libc.sha256, false);
+      saveUncompressedCopy(bytes, libc.sha256, own);
+      expect(readdirSync(join(own, 'fixtures'))).toEqual([libc.sha256]);
+      expect(readUncompressedCopy(libc.size, libc.sha256, own)).toEqual(bytes);
       // A cache that cannot be written: no error, no copy.
       rmSync(join(cache, 'shimulator'), { recursive: true, force: true });
       writeFileSync(join(cache, 'shimulator'), 'not a directory');

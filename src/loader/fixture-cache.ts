@@ -13,16 +13,22 @@ import { defaultCacheDir } from '../snapshot/cache-dir.ts';
 /** Fixtures smaller than this are inflated every time (well under a millisecond). */
 export const MIN_CACHED_BYTES = 256 * 1024;
 
-function copyPath(sha256: string): string {
-  return join(defaultCacheDir(), 'fixtures', sha256);
+/**
+ * Where copies go: a cache directory (the boot image cache's: `BootOptions.cache`'s `dir`, `--cache-dir`), or
+ * `false` for none at all (`cache: false`, `--no-cache`: nothing read or written).
+ */
+export type CopiesOption = string | false;
+
+function copyPath(sha256: string, cacheDir: string): string {
+  return join(cacheDir, 'fixtures', sha256);
 }
 
 /** The uncompressed copy of the fixture with this size and sha256, or undefined when there is no good one. */
-export function readUncompressedCopy(size: number, sha256: string): Uint8Array | undefined {
-  if (size < MIN_CACHED_BYTES) return undefined;
+export function readUncompressedCopy(size: number, sha256: string, cacheDir: CopiesOption = defaultCacheDir()): Uint8Array | undefined {
+  if (size < MIN_CACHED_BYTES || cacheDir === false) return undefined;
   let bytes: Buffer;
   try {
-    bytes = readFileSync(copyPath(sha256));
+    bytes = readFileSync(copyPath(sha256, cacheDir));
   } catch {
     return undefined;
   }
@@ -31,12 +37,12 @@ export function readUncompressedCopy(size: number, sha256: string): Uint8Array |
 }
 
 /** Keeps an uncompressed copy of a fixture that matched the manifest (a cache that cannot be written is skipped). */
-export function saveUncompressedCopy(bytes: Uint8Array, sha256: string): void {
-  if (bytes.length < MIN_CACHED_BYTES) return;
-  const path = copyPath(sha256);
+export function saveUncompressedCopy(bytes: Uint8Array, sha256: string, cacheDir: CopiesOption = defaultCacheDir()): void {
+  if (bytes.length < MIN_CACHED_BYTES || cacheDir === false) return;
+  const path = copyPath(sha256, cacheDir);
   const temporary = `${path}.${process.pid}.tmp`;
   try {
-    mkdirSync(join(defaultCacheDir(), 'fixtures'), { recursive: true });
+    mkdirSync(join(cacheDir, 'fixtures'), { recursive: true });
     writeFileSync(temporary, bytes);
     renameSync(temporary, path);
   } catch {

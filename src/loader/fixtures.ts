@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import type { Arch } from '../emu/arch.ts';
-import { readUncompressedCopy, saveUncompressedCopy } from './fixture-cache.ts';
+import { type CopiesOption, readUncompressedCopy, saveUncompressedCopy } from './fixture-cache.ts';
 
 /** The fixtures directory shipped with the package (repo root /fixtures). */
 const DEFAULT_FIXTURES_DIR = fileURLToPath(new URL('../../fixtures/', import.meta.url));
@@ -188,9 +188,12 @@ export function isVerifiedFixture(bytes: Uint8Array): boolean {
  * and sha256. The result is cached per file and shared between callers: treat
  * it as read-only (copy it before modifying).
  * @param dir fixtures directory the entry belongs to; defaults to the bundled one.
+ * @param copies where a bundled fixture's uncompressed copy is kept (fixture-cache.ts); `false` for nowhere.
  * @throws FixtureError when the file is missing, not gzip, or does not match.
  */
-export function loadFixture(entry: Pick<FixtureEntry, 'arch' | 'name' | 'file' | 'size' | 'sha256'>, dir?: string): Uint8Array {
+export function loadFixture(
+  entry: Pick<FixtureEntry, 'arch' | 'name' | 'file' | 'size' | 'sha256'>, dir?: string, copies?: CopiesOption,
+): Uint8Array {
   const path = join(fixturesDir(dir), entry.file);
   const cacheKey = `${path}\0${entry.sha256}`;
   const cached = contentCache.get(cacheKey);
@@ -198,7 +201,7 @@ export function loadFixture(entry: Pick<FixtureEntry, 'arch' | 'name' | 'file' |
 
   // The bundled fixtures: an uncompressed copy in the cache directory, checked like an inflated file, when there is one.
   const bundled = dir === undefined;
-  const copy = bundled ? readUncompressedCopy(entry.size, entry.sha256) : undefined;
+  const copy = bundled ? readUncompressedCopy(entry.size, entry.sha256, copies) : undefined;
   if (copy !== undefined) {
     contentCache.set(cacheKey, copy);
     verified.add(copy);
@@ -222,6 +225,6 @@ export function loadFixture(entry: Pick<FixtureEntry, 'arch' | 'name' | 'file' |
   }
   contentCache.set(cacheKey, bytes);
   verified.add(bytes);
-  if (bundled) saveUncompressedCopy(bytes, entry.sha256);
+  if (bundled) saveUncompressedCopy(bytes, entry.sha256, copies);
   return bytes;
 }

@@ -25,6 +25,7 @@ import { VirtualFileSystem } from '../kernel/vfs.ts';
 import { AT_RANDOM_BYTES, buildInitialStack } from './auxv.ts';
 import { type ElfFile, parseElf } from './elf.ts';
 import { parseElfOnce } from './elf-cache.ts';
+import type { CopiesOption } from './fixture-cache.ts';
 import { fixtureEntries, isVerifiedFixture, loadFixture } from './fixtures.ts';
 import { locate } from './symbols.ts';
 import { type TimeLimits, TimeLimitError, WALL_CHECK_INSTRUCTIONS, WallTimeoutError, wallTimeLimit } from './limits.ts';
@@ -130,6 +131,8 @@ export interface ProcessOptions {
   recordSyscalls?: boolean;
   /** Extra read-only files, by guest path. */
   files?: Record<string, Uint8Array>;
+  /** Where bundled fixtures' uncompressed copies are kept (the cache directory; default its default, `false`: none). */
+  fixtureCopies?: CopiesOption;
   /** The executable to exec instead of the stub (whole-program runs). */
   program?: ProgramImage;
   /** argv (default: the executable's path) and the environment as `NAME=value` strings (default: from `env`). */
@@ -235,7 +238,7 @@ export class Process {
       this.engine.write(this.layout.trapPage, new Uint8Array(PAGE_SIZE).fill(HLT));
     }
 
-    this.mountFixtures();
+    this.mountFixtures(options.fixtureCopies);
     for (const lib of options.hostLibraries ?? []) this.mountHostLibrary(lib.path, lib.bytes);
     for (const [path, bytes] of Object.entries(options.files ?? {})) this.vfs.addBytes(path, bytes);
 
@@ -611,9 +614,9 @@ export class Process {
     throw fault;
   }
 
-  private mountFixtures(): void {
+  private mountFixtures(copies: CopiesOption | undefined): void {
     for (const entry of fixtureEntries(this.arch)) {
-      this.vfs.addFile(entry.guestPath, entry.size, () => loadFixture(entry));
+      this.vfs.addFile(entry.guestPath, entry.size, () => loadFixture(entry, undefined, copies));
     }
   }
 
