@@ -7,7 +7,8 @@
  * of the recording, thin wrappers on the engine instance (`write`, `unmap`, `setReg`, `setRegBytes`,
  * `restoreContext`, `setGdtr`, `run`) so that what the host and the kernel change between instructions is recorded
  * too (the guest's write hook does not see `uc_mem_write`). Everything is removed again when `run()` returns or
- * throws.
+ * throws. The memory a trace touches is kept in a shadow (memory-shadow.ts); the registers are read by
+ * registers.ts.
  *
  * Cost. Each instruction's hook reads the general-purpose registers and flags (~0.5 µs per register through
  * koffi). The vector (xmm, mxcsr), x87 (st, fpcw/fpsw/fptag) and segment groups are read only when the previous
@@ -27,9 +28,11 @@ export interface Recordable {
 }
 import {
   canonicalData, toHex, type Trace, type TraceCode, type TraceFunction, TRACE_FORMAT, TRACE_PAGE_SIZE, TRACE_VERSION, type TraceEvent,
-  type TraceMemory, type TraceRegister, type TraceRun, type TraceSyscall, type TraceWrite,
+  type TraceRun, type TraceSyscall, type TraceWrite,
 } from './format.ts';
-import { instructionEffects, MAY_CHANGE_ALL, MAY_CHANGE_SEGMENT, MAY_CHANGE_VECTOR, MAY_CHANGE_X87 } from './x86-classes.ts';
+import { MemoryShadow, pageOf } from './memory-shadow.ts';
+import { RegisterReader } from './registers.ts';
+import { instructionEffects, MAY_CHANGE_ALL } from './x86-classes.ts';
 
 /** Default for `maxSteps`: about 100–200 MB of recorder memory. */
 export const DEFAULT_MAX_STEPS = 1_000_000;
@@ -103,41 +106,6 @@ export function recordTrace<T>(machine: Recordable, label: string, run: () => T,
   return { result, trace: recorder.finish(undefined) };
 }
 
-interface RegisterSpec extends TraceRegister {
-  /** How to read it: an engine register, or a derived value. */
-  read: RegName | 'pc' | 'i386-fs-base' | 'i386-gs-base';
-}
-
-function intReg(name: string, group: TraceRegister['group'], size: number, read: RegisterSpec['read'] = name as RegName): RegisterSpec {
-  return { name, kind: 'int', size, group, read };
-}
-
-function registerTable(arch: Arch): RegisterSpec[] {
-  const regs: RegisterSpec[] = [];
-  if (arch === 'amd64') {
-    for (const r of ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15']) {
-      regs.push(intReg(r, 'gpr', 8));
-    }
-    regs.push(intReg('rip', 'gpr', 8, 'pc'), intReg('rflags', 'gpr', 8));
-    regs.push(intReg('fs_base', 'segment', 8), intReg('gs_base', 'segment', 8));
-  } else {
-    for (const r of ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp', 'esp']) regs.push(intReg(r, 'gpr', 4));
-    regs.push(intReg('eip', 'gpr', 4, 'pc'), intReg('eflags', 'gpr', 4));
-    for (const r of ['cs', 'ss', 'ds', 'es', 'fs', 'gs']) regs.push(intReg(r, 'segment', 2));
-    regs.push(intReg('fs_base', 'segment', 4, 'i386-fs-base'), intReg('gs_base', 'segment', 4, 'i386-gs-base'));
-  }
-  const xmms = arch === 'amd64' ? 16 : 8;
-  for (let i = 0; i < xmms; i++) regs.push({ name: `xmm${i}`, kind: 'bytes', size: 16, group: 'vector', read: `xmm${i}` as RegName });
-  regs.push(intReg('mxcsr', 'vector', 4));
-  for (let i = 0; i < 8; i++) regs.push({ name: `st${i}`, kind: 'bytes', size: 10, group: 'x87', read: `st${i}` as RegName });
-  regs.push(intReg('fpcw', 'x87', 2), intReg('fpsw', 'x87', 2), intReg('fptag', 'x87', 2));
-  return regs;
-}
-
-const GROUP_BITS: Record<TraceRegister['group'], number> = {
-  gpr: 0, segment: MAY_CHANGE_SEGMENT, vector: MAY_CHANGE_VECTOR, x87: MAY_CHANGE_X87,
-};
-
 interface CodeVersion {
   address: number;
   bytes: Uint8Array;
@@ -153,14 +121,7 @@ class Recorder implements TraceRecording {
   readonly arch: Arch;
   private readonly engine: Engine;
   private readonly process: Process;
-  private readonly table: RegisterSpec[];
-  private readonly pcIndex: number;
-  /** Register indices per group bit (0 = the general-purpose registers, read at every step). */
-  private readonly gprIndices: number[];
-  private readonly groupIndices = new Map<number, number[]>();
-  /** Last value per register: bigint (int registers) or hex (bytes registers). */
-  private readonly last: (bigint | string)[];
-  private readonly gdtBase: number | undefined;
+  private readonly registers: RegisterReader;
   private readonly ptrBits: number;
 
   private begun = false;
@@ -175,11 +136,8 @@ class Recorder implements TraceRecording {
   /** The host changed registers since the last step: read every group. */
   private dirty = true;
 
-  /** Current memory of every page the trace touches (kept equal to guest memory), and the pages as of position 0. */
-  private readonly shadow = new Map<number, Uint8Array>();
-  private readonly initialPages = new Map<number, Uint8Array>();
-  /** Per touched page, which bytes go into the initial snapshot (1 = included). */
-  private readonly included = new Map<number, Uint8Array>();
+  /** The pages the trace touches, now and as of position 0, and which of their bytes the trace's initial memory holds. */
+  private readonly memory: MemoryShadow;
   /** Ranges the host wrote before the first step (captured at the first step). */
   private readonly earlyRanges: [address: number, size: number][] = [];
   private readonly writes: TraceWrite[] = [];
@@ -214,20 +172,8 @@ class Recorder implements TraceRecording {
     this.arch = machine.process.arch;
     if (active.has(this.engine)) throw new Error('a trace is already being recorded on this machine');
     this.ptrBits = this.arch === 'amd64' ? 64 : 32;
-    this.gdtBase = machine.process.gdt?.base;
-    this.table = registerTable(this.arch);
-    this.pcIndex = this.table.findIndex((r) => r.read === 'pc');
-    this.gprIndices = [];
-    this.table.forEach((r, i) => {
-      if (r.group === 'gpr') {
-        if (r.read !== 'pc') this.gprIndices.push(i);
-        return;
-      }
-      const bit = GROUP_BITS[r.group];
-      if (!this.groupIndices.has(bit)) this.groupIndices.set(bit, []);
-      this.groupIndices.get(bit)!.push(i);
-    });
-    this.last = this.table.map(() => 0n);
+    this.registers = new RegisterReader(this.arch, this.engine, machine.process.gdt?.base);
+    this.memory = new MemoryShadow(this.engine);
     this.kernel = machine.process.kernel;
 
     const e = this.engine;
@@ -310,7 +256,7 @@ class Recorder implements TraceRecording {
       this.begin(address);
     } else {
       this.resolvePendingWrites();
-      this.regs.push(this.readChanges(this.dirty ? MAY_CHANGE_ALL : this.previousEffects));
+      this.regs.push(this.registers.readChanges(this.dirty ? MAY_CHANGE_ALL : this.previousEffects));
     }
     this.dirty = false;
     this.pcs.push(address);
@@ -320,81 +266,25 @@ class Recorder implements TraceRecording {
     this.steps++;
   }
 
-  /** Reads the general-purpose registers and the groups in `groups`; returns the changes as [index, value, …]. */
-  private readChanges(groups: number): (number | string)[] {
-    const changes: (number | string)[] = [];
-    this.readInto(this.gprIndices, changes);
-    for (const [bit, indices] of this.groupIndices) if (groups & bit) this.readInto(indices, changes);
-    return changes;
-  }
-
-  private readInto(indices: number[], changes: (number | string)[]): void {
-    for (const i of indices) {
-      const spec = this.table[i]!;
-      const value = this.readRegister(spec);
-      if (value !== this.last[i]) {
-        this.last[i] = value;
-        changes.push(i, typeof value === 'bigint' ? `0x${value.toString(16)}` : value);
-      }
-    }
-  }
-
-  private readRegister(spec: RegisterSpec): bigint | string {
-    switch (spec.read) {
-      case 'pc':
-        return 0n;
-      case 'i386-fs-base':
-        return this.descriptorBase(this.engine.reg('fs'));
-      case 'i386-gs-base':
-        return this.descriptorBase(this.engine.reg('gs'));
-      default:
-        return spec.kind === 'bytes' ? toHex(this.engine.regBytes(spec.read, spec.size)) : this.engine.reg(spec.read);
-    }
-  }
-
-  /** i386: the base address of the GDT descriptor a selector names (0 for the null selector or an LDT selector). */
-  private descriptorBase(selector: bigint): bigint {
-    const s = Number(selector);
-    if (this.gdtBase === undefined || s >> 3 === 0 || s & 4) return 0n;
-    try {
-      const d = this.engine.read(this.gdtBase + (s >> 3) * 8, 8);
-      return BigInt((d[2]! | (d[3]! << 8) | (d[4]! << 16) | (d[7]! << 24)) >>> 0);
-    } catch {
-      return 0n;
-    }
-  }
-
   /** The first step: the initial register state, and the memory the host prepared and the TLS header. */
   private begin(pc: number): void {
     this.begun = true;
-    this.readChanges(MAY_CHANGE_ALL);
-    this.initialRegisters = this.table.map((spec, i) => {
-      if (i === this.pcIndex) return `0x${pc.toString(16)}`;
-      const v = this.last[i]!;
+    this.registers.readChanges(MAY_CHANGE_ALL);
+    const { table, pcIndex, last } = this.registers;
+    this.initialRegisters = table.map((spec, i) => {
+      if (i === pcIndex) return `0x${pc.toString(16)}`;
+      const v = last[i]!;
       return typeof v === 'bigint' ? `0x${v.toString(16)}` : v;
     });
     const value = (name: string) => {
-      const v = this.last[this.table.findIndex((r) => r.name === name)];
+      const v = last[table.findIndex((r) => r.name === name)];
       return typeof v === 'bigint' ? Number(v) : 0;
     };
     const tp = value(this.arch === 'amd64' ? 'fs_base' : 'gs_base');
     const ranges = [...this.earlyRanges, ...this.extra.map((r): [number, number] => [r.address, r.size])];
     if (tp > 0) ranges.push([tp, TLS_HEADER_BYTES]);
     for (const [address, size] of ranges) {
-      if (this.shadowBytes(address, size)) this.include(address, size);
-    }
-  }
-
-  /** Puts [address, address + size) into the initial snapshot (its pages must be shadowed). */
-  private include(address: number, size: number): void {
-    for (let done = 0; done < size;) {
-      const at = address + done;
-      const page = pageOf(at);
-      let mask = this.included.get(page);
-      if (!mask) this.included.set(page, (mask = new Uint8Array(PAGE)));
-      const n = Math.min(size - done, PAGE - (at - page));
-      mask.fill(1, at - page, at - page + n);
-      done += n;
+      if (this.memory.bytes(address, size)) this.memory.include(address, size);
     }
   }
 
@@ -419,55 +309,17 @@ class Recorder implements TraceRecording {
 
   // ---- memory ----
 
-  /** The shadow of a page (read from the guest the first time: that is its state at position 0). */
-  private page(page: number): Uint8Array | undefined {
-    let bytes = this.shadow.get(page);
-    if (bytes === undefined) {
-      try {
-        bytes = this.engine.readOriginal(page, PAGE); // as the program has it, like the code (see learnCode)
-      } catch {
-        return undefined; // not mapped
-      }
-      this.shadow.set(page, bytes);
-      this.initialPages.set(page, bytes.slice());
-    }
-    return bytes;
-  }
-
-  /** The current bytes at [address, address + size) from the shadow, or undefined when a page is not mapped. */
-  private shadowBytes(address: number, size: number): Uint8Array | undefined {
-    const out = new Uint8Array(size);
-    for (let done = 0; done < size;) {
-      const at = address + done;
-      const page = pageOf(at);
-      const bytes = this.page(page);
-      if (!bytes) return undefined;
-      const offset = at - page;
-      const n = Math.min(size - done, PAGE - offset);
-      out.set(bytes.subarray(offset, offset + n), done);
-      done += n;
-    }
-    return out;
-  }
-
   private applyToShadow(address: number, bytes: Uint8Array): void {
-    for (let done = 0; done < bytes.length;) {
-      const at = address + done;
-      const page = pageOf(at);
-      const offset = at - page;
-      const n = Math.min(bytes.length - done, PAGE - offset);
-      this.shadow.get(page)?.set(bytes.subarray(done, done + n), offset);
-      done += n;
-    }
+    this.memory.apply(address, bytes);
     if (this.codePages.size > 0) this.forgetCode(address, bytes.length);
   }
 
   /** A guest store, reported before it happens. */
   private guestWrite(address: number, size: number, value: bigint): void {
     if (!this.begun || size <= 0) return;
-    const old = this.shadowBytes(address, size);
+    const old = this.memory.bytes(address, size);
     if (!old) return; // the store faults: nothing is written
-    this.include(address, size);
+    this.memory.include(address, size);
     if (size > 8) {
       this.pendingWrites.push({ index: this.writes.length, address, size });
       this.writes.push([this.steps - 1, address, toHex(old), toHex(old)]);
@@ -485,7 +337,7 @@ class Recorder implements TraceRecording {
    */
   private guestRead(address: number, size: number): void {
     if (!this.begun || size <= 0) return;
-    if (this.shadowBytes(address, size)) this.include(address, size);
+    if (this.memory.bytes(address, size)) this.memory.include(address, size);
   }
 
   private resolvePendingWrites(): void {
@@ -507,10 +359,10 @@ class Recorder implements TraceRecording {
       if (bytes.length > 0) this.earlyRanges.push([address, bytes.length]);
       return;
     }
-    const old = bytes.length > 0 ? this.shadowBytes(address, bytes.length) : undefined;
+    const old = bytes.length > 0 ? this.memory.bytes(address, bytes.length) : undefined;
     this.raw.write(address, bytes);
     if (!old) return;
-    this.include(address, bytes.length);
+    this.memory.include(address, bytes.length);
     const copy = Uint8Array.from(bytes);
     this.writes.push([this.steps - 1, address, toHex(old), toHex(copy)]);
     this.applyToShadow(address, copy);
@@ -521,11 +373,10 @@ class Recorder implements TraceRecording {
     this.raw.unmap(address, size);
     if (!this.begun) return;
     for (let page = pageOf(address); page < address + size; page += PAGE) {
-      const bytes = this.shadow.get(page);
-      if (!bytes || bytes.every((b) => b === 0)) continue;
-      this.writes.push([this.steps - 1, page, toHex(bytes), '00'.repeat(PAGE)]);
-      this.include(page, PAGE);
-      bytes.fill(0);
+      const old = this.memory.zeroPage(page);
+      if (old === undefined) continue;
+      this.writes.push([this.steps - 1, page, old, '00'.repeat(PAGE)]);
+      this.memory.include(page, PAGE);
     }
     this.forgetCode(address, size);
   }
@@ -539,32 +390,6 @@ class Recorder implements TraceRecording {
       const version = this.current.get(start)!;
       if (start < address + size && start + version.bytes.length > address) this.current.delete(start);
     }
-  }
-
-  /** The included bytes as of position 0, as ascending, coalesced ranges. */
-  private initialMemory(): TraceMemory[] {
-    const ranges: { address: number; parts: Uint8Array[]; end: number }[] = [];
-    for (const page of [...this.included.keys()].sort((a, b) => a - b)) {
-      const mask = this.included.get(page)!;
-      const bytes = this.initialPages.get(page)!;
-      for (let i = 0; i < PAGE;) {
-        if (!mask[i]) {
-          i++;
-          continue;
-        }
-        let j = i;
-        while (j < PAGE && mask[j]) j++;
-        const last = ranges.at(-1);
-        if (last && last.end === page + i) {
-          last.parts.push(bytes.subarray(i, j));
-          last.end = page + j;
-        } else {
-          ranges.push({ address: page + i, parts: [bytes.subarray(i, j)], end: page + j });
-        }
-        i = j;
-      }
-    }
-    return ranges.map((r) => ({ address: r.address, bytes: r.parts.map(toHex).join('') }));
   }
 
   private onSyscall(record: SyscallRecord): void {
@@ -588,7 +413,7 @@ class Recorder implements TraceRecording {
         this.begin(pc);
       } else {
         this.resolvePendingWrites();
-        this.regs.push(this.readChanges(MAY_CHANGE_ALL));
+        this.regs.push(this.registers.readChanges(MAY_CHANGE_ALL));
       }
     } finally {
       this.ended = true;
@@ -599,7 +424,7 @@ class Recorder implements TraceRecording {
       .flat()
       .sort((a, b) => a.address - b.address || a.step - b.step)
       .map((v) => ({ address: v.address, bytes: v.hex, step: v.step }));
-    const memory = this.initialMemory();
+    const memory = this.memory.initialMemory();
     const events = this.events
       .map((e, order) => ({ e, order }))
       .sort((a, b) => a.e.step - b.e.step || a.order - b.order)
@@ -609,7 +434,7 @@ class Recorder implements TraceRecording {
       version: TRACE_VERSION,
       label: this.label,
       arch: this.arch,
-      registers: this.table.map((r) => ({ name: r.name, kind: r.kind, size: r.size, group: r.group })),
+      registers: this.registers.table.map((r) => ({ name: r.name, kind: r.kind, size: r.size, group: r.group })),
       steps: this.steps,
       pc: this.pcs,
       regs: this.regs,
@@ -661,10 +486,6 @@ function littleEndian(value: bigint, size: number): Uint8Array {
   const bytes = new Uint8Array(size);
   for (let i = 0; i < size; i++) bytes[i] = (words[i >> 2]! >>> ((i & 3) * 8)) & 0xff;
   return bytes;
-}
-
-function pageOf(address: number): number {
-  return address - (address % PAGE);
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
