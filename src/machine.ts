@@ -6,8 +6,7 @@
  *   const snprintf = m.fn('libc.so.6', 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)');
  *   const r = snprintf(out(64), 64, '%f', vararg.double(1.5));   // r.value === 8, r.out[0] holds "1.500000"
  */
-import { CapturedOutput, OutputLimitError, type OutputSink } from './kernel/output.ts';
-import { GuestExit } from './kernel/kernel.ts';
+import { CapturedOutput, type OutputSink } from './kernel/output.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Arch } from './emu/arch.ts';
 import type { CountingChoice, CountingInfo } from './emu/block-counter.ts';
@@ -16,28 +15,25 @@ import { PROT_EXEC, PROT_READ, PROT_WRITE, type RegName } from './emu/engine.ts'
 import { CodeArena, GuestArena } from './callspec/arena.ts';
 import { Callback, type CallbackFunction, CallbackRegistry, type VariadicTypes } from './callspec/callback.ts';
 import { printfVariadicTypes } from './check/printf-format.ts';
-import { checkPrintfArguments, printfFormatIndex } from './check/printf-arguments.ts';
-import {
-  argumentImages, CALL_FRAME_BYTES, callCpuStarter, type CallEnvironment, encodeBlock, executeCall, placeBlock, type PreparedBlock,
-  type RawCallResult, readBlock, saveCallCpu, writeBlock,
-} from './callspec/call.ts';
+import { PRINTF_FORMAT_MAX, PrintfHostCheck } from './check/printf-host-check.ts';
+import { type CallResult, HostCaller, MachineExitedError, report } from './callspec/host-call.ts';
+import { argumentImages, encodeBlock, placeBlock, readBlock, saveCallCpu, writeBlock } from './callspec/call.ts';
 import { type DirectAccess, GuestWindow } from './callspec/guest-window.ts';
-import { type CallPlan, PlanCache } from './callspec/plan.ts';
+import { PlanCache } from './callspec/plan.ts';
 import { generateWorker, WORKER_MAILBOX } from './callspec/worker.ts';
-import { generateTrampoline, MAILBOX_BYTES } from './callspec/trampoline.ts';
-import { enterNestedCall } from './callspec/nested-call.ts';
+import { MAILBOX_BYTES } from './callspec/trampoline.ts';
 import { Declarations } from './callspec/parse.ts';
 import type { CallSpec, CType, Prototype } from './callspec/types.ts';
-import { ArgumentError, completeVariadicType, type DecodedValue, GuestPointer, HOST_ARENA_BYTES, type HostValue, out } from './callspec/values.ts';
+import { ArgumentError, completeVariadicType, type DecodedValue, HOST_ARENA_BYTES, type HostValue } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import type { CallEvent } from './check/calls.ts';
 import { ifuncSymbols, recordIfuncImplementation } from './check/ifunc.ts';
 import { loadDisassembler } from './trace/disassemble.ts';
 import { lookupPrototype } from './catalog/catalog.ts';
 import { activeRecording } from './trace/recorder.ts';
-import type { AbiReport, Violation } from './check/rules.ts';
 import { type ArgumentDiff, diffArguments } from './check/shim-diff.ts';
-import { TCB_FIELDS, type TlsLayout, type TlsModuleBlock, type TlsReport, TlsWatch } from './check/tls-watch.ts';
+import { type TlsLayout, TlsWatch } from './check/tls-watch.ts';
+import { readTlsLayout, threadTlsLayout } from './check/tls-layout.ts';
 import { findFixture } from './loader/fixtures.ts';
 import { DEFAULT_CALL_TIMEOUT_SECONDS } from './loader/limits.ts';
 import type { GuestThread } from './kernel/threads.ts';
@@ -49,6 +45,9 @@ import { cacheForBoot, type CacheOption } from './snapshot/image-cache.ts';
 import { type HostCallState, MachineSnapshot } from './snapshot/machine-snapshot.ts';
 import { applyProcess, captureProcess } from './snapshot/process-state.ts';
 
+export type { CallResult };
+export { MachineExitedError };
+
 export const DEFAULT_CALL_BUDGET = 20_000_000;
 const ARENA_BYTES = HOST_ARENA_BYTES;
 /** Where callback stubs find an x87 return value (10 bytes, rounded). */
@@ -56,15 +55,7 @@ const ARENA_BYTES = HOST_ARENA_BYTES;
 const X87_SLOT_BYTES = 32;
 /** Space left above the call frame: main's frame and the 128-byte red zone below the boot stack pointer. */
 const STACK_MARGIN = 1024;
-/** Longest format string read from guest memory (variadic callbacks' `format`, the host printf check). */
-const PRINTF_FORMAT_MAX = 4096;
-/** Formats remembered per call plan by the host printf check before the memo starts over. */
-const PRINTF_CHECKS_KEPT = 64;
-const RTLD_LAZY = 1;
 const RTLD_NOW = 2;
-const RTLD_NOLOAD = 4;
-/** dlinfo request: the address of the module's TLS block for the calling thread. */
-const RTLD_DI_TLS_DATA = 10;
 const RTLD_GLOBAL = 0x100;
 
 export interface BootOptions {
@@ -116,31 +107,6 @@ export interface BootOptions {
 /** The in-memory copy of a stream, when the output goes to the default sink. */
 function captured(sink: OutputSink): CapturedOutput | undefined {
   return sink instanceof CapturedOutput ? sink : undefined;
-}
-
-export interface CallResult {
-  /** The return value: number (bigint beyond 2^53), an object for structs, undefined for void. */
-  value: DecodedValue;
-  /** errno after the call (set to 0 before it), read through the guest's own __errno_location. */
-  errno: number;
-  /** Contents of out-buffer arguments after the call, by argument index. */
-  out: Record<number, Uint8Array>;
-  /** For `char *` returns: the C string at the returned pointer (undefined for NULL). */
-  string?: string;
-  /** Guest instructions the call executed (with those of the nested guest calls its callbacks made). */
-  instructions: number;
-  /** The return value's memory image as the callee produced it (its C size; long double: the x87 bytes). */
-  returnBytes: Uint8Array;
-  /** With checking on: the ABI violations found in this call and in the cross-object calls it made. */
-  abi?: AbiReport;
-  /** With the TLS watch on: the thread's TLS layout and the TLS words the call read and wrote. */
-  tls?: TlsReport;
-  /**
-   * printf-family calls (snprintf, printf, fprintf, …): where the format and the typed variadic arguments disagree
-   * (`%f` with `vararg.int`, a missing argument, `%ld` with an int on amd64). Checked on every host call, checking
-   * on or not; with checking on they are in `abi` too. A call that faults carries them on the error.
-   */
-  formatWarnings?: Violation[];
 }
 
 /** For a variadic callback type (`int (*)(const char *, ...)`): how to learn one call's variadic types. */
@@ -221,25 +187,6 @@ export class DlopenError extends Error {
   override name = 'DlopenError';
 }
 
-/**
- * The guest process ended (exit, abort, a fatal signal, the output limit) during an earlier call: nothing can run
- * in it any more. `machine.reset()` boots a fresh one.
- */
-export class MachineExitedError extends Error {
-  override name = 'MachineExitedError';
-  constructor(readonly ending: Error) {
-    super(`the guest process ${howItEnded(ending)} during an earlier call; call m.reset() for a fresh machine`, { cause: ending });
-  }
-}
-
-function howItEnded(ending: Error): string {
-  if (ending instanceof GuestExit) {
-    return ending.signal === undefined ? `exited (exit(${ending.status}))` : `was killed by signal ${ending.signal}`;
-  }
-  if (ending instanceof OutputLimitError) return `was stopped at its output limit (${ending.message})`;
-  return `ended (${ending.message})`;
-}
-
 /** What one boot of the guest made; `reset()` replaces it whole. */
 interface BootedProcess {
   process: Process;
@@ -257,29 +204,20 @@ export class Machine {
   private generation = 0;
   /** The CPU captured after boot (flags, FPU, segment bases) with the stack pointer at a host call's entry. */
   private callCpu!: SavedContext;
-  private arena!: GuestArena;
-  /** errno of the main thread, through a live window (see guest-window.ts). */
-  private errnoWindow: GuestWindow | undefined;
   /** Whether guest windows may be used: not while a trace records host writes, never after `close()`. */
   private readonly direct: DirectAccess;
   private closed = false;
-  private env!: CallEnvironment;
+  /** Host calls into the booted process (replaced with it). */
+  private calls!: HostCaller;
   private readonly callBudget: number;
-  private errnoAddress = 0;
   private outputTaken = { stdout: 0, stderr: 0 };
   private internal = new Map<string, CFunction>();
   /** Call plans per prototype (pure: they survive `reset()`). */
   private readonly planCaches = new WeakMap<Prototype, PlanCache>();
-  /** Host printf checks per plan and format (see printfWarnings). */
-  private readonly printfChecks = new WeakMap<CallPlan, Map<string, Violation[]>>();
-  private code!: CodeArena;
+  /** The host printf check's memo (per plan, so it survives `reset()` too). */
+  private readonly printf: PrintfHostCheck;
   private workerCode: number | undefined;
   private threadRegion: { base: number; used: number } | undefined;
-  /** Where trampolines keep the block pointer and their stack pointer across the call. */
-  private mailbox!: number;
-  private inCallback = 0;
-  /** Threads from `startThread`, for nested calls from callbacks that run on them. */
-  private threadHandles = new WeakMap<GuestThread, GuestThreadHandle>();
   private checkingOn = false;
   private madeBy: 'boot' | 'cache' | 'fork' = 'boot';
 
@@ -316,12 +254,7 @@ export class Machine {
   }
   /** Watch thread-local storage accesses during calls (memory hooks: slower). */
   watchTls: boolean;
-  private checker!: AbiChecker;
   private tlsLayoutCache: { generation: number; layout: TlsLayout } | undefined;
-  /** Trampolines by mailbox and the placement they implement (many prototypes share one)… */
-  private trampolines = new Map<string, number>();
-  /** …and, for host calls on the main thread, by plan: no key to build per call. */
-  private planTrampolines = new WeakMap<CallPlan, number>();
   private targetEntries: { engine: Engine; set: AddressSet } | undefined;
 
   private constructor(options: BootOptions, image?: MachineSnapshot) {
@@ -332,11 +265,12 @@ export class Machine {
     this.callBudget = options.callBudget ?? DEFAULT_CALL_BUDGET;
     this.checking = options.check ?? false;
     this.watchTls = options.watchTls ?? false;
+    this.printf = new PrintfHostCheck(this.arch, (address, max) => this.readCString(address, max));
     const machine = this;
     this.direct = {
       // Asked several times per call: straight to the engine, not through the `process` getter.
       get on() {
-        return !machine.closed && activeRecording(machine.env.engine) === undefined;
+        return !machine.closed && activeRecording(machine.calls.env.engine) === undefined;
       },
     };
     // A fork starts from its parent's snapshot; anything else from the boot image cache or a boot.
@@ -400,44 +334,32 @@ export class Machine {
       clean.free();
     }
     const arenaBase = image?.host.arenaBase ?? process.space.mapAnywhere(ARENA_BYTES, PROT_READ | PROT_WRITE, '[shimulator host arena]');
-    this.arena = new GuestArena(engine, arenaBase, ARENA_BYTES, new GuestWindow(process.space, engine, arenaBase, ARENA_BYTES, this.direct));
-    this.code = new CodeArena(engine, (size) => process.space.mapAnywhere(size, PROT_READ | PROT_EXEC, '[shimulator code]'));
+    const arena = new GuestArena(engine, arenaBase, ARENA_BYTES, new GuestWindow(process.space, engine, arenaBase, ARENA_BYTES, this.direct));
+    const code = new CodeArena(engine, (size) => process.space.mapAnywhere(size, PROT_READ | PROT_EXEC, '[shimulator code]'));
     this.booted = {
       process,
       symbols: new SymbolTable(process),
-      callbacks: new CallbackRegistry(this.arch, engine, this.code, this.arena, image?.host.x87Slot ?? this.arena.alloc(X87_SLOT_BYTES, 16)),
+      callbacks: new CallbackRegistry(this.arch, engine, code, arena, image?.host.x87Slot ?? arena.alloc(X87_SLOT_BYTES, 16)),
     };
     this.generation++;
-    this.mailbox = image?.host.mailbox ?? this.arena.alloc(MAILBOX_BYTES, 16);
-    this.arena.keepFirst();
-    this.process.isParkSite = (pc) => this.code.contains(pc);
+    const mailbox = image?.host.mailbox ?? arena.alloc(MAILBOX_BYTES, 16);
+    arena.keepFirst();
+    this.process.isParkSite = (pc) => code.contains(pc);
     this.process.isCallbackSite = (pc) => this.callbacks.isStub(pc);
     this.process.onCallbackTrap = (pc) => {
-      this.inCallback++;
+      this.calls.inCallback++;
       try {
         return this.callbacks.dispatch(pc);
       } finally {
-        this.inCallback--;
+        this.calls.inCallback--;
       }
     };
-    this.env = {
-      engine,
-      arch: this.arch,
-      startCpu: callCpuStarter(engine, this.arch, this.callCpu),
-      stackTop,
-      frame: new GuestWindow(process.space, engine, stackTop - CALL_FRAME_BYTES, CALL_FRAME_BYTES, this.direct),
-      returnAddress: this.process.layout.trapPage,
-      memory: this.arena,
-      trampoline: (plan) => this.trampolineFor(plan),
-      run: (begin, until, budget, lastBlock) => this.process.run(begin, until, budget, lastBlock),
-    };
-
-    this.checker = new AbiChecker({
+    const checker = new AbiChecker({
       process: this.process,
       objects: () => this.symbols.objects(),
       prototypeOf: (name) => this.declarations.prototype(name) ?? lookupPrototype(name)?.prototype,
       resolveIfunc: (address, name) => this.callResolver(address, name),
-      isHostCode: (address) => this.code.contains(address),
+      isHostCode: (address) => code.contains(address),
       readCString: (address, max) => this.readCString(address, max ?? 4096),
       currentThread: () => this.process.threads.current.tid,
       onViolation: (violation) => {
@@ -445,11 +367,26 @@ export class Machine {
         recording?.addEvent(Math.max(recording.step, 0), { kind: 'check', data: violation });
       },
     });
+    this.calls = new HostCaller({
+      arch: this.arch,
+      process,
+      callCpu: this.callCpu,
+      stackTop,
+      arena,
+      code,
+      mailbox,
+      direct: this.direct,
+      checker,
+      printf: this.printf,
+      checking: () => this.checking,
+      watchTls: () => this.watchTls,
+      tlsLayout: () => this.tlsLayout(),
+      readCString: (address, max) => this.readCString(address, max),
+    });
     if (image) {
       this.applyHostState(image);
     } else {
-      this.errnoAddress = Number(this.libc('int *__errno_location(void)')().value);
-      this.errnoWindow = new GuestWindow(process.space, engine, this.errnoAddress, 4, this.direct);
+      this.calls.errnoAddress = Number(this.libc('int *__errno_location(void)')().value);
       let guestPathIndex = 0;
       for (const lib of options.libs ?? []) {
         const bundled = findFixture(this.arch, lib);
@@ -465,7 +402,7 @@ export class Machine {
    * eventfd or epoll instance, or after it ended.
    */
   snapshot(): MachineSnapshot {
-    if (this.inCallback > 0) throw new ArgumentError('cannot take a snapshot from inside a callback');
+    if (this.calls.inCallback > 0) throw new ArgumentError('cannot take a snapshot from inside a callback');
     return new MachineSnapshot(captureProcess(this.process), this.hostState(), this.callbacks.state(), this.options);
   }
 
@@ -477,7 +414,7 @@ export class Machine {
     if (snapshot.owner !== this.options) {
       throw new SnapshotMismatchError('this snapshot was taken on another machine: restore it into the machine it came from, or one of its forks');
     }
-    if (this.inCallback > 0) throw new ArgumentError('cannot restore a snapshot from inside a callback');
+    if (this.calls.inCallback > 0) throw new ArgumentError('cannot restore a snapshot from inside a callback');
     applyProcess(this.process, snapshot.process);
     this.applyHostState(snapshot);
   }
@@ -497,14 +434,13 @@ export class Machine {
   private hostState(): HostCallState {
     return {
       callCpu: this.process.engine.exportContext(this.callCpu),
-      stackTop: this.env.stackTop,
-      arenaBase: this.arena.base,
-      arena: this.arena.state(),
-      code: this.code.state(),
+      stackTop: this.calls.env.stackTop,
+      arenaBase: this.calls.arena.base,
+      arena: this.calls.arena.state(),
+      code: this.calls.code.state(),
       x87Slot: this.callbacks.x87Slot,
-      mailbox: this.mailbox,
-      errnoAddress: this.errnoAddress,
-      trampolines: [...this.trampolines],
+      mailbox: this.calls.mailbox,
+      ...this.calls.state(),
       workerCode: this.workerCode,
       threadRegion: this.threadRegion && { ...this.threadRegion },
       outputTaken: { ...this.outputTaken },
@@ -513,13 +449,10 @@ export class Machine {
 
   private applyHostState(snapshot: MachineSnapshot): void {
     const host = snapshot.host;
-    this.arena.restoreState(host.arena);
-    this.code.restoreState(host.code);
+    this.calls.arena.restoreState(host.arena);
+    this.calls.code.restoreState(host.code);
     this.callbacks.restoreState(snapshot.callbacks);
-    this.trampolines = new Map(host.trampolines);
-    this.planTrampolines = new WeakMap(); // plans' trampolines made after the snapshot are gone with its code arena
-    this.errnoAddress = host.errnoAddress;
-    this.errnoWindow = host.errnoAddress ? new GuestWindow(this.process.space, this.process.engine, host.errnoAddress, 4, this.direct) : undefined;
+    this.calls.restoreState(host);
     this.workerCode = host.workerCode;
     this.threadRegion = host.threadRegion && { ...host.threadRegion };
     this.outputTaken = { ...host.outputTaken };
@@ -531,16 +464,11 @@ export class Machine {
 
   /** Drops what pointed into the previous process: cached functions, trampolines, thread memory, the TLS layout. */
   private forgetGuestAddresses(): void {
-    this.errnoAddress = 0;
-    this.errnoWindow = undefined;
-    this.planTrampolines = new WeakMap();
     this.outputTaken = { stdout: 0, stderr: 0 };
     this.internal = new Map();
-    this.trampolines = new Map();
     this.workerCode = undefined;
     this.threadRegion = undefined;
     this.tlsLayoutCache = undefined;
-    this.inCallback = 0;
   }
 
   /**
@@ -551,7 +479,7 @@ export class Machine {
    * old process: make them again.
    */
   reset(): void {
-    if (this.inCallback > 0) throw new ArgumentError('cannot reset the machine from inside a callback: the call that runs the callback is still in the process');
+    if (this.calls.inCallback > 0) throw new ArgumentError('cannot reset the machine from inside a callback: the call that runs the callback is still in the process');
     const onCall = this.onCall;
     this.close();
     this.closed = false;
@@ -601,11 +529,11 @@ export class Machine {
    * even with `checking` off (their `abi` report is then left out).
    */
   get onCall(): ((event: CallEvent) => void) | undefined {
-    return this.checker.onCall;
+    return this.calls.checker.onCall;
   }
 
   set onCall(listener: ((event: CallEvent) => void) | undefined) {
-    this.checker.onCall = listener;
+    this.calls.checker.onCall = listener;
   }
 
   /**
@@ -627,7 +555,7 @@ export class Machine {
   /** Calls an IFUNC resolver (as ld.so does) and remembers the implementation it picked for this object's build. */
   private callResolver(address: number, name: string): number {
     const resolver = this.declarations.parsePrototype(`void *${name}_ifunc_resolver(void)`);
-    const implementation = Number(this.invoke(address, this.plans(resolver), [], this.callBudget, false).value);
+    const implementation = Number(this.calls.invoke(address, this.plans(resolver), [], this.callBudget, false).value);
     const object = this.symbols.objects().find((o) => address >= o.base + o.elf.loadSpan.start && address < o.base + o.elf.loadSpan.end);
     if (object) recordIfuncImplementation(this.arch, object, address - object.base, implementation);
     return implementation;
@@ -682,14 +610,14 @@ export class Machine {
   fn(library: string | undefined, prototype: string | Prototype): CFunction {
     const proto = typeof prototype === 'string' ? this.declarations.parsePrototype(prototype) : prototype;
     const plans = this.plans(proto); // kept on the handle: a call finds its plan by identity
-    return this.cFunction(proto, this.resolver(proto.name, library), (address, args) => this.invoke(address, plans, args, this.callBudget, true));
+    return this.cFunction(proto, this.resolver(proto.name, library), (address, args) => this.calls.invoke(address, plans, args, this.callBudget, true));
   }
 
   /** A callable for a function at a known guest address (a function pointer, a dlsym result). */
   fnAt(address: number, prototype: string | Prototype): CFunction {
     const proto = typeof prototype === 'string' ? this.declarations.parsePrototype(prototype) : prototype;
     const plans = this.plans(proto);
-    return this.cFunction(proto, () => address, (at, args) => this.invoke(at, plans, args, this.callBudget, true));
+    return this.cFunction(proto, () => address, (at, args) => this.calls.invoke(at, plans, args, this.callBudget, true));
   }
 
   /** The address of `name`, looked up again after a `reset()` (the new process may have it elsewhere). */
@@ -728,7 +656,7 @@ export class Machine {
 
   /** Calls the function at `address` with host values; errno is cleared before and read after the call. */
   call(address: number, proto: Prototype, args: HostValue[], budget = this.callBudget): CallResult {
-    return this.invoke(address, this.plans(proto), args, budget, true);
+    return this.calls.invoke(address, this.plans(proto), args, budget, true);
   }
 
   /**
@@ -738,183 +666,17 @@ export class Machine {
   tlsLayout(): TlsLayout {
     const generation = this.process.space.generation;
     if (this.tlsLayoutCache?.generation === generation) return this.tlsLayoutCache.layout;
-    const internal = (proto: string, ...args: HostValue[]) => {
-      const p = this.declarations.parsePrototype(proto);
-      return this.invoke(this.address(p.name, 'libc.so.6'), this.plans(p), args, this.callBudget, false);
-    };
-    const threadPointer = Number(internal('void *pthread_self(void)').value);
-    const word = this.arch === 'amd64' ? 8 : 4;
-    const modules: TlsModuleBlock[] = [];
-    for (const object of this.symbols.objects()) {
-      if (!object.elf.tls || object.path === this.process.exe.path) continue;
-      const handle = Number(internal('void *dlopen(const char *file, int mode)', object.path, RTLD_LAZY | RTLD_NOLOAD).value);
-      if (handle === 0) continue;
-      const info = internal('int dlinfo(void *handle, int request, void *arg)', handle, RTLD_DI_TLS_DATA, out(8));
-      const start = Number(unsignedOf(info.out[2]!.subarray(0, word)));
-      internal('int dlclose(void *handle)', handle);
-      if (info.value !== 0 || start === 0) continue;
-      const symbols: Record<number, string> = {};
-      for (const symbol of object.elf.dynsym) if (symbol.type === 'TLS' && symbol.defined) symbols[symbol.value] ??= symbol.name;
-      modules.push({ module: object.elf.soname ?? object.path, start, size: object.elf.tls.memsz, symbols });
-    }
-    const fields = Object.entries(TCB_FIELDS[this.arch]).map(([offset, name]) => ({
-      offset: Number(offset),
-      name,
-      value: `0x${unsignedOf(this.read(threadPointer + Number(offset), word)).toString(16)}`,
-    }));
-    const layout: TlsLayout = {
-      arch: this.arch,
-      threadPointer,
-      segment: this.arch === 'amd64' ? 'fs' : 'gs',
-      selector: this.arch === 'i386' ? Number(this.process.engine.reg('gs')) : undefined,
-      tcb: { start: threadPointer, fields },
-      modules,
-      errno: this.errnoAddress,
-    };
+    const layout = readTlsLayout({
+      process: this.process,
+      objects: () => this.symbols.objects(),
+      libc: (proto, ...args) => {
+        const p = this.declarations.parsePrototype(proto);
+        return this.calls.invoke(this.address(p.name, 'libc.so.6'), this.plans(p), args, this.callBudget, false);
+      },
+      errnoAddress: this.calls.errnoAddress,
+    });
     this.tlsLayoutCache = { generation, layout };
     return layout;
-  }
-
-  /** `instrument`: apply the ABI checker and TLS watch when they are on (internal helper calls are never checked). */
-  private invoke(address: number, plans: PlanCache, args: readonly HostValue[], budget: number, instrument: boolean): CallResult {
-    const plan = plans.planFor(args);
-    const tlsLayout = this.prepareInstrumentation(instrument);
-    const formatWarnings = instrument && plans.proto.variadic ? this.printfWarnings(plan, args) : undefined;
-    // A nested call (from a callback) must keep the outer call's arguments: its own are released when it ends.
-    const outer = this.inCallback > 0 ? this.arena.state() : undefined;
-    if (!outer) this.arena.reset();
-    try {
-      const block = writeBlock(this.env, plan, address, args);
-      const result = this.execute(address, plan, block, budget, instrument, tlsLayout);
-      if (formatWarnings) {
-        result.formatWarnings = formatWarnings;
-        result.abi?.violations.unshift(...formatWarnings);
-      }
-      return result;
-    } catch (error) {
-      // %s with an int faults inside printf: the warning explains the fault.
-      if (formatWarnings && error instanceof Error) {
-        Object.assign(error, { formatWarnings });
-        (error as { abi?: AbiReport }).abi?.violations.unshift(...formatWarnings);
-      }
-      throw error;
-    } finally {
-      if (outer) this.arena.restoreState(outer);
-    }
-  }
-
-  /**
-   * A variadic printf-family host call's format checked against its typed variadic arguments (printf-arguments.ts);
-   * undefined when it is no such call or they agree. Remembered per plan and format: calls repeat.
-   */
-  private printfWarnings(plan: CallPlan, args: readonly HostValue[]): Violation[] | undefined {
-    const spec = plan.spec;
-    const index = printfFormatIndex(spec.function);
-    if (index === undefined || index >= spec.args.length) return undefined;
-    const value = args[index];
-    const pointer = value instanceof GuestPointer ? value.address : typeof value === 'number' ? value : undefined;
-    const format = typeof value === 'string' ? value : pointer ? this.readCString(pointer, PRINTF_FORMAT_MAX) : undefined;
-    if (format === undefined) return undefined;
-    let byFormat = this.printfChecks.get(plan);
-    if (!byFormat || byFormat.size > PRINTF_CHECKS_KEPT) this.printfChecks.set(plan, (byFormat = new Map()));
-    let found = byFormat.get(format);
-    if (!found) {
-      const passed = spec.args.filter((a) => a.variadic).map((a) => ({ index: a.index - 1, type: a.type })); // ArgSpec.index is 1-based
-      byFormat.set(format, (found = checkPrintfArguments(spec.function, format, passed, this.arch)));
-    }
-    return found.length > 0 ? found.map((v) => ({ ...v })) : undefined;
-  }
-
-  /** Work that needs guest calls of its own must happen before a call's arguments are placed in the arena. */
-  private prepareInstrumentation(instrument: boolean): TlsLayout | undefined {
-    // The checker's table of watched functions may need IFUNC resolver calls (host calls that reuse the arena).
-    if (instrument && (this.checking || this.checker.onCall)) this.checker.refresh();
-    return instrument && this.watchTls ? this.tlsLayout() : undefined;
-  }
-
-  private execute(
-    address: number, plan: CallPlan, block: PreparedBlock, budget: number, instrument: boolean, tlsLayout?: TlsLayout,
-  ): CallResult {
-    const spec = plan.spec;
-    this.requireLiveProcess();
-    const nested = this.inCallback > 0;
-    const site = nested ? this.nestedCallSite(spec.function) : { thread: this.mainThread, mailbox: this.mailbox, errno: this.errnoWindow };
-    const check = instrument && this.checking;
-    const watch = check || (instrument && this.checker.onCall !== undefined);
-    const layout = tlsLayout && site.handle ? this.threadTlsLayout(tlsLayout, site.handle) : tlsLayout;
-    const tls = instrument && layout ? new TlsWatch(this.process, layout) : undefined;
-    tls?.start();
-    if (!nested) this.process.activate(this.mainThread);
-    const errno = site.errno;
-    const outerErrno = nested ? errno?.readInt32(errno.start) : undefined;
-    errno?.zero(errno.start, 4);
-    // A nested call joins the outer call's watch (its frames above the outer's open calls).
-    const joined = watch && nested && this.checker.watching ? this.checker.beginNestedHostCall(address, spec) : undefined;
-    if (watch && !joined) this.checker.beginHostCall(address, spec);
-    const endWatch = () => (joined ? this.checker.endNestedHostCall(joined) : watch ? this.checker.endHostCall() : undefined);
-    const frame = nested
-      ? enterNestedCall({ ...this.env, trampoline: (p) => this.trampolineFor(p, site.mailbox) }, site.mailbox, (start, size) => this.window(start, size))
-      : undefined;
-    try {
-      let raw: RawCallResult;
-      try {
-        raw = executeCall(frame?.env ?? this.env, plan, block, budget);
-      } catch (error) {
-        // A fault or runaway after a violation is often caused by it: keep the report with the error.
-        const report = endWatch();
-        if (check && error instanceof Error) Object.assign(error, { abi: report });
-        tls?.stop();
-        throw error;
-      }
-      const report = endWatch();
-      const abi = check ? report : undefined;
-      const tlsReport = tls?.stop();
-      return this.result(plan, raw, errno, abi, tlsReport);
-    } finally {
-      // The thread is still inside the outer call (the nested one's return left it waiting for the host).
-      if (nested) site.thread.state = 'running';
-      frame?.leave();
-      if (outerErrno !== undefined) errno!.writeWord(errno!.start, outerErrno >>> 0, 4);
-    }
-  }
-
-  /** A live-memory window on guest bytes (see guest-window.ts). */
-  private window(start: number, size: number): GuestWindow {
-    return new GuestWindow(this.process.space, this.process.engine, start, size, this.direct);
-  }
-
-  /**
-   * Where a nested call runs: on the thread whose callback makes it (as a cgo callback's C calls run on its M), with
-   * that thread's trampoline mailbox and errno — the main thread's, or a `startThread` thread's. A thread the guest
-   * started itself has no mailbox of the host's.
-   */
-  private nestedCallSite(name: string): { thread: GuestThread; mailbox: number; errno: GuestWindow | undefined; handle?: GuestThreadHandle } {
-    const thread = this.process.threads.current;
-    if (thread === this.mainThread) return { thread, mailbox: this.mailbox, errno: this.errnoWindow };
-    const handle = this.threadHandles.get(thread);
-    if (!handle) {
-      throw new ArgumentError(`cannot call ${name} from a callback running on thread ${thread.tid}, which the guest started itself: nested guest calls are made from callbacks on the main thread or on threads from startThread`);
-    }
-    const errno = handle.errnoAddress ? this.window(handle.errnoAddress, 4) : undefined;
-    return { thread, mailbox: handle.mailbox + WORKER_MAILBOX.trampolineMailbox, errno, handle };
-  }
-
-  /** `errno`: where the calling thread's errno is (none before it is known). */
-  private result(plan: CallPlan, raw: RawCallResult, errno: GuestWindow | undefined, abi?: AbiReport, tls?: TlsReport): CallResult {
-    const value = plan.decodeReturn(raw.ret);
-    const out: Record<number, Uint8Array> = {};
-    for (const o of raw.outs) out[o.index] = this.arena.read(o.address, o.size);
-    const result: CallResult = {
-      value,
-      errno: errno ? errno.readInt32(errno.start) : 0,
-      out,
-      instructions: raw.instructions,
-      returnBytes: raw.ret,
-    };
-    if (abi) result.abi = abi;
-    if (tls) result.tls = tls;
-    if (plan.returnsString && typeof value === 'number' && value !== 0) result.string = this.readCString(value);
-    return result;
   }
 
   // ---- threads, the fakecgo way ----
@@ -926,7 +688,7 @@ export class Machine {
    */
   startThread(options: { detached?: boolean } = {}): GuestThreadHandle {
     const word = this.arch === 'amd64' ? 8 : 4;
-    this.workerCode ??= this.code.place(generateWorker(this.arch));
+    this.workerCode ??= this.calls.code.place(generateWorker(this.arch));
     const mailbox = this.threadMemory(WORKER_MAILBOX.size);
     const attr = this.threadMemory(PTHREAD_ATTR_BYTES);
     const pthread = this.threadMemory(word);
@@ -951,7 +713,7 @@ export class Machine {
       errnoAddress: 0,
       threadPointer: 0,
     };
-    this.threadHandles.set(thread, handle);
+    this.calls.threadHandles.set(thread, handle);
     const onIt = (proto: string) => {
       const p = this.declarations.parsePrototype(proto);
       return Number(this.callOnThreads([{ thread: handle, address: this.address(p.name, 'libc.so.6'), proto: p, args: [] }], false)[0]!.value);
@@ -981,23 +743,23 @@ export class Machine {
 
   /** `instrument`: apply checking and the TLS watch (not for the host's own bookkeeping calls). */
   private callOnThreads(calls: ThreadCall[], instrument: boolean): CallResult[] {
-    if (this.inCallback > 0) {
+    if (this.calls.inCallback > 0) {
       throw new ArgumentError('cannot call on started threads (onThread, concurrently) from inside a callback: a callback may call functions from m.fn / m.fnAt, which run on the main thread');
     }
-    this.requireLiveProcess();
+    this.calls.requireLiveProcess();
     for (const c of calls) {
       if (!this.process.threads.threads.includes(c.thread.thread)) {
         throw new ArgumentError(`thread ${c.thread.tid} was started in the process before reset(): start it again`);
       }
     }
-    const mainLayout = this.prepareInstrumentation(instrument);
-    this.arena.reset();
+    const mainLayout = this.calls.prepareInstrumentation(instrument);
+    this.calls.arena.reset();
     const word = this.arch === 'amd64' ? 8 : 4;
     const posted = calls.map((c) => {
       if (c.thread.thread.state !== 'host') throw new ArgumentError(`thread ${c.thread.tid} is busy (or has exited): one call at a time per thread`);
       const plan = this.plans(c.proto).planFor(c.args);
-      const block = writeBlock(this.env, plan, c.address, c.args);
-      const trampoline = this.trampolineFor(plan, c.thread.mailbox + WORKER_MAILBOX.trampolineMailbox);
+      const block = writeBlock(this.calls.env, plan, c.address, c.args);
+      const trampoline = this.calls.trampolineFor(plan, c.thread.mailbox + WORKER_MAILBOX.trampolineMailbox);
       this.process.engine.write(c.thread.mailbox + WORKER_MAILBOX.block, bytesOf(block.address, word));
       this.process.engine.write(c.thread.mailbox + WORKER_MAILBOX.trampoline, bytesOf(trampoline, word));
       if (c.thread.errnoAddress) this.process.engine.write(c.thread.errnoAddress, new Uint8Array(4));
@@ -1006,52 +768,30 @@ export class Machine {
     });
     // Every thread's static TLS sits at the same offsets from its own thread pointer: shift the main thread's view.
     const watches = mainLayout
-      ? calls.map((c) => new TlsWatch(this.process, this.threadTlsLayout(mainLayout, c.thread)))
+      ? calls.map((c) => new TlsWatch(this.process, threadTlsLayout(mainLayout, c.thread, this.process)))
       : undefined;
     watches?.forEach((w) => w.start());
     const check = instrument && this.checking;
-    const watch = check || (instrument && this.checker.onCall !== undefined);
-    if (watch) this.checker.begin(calls.map((c, i) => ({ thread: c.thread.tid, target: c.address, spec: posted[i]!.plan.spec })));
+    const watch = check || (instrument && this.calls.checker.onCall !== undefined);
+    if (watch) this.calls.checker.begin(calls.map((c, i) => ({ thread: c.thread.tid, target: c.address, spec: posted[i]!.plan.spec })));
     let instructions: number[];
     try {
       instructions = this.process.runUntilHost(calls.map((c) => c.thread.thread), this.process.layout.trapPage, this.callBudget * calls.length);
     } catch (error) {
-      const found = watch ? this.checker.end() : [];
+      const found = watch ? this.calls.checker.end() : [];
       if (check && error instanceof Error) Object.assign(error, { abi: report(found) });
       watches?.forEach((w) => w.stop());
       throw error;
     }
-    const found = watch ? this.checker.end() : [];
+    const found = watch ? this.calls.checker.end() : [];
     const violations = check ? found : [];
     const tls = watches?.map((w) => w.stop());
     return posted.map((p, i) => {
       const abi = check ? report(violations.filter((v) => v.thread === calls[i]!.thread.tid)) : undefined;
       const { errnoAddress } = calls[i]!.thread;
-      const errno = errnoAddress ? new GuestWindow(this.process.space, this.process.engine, errnoAddress, 4, this.direct) : undefined;
-      return this.result(p.plan, readBlock(this.env, p.plan, p.block, instructions[i]!), errno, abi, tls?.[i]);
+      const errno = errnoAddress ? this.calls.window(errnoAddress, 4) : undefined;
+      return this.calls.result(p.plan, readBlock(this.calls.env, p.plan, p.block, instructions[i]!), errno, abi, tls?.[i]);
     });
-  }
-
-  /** Throws MachineExitedError once the guest process has ended: every later call would fail the same way. */
-  private requireLiveProcess(): void {
-    const ending = this.process.kernel.exit ?? this.process.kernel.failure;
-    if (ending) throw new MachineExitedError(ending);
-  }
-
-  /** A started thread's TLS layout: the main thread's, moved to its thread pointer, with its own errno. */
-  private threadTlsLayout(main: TlsLayout, handle: GuestThreadHandle): TlsLayout {
-    const delta = handle.threadPointer - main.threadPointer;
-    const word = this.arch === 'amd64' ? 8 : 4;
-    return {
-      ...main,
-      threadPointer: handle.threadPointer,
-      tcb: {
-        start: handle.threadPointer,
-        fields: main.tcb.fields.map((f) => ({ ...f, value: `0x${unsignedOf(this.read(handle.threadPointer + f.offset, word)).toString(16)}` })),
-      },
-      modules: main.modules.map((m) => ({ ...m, start: m.start + delta })),
-      errno: handle.errnoAddress,
-    };
   }
 
   /** A hash of the thread interleaving so far (identical on every run of the same calls). */
@@ -1077,7 +817,7 @@ export class Machine {
    * and stack slot against what the target's CallSpec requires for `args`.
    */
   testShim(options: ShimTestOptions): ShimTestResult {
-    if (this.inCallback > 0) throw new ArgumentError('cannot test a shim from inside a callback: call testShim between calls');
+    if (this.calls.inCallback > 0) throw new ArgumentError('cannot test a shim from inside a callback: call testShim between calls');
     const proto = this.declarations.parsePrototype(options.prototype);
     const shimProto = options.shimPrototype
       ? this.declarations.parsePrototype(options.shimPrototype)
@@ -1089,18 +829,18 @@ export class Machine {
     const shimArgs = options.shimArgs ?? options.args;
     const shimPlan = this.plans(shimProto).planFor(shimArgs);
 
-    const tlsLayout = this.prepareInstrumentation(true);
-    this.arena.reset();
-    const shimOuts = encodeBlock(this.env, shimPlan, shimAddress, shimArgs);
+    const tlsLayout = this.calls.prepareInstrumentation(true);
+    this.calls.arena.reset();
+    const shimOuts = encodeBlock(this.calls.env, shimPlan, shimAddress, shimArgs);
     // A forwarding shim receives the very values (and string pointers) the target must get.
     let expected = argumentImages(shimPlan);
     if (options.shimArgs) {
       const shimImage = shimPlan.image.slice();
-      encodeBlock(this.env, targetPlan, targetAddress, options.args);
+      encodeBlock(this.calls.env, targetPlan, targetAddress, options.args);
       expected = argumentImages(targetPlan);
       shimPlan.image.set(shimImage); // the same plan when the prototypes are one
     }
-    const shimBlock = placeBlock(this.env, shimPlan, shimOuts);
+    const shimBlock = placeBlock(this.calls.env, shimPlan, shimOuts);
 
     const engine = this.process.engine;
     const word = this.arch === 'amd64' ? 8 : 4;
@@ -1121,7 +861,7 @@ export class Machine {
     });
     let result: CallResult;
     try {
-      result = this.execute(shimAddress, shimPlan, shimBlock, this.callBudget, true, tlsLayout);
+      result = this.calls.execute(shimAddress, shimPlan, shimBlock, this.callBudget, true, tlsLayout);
     } finally {
       watch.remove();
       at.remove(targetAddress);
@@ -1229,29 +969,10 @@ export class Machine {
     return f;
   }
 
-  /** The reference trampoline for a plan: generated once per distinct placement and kept in the code arena. */
-  private trampolineFor(plan: CallPlan, mailbox = this.mailbox): number {
-    const main = mailbox === this.mailbox;
-    let address = main ? this.planTrampolines.get(plan) : undefined;
-    if (address !== undefined) return address;
-    const key = `${mailbox}:${plan.placementKey}`;
-    address = this.trampolines.get(key);
-    if (address === undefined) {
-      address = this.code.place(generateTrampoline(plan.spec, mailbox));
-      this.trampolines.set(key, address);
-    }
-    if (main) this.planTrampolines.set(plan, address);
-    return address;
-  }
-
   private resolveCallable(symbol: ResolvedSymbol): number {
     if (symbol.symbol.type !== 'GNU_IFUNC') return symbol.address;
     return this.callResolver(symbol.address, symbol.name);
   }
-}
-
-function report(violations: Violation[]): AbiReport {
-  return { ok: violations.every((v) => v.severity !== 'error'), violations };
 }
 
 /**
