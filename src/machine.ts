@@ -16,11 +16,11 @@ import { CodeArena, GuestArena } from './callspec/arena.ts';
 import { Callback, type CallbackFunction, CallbackRegistry, type VariadicTypes } from './callspec/callback.ts';
 import { printfVariadicTypes } from './check/printf-format.ts';
 import { PRINTF_FORMAT_MAX, PrintfHostCheck } from './check/printf-host-check.ts';
-import { type CallResult, HostCaller, MachineExitedError, report } from './callspec/host-call.ts';
-import { argumentImages, encodeBlock, placeBlock, readBlock, saveCallCpu, writeBlock } from './callspec/call.ts';
+import { type CallResult, HostCaller, MachineExitedError } from './callspec/host-call.ts';
+import { argumentImages, encodeBlock, placeBlock, saveCallCpu } from './callspec/call.ts';
 import { type DirectAccess, GuestWindow } from './callspec/guest-window.ts';
 import { PlanCache } from './callspec/plan.ts';
-import { generateWorker, WORKER_MAILBOX } from './callspec/worker.ts';
+import { type GuestThreadHandle, GuestThreads, type ThreadCall } from './callspec/guest-threads.ts';
 import { MAILBOX_BYTES } from './callspec/trampoline.ts';
 import { Declarations } from './callspec/parse.ts';
 import type { CallSpec, CType, Prototype } from './callspec/types.ts';
@@ -32,14 +32,14 @@ import { loadDisassembler } from './trace/disassemble.ts';
 import { lookupPrototype } from './catalog/catalog.ts';
 import { activeRecording } from './trace/recorder.ts';
 import { type ArgumentDiff, diffArguments } from './check/shim-diff.ts';
-import { type TlsLayout, TlsWatch } from './check/tls-watch.ts';
-import { readTlsLayout, threadTlsLayout } from './check/tls-layout.ts';
+import type { TlsLayout } from './check/tls-watch.ts';
+import { readTlsLayout } from './check/tls-layout.ts';
 import { findFixture } from './loader/fixtures.ts';
 import { DEFAULT_CALL_TIMEOUT_SECONDS } from './loader/limits.ts';
 import type { GuestThread } from './kernel/threads.ts';
 import { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
-import { bytesOf, unsignedOf } from './emu/bytes.ts';
+import { bytesOf } from './emu/bytes.ts';
 import { SnapshotMismatchError } from './snapshot/errors.ts';
 import { cacheForBoot, type CacheOption } from './snapshot/image-cache.ts';
 import { type HostCallState, MachineSnapshot } from './snapshot/machine-snapshot.ts';
@@ -47,6 +47,7 @@ import { applyProcess, captureProcess } from './snapshot/process-state.ts';
 
 export type { CallResult };
 export { MachineExitedError };
+export type { GuestThreadHandle, ThreadCall };
 
 export const DEFAULT_CALL_BUDGET = 20_000_000;
 const ARENA_BYTES = HOST_ARENA_BYTES;
@@ -125,34 +126,6 @@ export interface CFunction {
   spec(...args: HostValue[]): CallSpec;
 }
 
-/** A guest thread started the fakecgo way (see `Machine.startThread`). */
-export interface GuestThreadHandle {
-  readonly tid: number;
-  /** The guest's pthread_t for it. */
-  readonly pthread: number;
-  readonly thread: GuestThread;
-  /** Where the host posts work for it. */
-  readonly mailbox: number;
-  /** Its errno (TLS) and thread pointer (amd64 fs base / i386 gs segment base). */
-  errnoAddress: number;
-  threadPointer: number;
-}
-
-const THREAD_REGION_BYTES = 64 * 1024;
-/** sizeof(pthread_attr_t) is 56 (amd64) / 36 (i386); sizeof(sigset_t) is 128. */
-const PTHREAD_ATTR_BYTES = 64;
-const SIGSET_BYTES = 128;
-const SIG_SETMASK = 2;
-const PTHREAD_CREATE_DETACHED = 1;
-
-/** One call for `concurrently`: a function (address and prototype) and its arguments, on a started thread. */
-export interface ThreadCall {
-  thread: GuestThreadHandle;
-  address: number;
-  proto: Prototype;
-  args: HostValue[];
-}
-
 export interface ShimTestOptions {
   /** The user's trampoline (an exported symbol) and where it is (default: global scope). */
   shim: string;
@@ -216,8 +189,8 @@ export class Machine {
   private readonly planCaches = new WeakMap<Prototype, PlanCache>();
   /** The host printf check's memo (per plan, so it survives `reset()` too). */
   private readonly printf: PrintfHostCheck;
-  private workerCode: number | undefined;
-  private threadRegion: { base: number; used: number } | undefined;
+  /** Threads started the fakecgo way in the booted process (replaced with it). */
+  private threads!: GuestThreads;
   private checkingOn = false;
   private madeBy: 'boot' | 'cache' | 'fork' = 'boot';
 
@@ -383,6 +356,16 @@ export class Machine {
       tlsLayout: () => this.tlsLayout(),
       readCString: (address, max) => this.readCString(address, max),
     });
+    this.threads = new GuestThreads({
+      process,
+      calls: this.calls,
+      callBudget: this.callBudget,
+      checking: () => this.checking,
+      plans: (proto) => this.plans(proto),
+      parsePrototype: (text) => this.declarations.parsePrototype(text),
+      address: (name, library) => this.address(name, library),
+      libc: (proto, ...args) => this.libc(proto)(...args),
+    });
     if (image) {
       this.applyHostState(image);
     } else {
@@ -441,8 +424,7 @@ export class Machine {
       x87Slot: this.callbacks.x87Slot,
       mailbox: this.calls.mailbox,
       ...this.calls.state(),
-      workerCode: this.workerCode,
-      threadRegion: this.threadRegion && { ...this.threadRegion },
+      ...this.threads.state(),
       outputTaken: { ...this.outputTaken },
     };
   }
@@ -453,8 +435,7 @@ export class Machine {
     this.calls.code.restoreState(host.code);
     this.callbacks.restoreState(snapshot.callbacks);
     this.calls.restoreState(host);
-    this.workerCode = host.workerCode;
-    this.threadRegion = host.threadRegion && { ...host.threadRegion };
+    this.threads.restoreState(host);
     this.outputTaken = { ...host.outputTaken };
     // Symbols may have moved (libraries dlopen'ed since): every CFunction looks its symbol up again.
     this.generation++;
@@ -466,8 +447,6 @@ export class Machine {
   private forgetGuestAddresses(): void {
     this.outputTaken = { stdout: 0, stderr: 0 };
     this.internal = new Map();
-    this.workerCode = undefined;
-    this.threadRegion = undefined;
     this.tlsLayoutCache = undefined;
   }
 
@@ -687,40 +666,7 @@ export class Machine {
    * through `onThread(thread)` run on it — its own stack, TLS and errno.
    */
   startThread(options: { detached?: boolean } = {}): GuestThreadHandle {
-    const word = this.arch === 'amd64' ? 8 : 4;
-    this.workerCode ??= this.calls.code.place(generateWorker(this.arch));
-    const mailbox = this.threadMemory(WORKER_MAILBOX.size);
-    const attr = this.threadMemory(PTHREAD_ATTR_BYTES);
-    const pthread = this.threadMemory(word);
-    const libc = (proto: string, ...args: HostValue[]) => this.libc(proto)(...args);
-    const oldMask = this.threadMemory(SIGSET_BYTES);
-    libc('int pthread_sigmask(int how, const void *set, void *old)', SIG_SETMASK, new Uint8Array(SIGSET_BYTES).fill(0xff), oldMask);
-    libc('int pthread_attr_init(void *attr)', attr);
-    if (options.detached ?? true) libc('int pthread_attr_setdetachstate(void *attr, int state)', attr, PTHREAD_CREATE_DETACHED);
-    const before = this.process.threads.threads.length;
-    const created = libc('int pthread_create(void *thread, const void *attr, void *(*start)(void *), void *arg)', pthread, attr, this.workerCode, mailbox);
-    libc('int pthread_attr_destroy(void *attr)', attr);
-    libc('int pthread_sigmask(int how, const void *set, void *old)', SIG_SETMASK, oldMask, null);
-    if (created.value !== 0) throw new ArgumentError(`pthread_create failed in the guest with error ${created.value}`);
-    const thread = this.process.threads.threads[before]!;
-    // Let the new thread start and park in its start routine, waiting for the first call.
-    this.process.runUntilHost([thread], this.process.layout.trapPage, this.callBudget);
-    const handle: GuestThreadHandle = {
-      tid: thread.tid,
-      pthread: Number(unsignedOf(this.read(pthread, word))),
-      thread,
-      mailbox,
-      errnoAddress: 0,
-      threadPointer: 0,
-    };
-    this.calls.threadHandles.set(thread, handle);
-    const onIt = (proto: string) => {
-      const p = this.declarations.parsePrototype(proto);
-      return Number(this.callOnThreads([{ thread: handle, address: this.address(p.name, 'libc.so.6'), proto: p, args: [] }], false)[0]!.value);
-    };
-    handle.errnoAddress = onIt('int *__errno_location(void)');
-    handle.threadPointer = onIt('void *pthread_self(void)');
-    return handle;
+    return this.threads.start(options);
   }
 
   /** Makes calls on a thread started with `startThread` (fakecgo: code running on that M). */
@@ -738,77 +684,12 @@ export class Machine {
    * scheduler interleaves them deterministically until all are done. Results come back in order.
    */
   concurrently(calls: ThreadCall[]): CallResult[] {
-    return this.callOnThreads(calls, true);
-  }
-
-  /** `instrument`: apply checking and the TLS watch (not for the host's own bookkeeping calls). */
-  private callOnThreads(calls: ThreadCall[], instrument: boolean): CallResult[] {
-    if (this.calls.inCallback > 0) {
-      throw new ArgumentError('cannot call on started threads (onThread, concurrently) from inside a callback: a callback may call functions from m.fn / m.fnAt, which run on the main thread');
-    }
-    this.calls.requireLiveProcess();
-    for (const c of calls) {
-      if (!this.process.threads.threads.includes(c.thread.thread)) {
-        throw new ArgumentError(`thread ${c.thread.tid} was started in the process before reset(): start it again`);
-      }
-    }
-    const mainLayout = this.calls.prepareInstrumentation(instrument);
-    this.calls.arena.reset();
-    const word = this.arch === 'amd64' ? 8 : 4;
-    const posted = calls.map((c) => {
-      if (c.thread.thread.state !== 'host') throw new ArgumentError(`thread ${c.thread.tid} is busy (or has exited): one call at a time per thread`);
-      const plan = this.plans(c.proto).planFor(c.args);
-      const block = writeBlock(this.calls.env, plan, c.address, c.args);
-      const trampoline = this.calls.trampolineFor(plan, c.thread.mailbox + WORKER_MAILBOX.trampolineMailbox);
-      this.process.engine.write(c.thread.mailbox + WORKER_MAILBOX.block, bytesOf(block.address, word));
-      this.process.engine.write(c.thread.mailbox + WORKER_MAILBOX.trampoline, bytesOf(trampoline, word));
-      if (c.thread.errnoAddress) this.process.engine.write(c.thread.errnoAddress, new Uint8Array(4));
-      c.thread.thread.state = 'runnable';
-      return { plan, block };
-    });
-    // Every thread's static TLS sits at the same offsets from its own thread pointer: shift the main thread's view.
-    const watches = mainLayout
-      ? calls.map((c) => new TlsWatch(this.process, threadTlsLayout(mainLayout, c.thread, this.process)))
-      : undefined;
-    watches?.forEach((w) => w.start());
-    const check = instrument && this.checking;
-    const watch = check || (instrument && this.calls.checker.onCall !== undefined);
-    if (watch) this.calls.checker.begin(calls.map((c, i) => ({ thread: c.thread.tid, target: c.address, spec: posted[i]!.plan.spec })));
-    let instructions: number[];
-    try {
-      instructions = this.process.runUntilHost(calls.map((c) => c.thread.thread), this.process.layout.trapPage, this.callBudget * calls.length);
-    } catch (error) {
-      const found = watch ? this.calls.checker.end() : [];
-      if (check && error instanceof Error) Object.assign(error, { abi: report(found) });
-      watches?.forEach((w) => w.stop());
-      throw error;
-    }
-    const found = watch ? this.calls.checker.end() : [];
-    const violations = check ? found : [];
-    const tls = watches?.map((w) => w.stop());
-    return posted.map((p, i) => {
-      const abi = check ? report(violations.filter((v) => v.thread === calls[i]!.thread.tid)) : undefined;
-      const { errnoAddress } = calls[i]!.thread;
-      const errno = errnoAddress ? this.calls.window(errnoAddress, 4) : undefined;
-      return this.calls.result(p.plan, readBlock(this.calls.env, p.plan, p.block, instructions[i]!), errno, abi, tls?.[i]);
-    });
+    return this.threads.call(calls, true);
   }
 
   /** A hash of the thread interleaving so far (identical on every run of the same calls). */
   get schedule(): string {
     return this.process.threads.scheduleHash();
-  }
-
-  /** Long-lived guest memory for thread bookkeeping (mailboxes, pthread_t, attributes). */
-  private threadMemory(size: number): number {
-    const align = 16;
-    if (!this.threadRegion || this.threadRegion.used + size > THREAD_REGION_BYTES) {
-      const base = this.process.space.mapAnywhere(THREAD_REGION_BYTES, PROT_READ | PROT_WRITE, '[shimulator threads]');
-      this.threadRegion = { base, used: 0 };
-    }
-    const address = this.threadRegion.base + this.threadRegion.used;
-    this.threadRegion.used += Math.ceil(size / align) * align;
-    return address;
   }
 
   /**

@@ -19,7 +19,7 @@ import type { CodeArena, GuestArena } from './arena.ts';
 import {
   CALL_FRAME_BYTES, callCpuStarter, type CallEnvironment, executeCall, type PreparedBlock, type RawCallResult, writeBlock,
 } from './call.ts';
-import type { GuestThreadHandle } from '../machine.ts';
+import type { GuestThreadHandle } from './guest-threads.ts';
 import { type DirectAccess, GuestWindow } from './guest-window.ts';
 import { enterNestedCall } from './nested-call.ts';
 import type { CallPlan, PlanCache } from './plan.ts';
