@@ -10,14 +10,14 @@ import { CapturedOutput, type OutputSink } from './kernel/output.ts';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Arch } from './emu/arch.ts';
 import type { CountingChoice, CountingInfo } from './emu/block-counter.ts';
-import type { AddressSet, Engine, SavedContext } from './emu/engine.ts';
-import { PROT_EXEC, PROT_READ, PROT_WRITE, type RegName } from './emu/engine.ts';
+import type { SavedContext } from './emu/engine.ts';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from './emu/engine.ts';
 import { CodeArena, GuestArena } from './callspec/arena.ts';
 import { Callback, type CallbackFunction, CallbackRegistry, type VariadicTypes } from './callspec/callback.ts';
 import { printfVariadicTypes } from './check/printf-format.ts';
 import { PRINTF_FORMAT_MAX, PrintfHostCheck } from './check/printf-host-check.ts';
 import { type CallResult, HostCaller, MachineExitedError } from './callspec/host-call.ts';
-import { argumentImages, encodeBlock, placeBlock, saveCallCpu } from './callspec/call.ts';
+import { saveCallCpu } from './callspec/call.ts';
 import { type DirectAccess, GuestWindow } from './callspec/guest-window.ts';
 import { PlanCache } from './callspec/plan.ts';
 import { type GuestThreadHandle, GuestThreads, type ThreadCall } from './callspec/guest-threads.ts';
@@ -31,7 +31,7 @@ import { ifuncSymbols, recordIfuncImplementation } from './check/ifunc.ts';
 import { loadDisassembler } from './trace/disassemble.ts';
 import { lookupPrototype } from './catalog/catalog.ts';
 import { activeRecording } from './trace/recorder.ts';
-import { type ArgumentDiff, diffArguments } from './check/shim-diff.ts';
+import { type ShimTestOptions, type ShimTestResult, testShim } from './check/shim-test.ts';
 import type { TlsLayout } from './check/tls-watch.ts';
 import { readTlsLayout } from './check/tls-layout.ts';
 import { findFixture } from './loader/fixtures.ts';
@@ -39,7 +39,6 @@ import { DEFAULT_CALL_TIMEOUT_SECONDS } from './loader/limits.ts';
 import type { GuestThread } from './kernel/threads.ts';
 import { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
-import { bytesOf } from './emu/bytes.ts';
 import { SnapshotMismatchError } from './snapshot/errors.ts';
 import { cacheForBoot, type CacheOption } from './snapshot/image-cache.ts';
 import { type HostCallState, MachineSnapshot } from './snapshot/machine-snapshot.ts';
@@ -48,6 +47,7 @@ import { applyProcess, captureProcess } from './snapshot/process-state.ts';
 export type { CallResult };
 export { MachineExitedError };
 export type { GuestThreadHandle, ThreadCall };
+export type { ShimTestOptions, ShimTestResult };
 
 export const DEFAULT_CALL_BUDGET = 20_000_000;
 const ARENA_BYTES = HOST_ARENA_BYTES;
@@ -126,32 +126,6 @@ export interface CFunction {
   spec(...args: HostValue[]): CallSpec;
 }
 
-export interface ShimTestOptions {
-  /** The user's trampoline (an exported symbol) and where it is (default: global scope). */
-  shim: string;
-  library?: string;
-  /** The target's prototype (its name is the function the shim must call) and where the target is. */
-  prototype: string;
-  targetLibrary?: string;
-  /** The arguments the target must receive. */
-  args: HostValue[];
-  /** When the shim does not simply forward: its own prototype and arguments. */
-  shimPrototype?: string;
-  shimArgs?: HostValue[];
-}
-
-export interface ShimTestResult {
-  /** The shim reached the target with every argument where the CallSpec says. */
-  ok: boolean;
-  /** Whether control reached the target at all. */
-  reached: boolean;
-  diffs: ArgumentDiff[];
-  /** The shim call's own result (with `abi` when checking is on). */
-  result: CallResult;
-}
-
-
-
 export class UnknownLibraryError extends Error {
   override name = 'UnknownLibraryError';
 }
@@ -228,7 +202,6 @@ export class Machine {
   /** Watch thread-local storage accesses during calls (memory hooks: slower). */
   watchTls: boolean;
   private tlsLayoutCache: { generation: number; layout: TlsLayout } | undefined;
-  private targetEntries: { engine: Engine; set: AddressSet } | undefined;
 
   private constructor(options: BootOptions, image?: MachineSnapshot) {
     this.options = options;
@@ -698,62 +671,13 @@ export class Machine {
    * and stack slot against what the target's CallSpec requires for `args`.
    */
   testShim(options: ShimTestOptions): ShimTestResult {
-    if (this.calls.inCallback > 0) throw new ArgumentError('cannot test a shim from inside a callback: call testShim between calls');
-    const proto = this.declarations.parsePrototype(options.prototype);
-    const shimProto = options.shimPrototype
-      ? this.declarations.parsePrototype(options.shimPrototype)
-      : { ...proto, name: options.shim, text: proto.text.replace(proto.name, options.shim) };
-    const targetAddress = this.address(proto.name, options.targetLibrary);
-    const shimAddress = this.address(shimProto.name, options.library);
-    const targetPlan = this.plans(proto).planFor(options.args);
-    const targetSpec = targetPlan.spec;
-    const shimArgs = options.shimArgs ?? options.args;
-    const shimPlan = this.plans(shimProto).planFor(shimArgs);
-
-    const tlsLayout = this.calls.prepareInstrumentation(true);
-    this.calls.arena.reset();
-    const shimOuts = encodeBlock(this.calls.env, shimPlan, shimAddress, shimArgs);
-    // A forwarding shim receives the very values (and string pointers) the target must get.
-    let expected = argumentImages(shimPlan);
-    if (options.shimArgs) {
-      const shimImage = shimPlan.image.slice();
-      encodeBlock(this.calls.env, targetPlan, targetAddress, options.args);
-      expected = argumentImages(targetPlan);
-      shimPlan.image.set(shimImage); // the same plan when the prototypes are one
-    }
-    const shimBlock = placeBlock(this.calls.env, shimPlan, shimOuts);
-
-    const engine = this.process.engine;
-    const word = this.arch === 'amd64' ? 8 : 4;
-    let diffs: ArgumentDiff[] | undefined;
-    // Filtered to the target's entry: no JavaScript at the other blocks of the call.
-    const at = this.targetEntrySet(engine);
-    at.add(targetAddress);
-    const watch = engine.addBlockObserver((address) => {
-      if (address !== targetAddress || diffs) return;
-      const sp = Number(engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
-      diffs = diffArguments(targetSpec, expected, {
-        register: (name) =>
-          name.startsWith('xmm')
-            ? engine.regBytes(name as RegName, 16)
-            : bytesOf(engine.reg(name as RegName), word),
-        stack: (offset, size) => engine.read(sp + word + offset, size),
-      });
+    return testShim(options, {
+      calls: this.calls,
+      callBudget: this.callBudget,
+      parsePrototype: (text) => this.declarations.parsePrototype(text),
+      address: (name, library) => this.address(name, library),
+      plans: (proto) => this.plans(proto),
     });
-    let result: CallResult;
-    try {
-      result = this.calls.execute(shimAddress, shimPlan, shimBlock, this.callBudget, true, tlsLayout);
-    } finally {
-      watch.remove();
-      at.remove(targetAddress);
-    }
-    return { ok: diffs !== undefined && diffs.length === 0, reached: diffs !== undefined, diffs: diffs ?? [], result };
-  }
-
-  /** One address set per engine for testShim's observer (sets live as long as their engine). */
-  private targetEntrySet(engine: Engine): AddressSet {
-    if (this.targetEntries?.engine !== engine) this.targetEntries = { engine, set: engine.createAddressSet() };
-    return this.targetEntries.set;
   }
 
   /**
