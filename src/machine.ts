@@ -7,40 +7,35 @@
  *   const r = snprintf(out(64), 64, '%f', vararg.double(1.5));   // r.value === 8, r.out[0] holds "1.500000"
  */
 import { CapturedOutput, type OutputSink } from './kernel/output.ts';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { GuestThread } from './kernel/threads.ts';
 import type { Arch } from './emu/arch.ts';
-import type { CountingChoice, CountingInfo } from './emu/block-counter.ts';
+import type { CountingInfo } from './emu/block-counter.ts';
 import type { SavedContext } from './emu/engine.ts';
-import { PROT_EXEC, PROT_READ, PROT_WRITE } from './emu/engine.ts';
-import { CodeArena, GuestArena } from './callspec/arena.ts';
 import { Callback, type CallbackFunction, CallbackRegistry, type VariadicTypes } from './callspec/callback.ts';
-import { printfVariadicTypes } from './check/printf-format.ts';
-import { PRINTF_FORMAT_MAX, PrintfHostCheck } from './check/printf-host-check.ts';
 import { type CallResult, HostCaller, MachineExitedError } from './callspec/host-call.ts';
-import { saveCallCpu } from './callspec/call.ts';
-import { type DirectAccess, GuestWindow } from './callspec/guest-window.ts';
-import { PlanCache } from './callspec/plan.ts';
 import { type GuestThreadHandle, GuestThreads, type ThreadCall } from './callspec/guest-threads.ts';
-import { MAILBOX_BYTES } from './callspec/trampoline.ts';
+import type { DirectAccess } from './callspec/guest-window.ts';
+import { PlanCache } from './callspec/plan.ts';
 import { Declarations } from './callspec/parse.ts';
 import type { CallSpec, CType, Prototype } from './callspec/types.ts';
-import { ArgumentError, completeVariadicType, type DecodedValue, HOST_ARENA_BYTES, type HostValue } from './callspec/values.ts';
+import { ArgumentError, completeVariadicType, type DecodedValue, type HostValue } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import type { CallEvent } from './check/calls.ts';
 import { ifuncSymbols, recordIfuncImplementation } from './check/ifunc.ts';
-import { loadDisassembler } from './trace/disassemble.ts';
-import { lookupPrototype } from './catalog/catalog.ts';
-import { activeRecording } from './trace/recorder.ts';
+import { printfVariadicTypes } from './check/printf-format.ts';
+import { PRINTF_FORMAT_MAX, PrintfHostCheck } from './check/printf-host-check.ts';
 import { type ShimTestOptions, type ShimTestResult, testShim } from './check/shim-test.ts';
 import type { TlsLayout } from './check/tls-watch.ts';
 import { readTlsLayout } from './check/tls-layout.ts';
+import { lookupPrototype } from './catalog/catalog.ts';
+import { loadDisassembler } from './trace/disassemble.ts';
+import { activeRecording } from './trace/recorder.ts';
+import { type BootOptions, startCached, startProcess, UnknownLibraryError } from './loader/boot.ts';
 import { findFixture } from './loader/fixtures.ts';
 import { DEFAULT_CALL_TIMEOUT_SECONDS } from './loader/limits.ts';
-import type { GuestThread } from './kernel/threads.ts';
-import { Process } from './loader/process.ts';
+import type { Process } from './loader/process.ts';
 import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
 import { SnapshotMismatchError } from './snapshot/errors.ts';
-import { cacheForBoot, type CacheOption } from './snapshot/image-cache.ts';
 import { type HostCallState, MachineSnapshot } from './snapshot/machine-snapshot.ts';
 import { applyProcess, captureProcess } from './snapshot/process-state.ts';
 
@@ -48,62 +43,12 @@ export type { CallResult };
 export { MachineExitedError };
 export type { GuestThreadHandle, ThreadCall };
 export type { ShimTestOptions, ShimTestResult };
+export type { BootOptions };
+export { UnknownLibraryError };
 
 export const DEFAULT_CALL_BUDGET = 20_000_000;
-const ARENA_BYTES = HOST_ARENA_BYTES;
-/** Where callback stubs find an x87 return value (10 bytes, rounded). */
-/** Room for an x87 result: st0 at 0 and, for a _Complex long double (COMPLEX_X87), st1 at 16. */
-const X87_SLOT_BYTES = 32;
-/** Space left above the call frame: main's frame and the 128-byte red zone below the boot stack pointer. */
-const STACK_MARGIN = 1024;
 const RTLD_NOW = 2;
 const RTLD_GLOBAL = 0x100;
-
-export interface BootOptions {
-  arch?: Arch;
-  /** Libraries to load: a bundled soname (`libpcap.so.0.8`) or a path to a host shared object of the same arch. */
-  libs?: string[];
-  /** C declarations (structs, typedefs) for prototypes. */
-  decls?: string;
-  /** Seed for the guest's random bytes (AT_RANDOM, getrandom). */
-  seed?: number;
-  bootBudget?: number;
-  /** Default instruction budget per call. */
-  callBudget?: number;
-  /**
-   * Host wall-clock seconds one call may take (default DEFAULT_CALL_TIMEOUT_SECONDS, 600); beyond it the call ends
-   * with WallTimeoutError (the machine stays usable, as after a BudgetExceededError; `reset()` for a clean one).
-   * The boot and the loading of `libs` have the default.
-   */
-  callTimeoutSeconds?: number;
-  /** Record every system call in `machine.process.kernel.records`. */
-  recordSyscalls?: boolean;
-  /** Extra read-only files for the guest, by guest path (e.g. a capture file for pcap_open_offline). */
-  files?: Record<string, Uint8Array>;
-  /** Check every call against the ABI (results gain `abi`); see `machine.checking`. */
-  check?: boolean;
-  /** Record which thread-local words each call reads and writes (results gain `tls`); slows calls down. */
-  watchTls?: boolean;
-  /** Most bytes of accessible guest mappings (default 4 GiB amd64, 3 GiB i386); beyond it mmap answers ENOMEM. */
-  memoryLimit?: number;
-  /** Most engine regions the guest's mappings may need (see ProcessOptions.maxEngineRegions). */
-  maxEngineRegions?: number;
-  /** Where the guest's stdout / stderr go as it writes (default: kept in memory for `stdout`/`takeOutput`). */
-  stdout?: OutputSink;
-  stderr?: OutputSink;
-  /** Total bytes the guest may write to stdout and stderr (default 64 MiB); beyond it: OutputLimitError. */
-  outputLimit?: number;
-  /** Size limit of the guest's writable in-memory /tmp (default 256 MiB); beyond it: ENOSPC. */
-  tmpLimit?: number;
-  /** How instructions are counted (default 'auto': natively when the helper is built; the counts are the same). */
-  counting?: CountingChoice;
-  /**
-   * The boot image cache (src/snapshot/image-cache.ts): by default booted machines are kept in
-   * `$XDG_CACHE_HOME/shimulator` (else `~/.cache/shimulator`) and later boots restore them; `{ dir }` puts them
-   * elsewhere, `false` always boots afresh.
-   */
-  cache?: CacheOption;
-}
 
 /** The in-memory copy of a stream, when the output goes to the default sink. */
 function captured(sink: OutputSink): CapturedOutput | undefined {
@@ -124,10 +69,6 @@ export interface CFunction {
   readonly address: number;
   /** The CallSpec for a call with these arguments (variadic ones decide the variadic types). */
   spec(...args: HostValue[]): CallSpec;
-}
-
-export class UnknownLibraryError extends Error {
-  override name = 'UnknownLibraryError';
 }
 
 export class DlopenError extends Error {
@@ -230,66 +171,15 @@ export class Machine {
    */
   private start(options: BootOptions, image?: MachineSnapshot): void {
     this.forgetGuestAddresses();
-    const hostLibraries = (options.libs ?? [])
-      .filter((lib) => !findFixture(this.arch, lib))
-      .map((lib) => {
-        if (!existsSync(lib)) {
-          throw new UnknownLibraryError(
-            `unknown library "${lib}": it is neither a bundled library (libc.so.6, libpcap.so.0.8 and their dependencies) nor a file on this host`,
-          );
-        }
-        if (!statSync(lib).isFile()) throw new UnknownLibraryError(`library "${lib}" is not a file (a directory?): give the shared object's path`);
-        return { path: lib, bytes: new Uint8Array(readFileSync(lib)) };
-      });
-    const processOptions = {
-      arch: this.arch,
-      hostLibraries,
-      seed: options.seed,
-      bootBudget: options.bootBudget,
-      recordSyscalls: options.recordSyscalls,
-      files: options.files,
-      fixtureCopies: options.cache === false ? (false as const) : options.cache?.dir,
-      memoryLimit: options.memoryLimit,
-      maxEngineRegions: options.maxEngineRegions,
-      stdout: options.stdout,
-      stderr: options.stderr,
-      outputLimit: options.outputLimit,
-      tmpLimit: options.tmpLimit,
-      counting: options.counting,
-      // The boot and the libraries' loading get the default; the caller's timeout holds from the first call on.
-      callTimeoutSeconds: DEFAULT_CALL_TIMEOUT_SECONDS,
-    };
-    const process = image ? Process.create(processOptions) : Process.boot(processOptions);
-    try {
-      if (image) applyProcess(process, image.process);
-    } catch (error) {
-      process.close();
-      throw error;
-    }
+    const { process, callCpu, stackTop, arena, code, x87Slot, mailbox } = startProcess(options, this.arch, this.direct, image);
+    this.callCpu = callCpu;
     const engine = process.engine;
-    let stackTop: number;
-    if (image) {
-      // The call context itself was saved (the stack pointer already at the call frame's entry).
-      this.callCpu = engine.importContext(image.host.callCpu);
-      stackTop = image.host.stackTop;
-    } else {
-      const clean = engine.saveContext();
-      const sp = Number(engine.reg(this.arch === 'amd64' ? 'rsp' : 'esp'));
-      stackTop = Math.floor((sp - STACK_MARGIN) / 16) * 16;
-      this.callCpu = saveCallCpu(engine, this.arch, clean, stackTop);
-      clean.free();
-    }
-    const arenaBase = image?.host.arenaBase ?? process.space.mapAnywhere(ARENA_BYTES, PROT_READ | PROT_WRITE, '[shimulator host arena]');
-    const arena = new GuestArena(engine, arenaBase, ARENA_BYTES, new GuestWindow(process.space, engine, arenaBase, ARENA_BYTES, this.direct));
-    const code = new CodeArena(engine, (size) => process.space.mapAnywhere(size, PROT_READ | PROT_EXEC, '[shimulator code]'));
     this.booted = {
       process,
       symbols: new SymbolTable(process),
-      callbacks: new CallbackRegistry(this.arch, engine, code, arena, image?.host.x87Slot ?? arena.alloc(X87_SLOT_BYTES, 16)),
+      callbacks: new CallbackRegistry(this.arch, engine, code, arena, x87Slot),
     };
     this.generation++;
-    const mailbox = image?.host.mailbox ?? arena.alloc(MAILBOX_BYTES, 16);
-    arena.keepFirst();
     this.process.isParkSite = (pc) => code.contains(pc);
     this.process.isCallbackSite = (pc) => this.callbacks.isStub(pc);
     this.process.onCallbackTrap = (pc) => {
@@ -441,28 +331,11 @@ export class Machine {
 
   /** Starts the process from the boot image cache when it holds this boot; else boots it, and caches the result. */
   private startCached(): void {
-    const options = this.options;
-    const cached = cacheForBoot({ ...options, arch: this.arch, libs: options.libs ?? [] });
-    const image = cached?.cache.load(cached.key, cached.arch, options);
-    if (image) {
-      try {
-        this.start(options, image);
-        this.madeBy = 'cache';
-        return;
-      } catch {
-        cached!.cache.discard(cached!.key, cached!.arch); // decoded but not applicable: boot afresh and replace it
-      }
-    }
-    this.start(options);
-    this.madeBy = 'boot';
-    // A boot that wrote output is not cached: host-given sinks could not see it again.
-    if (cached && this.process.kernel.outputBytes === 0) {
-      try {
-        cached.cache.save(cached.key, this.snapshot());
-      } catch {
-        // a boot the snapshot layer cannot carry (SnapshotUnsupportedError) is simply not cached
-      }
-    }
+    this.madeBy = startCached(this.options, this.arch, {
+      start: (image) => this.start(this.options, image),
+      snapshot: () => this.snapshot(),
+      outputBytes: () => this.process.kernel.outputBytes,
+    });
   }
 
   /**
