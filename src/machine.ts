@@ -11,19 +11,19 @@ import type { GuestThread } from './kernel/threads.ts';
 import type { Arch } from './emu/arch.ts';
 import type { CountingInfo } from './emu/block-counter.ts';
 import type { SavedContext } from './emu/engine.ts';
-import { Callback, type CallbackFunction, CallbackRegistry, type VariadicTypes } from './callspec/callback.ts';
+import { Callback, type CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
+import { type CallbackOptions, variadicTypes } from './callspec/callback-varargs.ts';
 import { type CallResult, HostCaller, MachineExitedError } from './callspec/host-call.ts';
 import { type GuestThreadHandle, GuestThreads, type ThreadCall } from './callspec/guest-threads.ts';
 import type { DirectAccess } from './callspec/guest-window.ts';
 import { PlanCache } from './callspec/plan.ts';
 import { Declarations } from './callspec/parse.ts';
-import type { CallSpec, CType, Prototype } from './callspec/types.ts';
-import { ArgumentError, completeVariadicType, type DecodedValue, type HostValue } from './callspec/values.ts';
+import type { CallSpec, Prototype } from './callspec/types.ts';
+import { ArgumentError, completeVariadicType, type HostValue } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import type { CallEvent } from './check/calls.ts';
 import { ifuncSymbols, recordIfuncImplementation } from './check/ifunc.ts';
-import { printfVariadicTypes } from './check/printf-format.ts';
-import { PRINTF_FORMAT_MAX, PrintfHostCheck } from './check/printf-host-check.ts';
+import { PrintfHostCheck } from './check/printf-host-check.ts';
 import { type ShimTestOptions, type ShimTestResult, testShim } from './check/shim-test.ts';
 import type { TlsLayout } from './check/tls-watch.ts';
 import { readTlsLayout } from './check/tls-layout.ts';
@@ -45,6 +45,7 @@ export type { GuestThreadHandle, ThreadCall };
 export type { ShimTestOptions, ShimTestResult };
 export type { BootOptions };
 export { UnknownLibraryError };
+export type { CallbackOptions };
 
 export const DEFAULT_CALL_BUDGET = 20_000_000;
 const RTLD_NOW = 2;
@@ -53,14 +54,6 @@ const RTLD_GLOBAL = 0x100;
 /** The in-memory copy of a stream, when the output goes to the default sink. */
 function captured(sink: OutputSink): CapturedOutput | undefined {
   return sink instanceof CapturedOutput ? sink : undefined;
-}
-
-/** For a variadic callback type (`int (*)(const char *, ...)`): how to learn one call's variadic types. */
-export interface CallbackOptions {
-  /** The C type names of the variadic arguments, from the fixed arguments (decoded), e.g. `(n) => Array(n).fill('double')`. */
-  varargs?: (...fixed: DecodedValue[]) => readonly string[];
-  /** Or the index of the fixed `const char *` printf-style format argument that says them (`%d %s %f`). */
-  format?: number;
 }
 
 export interface CFunction {
@@ -559,31 +552,10 @@ export class Machine {
    * (pointers as numbers: read what they point to with `m.read`); the return value is encoded by the type.
    */
   callback(type: string, fn: CallbackFunction, options: CallbackOptions = {}): Callback {
-    return this.callbacks.create(this.declarations.parseType(type), type, fn, this.variadicTypes(type, options));
-  }
-
-  /** A variadic callback's per-call description of its variadic types (see CallbackOptions). */
-  private variadicTypes(type: string, options: CallbackOptions): VariadicTypes | undefined {
-    const { varargs, format } = options;
-    if (varargs && format !== undefined) throw new ArgumentError(`callback ${type}: give either varargs or format, not both`);
-    if (varargs) {
-      const parsed = new Map<string, CType>();
-      const parse = (name: string) => {
-        let t = parsed.get(name);
-        if (!t) parsed.set(name, (t = this.declarations.parseType(name)));
-        return t;
-      };
-      return (fixed) => varargs(...fixed).map(parse);
-    }
-    if (format === undefined) return undefined;
-    return (fixed) => {
-      const pointer = fixed[format];
-      if (typeof pointer !== 'number') throw new ArgumentError(`callback ${type}: argument ${format} is not a format string pointer (got ${String(pointer)})`);
-      const text = this.readCString(pointer, PRINTF_FORMAT_MAX);
-      const types = printfVariadicTypes(text);
-      if (!types) throw new ArgumentError(`callback ${type}: the format ${JSON.stringify(text)} uses positional arguments (%1$d), which cannot be followed; pass { varargs } instead`);
-      return types;
-    };
+    return this.callbacks.create(
+      this.declarations.parseType(type), type, fn,
+      variadicTypes(type, options, (name) => this.declarations.parseType(name), (address, max) => this.readCString(address, max)),
+    );
   }
 
   /** dlopen through the guest's own glibc (RTLD_NOW | RTLD_GLOBAL); returns the handle. */
