@@ -14,6 +14,7 @@ import type { SavedContext } from './emu/engine.ts';
 import { Callback, type CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
 import { type CallbackOptions, variadicTypes } from './callspec/callback-varargs.ts';
 import { type CallResult, HostCaller, MachineExitedError } from './callspec/host-call.ts';
+import { type CFunction, cFunction } from './callspec/c-function.ts';
 import { type GuestThreadHandle, GuestThreads, type ThreadCall } from './callspec/guest-threads.ts';
 import type { DirectAccess } from './callspec/guest-window.ts';
 import { PlanCache } from './callspec/plan.ts';
@@ -46,6 +47,7 @@ export type { ShimTestOptions, ShimTestResult };
 export type { BootOptions };
 export { UnknownLibraryError };
 export type { CallbackOptions };
+export type { CFunction };
 
 export const DEFAULT_CALL_BUDGET = 20_000_000;
 const RTLD_NOW = 2;
@@ -54,14 +56,6 @@ const RTLD_GLOBAL = 0x100;
 /** The in-memory copy of a stream, when the output goes to the default sink. */
 function captured(sink: OutputSink): CapturedOutput | undefined {
   return sink instanceof CapturedOutput ? sink : undefined;
-}
-
-export interface CFunction {
-  (...args: HostValue[]): CallResult;
-  readonly prototype: Prototype;
-  readonly address: number;
-  /** The CallSpec for a call with these arguments (variadic ones decide the variadic types). */
-  spec(...args: HostValue[]): CallSpec;
 }
 
 export class DlopenError extends Error {
@@ -448,11 +442,7 @@ export class Machine {
   }
 
   private cFunction(proto: Prototype, address: () => number, call: (address: number, args: HostValue[]) => CallResult): CFunction {
-    const f = Object.assign((...args: HostValue[]) => call(address(), args), {
-      prototype: proto,
-      spec: (...args: HostValue[]) => this.specFor(proto, args),
-    });
-    return Object.defineProperty(f, 'address', { get: address, enumerable: true }) as typeof f & { readonly address: number };
+    return cFunction(proto, address, call, (p, args) => this.specFor(p, args));
   }
 
   /** The CallSpec of `proto` on this machine's architecture, given the (variadic) arguments. */
