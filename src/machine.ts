@@ -23,7 +23,7 @@ import type { CallSpec, Prototype } from './callspec/types.ts';
 import { ArgumentError, completeVariadicType, type HostValue } from './callspec/values.ts';
 import { AbiChecker } from './check/checker.ts';
 import type { CallEvent } from './check/calls.ts';
-import { ifuncSymbols, recordIfuncImplementation } from './check/ifunc.ts';
+import { callIfuncResolver, resolveAllIfuncs } from './check/ifunc.ts';
 import { PrintfHostCheck } from './check/printf-host-check.ts';
 import { type ShimTestOptions, type ShimTestResult, testShim } from './check/shim-test.ts';
 import type { TlsLayout } from './check/tls-watch.ts';
@@ -354,23 +354,14 @@ export class Machine {
    * them later. Returns the number of IFUNC symbols per object.
    */
   resolveAllIfuncs(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const object of this.symbols.objects()) {
-      const symbols = ifuncSymbols(object);
-      if (symbols.length === 0) continue;
-      for (const s of symbols) this.callResolver(object.base + s.value, s.name);
-      counts[object.elf.soname ?? object.path] = symbols.length;
-    }
-    return counts;
+    return resolveAllIfuncs(this.symbols.objects(), (address, name) => this.callResolver(address, name));
   }
 
   /** Calls an IFUNC resolver (as ld.so does) and remembers the implementation it picked for this object's build. */
   private callResolver(address: number, name: string): number {
     const resolver = this.declarations.parsePrototype(`void *${name}_ifunc_resolver(void)`);
-    const implementation = Number(this.calls.invoke(address, this.plans(resolver), [], this.callBudget, false).value);
-    const object = this.symbols.objects().find((o) => address >= o.base + o.elf.loadSpan.start && address < o.base + o.elf.loadSpan.end);
-    if (object) recordIfuncImplementation(this.arch, object, address - object.base, implementation);
-    return implementation;
+    const call = (at: number) => Number(this.calls.invoke(at, this.plans(resolver), [], this.callBudget, false).value);
+    return callIfuncResolver(this.arch, address, call, () => this.symbols.objects());
   }
 
   /** The thread the process started with: host calls run on it unless made through `onThread`. */
