@@ -167,16 +167,6 @@ export class Machine {
       callbacks: new CallbackRegistry(this.arch, engine, code, arena, x87Slot),
     };
     this.generation++;
-    this.process.isParkSite = (pc) => code.contains(pc);
-    this.process.isCallbackSite = (pc) => this.callbacks.isStub(pc);
-    this.process.onCallbackTrap = (pc) => {
-      this.calls.inCallback++;
-      try {
-        return this.callbacks.dispatch(pc);
-      } finally {
-        this.calls.inCallback--;
-      }
-    };
     const checker = new AbiChecker({
       process: this.process,
       objects: () => this.symbols.objects(),
@@ -200,6 +190,7 @@ export class Machine {
       mailbox,
       direct: this.direct,
       checker,
+      callbacks: this.callbacks,
       printf: this.printf,
       checking: () => this.checking,
       watchTls: () => this.watchTls,
@@ -265,26 +256,13 @@ export class Machine {
   }
 
   private hostState(): HostCallState {
-    return {
-      callCpu: this.process.engine.exportContext(this.callCpu),
-      stackTop: this.calls.env.stackTop,
-      arenaBase: this.calls.arena.base,
-      arena: this.calls.arena.state(),
-      code: this.calls.code.state(),
-      x87Slot: this.callbacks.x87Slot,
-      mailbox: this.calls.mailbox,
-      ...this.calls.state(),
-      ...this.threads.state(),
-      outputTaken: { ...this.outputTaken },
-    };
+    return { ...this.calls.state(), ...this.threads.state(), outputTaken: { ...this.outputTaken } };
   }
 
   private applyHostState(snapshot: MachineSnapshot): void {
     const host = snapshot.host;
-    this.calls.arena.restoreState(host.arena);
-    this.calls.code.restoreState(host.code);
-    this.callbacks.restoreState(snapshot.callbacks);
     this.calls.restoreState(host);
+    this.callbacks.restoreState(snapshot.callbacks);
     this.threads.restoreState(host);
     this.outputTaken = { ...host.outputTaken };
     // Symbols may have moved (libraries dlopen'ed since): every CFunction looks its symbol up again.

@@ -15,7 +15,9 @@ import type { PrintfHostCheck } from '../check/printf-host-check.ts';
 import type { AbiReport, Violation } from '../check/rules.ts';
 import { type TlsLayout, type TlsReport, TlsWatch } from '../check/tls-watch.ts';
 import { threadTlsLayout } from '../check/tls-layout.ts';
+import type { HostCallState } from '../snapshot/machine-snapshot.ts';
 import type { CodeArena, GuestArena } from './arena.ts';
+import type { CallbackRegistry } from './callback.ts';
 import {
   CALL_FRAME_BYTES, callCpuStarter, type CallEnvironment, executeCall, type PreparedBlock, type RawCallResult, writeBlock,
 } from './call.ts';
@@ -89,6 +91,8 @@ export interface HostCallContext {
   mailbox: number;
   direct: DirectAccess;
   checker: AbiChecker;
+  /** The live callbacks: the process traps into them (and host calls they make are nested). */
+  callbacks: CallbackRegistry;
   printf: PrintfHostCheck;
   checking(): boolean;
   watchTls(): boolean;
@@ -97,11 +101,8 @@ export interface HostCallContext {
   readCString(address: number, max?: number): string;
 }
 
-/** The host's trampolines and call bookkeeping in a snapshot (see HostCallState). */
-export interface HostCallerState {
-  errnoAddress: number;
-  trampolines: [string, number][];
-}
+/** The host's call set-up and bookkeeping in a snapshot (the rest of HostCallState is the threads' and the machine's). */
+export type HostCallerState = Omit<HostCallState, 'workerCode' | 'threadRegion' | 'outputTaken'>;
 
 export class HostCaller {
   readonly env: CallEnvironment;
@@ -141,6 +142,17 @@ export class HostCaller {
       trampoline: (plan) => this.trampolineFor(plan),
       run: (begin, until, budget, lastBlock) => process.run(begin, until, budget, lastBlock),
     };
+    const { code, callbacks } = context;
+    process.isParkSite = (pc) => code.contains(pc);
+    process.isCallbackSite = (pc) => callbacks.isStub(pc);
+    process.onCallbackTrap = (pc) => {
+      this.inCallback++;
+      try {
+        return callbacks.dispatch(pc);
+      } finally {
+        this.inCallback--;
+      }
+    };
   }
 
   /** Where the main thread's errno is (0 until known). */
@@ -154,10 +166,23 @@ export class HostCaller {
   }
 
   state(): HostCallerState {
-    return { errnoAddress: this.errnoAt, trampolines: [...this.trampolines] };
+    return {
+      callCpu: this.process.engine.exportContext(this.context.callCpu),
+      stackTop: this.env.stackTop,
+      arenaBase: this.arena.base,
+      arena: this.arena.state(),
+      code: this.code.state(),
+      x87Slot: this.context.callbacks.x87Slot,
+      mailbox: this.mailbox,
+      errnoAddress: this.errnoAt,
+      trampolines: [...this.trampolines],
+    };
   }
 
+  /** Back to `state` (its callbacks are restored with the registry's own state). */
   restoreState(state: HostCallerState): void {
+    this.arena.restoreState(state.arena);
+    this.code.restoreState(state.code);
     this.trampolines = new Map(state.trampolines);
     this.planTrampolines = new WeakMap(); // plans' trampolines made after the snapshot are gone with its code arena
     this.errnoAddress = state.errnoAddress;
