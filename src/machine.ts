@@ -6,9 +6,9 @@
  *   const snprintf = m.fn('libc.so.6', 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)');
  *   const r = snprintf(out(64), 64, '%f', vararg.double(1.5));   // r.value === 8, r.out[0] holds "1.500000"
  */
+import type { Arch } from './emu/arch.ts';
 import { CapturedOutput, type OutputSink } from './kernel/output.ts';
 import type { GuestThread } from './kernel/threads.ts';
-import type { Arch } from './emu/arch.ts';
 import type { CountingInfo } from './emu/block-counter.ts';
 import type { SavedContext } from './emu/engine.ts';
 import { Callback, type CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
