@@ -10,32 +10,29 @@ import type { Arch } from './emu/arch.ts';
 import { CapturedOutput, type OutputSink } from './kernel/output.ts';
 import type { GuestThread } from './kernel/threads.ts';
 import type { CountingInfo } from './emu/block-counter.ts';
-import type { SavedContext } from './emu/engine.ts';
-import { Callback, type CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
+import type { Callback, CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
 import { type CallbackOptions, variadicTypes } from './callspec/callback-varargs.ts';
-import { type CallResult, HostCaller, MachineExitedError } from './callspec/host-call.ts';
+import { type CallResult, type HostCaller, MachineExitedError } from './callspec/host-call.ts';
 import { type CFunction, cFunction } from './callspec/c-function.ts';
-import { type GuestThreadHandle, GuestThreads, type ThreadCall } from './callspec/guest-threads.ts';
+import type { GuestThreadHandle, GuestThreads, ThreadCall } from './callspec/guest-threads.ts';
 import type { DirectAccess } from './callspec/guest-window.ts';
 import { PlanCache } from './callspec/plan.ts';
 import { Declarations } from './callspec/parse.ts';
 import type { CallSpec, Prototype } from './callspec/types.ts';
 import { ArgumentError, completeVariadicType, type HostValue } from './callspec/values.ts';
-import { AbiChecker } from './check/checker.ts';
 import type { CallEvent } from './check/calls.ts';
 import { callIfuncResolver, resolveAllIfuncs } from './check/ifunc.ts';
 import { PrintfHostCheck } from './check/printf-host-check.ts';
 import { type ShimTestOptions, type ShimTestResult, testShim } from './check/shim-test.ts';
 import type { TlsLayout } from './check/tls-watch.ts';
 import { readTlsLayout } from './check/tls-layout.ts';
-import { lookupPrototype } from './catalog/catalog.ts';
 import { loadDisassembler } from './trace/disassemble.ts';
 import { activeRecording } from './trace/recorder.ts';
-import { type BootOptions, startCached, startProcess, UnknownLibraryError } from './loader/boot.ts';
+import { type BootedProcess, type BootOptions, bootProcess, type MachineSide, startCached, UnknownLibraryError } from './loader/boot.ts';
 import { findFixture } from './loader/fixtures.ts';
 import { DEFAULT_CALL_TIMEOUT_SECONDS } from './loader/limits.ts';
 import type { Process } from './loader/process.ts';
-import { type ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
+import type { ResolvedSymbol, SymbolTable } from './loader/symbols.ts';
 import { SnapshotMismatchError } from './snapshot/errors.ts';
 import { type HostCallState, MachineSnapshot } from './snapshot/machine-snapshot.ts';
 import { applyProcess, captureProcess } from './snapshot/process-state.ts';
@@ -62,12 +59,6 @@ export class DlopenError extends Error {
   override name = 'DlopenError';
 }
 
-/** What one boot of the guest made; `reset()` replaces it whole. */
-interface BootedProcess {
-  process: Process;
-  symbols: SymbolTable;
-  callbacks: CallbackRegistry;
-}
 
 export class Machine {
   readonly arch: Arch;
@@ -77,13 +68,9 @@ export class Machine {
   private booted!: BootedProcess;
   /** Counts boots: CFunctions and thread handles notice a `reset()` by it. */
   private generation = 0;
-  /** The CPU captured after boot (flags, FPU, segment bases) with the stack pointer at a host call's entry. */
-  private callCpu!: SavedContext;
   /** Whether guest windows may be used: not while a trace records host writes, never after `close()`. */
   private readonly direct: DirectAccess;
   private closed = false;
-  /** Host calls into the booted process (replaced with it). */
-  private calls!: HostCaller;
   private readonly callBudget: number;
   private outputTaken = { stdout: 0, stderr: 0 };
   private internal = new Map<string, CFunction>();
@@ -91,14 +78,24 @@ export class Machine {
   private readonly planCaches = new WeakMap<Prototype, PlanCache>();
   /** The host printf check's memo (per plan, so it survives `reset()` too). */
   private readonly printf: PrintfHostCheck;
-  /** Threads started the fakecgo way in the booted process (replaced with it). */
-  private threads!: GuestThreads;
   private checkingOn = false;
   private madeBy: 'boot' | 'cache' | 'fork' = 'boot';
 
   /** How this machine came to be: a boot that ran ld.so, a restore from the boot image cache, or `fork()`. */
   get origin(): 'boot' | 'cache' | 'fork' {
     return this.madeBy;
+  }
+
+  /** What the host's layers ask of this machine (see MachineSide). */
+  private readonly side: MachineSide;
+
+  /** Host calls into the booted process, and the threads started in it (replaced with it). */
+  private get calls(): HostCaller {
+    return this.booted.calls;
+  }
+
+  private get threads(): GuestThreads {
+    return this.booted.threads;
   }
 
   /** The emulated process (replaced by `reset()`). */
@@ -144,8 +141,23 @@ export class Machine {
     this.direct = {
       // Asked several times per call: straight to the engine, not through the `process` getter.
       get on() {
-        return !machine.closed && activeRecording(machine.calls.env.engine) === undefined;
+        return !machine.closed && activeRecording(machine.booted.calls.env.engine) === undefined;
       },
+    };
+    this.side = {
+      arch: this.arch,
+      declarations: this.declarations,
+      direct: this.direct,
+      printf: this.printf,
+      callBudget: this.callBudget,
+      checking: () => this.checking,
+      watchTls: () => this.watchTls,
+      tlsLayout: () => this.tlsLayout(),
+      readCString: (address, max) => this.readCString(address, max),
+      resolveIfunc: (address, name) => this.callResolver(address, name),
+      plans: (proto) => this.plans(proto),
+      address: (name, library) => this.address(name, library),
+      libc: (proto, ...args) => this.libc(proto)(...args),
     };
     // A fork starts from its parent's snapshot; anything else from the boot image cache or a boot.
     if (image) this.start(options, image);
@@ -158,55 +170,8 @@ export class Machine {
    */
   private start(options: BootOptions, image?: MachineSnapshot): void {
     this.forgetGuestAddresses();
-    const { process, callCpu, stackTop, arena, code, x87Slot, mailbox } = startProcess(options, this.arch, this.direct, image);
-    this.callCpu = callCpu;
-    const engine = process.engine;
-    this.booted = {
-      process,
-      symbols: new SymbolTable(process),
-      callbacks: new CallbackRegistry(this.arch, engine, code, arena, x87Slot),
-    };
+    this.booted = bootProcess(options, this.side, image);
     this.generation++;
-    const checker = new AbiChecker({
-      process: this.process,
-      objects: () => this.symbols.objects(),
-      prototypeOf: (name) => this.declarations.prototype(name) ?? lookupPrototype(name)?.prototype,
-      resolveIfunc: (address, name) => this.callResolver(address, name),
-      isHostCode: (address) => code.contains(address),
-      readCString: (address, max) => this.readCString(address, max ?? 4096),
-      currentThread: () => this.process.threads.current.tid,
-      onViolation: (violation) => {
-        const recording = activeRecording(this);
-        recording?.addEvent(Math.max(recording.step, 0), { kind: 'check', data: violation });
-      },
-    });
-    this.calls = new HostCaller({
-      arch: this.arch,
-      process,
-      callCpu: this.callCpu,
-      stackTop,
-      arena,
-      code,
-      mailbox,
-      direct: this.direct,
-      checker,
-      callbacks: this.callbacks,
-      printf: this.printf,
-      checking: () => this.checking,
-      watchTls: () => this.watchTls,
-      tlsLayout: () => this.tlsLayout(),
-      readCString: (address, max) => this.readCString(address, max),
-    });
-    this.threads = new GuestThreads({
-      process,
-      calls: this.calls,
-      callBudget: this.callBudget,
-      checking: () => this.checking,
-      plans: (proto) => this.plans(proto),
-      parsePrototype: (text) => this.declarations.parsePrototype(text),
-      address: (name, library) => this.address(name, library),
-      libc: (proto, ...args) => this.libc(proto)(...args),
-    });
     if (image) {
       this.applyHostState(image);
     } else {
@@ -565,7 +530,7 @@ export class Machine {
 
   close(): void {
     this.closed = true; // before the host memory goes: no window may be used from now on
-    this.callCpu.free();
+    this.booted.callCpu.free();
     this.process.close();
   }
 

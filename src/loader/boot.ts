@@ -1,7 +1,8 @@
 /**
  * How a machine's process comes to be: BootOptions turned into a booted process (ld.so, libc, the host's libraries)
  * or into the restored state of a boot image, the call CPU captured from it, and the host's memory in it for calls
- * (argument arena, code arena, x87 slot, trampoline mailbox). `startCached` uses the boot image cache
+ * (argument arena, code arena, x87 slot, trampoline mailbox); then the host's layers wired to it (`bootProcess`:
+ * symbols, callbacks, the ABI checker, host calls, started threads). `startCached` uses the boot image cache
  * (src/snapshot/image-cache.ts) when it holds the boot.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -11,15 +12,27 @@ import { PROT_EXEC, PROT_READ, PROT_WRITE, type SavedContext } from '../emu/engi
 import type { OutputSink } from '../kernel/output.ts';
 import { CodeArena, GuestArena } from '../callspec/arena.ts';
 import { saveCallCpu } from '../callspec/call.ts';
+import { CallbackRegistry } from '../callspec/callback.ts';
+import { GuestThreads } from '../callspec/guest-threads.ts';
+import { type CallResult, HostCaller } from '../callspec/host-call.ts';
+import type { Declarations } from '../callspec/parse.ts';
+import type { PlanCache } from '../callspec/plan.ts';
+import type { Prototype } from '../callspec/types.ts';
+import { lookupPrototype } from '../catalog/catalog.ts';
+import { AbiChecker } from '../check/checker.ts';
+import type { PrintfHostCheck } from '../check/printf-host-check.ts';
+import type { TlsLayout } from '../check/tls-watch.ts';
+import { activeRecording } from '../trace/recorder.ts';
 import { type DirectAccess, GuestWindow } from '../callspec/guest-window.ts';
 import { MAILBOX_BYTES } from '../callspec/trampoline.ts';
-import { HOST_ARENA_BYTES } from '../callspec/values.ts';
+import { HOST_ARENA_BYTES, type HostValue } from '../callspec/values.ts';
 import { cacheForBoot, type CacheOption } from '../snapshot/image-cache.ts';
 import type { MachineSnapshot } from '../snapshot/machine-snapshot.ts';
 import { applyProcess } from '../snapshot/process-state.ts';
 import { findFixture } from './fixtures.ts';
 import { DEFAULT_CALL_TIMEOUT_SECONDS } from './limits.ts';
 import { Process } from './process.ts';
+import { SymbolTable } from './symbols.ts';
 
 const ARENA_BYTES = HOST_ARENA_BYTES;
 /** Room for an x87 result: st0 at 0 and, for a _Complex long double (COMPLEX_X87), st1 at 16. */
@@ -153,6 +166,87 @@ export function startProcess(options: BootOptions, arch: Arch, direct: DirectAcc
   const mailbox = image?.host.mailbox ?? arena.alloc(MAILBOX_BYTES, 16);
   arena.keepFirst();
   return { process, callCpu, stackTop, arena, code, x87Slot, mailbox };
+}
+
+/** What one boot of the guest made; `reset()` replaces it whole. */
+export interface BootedProcess {
+  process: Process;
+  symbols: SymbolTable;
+  callbacks: CallbackRegistry;
+  /** The CPU captured after boot with the stack pointer at a host call's entry (freed by `close()`). */
+  callCpu: SavedContext;
+  /** Host calls into the process. */
+  calls: HostCaller;
+  /** Threads started in it the fakecgo way. */
+  threads: GuestThreads;
+}
+
+/** What the host's layers ask of the machine: its settings and switches (read at every call), plans, lookups. */
+export interface MachineSide {
+  arch: Arch;
+  declarations: Declarations;
+  direct: DirectAccess;
+  printf: PrintfHostCheck;
+  callBudget: number;
+  checking(): boolean;
+  watchTls(): boolean;
+  tlsLayout(): TlsLayout;
+  readCString(address: number, max?: number): string;
+  /** Calls an IFUNC resolver and remembers its choice (see `Machine.resolveAllIfuncs`). */
+  resolveIfunc(address: number, name: string): number;
+  plans(proto: Prototype): PlanCache;
+  address(name: string, library?: string): number;
+  /** A call of a libc function, as `m.fn('libc.so.6', proto)` makes it. */
+  libc(proto: string, ...args: HostValue[]): CallResult;
+}
+
+/** Starts the process (see `startProcess`) and wires the host's layers to it. */
+export function bootProcess(options: BootOptions, side: MachineSide, image?: MachineSnapshot): BootedProcess {
+  const { arch } = side;
+  const { process, callCpu, stackTop, arena, code, x87Slot, mailbox } = startProcess(options, arch, side.direct, image);
+  const symbols = new SymbolTable(process);
+  const callbacks = new CallbackRegistry(arch, process.engine, code, arena, x87Slot);
+  const checker = new AbiChecker({
+    process,
+    objects: () => symbols.objects(),
+    prototypeOf: (name) => side.declarations.prototype(name) ?? lookupPrototype(name)?.prototype,
+    resolveIfunc: (address, name) => side.resolveIfunc(address, name),
+    isHostCode: (address) => code.contains(address),
+    readCString: (address, max) => side.readCString(address, max ?? 4096),
+    currentThread: () => process.threads.current.tid,
+    onViolation: (violation) => {
+      const recording = activeRecording(process.engine);
+      recording?.addEvent(Math.max(recording.step, 0), { kind: 'check', data: violation });
+    },
+  });
+  const calls = new HostCaller({
+    arch,
+    process,
+    callCpu,
+    stackTop,
+    arena,
+    code,
+    mailbox,
+    direct: side.direct,
+    checker,
+    callbacks,
+    printf: side.printf,
+    checking: () => side.checking(),
+    watchTls: () => side.watchTls(),
+    tlsLayout: () => side.tlsLayout(),
+    readCString: (address, max) => side.readCString(address, max),
+  });
+  const threads = new GuestThreads({
+    process,
+    calls,
+    callBudget: side.callBudget,
+    checking: () => side.checking(),
+    plans: (proto) => side.plans(proto),
+    parsePrototype: (text) => side.declarations.parsePrototype(text),
+    address: (name, library) => side.address(name, library),
+    libc: (proto, ...args) => side.libc(proto, ...args),
+  });
+  return { process, symbols, callbacks, callCpu, calls, threads };
 }
 
 /** What `startCached` needs of the machine it starts. */
