@@ -236,7 +236,7 @@ export class Machine {
     this.tlsLayoutCache = undefined;
   }
 
-  /** Drops what pointed into the previous process: cached functions, trampolines, thread memory, the TLS layout. */
+  /** Drops what pointed into the previous process: cached functions, output positions, the TLS layout (host calls and threads come anew with the boot). */
   private forgetGuestAddresses(): void {
     this.outputTaken = { stdout: 0, stderr: 0 };
     this.internal = new Map();
