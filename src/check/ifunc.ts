@@ -47,6 +47,29 @@ export function ifuncSymbols(object: MappedObject): { value: number; name: strin
   return [...seen].map(([value, name]) => ({ value, name }));
 }
 
+/**
+ * Calls an IFUNC resolver (as ld.so does: `call` makes the host call) and remembers the implementation it picked for
+ * the build of the object it is in (`objects`: the loaded objects, asked after the call).
+ */
+export function callIfuncResolver(arch: Arch, address: number, call: (address: number) => number, objects: () => MappedObject[]): number {
+  const implementation = call(address);
+  const object = objects().find((o) => address >= o.base + o.elf.loadSpan.start && address < o.base + o.elf.loadSpan.end);
+  if (object) recordIfuncImplementation(arch, object, address - object.base, implementation);
+  return implementation;
+}
+
+/** Resolves every IFUNC symbol of every object with `resolve`; returns the number of IFUNC symbols per object. */
+export function resolveAllIfuncs(objects: MappedObject[], resolve: (address: number, name: string) => number): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const object of objects) {
+    const symbols = ifuncSymbols(object);
+    if (symbols.length === 0) continue;
+    for (const s of symbols) resolve(object.base + s.value, s.name);
+    counts[object.elf.soname ?? object.path] = symbols.length;
+  }
+  return counts;
+}
+
 /** Whether every IFUNC symbol of `object` has a known implementation (nothing left to resolve). */
 export function ifuncsKnown(arch: Arch, object: MappedObject): boolean {
   const table = tables.get(keyOf(arch, object));
