@@ -9,6 +9,7 @@
 import type { Arch } from './emu/arch.ts';
 import { CapturedOutput, type OutputSink } from './kernel/output.ts';
 import type { GuestThread } from './kernel/threads.ts';
+import { PROT_EXEC, PROT_WRITE } from './emu/engine.ts';
 import type { CountingInfo } from './emu/block-counter.ts';
 import type { Callback, CallbackFunction, CallbackRegistry } from './callspec/callback.ts';
 import { type CallbackOptions, variadicTypes } from './callspec/callback-varargs.ts';
@@ -524,8 +525,27 @@ export class Machine {
     return this.process.engine.read(address, Math.min(size, region.end - address));
   }
 
+  /** `size` bytes of guest memory at `address` (a copy). */
   read(address: number, size: number): Uint8Array {
     return this.process.engine.read(address, size);
+  }
+
+  /**
+   * Writes `bytes` into guest memory at `address`, where the guest itself could store them: every byte must be in a
+   * writable, non-executable mapping (code changes only through the guest, so no translation can go stale).
+   * @throws ArgumentError naming the first byte that is not writable.
+   */
+  write(address: number, bytes: Uint8Array): void {
+    const space = this.process.space;
+    for (let at = address; at < address + bytes.length;) {
+      const region = space.find(at);
+      if (!region || (region.prot & PROT_WRITE) === 0 || (region.prot & PROT_EXEC) !== 0) {
+        const what = !region ? 'is not mapped' : (region.prot & PROT_WRITE) === 0 ? 'is read-only' : 'is code (executable)';
+        throw new ArgumentError(`cannot write ${bytes.length} byte(s) at 0x${address.toString(16)}: 0x${at.toString(16)} ${what} in the guest; write into memory the guest allocated (malloc, out(), a global it writes)`);
+      }
+      at = region.end;
+    }
+    this.process.engine.write(address, bytes);
   }
 
   close(): void {

@@ -47,6 +47,17 @@ for (const arch of ARCHES) {
       expect(cString(r.out[0])).toBe(`-7 4294967295 -123456 ${ulongMax} -9007199254740993 18446744073709551615 0x1234`);
     });
 
+    it('writes guest memory where the guest could store, and refuses code, read-only and unmapped bytes', () => {
+      const buffer = m.fn('libc.so.6', 'void *malloc(unsigned long n)')(16).value as number;
+      m.write(buffer, new TextEncoder().encode('written\0'));
+      expect(m.fn('libc.so.6', 'unsigned long strlen(const char *s)')(buffer).value).toBe(7);
+      expect(m.readCString(buffer)).toBe('written');
+      const code = m.fn('libc.so.6', 'int abs(int)').address;
+      expect(() => m.write(code, new Uint8Array([0xc3]))).toThrow(/is read-only in the guest/); // r-x code
+      expect(() => m.write(0x1000, new Uint8Array(4))).toThrow(/0x1000 is not mapped/);
+      expect(m.fn('libc.so.6', 'int abs(int)')(-4).value).toBe(4); // untouched
+    });
+
     it('returns libpcap\'s version string', () => {
       const r = m.fn('libpcap.so.0.8', 'const char *pcap_lib_version(void)')();
       expect(r.string).toBe('libpcap version 1.10.3 (with TPACKET_V3)');
