@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // The `shimulator` command. It runs the compiled JavaScript in dist/ (built by `prepack` for the package and by
-// scripts/setup.mjs in a checkout). In a checkout whose dist/ is missing or older than its sources it runs the
+// scripts/setup.mjs in a checkout): the command's script dist/bundle/cli.cjs, compiled with a V8 code cache by
+// dist/cli/launch.js. In a checkout whose dist/ is missing or older than its sources it runs the
 // TypeScript sources through tsx instead (slower to start, never stale).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const compiled = new URL('../dist/bundle/cli.js', import.meta.url);
+const compiled = new URL('../dist/bundle/cli.cjs', import.meta.url);
 
 async function useCompiled() {
   if (!existsSync(fileURLToPath(compiled))) return false;
@@ -15,9 +16,9 @@ async function useCompiled() {
   return distIsFresh(root);
 }
 
-let main;
 if (await useCompiled()) {
-  ({ main } = await import(compiled.href));
+  const { launch } = await import('../dist/cli/launch.js');
+  process.exitCode = await launch(fileURLToPath(compiled), process.argv.slice(2));
 } else {
   let register;
   try {
@@ -27,6 +28,6 @@ if (await useCompiled()) {
     process.exit(1);
   }
   register();
-  ({ main } = await import('../src/cli/main.ts'));
+  const { main } = await import('../src/cli/main.ts');
+  process.exitCode = await main(process.argv.slice(2));
 }
-process.exitCode = await main(process.argv.slice(2));

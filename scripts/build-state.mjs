@@ -8,6 +8,8 @@ import { join } from 'node:path';
 export const STAMP = join('dist', '.stamp');
 /** In dist/: a hash of the built files (the boot image cache keys images by it; src/snapshot/image-cache.ts). */
 export const BUILD_ID = 'build-id';
+/** In dist/bundle/: the command as one classic script (bin/shimulator.mjs runs it through src/cli/launch.ts). */
+export const CLI_SCRIPT = 'cli.cjs';
 /** What the build reads besides src/: a change to any of them makes dist/ stale. */
 const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'];
 

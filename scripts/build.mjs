@@ -7,18 +7,18 @@
 //     the JavaScript and the declarations in one pass and rewrites the sources' `./x.ts` imports to `./x.js`
 //     (rewriteRelativeImportExtensions); esbuild alone keeps the `.ts` specifiers of unbundled files, and the
 //     declarations would need tsc anyway.
-//  2. esbuild bundles that JavaScript into dist/bundle/ for the command line (cli.js, and worker.js for the
-//     playground's guest workers), split at the CLI's lazy imports: Node resolves and compiles ~110 small modules
-//     in about twice the CPU time of the few bundle files `shimulator call` loads. dist/bundle/ is two levels below
-//     the package like every compiled module, so the paths the code finds relative to its own file
-//     (`../../fixtures/`, `../catalog/`) are the same in both.
+//  2. esbuild bundles that JavaScript into dist/bundle/: the command as one classic script, cli.cjs (compiled with a
+//     V8 code cache by src/cli/launch.ts, see the README's "Build, and the start of a command"), and worker.js, the
+//     playground's guest workers, as an ES module. Node resolves and compiles ~110 small modules in about twice the
+//     CPU time of a bundle. dist/bundle/ is two levels below the package like every compiled module, so the paths
+//     the code finds relative to its own file (`../../fixtures/`, `../catalog/`) are the same in both.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUILD_ID, distIsFresh, STAMP } from './build-state.mjs';
+import { BUILD_ID, CLI_SCRIPT, distIsFresh, STAMP } from './build-state.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Source files tsc does not emit but dist/ needs: hand-written declarations and data files read at run time. */
@@ -71,7 +71,7 @@ for (const file of files(out).filter((f) => f.endsWith('.d.ts'))) {
 const require = createRequire(join(root, 'package.json'));
 try {
   await require('esbuild').build({
-    entryPoints: { cli: join(out, 'cli/main.js'), worker: join(out, 'playground/worker.js') },
+    entryPoints: { worker: join(out, 'playground/worker.js') },
     outdir: join(out, 'bundle'),
     bundle: true,
     splitting: true,
@@ -86,6 +86,28 @@ try {
     // elfy require()s Node's built-ins (assert), which an ES module can only do through a require of its own.
     banner: { js: "import { createRequire as shimulatorCreateRequire } from 'node:module';\nconst require = shimulatorCreateRequire(import.meta.url);" },
     chunkNames: 'chunk-[hash]',
+    logLevel: 'warning',
+  });
+  // The command itself: one classic script (CommonJS), which src/cli/launch.ts compiles with a V8 code cache. Node
+  // 20 caches no compiled code for ES modules (no module.enableCompileCache before Node 22): compiling the ES
+  // bundle cost ~18 ms of every call, and its functions compiled lazily while it ran as much again. One file, no
+  // splitting (esbuild splits ES modules only): the lazily imported commands stay in esbuild's lazy wrappers, so
+  // that `call` never runs (nor compiles, nor caches) them.
+  await require('esbuild').build({
+    entryPoints: { cli: join(out, 'cli/main.js') },
+    outfile: join(out, 'bundle', CLI_SCRIPT),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    external: ['koffi', 'esbuild', '@alexaltea/capstone-js'],
+    mainFields: ['module', 'main'],
+    // The modules find their files relative to their own URL; in the script that is the script's own file.
+    define: { 'import.meta.url': 'shimulatorScriptUrl' },
+    banner: { js: "const shimulatorScriptUrl = require('node:url').pathToFileURL(__filename).href;" },
+    // import() of a package (capstone-js, esbuild: both CommonJS) as require(): a script compiled by node:vm has no
+    // module loader of its own to resolve them against.
+    supported: { 'dynamic-import': false },
     logLevel: 'warning',
   });
 } catch (error) {

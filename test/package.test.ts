@@ -22,7 +22,7 @@ const TSC_TIMEOUT_MS = 300_000;
 /** What the tarball may hold: each path must match one of these (the `files` list of package.json, checked). */
 const ALLOWED = [
   /^package\.json$/, /^README\.md$/, /^bin\/shimulator\.mjs$/,
-  /^dist\/[\w/.-]+\.(js|d\.ts|d\.ts\.map|h)$/, /^dist\/build-id$/,
+  /^dist\/[\w/.-]+\.(c?js|d\.ts|d\.ts\.map|h)$/, /^dist\/build-id$/,
   /^src\/[\w/.-]+\.(ts|mjs|h)$/,
   /^web\/[\w/.-]+\.(ts|html)$/,
   /^fixtures\/manifest\.json$/, /^fixtures\/(amd64|i386|debug\/amd64|debug\/i386)\/[\w.+-]+\.gz$/, /^fixtures\/abi\/(manifest\.json|libabi-[\w-]+\.so|lessons\/liblessons-(amd64|i386)\.so)$/,
@@ -30,7 +30,7 @@ const ALLOWED = [
 ];
 /** What it must hold to run: the CLI bundle, the library and its types, both architectures' fixtures, the UI. */
 const REQUIRED = [
-  'bin/shimulator.mjs', 'dist/build-id', 'dist/bundle/cli.js', 'dist/bundle/worker.js', 'dist/index.js', 'dist/index.d.ts', 'dist/check/suite.js',
+  'bin/shimulator.mjs', 'dist/build-id', 'dist/bundle/cli.cjs', 'dist/bundle/worker.js', 'dist/index.js', 'dist/index.d.ts', 'dist/check/suite.js',
   'dist/catalog/libc.h', 'dist/trace/capstone-js.d.ts', 'fixtures/manifest.json', 'fixtures/amd64/libc.so.6.gz',
   'fixtures/i386/libc.so.6.gz', 'fixtures/debug/amd64/libc.so.6.syms.gz', 'fixtures/abi/manifest.json', 'web/index.html', 'web/main.ts', 'src/trace/format.ts',
 ];
@@ -70,7 +70,7 @@ describe('npm pack', () => {
 
 describe('installed into an empty directory', () => {
   it('needs no TypeScript loader at run time', () => {
-    expect(existsSync(join(app, 'node_modules/shimulator/dist/bundle/cli.js'))).toBe(true);
+    expect(existsSync(join(app, 'node_modules/shimulator/dist/bundle/cli.cjs'))).toBe(true);
     expect(existsSync(join(app, 'node_modules/tsx'))).toBe(false);
     expect(existsSync(join(app, 'node_modules/typescript'))).toBe(false);
   });
