@@ -8,7 +8,8 @@
 //     (rewriteRelativeImportExtensions); esbuild alone keeps the `.ts` specifiers of unbundled files, and the
 //     declarations would need tsc anyway.
 //  2. esbuild bundles that JavaScript into dist/bundle/: the command as one classic script, cli.cjs (compiled with a
-//     V8 code cache by src/cli/launch.ts, see the README's "Build, and the start of a command"), and worker.js, the
+//     V8 code cache by src/cli/launch.ts, itself bundled as launch.cjs; see the README's "Build, and the start of a
+//     command"), and worker.js, the
 //     playground's guest workers, as an ES module. Node resolves and compiles ~110 small modules in about twice the
 //     CPU time of a bundle. dist/bundle/ is two levels below the package like every compiled module, so the paths
 //     the code finds relative to its own file (`../../fixtures/`, `../catalog/`) are the same in both.
@@ -18,7 +19,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync,
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUILD_ID, CLI_SCRIPT, distIsFresh, STAMP } from './build-state.mjs';
+import { BUILD_ID, CLI_SCRIPT, distIsFresh, LAUNCHER, STAMP } from './build-state.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Source files tsc does not emit but dist/ needs: hand-written declarations and data files read at run time. */
@@ -108,6 +109,17 @@ try {
     // import() of a package (capstone-js, esbuild: both CommonJS) as require(): a script compiled by node:vm has no
     // module loader of its own to resolve them against.
     supported: { 'dynamic-import': false },
+    logLevel: 'warning',
+  });
+  // What bin/shimulator.mjs loads first: the launcher, one CommonJS file, which require()s Node's built-ins (an ES
+  // module's import of node:fs builds a module namespace of its ~100 exports: ~1.4 ms, where require() costs 0.1).
+  await require('esbuild').build({
+    entryPoints: [join(out, 'cli/launch.js')],
+    outfile: join(out, 'bundle', LAUNCHER),
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
     logLevel: 'warning',
   });
 } catch (error) {

@@ -297,7 +297,7 @@ describe("the command's V8 code cache (src/cli/launch.ts)", () => {
     const cache = join(dir, 'code-cache');
     expect(json(await call('--cache-dir', cache))).toMatchObject(expected);
     const files = readdirSync(join(cache, 'code'));
-    expect(files).toEqual([expect.stringMatching(/^cli-call-[0-9a-f]{16}-node[\d.]+-v8-[\w.-]+\.v8$/)]);
+    expect(files).toEqual([expect.stringMatching(/^cli-call-[0-9a-f]{16}-node[\d.]+-\w+-[0-9a-f]{8}\.v8$/)]);
     const file = join(cache, 'code', files[0]!);
     const written = readFileSync(file);
     expect(json(await call('--cache-dir', cache))).toMatchObject(expected);

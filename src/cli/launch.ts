@@ -5,12 +5,13 @@
  * functions one by one as they first ran was ~40 ms of the ~140 ms of a `shimulator call` (see the README's "Build,
  * and the start of a command").
  *
- * A cache file is named by the command, the build (dist/build-id), Node's version and the CPU; it is checked by its
- * own checksum and then by V8 (its version, flags and the script's source), and rewritten, atomically, whenever it is
- * missing or refused. It is written only after the command succeeded, into the cache directory the command itself
+ * A cache file is named by the command, the build (dist/build-id), Node's version, the CPU and Node's options; it is
+ * checked by its own checksum and then by V8 (its version, flags and the script's source), and rewritten, atomically,
+ * whenever it is missing or refused. It is written only after the command succeeded, into the cache directory the command itself
  * resolved from its options (`--no-cache` writes none); reading looks where a `--cache-dir` option points, anything
  * it finds there being checked like any cache file. Any failure to read or write it only costs speed.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -27,6 +28,8 @@ interface CliScript {
 /** "SHIMV8C\n", then the checksum of the V8 data that follows. */
 const MAGIC = Buffer.from('SHIMV8C\n');
 const HEADER_BYTES = MAGIC.length + CHECKSUM_BYTES;
+/** Built-in modules that the script's dependencies require as they load but use later or never. */
+const LAZY_BUILTINS = ['https'];
 /** Under the cache directory. */
 const CODE_DIR = 'code';
 const CODE_SUFFIX = '.v8';
@@ -43,13 +46,38 @@ export async function launch(scriptPath: string, argv: string[]): Promise<number
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new Script(wrapped, { filename: scriptPath, cachedData: cached });
   const module = { exports: {} as CliScript };
-  script.runInThisContext()(module.exports, createRequire(scriptPath), module, scriptPath, dirname(scriptPath));
+  const require = createRequire(scriptPath);
+  withLazyBuiltins(require, () => script.runInThisContext()(module.exports, require, module, scriptPath, dirname(scriptPath)));
   const status = await module.exports.main(argv);
   if (name !== undefined && (cached === undefined || script.cachedDataRejected) && status === 0) {
     const dir = module.exports.codeCacheDir(argv);
     if (dir !== undefined) writeCode(dir, name, script);
   }
   return status;
+}
+
+/**
+ * Runs `load` (the script's modules loading) with require('https') answered by a stand-in that loads the real module
+ * on the first use of any of its properties. koffi 2 requires node:https as it loads, for the download helpers of
+ * its build tool, which a program never calls: tls, net and http cost ~4 ms of every start. Node documents the
+ * means: "if a name matching a built-in module is added to [require.cache], only node:-prefixed require calls are
+ * going to receive the built-in module".
+ */
+function withLazyBuiltins(require: NodeJS.Require, load: () => void): void {
+  const ids = LAZY_BUILTINS.filter((id) => require.cache[id] === undefined);
+  for (const id of ids) require.cache[id] = lazyBuiltin(require, id);
+  try {
+    load();
+  } finally {
+    for (const id of ids) delete require.cache[id];
+  }
+}
+
+function lazyBuiltin(require: NodeJS.Require, id: string): NodeJS.Module {
+  let real: object | undefined;
+  const load = () => (real ??= require(`node:${id}`) as object);
+  const exports = new Proxy({}, { get: (_, key) => Reflect.get(load(), key), has: (_, key) => Reflect.has(load(), key) });
+  return { id, filename: id, loaded: true, exports, children: [], paths: [] } as unknown as NodeJS.Module;
 }
 
 /** The cache file of this command, build, Node and CPU; undefined when dist/ has no build id. */
@@ -62,7 +90,9 @@ function cacheFileName(dist: string, command: string | undefined): string | unde
   }
   if (!/^[0-9a-f]{64}$/.test(build)) return undefined;
   const kind = command !== undefined && COMMANDS.has(command) ? command : 'other';
-  return `cli-${kind}-${build.slice(0, 16)}-node${process.versions.node}-v8-${process.versions.v8}-${process.arch}${CODE_SUFFIX}`;
+  // V8 refuses code cached under other flags: Node's options get files of their own rather than taking turns at one.
+  const options = createHash('sha256').update(`${process.execArgv.join('\0')}\n${process.env.NODE_OPTIONS ?? ''}`).digest('hex');
+  return `cli-${kind}-${build.slice(0, 16)}-node${process.versions.node}-${process.arch}-${options.slice(0, 8)}${CODE_SUFFIX}`;
 }
 
 /**
