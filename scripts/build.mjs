@@ -105,7 +105,10 @@ try {
     mainFields: ['module', 'main'],
     // The modules find their files relative to their own URL; in the script that is the script's own file.
     define: { 'import.meta.url': 'shimulatorScriptUrl' },
-    banner: { js: "const shimulatorScriptUrl = require('node:url').pathToFileURL(__filename).href;" },
+    // The file is a CommonJS module's body inside the function that Node's loader would wrap it in (so that the
+    // launcher compiles the file's own text, not a 1 MB copy joined to a wrapper), strict as the ES modules it holds.
+    banner: { js: `(function (exports, require, module, __filename, __dirname) {'use strict';\nconst shimulatorScriptUrl = require('node:url').pathToFileURL(__filename).href;` },
+    footer: { js: '})' },
     // import() of a package (capstone-js, esbuild: both CommonJS) as require(): a script compiled by node:vm has no
     // module loader of its own to resolve them against.
     supported: { 'dynamic-import': false },

@@ -40,11 +40,12 @@ const COMMANDS = new Set(['call', 'run', 'trace', 'playground', 'export-lesson',
 
 /** Runs the command in `scriptPath` (dist/bundle/cli.cjs) on `argv`; resolves to its exit status. */
 export async function launch(scriptPath: string, argv: string[]): Promise<number> {
-  const source = readFileSync(scriptPath, 'latin1'); // esbuild writes ASCII only
+  // UTF-8: esbuild escapes what is not ASCII in strings, but not in regular expressions.
+  const source = readFileSync(scriptPath, 'utf8');
   const name = cacheFileName(dirname(dirname(scriptPath)), argv[0]);
   const cached = name === undefined ? undefined : readCode(readCacheDir(argv), name);
-  const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
-  const script = new Script(wrapped, { filename: scriptPath, cachedData: cached });
+  // The file is a function expression: `(function (exports, require, module, __filename, __dirname) {…})`.
+  const script = new Script(source, { filename: scriptPath, cachedData: cached });
   const module = { exports: {} as CliScript };
   const require = createRequire(scriptPath);
   withLazyBuiltins(require, () => script.runInThisContext()(module.exports, require, module, scriptPath, dirname(scriptPath)));
