@@ -40,8 +40,8 @@ const COMMANDS = new Set(['call', 'run', 'trace', 'playground', 'export-lesson',
 
 /** Runs the command in `scriptPath` (dist/bundle/cli.cjs) on `argv`; resolves to its exit status. */
 export async function launch(scriptPath: string, argv: string[]): Promise<number> {
-  // UTF-8: esbuild escapes what is not ASCII in strings, but not in regular expressions.
-  const source = readFileSync(scriptPath, 'utf8');
+  // Latin-1 (the build makes the script ASCII): a string outside V8's heap, ~2 ms less than decoding UTF-8.
+  const source = readFileSync(scriptPath, 'latin1');
   const name = cacheFileName(dirname(dirname(scriptPath)), argv[0]);
   const cached = name === undefined ? undefined : readCode(readCacheDir(argv), name);
   // The file is a function expression: `(function (exports, require, module, __filename, __dirname) {…})`.
