@@ -15,15 +15,16 @@ const { fileURLToPath } = require('node:url');
 const root = fileURLToPath(new URL('..', import.meta.url));
 const script = fileURLToPath(new URL('../dist/bundle/cli.cjs', import.meta.url));
 
-async function useCompiled() {
-  if (!existsSync(script)) return false;
-  if (!existsSync(`${root}.git`)) return true; // an installed package: dist/ is what it shipped
-  const { distIsFresh } = await import('../scripts/build-state.mjs');
-  return distIsFresh(root);
-}
+// Whether dist/ is to be run: always in an installed package (dist/ is what it shipped); in a checkout when it is
+// not older than src/ — a promise, whose `stat`s run while the launcher reads and compiles the script.
+let fresh;
+if (!existsSync(script)) fresh = false;
+else if (!existsSync(`${root}.git`)) fresh = true;
+else fresh = (await import('../scripts/build-state.mjs')).distIsFreshAsync(root);
 
-if (await useCompiled()) {
-  process.exitCode = await require('../dist/bundle/launch.cjs').launch(script, process.argv.slice(2));
+const status = fresh === false ? undefined : await require('../dist/bundle/launch.cjs').launch(script, process.argv.slice(2), fresh);
+if (status !== undefined) {
+  process.exitCode = status;
 } else {
   let register;
   try {
