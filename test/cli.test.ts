@@ -2,10 +2,11 @@
  * The `shimulator call` contract, run as a user runs it: `node bin/shimulator.mjs …` in a child process.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { distIsFresh } from '../scripts/build-state.mjs';
 import { ARCHES } from '../src/emu/arch.ts';
 import { type Run, shimulatorCli, spawnAsync } from './support/spawn.ts';
 
@@ -284,5 +285,34 @@ describe('bad input: one clear message, non-zero exit', () => {
   it('a host library of the right architecture is mounted and callable', async () => {
     const r = json(await shimulator('call', '--arch', 'i386', '--json', '--lib', f32, 'int f(void)'));
     expect(r.return).toBe(7);
+  });
+});
+
+describe("the command's V8 code cache (src/cli/launch.ts)", () => {
+  const call = (...options: string[]) => shimulator('call', ...options, '--json', SNPRINTF, 'out:64', '64', '%f %d', 'double:1.5', 'int:7');
+  const expected = { function: 'snprintf', return: 10, out: { 0: '1.500000 7' } };
+
+  it('is written under --cache-dir after a call, used by the next, and rewritten when corrupt', async () => {
+    expect(distIsFresh(ROOT), 'dist/ is stale: run `npm run build` (the code cache is the compiled command\'s)').toBe(true);
+    const cache = join(dir, 'code-cache');
+    expect(json(await call('--cache-dir', cache))).toMatchObject(expected);
+    const files = readdirSync(join(cache, 'code'));
+    expect(files).toEqual([expect.stringMatching(/^cli-call-[0-9a-f]{16}-node[\d.]+-\w+-[0-9a-f]{8}\.v8$/)]);
+    const file = join(cache, 'code', files[0]!);
+    const written = readFileSync(file);
+    expect(json(await call('--cache-dir', cache))).toMatchObject(expected);
+    expect(readFileSync(file).equals(written)).toBe(true); // accepted: not written again
+    const corrupt = Buffer.from(written);
+    corrupt[corrupt.length >> 1]! ^= 0xff;
+    writeFileSync(file, corrupt);
+    expect(json(await call('--cache-dir', cache))).toMatchObject(expected);
+    expect(readFileSync(file).equals(corrupt)).toBe(false); // refused by its checksum, and written afresh
+  });
+
+  it('is neither read nor written with --no-cache', async () => {
+    const cache = join(dir, 'no-code-cache');
+    expect(json(await call('--no-cache'))).toMatchObject(expected);
+    expect(json(await call('--cache-dir', cache, '--no-cache'))).toMatchObject(expected);
+    expect(existsSync(cache)).toBe(false);
   });
 });

@@ -5,7 +5,7 @@
  */
 
 /** A psABI citation in parentheses: `(psABI §3.2.3 "Returning of Values": …)`, `(i386 psABI §2.2.3)`. */
-const CITATION = /\s*\((?:i386 )?psABI §[^()]*\)/g;
+const CITATION = /\s*\((?:i386 )?psABI \u00a7[^()]*\)/g; // \u00a7 is §: the command's script is ASCII (scripts/build.mjs)
 
 export function shortReason(reason: string): string {
   const plain = reason.replace(CITATION, '');

@@ -3,12 +3,13 @@
  * Each command loads its own modules on first use, so that `call` does not load the playground, esbuild or Capstone.
  * Every failure the user can cause prints one clear message and exits non-zero; unexpected errors keep their stack.
  */
-import { CALL_USAGE, runCall, UsageError } from './call.ts';
+import { CALL_USAGE, parseCallOptions, runCall, UsageError } from './call.ts';
 import { formatError, isUserError } from './errors.ts';
 import { CommandLineFileError } from './files.ts';
 import { RUN_USAGE } from './run.ts';
 import { TIMEOUT_EXIT_STATUS } from './sizes.ts';
 import { WallTimeoutError } from '../loader/limits.ts';
+import { defaultCacheDir } from '../snapshot/cache-dir.ts';
 
 const USAGE = `shimulator — run real glibc and libpcap (i386, amd64) in an emulated x86 process and call C functions
 
@@ -60,6 +61,20 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof WallTimeoutError) return TIMEOUT_EXIT_STATUS;
     return error instanceof UsageError || error instanceof CommandLineFileError ? 2 : 1;
   }
+}
+
+/**
+ * Where the command `argv` keeps its caches, as its own options say (undefined: `--no-cache`, or not known): the
+ * launcher (launch.ts) writes the command's code cache there after it succeeded.
+ */
+export function codeCacheDir(argv: string[]): string | undefined {
+  const [command, ...rest] = argv;
+  if (command === 'call') {
+    const o = parseCallOptions(rest);
+    return o.cache ? (o.cacheDir ?? defaultCacheDir()) : undefined;
+  }
+  // The other commands' options are rarer: an option about caches, or an argument spelled like one, writes none.
+  return rest.includes('--no-cache') || rest.includes('--cache-dir') ? undefined : defaultCacheDir();
 }
 
 /**

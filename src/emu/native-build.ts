@@ -11,15 +11,21 @@
  * back to JavaScript counting — the same counts, slower — and `machine.counting` says why in one line. A failed
  * build leaves a `.failed` note beside it so that later processes do not pay for the attempt again.
  */
-import { spawnSync } from 'node:child_process';
+import type * as ChildProcess from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultCacheDir } from '../snapshot/cache-dir.ts';
 
 /** The C source the package ships (native/ at the package root, two levels above every compiled module). */
 export const HELPER_SOURCE = fileURLToPath(new URL('../../native/shimcount.c', import.meta.url));
+/**
+ * node:child_process, loaded when a build runs: loading it (with net and dgram) costs ~1.5 ms of every process that
+ * boots a machine, and only a first build needs it.
+ */
+const childProcess = () => createRequire(import.meta.url)('node:child_process') as typeof ChildProcess;
 /** The same flags as scripts/setup.mjs builds with. */
 export const HELPER_FLAGS = ['-O2', '-std=c99', '-Wall', '-Wextra', '-shared', '-fPIC'];
 const EXTENSION = process.platform === 'darwin' ? 'dylib' : 'so';
@@ -56,12 +62,12 @@ export function ensureHelperBuild(options: HelperBuildOptions = {}): HelperBuild
   if (existsSync(path)) return { path, built: false };
   const failed = `${path}.failed`;
   if (existsSync(failed)) return { reason: `building it failed before (${readFileSync(failed, 'utf8').trim()}; delete ${failed} to try again)` };
-  const compiler = (options.compilers ?? defaultCompilers()).find((cc) => spawnSync(cc, ['--version'], { stdio: 'ignore' }).status === 0);
+  const compiler = (options.compilers ?? defaultCompilers()).find((cc) => childProcess().spawnSync(cc, ['--version'], { stdio: 'ignore' }).status === 0);
   if (!compiler) return { reason: 'no C compiler (cc, gcc or clang) to build native/shimcount.c' };
   const partial = `${path}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true });
-    const run = spawnSync(compiler, [...HELPER_FLAGS, '-o', partial, source], { encoding: 'utf8' });
+    const run = childProcess().spawnSync(compiler, [...HELPER_FLAGS, '-o', partial, source], { encoding: 'utf8' });
     if (run.status !== 0) {
       const why = `${compiler} exited with ${run.status ?? run.signal}: ${(run.stderr || run.error?.message || '').trim().slice(0, ERROR_EXCERPT)}`;
       writeFileSync(failed, `${why.replace(/\s+/g, ' ')}\n`);

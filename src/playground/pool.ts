@@ -33,8 +33,11 @@ const WORKER_HEAP_MB = 2048;
 /** Pause before replacing a worker that died while starting: a broken install must not become a fork loop. */
 const STARTUP_RETRY_MS = 1000;
 
-/** The worker's entry: compiled (dist/) it is worker.js itself; from the TypeScript sources, a stub that loads tsx. */
-const ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? './worker.js' : './worker-entry.mjs', import.meta.url));
+/**
+ * The worker's entry: compiled (dist/, or the command's script dist/bundle/cli.cjs) it is worker.js beside this file;
+ * from the TypeScript sources, a stub that loads tsx.
+ */
+const ENTRY = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './worker-entry.mjs' : './worker.js', import.meta.url));
 
 export interface PoolOptions {
   workers?: number;

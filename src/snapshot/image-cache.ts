@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Arch } from '../emu/arch.ts';
 import { unicornVersion } from '../emu/unicorn-native.ts';
 import { findFixture, fixtureEntries } from '../loader/fixtures.ts';
-import { defaultCacheDir } from './cache-dir.ts';
+import { defaultCacheDir, keepNewest } from './cache-dir.ts';
 import { decodeImage, encodeImage, IMAGE_FORMAT_VERSION } from './image-file.ts';
 import type { MachineSnapshot } from './machine-snapshot.ts';
 
@@ -185,19 +185,7 @@ export class BootImageCache {
 
   /** Keeps the MAX_IMAGES most recently used images (boots with ever-new libraries must not fill the disk). */
   private evict(): void {
-    const images = readdirSync(this.dir)
-      .filter((name) => name.endsWith(IMAGE_SUFFIX))
-      .map((name) => {
-        const path = join(this.dir, name);
-        try {
-          return { path, used: statSync(path).mtimeMs };
-        } catch {
-          return undefined;
-        }
-      })
-      .filter((image) => image !== undefined)
-      .sort((a, b) => b.used - a.used);
-    for (const image of images.slice(MAX_IMAGES)) this.remove(image.path);
+    keepNewest(this.dir, IMAGE_SUFFIX, MAX_IMAGES);
   }
 
   private remove(path: string): void {

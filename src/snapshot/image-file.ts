@@ -8,8 +8,7 @@
  * the blobs (guest pages are stored raw: restoring reads them in place) and undefined as {"$u": 1}. Anything wrong
  * — magic, version, key, lengths, checksum, JSON — is an ImageFormatError: the cache then boots afresh.
  */
-import { createHash } from 'node:crypto';
-import * as zlib from 'node:zlib';
+import { checksum, CHECKSUM_BYTES } from './checksum.ts';
 import { ImageFormatError, SnapshotUnsupportedError } from './errors.ts';
 import { type HostCallState, MachineSnapshot } from './machine-snapshot.ts';
 import type { ProcessSnapshot } from './process-state.ts';
@@ -18,16 +17,6 @@ const MAGIC = Buffer.from('SHIMIMG\n');
 /** Bumped whenever the snapshot's data changes shape. */
 export const IMAGE_FORMAT_VERSION = 1;
 const U32 = 4;
-/**
- * The body's checksum: CRC-32 where node:zlib has it (Node ≥ 20.15; ~10x faster than sha256 over the ~2 MiB of
- * pages, and corruption, not forgery, is what it guards against), else the first 4 bytes of its sha256.
- */
-const CHECKSUM_BYTES = 4;
-const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
-
-function checksum(data: Uint8Array): Buffer {
-  return crc32 ? u32(crc32(data)) : createHash('sha256').update(data).digest().subarray(0, CHECKSUM_BYTES);
-}
 
 interface ImageBody {
   process: ProcessSnapshot;

@@ -294,6 +294,21 @@ describe('addDeclarations', () => {
   });
 });
 
+describe('built-in typedefs (parsed on first use, as if declared first)', () => {
+  it('declare their tags before any use: a union or enum of that tag is refused', () => {
+    expect(new Declarations().tag('struct', 'pcap')).toEqual({ kind: 'struct', tag: 'pcap' });
+    expect(() => new Declarations().addDeclarations('union pcap { int x; };')).toThrow(/"pcap" was declared as struct pcap, not union/);
+  });
+
+  it('give way to a redefinition, and a defined tag completes them', () => {
+    const d = new Declarations();
+    d.addDeclarations('typedef unsigned int size_t; struct __dirstream { int fd; };');
+    expect(d.typedef('size_t')).toEqual({ kind: 'int', name: 'unsigned int' });
+    expect(d.typedef('DIR')).toEqual({ kind: 'struct', tag: '__dirstream', fields: [expect.objectContaining({ name: 'fd' })] });
+    expect(d.typedef('ssize_t')).toEqual(new Declarations().typedef('ssize_t'));
+  });
+});
+
 describe('nesting limit', () => {
   const deep = MAX_DECLARATION_NESTING * 8;
   const limit = new RegExp(`nests deeper than the parser's limit of ${MAX_DECLARATION_NESTING} levels`);
