@@ -26,17 +26,17 @@ export class BinaryFloatError extends Error {
 
 const bias = (f: BinaryFormat) => (1 << (f.exponent - 1)) - 1;
 const maxExponent = (f: BinaryFormat) => (1 << f.exponent) - 1;
-const bitLength = (n: bigint) => (n === 0n ? 0 : n.toString(2).length);
+export const bitLength = (n: bigint) => (n === 0n ? 0 : n.toString(2).length);
 
 /** round(num / den) to nearest, ties to even. */
-function roundDivide(num: bigint, den: bigint): bigint {
+export function roundDivide(num: bigint, den: bigint): bigint {
   const q = num / den;
   const twice = 2n * (num % den);
   return twice > den || (twice === den && (q & 1n) === 1n) ? q + 1n : q;
 }
 
 /** round(n / d × 2^shift). */
-function scaled(n: bigint, d: bigint, shift: number): bigint {
+export function scaled(n: bigint, d: bigint, shift: number): bigint {
   return shift >= 0 ? roundDivide(n << BigInt(shift), d) : roundDivide(n, d << BigInt(-shift));
 }
 

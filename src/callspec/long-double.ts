@@ -5,6 +5,7 @@
  * most significant first, sign and exponent then significand (`x87:3fff860a8aaaaaaaaaab`). Pure.
  */
 import { decodeFloat80, FLOAT80_BYTES } from './float80.ts';
+import { bitLength, scaled } from './ieee-binary.ts';
 
 const BIAS = 16383;
 const MAX_EXPONENT = 0x7fff;
@@ -59,20 +60,6 @@ function pack(negative: boolean, exponent: number, significand: bigint): Uint8Ar
   out[8] = top & 0xff;
   out[9] = top >> 8;
   return out;
-}
-
-const bitLength = (n: bigint) => (n === 0n ? 0 : n.toString(2).length);
-
-/** round(num / den) to nearest, ties to even. */
-function roundDivide(num: bigint, den: bigint): bigint {
-  const q = num / den;
-  const twice = 2n * (num % den);
-  return twice > den || (twice === den && (q & 1n) === 1n) ? q + 1n : q;
-}
-
-/** round(n / d × 2^shift). */
-function scaled(n: bigint, d: bigint, shift: number): bigint {
-  return shift >= 0 ? roundDivide(n << BigInt(shift), d) : roundDivide(n, d << BigInt(-shift));
 }
 
 /** The float80 nearest to the positive rational n / d (ties to even), with overflow to infinity and denormals. */
