@@ -230,30 +230,55 @@ export class HostCaller {
   execute(
     address: number, plan: CallPlan, block: PreparedBlock, budget: number, instrument: boolean, tlsLayout?: TlsLayout,
   ): CallResult {
-    const spec = plan.spec;
     this.requireLiveProcess();
-    const nested = this.inCallback > 0;
-    const site = nested ? this.nestedCallSite(spec.function) : { thread: this.mainThread, mailbox: this.mailbox, errno: this.errnoWindow };
     const check = instrument && this.context.checking();
     const watch = check || (instrument && this.checker.onCall !== undefined);
+    if (this.inCallback > 0) return this.executeNested(address, plan, block, budget, instrument, check, watch, tlsLayout);
+    // The main thread's call, the warm path: no closures or per-call objects beyond the result.
+    const tls = instrument && tlsLayout ? new TlsWatch(this.process, tlsLayout) : undefined;
+    tls?.start();
+    this.process.activate(this.mainThread);
+    const errno = this.errnoWindow;
+    errno?.zero(errno.start, 4);
+    if (watch) this.checker.beginHostCall(address, plan.spec);
+    let raw: RawCallResult;
+    try {
+      raw = executeCall(this.env, plan, block, budget);
+    } catch (error) {
+      // A fault or runaway after a violation is often caused by it: keep the report with the error.
+      const report = watch ? this.checker.endHostCall() : undefined;
+      if (check && error instanceof Error) Object.assign(error, { abi: report });
+      tls?.stop();
+      throw error;
+    }
+    const report = watch ? this.checker.endHostCall() : undefined;
+    return this.result(plan, raw, errno, check ? report : undefined, tls?.stop());
+  }
+
+  /** A call made from inside a callback: on the callback's thread, below its stack pointer (see nested-call.ts). */
+  private executeNested(
+    address: number, plan: CallPlan, block: PreparedBlock, budget: number, instrument: boolean, check: boolean, watch: boolean,
+    tlsLayout?: TlsLayout,
+  ): CallResult {
+    const spec = plan.spec;
+    const site = this.nestedCallSite(spec.function);
     const layout = tlsLayout && site.handle ? threadTlsLayout(tlsLayout, site.handle, this.process) : tlsLayout;
     const tls = instrument && layout ? new TlsWatch(this.process, layout) : undefined;
     tls?.start();
-    if (!nested) this.process.activate(this.mainThread);
     const errno = site.errno;
-    const outerErrno = nested ? errno?.readInt32(errno.start) : undefined;
+    const outerErrno = errno?.readInt32(errno.start);
     errno?.zero(errno.start, 4);
     // A nested call joins the outer call's watch (its frames above the outer's open calls).
-    const joined = watch && nested && this.checker.watching ? this.checker.beginNestedHostCall(address, spec) : undefined;
+    const joined = watch && this.checker.watching ? this.checker.beginNestedHostCall(address, spec) : undefined;
     if (watch && !joined) this.checker.beginHostCall(address, spec);
     const endWatch = () => (joined ? this.checker.endNestedHostCall(joined) : watch ? this.checker.endHostCall() : undefined);
-    const frame = nested
-      ? enterNestedCall({ ...this.env, trampoline: (p) => this.trampolineFor(p, site.mailbox) }, site.mailbox, (start, size) => this.window(start, size))
-      : undefined;
+    const frame = enterNestedCall(
+      { ...this.env, trampoline: (p) => this.trampolineFor(p, site.mailbox) }, site.mailbox, (start, size) => this.window(start, size),
+    );
     try {
       let raw: RawCallResult;
       try {
-        raw = executeCall(frame?.env ?? this.env, plan, block, budget);
+        raw = executeCall(frame.env, plan, block, budget);
       } catch (error) {
         // A fault or runaway after a violation is often caused by it: keep the report with the error.
         const report = endWatch();
@@ -267,8 +292,8 @@ export class HostCaller {
       return this.result(plan, raw, errno, abi, tlsReport);
     } finally {
       // The thread is still inside the outer call (the nested one's return left it waiting for the host).
-      if (nested) site.thread.state = 'running';
-      frame?.leave();
+      site.thread.state = 'running';
+      frame.leave();
       if (outerErrno !== undefined) errno!.writeWord(errno!.start, outerErrno >>> 0, 4);
     }
   }

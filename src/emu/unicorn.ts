@@ -331,6 +331,7 @@ export class UnicornEngine implements Engine {
   }
 
   private unregisterRemoved(): void {
+    if (this.removedCallbacks.length === 0) return; // after nearly every run: no array to allocate
     for (const cb of this.removedCallbacks.splice(0)) koffi.unregister(cb);
   }
 

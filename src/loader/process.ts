@@ -28,7 +28,7 @@ import { parseElfOnce } from './elf-cache.ts';
 import type { CopiesOption } from './fixture-cache.ts';
 import { fixtureEntries, isVerifiedFixture, loadFixture } from './fixtures.ts';
 import { locate } from './symbols.ts';
-import { type TimeLimits, TimeLimitError, WALL_CHECK_INSTRUCTIONS, WallTimeoutError, wallTimeLimit } from './limits.ts';
+import { type TimeLimits, TimeLimitError, WALL_CHECK_INSTRUCTIONS, WallTimeoutError, type WallTimeLimit, wallTimeLimit } from './limits.ts';
 
 /** Where things go in the guest's address space, per architecture (close to what Linux picks, minus ASLR). */
 export interface MemoryLayout {
@@ -74,6 +74,12 @@ export const LAYOUTS: Record<Arch, MemoryLayout> = {
     gdtPage: 0xfffff000,
   },
 };
+
+const NO_LIMITS: TimeLimits = Object.freeze({});
+const MS_PER_SECOND = 1000;
+
+/** A host call runs until it returns to the trap page, not until some condition (no closure per call). */
+const NEVER_FINISHED = (): boolean => false;
 
 /** `hlt`: the trap page's filler. Execution never really reaches it: the engine stops at its address. */
 const HLT = 0xf4;
@@ -196,7 +202,8 @@ export class Process {
   /** Instructions the boot took (ld.so start to `shimulator_ready`). */
   bootInstructions = 0;
   /** Time limits in force for the current run (whole programs; host calls: their wall-clock timeout only). */
-  private limits: TimeLimits = {};
+  private limits: TimeLimits = NO_LIMITS;
+  private callLimits: { wall: WallTimeLimit } | undefined;
   /** Host wall-clock seconds a host call may take (undefined: no limit besides its budget). */
   callTimeoutSeconds: number | undefined;
   private readonly elfCache = new Map<string, ElfFile>();
@@ -353,7 +360,7 @@ export class Process {
   run(begin: number, until: number, budget: number, lastBlock?: number): RunResult {
     const caller = this.threads.current;
     caller.state = 'running';
-    return { reason: 'until', instructions: this.schedule(caller, begin, until, budget, () => false, lastBlock) };
+    return { reason: 'until', instructions: this.schedule(caller, begin, until, budget, NEVER_FINISHED, lastBlock) };
   }
 
   /**
@@ -381,7 +388,7 @@ export class Process {
       if (error instanceof GuestExit) return { status: error.status, signal: error.signal };
       throw error;
     } finally {
-      this.limits = {};
+      this.limits = NO_LIMITS;
     }
   }
 
@@ -401,11 +408,15 @@ export class Process {
     if (this.limits.wall !== undefined || this.callTimeoutSeconds === undefined) {
       return this.scheduleWithin(target, begin, until, budget, finished, lastBlock);
     }
-    this.limits = wallTimeLimit(this.callTimeoutSeconds, 'call');
+    // One limits object per process, its deadline renewed per call (a host call allocates nothing for it).
+    this.callLimits ??= { wall: wallTimeLimit(this.callTimeoutSeconds, 'call').wall! };
+    this.callLimits.wall.seconds = this.callTimeoutSeconds;
+    this.callLimits.wall.deadlineMs = Date.now() + this.callTimeoutSeconds * MS_PER_SECOND;
+    this.limits = this.callLimits;
     try {
       return this.scheduleWithin(target, begin, until, budget, finished, lastBlock);
     } finally {
-      this.limits = {};
+      this.limits = NO_LIMITS;
     }
   }
 
