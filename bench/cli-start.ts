@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ARCHES } from '../src/emu/arch.ts';
-import { distIsFresh } from '../scripts/build-state.mjs';
+import { distIsFresh } from '../scripts/build-state.cjs';
 
 const ROUNDS = 9;
 const PROTOTYPE = 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)';
@@ -31,7 +31,7 @@ function timeProcess(args: string[], expect: string | undefined): number {
 }
 
 export function benchCliStart(root: string, write: (line: string) => void): void {
-  const bin = join(root, 'bin/shimulator.mjs');
+  const bin = join(root, 'bin/shimulator.cjs');
   const runs: { label: string; args: string[]; expect?: string; ms: number[] }[] = [
     { label: 'node -e 0', args: ['-e', '0'], ms: [] },
     // Everything of a start but the boot and the call: Node, the bundle, koffi and Unicorn's library.

@@ -40,7 +40,7 @@ const COMMANDS = new Set(['call', 'run', 'trace', 'playground', 'export-lesson',
 
 /**
  * Runs the command in `scriptPath` (dist/bundle/cli.cjs) on `argv`; resolves to its exit status. `runnable` (the
- * checkout's freshness check, bin/shimulator.mjs) is awaited once the script is compiled: when it is false, nothing
+ * checkout's freshness check, bin/shimulator.cjs) is awaited once the script is compiled: when it is false, nothing
  * has run and this resolves to undefined.
  */
 export async function launch(scriptPath: string, argv: string[], runnable: boolean | Promise<boolean> = true): Promise<number | undefined> {
