@@ -28,8 +28,11 @@ interface CliScript {
 /** "SHIMV8C\n", then the checksum of the V8 data that follows. */
 const MAGIC = Buffer.from('SHIMV8C\n');
 const HEADER_BYTES = MAGIC.length + CHECKSUM_BYTES;
-/** Built-in modules that the script's dependencies require as they load but use later or never. */
-const LAZY_BUILTINS = ['https'];
+/**
+ * Built-in modules that the script's dependencies require as they load but use later or never: koffi's `https`
+ * (below), elfy's `assert` (one `assert.equal` on a path a bundled fixture's lookup does not take; ~2 ms to load).
+ */
+const LAZY_BUILTINS = ['https', 'assert'];
 /** Under the cache directory. */
 const CODE_DIR = 'code';
 const CODE_SUFFIX = '.v8';
@@ -80,9 +83,14 @@ function withLazyBuiltins(require: NodeJS.Require, load: () => void): void {
 }
 
 function lazyBuiltin(require: NodeJS.Require, id: string): NodeJS.Module {
-  let real: object | undefined;
-  const load = () => (real ??= require(`node:${id}`) as object);
-  const exports = new Proxy({}, { get: (_, key) => Reflect.get(load(), key), has: (_, key) => Reflect.has(load(), key) });
+  let real: (...args: unknown[]) => unknown;
+  const load = () => (real ??= require(`node:${id}`) as typeof real);
+  // A function, so that a module that is one (`assert(…)`) can be called through its stand-in.
+  const exports = new Proxy(() => undefined, {
+    get: (_, key) => Reflect.get(load(), key),
+    has: (_, key) => Reflect.has(load(), key),
+    apply: (_, self, args) => Reflect.apply(load(), self, args),
+  });
   return { id, filename: id, loaded: true, exports, children: [], paths: [] } as unknown as NodeJS.Module;
 }
 
