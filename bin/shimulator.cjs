@@ -16,14 +16,9 @@ const script = join(root, 'dist/bundle/cli.cjs');
 
 async function start(argv) {
   // Whether dist/ is to be run: always in an installed package (dist/ is what it shipped); in a checkout when it is
-  // not older than src/ — a promise, whose `stat`s run while the launcher reads and compiles the script.
-  let fresh;
-  if (!existsSync(script)) fresh = false;
-  else if (!existsSync(join(root, '.git'))) fresh = true;
-  else fresh = require('../scripts/build-state.cjs').distIsFreshAsync(`${root}/`);
-
-  const status = fresh === false ? undefined : await require('../dist/bundle/launch.cjs').launch(script, argv, fresh);
-  if (status !== undefined) return status;
+  // not older than src/ (~190 `stat`s, ~1.5 ms; made on libuv's threads they cost more of the main thread, ~5 ms).
+  const fresh = existsSync(script) && (!existsSync(join(root, '.git')) || require('../scripts/build-state.cjs').distIsFresh(root));
+  if (fresh) return require('../dist/bundle/launch.cjs').launch(script, argv);
   let register;
   try {
     ({ register } = await import('tsx/esm/api'));

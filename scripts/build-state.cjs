@@ -7,7 +7,7 @@
 'use strict';
 
 /** @type {typeof import('node:fs')} */
-const { readdirSync, statSync, promises: { stat } } = require('node:fs');
+const { readdirSync, statSync } = require('node:fs');
 /** @type {typeof import('node:path')} */
 const { join } = require('node:path');
 
@@ -24,18 +24,28 @@ const INPUT_FILES = ['tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs'
 
 function mtime(path) {
   try {
-    return statSync(path).mtimeMs;
+    return statSync(path, { throwIfNoEntry: false })?.mtimeMs;
   } catch {
     return undefined;
   }
 }
 
+/**
+ * The files under DIR, into FILES. Not readdirSync's `recursive` (JavaScript in Node 20) nor path.join: on the
+ * ~190 paths of a start in a checkout, before either is optimized, they cost ~3 ms where this costs ~0.4.
+ */
+function filesUnder(dir, files) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory()) filesUnder(path, files);
+    else if (entry.isFile()) files.push(path);
+  }
+  return files;
+}
+
 /** The build's input files under ROOT: everything in src/ and INPUT_FILES. */
 function inputs(root) {
-  const sources = readdirSync(join(root, 'src'), { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath ?? entry.path, entry.name));
-  return [...sources, ...INPUT_FILES.map((file) => join(root, file))];
+  return filesUnder(join(root, 'src'), INPUT_FILES.map((file) => join(root, file)));
 }
 
 /** The newest modification time among the build's inputs under ROOT. */
@@ -49,14 +59,4 @@ function distIsFresh(root) {
   return built !== undefined && built >= newestInput(root);
 }
 
-/**
- * distIsFresh, its ~170 `stat`s run on libuv's threads: bin/shimulator.cjs starts it and reads and compiles the
- * command's script meanwhile (~3 ms of a start in a checkout).
- */
-async function distIsFreshAsync(root) {
-  const times = await Promise.all([join(root, STAMP), ...inputs(root)].map((file) => stat(file).then((s) => s.mtimeMs, () => undefined)));
-  const [built, ...rest] = times;
-  return built !== undefined && rest.every((time) => (time ?? 0) <= built);
-}
-
-module.exports = { STAMP, BUILD_ID, CLI_SCRIPT, LAUNCHER, newestInput, distIsFresh, distIsFreshAsync };
+module.exports = { STAMP, BUILD_ID, CLI_SCRIPT, LAUNCHER, newestInput, distIsFresh };

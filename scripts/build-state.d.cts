@@ -2,7 +2,6 @@
 export declare const STAMP: string;
 export declare function newestInput(root: string): number;
 export declare function distIsFresh(root: string): boolean;
-export declare function distIsFreshAsync(root: string): Promise<boolean>;
 export declare const BUILD_ID: string;
 export declare const CLI_SCRIPT: string;
 export declare const LAUNCHER: string;

@@ -41,19 +41,14 @@ const MAX_CODE_FILES = 16;
 /** The commands with a cache file each (what one runs is what its cache holds); anything else shares one. */
 const COMMANDS = new Set(['call', 'run', 'trace', 'playground', 'export-lesson', 'demo', 'help']);
 
-/**
- * Runs the command in `scriptPath` (dist/bundle/cli.cjs) on `argv`; resolves to its exit status. `runnable` (the
- * checkout's freshness check, bin/shimulator.cjs) is awaited once the script is compiled: when it is false, nothing
- * has run and this resolves to undefined.
- */
-export async function launch(scriptPath: string, argv: string[], runnable: boolean | Promise<boolean> = true): Promise<number | undefined> {
+/** Runs the command in `scriptPath` (dist/bundle/cli.cjs) on `argv`; resolves to its exit status. */
+export async function launch(scriptPath: string, argv: string[]): Promise<number> {
   // Latin-1 (the build makes the script ASCII): a string outside V8's heap, ~2 ms less than decoding UTF-8.
   const source = readFileSync(scriptPath, 'latin1');
   const name = cacheFileName(dirname(dirname(scriptPath)), argv[0]);
   const cached = name === undefined ? undefined : readCode(readCacheDir(argv), name);
   // The file is a function expression: `(function (exports, require, module, __filename, __dirname) {…})`.
   const script = new Script(source, { filename: scriptPath, cachedData: cached });
-  if (!(await runnable)) return undefined;
   const module = { exports: {} as CliScript };
   const require = createRequire(scriptPath);
   withLazyBuiltins(require, () => script.runInThisContext()(module.exports, require, module, scriptPath, dirname(scriptPath)));
