@@ -21,7 +21,7 @@ const TSC_TIMEOUT_MS = 300_000;
 
 /** What the tarball may hold: each path must match one of these (the `files` list of package.json, checked). */
 const ALLOWED = [
-  /^package\.json$/, /^README\.md$/, /^bin\/shimulator\.mjs$/,
+  /^package\.json$/, /^README\.md$/, /^bin\/shimulator\.cjs$/,
   /^dist\/[\w/.-]+\.(c?js|d\.ts|d\.ts\.map|h)$/, /^dist\/build-id$/,
   /^src\/[\w/.-]+\.(ts|mjs|h)$/,
   /^web\/[\w/.-]+\.(ts|html)$/,
