@@ -2,8 +2,8 @@
  * CLI start: one `shimulator call` of snprintf("%f %d") per architecture, each in a fresh process as a user runs
  * it, beside `node -e 0` timed in the same rounds (interleaved, so that the machine's load hits all alike).
  * Goal (issue 11): ≤ 2× `node -e 0`. The launcher's V8 code cache (src/cli/launch.ts) and the start work it made
- * visible took a call from ~2.7× to ~2.1× here (README, "Build, and the start of a command": the figures and what is
- * left); the first run of a new build writes the command's code cache, which the warm-up round below does.
+ * visible took a call from ~2.7× to ~2.1× here, a CommonJS bin and fewer modules and hashes at start to ~1.9–2.0×
+ * (README, "Build, and the start of a command": the figures and what is left); the first run of a new build writes the command's code cache, which the warm-up round below does.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
