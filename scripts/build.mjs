@@ -1,4 +1,4 @@
-// Builds dist/: the compiled ES modules and .d.ts types of src/ that `bin/shimulator.mjs` and the package's
+// Builds dist/: the compiled ES modules and .d.ts types of src/ that `bin/shimulator.cjs` and the package's
 // `exports` use. Run by scripts/setup.mjs in a checkout and by `prepack` for the package; a no-op (a few ms) when
 // dist/ is newer than every source. --force rebuilds anyway.
 //
@@ -19,7 +19,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync,
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUILD_ID, CLI_SCRIPT, distIsFresh, LAUNCHER, STAMP } from './build-state.mjs';
+import { BUILD_ID, CLI_SCRIPT, distIsFresh, LAUNCHER, STAMP } from './build-state.cjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** A character that is not ASCII. */
@@ -132,7 +132,7 @@ try {
     logLevel: 'warning',
   });
   asciiScript(join(out, 'bundle', CLI_SCRIPT));
-  // What bin/shimulator.mjs loads first: the launcher, one CommonJS file, which require()s Node's built-ins (an ES
+  // What bin/shimulator.cjs loads first: the launcher, one CommonJS file, which require()s Node's built-ins (an ES
   // module's import of node:fs builds a module namespace of its ~100 exports: ~1.4 ms, where require() costs 0.1).
   await require('esbuild').build({
     entryPoints: [join(out, 'cli/launch.js')],

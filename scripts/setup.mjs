@@ -121,8 +121,8 @@ function buildNativeCounter() {
 
 buildNativeCounter();
 
-// ---- Build (scripts/build.mjs): compile src/ to dist/, which bin/shimulator.mjs runs; a no-op when dist/ is up to
-// date. Where it cannot be built, bin/shimulator.mjs runs the TypeScript sources through tsx instead (slower start).
+// ---- Build (scripts/build.mjs): compile src/ to dist/, which bin/shimulator.cjs runs; a no-op when dist/ is up to
+// date. Where it cannot be built, bin/shimulator.cjs runs the TypeScript sources through tsx instead (slower start).
 if (spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' }).status !== 0) {
   console.error('shimulator setup: dist/ could not be built (see above); the CLI runs the TypeScript sources through tsx (slower)');
 }

@@ -1,12 +1,12 @@
 /**
- * The `shimulator call` contract, run as a user runs it: `node bin/shimulator.mjs …` in a child process.
+ * The `shimulator call` contract, run as a user runs it: `node bin/shimulator.cjs …` in a child process.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { distIsFresh } from '../scripts/build-state.mjs';
+import { distIsFresh } from '../scripts/build-state.cjs';
 import { ARCHES } from '../src/emu/arch.ts';
 import { type Run, shimulatorCli, spawnAsync } from './support/spawn.ts';
 
@@ -245,7 +245,7 @@ describe('bad input: one clear message, non-zero exit', () => {
   });
 
   it('a non-UTF-8 argument is refused, naming it (not silently changed)', async () => {
-    const r = await spawnAsync('bash', ['-c', `"${process.execPath}" bin/shimulator.mjs call 'int puts(const char *s)' "$(printf 'a\\xff')"`]);
+    const r = await spawnAsync('bash', ['-c', `"${process.execPath}" bin/shimulator.cjs call 'int puts(const char *s)' "$(printf 'a\\xff')"`]);
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^shimulator: argument 3 \(.*\) is not valid UTF-8/);

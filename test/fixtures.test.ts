@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import pako from 'pako';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Arch } from '../src/emu/arch.ts';
-import { MIN_CACHED_BYTES, readUncompressedCopy, saveUncompressedCopy } from '../src/loader/fixture-cache.ts';
+import { COPY_SUFFIX, MIN_CACHED_BYTES, readUncompressedCopy, saveUncompressedCopy } from '../src/loader/fixture-cache.ts';
 import {
   FixtureError,
   type FixtureEntry,
@@ -231,7 +231,7 @@ describe('debug symbol tables (libc6-dbg)', () => {
 });
 
 describe('uncompressed copies in the cache directory (bundled fixtures)', () => {
-  it('are used only when their size and sha256 match; small files and unwritable caches are skipped', () => {
+  it('are used only when their size and checksum match; small files and unwritable caches are skipped', () => {
     const cache = mkdtempSync(join(tmpdir(), 'shim-fixture-cache-'));
     const saved = process.env.XDG_CACHE_HOME;
     process.env.XDG_CACHE_HOME = cache;
@@ -240,25 +240,28 @@ describe('uncompressed copies in the cache directory (bundled fixtures)', () => 
       const bytes = loadFixture(libc, undefined, false); // not copied here: the test makes its copies itself
       expect(readUncompressedCopy(libc.size, libc.sha256)).toBeUndefined();
       saveUncompressedCopy(bytes, libc.sha256);
-      const copy = join(cache, 'shimulator', 'fixtures', libc.sha256);
+      const copy = join(cache, 'shimulator', 'fixtures', `${libc.sha256}${COPY_SUFFIX}`);
       expect(readUncompressedCopy(libc.size, libc.sha256)).toEqual(bytes);
       // A damaged copy (same size, other bytes) is not used.
-      const damaged = Uint8Array.from(bytes);
+      const damaged = readFileSync(copy);
       damaged[1000] ^= 0xff;
       writeFileSync(copy, damaged);
+      expect(readUncompressedCopy(libc.size, libc.sha256)).toBeUndefined();
+      // Nor one without its checksum (the bytes alone, as copies were once written).
+      writeFileSync(copy, bytes);
       expect(readUncompressedCopy(libc.size, libc.sha256)).toBeUndefined();
       // A truncated one neither.
       writeFileSync(copy, bytes.subarray(0, 4096));
       expect(readUncompressedCopy(libc.size, libc.sha256)).toBeUndefined();
       // Small fixtures are not copied.
       saveUncompressedCopy(new Uint8Array(MIN_CACHED_BYTES - 1), 'a'.repeat(64));
-      expect(readdirSync(join(cache, 'shimulator', 'fixtures')).sort()).toEqual([libc.sha256]);
+      expect(readdirSync(join(cache, 'shimulator', 'fixtures')).sort()).toEqual([`${libc.sha256}${COPY_SUFFIX}`]);
       // `cache: false` (--no-cache): nothing read, nothing written; a cache directory of its own (--cache-dir) is used.
       expect(readUncompressedCopy(libc.size, libc.sha256, false)).toBeUndefined();
       const own = join(cache, 'own');
       saveUncompressedCopy(bytes, libc.sha256, false);
       saveUncompressedCopy(bytes, libc.sha256, own);
-      expect(readdirSync(join(own, 'fixtures'))).toEqual([libc.sha256]);
+      expect(readdirSync(join(own, 'fixtures'))).toEqual([`${libc.sha256}${COPY_SUFFIX}`]);
       expect(readUncompressedCopy(libc.size, libc.sha256, own)).toEqual(bytes);
       // A cache that cannot be written: no error, no copy.
       rmSync(join(cache, 'shimulator'), { recursive: true, force: true });

@@ -28,8 +28,11 @@ interface CliScript {
 /** "SHIMV8C\n", then the checksum of the V8 data that follows. */
 const MAGIC = Buffer.from('SHIMV8C\n');
 const HEADER_BYTES = MAGIC.length + CHECKSUM_BYTES;
-/** Built-in modules that the script's dependencies require as they load but use later or never. */
-const LAZY_BUILTINS = ['https'];
+/**
+ * Built-in modules that the script's dependencies require as they load but use later or never: koffi's `https`
+ * (below), elfy's `assert` (one `assert.equal` on a path a bundled fixture's lookup does not take; ~2 ms to load).
+ */
+const LAZY_BUILTINS = ['https', 'assert'];
 /** Under the cache directory. */
 const CODE_DIR = 'code';
 const CODE_SUFFIX = '.v8';
@@ -38,19 +41,14 @@ const MAX_CODE_FILES = 16;
 /** The commands with a cache file each (what one runs is what its cache holds); anything else shares one. */
 const COMMANDS = new Set(['call', 'run', 'trace', 'playground', 'export-lesson', 'demo', 'help']);
 
-/**
- * Runs the command in `scriptPath` (dist/bundle/cli.cjs) on `argv`; resolves to its exit status. `runnable` (the
- * checkout's freshness check, bin/shimulator.mjs) is awaited once the script is compiled: when it is false, nothing
- * has run and this resolves to undefined.
- */
-export async function launch(scriptPath: string, argv: string[], runnable: boolean | Promise<boolean> = true): Promise<number | undefined> {
+/** Runs the command in `scriptPath` (dist/bundle/cli.cjs) on `argv`; resolves to its exit status. */
+export async function launch(scriptPath: string, argv: string[]): Promise<number> {
   // Latin-1 (the build makes the script ASCII): a string outside V8's heap, ~2 ms less than decoding UTF-8.
   const source = readFileSync(scriptPath, 'latin1');
   const name = cacheFileName(dirname(dirname(scriptPath)), argv[0]);
   const cached = name === undefined ? undefined : readCode(readCacheDir(argv), name);
   // The file is a function expression: `(function (exports, require, module, __filename, __dirname) {…})`.
   const script = new Script(source, { filename: scriptPath, cachedData: cached });
-  if (!(await runnable)) return undefined;
   const module = { exports: {} as CliScript };
   const require = createRequire(scriptPath);
   withLazyBuiltins(require, () => script.runInThisContext()(module.exports, require, module, scriptPath, dirname(scriptPath)));
@@ -80,9 +78,14 @@ function withLazyBuiltins(require: NodeJS.Require, load: () => void): void {
 }
 
 function lazyBuiltin(require: NodeJS.Require, id: string): NodeJS.Module {
-  let real: object | undefined;
-  const load = () => (real ??= require(`node:${id}`) as object);
-  const exports = new Proxy({}, { get: (_, key) => Reflect.get(load(), key), has: (_, key) => Reflect.has(load(), key) });
+  let real: (...args: unknown[]) => unknown;
+  const load = () => (real ??= require(`node:${id}`) as typeof real);
+  // A function, so that a module that is one (`assert(…)`) can be called through its stand-in.
+  const exports = new Proxy(() => undefined, {
+    get: (_, key) => Reflect.get(load(), key),
+    has: (_, key) => Reflect.has(load(), key),
+    apply: (_, self, args) => Reflect.apply(load(), self, args),
+  });
   return { id, filename: id, loaded: true, exports, children: [], paths: [] } as unknown as NodeJS.Module;
 }
 

@@ -30,7 +30,7 @@ export function spawnAsync(command: string, args: string[], options: { cwd?: str
   });
 }
 
-/** `node bin/shimulator.mjs ARGS…` from the repository root. */
+/** `node bin/shimulator.cjs ARGS…` from the repository root. */
 export function shimulatorCli(...args: string[]): Promise<Run> {
-  return spawnAsync(process.execPath, [join(ROOT, 'bin/shimulator.mjs'), ...args]);
+  return spawnAsync(process.execPath, [join(ROOT, 'bin/shimulator.cjs'), ...args]);
 }
