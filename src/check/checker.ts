@@ -136,7 +136,7 @@ export class AbiChecker {
    * address at once): the entries in `functions` and `callbacks`, the host calls' targets, the open calls' return
    * addresses. Made by the engine it filters (see `addresses`).
    */
-  private watched: { engine: Engine; set: AddressSet } | undefined;
+  private watched: { engine: Engine; set: AddressSet; pinned: Set<number> } | undefined;
   /** Whole-program runs: stops the address space's change listener. */
   private stopFollowing: (() => void) | undefined;
   /** Calls checked since the checker was created (entries seen), for reports and benchmarks. */
@@ -183,7 +183,7 @@ export class AbiChecker {
       for (const address of this.callbacks.keys()) set.add(address);
       for (const call of this.hostCalls.values()) set.add(call.target);
       for (const frames of this.frames.values()) for (const frame of frames) set.add(frame.returnAddress);
-      this.watched = { engine, set };
+      this.watched = { engine, set, pinned: new Set() };
     }
     return this.watched.set;
   }
@@ -348,12 +348,16 @@ export class AbiChecker {
     // Stack words: the live host bytes behind guest memory where there are some (the same bytes uc_mem_read gives;
     // reading them costs no native call from inside the block hook).
     const bytes = this.host.process.space.dataWindow(address, size) ?? this.host.process.engine.read(address, size);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, size);
-    return size === 8 ? Number(view.getBigUint64(0, true)) : view.getUint32(0, true);
+    // Little-endian, without a DataView per read (this runs at every watched entry); rounds above 2^53 as Number(bigint).
+    const low = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
+    if (size === 4) return low;
+    const high = (bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! << 24)) >>> 0;
+    return high * 2 ** 32 + low;
   }
 
   private objectAt(address: number): MappedObject | undefined {
-    return this.spans.find((s) => address >= s.start && address < s.end)?.object;
+    for (const s of this.spans) if (address >= s.start && address < s.end) return s.object;
+    return undefined;
   }
 
   private onEntry(
@@ -409,11 +413,25 @@ export class AbiChecker {
     const violations = checkEntry(call, entry);
     this.report(violations, thread, frame, frames);
     frames.push(frame);
-    this.watched!.set.add(returnAddress);
+    this.watchReturn(returnAddress, fromHost);
     if (this.onCall) this.emitEntry(frame, fn, sp, thread, frames.length - 1, violations);
   }
 
   private callSequence = 0;
+
+  /**
+   * Watches a call's return address until it returns. A host call's (its trampoline's) stays in the engine's set
+   * for good, with one extra count: the same few trampolines return every host call, and adding and removing one
+   * native set member per call costs more than the observer crossing it would save (that block runs once per call).
+   */
+  private watchReturn(returnAddress: number, fromHost: boolean): void {
+    const watched = this.watched!;
+    if (fromHost && !watched.pinned.has(returnAddress)) {
+      watched.pinned.add(returnAddress);
+      watched.set.add(returnAddress);
+    }
+    watched.set.add(returnAddress);
+  }
 
   /**
    * C → program edges: a function pointer handed to a watched function (qsort's comparator, pthread_create's start
