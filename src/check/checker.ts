@@ -154,6 +154,9 @@ export class AbiChecker {
   /** Specs with printf's variadic arguments, by function and format types (classification is not free). */
   private readonly variadicSpecs = new Map<string, CallSpec>();
 
+  /** The observer added at each `begin` (one function for every call: no closure per call). */
+  private readonly blockObserver = (address: number): void => this.onBlock(address);
+
   constructor(private readonly host: CheckerHost) {
     this.arch = host.process.arch;
   }
@@ -171,7 +174,7 @@ export class AbiChecker {
     this.hostCalls = new Map(calls.map((c) => [c.thread, { target: c.target, spec: c.spec, entered: false }]));
     const addresses = this.addresses();
     for (const call of calls) addresses.add(call.target);
-    this.observer = this.host.process.engine.addBlockObserver((address) => this.onBlock(address), { at: addresses });
+    this.observer = this.host.process.engine.addBlockObserver(this.blockObserver, { at: addresses });
   }
 
   /** The address set for the process's engine (made on first use, holding every address watched so far). */
@@ -380,7 +383,7 @@ export class AbiChecker {
     const call: CheckedCall = {
       arch: this.arch,
       function: name,
-      caller: () => this.describe(returnAddress),
+      caller: this.describe.bind(this, returnAddress), // described only when a violation is reported
       spec,
       variadic: fromHost ? spec.al !== undefined || spec.args.some((a) => a.variadic) : (fn?.proto.variadic ?? false),
       narrowArguments: [],
