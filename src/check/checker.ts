@@ -14,6 +14,7 @@
  * its arguments and return value decoded (calls.ts) — the same entry/return detection serves both.
  */
 import type { Arch } from '../emu/arch.ts';
+import { type AddressSpace, PAGE_SIZE } from '../kernel/address-space.ts';
 import type { AddressSet, Engine, HookHandle, RegName } from '../emu/engine.ts';
 import { MXCSR_CONTROL_MASK, x87Depth } from '../emu/fpu.ts';
 import { callSpec } from '../callspec/classify.ts';
@@ -349,12 +350,23 @@ export class AbiChecker {
   private word(address: number): number {
     const size = this.arch === 'amd64' ? 8 : 4;
     // Stack words: the live host bytes behind guest memory where there are some (the same bytes uc_mem_read gives;
-    // reading them costs no native call from inside the block hook).
-    const bytes = this.host.process.space.dataWindow(address, size) ?? this.host.process.engine.read(address, size);
+    // reading them costs no native call from inside the block hook). The page last read stays at hand while the
+    // layout does (dataWindow's validity): a call's words are on one or two stack pages.
+    const space = this.host.process.space;
+    let page = this.wordPage;
+    if (page?.space !== space || page.generation !== space.generation || address < page.start || address + size > page.start + PAGE_SIZE) {
+      const start = address - (address % PAGE_SIZE);
+      const bytes = space.dataWindow(start, PAGE_SIZE);
+      page = bytes ? { space, generation: space.generation, start, bytes } : undefined;
+      this.wordPage = page;
+    }
+    const inPage = page !== undefined && address + size <= page.start + PAGE_SIZE;
+    const bytes = inPage ? page!.bytes : (space.dataWindow(address, size) ?? this.host.process.engine.read(address, size));
+    const at = inPage ? address - page!.start : 0;
     // Little-endian, without a DataView per read (this runs at every watched entry); rounds above 2^53 as Number(bigint).
-    const low = (bytes[0]! | (bytes[1]! << 8) | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0;
+    const low = (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
     if (size === 4) return low;
-    const high = (bytes[4]! | (bytes[5]! << 8) | (bytes[6]! << 16) | (bytes[7]! << 24)) >>> 0;
+    const high = (bytes[at + 4]! | (bytes[at + 5]! << 8) | (bytes[at + 6]! << 16) | (bytes[at + 7]! << 24)) >>> 0;
     return high * 2 ** 32 + low;
   }
 
@@ -421,6 +433,8 @@ export class AbiChecker {
   }
 
   private callSequence = 0;
+  /** The stack page `word` read last (see there). */
+  private wordPage: { space: AddressSpace; generation: number; start: number; bytes: Uint8Array } | undefined;
 
   /**
    * Watches a call's return address until it returns. A host call's (its trampoline's) stays in the engine's set
