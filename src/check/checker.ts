@@ -329,9 +329,12 @@ export class AbiChecker {
     const thread = this.host.currentThread();
     const frames = this.frames.get(thread);
     const top = frames?.[frames.length - 1];
-    if (top && address === top.returnAddress && this.sp() > top.entry.sp) {
-      this.onReturn(frames!, thread);
-      return;
+    if (top && address === top.returnAddress) {
+      const sp = this.sp();
+      if (sp > top.entry.sp) {
+        this.onReturn(frames!, thread, sp);
+        return;
+      }
     }
     const hostCall = this.hostCalls.get(thread);
     if (hostCall && !hostCall.entered && address === hostCall.target) {
@@ -538,11 +541,10 @@ export class AbiChecker {
     call.vectorRegistersReason = analysis.reason;
   }
 
-  private onReturn(frames: Frame[], thread: number): void {
+  private onReturn(frames: Frame[], thread: number, sp: number): void {
     const frame = frames.pop()!;
     const addresses = this.watched!.set;
     addresses.remove(frame.returnAddress);
-    const sp = this.sp();
     const ret = this.snapshot(sp, frame.call.spec);
     const violations = checkReturn(frame.call, frame.entry, ret, MXCSR_CONTROL_MASK);
     // The host's reference trampoline reads st0 exactly when the CallSpec says so: only guest callers are scanned.
