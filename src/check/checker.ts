@@ -14,6 +14,7 @@
  * its arguments and return value decoded (calls.ts) — the same entry/return detection serves both.
  */
 import type { Arch } from '../emu/arch.ts';
+import { type AddressSpace, PAGE_SIZE } from '../kernel/address-space.ts';
 import type { AddressSet, Engine, HookHandle, RegName } from '../emu/engine.ts';
 import { MXCSR_CONTROL_MASK, x87Depth } from '../emu/fpu.ts';
 import { callSpec } from '../callspec/classify.ts';
@@ -136,7 +137,7 @@ export class AbiChecker {
    * address at once): the entries in `functions` and `callbacks`, the host calls' targets, the open calls' return
    * addresses. Made by the engine it filters (see `addresses`).
    */
-  private watched: { engine: Engine; set: AddressSet } | undefined;
+  private watched: { engine: Engine; set: AddressSet; pinned: Set<number> } | undefined;
   /** Whole-program runs: stops the address space's change listener. */
   private stopFollowing: (() => void) | undefined;
   /** Calls checked since the checker was created (entries seen), for reports and benchmarks. */
@@ -153,6 +154,9 @@ export class AbiChecker {
   private x87Scans = new Map<number, { x87: X87Read[]; cleanup: StackCleanup | undefined }>();
   /** Specs with printf's variadic arguments, by function and format types (classification is not free). */
   private readonly variadicSpecs = new Map<string, CallSpec>();
+
+  /** The observer added at each `begin` (one function for every call: no closure per call). */
+  private readonly blockObserver = (address: number): void => this.onBlock(address);
 
   constructor(private readonly host: CheckerHost) {
     this.arch = host.process.arch;
@@ -171,7 +175,7 @@ export class AbiChecker {
     this.hostCalls = new Map(calls.map((c) => [c.thread, { target: c.target, spec: c.spec, entered: false }]));
     const addresses = this.addresses();
     for (const call of calls) addresses.add(call.target);
-    this.observer = this.host.process.engine.addBlockObserver((address) => this.onBlock(address), { at: addresses });
+    this.observer = this.host.process.engine.addBlockObserver(this.blockObserver, { at: addresses });
   }
 
   /** The address set for the process's engine (made on first use, holding every address watched so far). */
@@ -183,7 +187,7 @@ export class AbiChecker {
       for (const address of this.callbacks.keys()) set.add(address);
       for (const call of this.hostCalls.values()) set.add(call.target);
       for (const frames of this.frames.values()) for (const frame of frames) set.add(frame.returnAddress);
-      this.watched = { engine, set };
+      this.watched = { engine, set, pinned: new Set() };
     }
     return this.watched.set;
   }
@@ -325,9 +329,12 @@ export class AbiChecker {
     const thread = this.host.currentThread();
     const frames = this.frames.get(thread);
     const top = frames?.[frames.length - 1];
-    if (top && address === top.returnAddress && this.sp() > top.entry.sp) {
-      this.onReturn(frames!, thread);
-      return;
+    if (top && address === top.returnAddress) {
+      const sp = this.sp();
+      if (sp > top.entry.sp) {
+        this.onReturn(frames!, thread, sp);
+        return;
+      }
     }
     const hostCall = this.hostCalls.get(thread);
     if (hostCall && !hostCall.entered && address === hostCall.target) {
@@ -346,14 +353,29 @@ export class AbiChecker {
   private word(address: number): number {
     const size = this.arch === 'amd64' ? 8 : 4;
     // Stack words: the live host bytes behind guest memory where there are some (the same bytes uc_mem_read gives;
-    // reading them costs no native call from inside the block hook).
-    const bytes = this.host.process.space.dataWindow(address, size) ?? this.host.process.engine.read(address, size);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, size);
-    return size === 8 ? Number(view.getBigUint64(0, true)) : view.getUint32(0, true);
+    // reading them costs no native call from inside the block hook). The page last read stays at hand while the
+    // layout does (dataWindow's validity): a call's words are on one or two stack pages.
+    const space = this.host.process.space;
+    let page = this.wordPage;
+    if (page?.space !== space || page.generation !== space.generation || address < page.start || address + size > page.start + PAGE_SIZE) {
+      const start = address - (address % PAGE_SIZE);
+      const bytes = space.dataWindow(start, PAGE_SIZE);
+      page = bytes ? { space, generation: space.generation, start, bytes } : undefined;
+      this.wordPage = page;
+    }
+    const inPage = page !== undefined && address + size <= page.start + PAGE_SIZE;
+    const bytes = inPage ? page!.bytes : (space.dataWindow(address, size) ?? this.host.process.engine.read(address, size));
+    const at = inPage ? address - page!.start : 0;
+    // Little-endian, without a DataView per read (this runs at every watched entry); rounds above 2^53 as Number(bigint).
+    const low = (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+    if (size === 4) return low;
+    const high = (bytes[at + 4]! | (bytes[at + 5]! << 8) | (bytes[at + 6]! << 16) | (bytes[at + 7]! << 24)) >>> 0;
+    return high * 2 ** 32 + low;
   }
 
   private objectAt(address: number): MappedObject | undefined {
-    return this.spans.find((s) => address >= s.start && address < s.end)?.object;
+    for (const s of this.spans) if (address >= s.start && address < s.end) return s.object;
+    return undefined;
   }
 
   private onEntry(
@@ -376,7 +398,7 @@ export class AbiChecker {
     const call: CheckedCall = {
       arch: this.arch,
       function: name,
-      caller: () => this.describe(returnAddress),
+      caller: this.describe.bind(this, returnAddress), // described only when a violation is reported
       spec,
       variadic: fromHost ? spec.al !== undefined || spec.args.some((a) => a.variadic) : (fn?.proto.variadic ?? false),
       narrowArguments: [],
@@ -409,11 +431,27 @@ export class AbiChecker {
     const violations = checkEntry(call, entry);
     this.report(violations, thread, frame, frames);
     frames.push(frame);
-    this.watched!.set.add(returnAddress);
+    this.watchReturn(returnAddress, fromHost);
     if (this.onCall) this.emitEntry(frame, fn, sp, thread, frames.length - 1, violations);
   }
 
   private callSequence = 0;
+  /** The stack page `word` read last (see there). */
+  private wordPage: { space: AddressSpace; generation: number; start: number; bytes: Uint8Array } | undefined;
+
+  /**
+   * Watches a call's return address until it returns. A host call's (its trampoline's) stays in the engine's set
+   * for good, with one extra count: the same few trampolines return every host call, and adding and removing one
+   * native set member per call costs more than the observer crossing it would save (that block runs once per call).
+   */
+  private watchReturn(returnAddress: number, fromHost: boolean): void {
+    const watched = this.watched!;
+    if (fromHost && !watched.pinned.has(returnAddress)) {
+      watched.pinned.add(returnAddress);
+      watched.set.add(returnAddress);
+    }
+    watched.set.add(returnAddress);
+  }
 
   /**
    * C → program edges: a function pointer handed to a watched function (qsort's comparator, pthread_create's start
@@ -503,11 +541,10 @@ export class AbiChecker {
     call.vectorRegistersReason = analysis.reason;
   }
 
-  private onReturn(frames: Frame[], thread: number): void {
+  private onReturn(frames: Frame[], thread: number, sp: number): void {
     const frame = frames.pop()!;
     const addresses = this.watched!.set;
     addresses.remove(frame.returnAddress);
-    const sp = this.sp();
     const ret = this.snapshot(sp, frame.call.spec);
     const violations = checkReturn(frame.call, frame.entry, ret, MXCSR_CONTROL_MASK);
     // The host's reference trampoline reads st0 exactly when the CallSpec says so: only guest callers are scanned.

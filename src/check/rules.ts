@@ -252,7 +252,9 @@ export function checkX87AtReturn(call: CheckedCall, ret: CpuState): Violation[] 
 /** callee-saved (return): the caller's registers and stack pointer restored (sret pops are sret-return's). */
 export function checkCalleeSaved(call: CheckedCall, entry: CpuState, ret: CpuState): Violation[] {
   const out: Violation[] = [];
-  for (const [reg, before] of Object.entries(entry.calleeSaved)) {
+  // for…in, not Object.entries: this runs at every checked return (same order: the registers as the snapshot put them).
+  for (const reg in entry.calleeSaved) {
+    const before = entry.calleeSaved[reg]!;
     const after = ret.calleeSaved[reg]!;
     if (after !== before) {
       out.push(violation(call, 'callee-saved', 'return', `${reg} = ${hex(before)}`, `${reg} = ${hex(after)}`,

@@ -92,12 +92,13 @@ export class BlockObservers {
       this.registrations = this.registrations.filter((r) => r !== registration);
       throw error;
     }
-    return {
-      remove: () => {
-        this.registrations = this.registrations.filter((r) => r !== registration);
-        this.update();
-      },
-    };
+    return new ObserverHandle(this, registration);
+  }
+
+  /** Removes a registration (ObserverHandle.remove). */
+  drop(registration: Registration): void {
+    this.registrations = this.registrations.filter((r) => r !== registration);
+    this.update();
   }
 
   /** Calls the observers this block is for (one copy of the list per change: observers may come and go here). */
@@ -109,20 +110,34 @@ export class BlockObservers {
 
   /** Tells the counter which blocks to report: all of them, or those in the sets still in use. */
   update(): void {
-    this.counter.observing = this.registrations.some((r) => r.at === undefined || r.at.everyBlock);
-    const wanted = new Set(this.registrations.flatMap((r) => (r.at ? [r.at] : [])));
+    // Runs twice per checked host call (its observer comes and goes): loops, not a new Set per change.
+    let observing = false;
+    for (const r of this.registrations) if (r.at === undefined || r.at.everyBlock) observing = true;
+    this.counter.observing = observing;
     for (const set of this.watching) {
-      if (!wanted.has(set)) {
+      if (!this.registrations.some((r) => r.at === set)) {
         this.counter.watch(set.members, false);
         this.watching.delete(set);
       }
     }
-    for (const set of wanted) {
-      if (this.watching.has(set)) continue;
+    for (const { at: set } of this.registrations) {
+      if (set === undefined || this.watching.has(set)) continue;
       if (!this.counter.watch(set.members, true)) {
         throw new AddressSetError(`at most ${MAX_WATCHED_SETS} address sets can filter block observers at once: remove an observer first`);
       }
       this.watching.add(set);
     }
+  }
+}
+
+/** What `add` returns: removes its observer (a class, not a closure: one is made per checked host call). */
+class ObserverHandle implements HookHandle {
+  constructor(
+    private readonly observers: BlockObservers,
+    private readonly registration: Registration,
+  ) {}
+
+  remove(): void {
+    this.observers.drop(this.registration);
   }
 }
