@@ -38,7 +38,7 @@ interface Timing {
 }
 
 /** Per-call times of each variant, interleaved round by round (a shared machine's load hits all alike). */
-function timeInterleaved<K extends string>(calls: Record<K, () => { instructions: number }>): Record<K, Timing> {
+export function timeInterleaved<K extends string>(calls: Record<K, () => { instructions: number }>): Record<K, Timing> {
   const keys = Object.keys(calls) as K[];
   const wall = new Map<K, number[]>(keys.map((k) => [k, []]));
   const cpu = new Map<K, number[]>(keys.map((k) => [k, []]));
@@ -61,7 +61,7 @@ function timeInterleaved<K extends string>(calls: Record<K, () => { instructions
 }
 
 /** "12.3 µs (CPU 10.1)" */
-function show(t: Timing, digits = 1): string {
+export function show(t: Timing, digits = 1): string {
   return `${t.us.toFixed(digits).padStart(6)} µs (CPU ${t.cpu.toFixed(digits)})`;
 }
 

@@ -5,6 +5,7 @@
 import type { Arch } from './arch.ts';
 import type { CountingInfo } from './block-counter.ts';
 import type { X86_REG } from './unicorn-ids.ts';
+import type { HostRegion } from './host-regions.ts';
 
 export type RegName = keyof typeof X86_REG;
 
@@ -155,6 +156,18 @@ export interface Engine {
    * or copy the host memory, so the same bytes can be mapped again with another protection or region boundary.
    */
   mapHost(address: number, size: number, prot: number, memory: HostMemory, offset: number): void;
+  /**
+   * `mapHost` for several regions. Into an engine with nothing mapped, in the order `relayout` uses (the regions
+   * then lie as after a `relayout`); otherwise in the order given.
+   */
+  mapHostRegions(regions: readonly HostRegion[]): void;
+  /**
+   * Maps every region again — same addresses, protections and bytes — in an order that keeps data and code apart
+   * in the engine's internal memory layout, where guest stores are cheaper (Unicorn 2.0.1: see ram-layout.ts).
+   * Translations are made again as code runs (instruction counts do not change). Does nothing where a region is
+   * engine-owned (`map`).
+   */
+  relayout(): void;
   /** Unmaps whole or partial regions; translated code of the range is dropped first. */
   unmap(address: number, size: number): void;
   protect(address: number, size: number, prot: number): void;

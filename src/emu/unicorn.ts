@@ -19,8 +19,11 @@ import type { Arch } from './arch.ts';
 import type {
   AddressSet, TimestampPatchRecord, BlockObserver, BlockObserverOptions, CpuidResult, Engine, HookHandle, HostMemory, Hooks, MemoryAccess, RegName, RunOptions, RunResult, SavedContext, TableRegister,
 } from './engine.ts';
+import { PROT_NONE } from './engine.ts';
 import { BudgetExceededError, EngineError, GuestFault, type RegisterDump } from './errors.ts';
 import { NativeHostMemory } from './host-memory.ts';
+import { type HostRegion, HostRegionTable } from './host-regions.ts';
+import { nextOffsetBound, padAddress, segregatedSteps } from './ram-layout.ts';
 import { loadUnicorn, type Native } from './unicorn-native.ts';
 import type { BlockCounter, CountingChoice, CountingInfo } from './block-counter.ts';
 import { createBlockCounter, helperPath } from './native-counter.ts';
@@ -54,6 +57,8 @@ const UC_TB_ICOUNT_OFFSET = 8;
 const UC_X86_MMR_SIZE = 24;
 const MMR_BASE_OFFSET = 8;
 const MMR_LIMIT_OFFSET = 16;
+/** The largest padding `relayout` maps (a boot uses a few tens of MiB of RAM offsets; beyond this, skip it). */
+const MAX_PAD_BYTES = 2 ** 30;
 /** Granularity of the "this page holds code" bookkeeping. */
 const PAGE_BYTES = 0x1000;
 /**
@@ -152,6 +157,10 @@ export class UnicornEngine implements Engine {
   readonly counting: CountingInfo;
   /** Pages holding counted blocks: a host write there is a code rewrite (see `write`). */
   private readonly codePages = new Set<number>();
+  /** The regions mapped onto host memory, for `relayout` and `mapHostRegions`. */
+  private readonly hostRegions = new HostRegionTable();
+  /** Bounds every RAM offset Unicorn has given a region of this engine (see ram-layout.ts). */
+  private ramOffsetBound = 0;
   private lastBadAccess: { type: number; address: number; size: number } | undefined;
   private hookError: unknown;
   private readonly blockObservers: BlockObservers;
@@ -468,6 +477,8 @@ export class UnicornEngine implements Engine {
 
   map(address: number, size: number, prot: number): void {
     this.check(this.n.uc_mem_map(this.uc, address, size, prot), () => `mapping ${hex(size)} bytes at ${hex(address)}`);
+    this.ramOffsetBound = nextOffsetBound(this.ramOffsetBound, size);
+    this.hostRegions.addOwned();
   }
 
   reserveHostMemory(size: number): HostMemory {
@@ -479,6 +490,48 @@ export class UnicornEngine implements Engine {
     // uc_mem_map_ptr makes a RAM_PREALLOC block: Unicorn 2.0.1's reclaim_ramblock never frees it, and split_region
     // re-maps its pointer instead of copying the bytes into a backup.
     this.check(this.n.uc_mem_map_ptr(this.uc, address, size, prot, memory.at(offset)), () => `mapping ${hex(size)} host bytes at ${hex(address)}`);
+    this.ramOffsetBound = nextOffsetBound(this.ramOffsetBound, size);
+    this.hostRegions.addHost({ address, size, prot, memory, offset });
+  }
+
+  mapHostRegions(regions: readonly HostRegion[]): void {
+    if (this.hostRegions.empty) this.mapSegregated(regions);
+    else for (const r of regions) this.mapHost(r.address, r.size, r.prot, r.memory, r.offset);
+  }
+
+  relayout(): void {
+    if (!this.hostRegions.known) return;
+    const regions = this.hostRegions.list();
+    if (regions.length === 0) return;
+    // Translations and block counts go first, while their pages are still mapped (see `unmap`); the bytes stay in
+    // host memory, patched timestamp reads included, so the patch table stays as it is.
+    this.counter.forget(0, Number.MAX_SAFE_INTEGER);
+    this.flushTranslations();
+    this.codePages.clear();
+    for (const r of regions) this.check(this.n.uc_mem_unmap(this.uc, r.address, r.size), () => `unmapping ${hex(r.size)} bytes at ${hex(r.address)}`);
+    this.hostRegions.clear();
+    this.mapSegregated(regions);
+  }
+
+  /** Maps host regions into an empty engine in ram-layout.ts's order: stores to data then avoid code's leaves. */
+  private mapSegregated(regions: readonly HostRegion[]): void {
+    const limit = this.arch === 'amd64' ? 2 ** 47 : 2 ** 32;
+    // Paddings are engine-owned memory the guest never sees (no host pages are touched), mapped at free guest
+    // addresses only until every region has its offset. Where no free range is left, the layout is only slower.
+    const pads: { address: number; size: number; prot: number }[] = [];
+    for (const step of segregatedSteps(regions, this.ramOffsetBound)) {
+      if ('region' in step) {
+        const r = step.region;
+        this.mapHost(r.address, r.size, r.prot, r.memory, r.offset);
+        continue;
+      }
+      const address = step.pad <= MAX_PAD_BYTES ? padAddress([...regions, ...pads], step.pad, 0, limit) : undefined;
+      // Unicorn reserves (never touches) host memory for it: a refusal costs speed only, so it is not an error.
+      if (address === undefined || this.n.uc_mem_map(this.uc, address, step.pad, PROT_NONE) !== UC_ERR.OK) continue;
+      this.ramOffsetBound = nextOffsetBound(this.ramOffsetBound, step.pad);
+      pads.push({ address, size: step.pad, prot: PROT_NONE });
+    }
+    for (const p of pads) this.check(this.n.uc_mem_unmap(this.uc, p.address, p.size), () => `unmapping the padding at ${hex(p.address)}`);
   }
 
   unmap(address: number, size: number): void {
@@ -488,11 +541,13 @@ export class UnicornEngine implements Engine {
     const holdsCode = this.touchesCode(address, size);
     if (holdsCode) this.invalidateCode(address, size);
     this.check(this.n.uc_mem_unmap(this.uc, address, size), () => `unmapping ${hex(size)} bytes at ${hex(address)}`);
+    this.hostRegions.removed(address, size);
     for (const at of this.timestampPatches.keys()) if (at >= address && at < address + size) this.timestampPatches.delete(at);
   }
 
   protect(address: number, size: number, prot: number): void {
     this.check(this.n.uc_mem_protect(this.uc, address, size, prot), () => `protecting ${hex(size)} bytes at ${hex(address)}`);
+    this.hostRegions.protected(address, size, prot);
   }
 
   read(address: number, size: number): Uint8Array {

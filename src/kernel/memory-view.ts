@@ -111,10 +111,9 @@ export class MemoryView {
       this.engine.unmap(r.start, r.end - r.start);
       this.regions--;
     }
-    for (const r of add) {
-      this.engine.mapHost(r.start, r.end - r.start, r.prot, this.slab(r.start), r.start % SLAB_BYTES);
-      this.regions++;
-    }
+    // One batch: into a new engine (a restored image, a fork) the engine may pick the order (see Engine.relayout).
+    this.engine.mapHostRegions(add.map((r) => ({ address: r.start, size: r.end - r.start, prot: r.prot, memory: this.slab(r.start), offset: r.start % SLAB_BYTES })));
+    this.regions += add.length;
     this.runs.splice(0, this.runs.length, ...runs.map((r) => ({ ...r })));
   }
 
