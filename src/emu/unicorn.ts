@@ -57,6 +57,8 @@ const UC_TB_ICOUNT_OFFSET = 8;
 const UC_X86_MMR_SIZE = 24;
 const MMR_BASE_OFFSET = 8;
 const MMR_LIMIT_OFFSET = 16;
+/** `relayout` leaves engines with more regions as they are (a boot makes ~45). */
+const MAX_RELAYOUT_REGIONS = 512;
 /** The largest padding `relayout` maps (a boot uses a few tens of MiB of RAM offsets; beyond this, skip it). */
 const MAX_PAD_BYTES = 2 ** 30;
 /** Granularity of the "this page holds code" bookkeeping. */
@@ -502,7 +504,9 @@ export class UnicornEngine implements Engine {
   relayout(): void {
     if (!this.hostRegions.known) return;
     const regions = this.hostRegions.list();
-    if (regions.length === 0) return;
+    // Each unmap and map re-renders Unicorn's whole flat view: past a few hundred regions (a guest that mapped
+    // thousands while booting) re-laying out would cost more than the stores it speeds up.
+    if (regions.length === 0 || regions.length > MAX_RELAYOUT_REGIONS) return;
     // Translations and block counts go first, while their pages are still mapped (see `unmap`); the bytes stay in
     // host memory, patched timestamp reads included, so the patch table stays as it is.
     this.counter.forget(0, Number.MAX_SAFE_INTEGER);
