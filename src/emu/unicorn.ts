@@ -24,6 +24,7 @@ import { BudgetExceededError, EngineError, GuestFault, type RegisterDump } from 
 import { NativeHostMemory } from './host-memory.ts';
 import { type HostRegion, HostRegionTable } from './host-regions.ts';
 import { nextOffsetBound, padAddress, segregatedSteps } from './ram-layout.ts';
+import { UnicornContexts } from './unicorn-context.ts';
 import { loadUnicorn, type Native } from './unicorn-native.ts';
 import type { BlockCounter, CountingChoice, CountingInfo } from './block-counter.ts';
 import { createBlockCounter, helperPath } from './native-counter.ts';
@@ -72,8 +73,6 @@ const MAX_BLOCK_SPAN = 2 * PAGE_BYTES;
 const TSC_AUX = 0n;
 const TWO_32 = 2 ** 32;
 const LOW_32_BITS = 0xffffffffn;
-/** uc_context's header: size_t context_size, uc_mode mode, uc_arch arch (then the CPU state). */
-const UC_CONTEXT_HEADER_BYTES = 16;
 
 /** uc_mem_type of an ordinary read (UC_MEM_READ); writes are UC_MEM_WRITE (17). */
 const UC_MEM_READ = 16;
@@ -107,37 +106,6 @@ export interface EngineOptions {
 interface TimestampPatch {
   instruction: TimestampInstruction;
   original: Uint8Array;
-}
-
-/** Bytes of a uc_context's header before the CPU state: size_t context_size, int mode, int arch (Unicorn 2.0.1). */
-const UC_CONTEXT_HEADER = 16;
-/** Values written to find, then to check, where a register sits in a saved context (see contextRegisterWriter). */
-const CONTEXT_MARKER = 0x5a17_c0de_2bad_f00dn;
-const CONTEXT_CHECK = 0x1d2c_3b4a_5968_7786n;
-
-class UnicornContext implements SavedContext {
-  constructor(
-    readonly arch: Arch,
-    readonly handle: unknown,
-    private readonly owner: Native,
-  ) {}
-  private freed = false;
-  private memory: DataView | undefined;
-  free(): void {
-    if (!this.freed) this.owner.uc_context_free(this.handle);
-    this.freed = true;
-    this.memory = undefined;
-  }
-
-  /** The context's own bytes (header and CPU state), viewed in place; never after `free`. */
-  bytes(): DataView {
-    if (this.freed) throw new EngineError('the saved CPU context was freed', UC_ERR.ARG);
-    if (!this.memory) {
-      const size = Number(new DataView(koffi.view(this.handle, UC_CONTEXT_HEADER)).getBigUint64(0, true));
-      this.memory = new DataView(koffi.view(this.handle, UC_CONTEXT_HEADER + size));
-    }
-    return this.memory;
-  }
 }
 
 /** `regs` reads up to this many registers in one call (more: one by one); each gets a slot wide enough for any GPR. */
@@ -181,8 +149,7 @@ export class UnicornEngine implements Engine {
   private preciseRequested = false;
   /** Inside uc_emu_start (hooks run now). */
   private running = false;
-  /** Byte offsets of registers in a saved context (null: not found), see contextRegisterWriter. */
-  private readonly contextSlots = new Map<RegName, number | null>();
+  private readonly contexts: UnicornContexts;
 
   constructor(
     readonly arch: Arch,
@@ -200,6 +167,12 @@ export class UnicornEngine implements Engine {
     const out: unknown[] = [null];
     this.check(this.n.uc_open(UC_ARCH_X86, arch === 'amd64' ? UC_MODE_64 : UC_MODE_32, out), 'uc_open');
     this.uc = out[0];
+    this.contexts = new UnicornContexts(this.n, this.uc, {
+      arch,
+      reg: (name) => this.reg(name),
+      setReg: (name, value) => this.setReg(name, value),
+      check: (rc, what) => this.check(rc, what),
+    });
     this.rdtsc = hooks.rdtsc;
     const hook = this.counter.hook;
     if (hook.kind === 'js') {
@@ -733,69 +706,23 @@ export class UnicornEngine implements Engine {
   }
 
   saveContext(): SavedContext {
-    const out: unknown[] = [null];
-    this.check(this.n.uc_context_alloc(this.uc, out), 'uc_context_alloc');
-    this.check(this.n.uc_context_save(this.uc, out[0]), 'uc_context_save');
-    return new UnicornContext(this.arch, out[0], this.n);
+    return this.contexts.save();
   }
 
-  /**
-   * Where each register sits in a saved context is Unicorn's business (the CPU state's layout), so it is found, once
-   * per register: the register is set to a marker and saved, the marker's one occurrence in the context's bytes is its
-   * slot, and writing another value there and restoring must read it back. Anything unexpected: no writer.
-   */
   contextRegisterWriter(context: SavedContext, name: RegName): ((value: number) => void) | undefined {
-    let slot = this.contextSlots.get(name);
-    if (slot === undefined) this.contextSlots.set(name, (slot = this.findContextSlot(name)));
-    if (slot === null) return undefined;
-    const target = context as UnicornContext;
-    const at = slot;
-    return (value) => {
-      const memory = target.bytes();
-      memory.setUint32(at, value % TWO_32, true);
-      memory.setUint32(at + 4, Math.floor(value / TWO_32), true);
-    };
-  }
-
-  private findContextSlot(name: RegName): number | null {
-    const live = this.saveContext() as UnicornContext;
-    const probe = this.saveContext() as UnicornContext;
-    try {
-      this.setReg(name, CONTEXT_MARKER);
-      this.check(this.n.uc_context_save(this.uc, probe.handle), 'uc_context_save');
-      const bytes = probe.bytes();
-      const found: number[] = [];
-      for (let at = UC_CONTEXT_HEADER; at + 8 <= bytes.byteLength; at++) if (bytes.getBigUint64(at, true) === CONTEXT_MARKER) found.push(at);
-      if (found.length !== 1) return null;
-      bytes.setBigUint64(found[0]!, CONTEXT_CHECK, true);
-      this.restoreContext(probe);
-      return this.reg(name) === CONTEXT_CHECK ? found[0]! : null;
-    } finally {
-      this.restoreContext(live);
-      live.free();
-      probe.free();
-    }
+    return this.contexts.registerWriter(context, name);
   }
 
   restoreContext(context: SavedContext): void {
-    this.check(this.n.uc_context_restore(this.uc, (context as UnicornContext).handle), 'uc_context_restore');
+    this.contexts.restore(context);
   }
 
   exportContext(context: SavedContext): Uint8Array {
-    const size = Number(this.n.uc_context_size(this.uc));
-    return Uint8Array.from(new Uint8Array(koffi.view((context as UnicornContext).handle as never, size)));
+    return this.contexts.export(context);
   }
 
   importContext(bytes: Uint8Array): SavedContext {
-    const context = this.saveContext() as UnicornContext;
-    const target = new Uint8Array(koffi.view(context.handle as never, Number(this.n.uc_context_size(this.uc))));
-    // The header (context size, mode, arch) must be this engine's: anything else is another build or architecture.
-    if (bytes.length !== target.length || !target.subarray(0, UC_CONTEXT_HEADER_BYTES).every((b, i) => b === bytes[i])) {
-      context.free();
-      throw new EngineError(`a saved CPU context of ${bytes.length} bytes does not fit this ${this.arch} engine (${target.length} bytes)`, UC_ERR.ARG);
-    }
-    target.set(bytes);
-    return context;
+    return this.contexts.import(bytes);
   }
 
   timestampPatchList(): TimestampPatchRecord[] {
