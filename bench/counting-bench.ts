@@ -129,6 +129,24 @@ export async function benchCounting(write: (line: string) => void): Promise<void
       );
       checked[mode].close();
     }
+    // A call on a thread started the fakecgo way (`m.onThread(t)`) beside the same call on the main thread.
+    const m = machines.native;
+    const thread = m.startThread({ detached: true });
+    const onThread = {
+      abs: m.onThread(thread).fn('libc.so.6', 'int abs(int j)'),
+      snprintf: m.onThread(thread).fn('libc.so.6', 'int snprintf(char *buf, unsigned long n, const char *fmt, ...)'),
+    };
+    const main = fns(m);
+    const t = timeInterleaved({
+      'abs main': main['abs(-5)'],
+      'abs thread': () => onThread.abs(-5),
+      'snprintf main': main['snprintf("%f %d")'],
+      'snprintf thread': () => onThread.snprintf(out(64), 64, '%f %d', vararg.double(1.5), 7),
+    });
+    write(
+      `${arch}: on a started thread (onThread): abs(-5) ${show(t['abs thread'])} against ${show(t['abs main'])} on the main thread; ` +
+        `snprintf("%f %d") ${show(t['snprintf thread'])} against ${show(t['snprintf main'])}`,
+    );
     machines.native.close();
     machines.js.close();
     const bare = bareRoundTrips(arch);

@@ -4,13 +4,14 @@
  * posted threads until each is back in the host. Calls on them share the host-call layer (host-call.ts): arena,
  * trampolines, checking and the TLS watch.
  */
-import { bytesOf, unsignedOf } from '../emu/bytes.ts';
+import { unsignedOf } from '../emu/bytes.ts';
 import { PROT_READ, PROT_WRITE } from '../emu/engine.ts';
 import type { GuestThread } from '../kernel/threads.ts';
 import type { Process } from '../loader/process.ts';
 import { threadTlsLayout } from '../check/tls-layout.ts';
 import { TlsWatch } from '../check/tls-watch.ts';
 import { readBlock, writeBlock } from './call.ts';
+import type { GuestWindow } from './guest-window.ts';
 import { type CallResult, type HostCaller, report } from './host-call.ts';
 import type { PlanCache } from './plan.ts';
 import type { Prototype } from './types.ts';
@@ -69,6 +70,8 @@ export interface GuestThreadsState {
 export class GuestThreads {
   private workerCode: number | undefined;
   private threadRegion: { base: number; used: number } | undefined;
+  /** Live windows on each thread's mailbox and errno (see guest-window.ts): a call writes them without native calls. */
+  private readonly windows = new WeakMap<GuestThreadHandle, { mailbox: GuestWindow; errno?: GuestWindow }>();
 
   constructor(private readonly context: GuestThreadsContext) {}
 
@@ -143,9 +146,10 @@ export class GuestThreads {
       const plan = this.context.plans(c.proto).planFor(c.args);
       const block = writeBlock(host.env, plan, c.address, c.args);
       const trampoline = host.trampolineFor(plan, c.thread.mailbox + WORKER_MAILBOX.trampolineMailbox);
-      process.engine.write(c.thread.mailbox + WORKER_MAILBOX.block, bytesOf(block.address, word));
-      process.engine.write(c.thread.mailbox + WORKER_MAILBOX.trampoline, bytesOf(trampoline, word));
-      if (c.thread.errnoAddress) process.engine.write(c.thread.errnoAddress, new Uint8Array(4));
+      const windows = this.windowsOf(c.thread);
+      windows.mailbox.writeWord(c.thread.mailbox + WORKER_MAILBOX.block, block.address, word);
+      windows.mailbox.writeWord(c.thread.mailbox + WORKER_MAILBOX.trampoline, trampoline, word);
+      windows.errno?.zero(c.thread.errnoAddress, 4);
       c.thread.thread.state = 'runnable';
       return { plan, block };
     });
@@ -171,10 +175,18 @@ export class GuestThreads {
     const tls = watches?.map((w) => w.stop());
     return posted.map((p, i) => {
       const abi = check ? report(violations.filter((v) => v.thread === calls[i]!.thread.tid)) : undefined;
-      const { errnoAddress } = calls[i]!.thread;
-      const errno = errnoAddress ? host.window(errnoAddress, 4) : undefined;
+      const errno = this.windowsOf(calls[i]!.thread).errno;
       return host.result(p.plan, readBlock(host.env, p.plan, p.block, instructions[i]!), errno, abi, tls?.[i]);
     });
+  }
+
+  /** The thread's windows; its errno window follows `errnoAddress`, which is learnt after the thread starts. */
+  private windowsOf(handle: GuestThreadHandle): { mailbox: GuestWindow; errno?: GuestWindow } {
+    let windows = this.windows.get(handle);
+    if (!windows) this.windows.set(handle, (windows = { mailbox: this.context.calls.window(handle.mailbox, WORKER_MAILBOX.size) }));
+    if (handle.errnoAddress && windows.errno?.start !== handle.errnoAddress) windows.errno = this.context.calls.window(handle.errnoAddress, 4);
+    else if (!handle.errnoAddress) windows.errno = undefined;
+    return windows;
   }
 
   /** Long-lived guest memory for thread bookkeeping (mailboxes, pthread_t, attributes). */

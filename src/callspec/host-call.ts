@@ -117,8 +117,8 @@ export class HostCaller {
   private errnoWindow: GuestWindow | undefined;
   /** Trampolines by mailbox and the placement they implement (many prototypes share one)… */
   private trampolines = new Map<string, number>();
-  /** …and, for host calls on the main thread, by plan: no key to build per call. */
-  private planTrampolines = new WeakMap<CallPlan, number>();
+  /** …and by mailbox and plan, for the calls themselves: no key to build per call. */
+  private planTrampolines = new Map<number, WeakMap<CallPlan, number>>();
   /** Threads from `startThread`, for nested calls from callbacks that run on them. */
   readonly threadHandles = new WeakMap<GuestThread, GuestThreadHandle>();
   private readonly process: Process;
@@ -184,7 +184,7 @@ export class HostCaller {
     this.arena.restoreState(state.arena);
     this.code.restoreState(state.code);
     this.trampolines = new Map(state.trampolines);
-    this.planTrampolines = new WeakMap(); // plans' trampolines made after the snapshot are gone with its code arena
+    this.planTrampolines = new Map(); // plans' trampolines made after the snapshot are gone with its code arena
     this.errnoAddress = state.errnoAddress;
   }
 
@@ -345,8 +345,9 @@ export class HostCaller {
 
   /** The reference trampoline for a plan: generated once per distinct placement and kept in the code arena. */
   trampolineFor(plan: CallPlan, mailbox = this.mailbox): number {
-    const main = mailbox === this.mailbox;
-    let address = main ? this.planTrampolines.get(plan) : undefined;
+    let byPlan = this.planTrampolines.get(mailbox);
+    if (!byPlan) this.planTrampolines.set(mailbox, (byPlan = new WeakMap()));
+    let address = byPlan.get(plan);
     if (address !== undefined) return address;
     const key = `${mailbox}:${plan.placementKey}`;
     address = this.trampolines.get(key);
@@ -354,7 +355,7 @@ export class HostCaller {
       address = this.code.place(generateTrampoline(plan.spec, mailbox));
       this.trampolines.set(key, address);
     }
-    if (main) this.planTrampolines.set(plan, address);
+    byPlan.set(plan, address);
     return address;
   }
 }

@@ -339,7 +339,7 @@ export class Kernel {
     t.state = 'blocked';
     t.wait = wait;
     t.deadline = deadline;
-    t.blockedAt = Number(this.o.engine.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
+    t.blockedAt = this.o.engine.pc();
     this.o.engine.stop();
     return BLOCKED;
   }

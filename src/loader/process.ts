@@ -398,7 +398,7 @@ export class Process {
   }
 
   private pc(): number {
-    return Number(this.engine.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
+    return this.engine.pc();
   }
 
   /** Runs the scheduler; a host call (no run's limits in force) gets its wall-clock timeout for the while. */
@@ -603,7 +603,7 @@ export class Process {
       kernel.handleSyscall();
       return;
     }
-    const pc = Number(this.engine.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
+    const pc = this.engine.pc();
     if (intno === CALLBACK_TRAP_VECTOR && this.isCallbackSite?.(pc)) {
       // Stop here and run the callback outside the hook (scheduleWithin): it may call into the guest again, and a
       // nested uc_emu_start would cap the depth at Unicorn 2.0.1's UC_MAX_NESTED_LEVEL (64) and share one

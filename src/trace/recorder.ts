@@ -408,7 +408,7 @@ class Recorder implements TraceRecording {
     if (this.ended) throw new Error('trace already finished');
     let pc = 0;
     try {
-      pc = Number(this.engine.reg(this.arch === 'amd64' ? 'rip' : 'eip'));
+      pc = this.engine.pc();
       if (!this.begun) {
         this.begin(pc);
       } else {
