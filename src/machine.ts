@@ -183,7 +183,7 @@ export class Machine {
         this.dlopen(bundled ? bundled.name : this.process.mountedLibraries[guestPathIndex++]!);
       }
     }
-    this.process.callTimeoutSeconds = options.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS;
+    this.process.scheduler.callTimeoutSeconds = options.callTimeoutSeconds ?? DEFAULT_CALL_TIMEOUT_SECONDS;
   }
 
   /**

@@ -108,7 +108,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('the wall-clock timeout of a call', () => {
   it('is on by default', async () => {
     const m = await Machine.boot();
-    expect(m.process.callTimeoutSeconds).toBe(DEFAULT_CALL_TIMEOUT_SECONDS);
+    expect(m.process.scheduler.callTimeoutSeconds).toBe(DEFAULT_CALL_TIMEOUT_SECONDS);
     m.close();
   });
 

@@ -143,9 +143,9 @@ export class HostCaller {
       run: (begin, until, budget, lastBlock) => process.run(begin, until, budget, lastBlock),
     };
     const { code, callbacks } = context;
-    process.isParkSite = (pc) => code.contains(pc);
-    process.isCallbackSite = (pc) => callbacks.isStub(pc);
-    process.onCallbackTrap = (pc) => {
+    process.scheduler.isParkSite = (pc) => code.contains(pc);
+    process.scheduler.isCallbackSite = (pc) => callbacks.isStub(pc);
+    process.scheduler.onCallbackTrap = (pc) => {
       this.inCallback++;
       try {
         return callbacks.dispatch(pc);

@@ -9,7 +9,7 @@ import { virtualCpuid } from '../emu/cpuid.ts';
 import type { CountingChoice } from '../emu/block-counter.ts';
 import type { Engine, RunResult } from '../emu/engine.ts';
 import { PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from '../emu/engine.ts';
-import { BudgetExceededError, GuestFault } from '../emu/errors.ts';
+import { GuestFault } from '../emu/errors.ts';
 import { resetFpu } from '../emu/fpu.ts';
 import { GlobalDescriptorTable } from '../emu/gdt.ts';
 import { CALLBACK_TRAP_VECTOR } from '../callspec/callback.ts';
@@ -17,10 +17,9 @@ import { PARK_TRAP } from '../callspec/worker.ts';
 import { UnicornEngine } from '../emu/unicorn.ts';
 import { AddressSpace, PAGE_SIZE, pageDown, pageUp } from '../kernel/address-space.ts';
 import { SeededRandom, VirtualClock } from '../kernel/clock.ts';
-import { GuestExit, Kernel } from '../kernel/kernel.ts';
+import { Kernel } from '../kernel/kernel.ts';
 import type { OutputSink } from '../kernel/output.ts';
-import { ERRNO } from '../kernel/errno.ts';
-import { GuestDeadlockError, type GuestThread, QUANTUM, ThreadTable } from '../kernel/threads.ts';
+import { type GuestThread, ThreadTable } from '../kernel/threads.ts';
 import { VirtualFileSystem } from '../kernel/vfs.ts';
 import { AT_RANDOM_BYTES, buildInitialStack } from './auxv.ts';
 import { type ElfFile, parseElf } from './elf.ts';
@@ -28,7 +27,9 @@ import { parseElfOnce } from './elf-cache.ts';
 import type { CopiesOption } from './fixture-cache.ts';
 import { fixtureEntries, isVerifiedFixture, loadFixture } from './fixtures.ts';
 import { locate } from './symbols.ts';
-import { type TimeLimits, TimeLimitError, WALL_CHECK_INSTRUCTIONS, WallTimeoutError, type WallTimeLimit, wallTimeLimit } from './limits.ts';
+import type { TimeLimits } from './limits.ts';
+import { LoaderError } from './loader-error.ts';
+import { Scheduler } from './scheduler.ts';
 
 /** Where things go in the guest's address space, per architecture (close to what Linux picks, minus ASLR). */
 export interface MemoryLayout {
@@ -75,14 +76,10 @@ export const LAYOUTS: Record<Arch, MemoryLayout> = {
   },
 };
 
-const NO_LIMITS: TimeLimits = Object.freeze({});
-const MS_PER_SECOND = 1000;
-
-/** A host call runs until it returns to the trap page, not until some condition (no closure per call). */
-const NEVER_FINISHED = (): boolean => false;
-
 /** `hlt`: the trap page's filler. Execution never really reaches it: the engine stops at its address. */
 const HLT = 0xf4;
+/** The interrupts the host's own code raises: a callback stub, a worker thread parking (see scheduler.ts). */
+const HOST_TRAPS = { callback: CALLBACK_TRAP_VECTOR, park: PARK_TRAP };
 const INT_SYSCALL_I386 = 0x80;
 const PF_X = 1;
 const PF_W = 2;
@@ -97,7 +94,6 @@ export const USER_LIB_DIR = '/opt/shimulator/lib';
 const PID = 1000;
 const TASK_COMM_LEN = 16;
 const PT_GNU_STACK = 0x6474e551;
-const ETIMEDOUT = ERRNO.ETIMEDOUT;
 
 export const DEFAULT_BOOT_BUDGET = 50_000_000;
 
@@ -119,9 +115,7 @@ function interruptDescription(intno: number): string {
   return `unknown software interrupt int 0x${intno.toString(16)}: Linux has no handler for it (a real process gets SIGSEGV)`;
 }
 
-export class LoaderError extends Error {
-  override name = 'LoaderError';
-}
+export { LoaderError };
 
 export interface ProcessOptions {
   arch: Arch;
@@ -201,21 +195,15 @@ export class Process {
   readonly mountedLibraries: string[] = [];
   /** Instructions the boot took (ld.so start to `shimulator_ready`). */
   bootInstructions = 0;
-  /** Time limits in force for the current run (whole programs; host calls: their wall-clock timeout only). */
-  private limits: TimeLimits = NO_LIMITS;
-  private callLimits: { wall: WallTimeLimit } | undefined;
-  /** Host wall-clock seconds a host call may take (undefined: no limit besides its budget). */
-  callTimeoutSeconds: number | undefined;
+  /** Runs the threads: host calls, whole programs (see scheduler.ts). */
+  readonly scheduler: Scheduler;
   private readonly elfCache = new Map<string, ElfFile>();
-  /** Whether the engine is inside a run (the virtual clock then adds the run's own instructions). */
-  private inRun = false;
 
   /** `restoring`: a snapshot's state will replace memory and registers, so nothing is mapped or written here. */
   private constructor(options: ProcessOptions, restoring = false) {
     const arch = options.arch;
     this.arch = arch;
     this.layout = LAYOUTS[arch];
-    this.callTimeoutSeconds = options.callTimeoutSeconds;
     const kernelRef: { k?: Kernel } = {};
     this.engine = new UnicornEngine(arch, {
       cpuid: virtualCpuid,
@@ -251,8 +239,24 @@ export class Process {
 
     const random = new SeededRandom(options.seed ?? 0);
     // During a run, its instructions so far count too; between runs they are already in `instructions`.
-    this.clock = new VirtualClock(() => this.instructions + (this.inRun ? this.engine.instructionsInRun : 0));
+    this.clock = new VirtualClock(() => this.instructions + (this.scheduler.inRun ? this.engine.instructionsInRun : 0));
     this.threads = new ThreadTable(arch, this.engine, PID, (entry, descriptor) => this.gdt!.set(entry, descriptor));
+    // Before the kernel, whose construction reads the clock (which asks the scheduler whether a run is on).
+    const owner = this;
+    this.scheduler = new Scheduler({
+      engine: this.engine,
+      get kernel() {
+        return owner.kernel;
+      },
+      threads: this.threads,
+      clock: this.clock,
+      describeAddress: (address) => this.describeAddress(address),
+      executed: (thread, instructions) => {
+        this.instructions += instructions;
+        this.threads.recordSlice(thread, instructions);
+      },
+    });
+    this.scheduler.callTimeoutSeconds = options.callTimeoutSeconds;
     this.kernel = new Kernel({
       arch,
       engine: this.engine,
@@ -269,7 +273,7 @@ export class Process {
       stderr: options.stderr,
       outputLimit: options.outputLimit,
       tmpLimit: options.tmpLimit,
-      overdue: () => this.limits.wall !== undefined && Date.now() >= this.limits.wall.deadlineMs,
+      overdue: () => this.scheduler.overdue(),
       log: process.env.SHIMULATOR_DEBUG?.includes('syscalls') ? (message) => process.stderr.write(`shimulator: ${message}\n`) : undefined,
     });
     kernelRef.k = this.kernel;
@@ -358,9 +362,7 @@ export class Process {
    * thread's own instructions.
    */
   run(begin: number, until: number, budget: number, lastBlock?: number): RunResult {
-    const caller = this.threads.current;
-    caller.state = 'running';
-    return { reason: 'until', instructions: this.schedule(caller, begin, until, budget, NEVER_FINISHED, lastBlock) };
+    return this.scheduler.run(begin, until, budget, lastBlock);
   }
 
   /**
@@ -368,9 +370,7 @@ export class Process {
    * they were given). Returns the instructions each of them executed meanwhile.
    */
   runUntilHost(waitFor: GuestThread[], until: number, budget: number): number[] {
-    const before = waitFor.map((t) => t.instructions);
-    this.schedule(waitFor[0]!, undefined, until, budget, () => waitFor.every((t) => t.state === 'host'));
-    return waitFor.map((t, i) => t.instructions - before[i]!);
+    return this.scheduler.runUntilHost(waitFor, until, budget);
   }
 
   /**
@@ -378,172 +378,12 @@ export class Process {
    * Returns the exit; faults, budget, time limits and deadlocks are thrown as their typed errors.
    */
   runToExit(budget: number, limits: TimeLimits = {}): { status: number; signal?: number } {
-    const main = this.threads.current;
-    main.state = 'running';
-    this.limits = limits;
-    try {
-      this.schedule(main, this.entry, this.layout.trapPage, budget, () => false);
-      throw new LoaderError('the program returned into the host trap page instead of exiting');
-    } catch (error) {
-      if (error instanceof GuestExit) return { status: error.status, signal: error.signal };
-      throw error;
-    } finally {
-      this.limits = NO_LIMITS;
-    }
+    return this.scheduler.runToExit(this.entry, this.layout.trapPage, budget, limits);
   }
 
   /** Puts `thread` on the CPU (between host calls), e.g. the main thread before a host call on it. */
   activate(thread: GuestThread): void {
     this.threads.switchTo(thread);
-  }
-
-  private pc(): number {
-    return this.engine.pc();
-  }
-
-  /** Runs the scheduler; a host call (no run's limits in force) gets its wall-clock timeout for the while. */
-  private schedule(
-    target: GuestThread, begin: number | undefined, until: number, budget: number, finished: () => boolean, lastBlock?: number,
-  ): number {
-    if (this.limits.wall !== undefined || this.callTimeoutSeconds === undefined) {
-      return this.scheduleWithin(target, begin, until, budget, finished, lastBlock);
-    }
-    // One limits object per process, its deadline renewed per call (a host call allocates nothing for it).
-    this.callLimits ??= { wall: wallTimeLimit(this.callTimeoutSeconds, 'call').wall! };
-    this.callLimits.wall.seconds = this.callTimeoutSeconds;
-    this.callLimits.wall.deadlineMs = Date.now() + this.callTimeoutSeconds * MS_PER_SECOND;
-    this.limits = this.callLimits;
-    try {
-      return this.scheduleWithin(target, begin, until, budget, finished, lastBlock);
-    } finally {
-      this.limits = NO_LIMITS;
-    }
-  }
-
-  /** `lastBlock`: the block of the target thread's code that jumps to `until` (RunOptions.lastBlock), if known. */
-  private scheduleWithin(
-    target: GuestThread, begin: number | undefined, until: number, budget: number, finished: () => boolean, lastBlock?: number,
-  ): number {
-    const threads = this.threads;
-    const before = target.instructions;
-    let executed = 0;
-    let pc = begin;
-    if (pc === undefined) {
-      threads.switchTo(threads.current.state === 'running' ? threads.current : this.nextThread());
-      pc = this.pc();
-    }
-    for (;;) {
-      const current = threads.current;
-      // Signals are delivered here, before the thread runs on: after a switch, and after a system call that made
-      // one deliverable (it stopped the engine), so that e.g. raise() runs the handler before it returns.
-      pc = this.kernel.signals.beforeResume(current, pc);
-      if (this.kernel.exit) throw this.kernel.exit;
-      // A time slice only matters when someone else could run (or wake): single-threaded calls run in one go,
-      // unless a wall-clock deadline must be checked now and then.
-      const shared = threads.othersRunnable || threads.earliestDeadline() !== undefined;
-      const quantum = shared ? QUANTUM : this.limits.wall !== undefined ? WALL_CHECK_INSTRUCTIONS : undefined;
-      let result: RunResult;
-      try {
-        this.inRun = true;
-        this.pendingCallback = undefined;
-        result = this.engine.run(pc, { until, budget: budget - executed, quantum, lastBlock: current === target ? lastBlock : undefined });
-        this.inRun = false;
-      } catch (error) {
-        this.inRun = false;
-        const ran = this.engine.instructionsInRun;
-        this.account(current, ran);
-        // A fault the guest handles (a SIGSEGV handler, Go's nil-pointer panics) continues in its handler.
-        if (error instanceof GuestFault && this.kernel.signals.deliverFault(current, error)) {
-          executed += ran;
-          pc = this.pc();
-          continue;
-        }
-        if (this.kernel.exit) throw this.kernel.exit;
-        if ((error instanceof GuestFault || error instanceof BudgetExceededError) && error.where === undefined) {
-          error.locate(this.describeAddress(error.pc));
-          if (threads.threads.length > 1) error.message += ` (thread ${current.tid})`;
-        }
-        throw error;
-      }
-      executed += result.instructions;
-      this.account(current, result.instructions);
-      if (this.kernel.exit) throw this.kernel.exit;
-      if (this.kernel.failure) throw this.kernel.failure;
-      if (this.pendingCallback !== undefined) {
-        executed += this.runCallback(current, this.pendingCallback);
-        if (executed >= budget) throw new BudgetExceededError(budget, this.pc(), this.describeAddress(this.pc()));
-        pc = this.pc(); // after the stub's `int 0x81`: the same thread goes on with the callback's result
-        continue;
-      }
-      if (result.reason === 'until') {
-        if (current !== target) {
-          throw new LoaderError(`thread ${current.tid} returned into the host's trap page, which only host calls return to`);
-        }
-        current.state = 'host';
-        return target.instructions - before;
-      }
-      if (finished()) return target.instructions - before;
-      // Timed waits whose deadline passed while others ran end now (a sleeper must not wait for a busy thread).
-      threads.expire(this.kernel.now(), BigInt(-ETIMEDOUT));
-      this.checkTimeLimits();
-      threads.switchTo(current.state === 'running' && !threads.othersRunnable ? current : this.nextThread());
-      pc = this.pc();
-    }
-  }
-
-  /**
-   * Runs the callback whose stub trapped, outside the engine's hooks (see `onInterrupt`), so that it may call into
-   * the guest again. Returns the instructions its nested guest calls ran on `thread`: they count against the budget
-   * of the call that is running.
-   */
-  private runCallback(thread: GuestThread, pc: number): number {
-    this.pendingCallback = undefined;
-    const before = thread.instructions;
-    if (!this.onCallbackTrap?.(pc)) throw new LoaderError(`the callback stub before 0x${pc.toString(16)} was freed while it ran`);
-    return thread.instructions - before;
-  }
-
-  private account(thread: GuestThread, instructions: number): void {
-    this.instructions += instructions;
-    this.threads.recordSlice(thread, instructions);
-  }
-
-  /** The next thread to run; when all wait, time jumps to the earliest timeout; when none can ever run: deadlock. */
-  private nextThread(): GuestThread {
-    for (;;) {
-      const next = this.threads.next();
-      if (next) return next;
-      if (this.threads.current.state === 'running') return this.threads.current;
-      const deadline = this.threads.earliestDeadline();
-      if (deadline === undefined) {
-        const states = this.threads.describe().filter((t) => t.state !== 'exited');
-        throw new GuestDeadlockError(
-          `deadlock: no guest thread can run — ${states.map((t) => `thread ${t.tid} (${t.name}) ${t.state}${t.wait ? ` on ${t.wait}` : ''}${t.state === 'blocked' ? ` in ${this.describeAddress(Number(t.pc)) ?? t.pc}` : ''}`).join('; ')}`,
-          states,
-        );
-      }
-      const now = this.kernel.now();
-      const limit = this.limits.virtualTimeNs;
-      if (limit !== undefined && deadline > limit) this.clock.advance(limit - now > 0n ? limit - now : 0n);
-      else if (deadline > now) this.clock.advance(deadline - now); // every thread waits: the virtual clock jumps ahead
-      this.checkTimeLimits();
-      this.threads.expire(this.kernel.now(), BigInt(-ETIMEDOUT));
-    }
-  }
-
-  /** Throws when the run's virtual time or the host's wall-clock time is up. */
-  private checkTimeLimits(): void {
-    const { virtualTimeNs, wall } = this.limits;
-    if (virtualTimeNs !== undefined && this.kernel.now() >= virtualTimeNs) {
-      const states = this.threads.describe().filter((t) => t.state !== 'exited');
-      throw new TimeLimitError(
-        `the program ran past its time limit of ${Number(virtualTimeNs) / 1e9} s of virtual time without exiting — ` +
-          `${states.map((t) => `thread ${t.tid} (${t.name}) ${t.state}${t.wait ? ` on ${t.wait}` : ''}`).join('; ')}; ` +
-          'raise it with --time-limit SECONDS if the program is just slow',
-        states,
-      );
-    }
-    if (wall !== undefined && Date.now() >= wall.deadlineMs) throw new WallTimeoutError(wall.seconds, wall.what);
   }
 
   /** Parses (once) the ELF file at a guest path. */
@@ -582,43 +422,17 @@ export class Process {
     return this.objectsProvider ? this.objectsProvider() : this.interp ? [this.exe, this.interp] : [this.exe];
   }
 
-  /** Runs the callback whose stub trapped at `pc` (the address after its `int 0x81`); false when there is none. */
-  onCallbackTrap: ((pc: number) => boolean) | undefined;
-  /** Whether `int 0x81` at `pc` is a live callback's stub (else the interrupt is a fault). */
-  isCallbackSite: ((pc: number) => boolean) | undefined;
-  /** A callback stub trapped: the engine stopped, and the scheduler runs the callback before resuming the thread. */
-  private pendingCallback: number | undefined;
-
-  /**
-   * Whether an `int 0x85` at `pc` is one of the host's worker threads parking (its code lives in the host's code
-   * arena). The guest's own `int 0x85` is not: it is an unknown interrupt like any other (a fault).
-   */
-  isParkSite: ((pc: number) => boolean) | undefined;
-
   /** Lets the symbol layer supply the live list of loaded objects (read from ld.so's link map). */
   objectsProvider: (() => MappedObject[]) | undefined;
 
+  /** An `int n`: an i386 system call, one of the host's traps (the scheduler's), else a fault. */
   private onInterrupt(intno: number, kernel: Kernel): void {
     if (intno === INT_SYSCALL_I386 && this.arch === 'i386') {
       kernel.handleSyscall();
       return;
     }
     const pc = this.engine.pc();
-    if (intno === CALLBACK_TRAP_VECTOR && this.isCallbackSite?.(pc)) {
-      // Stop here and run the callback outside the hook (scheduleWithin): it may call into the guest again, and a
-      // nested uc_emu_start would cap the depth at Unicorn 2.0.1's UC_MAX_NESTED_LEVEL (64) and share one
-      // instruction counter, budget and stop flag between the levels. A stop after `int` is at a block boundary:
-      // counts are unchanged.
-      this.pendingCallback = pc;
-      this.engine.stop();
-      return;
-    }
-    if (intno === PARK_TRAP && this.isParkSite?.(pc)) {
-      // A worker thread asks for work: it waits for the host, and the scheduler runs someone else.
-      this.threads.current.state = 'host';
-      this.engine.stop();
-      return;
-    }
+    if (this.scheduler.trap(HOST_TRAPS, intno, pc)) return;
     const registers = (this.engine as UnicornEngine).dumpRegisters();
     const fault = new GuestFault(interruptDescription(intno), 'EXCEPTION', pc, undefined, registers);
     fault.vector = intno;
