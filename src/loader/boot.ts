@@ -165,9 +165,6 @@ export function startProcess(options: BootOptions, arch: Arch, direct: DirectAcc
   const x87Slot = image?.host.x87Slot ?? arena.alloc(X87_SLOT_BYTES, 16);
   const mailbox = image?.host.mailbox ?? arena.alloc(MAILBOX_BYTES, 16);
   arena.keepFirst();
-  // The boot's mappings are settled: lay them out as a restored image's are (data apart from code in Unicorn's
-  // memory, where stores are cheaper), so that a machine is as fast booted as restored (see src/emu/ram-layout.ts).
-  if (!image) engine.relayout();
   return { process, callCpu, stackTop, arena, code, x87Slot, mailbox };
 }
 
