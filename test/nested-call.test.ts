@@ -261,12 +261,33 @@ describe.each(ARCHES)('nested guest calls on %s', (arch: Arch) => {
     expect(m.fn('libc.so.6', 'int abs(int)')(-1).errno).toBe(0);
   });
 
-  it('refuses a nested call from a callback on a thread the guest started itself, clearly', () => {
+  it('runs a nested call on a thread the guest started itself, with that thread\'s own errno (adopted on first use)', () => {
     const strlen = m.fn('libc.so.6', 'unsigned long strlen(const char *s)');
-    const f = m.callback('int (*)(int)', () => strlen('x').value as number);
-    expect(() => m.fn(undefined, 'int in_guest_thread(int (*f)(int))')(f)).toThrow(/which the guest started itself/);
-    f.free();
-    m.reset(); // the guest thread stopped inside the callback
+    const close = m.fn('libc.so.6', 'int close(int fd)');
+    const seen: { tid: number; length: number; errno: number }[] = [];
+    const f = m.callback('int (*)(int)', (n) => {
+      const length = strlen('four').value as number;
+      seen.push({ tid: m.process.threads.current.tid, length, errno: close(-1).errno });
+      return (n as number) + length;
+    });
+    m.checking = true;
+    try {
+      const inThread = m.fn(undefined, 'int in_guest_thread(int (*f)(int))');
+      const first = inThread(f);
+      const second = inThread(f); // a new guest thread: adopted afresh
+      expect(first.value).toBe(5);
+      expect(second.value).toBe(5);
+      expect(first.abi?.violations ?? []).toEqual([]);
+      expect(seen.map((s) => s.length)).toEqual([4, 4]);
+      expect(seen.map((s) => s.errno)).toEqual([EBADF, EBADF]);
+      expect(new Set(seen.map((s) => s.tid)).size).toBe(2);
+      expect(seen.every((s) => s.tid !== m.mainThread.tid)).toBe(true);
+      // The main thread's errno was not touched.
+      expect(m.fn('libc.so.6', 'int abs(int)')(-1).errno).toBe(0);
+    } finally {
+      m.checking = false;
+      f.free();
+    }
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { unsignedOf } from '../emu/bytes.ts';
 import { PROT_READ, PROT_WRITE } from '../emu/engine.ts';
+import { GuestFault } from '../emu/errors.ts';
 import type { GuestThread } from '../kernel/threads.ts';
 import type { Process } from '../loader/process.ts';
 import { threadTlsLayout } from '../check/tls-layout.ts';
@@ -120,6 +121,33 @@ export class GuestThreads {
     };
     handle.errnoAddress = onIt('int *__errno_location(void)');
     handle.threadPointer = onIt('void *pthread_self(void)');
+    return handle;
+  }
+
+  /**
+   * A handle for a thread the guest started itself, made when a callback running on it first calls into the guest:
+   * a mailbox of its own for the nested calls' trampolines (each thread needs one: the scheduler may run another
+   * thread's callback meanwhile), and its errno and thread pointer, asked of the guest on that thread. A thread
+   * without glibc's TLS (a raw `clone`) faults there: it gets no errno, and its calls still run.
+   */
+  adopt(thread: GuestThread): GuestThreadHandle {
+    const { calls } = this.context;
+    // Filled in by its own calls below: it must be registered (for its mailbox) before they run.
+    const handle: { -readonly [K in keyof GuestThreadHandle]: GuestThreadHandle[K] } = {
+      tid: thread.tid, pthread: 0, thread, mailbox: this.memory(WORKER_MAILBOX.size), errnoAddress: 0, threadPointer: 0,
+    };
+    calls.registerAdopted(thread, handle);
+    const onIt = (proto: string): number => {
+      const p = this.context.parsePrototype(proto);
+      try {
+        return Number(calls.invoke(this.context.address(p.name, 'libc.so.6'), this.context.plans(p), [], this.context.callBudget, false).value);
+      } catch (error) {
+        if (error instanceof GuestFault) return 0;
+        throw error;
+      }
+    };
+    handle.errnoAddress = onIt('int *__errno_location(void)');
+    handle.pthread = handle.threadPointer = onIt('void *pthread_self(void)');
     return handle;
   }
 

@@ -121,6 +121,10 @@ export class HostCaller {
   private planTrampolines = new Map<number, WeakMap<CallPlan, number>>();
   /** Threads from `startThread`, for nested calls from callbacks that run on them. */
   readonly threadHandles = new WeakMap<GuestThread, GuestThreadHandle>();
+  /** Threads the guest started itself, adopted when a callback on one first calls into the guest (see `adopt`). */
+  private adopted = new WeakMap<GuestThread, GuestThreadHandle>();
+  /** Makes a handle for a thread the guest started itself (GuestThreads.adopt); set once the threads layer exists. */
+  adopt: ((thread: GuestThread) => GuestThreadHandle) | undefined;
   private readonly process: Process;
 
   constructor(private readonly context: HostCallContext) {
@@ -185,6 +189,8 @@ export class HostCaller {
     this.code.restoreState(state.code);
     this.trampolines = new Map(state.trampolines);
     this.planTrampolines = new Map(); // plans' trampolines made after the snapshot are gone with its code arena
+    // Adopted threads' mailboxes made after the snapshot lie in memory it gives back: adopt them again on use.
+    this.adopted = new WeakMap();
     this.errnoAddress = state.errnoAddress;
   }
 
@@ -261,7 +267,7 @@ export class HostCaller {
     tlsLayout?: TlsLayout,
   ): CallResult {
     const spec = plan.spec;
-    const site = this.nestedCallSite(spec.function);
+    const site = this.nestedCallSite();
     const layout = tlsLayout && site.handle ? threadTlsLayout(tlsLayout, site.handle, this.process) : tlsLayout;
     const tls = instrument && layout ? new TlsWatch(this.process, layout) : undefined;
     tls?.start();
@@ -311,18 +317,26 @@ export class HostCaller {
 
   /**
    * Where a nested call runs: on the thread whose callback makes it (as a cgo callback's C calls run on its M), with
-   * that thread's trampoline mailbox and errno — the main thread's, or a `startThread` thread's. A thread the guest
-   * started itself has no mailbox of the host's.
+   * that thread's trampoline mailbox and errno — the main thread's, a `startThread` thread's, or, for a thread the
+   * guest started itself, those it is given the first time (as cgo gives a C-created thread an M on its first
+   * callback: `needm`).
    */
-  private nestedCallSite(name: string): { thread: GuestThread; mailbox: number; errno: GuestWindow | undefined; handle?: GuestThreadHandle } {
+  private nestedCallSite(): { thread: GuestThread; mailbox: number; errno: GuestWindow | undefined; handle?: GuestThreadHandle } {
     const thread = this.process.threads.current;
     if (thread === this.mainThread) return { thread, mailbox: this.mailbox, errno: this.errnoWindow };
-    const handle = this.threadHandles.get(thread);
+    let handle = this.threadHandles.get(thread) ?? this.adopted.get(thread);
     if (!handle) {
-      throw new ArgumentError(`cannot call ${name} from a callback running on thread ${thread.tid}, which the guest started itself: nested guest calls are made from callbacks on the main thread or on threads from startThread`);
+      if (!this.adopt) throw new ArgumentError(`thread ${thread.tid} cannot make guest calls yet`);
+      // Registered before its own first calls (its errno and thread pointer), which are nested calls on it too.
+      handle = this.adopt(thread);
     }
     const errno = handle.errnoAddress ? this.window(handle.errnoAddress, 4) : undefined;
     return { thread, mailbox: handle.mailbox + WORKER_MAILBOX.trampolineMailbox, errno, handle };
+  }
+
+  /** Records the handle `adopt` made for a guest-started thread (before the calls that complete it). */
+  registerAdopted(thread: GuestThread, handle: GuestThreadHandle): void {
+    this.adopted.set(thread, handle);
   }
 
   /** `errno`: where the calling thread's errno is (none before it is known). */

@@ -246,6 +246,7 @@ export function bootProcess(options: BootOptions, side: MachineSide, image?: Mac
     address: (name, library) => side.address(name, library),
     libc: (proto, ...args) => side.libc(proto, ...args),
   });
+  calls.adopt = (thread) => threads.adopt(thread);
   return { process, symbols, callbacks, callCpu, calls, threads };
 }
 
