@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/ioctl.h>
+#include <signal.h>
 
 #define TOTAL (1 << 20)
 static int pfd[2];
@@ -63,7 +64,9 @@ void pipe_semantics(int *r) {
   pipe(q);
   struct stat st; fstat(q[0], &st); r[6] = S_ISFIFO(st.st_mode);
   close(q[0]);
+  signal(SIGPIPE, SIG_IGN); /* else the write below ends the process, as on Linux */
   r[7] = write(q[1], "x", 1) < 0 ? errno : 0;
+  signal(SIGPIPE, SIG_DFL);
   close(q[1]);
   pipe(q);
   int w2 = dup(q[1]);
@@ -77,6 +80,33 @@ void pipe_semantics(int *r) {
   fcntl(q[0], F_SETFL, fcntl(q[0], F_GETFL) | O_NONBLOCK);
   r[11] = read(q[0], buf, 16) < 0 ? errno : 0;
   close(q[0]); close(q[1]);
+}
+
+static volatile int sigpipes;
+static void on_sigpipe(int s) { (void)s; sigpipes++; }
+/* A write to a pipe nobody reads, with a SIGPIPE handler: the handler runs once, then write fails with EPIPE. */
+int sigpipe_handled(int *err) {
+  int q[2];
+  pipe(q);
+  close(q[0]);
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_sigpipe;
+  sigaction(SIGPIPE, &sa, 0);
+  sigpipes = 0;
+  int n = write(q[1], "x", 1);
+  *err = errno;
+  signal(SIGPIPE, SIG_DFL);
+  close(q[1]);
+  return n < 0 ? sigpipes : -1;
+}
+/* The same without a handler: SIGPIPE's default action ends the process. */
+int sigpipe_default(void) {
+  int q[2];
+  pipe(q);
+  close(q[0]);
+  write(q[1], "x", 1);
+  return 0;
 }
 
 static long long now_ns(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000000LL + t.tv_nsec; }

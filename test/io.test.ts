@@ -56,6 +56,21 @@ describe.skipIf(!hasGcc).each(ARCHES)('pipes, epoll and /tmp on %s', (arch) => {
     expect(ints(r.out[0]!, 4)).toEqual([ERRNO.EAGAIN, 1, 5, 5, 5, 0, 1, ERRNO.EPIPE, 1, 1, 0, ERRNO.EAGAIN]);
   });
 
+  it('a write to a pipe nobody reads raises SIGPIPE on the writer: a handler runs once and write fails with EPIPE', () => {
+    const r = m.fn(undefined, 'int sigpipe_handled(int *err)')(out(4));
+    expect(r.value).toBe(1);
+    expect(ints(r.out[0]!, 4)).toEqual([ERRNO.EPIPE]);
+  });
+
+  it('without a handler, SIGPIPE ends the process (status 141, signal 13), as on Linux', async () => {
+    const fresh = await Machine.boot({ arch, libs: [lib(arch)] });
+    try {
+      expect(() => fresh.fn(undefined, 'int sigpipe_default(void)')()).toThrow(expect.objectContaining({ status: 141, signal: 13 }));
+    } finally {
+      fresh.close();
+    }
+  });
+
   it('epoll: a waiter woken by another thread, level and edge triggered, timeouts; eventfd counters; poll', () => {
     const raw = m.fn(undefined, 'void epoll_semantics(long long *r)')(out(23 * 8)).out[0]!;
     const r = ints(raw, 8);

@@ -1,11 +1,12 @@
 /**
  * Pipes (pipe(2), pipe2): a bounded byte buffer between a read end and a write end, with Linux's semantics —
  * reads wait while the pipe is empty and a writer exists, and see end of file once every write end is closed;
- * writes wait while it is full and fail with EPIPE once every read end is closed.
+ * writes wait while it is full and, once every read end is closed, raise SIGPIPE on the writer and fail with EPIPE.
  */
 import { ERRNO, ErrnoError } from './errno.ts';
 import { type FileOps, type OpenFile, WOULD_BLOCK } from './fd-table.ts';
 import type { Kernel } from './kernel.ts';
+import { SI_USER, SIGPIPE } from './signals/numbers.ts';
 
 /** Linux's default pipe capacity: 16 pages (PIPE_DEF_BUFFERS in linux/pipe_fs_i.h). */
 export const PIPE_CAPACITY = 64 * 1024;
@@ -81,8 +82,12 @@ export function pipeWriter(pipe: Pipe): FileOps {
     channel: pipe,
     streams: true,
     write(k: Kernel, _file: OpenFile, bytes: Uint8Array) {
-      // TODO(signals helper): raise SIGPIPE on the writer here once the signal layer can make signals pending.
-      if (pipe.readers === 0) throw new ErrnoError(ERRNO.EPIPE);
+      if (pipe.readers === 0) {
+        // Linux's pipe_write: send_sig(SIGPIPE, current, 0) — to the writing thread, SI_USER from this process (by
+        // default it ends the process) — and EPIPE for a writer that ignores, blocks or handles it.
+        k.signals.send(k.threads.current, { signo: SIGPIPE, code: SI_USER, pid: k.options.pid, uid: 0 });
+        throw new ErrnoError(ERRNO.EPIPE);
+      }
       // Small writes are atomic: all of them fits, or the writer waits.
       const fits = bytes.length <= PIPE_BUF ? (pipe.room >= bytes.length ? bytes.length : 0) : pipe.room;
       if (fits === 0 && bytes.length > 0) return WOULD_BLOCK;
