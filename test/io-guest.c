@@ -109,6 +109,41 @@ int sigpipe_default(void) {
   return 0;
 }
 
+static int restart_pipe[2];
+static volatile int usr1_handled;
+static void on_usr1(int s) { (void)s; usr1_handled++; }
+struct blocked_reader { int n; int err; char buf[8]; };
+static void *blocked_reader(void *a) {
+  struct blocked_reader *r = a;
+  r->n = read(restart_pipe[0], r->buf, sizeof r->buf);
+  r->err = r->n < 0 ? errno : 0;
+  return 0;
+}
+/* A thread blocked in read() on a pipe gets SIGUSR1, handled with or without SA_RESTART; then data arrives.
+   r[0]: read's result (3 when the call ran again, -1 otherwise), r[1]: its errno, r[2]: handler runs. */
+void restart_read(int sa_restart, int *r) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr1;
+  sa.sa_flags = sa_restart ? SA_RESTART : 0;
+  sigaction(SIGUSR1, &sa, 0);
+  usr1_handled = 0;
+  pipe(restart_pipe);
+  struct blocked_reader rd;
+  memset(&rd, 0, sizeof rd);
+  pthread_t t;
+  pthread_create(&t, 0, blocked_reader, &rd);
+  usleep(2000);                /* the reader blocks in read() */
+  pthread_kill(t, SIGUSR1);
+  usleep(2000);                /* its handler runs; the read runs again or fails */
+  write(restart_pipe[1], "abc", 3);
+  pthread_join(t, 0);
+  close(restart_pipe[0]);
+  close(restart_pipe[1]);
+  signal(SIGUSR1, SIG_DFL);
+  r[0] = rd.n; r[1] = rd.err; r[2] = usr1_handled;
+}
+
 static long long now_ns(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec * 1000000000LL + t.tv_nsec; }
 static int ep_pipe[2];
 static void *late_writer(void *a) { usleep(1000); write(ep_pipe[1], "ping", 4); return 0; }

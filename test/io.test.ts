@@ -71,6 +71,14 @@ describe.skipIf(!hasGcc).each(ARCHES)('pipes, epoll and /tmp on %s', (arch) => {
     }
   });
 
+  it('a read interrupted by a signal runs again after a SA_RESTART handler and fails with EINTR after another, as natively', () => {
+    // Native x86 (the same C, both architectures): "3 0 1" with SA_RESTART, "-1 4 1" without.
+    const restarted = m.fn(undefined, 'void restart_read(int sa_restart, int *r)')(1, out(12));
+    expect(ints(restarted.out[1]!, 4)).toEqual([3, 0, 1]);
+    const interrupted = m.fn(undefined, 'void restart_read(int sa_restart, int *r)')(0, out(12));
+    expect(ints(interrupted.out[1]!, 4)).toEqual([-1, ERRNO.EINTR, 1]);
+  });
+
   it('epoll: a waiter woken by another thread, level and edge triggered, timeouts; eventfd counters; poll', () => {
     const raw = m.fn(undefined, 'void epoll_semantics(long long *r)')(out(23 * 8)).out[0]!;
     const r = ints(raw, 8);

@@ -17,6 +17,7 @@ import { Pipe, pipeReader } from './pipe.ts';
 import { DEFAULT_TMP_LIMIT, TmpFs } from './tmpfs.ts';
 import { BLOCKED, type SyscallTable } from './syscall.ts';
 import { SYSCALL_NAMES } from './syscall-numbers.ts';
+import { restartsWithSaRestart } from './signals/restart.ts';
 import { FILE_SYSCALLS, outputOps } from './syscalls/files.ts';
 import { POLLING_SYSCALLS } from './syscalls/polling.ts';
 import { IDENTITY_SYSCALLS } from './syscalls/identity.ts';
@@ -340,6 +341,7 @@ export class Kernel {
     t.wait = wait;
     t.deadline = deadline;
     t.blockedAt = this.o.engine.pc();
+    t.restartNr = restartsWithSaRestart(SYSCALL_NAMES[this.arch][this.nr] ?? '', deadline !== undefined) ? this.nr : undefined;
     this.o.engine.stop();
     return BLOCKED;
   }

@@ -71,6 +71,11 @@ export class GuestThread {
   instructions = 0;
   /** Where the thread was when it blocked (for deadlock reports). */
   blockedAt = 0;
+  /**
+   * The system call it waits in, when a signal handler with SA_RESTART makes it run again (Linux's -ERESTARTSYS:
+   * see signals/restart.ts); undefined when an interruption is EINTR whatever the handler's flags.
+   */
+  restartNr: number | undefined;
   /** Bytes to move the program counter on first resume (a clone child saved before its syscall completed). */
   ripAdvance = 0;
   name: string;
@@ -94,7 +99,7 @@ export class GuestDeadlockError extends Error {
 }
 
 /** `syscall` (0F 05) and `int $0x80` (CD 80). */
-const SYSCALL_INSTRUCTION_BYTES = 2;
+export const SYSCALL_INSTRUCTION_BYTES = 2;
 
 /** Instructions a thread runs before the scheduler switches (when another thread is runnable). */
 export const QUANTUM = 10_000;

@@ -36,10 +36,14 @@ export interface ThreadSnapshot {
   tlsDescriptor: { entry: number; descriptor: SegmentDescriptor } | undefined;
   instructions: number;
   blockedAt: number;
+  restartNr: number | undefined;
   ripAdvance: number;
   /** The saved CPU context of a thread that is not on the CPU. */
   context: Uint8Array | undefined;
-  signals: { blocked: SigSet; pending: SigInfo[]; altstack: AltStack; suspendMask: SigSet | undefined; sigreturn: 'rt' | 'legacy' | undefined };
+  signals: {
+    blocked: SigSet; pending: SigInfo[]; altstack: AltStack; suspendMask: SigSet | undefined; sigreturn: 'rt' | 'legacy' | undefined;
+    interruptedNr: number | undefined;
+  };
 }
 
 /** An open file description: one of the standard streams, a read-only file, or a file in /tmp. */
@@ -123,9 +127,12 @@ function captureThread(p: Process, t: GuestThread): ThreadSnapshot {
     tid: t.tid, name: t.name, state: t.state, wait: t.wait && { ...t.wait }, restart: t.restart && { ...t.restart },
     restarting: t.restarting, deadline: t.deadline, pendingResult: t.pendingResult, clearChildTid: t.clearChildTid,
     fsBase: t.fsBase, tlsDescriptor: t.tlsDescriptor && { entry: t.tlsDescriptor.entry, descriptor: { ...t.tlsDescriptor.descriptor } },
-    instructions: t.instructions, blockedAt: t.blockedAt, ripAdvance: t.ripAdvance,
+    instructions: t.instructions, blockedAt: t.blockedAt, restartNr: t.restartNr, ripAdvance: t.ripAdvance,
     context: t !== p.threads.current && t.context && t.state !== 'exited' ? p.engine.exportContext(t.context) : undefined,
-    signals: { blocked: s.blocked, pending: s.pending.state(), altstack: { ...s.altstack }, suspendMask: s.suspendMask, sigreturn: s.sigreturn },
+    signals: {
+      blocked: s.blocked, pending: s.pending.state(), altstack: { ...s.altstack }, suspendMask: s.suspendMask, sigreturn: s.sigreturn,
+      interruptedNr: s.interruptedNr,
+    },
   };
 }
 
@@ -216,7 +223,7 @@ function restoreThread(p: Process, t: GuestThread, s: ThreadSnapshot): void {
     name: s.name, state: s.state, wait: s.wait && { ...s.wait }, restart: s.restart && { ...s.restart }, restarting: s.restarting,
     deadline: s.deadline, pendingResult: s.pendingResult, clearChildTid: s.clearChildTid, fsBase: s.fsBase,
     tlsDescriptor: s.tlsDescriptor && { entry: s.tlsDescriptor.entry, descriptor: { ...s.tlsDescriptor.descriptor } },
-    instructions: s.instructions, blockedAt: s.blockedAt, ripAdvance: s.ripAdvance,
+    instructions: s.instructions, blockedAt: s.blockedAt, restartNr: s.restartNr, ripAdvance: s.ripAdvance,
     context: s.context ? p.engine.importContext(s.context) : undefined,
   });
   const signals = p.kernel.signals.of(t);
@@ -225,6 +232,7 @@ function restoreThread(p: Process, t: GuestThread, s: ThreadSnapshot): void {
   signals.altstack = { ...s.signals.altstack };
   signals.suspendMask = s.signals.suspendMask;
   signals.sigreturn = s.signals.sigreturn;
+  signals.interruptedNr = s.signals.interruptedNr;
 }
 
 function restoreFiles(p: Process, state: ProcessSnapshot): void {

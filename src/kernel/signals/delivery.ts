@@ -11,7 +11,7 @@ import type { GuestFault } from '../../emu/errors.ts';
 import type { RegName } from '../../emu/engine.ts';
 import { resetFpu } from '../../emu/fpu.ts';
 import type { Kernel } from '../kernel.ts';
-import type { GuestThread } from '../threads.ts';
+import { type GuestThread, SYSCALL_INSTRUCTION_BYTES } from '../threads.ts';
 import { ERRNO } from '../errno.ts';
 import { readFpu, readRegisters, writeFpu, writeRegisters, xmmCount } from './cpu-state.ts';
 import { faultSignal } from './faults.ts';
@@ -22,7 +22,7 @@ import {
 import { type AltStack, DISABLED_ALTSTACK, FIX_EFLAGS, type FaultContext, onSigStack, type RestoredContext } from './frame.ts';
 import { decodeFxsave, FXSAVE_BYTES } from './fxsave.ts';
 import {
-  defaultAction, EMPTY_SET, hasSignal, nextSignal, SA_NODEFER, SA_RESETHAND, SIG_DFL, SIG_IGN, SIGBUS, SIGKILL, SIGSEGV, sigbit, type SigSet,
+  defaultAction, EMPTY_SET, hasSignal, nextSignal, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN, SIGBUS, SIGKILL, SIGSEGV, sigbit, type SigSet,
   SS_AUTODISARM, UNBLOCKABLE,
 } from './numbers.ts';
 import type { SigInfo } from './siginfo.ts';
@@ -110,9 +110,19 @@ export class Signals {
     if (target === 'process') this.process.shared.add(info);
     else this.of(target).pending.add(info);
     if (thread && !hasSignal(this.of(thread).blocked, signal)) {
-      if (thread.state === 'blocked') this.k.threads.resume(thread, BigInt(-ERRNO.EINTR));
+      if (thread.state === 'blocked') this.interrupt(thread);
     }
     this.stopIfDeliverable();
+  }
+
+  /**
+   * signal_wake_up on a waiting thread: its system call ends with EINTR — or with the bytes a write already moved —
+   * unless the handler that runs for it has SA_RESTART and the call is one Linux then restarts (restart.ts).
+   */
+  private interrupt(thread: GuestThread): void {
+    const progress = thread.restart?.progress ?? 0;
+    this.of(thread).interruptedNr = progress === 0 ? thread.restartNr : undefined;
+    this.k.threads.resume(thread, progress > 0 ? BigInt(progress) : BigInt(-ERRNO.EINTR));
   }
 
   /** complete_signal: the calling thread when it can take the signal, else the first thread (in creation order) that can. */
@@ -155,6 +165,8 @@ export class Signals {
     this.k.engine.setReg(this.pcReg, pc);
     if (state.sigreturn !== undefined) this.sigreturn(state);
     this.deliverAll(state);
+    // No handler took the interruption (another thread took a process-wide signal first): the call stays EINTR.
+    state.interruptedNr = undefined;
     if (state.suspendMask !== undefined && this.deliverable(state) === EMPTY_SET && thread.state !== 'blocked') {
       state.blocked = state.suspendMask; // sigsuspend returned without running a handler
       state.suspendMask = undefined;
@@ -197,6 +209,8 @@ export class Signals {
   /** setup_rt_frame + signal_setup_done: push the frame, block sa_mask (and the signal), enter the handler. */
   private runHandler(state: ThreadSignals, signal: number, info: SigInfo, action: SignalAction, fault?: FaultContext): void {
     const engine = this.k.engine;
+    if (state.interruptedNr !== undefined && (action.flags & SA_RESTART) !== 0) this.restartSyscall(state.interruptedNr);
+    state.interruptedNr = undefined;
     const regs = readRegisters(engine);
     const request = {
       signal, info, action, regs, fault, fpu: readFpu(engine), savedMask: state.suspendMask ?? state.blocked, altstack: state.altstack,
@@ -214,6 +228,16 @@ export class Signals {
     state.blocked = (state.blocked | action.mask | ((action.flags & SA_NODEFER) !== 0 ? 0n : sigbit(signal))) & ~UNBLOCKABLE;
     if ((action.flags & SA_RESETHAND) !== 0) this.process.actions[signal] = DEFAULT_ACTION;
     if ((state.altstack.flags & SS_AUTODISARM) !== 0 && onSigStack(frame.regs[this.spReg]!, state.altstack)) state.altstack = DISABLED_ALTSTACK;
+  }
+
+  /**
+   * handle_signal's -ERESTARTSYS with SA_RESTART: the frame saves the state from before the system call (its number
+   * back in the result register, the pc on the `syscall` / `int $0x80`), so that sigreturn runs the call again.
+   */
+  private restartSyscall(nr: number): void {
+    const engine = this.k.engine;
+    engine.setReg(this.k.arch === 'amd64' ? 'rax' : 'eax', BigInt(nr));
+    engine.setReg(this.pcReg, engine.reg(this.pcReg) - BigInt(SYSCALL_INSTRUCTION_BYTES));
   }
 
   /** restore_sigcontext + fpu__restore_sig + set_current_blocked + restore_altstack. */

@@ -62,6 +62,8 @@ export class ThreadSignals {
   suspendMask: SigSet | undefined;
   /** A sigreturn the thread asked for: applied before it resumes (outside the system-call hook). */
   sigreturn: 'rt' | 'legacy' | undefined;
+  /** A system call a signal interrupted, to run again if the handler that runs next has SA_RESTART (restart.ts). */
+  interruptedNr: number | undefined;
 }
 
 export class ProcessSignals {
